@@ -1,0 +1,225 @@
+"""The TOML configuration: submitter/receiver, billing provider, facility, payer profiles,
+chargemaster and revenue codes.
+
+A rule that differs by payer is a :class:`PayerProfile` setting, never an ``if payer == ...``.
+The bundled default lives in ``fixtures/dripline.toml``; ``--config PATH`` replaces it.
+Problems in the file raise :class:`ConfigError` carrying every message at once (the CLI
+prints them and exits 2).
+"""
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+DEFAULT_CONFIG_PATH = Path(__file__).resolve().parent.parent / "fixtures" / "dripline.toml"
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used; ``messages`` lists every problem."""
+
+    def __init__(self, messages: list[str]):
+        super().__init__("; ".join(messages))
+        self.messages = messages
+
+
+@dataclass(frozen=True)
+class Party:
+    """Submitter (1000A) or receiver (1000B) and the interchange ids that go with it."""
+
+    name: str
+    id: str
+    qualifier: str = "ZZ"
+    contact_name: str = ""
+    phone: str = ""
+
+
+@dataclass(frozen=True)
+class ProviderAddress:
+    line1: str
+    city: str
+    state: str
+    zip: str
+
+
+@dataclass(frozen=True)
+class BillingProvider:
+    name: str
+    npi: str
+    ein: str
+    taxonomy: str
+    address: ProviderAddress
+    rendering_npi: str
+    rendering_first: str = ""
+    rendering_last: str = ""
+
+
+@dataclass(frozen=True)
+class Facility:
+    """Hospital outpatient (837I) settings."""
+
+    program_340b: str | None = None  # "JG", "TB" or None
+    facility_type: str = "13"  # first two digits of type of bill (013x hospital outpatient)
+    attending_npi: str | None = None
+    attending_first: str = ""
+    attending_last: str = ""
+
+
+@dataclass(frozen=True)
+class PayerProfile:
+    key: str
+    name: str
+    payer_id: str
+    filing_indicator: str  # CLM filing indicator SBR09: MB, MA, CI, MC, BL, ...
+    separate_site_modifier: str = "59"
+    separate_encounter_modifier: str = "XE"
+    complex_biologic_as_chemo: bool = False
+    home_infusion_model: str = "per_diem"  # per_diem / medicare_hit
+    ndc_unit: str = "UN"
+    settings: dict[str, Any] = field(default_factory=dict)  # every other key, for later rules
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """Any payer-profile setting by name (known fields first, then free keys)."""
+        if hasattr(self, key) and key != "settings":
+            return getattr(self, key)
+        return self.settings.get(key, default)
+
+
+DEFAULT_REVENUE_CODES: dict[str, str] = {
+    "admin": "0260",
+    "chemo_iv": "0335",
+    "chemo_sc_im": "0331",
+    "drug": "0636",
+    "iv_solution": "0258",
+    "packaged_drug": "0636",
+    "evaluation": "0510",
+}
+
+
+@dataclass(frozen=True)
+class Config:
+    submitter: Party
+    receiver: Party
+    billing_provider: BillingProvider
+    facility: Facility
+    payers: dict[str, PayerProfile]
+    chargemaster: dict[str, Decimal]  # code -> price per billed unit
+    revenue_codes: dict[str, str]
+    usage_indicator: str = "T"  # ISA15: T test / P production
+    source_path: str | None = None
+
+    def price(self, code: str) -> Decimal | None:
+        """Price per billed unit from the chargemaster, or None when the code is not priced."""
+        return self.chargemaster.get(code.upper())
+
+
+def _req(tbl: dict[str, Any], key: str, where: str, errs: list[str]) -> Any:
+    if key not in tbl or tbl[key] in (None, ""):
+        errs.append(f"config: missing '{where}.{key}'")
+        return ""
+    return tbl[key]
+
+
+def _party(tbl: dict[str, Any], where: str, errs: list[str]) -> Party:
+    return Party(
+        name=str(_req(tbl, "name", where, errs)),
+        id=str(_req(tbl, "id", where, errs)),
+        qualifier=str(tbl.get("qualifier", "ZZ")),
+        contact_name=str(tbl.get("contact_name", "")),
+        phone=str(tbl.get("phone", "")),
+    )
+
+
+def _payer(key: str, tbl: dict[str, Any], errs: list[str]) -> PayerProfile:
+    known = {"name", "payer_id", "filing_indicator", "separate_site_modifier",
+             "separate_encounter_modifier", "complex_biologic_as_chemo",
+             "home_infusion_model", "ndc_unit"}
+    where = f"payers.{key}"
+    return PayerProfile(
+        key=key,
+        name=str(_req(tbl, "name", where, errs)),
+        payer_id=str(_req(tbl, "payer_id", where, errs)),
+        filing_indicator=str(_req(tbl, "filing_indicator", where, errs)),
+        separate_site_modifier=str(tbl.get("separate_site_modifier", "59")),
+        separate_encounter_modifier=str(tbl.get("separate_encounter_modifier", "XE")),
+        complex_biologic_as_chemo=bool(tbl.get("complex_biologic_as_chemo", False)),
+        home_infusion_model=str(tbl.get("home_infusion_model", "per_diem")),
+        ndc_unit=str(tbl.get("ndc_unit", "UN")),
+        settings={k: v for k, v in tbl.items() if k not in known},
+    )
+
+
+def _chargemaster(tbl: dict[str, Any], errs: list[str]) -> dict[str, Decimal]:
+    prices: dict[str, Decimal] = {}
+    for code, value in tbl.items():
+        try:
+            prices[code.upper()] = Decimal(str(value))
+        except InvalidOperation:
+            errs.append(f"config: chargemaster price for '{code}' is not a number")
+    return prices
+
+
+def parse_config(data: dict[str, Any], source: str | None = None) -> Config:
+    """Build a :class:`Config` from parsed TOML; every problem is collected."""
+    errs: list[str] = []
+    bp = data.get("billing_provider", {})
+    addr = bp.get("address", {})
+    billing = BillingProvider(
+        name=str(_req(bp, "name", "billing_provider", errs)),
+        npi=str(_req(bp, "npi", "billing_provider", errs)),
+        ein=str(_req(bp, "ein", "billing_provider", errs)),
+        taxonomy=str(_req(bp, "taxonomy", "billing_provider", errs)),
+        address=ProviderAddress(
+            line1=str(_req(addr, "line1", "billing_provider.address", errs)),
+            city=str(_req(addr, "city", "billing_provider.address", errs)),
+            state=str(_req(addr, "state", "billing_provider.address", errs)),
+            zip=str(_req(addr, "zip", "billing_provider.address", errs)),
+        ),
+        rendering_npi=str(bp.get("rendering_npi", bp.get("npi", ""))),
+        rendering_first=str(bp.get("rendering_first", "")),
+        rendering_last=str(bp.get("rendering_last", "")),
+    )
+    fac = data.get("facility", {})
+    p340 = fac.get("program_340b")
+    if p340 not in (None, "", "JG", "TB"):
+        errs.append("config: facility.program_340b must be \"JG\", \"TB\" or absent")
+    facility = Facility(
+        program_340b=p340 or None,
+        facility_type=str(fac.get("facility_type", "13")),
+        attending_npi=fac.get("attending_npi"),
+        attending_first=str(fac.get("attending_first", "")),
+        attending_last=str(fac.get("attending_last", "")),
+    )
+    payers = {k: _payer(k, v, errs) for k, v in data.get("payers", {}).items()}
+    if not payers:
+        errs.append("config: no [payers.*] profile defined")
+    rev = dict(DEFAULT_REVENUE_CODES)
+    rev.update({k: str(v) for k, v in data.get("revenue_codes", {}).items()})
+    cfg = Config(
+        submitter=_party(data.get("submitter", {}), "submitter", errs),
+        receiver=_party(data.get("receiver", {}), "receiver", errs),
+        billing_provider=billing,
+        facility=facility,
+        payers=payers,
+        chargemaster=_chargemaster(data.get("chargemaster", {}), errs),
+        revenue_codes=rev,
+        usage_indicator=str(data.get("interchange", {}).get("usage_indicator", "T")),
+        source_path=source,
+    )
+    if errs:
+        raise ConfigError(errs)
+    return cfg
+
+
+def load_config(path: str | Path | None = None) -> Config:
+    """Read the TOML config (the bundled default when ``path`` is None)."""
+    p = Path(path) if path else DEFAULT_CONFIG_PATH
+    try:
+        data = tomllib.loads(p.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError([f"config file not found: {p}"]) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError([f"config file {p} is not valid TOML: {exc}"]) from None
+    return parse_config(data, str(p))

@@ -1,0 +1,3 @@
+from dripline.cli import main
+
+main()

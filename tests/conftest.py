@@ -1,0 +1,29 @@
+"""Shared pytest fixtures: repository paths and the public corpus (skipped when absent)."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+FIXTURES = REPO / "fixtures"
+CORPUS = Path(os.environ.get("DRIPLINE_CORPUS", REPO.parent / "shared" / "corpus"))
+
+
+@pytest.fixture(scope="session")
+def repo_dir() -> Path:
+    return REPO
+
+
+@pytest.fixture(scope="session")
+def fixtures_dir() -> Path:
+    return FIXTURES
+
+
+@pytest.fixture(scope="session")
+def corpus_dir() -> Path:
+    """../shared/corpus; tests that need it skip cleanly where it is not laid out."""
+    if not CORPUS.is_dir():
+        pytest.skip("public corpus not present (../shared/corpus)")
+    return CORPUS

@@ -175,3 +175,8 @@ def apply_migrations(
             conn.execute("ROLLBACK")
             raise
     return applied_now
+
+# Issue 5 (posting, denials): appended, never interleaved with the entries above.
+from reconcile.posting_schema import POSTING_MIGRATIONS  # noqa: E402
+
+MIGRATIONS.extend(POSTING_MIGRATIONS)

@@ -33,6 +33,14 @@ class LedgerError(Exception):
     """The ledger cannot be opened or used (I/O, not a SQLite database, exhausted counter)."""
 
 
+class DuplicateEncounterError(Exception):
+    """Recording would send an original claim for an encounter whose claim is still active."""
+
+    def __init__(self, encounter_ids: list[str]):
+        super().__init__(f"{len(encounter_ids)} encounter(s) already sent")
+        self.encounter_ids = encounter_ids
+
+
 @dataclass(frozen=True)
 class Reservation:
     """Control numbers reserved for one interchange (already committed: never handed out again)."""
@@ -225,15 +233,25 @@ def record_interchange(
     transactions: list[TransactionRecord],
     status: str = "recorded",
     now: datetime | None = None,
+    refuse_duplicates: bool = True,
 ) -> list[int]:
     """Record a written interchange with its sets, claims and lines in one transaction.
 
     Returns the new claim ids. Either everything is recorded or nothing (any error rolls back
-    and the interchange stays ``reserved``).
+    and the interchange stays ``reserved``). With ``refuse_duplicates``, an original claim
+    (frequency other than 7/8) for an encounter with an active claim raises
+    :class:`DuplicateEncounterError` — checked inside the same transaction, so two concurrent
+    builds of one encounter cannot both record it.
     """
     ts = _iso(now)
     claim_ids: list[int] = []
     with transaction(conn):
+        if refuse_duplicates:
+            dups = sorted({c.encounter_id for tx in transactions for c in tx.claims
+                           if c.frequency not in ("7", "8")
+                           and active_claims_for_encounter(conn, c.encounter_id)})
+            if dups:
+                raise DuplicateEncounterError(dups)
         conn.execute(
             "UPDATE interchanges SET status = ?, path = ?, sha256 = ? WHERE id = ?",
             (status, path, sha256, reservation.interchange_id),

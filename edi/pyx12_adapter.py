@@ -1,0 +1,237 @@
+"""The one module that imports pyx12 (pinned 4.0.0): X12 validation as :class:`Finding` values.
+
+Why our own driver instead of ``pyx12.x12n_document.x12n_document``:
+
+- maps are loaded once per process (:func:`load_map`), not on every call (0.2-0.4 s each);
+- no 997/999/HTML/XML output is produced, so its crash when writing a 999 for an 835 cannot
+  happen, and no time is spent on it;
+- its logger is captured for the run: messages that never reach the error tree (a file that
+  does not look like X12, a map that does not exist) become findings instead of being lost;
+- every error of the tree becomes a finding with segment id, loop, line (pyx12 counts
+  segments: line N is the N-th segment of the file), element position and pyx12's error code.
+
+Messages never carry element values (pyx12 appends the bad value; we drop it: it could be
+patient data).
+"""
+from __future__ import annotations
+
+import io
+import logging
+import re
+from pathlib import Path
+from typing import Any
+
+import pyx12.error_handler
+import pyx12.errors
+import pyx12.map_if
+import pyx12.map_index
+import pyx12.params
+import pyx12.segment
+import pyx12.x12file
+from pyx12.map_if._segment import apply_segment_errors
+from pyx12.map_walker import apply_walk_errors, walk_tree
+
+from coding.findings import Finding
+
+_MAPS: dict[str, Any] = {}
+_PARAMS: pyx12.params.ParamsBase | None = None
+_INDEX: Any = None
+_VALUE_TAIL = re.compile(r"\s*\([^()]*\)\s*$")
+_VALUE_INLINE = re.compile(r"with a value of \([^()]*\)\s*")
+_ERRH_FUNCS = {"isa_error", "gs_error", "st_error", "seg_error", "ele_error"}
+
+
+def params() -> pyx12.params.ParamsBase:
+    """pyx12 run-time parameters (one instance per process)."""
+    global _PARAMS
+    if _PARAMS is None:
+        _PARAMS = pyx12.params.params()
+    return _PARAMS
+
+
+def load_map(map_file: str) -> Any:
+    """A pyx12 map, parsed once per process and then reused (pyx12 itself reloads every call)."""
+    m = _MAPS.get(map_file)
+    if m is None:
+        m = _MAPS[map_file] = pyx12.map_if.load_map_file(map_file, params(), None)
+    return m
+
+
+def map_file_for(icvn: str | None, vriic: str | None, fic: str | None) -> str | None:
+    """Map file name pyx12 uses for a GS version/functional id, or None when it has none."""
+    global _INDEX
+    if _INDEX is None:
+        _INDEX = pyx12.map_index.map_index(None)
+    return _INDEX.get_filename(icvn, vriic, fic)
+
+
+def preload(*versions: str) -> None:
+    """Load the maps of these GS08 versions now (worker initializer, before forking)."""
+    for v in versions:
+        fic = "HP" if v.startswith("005010X221") else "HC"
+        name = map_file_for("00501", v, fic)
+        if name:
+            load_map(name)
+    load_map("x12.control.00501.xml")
+
+
+class _Capture(logging.Handler):
+    """Collects pyx12 log records of level WARNING and above during one run."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+def _scrub(message: str) -> str:
+    """Drop the element value pyx12 puts in its messages (it may be patient data)."""
+    return _VALUE_TAIL.sub("", _VALUE_INLINE.sub("", message)).strip()
+
+
+def _finding(code: str, message: str, file: str | None, line: int | None, segment: str | None = None,
+             loop: str | None = None, element: str | None = None, severity: str = "error") -> Finding:
+    return Finding(severity, f"x12-{code.lower()}" if code else "x12-error", _scrub(message),  # type: ignore[arg-type]
+                   file=file, segment=segment, loop=loop, element=element, line=line)
+
+
+def _element_name(seg_id: str, ele: Any) -> str:
+    pos = f"{seg_id}{int(ele.ele_pos):02d}" if ele.ele_pos is not None else seg_id
+    return pos + (f"-{int(ele.subele_pos):02d}" if ele.subele_pos else "")
+
+
+def _tree_findings(errh: Any, file: str | None, loops: dict[int, str]) -> list[Finding]:
+    """Every error in pyx12's error tree, in file order."""
+    out: list[Finding] = []
+
+    def envelope(node: Any, seg_id: str) -> None:
+        line = node.get_cur_line()
+        for cde, msg in node.errors:
+            out.append(_finding(cde, msg, file, line, seg_id))
+        for ele in node.elements:
+            for cde, msg, _val in ele.errors:
+                out.append(_finding(cde, msg, file, line, seg_id, element=_element_name(seg_id, ele)))
+
+    for isa in errh.children:
+        envelope(isa, "ISA")
+        for gs in isa.children:
+            envelope(gs, "GS")
+            for st in gs.children:
+                envelope(st, "ST")
+                for seg in st.children:
+                    line = seg.get_cur_line()
+                    loop = loops.get(line)
+                    for cde, msg, _val in seg.errors:
+                        out.append(_finding(cde, msg, file, line, seg.seg_id, loop))
+                    for ele in seg.elements:
+                        for cde, msg, _val in ele.errors:
+                            out.append(_finding(cde, msg, file, line, seg.seg_id, loop, _element_name(seg.seg_id, ele)))
+    return out
+
+
+def _walk(src: Any, errh: Any, loops: dict[int, str]) -> None:
+    """The segment loop of pyx12's x12n_document, without 997/HTML/XML output."""
+    control_map = load_map("x12.control.00501.xml" if src.icvn == "00501" else "x12.control.00401.xml")
+    node = control_map.getnodebypath("/ISA_LOOP/ISA")
+    walker = walk_tree()
+    icvn = fic = vriic = None
+    cur_map: Any = None
+    map_file = None
+    for seg in src:
+        orig_node = node
+        sid = seg.get_seg_id()
+        if sid == "ISA":
+            node = control_map.getnodebypath("/ISA_LOOP/ISA")
+            walker.forceWalkCounterToLoopStart("/ISA_LOOP", "/ISA_LOOP/ISA")
+        elif sid == "GS":
+            node = control_map.getnodebypath("/ISA_LOOP/GS_LOOP/GS")
+            walker.forceWalkCounterToLoopStart("/ISA_LOOP/GS_LOOP", "/ISA_LOOP/GS_LOOP/GS")
+        else:
+            node, _pop, _push, walk_errors = walker.walk_errors(
+                node, seg, src.get_seg_count(), src.get_cur_line(), src.get_ls_id())
+            apply_walk_errors(errh, walk_errors)
+        if node is None:
+            node = orig_node
+            continue
+        if sid == "ISA":
+            errh.add_isa_loop(seg, src)
+            icvn = seg.get_value("ISA12")
+            errh.handle_errors(src.pop_errors())
+        elif sid == "IEA":
+            errh.handle_errors(src.pop_errors())
+            errh.close_isa_loop(node, seg, src)
+        elif sid == "GS":
+            fic, vriic = seg.get_value("GS01"), seg.get_value("GS08")
+            new = map_file_for(icvn, vriic, fic)
+            if new is None:
+                raise pyx12.errors.EngineError(f"no pyx12 map for version {vriic}, functional id {fic}")
+            if new != map_file:
+                map_file, cur_map = new, load_map(new)
+                src.check_837_lx = cur_map.id == "837"
+            node = cur_map.getnodebypath("/ISA_LOOP/GS_LOOP/GS")
+            errh.add_gs_loop(seg, src)
+            errh.handle_errors(src.pop_errors())
+        elif sid == "GE":
+            errh.handle_errors(src.pop_errors())
+            errh.close_gs_loop(node, seg, src)
+        elif sid == "ST":
+            errh.add_st_loop(seg, src)
+            errh.handle_errors(src.pop_errors())
+        elif sid == "SE":
+            errh.handle_errors(src.pop_errors())
+            errh.close_st_loop(node, seg, src)
+        else:
+            errh.add_seg(node, seg, src.get_seg_count(), src.get_cur_line(), src.get_ls_id())
+            errh.handle_errors(src.pop_errors())
+            parent = node.parent
+            if parent is not None and parent.id:
+                loops[src.get_cur_line()] = parent.id
+        apply_segment_errors(node, seg, errh)
+    src.cleanup()
+    errh.handle_errors(src.pop_errors())
+
+
+def validate_text(text: str, file: str | None = None) -> list[Finding]:
+    """Validate X12 text with pyx12; every problem is a finding (never raises for bad data)."""
+    logger = logging.getLogger("pyx12")
+    cap = _Capture()
+    logger.addHandler(cap)
+    old_propagate, logger.propagate = logger.propagate, False
+    errh = pyx12.error_handler.err_handler()
+    loops: dict[int, str] = {}
+    out: list[Finding] = []
+    try:
+        try:
+            src = pyx12.x12file.X12Reader(io.StringIO(text))
+        except pyx12.errors.X12Error as exc:
+            return [_finding("not-x12", f"not an X12 interchange pyx12 can read: {exc}".split(":")[0], file, 1, "ISA")]
+        try:
+            _walk(src, errh, loops)
+        except pyx12.errors.EngineError as exc:
+            out.append(_finding("engine", f"pyx12 cannot validate this file: {exc}", file, src.get_cur_line()))
+        except Exception as exc:  # pyx12 bug on odd input: contained, reported, never raised
+            out.append(_finding("crash", f"pyx12 failed ({type(exc).__name__}) at this segment", file,
+                                src.get_cur_line() + 1))
+        out = _tree_findings(errh, file, loops) + out
+        for rec in cap.records:
+            if rec.funcName not in _ERRH_FUNCS and rec.levelno >= logging.ERROR:
+                out.append(_finding("log", rec.getMessage(), file, None))
+        return out
+    finally:
+        logger.removeHandler(cap)
+        logger.propagate = old_propagate
+
+
+def validate_path(path: str | Path) -> list[Finding]:
+    """Validate one file as pyx12 reads it (ASCII); undecodable bytes become a finding."""
+    p = Path(path)
+    data = p.read_bytes()
+    try:
+        text = data.decode("ascii")
+    except UnicodeDecodeError as exc:
+        what = "a UTF-8 byte order mark" if data.startswith(b"\xef\xbb\xbf") else f"a non-ASCII byte at offset {exc.start}"
+        return [Finding("error", "x12-encoding", f"file starts with {what}; X12 data must be ASCII"
+                        if exc.start == 0 else f"file contains {what}; X12 data must be ASCII", file=str(p))]
+    return validate_text(text, str(p))

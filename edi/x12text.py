@@ -1,0 +1,85 @@
+"""Text safety for X12 output: no input value can break the file's structure.
+
+Every free-text value (names, addresses, ids) goes through :func:`clean` before it is written:
+accents are folded to ASCII, anything outside the X12 *basic* character set that we allow in
+free text (``A-Z 0-9 space & ' ( ) , - . /``) -- notably the separators ``~ * : ^``, control
+characters and non-Latin letters -- becomes a space, runs of spaces collapse, the value is
+upper-cased and trimmed. :func:`fit` also enforces the element's maximum length.
+
+>>> clean("José  O'Brien~*:^")
+"JOSE O'BRIEN"
+>>> clean("Straße\\x07 12")
+'STRASSE 12'
+>>> clean("李小龍")
+''
+>>> digits("62701-0001")
+'627010001'
+>>> fit("A" * 70, 60)
+('AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA', True)
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+# Letters NFKD does not decompose into ASCII.
+_FOLD = str.maketrans({
+    "ß": "SS", "ẞ": "SS", "Æ": "AE", "æ": "AE", "Ø": "O", "ø": "O", "Œ": "OE", "œ": "OE",
+    "Đ": "D", "đ": "D", "Ł": "L", "ł": "L", "Þ": "TH", "þ": "TH", "ı": "I", "’": "'", "‘": "'",
+    "–": "-", "—": "-",
+})
+_CLEAN = re.compile(r"[A-Z0-9&'(),\-./]+(?: [A-Z0-9&'(),\-./]+)*")
+_BAD = re.compile(r"[^A-Z0-9&'(),\-./ ]+")
+_SPACES = re.compile(r" {2,}")
+_NOT_DIGIT = re.compile(r"[^0-9]+")
+
+# Maximum lengths of the elements we fill with free text (X12 data element dictionary,
+# 005010; the same values pyx12's dataele.xml carries): see edi/data/PROVENANCE.md.
+MAX_LEN = {
+    "last": 60,  # NM103 (1035)
+    "first": 35,  # NM104 (1036)
+    "org": 60,  # NM103 (1035)
+    "address": 55,  # N301/N302 (166)
+    "city": 30,  # N401 (19)
+    "id": 80,  # NM109 (67)
+    "ref": 50,  # REF02 (127)
+    "contact": 60,  # PER02 (93)
+    "pcn": 20,  # CLM01: guide limits it to 20 of the element's 38
+}
+
+
+@lru_cache(maxsize=65536)
+def clean(value: str | None) -> str:
+    """Normalize one free-text value to the safe character set (may return '')."""
+    if not value:
+        return ""
+    up = value.upper()
+    if _CLEAN.fullmatch(up):
+        return up
+    text = unicodedata.normalize("NFKD", value.translate(_FOLD))
+    text = "".join(ch for ch in text if not unicodedata.combining(ch)).upper().translate(_FOLD)
+    text = _BAD.sub(" ", text)
+    return _SPACES.sub(" ", text).strip()
+
+
+def digits(value: str | None) -> str:
+    """Only the digits of a value (ZIP codes, phone numbers, NPIs, EINs)."""
+    return _NOT_DIGIT.sub("", value or "")
+
+
+def ident(value: str | None) -> str:
+    """An identifier (member id, payer id): cleaned, without spaces."""
+    return clean(value).replace(" ", "")
+
+
+def fit(value: str, max_len: int) -> tuple[str, bool]:
+    """Cut a cleaned value to ``max_len`` characters; the flag tells whether it was cut."""
+    if len(value) <= max_len:
+        return value, False
+    return value[:max_len].rstrip(), True
+
+
+def is_safe(value: str) -> bool:
+    """True when a value can be written as is (already clean, no separators)."""
+    return not value or _CLEAN.fullmatch(value) is not None

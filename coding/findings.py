@@ -30,6 +30,7 @@ class Finding:
     loop: str | None = None
     element: str | None = None
     line: int | None = None
+    segment_number: int | None = None  # 1-based ordinal of the segment in the file (X12 readers)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON form: keys with no value are left out (severity, code, message always present)."""

@@ -295,7 +295,11 @@ def posting_totals(conn: sqlite3.Connection) -> dict[int, dict[str, Decimal]]:
     Empty until the posting tables exist (issue 5 extends this function; keep it the one place
     where these totals are computed).
     """
-    return {}
+    if not _table_exists(conn, "claim_postings"):
+        return {}
+    from reconcile.posting import posting_totals as _posted  # issue 5: sums of posted remittances
+
+    return _posted(conn)
 
 
 def claim_summaries(conn: sqlite3.Connection) -> list[dict[str, Any]]:

@@ -1,0 +1,170 @@
+"""Matching remittance claims and lines back to the claims and lines we sent.
+
+Claims match by CLP01 (our patient control number; when several claims share it, the one with
+the payer claim number, then the charge, then the latest wins). Lines match by REF*6R (our line
+control number); when a payer drops it, fallbacks in order: procedure code + modifiers + service
+date + units, the original code in SVC06 when the payer restated the code, the NDC of an
+N4-qualified line, then code + date (and code alone) when exactly one sent line is left.
+The ledger is read in chunks (one query for many claims), never one SELECT per claim.
+"""
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Iterable, Sequence
+
+from reconcile.remit_input import RClaim, RLine
+
+CHUNK = 500  # claims per prefetch query (well under SQLite's bound-parameter limit)
+
+
+@dataclass(slots=True)
+class LedgerLine:
+    id: int
+    line_control_number: str
+    code: str
+    modifiers: tuple[str, ...]
+    units: Decimal
+    charge: Decimal
+    service_date: str
+    ndc: str | None
+    revenue_code: str | None
+
+
+@dataclass(slots=True)
+class LedgerClaim:
+    id: int
+    patient_control_number: str
+    payer: str
+    payer_claim_number: str | None
+    charge: Decimal
+    status: str
+    lines: list[LedgerLine] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class LineMatch:
+    """One remittance line with the sent line it pays (None: unmatched, with the reason)."""
+
+    rline: RLine
+    line: LedgerLine | None
+    matched_by: str | None
+    reason: str | None = None
+
+
+def prefetch_claims(conn: sqlite3.Connection, pcns: Iterable[str]) -> dict[str, list[LedgerClaim]]:
+    """Claims (with their lines) for many patient control numbers, a chunk per query."""
+    wanted = sorted(set(pcns))
+    out: dict[str, list[LedgerClaim]] = {}
+    by_id: dict[int, LedgerClaim] = {}
+    for i in range(0, len(wanted), CHUNK):
+        part = wanted[i:i + CHUNK]
+        marks = ",".join("?" * len(part))
+        for r in conn.execute(
+            "SELECT id, patient_control_number, payer, payer_claim_number, total_charge, status"
+            f" FROM claims WHERE patient_control_number IN ({marks}) ORDER BY id", part
+        ):
+            c = LedgerClaim(r[0], r[1], r[2], r[3], Decimal(r[4]), r[5])
+            by_id[c.id] = c
+            out.setdefault(c.patient_control_number, []).append(c)
+    ids = sorted(by_id)
+    for i in range(0, len(ids), CHUNK):
+        part = ids[i:i + CHUNK]
+        marks = ",".join("?" * len(part))
+        for r in conn.execute(
+            "SELECT id, claim_id, line_control_number, code, modifiers, units, charge, service_date,"
+            f" ndc, revenue_code FROM lines WHERE claim_id IN ({marks}) ORDER BY claim_id, line_number",
+            part,
+        ):
+            mods = tuple(m for m in (r[4] or "").split(":") if m)
+            by_id[r[1]].lines.append(LedgerLine(r[0], r[2], r[3], mods, Decimal(r[5]), Decimal(r[6]),
+                                                r[7], r[8], r[9]))
+    return out
+
+
+def choose_claim(candidates: Sequence[LedgerClaim] | None, rc: RClaim) -> LedgerClaim | None:
+    """The sent claim a remittance claim answers, among those with its patient control number."""
+    if not candidates:
+        return None
+    if len(candidates) == 1:
+        return candidates[0]
+    if rc.payer_claim_number:
+        same = [c for c in candidates if c.payer_claim_number == rc.payer_claim_number]
+        if same:
+            return same[-1]
+    live = [c for c in candidates if c.status not in ("rejected", "void")] or list(candidates)
+    charge = abs(rc.charge)
+    same_charge = [c for c in live if c.charge == charge]
+    return (same_charge or live)[-1]
+
+
+def _mods(m: Iterable[str]) -> tuple[str, ...]:
+    return tuple(sorted(x for x in m if x))
+
+
+def _units_ok(rl: RLine, ln: LedgerLine) -> bool:
+    return rl.units is None or abs(rl.units) == ln.units
+
+
+def _date_ok(rl: RLine, ln: LedgerLine, claim_date: str | None) -> bool:
+    d = rl.service_date or claim_date
+    return d is None or d == ln.service_date
+
+
+def _fallbacks(rl: RLine, claim_date: str | None):
+    """(name, predicate) pairs tried in order on the sent lines not yet taken."""
+    code, mods = rl.code, _mods(rl.modifiers)
+    if rl.qualifier == "N4":
+        yield "ndc", lambda ln: ln.ndc is not None and ln.ndc == code
+        return
+    if rl.qualifier == "NU":
+        yield "revenue-date-units", lambda ln: (ln.revenue_code == code and _date_ok(rl, ln, claim_date)
+                                                and _units_ok(rl, ln))
+        return
+    yield "code-modifiers-date-units", lambda ln: (ln.code == code and _mods(ln.modifiers) == mods
+                                                   and _date_ok(rl, ln, claim_date) and _units_ok(rl, ln))
+    if rl.original_code:
+        omods = _mods(rl.original_modifiers)
+        yield "svc06", lambda ln: (ln.code == rl.original_code and (not omods or _mods(ln.modifiers) == omods)
+                                   and _date_ok(rl, ln, claim_date))
+    yield "code-modifiers-date", lambda ln: (ln.code == code and _mods(ln.modifiers) == mods
+                                             and _date_ok(rl, ln, claim_date))
+
+
+def _relaxed(rl: RLine, claim_date: str | None):
+    code = rl.original_code or rl.code
+    yield "code-date-unique", lambda ln: ln.code == code and _date_ok(rl, ln, claim_date)
+    if rl.original_code:
+        yield "code-date-unique", lambda ln: ln.code == rl.code and _date_ok(rl, ln, claim_date)
+
+
+def match_lines(claim: LedgerClaim, rlines: Sequence[RLine], claim_date: str | None = None) -> list[LineMatch]:
+    """Pair every remittance line with at most one sent line of ``claim`` (each sent line once)."""
+    by_lcn = {ln.line_control_number: ln for ln in claim.lines}
+    taken: set[int] = set()
+    result: list[LineMatch | None] = [None] * len(rlines)
+    for i, rl in enumerate(rlines):
+        ln = by_lcn.get(rl.line_control_number) if rl.line_control_number else None
+        if ln is not None and ln.id not in taken:
+            taken.add(ln.id)
+            result[i] = LineMatch(rl, ln, "ref6r")
+    for strict in (True, False):
+        for i, rl in enumerate(rlines):
+            if result[i] is not None:
+                continue
+            for name, pred in (_fallbacks(rl, claim_date) if strict else _relaxed(rl, claim_date)):
+                hits = [ln for ln in claim.lines if ln.id not in taken and pred(ln)]
+                if hits and (strict or len(hits) == 1):
+                    taken.add(hits[0].id)
+                    result[i] = LineMatch(rl, hits[0], name)
+                    break
+    out: list[LineMatch] = []
+    for i, rl in enumerate(rlines):
+        m = result[i]
+        if m is None:
+            why = ("line control number (REF*6R) not on this claim" if rl.line_control_number
+                   else "no sent line with this code, modifiers, date and units")
+            m = LineMatch(rl, None, None, why)
+        out.append(m)
+    return out

@@ -1,0 +1,505 @@
+"""Post 835 remittances to the ledger: an importer over the ledger (beancount's shape).
+
+One database transaction per file (``BEGIN IMMEDIATE`` … ``COMMIT``): a crash or kill mid-file
+leaves nothing of that file. Idempotent: a file whose sha256 was posted, or a payment (payer id +
+TRN02 + BPR02) already posted from another file, is reported as a duplicate and posts nothing.
+Every claim and line lands on the claim/line it pays (:mod:`reconcile.matching`) or in the
+unmatched queue with the reason; amounts are kept exactly as the payer sent them, so the ledger
+balance per claim is charge − payments − adjustments. Reversals (CLP02 22) point at the posting
+they reverse; PLB entries are provider-level adjustments linked to our claim when PLB03-2 names it.
+
+Rows are written with ``executemany`` per chunk of claims, and the ledger is read with one query
+per chunk, so posting 100,000 claims costs a small multiple of reading the file.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import signal
+import sqlite3
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Callable, Iterable, Sequence
+
+from coding.findings import Finding, info, warning
+from coding.money import money_str
+from reconcile import denials as dn
+from reconcile.matching import CHUNK, LedgerClaim, LineMatch, choose_claim, match_lines, prefetch_claims
+from reconcile.remit_input import ZERO, Adj, RClaim, RPlb, RRemit
+
+Progress = Callable[[str, int], None]  # (file path, claims posted so far in it)
+KILL_HOOK_ENV = "DRIPLINE_TEST_KILL_AFTER_CLAIMS"  # test seam: SIGKILL ourselves mid-file
+
+# CLP02 claim status codes (paraphrased labels)
+CLAIM_STATUS: dict[str, str] = {
+    "1": "processed as primary", "2": "processed as secondary", "3": "processed as tertiary",
+    "4": "denied", "19": "processed as primary, forwarded", "20": "processed as secondary, forwarded",
+    "21": "processed as tertiary, forwarded", "22": "reversal of previous payment",
+    "23": "not our claim, forwarded", "25": "predetermination pricing only",
+}
+# PLB03-1 adjustment reason -> kind of provider-level adjustment
+PLB_KIND: dict[str, str] = {
+    "L6": "interest", "WO": "recoupment", "72": "recoupment", "FB": "forward_balance",
+    "J1": "nonreimbursable", "CS": "adjustment", "B2": "rebate", "BD": "bad_debt",
+    "L3": "penalty", "IR": "tax_withholding", "50": "late_charge", "WU": "recoupment",
+}
+
+
+@dataclass
+class FileResult:
+    """What posting one file did."""
+
+    path: str
+    sha256: str | None
+    status: str  # posted / duplicate / error
+    remittances: int = 0
+    duplicate_payments: int = 0
+    claims: int = 0
+    lines: int = 0
+    payment: Decimal = ZERO
+    paid: Decimal = ZERO
+    adjusted: Decimal = ZERO
+    patient_responsibility: Decimal = ZERO
+    provider_adjustments: Decimal = ZERO
+    interest: Decimal = ZERO
+    reversals: int = 0
+    denials: int = 0
+    unmatched: int = 0
+    findings: list[Finding] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {k: getattr(self, k) for k in (
+            "path", "sha256", "status", "remittances", "duplicate_payments", "claims", "lines",
+            "reversals", "denials", "unmatched")}
+        for k in ("payment", "paid", "adjusted", "patient_responsibility", "provider_adjustments", "interest"):
+            d[k] = money_str(getattr(self, k))
+        d["findings"] = [f.to_dict() for f in self.findings]
+        return d
+
+
+@dataclass
+class PostResult:
+    files: list[FileResult] = field(default_factory=list)
+
+    @property
+    def posted(self) -> int:
+        return sum(1 for f in self.files if f.status == "posted")
+
+    @property
+    def duplicates(self) -> int:
+        return sum(1 for f in self.files if f.status == "duplicate")
+
+    def to_dict(self) -> dict[str, Any]:
+        tot = {k: money_str(sum((getattr(f, k) for f in self.files), ZERO)) for k in (
+            "payment", "paid", "adjusted", "patient_responsibility", "provider_adjustments", "interest")}
+        for k in ("remittances", "duplicate_payments", "claims", "lines", "reversals", "denials", "unmatched"):
+            tot[k] = sum(getattr(f, k) for f in self.files)
+        tot["files_posted"], tot["files_duplicate"] = self.posted, self.duplicates
+        tot["files_error"] = sum(1 for f in self.files if f.status == "error")
+        return {"files": [f.to_dict() for f in self.files], "totals": tot}
+
+
+def file_sha256(path: str | Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def _pos(f: Finding) -> str | None:
+    where = {k: getattr(f, k) for k in ("file", "segment", "loop", "element", "line", "field")
+             if getattr(f, k) is not None}
+    return json.dumps(where) if where else None
+
+
+def _adj_rows(adjs: Sequence[Adj]) -> list[tuple[str, str, Decimal]]:
+    return [(a.group, a.reason, a.amount) for a in adjs]
+
+
+class _Poster:
+    """Writes one file's remittances inside the caller's open transaction."""
+
+    def __init__(self, conn: sqlite3.Connection, file_id: int, res: FileResult,
+                 progress: Progress | None) -> None:
+        self.conn, self.file_id, self.res, self.progress = conn, file_id, res, progress
+        self.ids = {t: int(conn.execute(f"SELECT COALESCE(MAX(id), 0) FROM {t}").fetchone()[0])
+                    for t in ("claim_postings", "line_postings", "adjustments")}
+        self.kill_after = int(os.environ.get(KILL_HOOK_ENV, "0") or 0)
+        self.done = 0
+        self._reset()
+
+    def _reset(self) -> None:
+        self.cp: list[tuple] = []
+        self.lp: list[tuple] = []
+        self.adj: list[tuple] = []
+        self.den: list[tuple] = []
+        self.unm: list[tuple] = []
+        self.status: list[tuple] = []
+        self.history: list[tuple] = []
+        self.resolve_lines: list[tuple] = []
+        self.resolve_claims: list[tuple] = []
+
+    def _next(self, table: str) -> int:
+        self.ids[table] += 1
+        return self.ids[table]
+
+    # ------------------------------------------------------------------ remittance
+    def remittance(self, rm: RRemit) -> None:
+        c = self.conn
+        key = (rm.payer_id or "", rm.trace or "", money_str(rm.amount))
+        if c.execute("SELECT 1 FROM payments WHERE payer_id=? AND trace=? AND amount=?", key).fetchone():
+            self.res.duplicate_payments += 1
+            self.res.findings.append(info("duplicate-payment", "payment (payer id, TRN02 trace, BPR02 amount)"
+                                          " already posted: nothing posted for this remittance",
+                                          segment="TRN", line=rm.segment))
+            return
+        self.payment_id = int(c.execute(
+            "INSERT INTO payments (file_id, payer_id, payer_name, trace, amount, method, payment_date, segment)"
+            " VALUES (?,?,?,?,?,?,?,?)",
+            (self.file_id, key[0], rm.payer_name, key[1], key[2], rm.method, rm.payment_date, rm.segment),
+        ).lastrowid)
+        self.res.remittances += 1
+        self.res.payment += rm.amount
+        self.remit = rm
+        self.payer = rm.payer_name or rm.payer_id
+        self._findings(rm.findings)
+        claims = rm.claims
+        for i in range(0, len(claims), CHUNK):
+            chunk = claims[i:i + CHUNK]
+            pref = prefetch_claims(c, (rc.patient_control_number for rc in chunk))
+            for rc in chunk:
+                self.claim(rc, choose_claim(pref.get(rc.patient_control_number), rc))
+            self.flush()
+            self.done += len(chunk)
+            if self.progress:
+                self.progress(self.res.path, self.done)
+            if self.kill_after and self.done >= self.kill_after:
+                os.kill(os.getpid(), signal.SIGKILL)
+        self.plbs(rm.plbs)
+
+    def _findings(self, findings: Iterable[Finding]) -> None:
+        rows = [(self.file_id, self.payment_id, f.severity, f.code, f.message, _pos(f)) for f in findings]
+        if rows:
+            self.conn.executemany("INSERT INTO posting_findings (file_id, payment_id, severity, code, message,"
+                                  " position) VALUES (?,?,?,?,?,?)", rows)
+            self.res.findings.extend(findings)
+
+    # ------------------------------------------------------------------ claims
+    def claim(self, rc: RClaim, lc: LedgerClaim | None) -> None:
+        res = self.res
+        cp_id = self._next("claim_postings")
+        claim_id = lc.id if lc else None
+        reversal_of = None
+        original = None
+        if rc.status == "22":
+            res.reversals += 1
+            original = self._original(rc, claim_id)
+            if original is None:
+                self._findings([warning("reversal-without-original", "reversal (CLP02 22) of a payer claim"
+                                        " number with no earlier posting here: posted as received",
+                                        segment="CLP", line=rc.segment)])
+            else:
+                reversal_of = original[0]
+                claim_id = claim_id or original[1]
+        self.cp.append((cp_id, self.payment_id, claim_id, rc.patient_control_number, rc.payer_claim_number,
+                        rc.status, str(rc.charge), str(rc.paid), str(rc.patient_responsibility),
+                        reversal_of, rc.segment))
+        res.claims += 1
+        res.paid += rc.paid
+        for a in rc.adjustments:
+            self._adj(cp_id, None, a.group, a.reason, a.amount, a.quantity)
+        if claim_id is None:
+            self._unmatched("claim", cp_id, None, rc.patient_control_number, None, None, rc.paid,
+                            "no claim sent with this patient control number (CLP01)", rc.segment)
+        if lc is not None:
+            matches = match_lines(lc, rc.lines, rc.statement_date)
+        else:
+            matches = [LineMatch(rl, None, None, "claim not matched") for rl in rc.lines]
+        claim_adjs = _adj_rows(rc.adjustments)
+        for m in matches:
+            self._line(rc, cp_id, claim_id, m, claim_adjs)
+        if original is not None and not rc.lines and not rc.adjustments:
+            self._mirror(original[0], cp_id, rc)
+        if rc.status != "22" and not rc.lines and dn.is_denial(rc.status, rc.paid, claim_adjs):
+            self._denial(rc, cp_id, None, claim_id, None, None, None, claim_adjs, rc.charge)
+        if claim_id is not None:
+            self._claim_status(rc, claim_id, cp_id, original)
+
+    def _adj(self, cp_id: int, lp_id: int | None, group: str, reason: str, amount: Decimal,
+             quantity: Decimal | None) -> None:
+        self.adj.append((self._next("adjustments"), cp_id, lp_id, group, reason, str(amount),
+                         None if quantity is None else str(quantity)))
+        self.res.adjusted += amount
+        if group == "PR":
+            self.res.patient_responsibility += amount
+
+    def _line(self, rc: RClaim, cp_id: int, claim_id: int | None, m: LineMatch,
+              claim_adjs: list[tuple[str, str, Decimal]]) -> None:
+        rl, ln = m.rline, m.line
+        lp_id = self._next("line_postings")
+        self.lp.append((lp_id, cp_id, ln.id if ln else None, rl.line_control_number, rl.code,
+                        ":".join(rl.modifiers), str(rl.charge), str(rl.paid),
+                        None if rl.units is None else str(rl.units), rl.service_date, m.matched_by, rl.segment))
+        self.res.lines += 1
+        for a in rl.adjustments:
+            self._adj(cp_id, lp_id, a.group, a.reason, a.amount, a.quantity)
+        if ln is None and claim_id is not None:
+            self._unmatched("line", cp_id, lp_id, rc.patient_control_number, rl.line_control_number,
+                            rl.code, rl.paid, m.reason or "unmatched", rl.segment)
+        if rc.status == "22":
+            return
+        line_adjs = _adj_rows(rl.adjustments)
+        if (rc.status == dn.DENIED_STATUS and rl.paid == 0) or dn.is_denial("", rl.paid, line_adjs):
+            self._denial(rc, cp_id, lp_id, claim_id, ln.id if ln else None,
+                         rl.line_control_number or (ln.line_control_number if ln else None),
+                         rl, line_adjs or claim_adjs, rl.charge)
+        elif rl.paid > 0 and ln is not None:
+            self.resolve_lines.append((cp_id, ln.id))
+
+    def _unmatched(self, kind: str, cp_id: int, lp_id: int | None, pcn: str, lcn: str | None,
+                   code: str | None, amount: Decimal, reason: str, segment: int | None) -> None:
+        self.unm.append((self.payment_id, cp_id, lp_id, kind, pcn, lcn, code, str(amount), reason, segment))
+        self.res.unmatched += 1
+
+    def _denial(self, rc: RClaim, cp_id: int, lp_id: int | None, claim_id: int | None, line_id: int | None,
+                lcn: str | None, rl: Any, adjs: list[tuple[str, str, Decimal]], charge: Decimal) -> None:
+        group, carc = dn.primary_reason(adjs)
+        remarks = list(dict.fromkeys([*(rl.remarks if rl is not None else []), *rc.remarks]))
+        rework, rarc = dn.categorize(group, carc, remarks)
+        own = adjs if rl is None else _adj_rows(rl.adjustments)  # a line's own CAS, else its charge
+        at_risk = sum((a for g, _r, a in own if g != "PR"), ZERO)
+        amount = at_risk if at_risk > 0 else charge
+        self.den.append((cp_id, lp_id, claim_id, line_id, rc.patient_control_number, lcn, rc.payer_claim_number,
+                         rl.code if rl is not None else None, group, carc, rarc, ",".join(remarks), str(amount),
+                         rework.category, rework.action, self.payer, self.remit.payment_date))
+        self.res.denials += 1
+
+    def _claim_status(self, rc: RClaim, claim_id: int, cp_id: int, original: tuple | None) -> None:
+        if rc.status == "22":
+            status = "reversed"
+        elif rc.status == "4":
+            status = "denied"
+        elif rc.status == "23":
+            status = "forwarded"
+        elif rc.status == "25":
+            status = "predetermination"
+        elif rc.paid > 0:
+            status = "partially_denied" if self.den and self.den[-1][0] == cp_id else "paid"
+            self.resolve_claims.append((cp_id, claim_id))
+        else:
+            status = "denied" if self.den and self.den[-1][0] == cp_id else "processed"
+        detail = json.dumps({"clp02": rc.status, "meaning": CLAIM_STATUS.get(rc.status, "unknown status code"),
+                             "claim_posting_id": cp_id}, sort_keys=True)
+        ts = _now()
+        icn = rc.payer_claim_number if rc.status != "22" else None
+        self.status.append((status, detail, ts, icn, claim_id))
+        self.history.append((claim_id, status, detail, ts))
+
+    # ------------------------------------------------------------------ reversals
+    def _original(self, rc: RClaim, claim_id: int | None) -> tuple | None:
+        """The earlier posting this reversal undoes: same payer claim number (same claim first)."""
+        self.flush()
+        q = ("SELECT id, claim_id FROM claim_postings WHERE status_code != '22' AND reversed_by IS NULL"
+             " AND {} ORDER BY (claim_id IS ?) DESC, id DESC LIMIT 1")
+        row = None
+        if rc.payer_claim_number:
+            row = self.conn.execute(q.format("payer_claim_number = ?"),
+                                    (rc.payer_claim_number, claim_id)).fetchone()
+        if row is None and claim_id is not None:
+            row = self.conn.execute(q.format("claim_id = ?"), (claim_id, claim_id)).fetchone()
+        return None if row is None else (row[0], row[1])
+
+    def _mirror(self, orig_id: int, cp_id: int, rc: RClaim) -> None:
+        """A reversal without its own detail undoes the original's lines and adjustments exactly."""
+        c = self.conn
+        lp_map: dict[int, int] = {}
+        for r in c.execute("SELECT id, line_id, line_control_number, code, modifiers, charge, paid, units,"
+                           " service_date, segment FROM line_postings WHERE claim_posting_id = ?", (orig_id,)):
+            new = self._next("line_postings")
+            lp_map[r[0]] = new
+            self.lp.append((new, cp_id, r[1], r[2], r[3], r[4], str(-Decimal(r[5])), str(-Decimal(r[6])),
+                            None if r[7] is None else str(-Decimal(r[7])), r[8], "reversal-mirror", rc.segment))
+        for r in c.execute("SELECT line_posting_id, group_code, reason, amount, quantity FROM adjustments"
+                           " WHERE claim_posting_id = ?", (orig_id,)):
+            self._adj(cp_id, lp_map.get(r[0]) if r[0] else None, r[1], r[2], -Decimal(r[3]),
+                      None if r[4] is None else -Decimal(r[4]))
+
+    # ------------------------------------------------------------------ provider level
+    def plbs(self, plbs: Sequence[RPlb]) -> None:
+        if not plbs:
+            return
+        refs = sorted({p.reference for p in plbs if p.reference})
+        link = self._claims_by_reference(refs)
+        rows = []
+        for p in plbs:
+            kind = PLB_KIND.get(p.reason, "other")
+            claim_id = link.get(p.reference) if p.reference else None
+            rows.append((self.payment_id, p.provider, p.fiscal_period_date, p.reason, p.reference,
+                         str(p.amount), kind, claim_id, p.segment))
+            self.res.provider_adjustments += p.amount
+            if kind == "interest":
+                self.res.interest -= p.amount  # L6 is negative in PLB: money added to the payment
+            if p.reference and claim_id is None and kind != "interest":
+                self._findings([info("plb-reference-not-ours", f"PLB {p.reason} reference (PLB03-2) names no"
+                                     " claim in this ledger: kept as a provider-level adjustment",
+                                     segment="PLB", line=p.segment)])
+        self.conn.executemany(
+            "INSERT INTO provider_adjustments (payment_id, provider, fiscal_period_date, reason, reference,"
+            " amount, kind, claim_id, segment) VALUES (?,?,?,?,?,?,?,?,?)", rows)
+
+    def _claims_by_reference(self, refs: list[str]) -> dict[str, int]:
+        """PLB03-2 may carry our patient control number or the payer's claim number."""
+        out: dict[str, int] = {}
+        if not refs:
+            return out
+        marks = ",".join("?" * len(refs))
+        c = self.conn
+        for sql in (f"SELECT payer_claim_number, claim_id FROM claim_postings WHERE claim_id IS NOT NULL"
+                    f" AND payer_claim_number IN ({marks}) ORDER BY id",
+                    f"SELECT payer_claim_number, id FROM claims WHERE payer_claim_number IN ({marks}) ORDER BY id",
+                    f"SELECT patient_control_number, id FROM claims WHERE patient_control_number IN ({marks})"
+                    " ORDER BY id"):
+            for ref, cid in c.execute(sql, refs):
+                out[ref] = cid
+        return out
+
+    # ------------------------------------------------------------------ batch writes
+    def flush(self) -> None:
+        c = self.conn
+        if self.cp:
+            c.executemany("INSERT INTO claim_postings (id, payment_id, claim_id, patient_control_number,"
+                          " payer_claim_number, status_code, charge, paid, patient_responsibility, reversal_of,"
+                          " segment) VALUES (?,?,?,?,?,?,?,?,?,?,?)", self.cp)
+            c.executemany("UPDATE claim_postings SET reversed_by = ? WHERE id = ?",
+                          [(r[0], r[9]) for r in self.cp if r[9] is not None])
+            c.executemany("UPDATE denials SET status = 'reversed' WHERE claim_posting_id = ? AND status = 'open'",
+                          [(r[9],) for r in self.cp if r[9] is not None])
+        if self.lp:
+            c.executemany("INSERT INTO line_postings (id, claim_posting_id, line_id, line_control_number, code,"
+                          " modifiers, charge, paid, units, service_date, matched_by, segment)"
+                          " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", self.lp)
+        if self.adj:
+            c.executemany("INSERT INTO adjustments (id, claim_posting_id, line_posting_id, group_code, reason,"
+                          " amount, quantity) VALUES (?,?,?,?,?,?,?)", self.adj)
+        if self.den:
+            c.executemany("INSERT INTO denials (claim_posting_id, line_posting_id, claim_id, line_id,"
+                          " patient_control_number, line_control_number, payer_claim_number, code, group_code,"
+                          " carc, rarc, remarks, amount, category, action, payer, denied_on)"
+                          " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", self.den)
+        if self.resolve_lines:
+            c.executemany("UPDATE denials SET status = 'resolved' WHERE claim_posting_id < ? AND line_id = ?"
+                          " AND status = 'open'", self.resolve_lines)
+        if self.resolve_claims:
+            c.executemany("UPDATE denials SET status = 'resolved' WHERE claim_posting_id < ? AND claim_id = ?"
+                          " AND line_id IS NULL AND status = 'open'", self.resolve_claims)
+        if self.unm:
+            c.executemany("INSERT INTO unmatched (payment_id, claim_posting_id, line_posting_id, kind,"
+                          " patient_control_number, line_control_number, code, amount, reason, segment)"
+                          " VALUES (?,?,?,?,?,?,?,?,?,?)", self.unm)
+        if self.status:
+            c.executemany("UPDATE claims SET status = ?, status_detail = ?, updated_at = ?,"
+                          " payer_claim_number = COALESCE(?, payer_claim_number) WHERE id = ?", self.status)
+            c.executemany("INSERT INTO claim_status_history (claim_id, status, source, detail, created_at)"
+                          " VALUES (?, ?, '835', ?, ?)", self.history)
+        self._reset()
+
+
+# ---------------------------------------------------------------------- entry points
+
+def post_remittances(conn: sqlite3.Connection, remittances: Iterable[RRemit], *, path: str, sha256: str,
+                     progress: Progress | None = None) -> FileResult:
+    """Post one file's remittances in one transaction (all or nothing); duplicates post nothing."""
+    res = FileResult(path=path, sha256=sha256, status="posted")
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        if conn.execute("SELECT 1 FROM remit_files WHERE sha256 = ?", (sha256,)).fetchone():
+            conn.execute("ROLLBACK")
+            res.status = "duplicate"
+            res.findings.append(info("duplicate-file", "this file (same sha256) was already posted: nothing posted",
+                                     file=path))
+            return res
+        file_id = int(conn.execute("INSERT INTO remit_files (path, sha256, posted_at) VALUES (?,?,?)",
+                                   (path, sha256, _now())).lastrowid)
+        poster = _Poster(conn, file_id, res, progress)
+        for rm in remittances:
+            poster.remittance(rm)
+        poster.flush()
+        summary = res.to_dict()
+        summary.pop("findings")
+        conn.execute("UPDATE remit_files SET summary = ? WHERE id = ?", (json.dumps(summary), file_id))
+        if res.remittances == 0 and res.duplicate_payments:
+            res.status = "duplicate"
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+    return res
+
+
+def post_files(conn: sqlite3.Connection, paths: Sequence[str | Path], progress: Progress | None = None,
+               reader: Callable[[Path, list[Finding]], Iterable[RRemit]] | None = None) -> PostResult:
+    """Post each 835 file in its own transaction; an unreadable file is reported, the rest still post."""
+    if reader is None:
+        from reconcile.remit_adapter import read_remittances as reader  # edi.x835 behind an adapter
+    out = PostResult()
+    for p in paths:
+        path = Path(p)
+        try:
+            sha = file_sha256(path)
+        except OSError as exc:
+            out.files.append(FileResult(str(path), None, "error", findings=[
+                Finding("error", "file-unreadable", f"cannot read file: {exc.strerror}", file=str(path))]))
+            continue
+        read_findings: list[Finding] = []
+        res = post_remittances(conn, reader(path, read_findings), path=str(path), sha256=sha, progress=progress)
+        res.findings.extend(read_findings)
+        if res.status == "posted" and res.remittances == 0 and not res.duplicate_payments:
+            res.findings.append(warning("no-remittance", "no 835 transaction found in the file", file=str(path)))
+        out.files.append(res)
+    return out
+
+
+def posting_totals(conn: sqlite3.Connection) -> dict[int, dict[str, Decimal]]:
+    """Per claim id: paid (net of reversals), adjusted (every CAS), patient responsibility (PR CAS),
+    provider-level adjustments linked to it."""
+    totals: dict[int, dict[str, Decimal]] = {}
+
+    def slot(cid: int) -> dict[str, Decimal]:
+        return totals.setdefault(cid, {"paid": ZERO, "adjusted": ZERO, "patient_responsibility": ZERO,
+                                       "provider_adjustments": ZERO})
+    for cid, paid in conn.execute("SELECT claim_id, paid FROM claim_postings WHERE claim_id IS NOT NULL"):
+        slot(cid)["paid"] += Decimal(paid)
+    for cid, group, amount in conn.execute(
+            "SELECT p.claim_id, a.group_code, a.amount FROM adjustments a"
+            " JOIN claim_postings p ON p.id = a.claim_posting_id WHERE p.claim_id IS NOT NULL"):
+        s = slot(cid)
+        s["adjusted"] += Decimal(amount)
+        if group == "PR":
+            s["patient_responsibility"] += Decimal(amount)
+    for cid, amount in conn.execute("SELECT claim_id, amount FROM provider_adjustments WHERE claim_id IS NOT NULL"):
+        slot(cid)["provider_adjustments"] += Decimal(amount)
+    return totals
+
+
+def unmatched_queue(conn: sqlite3.Connection, include_closed: bool = False) -> list[dict[str, Any]]:
+    """Remittance claims and lines that matched nothing we sent, with the reason and the payment."""
+    where = "" if include_closed else "WHERE u.status = 'open'"
+    rows = conn.execute(
+        "SELECT u.kind, u.patient_control_number, u.line_control_number, u.code, u.amount, u.reason,"
+        " u.segment, u.status, p.payer_name, p.payer_id, p.trace, f.path FROM unmatched u"
+        " JOIN payments p ON p.id = u.payment_id JOIN remit_files f ON f.id = p.file_id"
+        f" {where} ORDER BY u.id")
+    keys = ("kind", "patient_control_number", "line_control_number", "code", "amount", "reason", "segment",
+            "status", "payer", "payer_id", "trace", "file")
+    items = [dict(zip(keys, r)) for r in rows]
+    for it in items:
+        it["amount"] = money_str(Decimal(it["amount"] or "0"))
+    return items

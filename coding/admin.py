@@ -1,0 +1,736 @@
+"""Drug-administration codes (CPT 96360-96417) for one encounter.
+
+Rules (fact base §1-§3; payer switches in ``docs/coding-rules.md``):
+
+* Each administration is classified by route and time (``coding.timing``): an IV infusion of
+  15 minutes or less is a push; one without a stop time gets it from volume/rate or is HELD
+  with an ``error`` finding ``missing-stop-time`` (never silently downgraded).
+* Administrations are grouped by ``visit`` and, within a visit, by access site when the site
+  carries a ``separate_site_reason``; each group has ONE initial service.
+* The initial service is the administration named by ``reason_for_visit`` on professional
+  claims (837P), else the highest in the facility hierarchy (``data/hierarchy.csv``); longer
+  and then earlier services win ties. Everything after the initial is sequential, concurrent
+  or add-on whatever its family; injections keep their standalone codes.
+* Add-on codes are only emitted with one of their primary codes in the same group
+  (``data/admin_codes.csv``: ``primaries``/``fallback``).
+"""
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from coding import timing as T
+from coding.config import Config, PayerProfile
+from coding.findings import Finding, error, info, warning
+from coding.model import Administration, Encounter, ServiceLine
+
+DATA = Path(__file__).resolve().parent / "data"
+
+try:  # helper A's drug tables (purpose default, complex-biologic switch, hormonal flag)
+    from coding import drugs as _drugs
+except ImportError:  # pragma: no cover - only while the drug module is not present
+    _drugs = None  # type: ignore[assignment]
+
+try:
+    from coding.pricing import line_charge as _line_charge
+except ImportError:  # pragma: no cover
+    _line_charge = None  # type: ignore[assignment]
+
+
+# --------------------------------------------------------------------------- tables
+
+@dataclass(frozen=True, slots=True)
+class AdminCode:
+    code: str
+    family: str
+    role: str
+    primaries: frozenset[str]
+    fallback: str | None
+    time_rule: str
+    revenue_key: str
+    opps_si: str
+    summary: str
+
+    @property
+    def is_add_on(self) -> bool:
+        return self.role in ("add-on", "sequential", "concurrent")
+
+
+def _read_csv(name: str) -> list[dict[str, str]]:
+    with open(DATA / name, encoding="utf-8", newline="") as fh:
+        rows = [ln for ln in fh if not ln.startswith("#")]
+    return list(csv.DictReader(rows))
+
+
+def load_admin_codes() -> dict[str, AdminCode]:
+    """``data/admin_codes.csv`` as a code -> :class:`AdminCode` table."""
+    out: dict[str, AdminCode] = {}
+    for r in _read_csv("admin_codes.csv"):
+        out[r["code"]] = AdminCode(
+            code=r["code"], family=r["family"], role=r["role"],
+            primaries=frozenset(r["primaries"].split()), fallback=r["fallback"] or None,
+            time_rule=r["time_rule"], revenue_key=r["revenue_key"], opps_si=r["opps_si"],
+            summary=r["summary"],
+        )
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class Rank:
+    rank: int
+    purpose: str
+    mode: str
+    can_be_initial: bool
+    initial_code: str | None
+    label: str
+
+
+def load_hierarchy() -> dict[tuple[str, str], Rank]:
+    """``data/hierarchy.csv`` as a (purpose, mode) -> :class:`Rank` table."""
+    out: dict[tuple[str, str], Rank] = {}
+    for r in _read_csv("hierarchy.csv"):
+        out[(r["purpose"], r["mode"])] = Rank(
+            rank=int(r["rank"]), purpose=r["purpose"], mode=r["mode"],
+            can_be_initial=r["can_be_initial"] == "Y", initial_code=r["initial_code"] or None,
+            label=r["label"],
+        )
+    return out
+
+
+ADMIN_CODES: dict[str, AdminCode] = load_admin_codes()
+HIERARCHY: dict[tuple[str, str], Rank] = load_hierarchy()
+ADD_ON_CODES: frozenset[str] = frozenset(c for c, a in ADMIN_CODES.items() if a.is_add_on)
+INITIAL_CODES: frozenset[str] = frozenset(c for c, a in ADMIN_CODES.items() if a.role == "initial")
+
+# code by (purpose, role-in-sequence); data-driven names used by the sequencer
+_INFUSION_INITIAL = {"chemo": "96413", "therapeutic": "96365", "hydration": "96360"}
+_INFUSION_ADDON = {"96413": "96415", "96365": "96366", "96360": "96361",
+                   "96417": "96415", "96367": "96366"}
+_PUSH_INITIAL = {"chemo": "96409", "therapeutic": "96374"}
+_PUSH_SEQUENTIAL = {"chemo": "96411", "therapeutic": "96375", "hydration": "96375"}
+_INFUSION_SEQUENTIAL = {"chemo": "96417", "therapeutic": "96367"}
+
+
+def is_add_on(code: str) -> bool:
+    """True for add-on / sequential / concurrent administration codes (need a primary)."""
+    return code in ADD_ON_CODES
+
+
+def primaries_of(code: str) -> frozenset[str]:
+    a = ADMIN_CODES.get(code)
+    return a.primaries if a else frozenset()
+
+
+# --------------------------------------------------------------------------- payer rules
+
+@dataclass(frozen=True, slots=True)
+class AdminRules:
+    """Payer-profile switches used here, resolved once per profile (defaults = CPT/CMS)."""
+
+    push_max: int = T.PUSH_MAX_MINUTES
+    addon_over: int = T.ADDON_OVER_MINUTES
+    hydration_min: int = T.HYDRATION_MIN_MINUTES
+    concurrent_min_overlap: int = T.CONCURRENT_MIN_OVERLAP
+    missing_stop_time_as_push: bool = False
+    hierarchy_restarts_daily: bool = False
+    units_on_start_date: bool = False
+    separate_site_modifier: str = "59"
+    separate_encounter_modifier: str = "XE"
+
+
+_RULES_CACHE: dict[int, tuple[PayerProfile, AdminRules]] = {}
+
+
+def _as_bool(v: Any) -> bool:
+    if isinstance(v, str):
+        return v.strip().lower() in ("1", "true", "yes", "on")
+    return bool(v)
+
+
+def admin_rules(payer: PayerProfile) -> AdminRules:
+    """The administration rules of a payer profile (cached per profile object)."""
+    hit = _RULES_CACHE.get(id(payer))
+    if hit is not None and hit[0] is payer:
+        return hit[1]
+    g = payer.get
+    rules = AdminRules(
+        push_max=int(g("push_max_minutes", T.PUSH_MAX_MINUTES)),
+        addon_over=int(g("additional_hour_over_minutes", T.ADDON_OVER_MINUTES)),
+        hydration_min=int(g("hydration_min_minutes", T.HYDRATION_MIN_MINUTES)),
+        concurrent_min_overlap=int(g("concurrent_min_overlap_minutes", T.CONCURRENT_MIN_OVERLAP)),
+        missing_stop_time_as_push=_as_bool(g("missing_stop_time_as_push", False)),
+        hierarchy_restarts_daily=_as_bool(g("hierarchy_restarts_daily", False)),
+        units_on_start_date=str(g("units_date_rule", "line_date")) == "start_date",
+        separate_site_modifier=str(g("separate_site_modifier", "59") or ""),
+        separate_encounter_modifier=str(g("separate_encounter_modifier", "XE") or ""),
+    )
+    _RULES_CACHE[id(payer)] = (payer, rules)
+    return rules
+
+
+# --------------------------------------------------------------------------- drugs (helper A)
+
+def resolve_purpose(adm: Administration, payer: PayerProfile) -> str:
+    """chemo / therapeutic / hydration: the administration's own, else the drug table's default
+    (helper A's ``coding.drugs.resolve_purpose``, which applies ``complex_biologic_as_chemo``)."""
+    if _drugs is not None:
+        p = _drugs.resolve_purpose(adm, payer)
+        if p:
+            return p
+    return adm.purpose or "therapeutic"
+
+
+_HORMONAL_CACHE: dict[str, bool] = {}
+
+
+def is_hormonal(drug: str) -> bool:
+    """Hormonal antineoplastic (96402 rather than 96401), from the drug table."""
+    v = _HORMONAL_CACHE.get(drug)
+    if v is None:
+        v = False
+        if _drugs is not None:
+            inf = _drugs.drug_info(drug)
+            if inf is not None:
+                v = bool(getattr(inf, "hormonal_antineoplastic", False))
+        _HORMONAL_CACHE[drug] = v
+    return v
+
+
+def charge(cfg: Config, code: str, units: int, **where: Any):
+    """Line charge via the pricing module (``(Decimal, Finding | None)``)."""
+    if _line_charge is not None:
+        return _line_charge(cfg, code, units, **where)
+    from decimal import Decimal  # pragma: no cover
+    p = cfg.price(code)
+    if p is None:
+        return Decimal("0.00"), error("unpriced-code", f"{code} has no price in the chargemaster; line held", **where)
+    return p * units, None
+
+
+# --------------------------------------------------------------------------- classification
+
+@dataclass(slots=True)
+class Svc:
+    """One administration service (same-drug infusions of a group are merged)."""
+
+    adm_ids: list[str]
+    drug: str
+    purpose: str
+    mode: str  # infusion / push / injection / intra_arterial / obi
+    start: datetime
+    end: datetime | None
+    minutes: int
+    timing: T.Timing
+    order: int
+    visit: str
+    site: str
+    site_reason: bool
+    rank: int = 99
+    intervals: list[tuple[datetime, datetime]] = field(default_factory=list)
+
+    def label(self) -> str:
+        ids = "+".join(self.adm_ids)
+        return f"{self.drug} ({ids})"
+
+
+_ROUTE_MODE = {"iv_push": "push", "sc": "injection", "im": "injection",
+               "intra_arterial": "intra_arterial", "on_body_injector": "obi"}
+
+
+def classify(enc: Encounter, payer: PayerProfile, rules: AdminRules,
+             findings: list[Finding]) -> list[Svc]:
+    """Resolve purpose, time and mode of every administration; held ones give findings."""
+    out: list[Svc] = []
+    eid = enc.id
+    for i, adm in enumerate(enc.administrations):
+        purpose = resolve_purpose(adm, payer)
+        start = adm.start
+        end = adm.end
+        computed = False
+        route = adm.route
+        if route == "iv_infusion":
+            if end is None:
+                end = T.end_from_volume_rate(start, adm.volume_ml, adm.rate_ml_per_hr)
+                computed = end is not None
+            if end is None:
+                if rules.missing_stop_time_as_push:
+                    findings.append(warning(
+                        "missing-stop-time-push",
+                        "IV infusion has no stop time and no volume/rate; coded as a push "
+                        "(payer setting missing_stop_time_as_push)",
+                        encounter_id=eid, administration_id=adm.id, field="end"))
+                    mode = "push"
+                    tm = T.Timing(start, None, 0)
+                else:
+                    findings.append(error(
+                        "missing-stop-time",
+                        "IV infusion has no stop time and no documented volume and rate to "
+                        "compute it; administration held for documentation review",
+                        encounter_id=eid, administration_id=adm.id, field="end"))
+                    continue
+            else:
+                minutes = T.minutes_between(start, end)
+                if minutes < 0:
+                    findings.append(error(
+                        "end-before-start", "stop time is before start time; administration held",
+                        encounter_id=eid, administration_id=adm.id, field="end"))
+                    continue
+                tm = T.Timing(start, end, minutes, computed)
+                mode = "push" if T.is_push_minutes(minutes, rules.push_max) else "infusion"
+        elif route in _ROUTE_MODE:
+            mode = _ROUTE_MODE[route]
+            if end is not None and end >= start:
+                tm = T.Timing(start, end, T.minutes_between(start, end))
+            else:
+                tm = T.Timing(start, None, 0)
+        else:
+            findings.append(error(
+                "unknown-route", "route is not one of the supported administration routes; held",
+                encounter_id=eid, administration_id=adm.id, field="route"))
+            continue
+        svc = Svc(adm_ids=[adm.id], drug=adm.drug, purpose=purpose, mode=mode, start=start,
+                  end=tm.end, minutes=tm.minutes, timing=tm, order=i, visit=adm.visit or "1",
+                  site=adm.access or "A", site_reason=bool(adm.separate_site_reason))
+        if mode == "infusion" and tm.end is not None:
+            svc.intervals = [(start, tm.end)]
+        hr = HIERARCHY.get((purpose, "injection" if mode in ("injection", "intra_arterial", "obi") else mode))
+        svc.rank = hr.rank if hr else 99
+        out.append(svc)
+    return out
+
+
+# --------------------------------------------------------------------------- grouping
+
+def group_services(svcs: list[Svc], rules: AdminRules) -> list[tuple[str, list[Svc]]]:
+    """Split into (modifier-kind, services) groups: one initial service per group.
+
+    Visits in order of their first start; within a visit, the access sites without a
+    ``separate_site_reason`` form the main group, each site with one a group of its own
+    (kind ``site``); later visits are kind ``visit``. With ``hierarchy_restarts_daily`` a new
+    calendar day starts a new group (kind ``day``).
+    """
+    visits: dict[str, list[Svc]] = {}
+    for s in svcs:
+        visits.setdefault(s.visit, []).append(s)
+    vorder = sorted(visits, key=lambda v: (min(s.start for s in visits[v]), v))
+    groups: list[tuple[str, list[Svc]]] = []
+    for vi, v in enumerate(vorder):
+        members = visits[v]
+        sites: dict[str, list[Svc]] = {}
+        for s in members:
+            sites.setdefault(s.site, []).append(s)
+        reasoned = {k for k, ss in sites.items() if any(x.site_reason for x in ss)}
+        if len(reasoned) == len(sites):  # every site claims a reason: the best one is main
+            best = min(members, key=lambda s: (s.rank, -s.minutes, s.start, s.order))
+            reasoned.discard(best.site)
+        main = [s for s in members if s.site not in reasoned]
+        vkind = "visit" if vi > 0 else "main"
+        sub: list[tuple[str, list[Svc]]] = [(vkind, main)] if main else []
+        for k in sorted(reasoned, key=lambda k: (min(s.start for s in sites[k]), k)):
+            sub.append(("site", sites[k]))
+        if rules.hierarchy_restarts_daily:
+            split: list[tuple[str, list[Svc]]] = []
+            for kind, ss in sub:
+                days: dict[date, list[Svc]] = {}
+                for s in ss:
+                    days.setdefault(s.start.date(), []).append(s)
+                for di, d in enumerate(sorted(days)):
+                    split.append((kind if di == 0 else (kind if kind != "main" else "day"), days[d]))
+            sub = split
+        groups.extend(sub)
+    return groups
+
+
+def merge_same_drug_infusions(svcs: list[Svc]) -> list[Svc]:
+    """Infusions of the same drug (and purpose) in one group are one service: times add (§2.2)."""
+    out: list[Svc] = []
+    seen: dict[tuple[str, str], Svc] = {}
+    for s in svcs:
+        if s.mode != "infusion":
+            out.append(s)
+            continue
+        key = (s.drug, s.purpose)
+        prev = seen.get(key)
+        if prev is None:
+            seen[key] = s
+            out.append(s)
+            continue
+        prev.adm_ids.append(s.adm_ids[0])
+        prev.intervals.append((s.start, s.end))  # type: ignore[arg-type]
+        prev.start = min(prev.start, s.start)
+        prev.end = max(prev.end, s.end)  # type: ignore[type-var]
+        prev.minutes = T.union_minutes(prev.intervals)
+        prev.timing = T.Timing(prev.start, prev.end, prev.minutes,
+                               prev.timing.computed or s.timing.computed)
+    return out
+
+
+# --------------------------------------------------------------------------- sequencing
+
+@dataclass(slots=True)
+class Raw:
+    """A code decision before aggregation into claim lines."""
+
+    code: str
+    units: int
+    day: date
+    adm_ids: list[str]
+    why: str
+    group: int
+    modifiers: tuple[str, ...] = ()
+    depends_on: int | None = None  # index of the Raw this add-on hangs on
+
+
+def _interval_text(s: Svc, minutes: int | None = None) -> str:
+    if minutes is None or minutes == s.minutes:
+        return s.timing.text()
+    return f"{s.timing.text()}, {minutes} min not overlapping other infusions"
+
+
+def _hourly(raws: list[Raw], code: str, s: Svc, counted_minutes: int, first_minute: int,
+            units: int, gi: int, why: str, rules: AdminRules, dep: int | None) -> None:
+    """Emit ``units`` of an hourly code, dated per the line-date rule (one Raw per date)."""
+    if units <= 0:
+        return
+    dates = T.unit_dates(s.start, first_minute, units, not rules.units_on_start_date)
+    per: dict[date, int] = {}
+    for d in dates:
+        per[d] = per.get(d, 0) + 1
+    for d, n in per.items():
+        raws.append(Raw(code, n, d, list(s.adm_ids), why, gi, depends_on=dep))
+
+
+def _initial_reason(s: Svc, enc: Encounter, by_reason: bool) -> str:
+    hr = HIERARCHY.get((s.purpose, s.mode))
+    label = hr.label if hr else f"{s.purpose} {s.mode}"
+    if by_reason:
+        return f"initial {label} (office: reason for visit)"
+    return f"initial {label} (hierarchy: {label})"
+
+
+def sequence_group(gi: int, kind: str, svcs: list[Svc], enc: Encounter, rules: AdminRules,
+                   findings: list[Finding]) -> list[Raw]:
+    """Codes for one visit/site group: one initial, then sequential/concurrent/add-on."""
+    eid = enc.id
+    raws: list[Raw] = []
+    svcs = merge_same_drug_infusions(svcs)
+    professional = enc.claim_type == "837P"
+
+    def reportable_initial(s: Svc) -> bool:
+        hr = HIERARCHY.get((s.purpose, s.mode))
+        if hr is None or not hr.can_be_initial:
+            return False
+        if s.purpose == "hydration":
+            return s.mode == "infusion" and T.hydration_reportable(s.minutes, rules.hydration_min)
+        return True
+
+    candidates = [s for s in svcs if reportable_initial(s)]
+    initial: Svc | None = None
+    by_reason = False
+    if candidates:
+        if professional and enc.reason_for_visit:
+            for s in candidates:
+                if enc.reason_for_visit in s.adm_ids:
+                    initial, by_reason = s, True
+                    break
+        if initial is None:
+            initial = min(candidates, key=lambda s: (s.rank, -s.minutes, s.start, s.order))
+
+    initial_code: str | None = None
+    initial_idx: int | None = None
+    drug_intervals: list[tuple[datetime, datetime]] = []
+    hyd_intervals: list[tuple[datetime, datetime]] = []
+    last_push: dict[str, datetime] = {}  # drug -> time its previous push/infusion ended
+    concurrent_used = False
+    all_drug_infusions = [iv for s in svcs if s.mode == "infusion" and s.purpose != "hydration"
+                          for iv in s.intervals]
+
+    if initial is not None:
+        why0 = _initial_reason(initial, enc, by_reason)
+        if initial.mode == "infusion":
+            initial_code = _INFUSION_INITIAL[initial.purpose]
+            initial_idx = len(raws)
+            raws.append(Raw(initial_code, 1, initial.start.date(), list(initial.adm_ids),
+                            f"{initial_code}: {initial.label()} {initial.timing.text()}, {why0}", gi))
+            add = _INFUSION_ADDON[initial_code]
+            n = T.addon_hour_units(initial.minutes, rules.addon_over)
+            _hourly(raws, add, initial, initial.minutes, 60, n, gi,
+                    f"{add}: {initial.label()} {initial.timing.text()}, {n} additional hour(s) beyond "
+                    f"the first (each full hour, or more than {rules.addon_over} min past the last one)",
+                    rules, initial_idx)
+            (hyd_intervals if initial.purpose == "hydration" else drug_intervals).extend(initial.intervals)
+            last_push[initial.drug] = initial.end  # type: ignore[assignment]
+        else:
+            initial_code = _PUSH_INITIAL[initial.purpose]
+            initial_idx = len(raws)
+            raws.append(Raw(initial_code, 1, initial.start.date(), list(initial.adm_ids),
+                            f"{initial_code}: {initial.label()} {initial.timing.text()} (push: "
+                            f"{rules.push_max} min or less), {why0}", gi))
+            last_push[initial.drug] = initial.end or initial.start
+        if kind in ("site", "visit", "day"):
+            mod = (rules.separate_site_modifier if kind == "site"
+                   else rules.separate_encounter_modifier)
+            if mod:
+                raws[initial_idx].modifiers = (mod,)
+                raws[initial_idx].why += (
+                    f"; second initial service: separate {'access site' if kind == 'site' else 'encounter'}"
+                    f" (modifier {mod})")
+
+    def allowed(code: str) -> str | None:
+        """The code itself when one of its primaries is in the group, else its fallback chain."""
+        seen = 0
+        while code and seen < 4:
+            a = ADMIN_CODES[code]
+            if not a.primaries or (initial_code is not None and initial_code in a.primaries):
+                return code
+            code = a.fallback or ""
+            seen += 1
+        return None
+
+    standalone_seen: set[tuple[str, str]] = set()
+    rest = sorted((s for s in svcs if s is not initial), key=lambda s: (s.start, s.order))
+    for s in rest:
+        lab = s.label()
+        where = dict(encounter_id=eid, administration_id=s.adm_ids[0])
+        if s.mode in ("injection", "intra_arterial", "obi"):
+            if s.mode == "obi":
+                code = "96377"
+                what = "on-body injector application"
+            elif s.mode == "intra_arterial":
+                if s.purpose == "chemo":
+                    findings.append(warning(
+                        "not-supported", "intra-arterial chemotherapy administration is not "
+                        "coded by dripline; administration left for manual coding",
+                        field="route", **where))
+                    continue
+                code, what = "96373", "intra-arterial injection"
+            elif s.purpose == "chemo":
+                hormonal = is_hormonal(s.drug)
+                code = "96402" if hormonal else "96401"
+                what = ("SC/IM hormonal antineoplastic" if hormonal
+                        else "SC/IM non-hormonal chemo/complex agent")
+            elif s.purpose == "hydration":
+                findings.append(warning(
+                    "not-supported", "hydration fluid given SC/IM is not a reportable "
+                    "administration here; administration left for manual coding",
+                    field="route", **where))
+                continue
+            else:
+                code, what = "96372", "SC/IM therapeutic injection"
+            if (s.drug, code) in standalone_seen:
+                findings.append(info(
+                    "same-drug-injection", f"another {code} for the same drug in this encounter is "
+                    "not reported again (one administration code per drug)", **where))
+                continue
+            standalone_seen.add((s.drug, code))
+            raws.append(Raw(code, 1, s.start.date(), list(s.adm_ids),
+                            f"{code}: {lab} at {s.start:%H:%M}, {what} (own code; not part of "
+                            f"the initial/sequential sequence)", gi))
+            continue
+
+        if s.mode == "push":
+            if s.purpose == "hydration":
+                findings.append(info(
+                    "hydration-not-reported", f"hydration of {s.minutes} min is {rules.hydration_min - 1} "
+                    "min or less and is not reported", **where))
+                continue
+            prev = last_push.get(s.drug)
+            if prev is not None:
+                gap = T.minutes_between(prev, s.start)
+                if professional:
+                    findings.append(info(
+                        "same-drug-push-not-reported",
+                        "repeat IV push of the same drug has no code on a professional claim "
+                        "(96376 is facility-only); drug units are still billed", **where))
+                elif gap > 30 and allowed("96376"):
+                    raws.append(Raw("96376", 1, s.start.date(), list(s.adm_ids),
+                                    f"96376: {lab} at {s.start:%H:%M}, same drug pushed again "
+                                    f"{gap} min after its previous push (more than 30 min, facility)",
+                                    gi, depends_on=initial_idx))
+                else:
+                    findings.append(info(
+                        "same-drug-push-not-reported",
+                        f"repeat IV push of the same drug {gap} min after the previous one "
+                        "(30 min or less) is not reported", **where))
+                last_push[s.drug] = s.end or s.start
+                continue
+            last_push[s.drug] = s.end or s.start
+            if initial is None:
+                continue
+            want = _PUSH_SEQUENTIAL[s.purpose]
+            code = allowed(want)
+            if code is None:
+                findings.append(error("add-on-without-primary",
+                                      f"{want} has no primary service in this encounter; held", **where))
+                continue
+            note = "" if code == want else f" ({want} needs a chemo initial service; {code} used)"
+            raws.append(Raw(code, 1, s.start.date(), list(s.adm_ids),
+                            f"{code}: {lab} {s.timing.text()}, IV push of a new drug after the "
+                            f"initial service{note}", gi, depends_on=initial_idx))
+            continue
+
+        # infusions after the initial
+        end = s.end
+        assert end is not None
+        if s.purpose == "hydration":
+            blocking = all_drug_infusions + hyd_intervals
+            remaining = sum(T.uncovered_minutes(a, b, blocking) for a, b in s.intervals)
+            hyd_intervals.extend(s.intervals)
+            if initial is None:
+                findings.append(info(
+                    "hydration-not-reported",
+                    f"hydration of {s.minutes} min is {rules.hydration_min - 1} min or less and is not reported",
+                    **where))
+                continue
+            n = T.hourly_units(remaining, rules.addon_over)
+            if n <= 0:
+                why = ("runs concurrently with another infusion" if remaining < s.minutes
+                       else f"{remaining} min is {rules.addon_over} min or less")
+                findings.append(info(
+                    "hydration-not-reported",
+                    f"hydration after the initial service not reported: {why}", **where))
+                continue
+            code = allowed("96361")
+            if code is None:
+                findings.append(error("add-on-without-primary",
+                                      "96361 has no primary service in this encounter; held", **where))
+                continue
+            _hourly(raws, code, s, remaining, 0, n, gi,
+                    f"{code}: {lab} {_interval_text(s, remaining)}, hydration after a different "
+                    f"initial service: {n} unit(s) (each full hour, or more than {rules.addon_over} "
+                    f"min)", rules, initial_idx)
+            continue
+
+        if initial is None:
+            continue
+        remaining = sum(T.uncovered_minutes(a, b, drug_intervals) for a, b in s.intervals)
+        overlap = s.minutes - remaining
+        drug_intervals.extend(s.intervals)
+        last_push[s.drug] = end
+        if remaining > rules.push_max:
+            want = _INFUSION_SEQUENTIAL[s.purpose]
+            code = allowed(want)
+            if code is None:
+                findings.append(error("add-on-without-primary",
+                                      f"{want} has no primary service in this encounter; held", **where))
+                continue
+            note = "" if code == want else f" ({want} needs a chemo initial infusion; {code} used)"
+            idx = len(raws)
+            raws.append(Raw(code, 1, s.start.date(), list(s.adm_ids),
+                            f"{code}: {lab} {_interval_text(s, remaining)}, sequential infusion of a "
+                            f"new drug after the initial service{note}", gi, depends_on=initial_idx))
+            add = _INFUSION_ADDON[code]
+            n = T.addon_hour_units(remaining, rules.addon_over)
+            _hourly(raws, add, s, remaining, 60, n, gi,
+                    f"{add}: {lab} {_interval_text(s, remaining)}, {n} additional hour(s) of the "
+                    f"sequential infusion", rules, idx)
+        elif overlap >= rules.concurrent_min_overlap:
+            if concurrent_used:
+                findings.append(info(
+                    "concurrent-once", "a further concurrent infusion is not reported "
+                    "(96368 once per encounter)", **where))
+                continue
+            code = allowed("96368")
+            if code is None:
+                findings.append(error("add-on-without-primary",
+                                      "96368 has no primary service in this encounter; held", **where))
+                continue
+            concurrent_used = concurrent_used or code == "96368"
+            what = ("concurrent infusion, once per encounter" if code == "96368" else
+                    "infusion concurrent with a service that 96368 cannot follow; coded as sequential")
+            raws.append(Raw(code, 1, s.start.date(), list(s.adm_ids),
+                            f"{code}: {lab} {s.timing.text()}, overlapping other infusions "
+                            f"{overlap} min, {what}", gi, depends_on=initial_idx))
+        else:
+            want = _PUSH_SEQUENTIAL[s.purpose]
+            code = allowed(want)
+            if code is None:
+                findings.append(error("add-on-without-primary",
+                                      f"{want} has no primary service in this encounter; held", **where))
+                continue
+            raws.append(Raw(code, 1, s.start.date(), list(s.adm_ids),
+                            f"{code}: {lab} {_interval_text(s, remaining)}, only {remaining} min not "
+                            f"overlapping (not more than {rules.push_max}) and overlap below the "
+                            f"concurrent minimum: counts as a push of a new drug", gi,
+                            depends_on=initial_idx))
+    return raws
+
+
+# --------------------------------------------------------------------------- lines
+
+def admin_lines(enc: Encounter, cfg: Config, payer: PayerProfile) -> tuple[list[ServiceLine], list[Finding]]:
+    """Administration lines (clinical order: per group the initial and its add-on hours first,
+    then the rest by start time; same code/date/modifiers aggregated) and findings."""
+    findings: list[Finding] = []
+    if not enc.administrations:
+        return [], findings
+    rules = admin_rules(payer)
+    svcs = classify(enc, payer, rules, findings)
+    if enc.reason_for_visit and enc.claim_type == "837P" and not any(
+            a.id == enc.reason_for_visit for a in enc.administrations):
+        findings.append(warning(
+            "unknown-reason-for-visit", "reason_for_visit names no administration of this "
+            "encounter; initial service chosen by the hierarchy",
+            encounter_id=enc.id, field="reason_for_visit"))
+    raws: list[Raw] = []
+    for gi, (kind, members) in enumerate(group_services(svcs, rules)):
+        raws.extend(sequence_group(gi, kind, members, enc, rules, findings))
+    return build_lines(enc, cfg, raws, findings), findings
+
+
+def build_lines(enc: Encounter, cfg: Config, raws: list[Raw], findings: list[Finding]) -> list[ServiceLine]:
+    """Aggregate decisions into priced claim lines; a held primary holds its add-ons."""
+    inst = enc.claim_type == "837I"
+    rev = cfg.revenue_codes
+    # price first so a held primary can hold the add-ons that hang on it
+    held: set[int] = set()
+    for i, r in enumerate(raws):
+        if r.depends_on is not None and r.depends_on in held:
+            held.add(i)
+            findings.append(error(
+                "add-on-without-primary", f"{r.code} held because its primary service line was held",
+                encounter_id=enc.id, administration_id=r.adm_ids[0]))
+            continue
+        _, f = charge(cfg, r.code, 1, encounter_id=enc.id, administration_id=r.adm_ids[0])
+        if f is not None:
+            held.add(i)
+            findings.append(f)
+    agg: dict[tuple, ServiceLine] = {}
+    lines: list[ServiceLine] = []
+    for i, r in enumerate(raws):
+        if i in held:
+            continue
+        key = (r.code, r.day, r.modifiers)
+        ln = agg.get(key)
+        if ln is None:
+            ln = ServiceLine(code=r.code, units=r.units, service_date=r.day, charge=None,  # type: ignore[arg-type]
+                             rationale=r.why, modifiers=list(r.modifiers),
+                             administration_ids=list(r.adm_ids), kind="admin")
+            if inst:
+                ln.revenue_code = rev.get(ADMIN_CODES[r.code].revenue_key, rev.get("admin", "0260"))
+            agg[key] = ln
+            lines.append(ln)
+        else:
+            ln.units += r.units
+            for a in r.adm_ids:
+                if a not in ln.administration_ids:
+                    ln.administration_ids.append(a)
+            if r.why not in ln.rationale:
+                ln.rationale += "; " + r.why
+    for ln in lines:
+        ln.charge, _ = charge(cfg, ln.code, ln.units)
+    return lines
+
+
+def check_add_ons(codes_by_group: dict[Any, set[str]]) -> list[str]:
+    """Add-on codes of each group lacking all their primaries (used by tests and the engine)."""
+    bad = []
+    for codes in codes_by_group.values():
+        for c in codes:
+            if c in ADD_ON_CODES and not (ADMIN_CODES[c].primaries & codes):
+                bad.append(c)
+    return bad
+

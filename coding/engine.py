@@ -1,0 +1,89 @@
+"""The coder: encounters -> coded encounters (claim lines + findings).
+
+``code_encounter(enc, cfg)`` looks up the payer profile, codes
+
+1. drug-administration lines (:mod:`coding.admin`), in clinical order,
+2. other services (:mod:`coding.services`: E/M with 25, 99211 dropped, ...),
+3. drug lines (:func:`coding.drugs.drug_lines`: units, JW/JZ, 340B, NDC),
+
+and for ``setting == "home"`` the home-infusion lines of :mod:`coding.home` instead (a
+``not-supported`` warning when that module is absent). Output is deterministic: the same input
+gives the same lines in the same order. Problems are findings; only bugs raise.
+"""
+from __future__ import annotations
+
+import importlib
+from datetime import date
+from typing import Callable, Iterable
+
+from coding.admin import admin_lines
+from coding.config import Config
+from coding.findings import Finding, error, warning
+from coding.model import CodedEncounter, Encounter, ServiceLine
+from coding.services import service_lines
+
+HitHistory = Callable[[str], list[date]]
+
+try:
+    from coding.drugs import drug_lines as _drug_lines
+except ImportError:  # pragma: no cover - only while helper A's module is absent
+    _drug_lines = None  # type: ignore[assignment]
+
+
+def _home_module():
+    try:
+        return importlib.import_module("coding.home")
+    except ImportError:
+        return None
+
+
+_HOME = _home_module()
+
+
+def code_encounter(enc: Encounter, cfg: Config, *, hit_history: HitHistory | None = None) -> CodedEncounter:
+    """Code one encounter; an unknown payer or setting gives an ``error`` finding and no lines."""
+    payer = cfg.payers.get(enc.payer)
+    if payer is None:
+        return CodedEncounter(enc, [], [error(
+            "unknown-payer", "payer is not a payer profile in the config",
+            encounter_id=enc.id, field="payer")])
+    lines: list[ServiceLine] = []
+    findings: list[Finding] = []
+    if enc.setting == "home":
+        if _HOME is None or not hasattr(_HOME, "home_lines"):
+            findings.append(warning(
+                "not-supported", "home infusion encounters are not coded by this version; no lines",
+                encounter_id=enc.id, field="setting"))
+        else:
+            hl, hf = _HOME.home_lines(enc, cfg, payer, hit_history)
+            lines.extend(hl)
+            findings.extend(hf)
+        return CodedEncounter(enc, lines, findings)
+    if enc.setting not in ("office", "infusion_center", "hospital_outpatient"):
+        return CodedEncounter(enc, [], [error(
+            "unknown-setting", "setting is not office, infusion_center, home or hospital_outpatient",
+            encounter_id=enc.id, field="setting")])
+    al, af = admin_lines(enc, cfg, payer)
+    lines.extend(al)
+    findings.extend(af)
+    sl, sf = service_lines(enc, cfg, payer, al)
+    lines.extend(sl)
+    findings.extend(sf)
+    if enc.administrations:
+        if _drug_lines is None:  # pragma: no cover
+            findings.append(warning("not-supported", "drug lines module not available",
+                                    encounter_id=enc.id))
+        else:
+            dl, df = _drug_lines(enc, cfg, payer)
+            lines.extend(dl)
+            findings.extend(df)
+    if not lines and not findings:
+        findings.append(warning("no-lines", "encounter produced no billable lines",
+                                encounter_id=enc.id))
+    return CodedEncounter(enc, lines, findings)
+
+
+def code_encounters(encs: Iterable[Encounter], cfg: Config, *,
+                    hit_history: HitHistory | None = None) -> list[CodedEncounter]:
+    """Code many encounters (in input order)."""
+    return [code_encounter(e, cfg, hit_history=hit_history) for e in encs]

@@ -5,13 +5,19 @@ per unit of the code for administration and other services, per HCPCS billing un
 drugs. A claim line priced at zero is rejected by payers, so a code that the chargemaster
 does not price gives an ``error`` finding (``unpriced-code``) and the caller holds the line.
 
+A HCPCS Level II code missing from the chargemaster falls back to a wildcard entry for its
+letter (``"J*" = "5.00"`` prices any other J drug per billing unit), when the config has one;
+CPT codes (digits) have no wildcard.
+
 >>> from coding.config import load_config
 >>> cfg = load_config()
 >>> line_charge(cfg, "96365", 1)
 (Decimal('350.00'), None)
 >>> line_charge(cfg, "96366", 3)[0]
 Decimal('285.00')
->>> charge, finding = line_charge(cfg, "ZZ999", 1)
+>>> line_charge(cfg, "J9041", 3)[0] == cfg.price("J9041") * 3
+True
+>>> charge, finding = line_charge(cfg, "99999", 1)
 >>> charge, finding.code, finding.severity
 (Decimal('0.00'), 'unpriced-code', 'error')
 """
@@ -26,8 +32,13 @@ ZERO_CHARGE = Decimal("0.00")
 
 
 def unit_price(cfg: Config, code: str) -> Decimal | None:
-    """Chargemaster price per billed unit for ``code`` (case-insensitive), or None."""
-    return cfg.price(code)
+    """Chargemaster price per billed unit for ``code`` (case-insensitive), or None.
+
+    Exact code first, then the wildcard for a Level II code's letter (``J*``)."""
+    price = cfg.price(code)
+    if price is None and code[:1].isalpha():
+        price = cfg.price(code[:1] + "*")
+    return price
 
 
 def line_charge(cfg: Config, code: str, units: int, **where: object) -> tuple[Decimal, Finding | None]:

@@ -39,13 +39,14 @@ from __future__ import annotations
 import csv
 from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import ROUND_CEILING, Decimal
+from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
 from coding.config import Config, PayerProfile
 from coding.findings import Finding, error, info, warning
+from coding.identifiers import ndc as ndc_id
 from coding.model import Encounter, NursingVisit, ServiceLine, Therapy
 from coding.pricing import line_charge
 
@@ -61,7 +62,6 @@ DEFAULT_CONCURRENT_MODIFIERS = ("SH", "SJ")
 DEFAULT_HIT_GAP_DAYS = 60
 MODELS = ("per_diem", "medicare_hit")
 
-_MASS_TO_MG = {"g": Decimal(1000), "mg": Decimal(1), "mcg": Decimal("0.001")}
 
 
 # --------------------------------------------------------------------------- tables
@@ -337,15 +337,6 @@ def hit_category_of(t: Therapy) -> tuple[HitCategory | None, HitDrug | None]:
 # --------------------------------------------------------------------------- drug units
 
 
-def _convert(value: Decimal, unit: str, target: str) -> Decimal | None:
-    """``value`` in ``unit`` expressed in ``target`` (mass units interconvert), else None."""
-    if unit == target:
-        return value
-    if unit in _MASS_TO_MG and target in _MASS_TO_MG:
-        return value * _MASS_TO_MG[unit] / _MASS_TO_MG[target]
-    return None
-
-
 def _fmt(d: Decimal) -> str:
     s = format(d.normalize(), "f")
     return s
@@ -354,50 +345,60 @@ def _fmt(d: Decimal) -> str:
 def course_drug_line(
     enc: Encounter, cfg: Config, payer: PayerProfile, t: Therapy
 ) -> tuple[ServiceLine | None, list[Finding]]:
-    """The drug of a therapy over the whole course, on one line dated the first day."""
-    from coding import drugs  # helper A's drug table (billing unit of each HCPCS)
+    """The drug of a therapy over the whole course, on one line dated the first day.
+
+    Units = ceil(dose × doses per day × days ÷ billing unit) (:func:`coding.drugs.billing_units`);
+    a per-vial/dose code bills one unit per dose; an unclassified (NOC) code bills 1 unit with a
+    warning. NDC quantity and unit follow the drug-line convention of :mod:`coding.drugs`.
+    """
+    from coding import drugs  # the HCPCS drug table (billing unit of each code)
 
     where = {"encounter_id": enc.id, "administration_id": t.id}
-    info_ = drugs.drug_info(t.drug)
-    if info_ is None:
+    dinfo = drugs.drug_info(t.drug)
+    if dinfo is None:
         return None, [error("unknown-drug", f"therapy {t.id}: drug {t.drug} is not in the HCPCS drug table; "
                             "drug line held", field="therapies.drug", **where)]
-    unit_value = getattr(info_, "billing_unit_value", None)
-    unit = getattr(info_, "billing_unit", None)
-    if not unit_value or not unit:
-        return None, [error("drug-unit-unknown", f"therapy {t.id}: {t.drug} has no parseable billing unit; "
-                            "drug line held", field="therapies.drug", **where)]
+    findings: list[Finding] = []
     days = therapy_days(t.start_date, t.end_date)
     per_day = doses_per_day(t)
     total = t.dose.value * per_day * days
-    amount = _convert(total, t.dose.unit, unit)
-    if amount is None:
-        return None, [error("dose-unit-mismatch", f"therapy {t.id}: dose unit {t.dose.unit} cannot be "
-                            f"converted to the {t.drug} billing unit ({unit}); drug line held",
-                            field="therapies.dose", **where)]
-    units = int((amount / Decimal(unit_value)).to_integral_value(rounding=ROUND_CEILING))
-    units = max(units, 1)
+    course = (f"course of therapy {t.id} {t.start_date.isoformat()}..{t.end_date.isoformat()}: "
+              f"{_fmt(t.dose.value)} {t.dose.unit} × {per_day} dose(s)/day × {days} day(s) = "
+              f"{_fmt(total)} {t.dose.unit}")
+    if dinfo.parse_status == "noc":
+        units = 1
+        calc = f"{t.drug}: not otherwise classified drug, 1 unit ({course})"
+        findings.append(warning("noc-drug", f"therapy {t.id}: {t.drug} is unclassified, billed as 1 unit; "
+                                "payers require the drug name, dose and NDC in the line note",
+                                field="therapies.drug", **where))
+    elif dinfo.billing_unit == "each":
+        units = per_day * days
+        calc = f"{t.drug}: billed per vial/dose: {per_day} dose(s)/day × {days} day(s) = {units} unit(s)"
+    else:
+        got = drugs.billing_units(total, t.dose.unit, dinfo)
+        if got is None:
+            if not dinfo.codable_by_dose:
+                return None, [error("no-billing-unit", f"therapy {t.id}: {t.drug} has no billing unit a "
+                                    "dose converts to; drug line held for manual coding",
+                                    field="therapies.drug", **where)]
+            return None, [error("dose-unit-mismatch", f"therapy {t.id}: dose unit {t.dose.unit} cannot be "
+                                f"converted to the {t.drug} billing unit ({dinfo.billing_unit}); drug line held",
+                                field="therapies.dose", **where)]
+        units = max(got, 1)
+        calc = f"{t.drug}: {course} ÷ {dinfo.unit_label} per unit = {units} unit(s) (rounded up)"
     charge, f = line_charge(cfg, t.drug, units, field="therapies.drug", **where)
     if f is not None:
-        return None, [f]
-    findings: list[Finding] = []
+        return None, findings + [f]
     ndc = ndc_qty = ndc_unit = None
     if t.ndc:
-        from coding.identifiers import ndc as ndc_id
-
         try:
             ndc = ndc_id.to_11(t.ndc)
         except ValueError as exc:
-            findings.append(error("invalid-ndc", f"therapy {t.id}: {exc}", field="therapies.ndc", **where))
-            return None, findings
-        ndc_qty, ndc_unit = _ndc_quantity(payer, units, total, t.dose.unit)
-    up_to = " (up to)" if getattr(info_, "up_to", False) else ""
-    rationale = (
-        f"{t.drug}: course of therapy {t.id} {t.start_date.isoformat()}..{t.end_date.isoformat()}: "
-        f"{_fmt(t.dose.value)} {t.dose.unit} × {per_day} dose(s)/day × {days} day(s) = {_fmt(total)} "
-        f"{t.dose.unit} ÷ {_fmt(Decimal(unit_value))} {unit}{up_to} per unit = {units} unit(s) (rounded up); "
-        "home infusion drug billed separately from the per diem"
-    )
+            return None, findings + [error("invalid-ndc", f"therapy {t.id}: {exc}", field="therapies.ndc",
+                                           **where)]
+        pref = str(payer.get("ndc_unit", "UN") or "UN").upper()
+        ndc_qty, ndc_unit = drugs._ndc_quantity(pref, total, t.dose.unit, units)
+    rationale = calc + "; home infusion drug billed separately from the per diem"
     if ndc:
         rationale += f"; NDC {ndc} quantity {ndc_qty} {ndc_unit}"
     line = ServiceLine(
@@ -406,15 +407,6 @@ def course_drug_line(
         ndc_unit=ndc_unit, kind="drug",
     )
     return line, findings
-
-
-def _ndc_quantity(payer: PayerProfile, units: int, total: Decimal, dose_unit: str) -> tuple[Decimal, str]:
-    """NDC quantity and unit for Loop 2410 CTP: ML with the dispensed volume when the dose is in
-    mL; otherwise the payer's NDC unit (default UN) with the billed HCPCS units as the count (the
-    container count is not part of the encounter contract). Always > 0."""
-    if dose_unit == "mL" and total > 0:
-        return total.normalize() if total == total.to_integral_value() else total, "ML"
-    return Decimal(units), str(payer.get("ndc_unit", "UN") or "UN")
 
 
 # --------------------------------------------------------------------------- lines

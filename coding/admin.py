@@ -304,12 +304,14 @@ def classify(enc: Encounter, payer: PayerProfile, rules: AdminRules,
 
 # --------------------------------------------------------------------------- grouping
 
-def group_services(svcs: list[Svc], rules: AdminRules) -> list[tuple[str, list[Svc]]]:
+def group_services(svcs: list[Svc], rules: AdminRules,
+                   reason_for_visit: str | None = None) -> list[tuple[str, list[Svc]]]:
     """Split into (modifier-kind, services) groups: one initial service per group.
 
     Visits in order of their first start; within a visit, the access sites without a
-    ``separate_site_reason`` form the main group, each site with one a group of its own
-    (kind ``site``); later visits are kind ``visit``. With ``hierarchy_restarts_daily`` a new
+    ``separate_site_reason`` form the main group together with the site of the best service
+    (``reason_for_visit`` on 837P, else the hierarchy), each other site with a reason a group of
+    its own (kind ``site``); later visits are kind ``visit``. With ``hierarchy_restarts_daily`` a new
     calendar day starts a new group (kind ``day``).
     """
     visits: dict[str, list[Svc]] = {}
@@ -323,8 +325,12 @@ def group_services(svcs: list[Svc], rules: AdminRules) -> list[tuple[str, list[S
         for s in members:
             sites.setdefault(s.site, []).append(s)
         reasoned = {k for k, ss in sites.items() if any(x.site_reason for x in ss)}
-        if len(reasoned) == len(sites):  # every site claims a reason: the best one is main
-            best = min(members, key=lambda s: (s.rank, -s.minutes, s.start, s.order))
+        if reasoned:  # the site of the best service is the main one, whichever carries the reason
+            best = None
+            if reason_for_visit:
+                best = next((x for x in members if reason_for_visit in x.adm_ids), None)
+            if best is None:
+                best = min(members, key=lambda s: (s.rank, -s.minutes, s.start, s.order))
             reasoned.discard(best.site)
         main = [s for s in members if s.site not in reasoned]
         vkind = "visit" if vi > 0 else "main"
@@ -676,7 +682,8 @@ def admin_lines(enc: Encounter, cfg: Config, payer: PayerProfile) -> tuple[list[
             "encounter; initial service chosen by the hierarchy",
             encounter_id=enc.id, field="reason_for_visit"))
     raws: list[Raw] = []
-    for gi, (kind, members) in enumerate(group_services(svcs, rules)):
+    rfv = enc.reason_for_visit if enc.claim_type == "837P" else None
+    for gi, (kind, members) in enumerate(group_services(svcs, rules, rfv)):
         raws.extend(sequence_group(gi, kind, members, enc, rules, findings))
     return build_lines(enc, cfg, raws, findings), findings
 

@@ -36,8 +36,8 @@ from coding.findings import Finding
 _MAPS: dict[str, Any] = {}
 _PARAMS: pyx12.params.ParamsBase | None = None
 _INDEX: Any = None
-_VALUE_TAIL = re.compile(r"\s*\([^()]*\)\s*$")
 _VALUE_INLINE = re.compile(r"with a value of \([^()]*\)\s*")
+_VALUE_LEAD = re.compile(r"^\([^()]*\)\s*")
 _ERRH_FUNCS = {"isa_error", "gs_error", "st_error", "seg_error", "ele_error"}
 
 
@@ -86,14 +86,19 @@ class _Capture(logging.Handler):
         self.records.append(record)
 
 
-def _scrub(message: str) -> str:
+def _scrub(message: str, value: Any = None) -> str:
     """Drop the element value pyx12 puts in its messages (it may be patient data)."""
-    return _VALUE_TAIL.sub("", _VALUE_INLINE.sub("", message)).strip()
+    text = _VALUE_INLINE.sub("", message)
+    if value not in (None, ""):
+        text = text.replace(f"({value})", "").replace(str(value), "...")
+    text = _VALUE_LEAD.sub("value ", " ".join(text.split()))
+    return "value " + text if text.startswith("is ") else text
 
 
 def _finding(code: str, message: str, file: str | None, line: int | None, segment: str | None = None,
-             loop: str | None = None, element: str | None = None, severity: str = "error") -> Finding:
-    return Finding(severity, f"x12-{code.lower()}" if code else "x12-error", _scrub(message),  # type: ignore[arg-type]
+             loop: str | None = None, element: str | None = None, value: Any = None,
+             severity: str = "error") -> Finding:
+    return Finding(severity, f"x12-{code.lower()}" if code else "x12-error", _scrub(message, value),  # type: ignore[arg-type]
                    file=file, segment=segment, loop=loop, element=element, line=line)
 
 
@@ -111,8 +116,8 @@ def _tree_findings(errh: Any, file: str | None, loops: dict[int, str]) -> list[F
         for cde, msg in node.errors:
             out.append(_finding(cde, msg, file, line, seg_id))
         for ele in node.elements:
-            for cde, msg, _val in ele.errors:
-                out.append(_finding(cde, msg, file, line, seg_id, element=_element_name(seg_id, ele)))
+            for cde, msg, val in ele.errors:
+                out.append(_finding(cde, msg, file, line, seg_id, element=_element_name(seg_id, ele), value=val))
 
     for isa in errh.children:
         envelope(isa, "ISA")
@@ -123,11 +128,12 @@ def _tree_findings(errh: Any, file: str | None, loops: dict[int, str]) -> list[F
                 for seg in st.children:
                     line = seg.get_cur_line()
                     loop = loops.get(line)
-                    for cde, msg, _val in seg.errors:
-                        out.append(_finding(cde, msg, file, line, seg.seg_id, loop))
+                    for cde, msg, val in seg.errors:
+                        out.append(_finding(cde, msg, file, line, seg.seg_id, loop, value=val))
                     for ele in seg.elements:
-                        for cde, msg, _val in ele.errors:
-                            out.append(_finding(cde, msg, file, line, seg.seg_id, loop, _element_name(seg.seg_id, ele)))
+                        for cde, msg, val in ele.errors:
+                            out.append(_finding(cde, msg, file, line, seg.seg_id, loop,
+                                                _element_name(seg.seg_id, ele), val))
     return out
 
 
@@ -235,3 +241,18 @@ def validate_path(path: str | Path) -> list[Finding]:
         return [Finding("error", "x12-encoding", f"file starts with {what}; X12 data must be ASCII"
                         if exc.start == 0 else f"file contains {what}; X12 data must be ASCII", file=str(p))]
     return validate_text(text, str(p))
+
+
+def plain_pyx12_pass(path: str | Path) -> bool:
+    """pyx12's own entry point, unchanged (map loaded per call, no 997): the benchmark baseline."""
+    import pyx12.x12n_document
+
+    logger = logging.getLogger("pyx12")
+    cap = _Capture()
+    logger.addHandler(cap)
+    old_propagate, logger.propagate = logger.propagate, False
+    try:
+        return bool(pyx12.x12n_document.x12n_document(pyx12.params.params(), str(path), None, None))
+    finally:
+        logger.removeHandler(cap)
+        logger.propagate = old_propagate

@@ -1,9 +1,151 @@
 """CLI commands: the ``claims`` group (build, list; ``correct`` is added by cmd_reconcile)."""
 from __future__ import annotations
 
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, List, Optional
+
 import typer
 
+from dripline.common import (
+    ConfigOption, JsonOption, LedgerOption, console, err_console, fail, get_config, ledger_path,
+    print_findings, print_json,
+)
+
 claims_app = typer.Typer(help="Build 837 claim files and list claims in the ledger.", no_args_is_help=True)
+
+AMOUNT_FIELDS = ("charge", "paid", "adjusted", "patient_responsibility", "balance")
+
+
+def open_ledger(option: Path | None):  # -> sqlite3.Connection
+    """Open the ledger named by --ledger / $DRIPLINE_DB / ./dripline.db, or exit 2 with a message."""
+    from reconcile.ledger import LedgerError, connect
+
+    try:
+        return connect(ledger_path(option))
+    except LedgerError as exc:
+        fail([str(exc)])
+
+
+def _progress_callback(enabled: bool):
+    """A rich progress bar on stderr for batches of several files (None when not wanted)."""
+    if not enabled:
+        return None, None
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    progress = Progress(TextColumn("[progress.description]{task.description}"), BarColumn(),
+                        MofNCompleteColumn(), console=err_console, transient=True)
+    state: dict[str, Any] = {}
+
+    def update(stage: str, done: int, total: int) -> None:
+        if total < 2:
+            return
+        if "task" not in state:
+            progress.start()
+            state["task"] = progress.add_task("writing and validating 837 files", total=total)
+        progress.update(state["task"], completed=done)
+        if done >= total:
+            progress.stop()
+
+    return update, progress
+
+
+def _print_build(result: Any) -> None:
+    from rich.table import Table
+
+    from coding.money import money_str
+
+    if result.files:
+        t = Table(title="837 files")
+        for col in ("file", "type", "ISA13", "claims", "lines", "status", "errors"):
+            t.add_column(col)
+        for f in result.files:
+            color = "green" if f.status == "recorded" else "red" if f.status == "refused" else "yellow"
+            t.add_row(f.path, f.claim_type, f"{f.isa13:09d}", str(f.claims), str(f.lines),
+                      f"[{color}]{f.status}[/{color}]", str(f.errors))
+        console.print(t)
+    print_findings(result.findings)
+    recorded = [c for c in result.claims if c["recorded"]]
+    total = sum((c["charge"] for c in recorded), Decimal("0"))
+    console.print(f"{len(result.files)} file(s), {len(recorded)} claim(s) recorded, total charge "
+                  f"{money_str(total)}; {sum(1 for f in result.findings if f.is_error)} error finding(s)",
+                  highlight=False)
+
+
+@claims_app.command("build")
+def build(
+    files: List[Path] = typer.Argument(..., help="Encounter files (JSON or JSON Lines)."),
+    out: Path = typer.Option(..., "--out", help="Directory for the 837 files (created if needed)."),
+    config: Optional[Path] = ConfigOption,
+    ledger: Optional[Path] = LedgerOption,
+    allow_invalid: bool = typer.Option(False, "--allow-invalid",
+                                       help="Record files even when validation finds errors."),
+    jobs: int = typer.Option(1, "--jobs", min=1, help="Validate large files in N parallel processes."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Code encounters, write one 837P/837I interchange per claim type, validate, record in the ledger.
+
+    Exit code 0 when every file was recorded, 1 when a file was refused for validation errors
+    (or a claim was refused as already sent), 2 for unreadable input.
+    """
+    from reconcile.billing import build_claims
+
+    missing = [str(f) for f in files if not f.is_file()]
+    if missing:
+        fail([f"input file not found: {m}" for m in missing])
+    cfg = get_config(config)
+    conn = open_ledger(ledger)
+    if out.exists() and not out.is_dir():
+        fail([f"--out {out} exists and is not a directory"])
+    update, _ = _progress_callback(not as_json)
+    result = build_claims(files, cfg, conn, out, allow_invalid=allow_invalid, jobs=jobs, progress=update)
+    if as_json:
+        print_json(result.to_dict())
+    elif result.input_error:
+        print_findings(result.findings, title="Input errors")
+    else:
+        _print_build(result)
+    if result.input_error:
+        if not as_json:
+            fail(["the encounters could not be read; nothing was built (see the errors above)"])
+        raise typer.Exit(2)
+    refused_claims = any(f.code in ("already-sent", "duplicate-encounter", "missing-payer-claim-number")
+                         for f in result.findings)
+    if result.refused or refused_claims:
+        raise typer.Exit(1)
+
+
+def summaries_json(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Claim summaries with amounts as two-decimal strings."""
+    from coding.money import money_str
+
+    return [{k: (money_str(v) if k in AMOUNT_FIELDS else v) for k, v in r.items()} for r in rows]
+
+
+@claims_app.command("list")
+def list_claims(
+    ledger: Optional[Path] = LedgerOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """List every claim in the ledger with charge, payments, adjustments, balance and status."""
+    from rich.table import Table
+
+    from coding.money import money_str
+    from reconcile.ledger import claim_summaries
+
+    conn = open_ledger(ledger)
+    rows = claim_summaries(conn)
+    if as_json:
+        print_json({"claims": summaries_json(rows)})
+        return
+    t = Table(title=f"Claims ({len(rows)})")
+    for col in ("patient_control_number", "payer", "type", "freq", "charge", "paid", "adjusted",
+                "patient_resp", "balance", "status"):
+        t.add_column(col, justify="right" if col in ("charge", "paid", "adjusted", "patient_resp", "balance") else "left")
+    for r in rows:
+        t.add_row(r["patient_control_number"], r["payer"], r["claim_type"], r["frequency"],
+                  *(money_str(r[k]) for k in AMOUNT_FIELDS[:4]), money_str(r["balance"]), r["status"])
+    console.print(t)
 
 
 def register(app: typer.Typer) -> None:

@@ -632,10 +632,23 @@ def home_lines(
     if not enc.therapies:
         return [], [error("missing-therapies", "home encounter has no therapies", encounter_id=enc.id,
                           field="therapies")]
+    extra: list[Finding] = []
+    if enc.administrations:
+        extra.append(warning(
+            "home-administrations-not-coded",
+            f"{len(enc.administrations)} administration(s) on a home encounter are not coded: a home course "
+            "is described by its therapies and nursing visits", encounter_id=enc.id, field="administrations"))
+    if enc.services:
+        extra.append(warning(
+            "home-services-not-coded",
+            f"{len(enc.services)} other service(s) on a home encounter are not coded; bill them on their "
+            "own encounter", encounter_id=enc.id, field="services"))
     if model == "per_diem":
-        return per_diem_model(enc, cfg, payer)
+        lines, findings = per_diem_model(enc, cfg, payer)
+        return lines, extra + findings
     if model == "medicare_hit":
-        return medicare_hit_model(enc, cfg, payer, hit_history)
-    return [], [error("unknown-home-infusion-model",
+        lines, findings = medicare_hit_model(enc, cfg, payer, hit_history)
+        return lines, extra + findings
+    return [], extra + [error("unknown-home-infusion-model",
                       f"payer {payer.key}: home_infusion_model must be one of {', '.join(MODELS)}",
                       encounter_id=enc.id, field="payer")]

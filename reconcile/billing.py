@@ -132,18 +132,17 @@ def _write_new(path: Path, data: bytes) -> None:
         os.close(fd)
 
 
-def validate_written(path: Path, jobs: int) -> list[Finding]:
-    """pyx12 (through the adapter) plus our own 837 edits, on a written file."""
-    from edi.pyx12_adapter import validate_file
+def validate_written(path: Path, jobs: int = 1) -> list[Finding]:
+    """pyx12 (through the adapter, in ``jobs`` processes when it can) plus our own 837 edits."""
+    from edi import pyx12_adapter as px
+    from edi.edits837 import run_edits
+    from edi.x837_read import read_837
 
-    found = list(validate_file(path, jobs))
-    try:
-        from edi import edits837
-    except ImportError:  # pragma: no cover - the edits module ships with the writer
-        return found
-    check = getattr(edits837, "check_file", None)
-    if check is not None:
-        found.extend(check(path))
+    parallel = getattr(px, "validate_file", None)
+    found = list(parallel(path, jobs)) if parallel is not None else list(px.validate_path(path))
+    doc = read_837(path)
+    found.extend(doc.findings)
+    found.extend(run_edits(doc.claims, str(path), strict=True))
     return found
 
 
@@ -236,6 +235,15 @@ def _refuse(conn: sqlite3.Connection, res: L.Reservation, path: Path, sha: str, 
     result.findings.append(error("file-refused", why, file=str(refused)))
 
 
+def _hit_history(conn: sqlite3.Connection) -> Any:
+    """The ledger's Medicare home-infusion history for the 60-day rule (None when unavailable)."""
+    try:
+        from reconcile.history import hit_history_from_conn
+    except ImportError:  # pragma: no cover - history ships with the home-infusion issue
+        return None
+    return hit_history_from_conn(conn)
+
+
 def build_claims(
     paths: Sequence[str | Path], cfg: Config, ledger: sqlite3.Connection | str | Path,
     out_dir: str | Path, *, allow_invalid: bool = False, jobs: int = 1,
@@ -258,7 +266,7 @@ def build_claims(
     if has_errors(load_findings):
         result.input_error = True
         return result
-    coded = code_encounters(encounters, cfg, hit_history=None)
+    coded = code_encounters(encounters, cfg, hit_history=_hit_history(conn))
     for ce in coded:
         result.findings.extend(ce.findings)
     kept, screened = screen_already_sent(conn, coded)

@@ -17,6 +17,7 @@ import hashlib
 import json
 import os
 import signal
+from itertools import islice
 import sqlite3
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -170,10 +171,11 @@ class _Poster:
         self.res.payment += rm.amount
         self.remit = rm
         self.payer = rm.payer_name or rm.payer_id
-        self._findings(rm.findings)
-        claims = rm.claims
-        for i in range(0, len(claims), CHUNK):
-            chunk = claims[i:i + CHUNK]
+        claims = iter(rm.claims)  # may be a lazy stream: plbs and findings are complete after it
+        while True:
+            chunk = list(islice(claims, CHUNK))
+            if not chunk:
+                break
             pref = prefetch_claims(c, (rc.patient_control_number for rc in chunk))
             for rc in chunk:
                 self.claim(rc, choose_claim(pref.get(rc.patient_control_number), rc))
@@ -183,6 +185,7 @@ class _Poster:
                 self.progress(self.res.path, self.done)
             if self.kill_after and self.done >= self.kill_after:
                 os.kill(os.getpid(), signal.SIGKILL)
+        self._findings(rm.findings)
         self.plbs(rm.plbs)
 
     def _findings(self, findings: Iterable[Finding]) -> None:

@@ -59,22 +59,93 @@ def payer_id(rm) -> str:
     return rm.payment.trace_originator or ""
 
 
-def convert(rm) -> RRemit:
-    """One reader ``Remittance`` as the poster's ``RRemit``."""
+def convert(rm, claims: bool = True) -> RRemit:
+    """One reader ``Remittance`` as the poster's ``RRemit`` (header only when ``claims`` is False)."""
     pay = rm.payment
-    return RRemit(
+    out = RRemit(
         payer_id=payer_id(rm), trace=pay.trace, amount=_m(pay.amount), payer_name=rm.payer.name or None,
         method=pay.method or None, payment_date=iso(pay.date) or iso(rm.production_date),
-        claims=[_claim(c) for c in rm.claims],
-        plbs=[RPlb(p.reason, _m(p.amount), p.reference or None, p.provider or None, iso(p.fiscal_period_date),
-                   p.segment_number or None) for p in rm.provider_adjustments],
-        findings=list(rm.findings), segment=rm.start_segment or None,
+        segment=rm.start_segment or None,
     )
+    if claims:
+        out.claims = [_claim(c) for c in rm.claims]
+        _tail(out, rm)
+    return out
+
+
+def _tail(out: RRemit, rm) -> None:
+    out.plbs = [RPlb(p.reason, _m(p.amount), p.reference or None, p.provider or None, iso(p.fiscal_period_date),
+                     p.segment_number or None) for p in rm.provider_adjustments]
+    out.findings = list(rm.findings)
+
+
+def _events(path: Path, findings: list[Finding]) -> Iterator[tuple[str, object, object]]:
+    """("claim", remittance, claim) as each claim is complete, ("end", remittance, None) at its SE.
+
+    Drives the reader segment by segment and takes each finished claim out of the remittance at
+    once, so memory stays flat even for one huge transaction set.
+    """
+    from edi import x835
+
+    r = x835._Reader(path, str(path), findings, True)
+    body = r.body
+    for els, num, line in r.tok:
+        rem = r.rem
+        if rem is not None:
+            h = body.get(els[0])
+            if h is not None:
+                h(els, num, line)
+                if rem.claims:
+                    for c in rem.claims:
+                        yield "claim", rem, c
+                    rem.claims.clear()
+                continue
+        done = r._other(els, num, line)
+        if done is not None:
+            for c in done.claims:
+                yield "claim", done, c
+            done.claims.clear()
+            yield "end", done, None
+    done = r._eof()
+    if done is not None:
+        for c in done.claims:
+            yield "claim", done, c
+        done.claims.clear()
+        yield "end", done, None
+    if r.remittances == 0:
+        findings.append(Finding("error", "x835-no-remittance", "no 835 transaction set (ST*835) was found "
+                                "in this file", file=str(path)))
 
 
 def read_remittances(path: Path, findings: list[Finding]) -> Iterator[RRemit]:
-    """Stream the remittances of one 835 file; file-level findings go to ``findings``."""
+    """Stream the remittances of one 835 file; each one's ``claims`` is itself a lazy stream
+    (its ``plbs`` and ``findings`` are filled once the claims are consumed). File-level findings
+    go to ``findings``."""
     from edi import x835
 
-    for rm in x835.read_835(path, filename=str(path)):
-        yield convert(rm)
+    if not hasattr(x835, "_Reader") or not hasattr(x835._Reader, "_other"):  # reader changed shape
+        for rm in x835.read_835(path, filename=str(path), findings=findings):
+            yield convert(rm)
+        return
+    ev = _events(path, findings)
+    item = next(ev, None)
+    while item is not None:
+        rem = item[1]
+        head = convert(rem, claims=False)
+        state: dict[str, object] = {}
+
+        def stream(first=item, rem=rem, head=head, state=state) -> Iterator[RClaim]:
+            it = first
+            while it is not None and it[1] is rem and it[0] == "claim":
+                yield _claim(it[2])
+                it = next(ev, None)
+            if it is not None and it[1] is rem and it[0] == "end":
+                _tail(head, rem)
+                it = next(ev, None)
+            state["next"] = it
+
+        head.claims = stream()  # type: ignore[assignment]
+        yield head
+        for _ in head.claims:  # whatever the poster did not consume (e.g. a duplicate payment)
+            pass
+        item = state.get("next")  # type: ignore[assignment]

@@ -302,3 +302,44 @@ def test_property_per_diem_units_sum_to_therapy_days(start, days, schedule):
     assert [ln.service_date for ln in per_diem] == sorted(ln.service_date for ln in per_diem)
     assert all(ln.rationale for ln in lines)
     assert not [f for f in findings if f.severity == "error"]
+
+
+HIT_INITIAL = {"G0088", "G0089", "G0090"}
+HIT_SUBSEQUENT = {"G0068", "G0069", "G0070"}
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    offsets=st.lists(st.integers(min_value=0, max_value=150), min_size=1, max_size=8, unique=True),
+    therapies_=st.lists(
+        st.tuples(st.sampled_from([("anti_infective", "J0133"), ("chemotherapy", "J9190"),
+                                   ("immunotherapy", "J1559"), ("inotrope", "J1250")]),
+                  st.integers(min_value=0, max_value=100), st.integers(min_value=1, max_value=90),
+                  st.booleans()),
+        min_size=1, max_size=3),
+    history=st.lists(st.integers(min_value=1, max_value=120), max_size=3),
+)
+def test_property_medicare_hit_one_unit_per_category_per_visit_day(offsets, therapies_, history):
+    d0 = date(2026, 1, 1)
+    ts = [therapy(f"T{i}", category=cat, drug=drug, dose=("100", "mg"), start=d0 + timedelta(days=s), days=n,
+                  pump=pump, schedule="continuous")
+          for i, ((cat, drug), s, n, pump) in enumerate(therapies_)]
+    visits = [visit(d0 + timedelta(days=o), 9, 60) for o in offsets]
+    hist = [d0 - timedelta(days=h) for h in history]
+    lines, findings = home_lines(encounter(ts, visits, payer="medicare"), CFG, MEDICARE, hit_history=lambda p: hist)
+    visit_days = {d0 + timedelta(days=o) for o in offsets}
+    assert all(ln.units == 1 and ln.rationale for ln in lines)
+    assert {ln.code for ln in lines} <= HIT_INITIAL | HIT_SUBSEQUENT
+    assert {ln.service_date for ln in lines} <= visit_days
+    # only days with a pump therapy running; one line per category per day
+    for ln in lines:
+        assert any(t.pump and t.start_date <= ln.service_date <= t.end_date for t in ts)
+    keys = [(ln.service_date, ln.code[-1]) for ln in lines]  # last digit = category (8/9/0)
+    assert len(keys) == len(set(keys))
+    # the 60-day rule: initial exactly when no HIT day (history or earlier on the claim) in 60 days
+    billed = sorted({ln.service_date for ln in lines})
+    for ln in lines:
+        earlier = hist + [d for d in billed if d < ln.service_date]
+        recent = any(0 < (ln.service_date - d).days <= 60 for d in earlier)
+        assert (ln.code in HIT_SUBSEQUENT) == recent
+    assert not [f for f in findings if f.severity == "error"]

@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import io
 import logging
+import multiprocessing
 import re
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -26,12 +28,15 @@ import pyx12.errors
 import pyx12.map_if
 import pyx12.map_index
 import pyx12.params
+import pyx12.path
 import pyx12.segment
 import pyx12.x12file
 from pyx12.map_if._segment import apply_segment_errors
 from pyx12.map_walker import apply_walk_errors, walk_tree
+from pyx12.nodeCounter import NodeCounter
 
 from coding.findings import Finding
+from edi.x12split import envelope_ok, make_pieces, split_segments
 
 _MAPS: dict[str, Any] = {}
 _PARAMS: pyx12.params.ParamsBase | None = None
@@ -73,6 +78,64 @@ def preload(*versions: str) -> None:
         if name:
             load_map(name)
     load_map("x12.control.00501.xml")
+
+
+def _path_key(xpath: Any) -> str:
+    """The string a pyx12 X12Path hashes by (memoized on the path objects of the cached maps)."""
+    if isinstance(xpath, str):
+        key = _STR_KEYS.get(xpath)
+        if key is None:
+            key = _STR_KEYS[xpath] = pyx12.path.X12Path(xpath).format()
+        return key
+    key = getattr(xpath, "_dripline_key", None)
+    if key is None:
+        key = xpath.format()
+        xpath._dripline_key = key
+    return key
+
+
+_STR_KEYS: dict[str, str] = {}
+
+
+class _FastCounter(NodeCounter):
+    """pyx12's loop/segment counter with the same semantics, keyed by path strings.
+
+    pyx12 re-formats every counted path on every loop reset (a third of its run time); this
+    keeps the formatted keys instead. Same deletions, same counts.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._s: dict[str, int] = {}
+
+    def reset_to_node(self, xpath: Any) -> None:
+        root = _path_key(xpath).split("/")
+        n = len(root)
+        for k in [k for k in self._s if (parts := k.split("/")) and len(parts) > n and parts[:n] == root]:
+            del self._s[k]
+
+    def increment(self, xpath: Any) -> None:
+        k = _path_key(xpath)
+        self._s[k] = self._s.get(k, 0) + 1
+
+    def setCount(self, xpath: Any, ct: int) -> None:
+        self._s[_path_key(xpath)] = ct
+
+    def get_count(self, xpath: Any) -> int:
+        return self._s.get(_path_key(xpath), 0)
+
+
+_REFDES: dict[tuple[str | None, str], tuple[int | None, int | None]] = {}
+_ORIG_PARSE_REFDES = pyx12.segment.Segment._parse_refdes
+
+
+def _cached_parse_refdes(self: Any, ref_des: str) -> tuple[int | None, int | None]:
+    """Segment._parse_refdes memoized by (segment id, designator): a pure function of both."""
+    key = (self.seg_id, ref_des)
+    hit = _REFDES.get(key)
+    if hit is None:
+        hit = _REFDES[key] = _ORIG_PARSE_REFDES(self, ref_des)
+    return hit
 
 
 class _Capture(logging.Handler):
@@ -142,6 +205,7 @@ def _walk(src: Any, errh: Any, loops: dict[int, str]) -> None:
     control_map = load_map("x12.control.00501.xml" if src.icvn == "00501" else "x12.control.00401.xml")
     node = control_map.getnodebypath("/ISA_LOOP/ISA")
     walker = walk_tree()
+    walker.counter = _FastCounter()
     icvn = fic = vriic = None
     cur_map: Any = None
     map_file = None
@@ -208,6 +272,7 @@ def validate_text(text: str, file: str | None = None) -> list[Finding]:
     errh = pyx12.error_handler.err_handler()
     loops: dict[int, str] = {}
     out: list[Finding] = []
+    pyx12.segment.Segment._parse_refdes = _cached_parse_refdes  # type: ignore[method-assign]
     try:
         try:
             src = pyx12.x12file.X12Reader(io.StringIO(text))
@@ -226,21 +291,9 @@ def validate_text(text: str, file: str | None = None) -> list[Finding]:
                 out.append(_finding("log", rec.getMessage(), file, None))
         return out
     finally:
+        pyx12.segment.Segment._parse_refdes = _ORIG_PARSE_REFDES  # type: ignore[method-assign]
         logger.removeHandler(cap)
         logger.propagate = old_propagate
-
-
-def validate_path(path: str | Path) -> list[Finding]:
-    """Validate one file as pyx12 reads it (ASCII); undecodable bytes become a finding."""
-    p = Path(path)
-    data = p.read_bytes()
-    try:
-        text = data.decode("ascii")
-    except UnicodeDecodeError as exc:
-        what = "a UTF-8 byte order mark" if data.startswith(b"\xef\xbb\xbf") else f"a non-ASCII byte at offset {exc.start}"
-        return [Finding("error", "x12-encoding", f"file starts with {what}; X12 data must be ASCII"
-                        if exc.start == 0 else f"file contains {what}; X12 data must be ASCII", file=str(p))]
-    return validate_text(text, str(p))
 
 
 def plain_pyx12_pass(path: str | Path) -> bool:
@@ -256,3 +309,64 @@ def plain_pyx12_pass(path: str | Path) -> bool:
     finally:
         logger.removeHandler(cap)
         logger.propagate = old_propagate
+
+
+def _piece_findings(args: tuple[str, list[int], str | None]) -> list[Finding]:
+    """Worker: validate one piece and map its segment numbers back to the original file."""
+    text, lines, file = args
+    out = []
+    for f in validate_text(text, file):
+        if f.line is not None and 0 < f.line <= len(lines):
+            f = replace(f, line=lines[f.line - 1])
+        out.append(f)
+    return out
+
+
+def _read_ascii(p: Path) -> tuple[str | None, list[Finding]]:
+    data = p.read_bytes()
+    try:
+        return data.decode("ascii"), []
+    except UnicodeDecodeError as exc:
+        what = ("starts with a UTF-8 byte order mark" if data.startswith(b"\xef\xbb\xbf")
+                else f"contains a non-ASCII byte at offset {exc.start}")
+        return None, [Finding("error", "x12-encoding", f"file {what}; X12 data must be ASCII", file=str(p))]
+
+
+def validate_path(path: str | Path) -> list[Finding]:
+    """Validate one file as pyx12 reads it (ASCII); undecodable bytes become a finding."""
+    return validate_file(path, 1)
+
+
+def validate_file(path: str | Path, jobs: int = 1) -> list[Finding]:
+    """pyx12 findings for one file; ``jobs`` > 1 validates pieces in parallel processes.
+
+    The parallel path (see :mod:`edi.x12split`) is taken only for a well-formed envelope; each
+    worker loads the maps once (inherited from this process when forked), findings come back
+    with line numbers of the original file and duplicates from repeated headers are merged.
+    """
+    p = Path(path)
+    text, problems = _read_ascii(p)
+    if text is None:
+        return problems
+    file = str(p)
+    if jobs <= 1:
+        return validate_text(text, file)
+    split = split_segments(text)
+    if split is None or not envelope_ok(split[0], split[1]):
+        return validate_text(text, file)
+    segs, elem, term = split
+    pieces = make_pieces(segs, elem, term, max(200, len(segs) // (jobs * 4)))
+    if len(pieces) < 2:
+        return validate_text(text, file)
+    preload(*{s.split(elem)[8] for s in segs if s.startswith("GS" + elem) and s.count(elem) >= 8})
+    ctx = multiprocessing.get_context("fork")
+    with ctx.Pool(min(jobs, len(pieces))) as pool:
+        results = pool.map(_piece_findings, [(pc.text(term), pc.lines, file) for pc in pieces], chunksize=1)
+    seen: set[tuple] = set()
+    merged: list[Finding] = []
+    for f in (f for r in results for f in r):
+        key = (f.line, f.code, f.segment, f.element, f.message)
+        if key not in seen:
+            seen.add(key)
+            merged.append(f)
+    return sorted(merged, key=lambda f: f.line or 0)

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import codecs
 import io
+from itertools import accumulate
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Iterator
@@ -38,7 +39,7 @@ from coding.findings import Finding
 
 __all__ = ["Separators", "Segment", "X12Tokenizer", "iter_segments", "open_source", "DEFAULT_SEPARATORS"]
 
-CHUNK_CHARS = 1 << 20  # 1 MiB reads: big enough for C-speed splitting, small enough for flat memory
+CHUNK_CHARS = 1 << 18  # 256 KiB reads: big enough for C-speed splitting, small enough for flat memory
 _MAX_ISA_SCAN = 512  # an ISA longer than this is not an ISA
 _MAX_GARBAGE = 1 << 16  # text kept while looking for an ISA
 _WS = " \t\r\n\x0b\x0c\ufeff\x00"
@@ -228,6 +229,12 @@ class X12Tokenizer:
         self.findings.append(Finding(severity, code, message, file=self.filename, line=line,  # type: ignore[arg-type]
                                      segment=segment))
 
+    def _unterminated(self, sid: str, line: int) -> None:
+        self.truncated = True
+        self._finding("warning", "x12-unterminated-segment",
+                      f"the file ends inside a {sid[:3]} segment (no terminator): "
+                      "the file may be truncated and that segment incomplete", segment=sid[:3], line=line)
+
     def _chunks(self) -> Iterator[str]:
         stream, close = open_source(self.source)
         dec = codecs.getincrementaldecoder("utf-8")(errors="replace")
@@ -247,6 +254,15 @@ class X12Tokenizer:
                 stream.close()
 
     def __iter__(self) -> Iterator[tuple[list[str], int, int]]:
+        for els_list, first, lines in self.batches():
+            yield from zip(els_list, range(first, first + len(els_list)), lines)
+
+    def batches(self) -> Iterator[tuple[list[list[str]], int, list[int]]]:
+        """Segments in batches: (element lists, number of the first, line of each).
+
+        All segments of one batch share the separators in :attr:`separators` at the time the
+        batch is yielded (a batch never spans a change of separators).
+        """
         chunks = self._chunks()
         buf = ""
         final = False
@@ -323,7 +339,7 @@ class X12Tokenizer:
                 isa_text = buf[:isa_len]
                 if "\n" in isa_text or "\r" in isa_text:
                     isa_text = isa_text.replace("\r", "").replace("\n", "")
-                yield isa_text.split(seps.element), number, line
+                yield [isa_text.split(seps.element)], number, [line]
                 line += buf.count("\n", 0, isa_len)
                 if buf[isa_len:isa_len + 1] == "\n" or buf[isa_len:isa_len + 2] == "\r":
                     line += 1
@@ -340,11 +356,45 @@ class X12Tokenizer:
             pieces = buf.split(term)
             buf = "" if final else pieces.pop()
             n_pieces = len(pieces)
-            i = 0
+            if not n_pieces:
+                if final:
+                    break
+                continue
+            strs = [p.strip(_WS) for p in pieces]
+            joined = "".join(strs)
             restart = False
+            if "ISA" not in joined and "\n" not in joined and "\r" not in joined:
+                # fast path: no interchange boundary, no wrapped segment in this chunk
+                if nl_term:
+                    lines = list(range(line, line + n_pieces))
+                    line += n_pieces
+                else:
+                    lines = list(accumulate([p.count("\n") for p in pieces], initial=line))
+                    line = lines[-1]
+                    del lines[0]
+                if "" in strs:
+                    keep = [k for k in range(n_pieces) if strs[k]]
+                    strs = [strs[k] for k in keep]
+                    lines = [lines[k] for k in keep]
+                if not strs:
+                    if final:
+                        break
+                    continue
+                batch = [t.split(elem) for t in strs]
+                if final and not nl_term and pieces[-1].strip(_WS) and batch[-1][0] != "IEA":
+                    self._unterminated(batch[-1][0], lines[-1])
+                yield batch, number + 1, lines
+                number += len(batch)
+                if final:
+                    break
+                continue
+            # slow path: segment by segment (ISA inside, or line breaks inside segments)
+            batch = []
+            lines = []
+            i = 0
             for piece in pieces:
                 i += 1
-                s = piece.strip(_WS)
+                s = strs[i - 1]
                 if not s:
                     line += 1 if nl_term else piece.count("\n")
                     continue
@@ -357,8 +407,12 @@ class X12Tokenizer:
                     line += piece.count("\n")
                     if "\n" in s or "\r" in s:
                         s = s.replace("\r", "").replace("\n", "")
+                els = s.split(elem)
                 if s[:3] == "ISA":
-                    els = s.split(elem)
+                    if batch:  # a batch never spans an interchange boundary
+                        yield batch, number + 1, lines
+                        number += len(batch)
+                        batch, lines = [], []
                     if s[3:4] != elem or len(els) != 17 or len(els[16]) != 1:
                         # other separators in this interchange: re-detect from the raw text
                         rest = term.join(pieces[i - 1:])
@@ -375,18 +429,13 @@ class X12Tokenizer:
                         seps = Separators(elem, els[16], rep, term)
                         self.separators = seps
                     self.interchanges += 1
-                    number += 1
-                    yield els, number, seg_line
-                    continue
-                number += 1
-                els = s.split(elem)
                 if final and i == n_pieces and not nl_term and els[0] != "IEA":
-                    self.truncated = True
-                    self._finding("warning", "x12-unterminated-segment",
-                                  f"the file ends inside a {els[0][:3]} segment (no terminator): "
-                                  "the file may be truncated and that segment incomplete",
-                                  segment=els[0][:3], line=seg_line)
-                yield els, number, seg_line
+                    self._unterminated(els[0], seg_line)
+                batch.append(els)
+                lines.append(seg_line)
+            if batch:
+                yield batch, number + 1, lines
+                number += len(batch)
             if restart:
                 need_read = False
                 continue
@@ -402,5 +451,7 @@ def iter_segments(source: str | Path | bytes | BinaryIO, findings: list[Finding]
     Findings (no ISA, malformed ISA, unterminated last segment) go to ``findings`` when given.
     """
     tok = X12Tokenizer(source, findings, filename)
-    for els, number, line in tok:
-        yield Segment(els, number, line, tok.separators or DEFAULT_SEPARATORS)
+    for batch, first, lines in tok.batches():
+        seps = tok.separators or DEFAULT_SEPARATORS
+        for k, els in enumerate(batch):
+            yield Segment(els, first + k, lines[k], seps)

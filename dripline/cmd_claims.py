@@ -27,27 +27,37 @@ def open_ledger(option: Path | None):  # -> sqlite3.Connection
         fail([str(exc)])
 
 
+PROGRESS_MIN_ENCOUNTERS = 200  # smaller batches finish before a bar is worth drawing
+
+STAGES = {"code": "coding encounters", "write": "writing, validating and recording claims"}
+
+
 def _progress_callback(enabled: bool):
-    """A rich progress bar on stderr for batches of several files (None when not wanted)."""
+    """A rich progress bar on stderr for large batches (None when not wanted)."""
     if not enabled:
-        return None, None
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+        return None, lambda: None
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     progress = Progress(TextColumn("[progress.description]{task.description}"), BarColumn(),
-                        MofNCompleteColumn(), console=err_console, transient=True)
-    state: dict[str, Any] = {}
+                        MofNCompleteColumn(), TimeElapsedColumn(), console=err_console, transient=True)
+    tasks: dict[str, Any] = {}
 
     def update(stage: str, done: int, total: int) -> None:
-        if total < 2:
+        if stage == "code" and stage not in tasks and total < PROGRESS_MIN_ENCOUNTERS:
+            tasks["off"] = True
+        if "off" in tasks:
             return
-        if "task" not in state:
+        if not tasks:
             progress.start()
-            state["task"] = progress.add_task("writing and validating 837 files", total=total)
-        progress.update(state["task"], completed=done)
-        if done >= total:
+        if stage not in tasks:
+            tasks[stage] = progress.add_task(STAGES.get(stage, stage), total=total)
+        progress.update(tasks[stage], completed=done)
+
+    def finish() -> None:
+        if tasks and "off" not in tasks:
             progress.stop()
 
-    return update, progress
+    return update, finish
 
 
 def _print_build(result: Any) -> None:
@@ -56,12 +66,12 @@ def _print_build(result: Any) -> None:
     from coding.money import money_str
 
     if result.files:
-        t = Table(title="837 files")
+        t = Table(title=f"837 files in {Path(result.files[0].path).parent}")
         for col in ("file", "type", "ISA13", "claims", "lines", "status", "errors"):
             t.add_column(col)
         for f in result.files:
             color = "green" if f.status == "recorded" else "red" if f.status == "refused" else "yellow"
-            t.add_row(f.path, f.claim_type, f"{f.isa13:09d}", str(f.claims), str(f.lines),
+            t.add_row(Path(f.path).name, f.claim_type, f"{f.isa13:09d}", str(f.claims), str(f.lines),
                       f"[{color}]{f.status}[/{color}]", str(f.errors))
         console.print(t)
     print_findings(result.findings)
@@ -97,8 +107,13 @@ def build(
     conn = open_ledger(ledger)
     if out.exists() and not out.is_dir():
         fail([f"--out {out} exists and is not a directory"])
-    update, _ = _progress_callback(not as_json)
-    result = build_claims(files, cfg, conn, out, allow_invalid=allow_invalid, jobs=jobs, progress=update)
+    update, finish = _progress_callback(not as_json)
+    try:
+        result = build_claims(files, cfg, conn, out, allow_invalid=allow_invalid, jobs=jobs, progress=update)
+    except OSError as exc:  # the output directory cannot be written
+        finish()
+        fail([f"cannot write to --out {out}: {exc.strerror or exc}"])
+    finish()
     if as_json:
         print_json(result.to_dict())
     elif result.input_error:

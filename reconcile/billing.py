@@ -25,6 +25,7 @@ from coding.model import CodedEncounter
 from reconcile import ledger as L
 
 CORRECTION_FREQUENCIES = frozenset({"7", "8"})
+CODE_CHUNK = 500  # encounters coded between two progress reports
 ProgressFn = Callable[[str, int, int], None]
 
 
@@ -252,7 +253,8 @@ def build_claims(
     """Code the encounters in ``paths`` and write, validate and record their 837 files.
 
     ``ledger`` is an open connection or a path. Bad input (any error while loading) builds
-    nothing and sets ``input_error``. ``progress(stage, done, total)`` is called per file.
+    nothing and sets ``input_error``. ``progress(stage, done, total)`` reports coding ("code",
+    encounters) and writing/validating/recording ("write", claims) as they advance.
     """
     from coding.engine import code_encounters
     from coding.loader import load_encounters
@@ -266,7 +268,12 @@ def build_claims(
     if has_errors(load_findings):
         result.input_error = True
         return result
-    coded = code_encounters(encounters, cfg, hit_history=_hit_history(conn))
+    history = _hit_history(conn)
+    coded: list[CodedEncounter] = []
+    for start in range(0, len(encounters), CODE_CHUNK):
+        coded.extend(code_encounters(encounters[start:start + CODE_CHUNK], cfg, hit_history=history))
+        if progress:
+            progress("code", len(coded), len(encounters))
     for ce in coded:
         result.findings.extend(ce.findings)
     kept, screened = screen_already_sent(conn, coded)
@@ -275,13 +282,14 @@ def build_claims(
     result.findings.extend(plan_findings)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True, mode=0o700)
-    for i, plan in enumerate(plans):
-        if progress:
-            progress("write", i, len(plans))
+    n_claims = sum(len(p.claims) for p in plans)
+    done = 0
+    for plan in plans:
         if plan.claims:
             _build_one(conn, plan, cfg, out, allow_invalid, jobs, now, result)
-    if progress:
-        progress("write", len(plans), len(plans))
+        done += len(plan.claims)
+        if progress:
+            progress("write", done, n_claims)
     if not plans:
         result.findings.append(info("nothing-to-build", "no claim could be built from the input"))
     return result

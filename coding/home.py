@@ -219,6 +219,13 @@ def month_segments(start: date, end: date) -> list[tuple[date, date]]:
     return out
 
 
+def _tf(enc: Encounter, t: Therapy, name: str = "") -> str:
+    """Field path of a therapy (``therapies[1].drug``), as the loader names fields."""
+    i = next((k for k, x in enumerate(enc.therapies) if x is t), None)
+    base = "therapies" if i is None else f"therapies[{i}]"
+    return f"{base}.{name}" if name else base
+
+
 def _overlaps(a: Therapy, b: Therapy) -> bool:
     return a.start_date <= b.end_date and b.start_date <= a.end_date
 
@@ -357,7 +364,7 @@ def course_drug_line(
     dinfo = drugs.drug_info(t.drug)
     if dinfo is None:
         return None, [error("unknown-drug", f"therapy {t.id}: drug {t.drug} is not in the HCPCS drug table; "
-                            "drug line held", field="therapies.drug", **where)]
+                            "drug line held", field=_tf(enc, t, "drug"), **where)]
     findings: list[Finding] = []
     days = therapy_days(t.start_date, t.end_date)
     per_day = doses_per_day(t)
@@ -370,7 +377,7 @@ def course_drug_line(
         calc = f"{t.drug}: not otherwise classified drug, 1 unit ({course})"
         findings.append(warning("noc-drug", f"therapy {t.id}: {t.drug} is unclassified, billed as 1 unit; "
                                 "payers require the drug name, dose and NDC in the line note",
-                                field="therapies.drug", **where))
+                                field=_tf(enc, t, "drug"), **where))
     elif dinfo.billing_unit == "each":
         units = per_day * days
         calc = f"{t.drug}: billed per vial/dose: {per_day} dose(s)/day × {days} day(s) = {units} unit(s)"
@@ -380,13 +387,13 @@ def course_drug_line(
             if not dinfo.codable_by_dose:
                 return None, [error("no-billing-unit", f"therapy {t.id}: {t.drug} has no billing unit a "
                                     "dose converts to; drug line held for manual coding",
-                                    field="therapies.drug", **where)]
+                                    field=_tf(enc, t, "drug"), **where)]
             return None, [error("dose-unit-mismatch", f"therapy {t.id}: dose unit {t.dose.unit} cannot be "
                                 f"converted to the {t.drug} billing unit ({dinfo.billing_unit}); drug line held",
-                                field="therapies.dose", **where)]
+                                field=_tf(enc, t, "dose"), **where)]
         units = max(got, 1)
         calc = f"{t.drug}: {course} ÷ {dinfo.unit_label} per unit = {units} unit(s) (rounded up)"
-    charge, f = line_charge(cfg, t.drug, units, field="therapies.drug", **where)
+    charge, f = line_charge(cfg, t.drug, units, field=_tf(enc, t, "drug"), **where)
     if f is not None:
         return None, findings + [f]
     ndc = ndc_qty = ndc_unit = None
@@ -394,7 +401,7 @@ def course_drug_line(
         try:
             ndc = ndc_id.to_11(t.ndc)
         except ValueError as exc:
-            return None, findings + [error("invalid-ndc", f"therapy {t.id}: {exc}", field="therapies.ndc",
+            return None, findings + [error("invalid-ndc", f"therapy {t.id}: {exc}", field=_tf(enc, t, "ndc"),
                                            **where)]
         pref = str(payer.get("ndc_unit", "UN") or "UN").upper()
         ndc_qty, ndc_unit = drugs._ndc_quantity(pref, total, t.dose.unit, units)
@@ -435,7 +442,7 @@ def per_diem_lines(enc: Encounter, cfg: Config, payer: PayerProfile) -> tuple[li
         if rule is None:
             findings.append(error("no-per-diem-code", f"therapy {t.id}: no per-diem code for category "
                                   f"{t.category} and schedule {t.schedule}; per diem held",
-                                  field="therapies.category", **where))
+                                  field=_tf(enc, t, "category"), **where))
             continue
         mod = concurrent_modifier(ranks[t.id], payer)
         segments = month_segments(t.start_date, t.end_date) if split == "calendar_month" \
@@ -459,7 +466,7 @@ def per_diem_lines(enc: Encounter, cfg: Config, payer: PayerProfile) -> tuple[li
                                       charge=Decimal(0), rationale=why,
                                       modifiers=[mod] if mod else [], administration_ids=[t.id],
                                       kind="home"),
-                     findings, lines, field="therapies", **where)
+                     findings, lines, field=_tf(enc, t), **where)
     return lines, findings
 
 
@@ -530,33 +537,33 @@ def medicare_hit_model(
             "medicare-per-diem-not-billed",
             f"therapy {t.id}: {sname} not billed: Medicare does not recognize S-code per diems; "
             "the professional services are billed as home infusion therapy (HIT) G-codes",
-            field="therapies", **where))
+            field=_tf(enc, t), **where))
         cat, drug = hit_category_of(t)
         if not t.pump:
             findings.append(warning(
                 "hit-not-pump",
                 f"therapy {t.id}: not given through a durable external pump; Medicare HIT services "
                 f"need a DME pump, so no G-code for it, and its drug {t.drug} is not billed on this claim",
-                field="therapies.pump", **where))
+                field=_tf(enc, t, "pump"), **where))
             continue
         jb = " with modifier JB" if drug is not None and drug.jb else ""
         findings.append(info(
             "medicare-drug-to-dme",
             f"therapy {t.id}: drug {t.drug}{jb}, the external infusion pump and supplies are billed to the "
             "DME MAC under the DME benefit, not on this claim",
-            field="therapies.drug", **where))
+            field=_tf(enc, t, "drug"), **where))
         if cat is None:
             findings.append(warning(
                 "hit-no-category",
                 f"therapy {t.id}: {t.drug} ({t.category}) is in no HIT payment category; no G-code",
-                field="therapies.drug", **where))
+                field=_tf(enc, t, "drug"), **where))
             continue
         if drug is None:
             findings.append(info(
                 "hit-category-from-therapy",
                 f"therapy {t.id}: {t.drug} is not on the HIT drug list; payment category {cat.category} "
                 f"taken from therapy category {t.category}",
-                field="therapies.drug", **where))
+                field=_tf(enc, t, "drug"), **where))
         pump_cats.append((t, cat))
 
     if enc.nursing_visits:

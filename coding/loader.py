@@ -535,7 +535,15 @@ def _read_file(path: Path, in_dir: bool) -> tuple[list[tuple[Any, int | None, in
         return [], [error("bad-value", "expected {\"encounters\": [...]} or JSON Lines of encounters", file=fname)]
     # JSON Lines
     lines = text.splitlines()
-    if len([ln for ln in lines if ln.strip()]) <= 1:
+    nonblank = [ln for ln in lines if ln.strip()]
+    first_ok = False
+    if len(nonblank) > 1:
+        try:
+            _loads(nonblank[0])
+            first_ok = True
+        except (ValueError, RecursionError):
+            first_ok = False
+    if not first_ok:  # one JSON document that does not parse
         return [], [error("invalid-json", f"not valid JSON: {whole_err}", file=fname, line=whole_line)]
     out: list[tuple[Any, int | None, int]] = []
     finds: list[Finding] = []

@@ -182,3 +182,38 @@ def test_corpus_acks_apply_to_an_empty_ledger_as_unknown(conn: sqlite3.Connectio
         assert not out.updates
         read_refs = out.unknown
         assert all("patient_control_number" in u or "group_control_number" in u for u in read_refs)
+
+
+def test_round_trip_build_999_277ca_and_rebuild_rejected(tmp_path: Path) -> None:
+    from datetime import datetime
+
+    from coding.config import load_config
+    from reconcile import billing
+    from test_claims_build import _office, _write
+
+    cfg = load_config()
+    db = tmp_path / "rt.db"
+    src = _write(tmp_path / "enc.json", [_office("RT-001"), _office("RT-002"), _office("RT-003", "commercial")])
+    built = billing.build_claims([src], cfg, db, tmp_path / "out", now=datetime(2026, 3, 3, 9, 30))
+    [f837] = [Path(f.path) for f in built.files]
+    segs = [s.split("*") for s in f837.read_text().replace("\n", "").split("~") if s]
+    gs06 = next(s[6] for s in segs if s[0] == "GS")
+    st02s = [s[2] for s in segs if s[0] == "ST"]
+    assert len(st02s) == 2  # medicare and commercial sets
+    ack999 = tmp_path / "rt.999"
+    ack999.write_text(_999(int(gs06), [(int(st02s[0]), "A"), (int(st02s[1]), "A")], "A"))
+    out = apply_ack_file(L.connect(db), ack999)
+    assert sorted(u["patient_control_number"] for u in out.updates) == ["RT-001", "RT-002", "RT-003"]
+    charges = {c["patient_control_number"]: str(c["charge"]) for c in built.claims}
+    ack277 = tmp_path / "rt.277"
+    ack277.write_text(_277([("RT-001", "A2:20:PR", "ICN-RT-1", charges["RT-001"]),
+                            ("RT-002", "A7:562:85", None, charges["RT-002"])]))
+    apply_ack_file(L.connect(db), ack277)
+    r = CliRunner().invoke(app, ["claims", "list", "--ledger", str(db), "--json"])
+    rows = {c["patient_control_number"]: c for c in json.loads(r.stdout)["claims"]}
+    assert {k: v["status"] for k, v in rows.items()} == {"RT-001": "accepted", "RT-002": "rejected", "RT-003": "accepted"}
+    assert rows["RT-001"]["payer_claim_number"] == "ICN-RT-1"
+    again = billing.build_claims([_write(tmp_path / "again.json", [_office("RT-002"), _office("RT-001")])], cfg, db,
+                                 tmp_path / "out", now=datetime(2026, 3, 4, 9, 30))
+    assert [c["patient_control_number"] for c in again.claims if c["recorded"]] == ["RT-002"]
+    assert any(f.code == "already-sent" and f.encounter_id == "RT-001" for f in again.findings)

@@ -37,19 +37,21 @@ def _post_progress(enabled: bool):
 
 
 def print_post_summary(result: Any) -> None:
-    """One row per file plus the totals."""
+    """One column per file (rows: status, payments, claims, amounts, denials...), then the totals."""
     from rich.table import Table
 
     t = Table(title="835 posting")
-    for col in ("file", "status", "payments", "claims", "lines", "paid", "adjusted", "patient resp.",
-                "PLB", "reversals", "denials", "unmatched"):
-        t.add_column(col)
+    t.add_column("")
     for f in result.files:
-        d = f.to_dict()
-        color = {"posted": "green", "duplicate": "yellow"}.get(f.status, "red")
-        t.add_row(f.path, f"[{color}]{f.status}[/{color}]", str(f.remittances), str(f.claims), str(f.lines),
-                  d["paid"], d["adjusted"], d["patient_responsibility"], d["provider_adjustments"],
-                  str(f.reversals), str(f.denials), str(f.unmatched))
+        t.add_column(Path(f.path).name, overflow="fold")
+    rows = (("status", "status"), ("payments posted", "remittances"), ("duplicate payments", "duplicate_payments"),
+            ("claims", "claims"), ("lines", "lines"), ("payment (BPR02)", "payment"), ("paid (CLP04)", "paid"),
+            ("adjusted (CAS)", "adjusted"), ("patient responsibility", "patient_responsibility"),
+            ("provider adjustments (PLB)", "provider_adjustments"), ("interest", "interest"),
+            ("reversals", "reversals"), ("denials", "denials"), ("unmatched", "unmatched"))
+    dicts = [f.to_dict() for f in result.files]
+    for label, key in rows:
+        t.add_row(label, *[str(d[key]) for d in dicts])
     console.print(t)
     print_findings([x for f in result.files for x in f.findings if x.severity != "info"])
     tot = result.to_dict()["totals"]
@@ -68,7 +70,8 @@ def print_worklist(items: list[dict[str, Any]]) -> None:
         return
     t = Table(title=f"Denial worklist ({len(items)})")
     for col in ("payer", "claim", "line", "code", "codes", "amount", "age", "category", "action"):
-        t.add_column(col)
+        t.add_column(col, no_wrap=col in ("claim", "code", "amount", "age"),
+                     justify="right" if col in ("amount", "age") else "left")
     for d in items:
         codes = f"{d['group'] or ''}-{d['carc'] or ''}" + (f" {d['rarc']}" if d["rarc"] else "")
         t.add_row(d["payer"] or "", d["patient_control_number"], d["line_control_number"] or "", d["code"] or "",

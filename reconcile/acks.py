@@ -134,7 +134,17 @@ def _apply_set(conn: sqlite3.Connection, res: AckResult, kind: str, group: Group
         _update(conn, res, claim, status, kind, detail, now, later_source="277CA")
 
 
+CLAIM_GROUP_ID = "HC"  # GS01/AK101 of health care claims (837)
+
+
 def _apply_group(conn: sqlite3.Connection, res: AckResult, group: GroupAck, now: datetime | None) -> None:
+    if group.functional_id.upper() != CLAIM_GROUP_ID:
+        res.unknown.append({"group_control_number": group.group_control_number, "functional_id": group.functional_id})
+        res.findings.append(Finding("warning", "ack-not-for-claims",
+                                    f"{group.kind} answers a functional group of type {group.functional_id or '(blank)'}, "
+                                    "not health care claims (HC); not applied", file=res.file, segment="AK1",
+                                    line=group.line))
+        return
     gs06 = _control_int(group.group_control_number)
     ic = None if gs06 is None else conn.execute(
         "SELECT * FROM interchanges WHERE gs06 = ? AND status NOT IN ('reserved', 'refused')", (gs06,)).fetchone()
@@ -147,7 +157,7 @@ def _apply_group(conn: sqlite3.Connection, res: AckResult, group: GroupAck, now:
         return
     listed: set[int] = set()
     for s in group.sets:
-        st02 = _control_int(s.control_number)
+        st02 = _control_int(s.control_number) if s.set_id in ("837", "") else None
         tx = None if st02 is None else conn.execute(
             "SELECT * FROM transactions WHERE interchange_id = ? AND st02 = ?", (ic["id"], st02)).fetchone()
         if tx is None:
@@ -183,6 +193,9 @@ def _control_int(text: str | None) -> int | None:
 def _find_claim(conn: sqlite3.Connection, cs: ClaimStatus) -> sqlite3.Row | None:
     rows = conn.execute("SELECT * FROM claims WHERE patient_control_number = ? ORDER BY id DESC",
                         (cs.patient_control_number,)).fetchall()
+    if not rows:  # some payers echo the number in another case
+        rows = conn.execute("SELECT * FROM claims WHERE patient_control_number = ? COLLATE NOCASE ORDER BY id DESC",
+                            (cs.patient_control_number,)).fetchall()
     if not rows:
         return None
     if cs.charge is not None:

@@ -217,3 +217,24 @@ def test_round_trip_build_999_277ca_and_rebuild_rejected(tmp_path: Path) -> None
                                  tmp_path / "out", now=datetime(2026, 3, 4, 9, 30))
     assert [c["patient_control_number"] for c in again.claims if c["recorded"]] == ["RT-002"]
     assert any(f.code == "already-sent" and f.encounter_id == "RT-001" for f in again.findings)
+
+
+def test_999_for_other_transaction_types_is_not_applied(conn: sqlite3.Connection, tmp_path: Path) -> None:
+    res = _sent(conn, [[("ENC-M", "10")]])
+    f = tmp_path / "be.999"
+    f.write_text(_999(res.gs06, [(res.st02[0], "R")], "R").replace("AK1*HC*", "AK1*BE*"))
+    out = apply_ack_file(conn, f)
+    assert _status(conn, "ENC-M") == "sent" and not out.updates
+    assert any(x.code == "ack-not-for-claims" for x in out.findings)
+    g = tmp_path / "834.999"
+    g.write_text(_999(res.gs06, [(res.st02[0], "R")], "P", n=4).replace("AK2*837*", "AK2*834*"))
+    out = apply_ack_file(conn, g)
+    assert _status(conn, "ENC-M") == "sent" and any(x.code == "ack-unknown-set" for x in out.findings)
+
+
+def test_277ca_pcn_matched_case_insensitively(conn: sqlite3.Connection, tmp_path: Path) -> None:
+    _sent(conn, [[("ENC-N1", "10")]])
+    f = tmp_path / "n.277"
+    f.write_text(_277([("enc-n1", "A2:20", "ICN-N", "10")]))
+    out = apply_ack_file(conn, f)
+    assert _status(conn, "ENC-N1") == "accepted" and not out.unknown

@@ -108,6 +108,7 @@ class DrugInfo:
         return self.parse_status == "ok" and self.billing_unit_value is not None
 
 
+@lru_cache(maxsize=4096)
 def _fmt(d: Decimal) -> str:
     """Plain decimal text without exponent or trailing zeros (1000 not 1E+3)."""
     s = format(d.normalize(), "f")
@@ -262,6 +263,8 @@ def billing_units(amount: Decimal, unit: str, info: DrugInfo) -> int | None:
 def order_modifiers(mods: Iterable[str]) -> list[str]:
     """Drug modifiers in billing order (:data:`MODIFIER_ORDER`; unknown ones keep their place last)."""
     ms = list(dict.fromkeys(mods))
+    if len(ms) < 2:
+        return ms
     return sorted(ms, key=lambda m: MODIFIER_ORDER.get(m, 99))
 
 

@@ -17,8 +17,8 @@ Rules (fact base §1-§3; payer switches in ``docs/coding-rules.md``):
 from __future__ import annotations
 
 import csv
-from dataclasses import dataclass, field
-from datetime import date, datetime
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -176,11 +176,23 @@ def admin_rules(payer: PayerProfile) -> AdminRules:
 def resolve_purpose(adm: Administration, payer: PayerProfile) -> str:
     """chemo / therapeutic / hydration: the administration's own, else the drug table's default
     (helper A's ``coding.drugs.resolve_purpose``, which applies ``complex_biologic_as_chemo``)."""
-    if _drugs is not None:
-        p = _drugs.resolve_purpose(adm, payer)
-        if p:
-            return p
-    return adm.purpose or "therapeutic"
+    if adm.purpose:
+        return adm.purpose
+    key = (adm.drug, bool(payer.get("complex_biologic_as_chemo", False)))
+    p = _PURPOSE_CACHE.get(key)
+    if p is None:
+        if _drugs is not None:
+            p = _drugs.resolve_purpose(adm, payer) or "therapeutic"
+        else:  # pragma: no cover
+            p = "therapeutic"
+        if len(_PURPOSE_CACHE) < 100_000:
+            _PURPOSE_CACHE[key] = p
+    return p
+
+
+# (drug, complex_biologic_as_chemo) -> default purpose; the drug module's result depends only on
+# the drug and that payer switch, so it is computed once per pair.
+_PURPOSE_CACHE: dict[tuple[str, bool], str] = {}
 
 
 _HORMONAL_CACHE: dict[str, bool] = {}
@@ -212,32 +224,68 @@ def charge(cfg: Config, code: str, units: int, **where: Any):
 
 # --------------------------------------------------------------------------- classification
 
-@dataclass(slots=True)
 class Svc:
     """One administration service (same-drug infusions of a group are merged)."""
 
-    adm_ids: list[str]
-    drug: str
-    purpose: str
-    mode: str  # infusion / push / injection / intra_arterial / obi
-    start: datetime
-    end: datetime | None
-    minutes: int
-    timing: T.Timing
-    order: int
-    visit: str
-    site: str
-    site_reason: bool
-    rank: int = 99
-    intervals: list[tuple[datetime, datetime]] = field(default_factory=list)
+    __slots__ = ("adm_ids", "drug", "purpose", "mode", "start", "end", "minutes", "computed",
+                 "order", "visit", "site", "site_reason", "rank", "intervals", "_tt")
+
+    def __init__(self, adm_ids: list[str], drug: str, purpose: str, mode: str, start: datetime,
+                 end: datetime | None, minutes: int, computed: bool, order: int, visit: str,
+                 site: str, site_reason: bool, rank: int) -> None:
+        self.adm_ids = adm_ids
+        self.drug = drug
+        self.purpose = purpose
+        self.mode = mode  # infusion / push / injection / intra_arterial / obi
+        self.start = start
+        self.end = end
+        self.minutes = minutes
+        self.computed = computed  # end computed from volume/rate
+        self.order = order
+        self.visit = visit
+        self.site = site
+        self.site_reason = site_reason
+        self.rank = rank
+        self.intervals: list[tuple[datetime, datetime]] = (
+            [(start, end)] if mode == "infusion" and end is not None else [])
+        self._tt: str | None = None
+
+    @property
+    def timing(self) -> T.Timing:
+        return T.Timing(self.start, self.end, self.minutes, self.computed)
+
+    def tt(self) -> str:
+        """Time text for rationales (cached; same text as :meth:`coding.timing.Timing.text`)."""
+        t = self._tt
+        if t is None:
+            st, en = self.start, self.end
+            if en is None:
+                t = f"{st.hour:02d}:{st.minute:02d}"
+            elif en.day == st.day and en.month == st.month and en.year == st.year:
+                t = f"{st.hour:02d}:{st.minute:02d}-{en.hour:02d}:{en.minute:02d} = {self.minutes} min"
+            else:
+                t = self.timing.text()
+            if self.computed:
+                t = self.timing.text()
+            self._tt = t
+        return t
 
     def label(self) -> str:
-        ids = "+".join(self.adm_ids)
-        return f"{self.drug} ({ids})"
+        return f"{self.drug} ({'+'.join(self.adm_ids)})"
 
 
 _ROUTE_MODE = {"iv_push": "push", "sc": "injection", "im": "injection",
                "intra_arterial": "intra_arterial", "on_body_injector": "obi"}
+# hierarchy rank by (purpose, mode); the injection-like modes share the injection rank
+_RANK: dict[tuple[str, str], int] = {}
+for (_p, _m), _r in HIERARCHY.items():
+    _RANK[(_p, _m)] = _r.rank
+    if _m == "injection":
+        _RANK[(_p, "intra_arterial")] = _RANK[(_p, "obi")] = _r.rank
+
+
+_CAN_BE_INITIAL: frozenset[tuple[str, str]] = frozenset(
+    k for k, r in HIERARCHY.items() if r.can_be_initial)
 
 
 def classify(enc: Encounter, payer: PayerProfile, rules: AdminRules,
@@ -245,6 +293,7 @@ def classify(enc: Encounter, payer: PayerProfile, rules: AdminRules,
     """Resolve purpose, time and mode of every administration; held ones give findings."""
     out: list[Svc] = []
     eid = enc.id
+    push_max = rules.push_max
     for i, adm in enumerate(enc.administrations):
         purpose = resolve_purpose(adm, payer)
         start = adm.start
@@ -263,7 +312,7 @@ def classify(enc: Encounter, payer: PayerProfile, rules: AdminRules,
                         "(payer setting missing_stop_time_as_push)",
                         encounter_id=eid, administration_id=adm.id, field="end"))
                     mode = "push"
-                    tm = T.Timing(start, None, 0)
+                    minutes = 0
                 else:
                     findings.append(error(
                         "missing-stop-time",
@@ -272,33 +321,27 @@ def classify(enc: Encounter, payer: PayerProfile, rules: AdminRules,
                         encounter_id=eid, administration_id=adm.id, field="end"))
                     continue
             else:
-                minutes = T.minutes_between(start, end)
+                minutes = int((end - start).total_seconds() // 60)
                 if minutes < 0:
                     findings.append(error(
                         "end-before-start", "stop time is before start time; administration held",
                         encounter_id=eid, administration_id=adm.id, field="end"))
                     continue
-                tm = T.Timing(start, end, minutes, computed)
-                mode = "push" if T.is_push_minutes(minutes, rules.push_max) else "infusion"
+                mode = "push" if minutes <= push_max else "infusion"
         elif route in _ROUTE_MODE:
             mode = _ROUTE_MODE[route]
             if end is not None and end >= start:
-                tm = T.Timing(start, end, T.minutes_between(start, end))
+                minutes = int((end - start).total_seconds() // 60)
             else:
-                tm = T.Timing(start, None, 0)
+                end, minutes = None, 0
         else:
             findings.append(error(
                 "unknown-route", "route is not one of the supported administration routes; held",
                 encounter_id=eid, administration_id=adm.id, field="route"))
             continue
-        svc = Svc(adm_ids=[adm.id], drug=adm.drug, purpose=purpose, mode=mode, start=start,
-                  end=tm.end, minutes=tm.minutes, timing=tm, order=i, visit=adm.visit or "1",
-                  site=adm.access or "A", site_reason=bool(adm.separate_site_reason))
-        if mode == "infusion" and tm.end is not None:
-            svc.intervals = [(start, tm.end)]
-        hr = HIERARCHY.get((purpose, "injection" if mode in ("injection", "intra_arterial", "obi") else mode))
-        svc.rank = hr.rank if hr else 99
-        out.append(svc)
+        out.append(Svc([adm.id], adm.drug, purpose, mode, start, end, minutes, computed, i,
+                       adm.visit or "1", adm.access or "A", bool(adm.separate_site_reason),
+                       _RANK.get((purpose, mode), 99)))
     return out
 
 
@@ -314,6 +357,9 @@ def group_services(svcs: list[Svc], rules: AdminRules,
     its own (kind ``site``); later visits are kind ``visit``. With ``hierarchy_restarts_daily`` a new
     calendar day starts a new group (kind ``day``).
     """
+    if not rules.hierarchy_restarts_daily and all(
+            s.visit == svcs[0].visit and not s.site_reason for s in svcs):
+        return [("main", svcs)] if svcs else []
     visits: dict[str, list[Svc]] = {}
     for s in svcs:
         visits.setdefault(s.visit, []).append(s)
@@ -369,8 +415,8 @@ def merge_same_drug_infusions(svcs: list[Svc]) -> list[Svc]:
         prev.start = min(prev.start, s.start)
         prev.end = max(prev.end, s.end)  # type: ignore[type-var]
         prev.minutes = T.union_minutes(prev.intervals)
-        prev.timing = T.Timing(prev.start, prev.end, prev.minutes,
-                               prev.timing.computed or s.timing.computed)
+        prev.computed = prev.computed or s.computed
+        prev._tt = None
     return out
 
 
@@ -392,8 +438,8 @@ class Raw:
 
 def _interval_text(s: Svc, minutes: int | None = None) -> str:
     if minutes is None or minutes == s.minutes:
-        return s.timing.text()
-    return f"{s.timing.text()}, {minutes} min not overlapping other infusions"
+        return s.tt()
+    return f"{s.tt()}, {minutes} min not overlapping other infusions"
 
 
 def _hourly(raws: list[Raw], code: str, s: Svc, counted_minutes: int, first_minute: int,
@@ -401,7 +447,12 @@ def _hourly(raws: list[Raw], code: str, s: Svc, counted_minutes: int, first_minu
     """Emit ``units`` of an hourly code, dated per the line-date rule (one Raw per date)."""
     if units <= 0:
         return
-    dates = T.unit_dates(s.start, first_minute, units, not rules.units_on_start_date)
+    st = s.start
+    last = st + timedelta(minutes=first_minute + 60 * (units - 1))
+    if rules.units_on_start_date or last.date() == st.date():  # common case: one date
+        raws.append(Raw(code, units, st.date(), list(s.adm_ids), why, gi, depends_on=dep))
+        return
+    dates = T.unit_dates(st, first_minute, units, True)
     per: dict[date, int] = {}
     for d in dates:
         per[d] = per.get(d, 0) + 1
@@ -425,15 +476,9 @@ def sequence_group(gi: int, kind: str, svcs: list[Svc], enc: Encounter, rules: A
     svcs = merge_same_drug_infusions(svcs)
     professional = enc.claim_type == "837P"
 
-    def reportable_initial(s: Svc) -> bool:
-        hr = HIERARCHY.get((s.purpose, s.mode))
-        if hr is None or not hr.can_be_initial:
-            return False
-        if s.purpose == "hydration":
-            return s.mode == "infusion" and T.hydration_reportable(s.minutes, rules.hydration_min)
-        return True
-
-    candidates = [s for s in svcs if reportable_initial(s)]
+    hmin = rules.hydration_min
+    candidates = [s for s in svcs if (s.purpose, s.mode) in _CAN_BE_INITIAL
+                  and (s.purpose != "hydration" or s.minutes >= hmin)]
     initial: Svc | None = None
     by_reason = False
     if candidates:
@@ -460,11 +505,11 @@ def sequence_group(gi: int, kind: str, svcs: list[Svc], enc: Encounter, rules: A
             initial_code = _INFUSION_INITIAL[initial.purpose]
             initial_idx = len(raws)
             raws.append(Raw(initial_code, 1, initial.start.date(), list(initial.adm_ids),
-                            f"{initial_code}: {initial.label()} {initial.timing.text()}, {why0}", gi))
+                            f"{initial_code}: {initial.label()} {initial.tt()}, {why0}", gi))
             add = _INFUSION_ADDON[initial_code]
             n = T.addon_hour_units(initial.minutes, rules.addon_over)
             _hourly(raws, add, initial, initial.minutes, 60, n, gi,
-                    f"{add}: {initial.label()} {initial.timing.text()}, {n} additional hour(s) beyond "
+                    f"{add}: {initial.label()} {initial.tt()}, {n} additional hour(s) beyond "
                     f"the first (each full hour, or more than {rules.addon_over} min past the last one)",
                     rules, initial_idx)
             (hyd_intervals if initial.purpose == "hydration" else drug_intervals).extend(initial.intervals)
@@ -473,7 +518,7 @@ def sequence_group(gi: int, kind: str, svcs: list[Svc], enc: Encounter, rules: A
             initial_code = _PUSH_INITIAL[initial.purpose]
             initial_idx = len(raws)
             raws.append(Raw(initial_code, 1, initial.start.date(), list(initial.adm_ids),
-                            f"{initial_code}: {initial.label()} {initial.timing.text()} (push: "
+                            f"{initial_code}: {initial.label()} {initial.tt()} (push: "
                             f"{rules.push_max} min or less), {why0}", gi))
             last_push[initial.drug] = initial.end or initial.start
         if kind in ("site", "visit", "day"):
@@ -533,7 +578,7 @@ def sequence_group(gi: int, kind: str, svcs: list[Svc], enc: Encounter, rules: A
                 continue
             standalone_seen.add((s.drug, code))
             raws.append(Raw(code, 1, s.start.date(), list(s.adm_ids),
-                            f"{code}: {lab} at {s.start:%H:%M}, {what} (own code; not part of "
+                            f"{code}: {lab} at {T.hm(s.start)}, {what} (own code; not part of "
                             f"the initial/sequential sequence)", gi))
             continue
 
@@ -553,7 +598,7 @@ def sequence_group(gi: int, kind: str, svcs: list[Svc], enc: Encounter, rules: A
                         "(96376 is facility-only); drug units are still billed", **where))
                 elif gap > 30 and allowed("96376"):
                     raws.append(Raw("96376", 1, s.start.date(), list(s.adm_ids),
-                                    f"96376: {lab} at {s.start:%H:%M}, same drug pushed again "
+                                    f"96376: {lab} at {T.hm(s.start)}, same drug pushed again "
                                     f"{gap} min after its previous push (more than 30 min, facility)",
                                     gi, depends_on=initial_idx))
                 else:
@@ -574,7 +619,7 @@ def sequence_group(gi: int, kind: str, svcs: list[Svc], enc: Encounter, rules: A
                 continue
             note = "" if code == want else f" ({want} needs a chemo initial service; {code} used)"
             raws.append(Raw(code, 1, s.start.date(), list(s.adm_ids),
-                            f"{code}: {lab} {s.timing.text()}, IV push of a new drug after the "
+                            f"{code}: {lab} {s.tt()}, IV push of a new drug after the "
                             f"initial service{note}", gi, depends_on=initial_idx))
             continue
 
@@ -648,7 +693,7 @@ def sequence_group(gi: int, kind: str, svcs: list[Svc], enc: Encounter, rules: A
             what = ("concurrent infusion, once per encounter" if code == "96368" else
                     "infusion concurrent with a service that 96368 cannot follow; coded as sequential")
             raws.append(Raw(code, 1, s.start.date(), list(s.adm_ids),
-                            f"{code}: {lab} {s.timing.text()}, overlapping other infusions "
+                            f"{code}: {lab} {s.tt()}, overlapping other infusions "
                             f"{overlap} min, {what}", gi, depends_on=initial_idx))
         else:
             want = _PUSH_SEQUENTIAL[s.purpose]
@@ -689,47 +734,56 @@ def admin_lines(enc: Encounter, cfg: Config, payer: PayerProfile) -> tuple[list[
 
 
 def build_lines(enc: Encounter, cfg: Config, raws: list[Raw], findings: list[Finding]) -> list[ServiceLine]:
-    """Aggregate decisions into priced claim lines; a held primary holds its add-ons."""
+    """Aggregate decisions into priced claim lines (same code, date and modifiers: one line).
+
+    A line the chargemaster cannot price is held (``unpriced-code`` finding); an add-on whose
+    primaries are then all held is held too (``add-on-without-primary``).
+    """
     inst = enc.claim_type == "837I"
     rev = cfg.revenue_codes
-    # price first so a held primary can hold the add-ons that hang on it
-    held: set[int] = set()
-    for i, r in enumerate(raws):
-        if r.depends_on is not None and r.depends_on in held:
-            held.add(i)
-            findings.append(error(
-                "add-on-without-primary", f"{r.code} held because its primary service line was held",
-                encounter_id=enc.id, administration_id=r.adm_ids[0]))
-            continue
-        _, f = charge(cfg, r.code, 1, encounter_id=enc.id, administration_id=r.adm_ids[0])
-        if f is not None:
-            held.add(i)
-            findings.append(f)
     agg: dict[tuple, ServiceLine] = {}
     lines: list[ServiceLine] = []
-    for i, r in enumerate(raws):
-        if i in held:
-            continue
+    for r in raws:
         key = (r.code, r.day, r.modifiers)
         ln = agg.get(key)
         if ln is None:
-            ln = ServiceLine(code=r.code, units=r.units, service_date=r.day, charge=None,  # type: ignore[arg-type]
-                             rationale=r.why, modifiers=list(r.modifiers),
-                             administration_ids=list(r.adm_ids), kind="admin")
+            ln = ServiceLine(r.code, r.units, r.day, None, r.why, list(r.modifiers),  # type: ignore[arg-type]
+                             list(r.adm_ids), None, None, None, None, "admin")
             if inst:
-                ln.revenue_code = rev.get(ADMIN_CODES[r.code].revenue_key, rev.get("admin", "0260"))
+                ln.revenue_code = rev.get(ADMIN_CODES[r.code].revenue_key) or rev.get("admin", "0260")
             agg[key] = ln
             lines.append(ln)
         else:
             ln.units += r.units
+            ids = ln.administration_ids
             for a in r.adm_ids:
-                if a not in ln.administration_ids:
-                    ln.administration_ids.append(a)
+                if a not in ids:
+                    ids.append(a)
             if r.why not in ln.rationale:
                 ln.rationale += "; " + r.why
+    held = False
     for ln in lines:
-        ln.charge, _ = charge(cfg, ln.code, ln.units)
-    return lines
+        amount, f = charge(cfg, ln.code, ln.units, encounter_id=enc.id,
+                           administration_id=ln.administration_ids[0])
+        if f is not None:
+            findings.append(f)
+            ln.charge = None  # type: ignore[assignment]
+            held = True
+        else:
+            ln.charge = amount
+    if not held:
+        return lines
+    kept = [ln for ln in lines if ln.charge is not None]
+    while True:  # hold add-ons left without any primary (repeat: chains such as 96417 -> 96415)
+        codes = {ln.code for ln in kept}
+        orphans = [ln for ln in kept if ln.code in ADD_ON_CODES and not (ADMIN_CODES[ln.code].primaries & codes)]
+        if not orphans:
+            return kept
+        for ln in orphans:
+            findings.append(error(
+                "add-on-without-primary", f"{ln.code} held because its primary service line was held",
+                encounter_id=enc.id, administration_id=ln.administration_ids[0]))
+        kept = [ln for ln in kept if ln not in orphans]
 
 
 def check_add_ons(codes_by_group: dict[Any, set[str]]) -> list[str]:

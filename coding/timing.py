@@ -97,14 +97,21 @@ class Timing:
 
     def text(self) -> str:
         """``14:00-15:30 = 90 min`` (dates shown when the service crosses midnight)."""
-        if self.end is None:
-            return f"{self.start:%H:%M}"
-        if self.end.date() != self.start.date():
-            span = f"{self.start:%Y-%m-%d %H:%M}-{self.end:%Y-%m-%d %H:%M}"
+        s, e = self.start, self.end
+        if e is None:
+            return hm(s)
+        if e.day != s.day or e.month != s.month or e.year != s.year:
+            span = f"{s.date().isoformat()} {hm(s)}-{e.date().isoformat()} {hm(e)}"
         else:
-            span = f"{self.start:%H:%M}-{self.end:%H:%M}"
-        note = " (stop time computed from volume/rate)" if self.computed else ""
-        return f"{span} = {self.minutes} min{note}"
+            span = f"{hm(s)}-{hm(e)}"
+        if self.computed:
+            return f"{span} = {self.minutes} min (stop time computed from volume/rate)"
+        return f"{span} = {self.minutes} min"
+
+
+def hm(t: datetime) -> str:
+    """``HH:MM`` (faster than strftime; rationale texts are built for every line)."""
+    return f"{t.hour:02d}:{t.minute:02d}"
 
 
 def overlap_minutes(a_start: datetime, a_end: datetime, b_start: datetime, b_end: datetime) -> int:

@@ -163,6 +163,7 @@ class ClaimStatus:
     charge: Decimal | None = None  # STC04
     payer_claim_number: str | None = None  # REF*1K
     clearinghouse_trace: str | None = None  # REF*D9
+    patient_account_number: str | None = None  # REF*EJ (other 277 flavours)
     bill_type: str | None = None  # REF*BLT
     service_date: str | None = None  # DTP*472
     lines: list[LineStatus] = field(default_factory=list)
@@ -171,6 +172,12 @@ class ClaimStatus:
     @property
     def categories(self) -> list[str]:
         return [s.category for s in self.statuses]
+
+    @property
+    def reference_numbers(self) -> list[str]:
+        """Numbers that may carry our patient control number: TRN02, then REF*EJ and REF*D9."""
+        refs = [self.patient_control_number, self.patient_account_number, self.clearinghouse_trace]
+        return list(dict.fromkeys(r for r in refs if r))
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -430,8 +437,10 @@ class _Reader:
             self.claim.clearinghouse_trace = value
         elif qual == "BLT":
             self.claim.bill_type = value
-        elif qual == "EJ" and value and not self.claim.patient_control_number:
-            self.claim.patient_control_number = value
+        elif qual == "EJ":
+            self.claim.patient_account_number = value
+            if value and not self.claim.patient_control_number:
+                self.claim.patient_control_number = value
 
 
 def read_ack(source: str | Path | bytes | BinaryIO, filename: str | None = None) -> AckDocument:

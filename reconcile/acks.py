@@ -191,11 +191,20 @@ def _control_int(text: str | None) -> int | None:
 # --- 277CA ------------------------------------------------------------------------------------
 
 def _find_claim(conn: sqlite3.Connection, cs: ClaimStatus) -> sqlite3.Row | None:
-    rows = conn.execute("SELECT * FROM claims WHERE patient_control_number = ? ORDER BY id DESC",
-                        (cs.patient_control_number,)).fetchall()
-    if not rows:  # some payers echo the number in another case
-        rows = conn.execute("SELECT * FROM claims WHERE patient_control_number = ? COLLATE NOCASE ORDER BY id DESC",
-                            (cs.patient_control_number,)).fetchall()
+    """Our claim for a 277CA claim: by TRN02 (else REF*EJ / REF*D9), exact then case-insensitive.
+
+    Of several claims with that number (an original and its replacement) the one whose total
+    charge equals STC04 wins, else the most recent.
+    """
+    rows: list[sqlite3.Row] = []
+    for number in cs.reference_numbers:
+        for collate in ("BINARY", "NOCASE"):
+            rows = conn.execute(f"SELECT * FROM claims WHERE patient_control_number = ? COLLATE {collate}"
+                                " ORDER BY id DESC", (number,)).fetchall()
+            if rows:
+                break
+        if rows:
+            break
     if not rows:
         return None
     if cs.charge is not None:
@@ -206,7 +215,7 @@ def _find_claim(conn: sqlite3.Connection, cs: ClaimStatus) -> sqlite3.Row | None
 
 
 def _apply_claim_status(conn: sqlite3.Connection, res: AckResult, cs: ClaimStatus, now: datetime | None) -> None:
-    claim = _find_claim(conn, cs) if cs.patient_control_number else None
+    claim = _find_claim(conn, cs)
     if claim is None:
         res.unknown.append({"patient_control_number": cs.patient_control_number,
                             "categories": cs.categories})

@@ -238,3 +238,14 @@ def test_277ca_pcn_matched_case_insensitively(conn: sqlite3.Connection, tmp_path
     f.write_text(_277([("enc-n1", "A2:20", "ICN-N", "10")]))
     out = apply_ack_file(conn, f)
     assert _status(conn, "ENC-N1") == "accepted" and not out.unknown
+
+
+def test_277ca_falls_back_to_ref_ej_and_d9(conn: sqlite3.Connection, tmp_path: Path) -> None:
+    _sent(conn, [[("ENC-O1", "10"), ("ENC-O2", "20")]])
+    text = _277([("UNKNOWN-TRACE", "A2:20", None, "10"), ("OTHER-TRACE", "A3:21", None, "20")])
+    text = text.replace("TRN*2*UNKNOWN-TRACE~", "TRN*2*UNKNOWN-TRACE~REF*EJ*ENC-O1~")
+    text = text.replace("TRN*2*OTHER-TRACE~", "TRN*2*OTHER-TRACE~REF*D9*ENC-O2~")
+    f = tmp_path / "o.277"
+    f.write_text(text)
+    out = apply_ack_file(conn, f)
+    assert _status(conn, "ENC-O1") == "accepted" and _status(conn, "ENC-O2") == "rejected" and not out.unknown

@@ -47,6 +47,7 @@ from __future__ import annotations
 import csv
 from collections import OrderedDict
 from dataclasses import dataclass
+from datetime import date
 from decimal import ROUND_CEILING, Context, Decimal
 from functools import lru_cache
 from pathlib import Path
@@ -199,6 +200,27 @@ def _drug_table() -> dict[str, DrugInfo]:
     return out
 
 
+@lru_cache(maxsize=1)
+def _code_changes() -> dict[str, tuple[date, str, str]]:
+    out: dict[str, tuple[date, str, str]] = {}
+    for r in _rows("drug_code_changes.csv"):
+        out[r["code"].strip().upper()] = (date.fromisoformat(r["last_valid"].strip()),
+                                          r["replaced_by"].strip().upper(), r["note"].strip())
+    return out
+
+
+def deleted_after(code: str) -> tuple[date, str] | None:
+    """(last valid date, replacement code) for a drug code deleted since the 2020 file, else None.
+
+    >>> deleted_after("J2505")
+    (datetime.date(2021, 12, 31), 'J2506')
+    >>> deleted_after("J2506") is None
+    True
+    """
+    ch = _code_changes().get(code.upper())
+    return (ch[0], ch[1]) if ch else None
+
+
 def drug_info(code: str) -> DrugInfo | None:
     """Reference data for a J/Q drug code (upper/lower case), or None when not in the tables."""
     if not isinstance(code, str):
@@ -338,6 +360,11 @@ def _drug_group_lines(enc: Encounter, cfg: Config, payer: PayerProfile,
                           field=f"administrations[{first_i}].drug", **where)]
     claim_type = enc.claim_type
     findings: list[Finding] = []
+    gone = deleted_after(code)
+    if gone is not None and first.start.date() > gone[0]:
+        return [], [error(
+            "deleted-code", f"{code} was deleted after {gone[0].isoformat()}; bill {gone[1]} for this service "
+            "date (its billing unit differs); drug line held", field=f"administrations[{first_i}].drug", **where)]
     sep = is_separately_payable(info, claim_type)
     containers = [(i, a, a.container or info.container) for i, a in g.adms]
     single = [(i, a) for i, a, c in containers if c == "single_dose"]

@@ -39,7 +39,8 @@ RELATIONSHIPS = ("self", "spouse", "child", "employee", "life_partner", "other",
 MAX_ID_LEN = 20  # CLM01 patient control number
 MAX_AMOUNT = Decimal("1e9")  # no dose, volume or rate is larger; guards arithmetic on junk
 MAX_UNITS = 99_999
-_UNIT_ALIASES = {"ml": "mL", "cc": "mL", "unit": "units", "iu": "units"}
+_UNIT_ALIASES = {"ml": "mL", "cc": "mL", "unit": "units", "iu": "units", "units": "units", "mg": "mg",
+                 "g": "g", "mcg": "mcg"}
 _MOD = re.compile(r"^[A-Z0-9]{2}$")
 _POS = re.compile(r"^[0-9]{2}$")
 _ZIP = re.compile(r"^[0-9]{5}(?:-?[0-9]{4})?$")
@@ -150,8 +151,8 @@ def _datetime(ctx: _Ctx, obj: dict, key: str, path: str, *, required: bool,
         return None
     v = obj[key]
     try:
-        if not isinstance(v, str) or "T" not in v.upper() or len(v) > 40:
-            raise ValueError
+        if not isinstance(v, str) or len(v.strip()) < 16 or len(v) > 40:
+            raise ValueError  # a date alone is not a date-time
         d = datetime.fromisoformat(v.strip())
     except ValueError:
         ctx.err("bad-datetime", path, f"{path} must be a local date-time like 2026-03-02T10:00", adm)
@@ -209,8 +210,8 @@ def _quantity(ctx: _Ctx, parent: dict, key: str, path: str, *, required: bool, a
     unit = None
     if unit_raw is None:
         ctx.err("missing-field", f"{path}.unit", f"{path}.unit is required", adm)
-    elif isinstance(unit_raw, str) and (unit_raw in QUANTITY_UNITS or unit_raw.lower() in _UNIT_ALIASES):
-        unit = unit_raw if unit_raw in QUANTITY_UNITS else _UNIT_ALIASES[unit_raw.lower()]
+    elif isinstance(unit_raw, str) and (unit_raw in QUANTITY_UNITS or unit_raw.strip().lower() in _UNIT_ALIASES):
+        unit = unit_raw if unit_raw in QUANTITY_UNITS else _UNIT_ALIASES[unit_raw.strip().lower()]
     else:
         ctx.err("bad-unit", f"{path}.unit", f"{path}.unit must be one of: {', '.join(QUANTITY_UNITS)}", adm)
     if value is None or unit is None:

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sqlite3
+import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -191,12 +193,37 @@ def encounter_sent(conn: sqlite3.Connection, encounter_id: str) -> bool:
     return bool(active_claims_for_encounter(conn, encounter_id))
 
 
+def source_json(obj: Any) -> str:
+    """JSON text of a source encounter with Decimals written as exact JSON numbers.
+
+    The loader parses numbers as Decimal; writing them as strings would change their type when
+    the stored encounter is read back (a correction is rebuilt from it), and floats would round.
+    """
+    token = f"@dec-{uuid.uuid4().hex}@"
+    numbers: list[str] = []
+
+    def conv(o: Any) -> Any:
+        if isinstance(o, Decimal) and o.is_finite():
+            numbers.append(str(o))
+            return f"{token}{len(numbers) - 1}"
+        if isinstance(o, dict):
+            return {str(k): conv(v) for k, v in o.items()}
+        if isinstance(o, (list, tuple)):
+            return [conv(v) for v in o]
+        return o
+
+    text = json.dumps(conv(obj), default=str, sort_keys=True)
+    if numbers:
+        text = re.sub(f'"{re.escape(token)}(\\d+)"', lambda m: numbers[int(m.group(1))], text)
+    return text
+
+
 def _insert_claim(conn: sqlite3.Connection, tx_id: int, claim: ClaimRecord, ts: str) -> int:
     enc_row = None
     if claim.source is not None:
         enc_row = conn.execute(
             "INSERT INTO encounters (encounter_id, source, recorded_at) VALUES (?, ?, ?)",
-            (claim.encounter_id, json.dumps(claim.source, default=str, sort_keys=True), ts),
+            (claim.encounter_id, source_json(claim.source), ts),
         ).lastrowid
     cid = int(conn.execute(
         "INSERT INTO claims (patient_control_number, encounter_id, encounter_row, payer, payer_id,"

@@ -239,3 +239,18 @@ def test_any_text_and_amount_round_trips_exactly(tmp_path: Path, enc_id: str, co
     assert row[0] == enc_id and Decimal(row[1]) == charge
     assert conn.execute("SELECT code FROM lines WHERE claim_id = ?", (cid,)).fetchone()[0] == code
     assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_source_encounter_keeps_decimal_numbers_exact(conn: sqlite3.Connection) -> None:
+    import json
+
+    src = {"id": "ENC-6", "administrations": [{"dose": {"value": Decimal("350.50"), "unit": "mg"},
+                                               "rate_ml_per_hr": Decimal("0.1")}], "note": "a \"quoted\" @dec-0"}
+    res = L.reserve_numbers(conn, "837P", 1, 1)
+    ln = _line(lcn=res.line_control_numbers[0])
+    claim = L.ClaimRecord("ENC-6", "ENC-6", "medicare", "00952", "837P", "1", [ln], source=src)
+    L.record_interchange(conn, res, "/tmp/x", "00" * 32, [L.TransactionRecord(res.st02[0], res.bht03[0], "medicare", [claim])])
+    text = conn.execute("SELECT source FROM encounters").fetchone()[0]
+    back = json.loads(text, parse_float=Decimal)
+    assert back == src
+    assert isinstance(back["administrations"][0]["dose"]["value"], Decimal)  # a number, not a string

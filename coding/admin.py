@@ -521,7 +521,7 @@ def sequence_group(gi: int, kind: str, svcs: list[Svc], enc: Encounter, rules: A
                             f"{initial_code}: {initial.label()} {initial.tt()} (push: "
                             f"{rules.push_max} min or less), {why0}", gi))
             last_push[initial.drug] = initial.end or initial.start
-        if kind in ("site", "visit", "day"):
+        if kind in ("site", "visit"):  # a new calendar day ("day") is dated apart: no modifier
             mod = (rules.separate_site_modifier if kind == "site"
                    else rules.separate_encounter_modifier)
             if mod:

@@ -6,7 +6,7 @@ Rules (fact base §3.3, §6, §7):
   identifiable visit on the day of drug administration) [S76][S60];
 * 99211 is never billed with drug administration: dropped with a ``warning`` finding [S14][S26];
 * an E/M billed with drug administration but not marked separately identifiable is kept with a
-  warning (payers bundle it) ;
+  warning (payers bundle it);
 * 96523 (port flush) is not reported when an injection or infusion is on the same claim [S14][S116];
 * on 837I the office E/M codes become the payer's ``facility_em_code`` (default G0463, the OPPS
   clinic visit; set it to "" to keep the CPT code) and E/M lines get revenue code ``evaluation``
@@ -35,7 +35,7 @@ def is_em(code: str) -> bool:
 def service_lines(enc: Encounter, cfg: Config, payer: PayerProfile,
                   admin_lines: list[ServiceLine]) -> tuple[list[ServiceLine], list[Finding]]:
     """Lines for ``enc.services`` (in input order) and findings; dated on the encounter's
-    first administration date (or today's order of the input when none)."""
+    first administration (or nursing visit) date."""
     lines: list[ServiceLine] = []
     findings: list[Finding] = []
     if not enc.services:

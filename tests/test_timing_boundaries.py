@@ -195,3 +195,82 @@ def test_pure_helpers():
     assert T.is_push_minutes(15) and not T.is_push_minutes(16)
     assert not T.hydration_reportable(30) and T.hydration_reportable(31)
     assert isinstance(ServiceLine, type)
+
+
+def _cfg_with(**kv):
+    import tomllib
+    from coding.config import DEFAULT_CONFIG_PATH, parse_config
+    data = tomllib.loads(DEFAULT_CONFIG_PATH.read_text(encoding="utf-8"))
+    data["payers"]["commercial"].update(kv)
+    return parse_config(data)
+
+
+def test_units_on_start_date_payer_switch():
+    base = datetime(2026, 3, 2, 22, 30)
+    a = adm("A1", "J1956", "iv_infusion", hhmm(0, base), hhmm(200, base), "500 mg")
+    cfg = _cfg_with(units_date_rule="start_date")
+    coded = code_encounter(enc([a], setting="hospital_outpatient", payer="commercial"), cfg)
+    assert {(ln.code, ln.service_date.isoformat(), ln.units) for ln in coded.lines if ln.kind == "admin"} == {
+        ("96365", "2026-03-02", 1), ("96366", "2026-03-02", 2)}
+
+
+def test_hierarchy_restarts_daily_payer_switch():
+    base = datetime(2026, 3, 2, 23, 0)
+    admins = [adm("A1", "J1956", "iv_infusion", hhmm(0, base), hhmm(50, base), "500 mg"),
+              adm("A2", "J0690", "iv_infusion", hhmm(120, base), hhmm(180, base), "1 g")]
+    cfg = _cfg_with(hierarchy_restarts_daily=True)
+    coded = code_encounter(enc(admins, setting="hospital_outpatient", payer="commercial"), cfg)
+    assert {(ln.code, ln.service_date.isoformat(), tuple(ln.modifiers)) for ln in coded.lines
+            if ln.kind == "admin"} == {("96365", "2026-03-02", ()), ("96365", "2026-03-03", ())}
+
+
+def test_hydration_minimum_payer_switch():
+    cfg = _cfg_with(hydration_min_minutes=16)
+    a = adm("A1", "J7030", "iv_infusion", hhmm(0), hhmm(20), "1000 mL", purpose="hydration")
+    assert admin_codes(code_encounter(enc([a], payer="commercial"), cfg)) == {"96360": 1}
+    assert admin_codes(code_encounter(enc([a], payer="medicare"), cfg)) == {}
+
+
+def test_concurrent_minimum_overlap_payer_switch():
+    admins = [adm("A", "J1956", "iv_infusion", hhmm(0), hhmm(60), "500 mg"),
+              adm("B", "J0133", "iv_infusion", hhmm(50), hhmm(70), "400 mg")]  # 10 min overlap, 10 left
+    default = admin_codes(code_encounter(enc(admins, setting="hospital_outpatient", payer="commercial"), CFG))
+    assert default == {"96365": 1, "96375": 1}
+    cfg = _cfg_with(concurrent_min_overlap_minutes=1)
+    assert admin_codes(code_encounter(enc(admins, setting="hospital_outpatient", payer="commercial"), cfg)) == {
+        "96365": 1, "96368": 1}
+
+
+def test_office_reason_for_visit_overrides_hierarchy_facility_does_not():
+    admins = [adm("T1", "J1956", "iv_infusion", hhmm(0), hhmm(60), "500 mg"),
+              adm("C1", "J9267", "iv_infusion", hhmm(60), hhmm(120), "100 mg")]
+    office = admin_codes(code_encounter(enc(admins, reason_for_visit="T1"), CFG))
+    assert office == {"96365": 1, "96367": 1}  # 96417 needs a chemo initial: falls back to 96367
+    hosp = admin_codes(code_encounter(enc(admins, setting="hospital_outpatient", reason_for_visit="T1"), CFG))
+    assert hosp == {"96413": 1, "96367": 1}
+
+
+def test_injection_families():
+    admins = [adm("I1", "J9217", "im", hhmm(0), dose="22.5 mg"),      # hormonal antineoplastic
+              adm("I2", "J9395", "im", hhmm(5), dose="500 mg"),       # hormonal
+              adm("I3", "J9000", "sc", hhmm(10), dose="10 mg", purpose="chemo"),  # non-hormonal
+              adm("I4", "J0897", "sc", hhmm(15), dose="60 mg"),
+              adm("I5", "J2506", "on_body_injector", hhmm(20), dose="6 mg"),
+              adm("I6", "J1956", "intra_arterial", hhmm(25), dose="250 mg")]
+    coded = code_encounter(enc(admins, setting="hospital_outpatient"), CFG)
+    assert admin_codes(coded) == {"96402": 2, "96401": 1, "96372": 1, "96377": 1, "96373": 1}
+    revs = {ln.code: ln.revenue_code for ln in coded.lines if ln.kind == "admin"}
+    assert revs["96402"] == "0331" and revs["96401"] == "0331" and revs["96372"] == "0260"
+
+
+def test_unpriced_primary_holds_its_add_ons():
+    import tomllib
+    from coding.config import DEFAULT_CONFIG_PATH, parse_config
+    data = tomllib.loads(DEFAULT_CONFIG_PATH.read_text(encoding="utf-8"))
+    del data["chargemaster"]["96365"]
+    cfg = parse_config(data)
+    a = adm("A1", "J1956", "iv_infusion", hhmm(0), hhmm(125), "500 mg")
+    coded = code_encounter(enc([a]), cfg)
+    assert admin_codes(coded) == {}
+    codes = {f.code for f in coded.findings}
+    assert {"unpriced-code", "add-on-without-primary"} <= codes

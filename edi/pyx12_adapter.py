@@ -222,8 +222,11 @@ def _walk(src: Any, errh: Any, loops: dict[int, str]) -> None:
             node, _pop, _push, walk_errors = walker.walk_errors(
                 node, seg, src.get_seg_count(), src.get_cur_line(), src.get_ls_id())
             apply_walk_errors(errh, walk_errors)
-        if node is None:
+        if node is None:  # segment not found: report it in the loop where the search started
             node = orig_node
+            parent = getattr(orig_node, "parent", None)
+            if parent is not None and parent.id:
+                loops[src.get_cur_line()] = parent.id
             continue
         if sid == "ISA":
             errh.add_isa_loop(seg, src)

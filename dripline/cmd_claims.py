@@ -124,9 +124,7 @@ def build(
         if not as_json:
             fail(["the encounters could not be read; nothing was built (see the errors above)"])
         raise typer.Exit(2)
-    refused_claims = any(f.code in ("already-sent", "duplicate-encounter", "missing-payer-claim-number")
-                         for f in result.findings)
-    if result.refused or refused_claims:
+    if result.refused_anything:
         raise typer.Exit(1)
 
 

@@ -25,6 +25,8 @@ from coding.model import CodedEncounter
 from reconcile import ledger as L
 
 CORRECTION_FREQUENCIES = frozenset({"7", "8"})
+REFUSAL_CODES = frozenset({"already-sent", "duplicate-encounter", "missing-payer-claim-number",
+                           "output-exists", "file-refused"})
 CODE_CHUNK = 500  # encounters coded between two progress reports
 ProgressFn = Callable[[str, int, int], None]
 
@@ -58,7 +60,13 @@ class BuildResult:
 
     @property
     def refused(self) -> bool:
+        """A written file was refused (validation errors or a concurrent duplicate)."""
         return any(f.status == "refused" for f in self.files)
+
+    @property
+    def refused_anything(self) -> bool:
+        """A file or an encounter was refused: the CLI exits 1."""
+        return self.refused or any(f.code in REFUSAL_CODES for f in self.findings)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -66,7 +74,7 @@ class BuildResult:
             "claims": self.claims,
             "findings": [f.to_dict() for f in self.findings],
             "input_error": self.input_error,
-            "refused": self.refused,
+            "refused": self.refused_anything,
         }
 
 
@@ -194,19 +202,23 @@ def _build_one(
 
     n_lines = sum(len(cp.lines) for cp in plan.claims)
     res = L.reserve_numbers(conn, plan.claim_type, len(plan.transactions), n_lines, now)
-    _fill_payer_claim_numbers(conn, plan)
-    _assign_line_numbers(plan, res.line_control_numbers)
-    data = write_interchange(plan, cfg, EnvelopeNumbers(res.isa13, res.gs06, res.st02, res.bht03), now)
-    sha = hashlib.sha256(data).hexdigest()
     path = out_dir / f"{plan.claim_type}-{res.isa13:09d}.x12"
     try:
-        _write_new(path, data)
-    except FileExistsError:
-        L.mark_interchange(conn, res.interchange_id, "refused", None, sha)
-        result.findings.append(error("output-exists", "output file already exists; not overwritten "
-                                     "(use another --out directory or ledger)", file=str(path)))
-        return
-    found = validate_written(path, jobs)
+        _fill_payer_claim_numbers(conn, plan)
+        _assign_line_numbers(plan, res.line_control_numbers)
+        data = write_interchange(plan, cfg, EnvelopeNumbers(res.isa13, res.gs06, res.st02, res.bht03), now)
+        sha = hashlib.sha256(data).hexdigest()
+        try:
+            _write_new(path, data)
+        except FileExistsError:
+            L.mark_interchange(conn, res.interchange_id, "refused", None, sha)
+            result.findings.append(error("output-exists", "output file already exists; not overwritten "
+                                         "(use another --out directory or ledger)", file=str(path)))
+            return
+        found = validate_written(path, jobs)
+    except BaseException:  # a bug or I/O error: the numbers stay spent, the row says what happened
+        L.mark_interchange(conn, res.interchange_id, "failed", str(path) if path.exists() else None, None)
+        raise
     result.findings.extend(found)
     errors = sum(1 for f in found if f.severity == "error")
     txs = _records(plan, res, cfg)

@@ -308,3 +308,29 @@ def test_concurrent_builds_never_share_control_numbers(tmp_path: Path) -> None:
     conn = L.connect(db)
     assert conn.execute("SELECT COUNT(*) FROM claims").fetchone()[0] == 18
     assert conn.execute("SELECT COUNT(DISTINCT line_control_number) FROM lines").fetchone()[0] == len(numbers["6R"])
+
+
+def test_writer_failure_leaves_no_claims_and_spent_numbers(tmp_path: Path, batch: Path, cfg, monkeypatch) -> None:
+    import edi.x837
+
+    def broken(*a, **kw):
+        raise RuntimeError("writer bug")
+
+    monkeypatch.setattr(edi.x837, "write_interchange", broken)
+    conn = L.connect(tmp_path / "l.db")
+    with pytest.raises(RuntimeError):
+        billing.build_claims([batch], cfg, conn, tmp_path / "out", now=NOW)
+    assert [r[0] for r in conn.execute("SELECT status FROM interchanges")] == ["failed"]
+    assert conn.execute("SELECT COUNT(*) FROM claims").fetchone()[0] == 0
+    monkeypatch.undo()
+    ok = billing.build_claims([batch], cfg, conn, tmp_path / "out", now=NOW)
+    assert min(f.isa13 for f in ok.files) == 2  # ISA13 1 stays spent
+
+
+def test_existing_output_file_is_never_overwritten(tmp_path: Path, batch: Path, cfg) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "837P-000000001.x12").write_text("someone else's file")
+    res = billing.build_claims([batch], cfg, tmp_path / "fresh.db", out, now=NOW)
+    assert (out / "837P-000000001.x12").read_text() == "someone else's file"
+    assert any(f.code == "output-exists" for f in res.findings)

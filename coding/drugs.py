@@ -18,9 +18,11 @@ Rules (fact base §3.3, §4; tables in ``coding/data``, see ``PROVENANCE.md``):
 * **Modifier order** (:data:`MODIFIER_ORDER`): the 340B modifier first, then JW/JZ
   (e.g. ``J1745-JG-JZ``). Neither CMS nor the X12 guide fixes an order between them; we keep one.
 * **NDC**: 11-digit form; ``ndc_unit`` is the payer's ``ndc_unit`` (default ``UN``). Quantity:
-  for ``UN`` one NDC unit per HCPCS billing unit on the line (the package count is not in the
-  encounter contract); for ``ML``/``ME``/``GR``/``F2`` the amount in mL/mg/g/units when the dose
-  converts, otherwise ``UN`` as above. Quantity is always > 0.
+  for ``UN`` the number of containers (vials/syringes) when the administrations give
+  ``containers`` (an extension of the contract; shared by amount between the administered and the
+  JW line, 3 decimals), otherwise one NDC unit per HCPCS billing unit on the line; for
+  ``ML``/``ME``/``GR``/``F2`` the amount in mL/mg/g/units when the dose converts, otherwise ``UN``
+  as above. Quantity is always > 0.
 * **837I revenue codes**: IV solutions ``iv_solution`` (0258); other drugs ``drug`` (0636),
   packaged drugs ``packaged_drug`` (default 0636, as CMS recommends for all HCPCS-coded drugs).
 * **Charge**: chargemaster price per HCPCS billing unit × units (:func:`coding.pricing.line_charge`);
@@ -291,15 +293,35 @@ def order_modifiers(mods: Iterable[str]) -> list[str]:
 
 
 def _ndc_quantity(unit_pref: str, amount: Decimal | None, amount_unit: str | None,
-                  billed_units: int) -> tuple[Decimal, str]:
-    """NDC quantity and unit for a line (see module doc); quantity > 0, at most 3 decimals."""
+                  billed_units: int, containers: Decimal | None = None) -> tuple[Decimal, str]:
+    """NDC quantity and unit for a line (see module doc); quantity > 0, at most 3 decimals.
+
+    ``UN``: ``containers`` (vials/syringes, when the encounter gives them) else the billed units.
+    ``ML``/``ME``/``GR``/``F2``: the amount in that unit when it converts, else ``UN`` as above.
+    """
     basis = NDC_UNIT_BASIS.get(unit_pref)
     if basis and amount is not None and amount_unit is not None:
         conv = convert(amount, amount_unit, basis)
         if conv is not None and conv > 0:
             q = conv.quantize(Decimal("0.001"), rounding=ROUND_CEILING, context=_CTX)
             return Decimal(_fmt(q)), unit_pref
-    return Decimal(max(billed_units, 1)), "UN" if basis else unit_pref
+    unit = "UN" if basis else unit_pref
+    if containers is not None and containers > 0:
+        return Decimal(_fmt(containers)), unit
+    return Decimal(max(billed_units, 1)), unit
+
+
+def _split_containers(total: int, dose: Decimal, waste: Decimal) -> tuple[Decimal, Decimal]:
+    """Share ``total`` containers between the administered and the JW line by amount (3 decimals,
+    each share > 0, the two adding up to ``total``).
+
+    >>> _split_containers(4, Decimal(350), Decimal(50))
+    (Decimal('3.500'), Decimal('0.500'))
+    """
+    t = Decimal(total)
+    a = (t * dose / (dose + waste)).quantize(Decimal("0.001"))
+    a = min(max(a, Decimal("0.001")), t - Decimal("0.001"))
+    return a, t - a
 
 
 @dataclass
@@ -494,8 +516,16 @@ def _drug_group_lines(enc: Encounter, cfg: Config, payer: PayerProfile,
         return [], findings + [f_price]
     lines: list[ServiceLine] = []
     nq, nu = (None, None)
+    counts = [a.containers for _, a in g.adms]
+    n_cont = sum(counts) if counts and all(c is not None and c > 0 for c in counts) else None  # type: ignore[misc]
+    cont_admin = cont_jw = None
+    if n_cont is not None:
+        cont_admin = Decimal(n_cont)
+        if jw_units > 0 and dose_total is not None and n_cont > 0:
+            cont_admin, cont_jw = _split_containers(n_cont, dose_total, waste_total)
     if ndc11:
-        nq, nu = _ndc_quantity(ndc_pref, dose_total, info.billing_unit if dose_total is not None else None, units)
+        nq, nu = _ndc_quantity(ndc_pref, dose_total, info.billing_unit if dose_total is not None else None, units,
+                               cont_admin)
     pay = f"separately payable ({'837P' if claim_type == '837P' else 'OPPS SI ' + (info.opps_si or '')})" if sep \
         else f"packaged (OPPS SI {info.opps_si or 'none'})"
     lines.append(ServiceLine(
@@ -509,7 +539,8 @@ def _drug_group_lines(enc: Encounter, cfg: Config, payer: PayerProfile,
             return [], findings + [f2]
         jq, ju = (None, None)
         if ndc11:
-            jq, ju = _ndc_quantity(ndc_pref, waste_total, info.billing_unit, jw_units)
+            jq, ju = _ndc_quantity(ndc_pref, waste_total, info.billing_unit, jw_units,
+                                   cont_jw)
         lines.append(ServiceLine(
             code=code, units=jw_units, service_date=service_date, charge=jw_charge,
             rationale=(f"{code}-JW: waste {_fmt(waste_total)} {info.billing_unit}: ceil(({_fmt(dose_total or 0)} + "

@@ -5,7 +5,9 @@ JSON Lines (one encounter per line) or a directory (every ``*.json`` / ``*.jsonl
 other files such as the TOML config are ignored). It validates EVERYTHING at once and returns
 ``(encounters, findings)``: every problem is an ``error`` finding naming the file, the encounter
 id and the field (``administrations[1].end``); an encounter with any error is reported and not
-returned for coding. Unknown extra fields are ignored. It never raises on bad data (junk, huge
+returned for coding. Unknown extra fields are ignored. Extension (optional, beyond the contract):
+``administrations[].containers``, the number of vials/syringes opened, used as the NDC quantity
+in ``UN``. It never raises on bad data (junk, huge
 numbers, unicode, non-objects); only programming errors would escape. Messages name the field,
 never echo patient data.
 """
@@ -300,6 +302,13 @@ def _administration(ctx: _Ctx, a: Any, i: int) -> Administration | None:
     wasted = _quantity(ctx, a, "wasted", f"{path}.wasted", required=False, adm=aid, allow_zero=True)
     container = _enum(ctx, a, "container", f"{path}.container", CONTAINERS, required=False, adm=aid)
     nd = _ndc(ctx, a, f"{path}.ndc", aid)
+    containers = None
+    if a.get("containers") is not None:
+        c = a["containers"]
+        if not (isinstance(c, int) and not isinstance(c, bool)) or not 1 <= c <= 9999:
+            ctx.err("bad-number", f"{path}.containers", f"{path}.containers must be a whole number from 1 to 9999", aid)
+        else:
+            containers = c
     access = _str(ctx, a, "access", f"{path}.access", required=False, adm=aid, max_len=20) or "A"
     ssr = _str(ctx, a, "separate_site_reason", f"{path}.separate_site_reason", required=False, adm=aid, max_len=500)
     visit = _str(ctx, a, "visit", f"{path}.visit", required=False, adm=aid, max_len=20) or "1"
@@ -308,7 +317,7 @@ def _administration(ctx: _Ctx, a: Any, i: int) -> Administration | None:
     return Administration(
         id=aid, drug=drug, route=route, start=start, dose=dose, end=end, ndc=nd,  # type: ignore[arg-type]
         purpose=purpose, volume_ml=vol, rate_ml_per_hr=rate, wasted=wasted, container=container,
-        access=access, separate_site_reason=ssr, visit=visit)
+        access=access, separate_site_reason=ssr, visit=visit, containers=containers)
 
 
 def _service(ctx: _Ctx, s: Any, i: int) -> Service | None:

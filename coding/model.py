@@ -70,6 +70,7 @@ class Administration:
     access: str = "A"
     separate_site_reason: str | None = None
     visit: str = "1"
+    containers: int | None = None  # extension: vials/syringes opened (NDC quantity in UN); None: unknown
 
 
 @dataclass(frozen=True, slots=True)

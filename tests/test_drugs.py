@@ -344,3 +344,15 @@ def test_worked_example_drug_lines(setting, drug, value, unit, expected):
     lines, findings = code(setting, adm("A1", drug, value, unit), cfg=JG)
     assert summary(lines) == expected
     assert not [f for f in findings if f.is_error]
+
+
+def test_ndc_quantity_from_containers_extension():
+    # example 1: 400 mg from four 100-mg vials -> CTP 4 UN
+    lines, _ = code("office", adm("A1", "J1745", 400, ndc="57894-030-01", containers=4))
+    assert (lines[0].ndc_quantity, lines[0].ndc_unit) == (D(4), "UN")
+    # example 3: 350 mg given + 50 mg wasted from 4 vials: quantities shared by amount
+    lines, _ = code("office", adm("A1", "J1745", 350, wasted=(50, "mg"), ndc="57894-030-01", containers=4))
+    assert [ln.ndc_quantity for ln in lines] == [D("3.5"), D("0.5")]
+    # example 12: one prefilled syringe
+    lines, _ = code("office", adm("A1", "J0897", 60, route="sc", ndc="55513-710-01", containers=1))
+    assert (lines[0].ndc, lines[0].ndc_quantity, lines[0].ndc_unit) == ("55513071001", D(1), "UN")

@@ -243,3 +243,13 @@ def test_junk_files_never_raise(tmp_path_factory, data):
     p.write_bytes(data)
     encs, findings = load_encounters([p], CFG)
     assert encs == [] or not any(f.is_error for f in findings)
+
+
+def test_containers_extension():
+    e = good()
+    e["administrations"][0]["containers"] = 4
+    enc, findings = validate_encounter(e, CFG)
+    assert findings == [] and enc.administrations[0].containers == 4
+    e["administrations"][0]["containers"] = 0
+    _, findings = validate_encounter(e, CFG)
+    assert [f.field for f in findings] == ["administrations[0].containers"]

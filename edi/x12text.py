@@ -68,8 +68,13 @@ def digits(value: str | None) -> str:
     return _NOT_DIGIT.sub("", value or "")
 
 
+_ID_OK = re.compile(r"[A-Z0-9&'(),\-./]+")
+
+
 def ident(value: str | None) -> str:
-    """An identifier (member id, payer id): cleaned, without spaces."""
+    """An identifier (member id, payer id, code): cleaned, without spaces."""
+    if value and _ID_OK.fullmatch(value):
+        return value
     return clean(value).replace(" ", "")
 
 

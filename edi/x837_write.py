@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
 
 from coding.config import Config
 from coding.model import Patient, ServiceLine
@@ -26,9 +27,13 @@ DEFAULT_POS = {"home": "12"}  # otherwise 11 (office / infusion center)
 _MILLI = Decimal("0.001")
 
 
+@lru_cache(maxsize=4096)
 def d8(d: date) -> str:
     """CCYYMMDD."""
     return f"{d.year:04d}{d.month:02d}{d.day:02d}"
+
+
+_amount = lru_cache(maxsize=16384)(x12_amount)  # same function, charges repeat a lot
 
 
 def quantity(q: Decimal) -> str:
@@ -65,16 +70,22 @@ def _person(p: Patient, nm1: str, with_id: bool) -> list[str]:
     return [seg, *_address(a.line1, a.line2, a.city, a.state, a.zip), f"DMG*D8*{d8(p.dob)}*{sex}"]
 
 
+@lru_cache(maxsize=16384)
+def _composite(code: str, modifiers: tuple[str, ...]) -> str:
+    mods = [ident(m)[:2] for m in modifiers[:4] if ident(m)]
+    return ":".join(["HC", ident(code), *mods])
+
+
 def _procedure(ln: ServiceLine) -> str:
-    mods = [ident(m)[:2] for m in ln.modifiers[:4] if ident(m)]
-    return ":".join(["HC", ident(ln.code), *mods])
+    """HC:code:modifiers (at most four)."""
+    return _composite(ln.code, tuple(ln.modifiers))
 
 
 def _line(n: int, ln: ServiceLine, claim_type: str, pointers: str) -> list[str]:
     """Loop 2400 (+2410) for one service line."""
     if ln.line_control_number is None:
         raise ValueError("service line has no line control number: the ledger must assign it before writing")
-    amount = x12_amount(ln.charge)
+    amount = _amount(ln.charge)
     if claim_type == "837P":
         sv = f"SV1*{_procedure(ln)}*{amount}*UN*{int(ln.units)}***{pointers}"
     else:
@@ -112,7 +123,7 @@ def _diagnoses(codes: tuple[str, ...], claim_type: str) -> list[str]:
 def _claim(cp: ClaimPlan, cfg: Config, claim_type: str) -> list[str]:
     """Loop 2300 with its 2310 provider and 2400 lines."""
     enc = cp.coded.encounter
-    total = x12_amount(sum((ln.charge for ln in cp.lines), Decimal(0)))
+    total = _amount(sum((ln.charge for ln in cp.lines), Decimal(0)))
     pcn = cp.patient_control_number
     if claim_type == "837P":
         pos = clean(enc.place_of_service) or DEFAULT_POS.get(enc.setting, "11")

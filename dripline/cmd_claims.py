@@ -151,13 +151,16 @@ def list_claims(
     if as_json:
         print_json({"claims": summaries_json(rows)})
         return
-    t = Table(title=f"Claims ({len(rows)})")
-    for col in ("patient_control_number", "payer", "type", "freq", "charge", "paid", "adjusted",
-                "patient_resp", "balance", "status"):
-        t.add_column(col, justify="right" if col in ("charge", "paid", "adjusted", "patient_resp", "balance") else "left")
+    from rich import box
+
+    t = Table(title=f"Claims ({len(rows)})", box=box.SIMPLE_HEAD, pad_edge=False)
+    headers = (("PCN", "patient_control_number"), ("payer", "payer"), ("charge", "charge"), ("paid", "paid"), ("adjusted", "adjusted"),
+               ("pt resp", "patient_responsibility"), ("balance", "balance"), ("status", "status"))
+    for title, key in headers:
+        money = key in AMOUNT_FIELDS
+        t.add_column(title, justify="right" if money else "left", no_wrap=True)
     for r in rows:
-        t.add_row(r["patient_control_number"], r["payer"], r["claim_type"], r["frequency"],
-                  *(money_str(r[k]) for k in AMOUNT_FIELDS[:4]), money_str(r["balance"]), r["status"])
+        t.add_row(*(money_str(r[key]) if key in AMOUNT_FIELDS else str(r[key]) for _, key in headers))
     console.print(t)
 
 

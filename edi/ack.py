@@ -1,10 +1,10 @@
-"""Readers for acknowledgments: 999 (005010X231A1, and the older 997) and 277CA (005010X214).
+"""Readers for acknowledgments: 999 (005010X231A1, and the older 997), 277CA (005010X214) and TA1.
 
 The 999 tells which of our transaction sets (matched by GS06 in AK102 and ST02 in AK202) the
 clearinghouse accepted or rejected, with the segment (IK3) and element (IK4) errors. The 277CA
 tells, claim by claim (patient control number in the claim-level TRN02), whether the payer
 acknowledged, accepted or rejected it (STC category A0–A8 with status and entity codes) and
-often the payer claim number (REF*1K).
+often the payer claim number (REF*1K). A TA1 answers a whole interchange (TA101 = our ISA13).
 
 Both readers stream segments from :func:`edi.tokenizer.iter_segments` (BOM, indentation, any
 separators, several interchanges) and never raise on bad data: what does not fit becomes a
@@ -188,6 +188,20 @@ class ClaimStatus:
 
 
 @dataclass
+class InterchangeAck:
+    """TA1: the answer for one of our interchanges (TA101 = our ISA13)."""
+
+    control_number: str
+    code: str | None  # TA104: A accepted, E accepted with errors, R rejected
+    note_code: str | None = None  # TA105
+    line: int | None = None
+
+    @property
+    def rejected(self) -> bool:
+        return self.code == "R"
+
+
+@dataclass
 class AckDocument:
     """Everything read from one acknowledgment file."""
 
@@ -196,6 +210,7 @@ class AckDocument:
     groups: list[GroupAck] = field(default_factory=list)  # from 999/997
     claims: list[ClaimStatus] = field(default_factory=list)  # from 277CA
     batch_statuses: list[StatusCode] = field(default_factory=list)  # 2200B/2200C STC
+    interchange_acks: list[InterchangeAck] = field(default_factory=list)  # TA1
     findings: list[Finding] = field(default_factory=list)
 
     @property
@@ -204,12 +219,15 @@ class AckDocument:
             return "277CA"
         if "999" in self.kinds:
             return "999"
-        return "997" if "997" in self.kinds else "unknown"
+        if "997" in self.kinds:
+            return "997"
+        return "TA1" if self.interchange_acks else "unknown"
 
     def to_dict(self) -> dict[str, Any]:
         return {"file": self.file, "kind": self.kind, "groups": [g.to_dict() for g in self.groups],
                 "claims": [c.to_dict() for c in self.claims],
                 "batch_statuses": [asdict(s) for s in self.batch_statuses],
+                "interchange_acks": [asdict(t) for t in self.interchange_acks],
                 "findings": [f.to_dict() for f in self.findings]}
 
 
@@ -267,7 +285,11 @@ class _Reader:
         sid = seg.id.strip().upper()
         if self.kind is not None:
             self.set_segments += 1
-        if sid in ("ISA", "GS", "GE", "IEA", "TA1"):
+        if sid == "TA1":
+            self.doc.interchange_acks.append(InterchangeAck(seg.get(1).strip(), seg.get(4).strip() or None,
+                                                            seg.get(5).strip() or None, seg.line))
+            return
+        if sid in ("ISA", "GS", "GE", "IEA"):
             return
         if sid == "ST":
             self._start_set(seg)
@@ -460,7 +482,7 @@ def read_ack(source: str | Path | bytes | BinaryIO, filename: str | None = None)
             doc.findings.append(Finding("warning", "ack-missing-segment",
                                         f"no IK5/AK5 for acknowledged set {reader.set.control_number}",
                                         file=filename))
-    if count == 0 or not doc.kinds:
+    if count == 0 or not (doc.kinds or doc.interchange_acks):
         doc.findings.append(Finding("error", "ack-empty", "no acknowledgment transaction set was found",
                                     file=filename))
     for c in doc.claims:

@@ -1,10 +1,11 @@
-"""Apply acknowledgments to the ledger: 999/997 set responses and 277CA claim statuses.
+"""Apply acknowledgments to the ledger: TA1, 999/997 set responses and 277CA claim statuses.
 
 - 999/997: each AK1 group is matched to one of our interchanges by GS06 (AK102), each AK2 set to
   one of its transaction sets by ST02 (AK202); every claim of an accepted set becomes
   ``accepted``, of a rejected set ``rejected`` with the IK3/IK4 errors kept in the status detail.
   Sets of a matched group that the 999 does not list take the group verdict (AK901) when it is
   plainly accepted or rejected.
+- TA1: an interchange (TA101 = ISA13) rejected at the envelope rejects all its claims.
 - 277CA: each claim is matched by patient control number (TRN02) to our most recent claim with
   that number (preferring one whose total charge equals STC04); its status follows the category
   table ``data/claim_status_categories.csv`` and the payer claim number (REF*1K) is stored.
@@ -188,6 +189,29 @@ def _control_int(text: str | None) -> int | None:
         return None
 
 
+# --- TA1 --------------------------------------------------------------------------------------
+
+def _apply_interchange_ack(conn: sqlite3.Connection, res: AckResult, ta1: Any, now: datetime | None) -> None:
+    """A rejected interchange (TA104 R) rejects every claim in it; an accepted one changes nothing."""
+    isa13 = _control_int(ta1.control_number)
+    ic = None if isa13 is None else conn.execute(
+        "SELECT * FROM interchanges WHERE isa13 = ? AND status NOT IN ('reserved', 'refused')", (isa13,)).fetchone()
+    if ic is None:
+        res.unknown.append({"interchange_control_number": ta1.control_number})
+        res.findings.append(Finding("warning", "ack-unknown-interchange",
+                                    f"TA1 answers interchange {ta1.control_number}, which this ledger never sent",
+                                    file=res.file, segment="TA1", line=ta1.line))
+        return
+    if not ta1.rejected:
+        return
+    detail = {"ack": "TA1", "code": ta1.code, "note_code": ta1.note_code}
+    conn.execute("UPDATE interchanges SET status = 'rejected' WHERE id = ?", (ic["id"],))
+    for tx in conn.execute("SELECT id FROM transactions WHERE interchange_id = ?", (ic["id"],)).fetchall():
+        conn.execute("UPDATE transactions SET status = 'rejected' WHERE id = ?", (tx["id"],))
+        for claim in conn.execute("SELECT * FROM claims WHERE transaction_id = ?", (tx["id"],)).fetchall():
+            _update(conn, res, claim, "rejected", "TA1", detail, now, later_source="277CA")
+
+
 # --- 277CA ------------------------------------------------------------------------------------
 
 def _find_claim(conn: sqlite3.Connection, cs: ClaimStatus) -> sqlite3.Row | None:
@@ -259,6 +283,8 @@ def apply_document(conn: sqlite3.Connection, doc: AckDocument, sha256: str, now:
                                         "this acknowledgment file was already applied; nothing changed",
                                         file=res.file))
             return res
+        for ta1 in doc.interchange_acks:
+            _apply_interchange_ack(conn, res, ta1, now)
         for group in doc.groups:
             _apply_group(conn, res, group, now)
         for cs in doc.claims:

@@ -249,3 +249,16 @@ def test_277ca_falls_back_to_ref_ej_and_d9(conn: sqlite3.Connection, tmp_path: P
     f.write_text(text)
     out = apply_ack_file(conn, f)
     assert _status(conn, "ENC-O1") == "accepted" and _status(conn, "ENC-O2") == "rejected" and not out.unknown
+
+
+def test_ta1_rejecting_an_interchange_rejects_its_claims(conn: sqlite3.Connection, tmp_path: Path) -> None:
+    res = _sent(conn, [[("ENC-P1", "10")], [("ENC-P2", "20")]])
+    other = _sent(conn, [[("ENC-P3", "30")]])
+    ta1 = (ISA.format(n=40) + f"TA1*{res.isa13:09d}*260301*1200*R*024~"
+           f"TA1*{other.isa13:09d}*260301*1200*A*000~TA1*000000999*260301*1200*R*024~IEA*0*000000040~")
+    f = tmp_path / "x.ta1"
+    f.write_text(ta1)
+    out = apply_ack_file(conn, f)
+    assert out.kind == "TA1"
+    assert [_status(conn, p) for p in ("ENC-P1", "ENC-P2", "ENC-P3")] == ["rejected", "rejected", "sent"]
+    assert out.unknown == [{"interchange_control_number": "000000999"}]

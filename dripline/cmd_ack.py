@@ -34,7 +34,7 @@ def register(app: typer.Typer) -> None:
 
     @app.command("ack")
     def ack(
-        files: List[Path] = typer.Argument(..., help="999, 997 or 277CA files."),
+        files: List[Path] = typer.Argument(..., help="999, 997, TA1 or 277CA files."),
         ledger: Optional[Path] = LedgerOption,
         as_json: bool = JsonOption,
     ) -> None:

@@ -254,3 +254,21 @@ def test_source_encounter_keeps_decimal_numbers_exact(conn: sqlite3.Connection) 
     back = json.loads(text, parse_float=Decimal)
     assert back == src
     assert isinstance(back["administrations"][0]["dose"]["value"], Decimal)  # a number, not a string
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.tuples(st.integers(0, 5), st.integers(0, 40), st.booleans()), min_size=1, max_size=12))
+def test_reservations_never_overlap_whatever_the_sequence(tmp_path_factory, plan) -> None:
+    path = tmp_path_factory.mktemp("prop") / "l.db"
+    conn = L.connect(path)
+    seen: dict[str, set] = {k: set() for k in ("isa13", "gs06", "st02", "bht03", "line")}
+    for n_sets, n_lines, reopen in plan:
+        if reopen:
+            conn.close()
+            conn = L.connect(path)
+        r = L.reserve_numbers(conn, "837I", n_sets, n_lines)
+        for name, values in (("isa13", [r.isa13]), ("gs06", [r.gs06]), ("st02", r.st02),
+                             ("bht03", r.bht03), ("line", r.line_control_numbers)):
+            assert not seen[name] & set(values), name
+            seen[name] |= set(values)
+        assert len(r.st02) == len(r.bht03) == n_sets and len(r.line_control_numbers) == n_lines

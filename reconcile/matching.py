@@ -25,8 +25,8 @@ class LedgerLine:
     line_control_number: str
     code: str
     modifiers: tuple[str, ...]
-    units: Decimal
-    charge: Decimal
+    units: str  # exact decimal text, converted only when a fallback compares it
+    charge: str
     service_date: str
     ndc: str | None
     revenue_code: str | None
@@ -38,7 +38,7 @@ class LedgerClaim:
     patient_control_number: str
     payer: str
     payer_claim_number: str | None
-    charge: Decimal
+    charge: str
     status: str
     lines: list[LedgerLine] = field(default_factory=list)
 
@@ -65,7 +65,7 @@ def prefetch_claims(conn: sqlite3.Connection, pcns: Iterable[str]) -> dict[str, 
             "SELECT id, patient_control_number, payer, payer_claim_number, total_charge, status"
             f" FROM claims WHERE patient_control_number IN ({marks}) ORDER BY id", part
         ):
-            c = LedgerClaim(r[0], r[1], r[2], r[3], Decimal(r[4]), r[5])
+            c = LedgerClaim(r[0], r[1], r[2], r[3], r[4], r[5])
             by_id[c.id] = c
             out.setdefault(c.patient_control_number, []).append(c)
     ids = sorted(by_id)
@@ -77,8 +77,8 @@ def prefetch_claims(conn: sqlite3.Connection, pcns: Iterable[str]) -> dict[str, 
             f" ndc, revenue_code FROM lines WHERE claim_id IN ({marks}) ORDER BY claim_id, line_number",
             part,
         ):
-            mods = tuple(m for m in (r[4] or "").split(":") if m)
-            by_id[r[1]].lines.append(LedgerLine(r[0], r[2], r[3], mods, Decimal(r[5]), Decimal(r[6]),
+            mods = tuple(r[4].split(":")) if r[4] else ()
+            by_id[r[1]].lines.append(LedgerLine(r[0], r[2], r[3], mods, r[5], r[6],
                                                 r[7], r[8], r[9]))
     return out
 
@@ -95,7 +95,7 @@ def choose_claim(candidates: Sequence[LedgerClaim] | None, rc: RClaim) -> Ledger
             return same[-1]
     live = [c for c in candidates if c.status not in ("rejected", "void")] or list(candidates)
     charge = abs(rc.charge)
-    same_charge = [c for c in live if c.charge == charge]
+    same_charge = [c for c in live if Decimal(c.charge) == charge]
     return (same_charge or live)[-1]
 
 
@@ -104,7 +104,7 @@ def _mods(m: Iterable[str]) -> tuple[str, ...]:
 
 
 def _units_ok(rl: RLine, ln: LedgerLine) -> bool:
-    return rl.units is None or abs(rl.units) == ln.units
+    return rl.units is None or abs(rl.units) == Decimal(ln.units)
 
 
 def _date_ok(rl: RLine, ln: LedgerLine, claim_date: str | None) -> bool:

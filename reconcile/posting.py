@@ -32,6 +32,7 @@ from reconcile.matching import CHUNK, LedgerClaim, LineMatch, choose_claim, matc
 from reconcile.remit_input import ZERO, Adj, RClaim, RPlb, RRemit
 
 Progress = Callable[[str, int], None]  # (file path, claims posted so far in it)
+_DETAIL: dict[str, str] = {}
 KILL_HOOK_ENV = "DRIPLINE_TEST_KILL_AFTER_CLAIMS"  # test seam: SIGKILL ourselves mid-file
 
 # CLP02 claim status codes (paraphrased labels)
@@ -135,6 +136,7 @@ class _Poster:
                     for t in ("claim_postings", "line_postings", "adjustments")}
         self.kill_after = int(os.environ.get(KILL_HOOK_ENV, "0") or 0)
         self.done = 0
+        self.ts = _now()
         self._reset()
 
     def _reset(self) -> None:
@@ -226,7 +228,7 @@ class _Poster:
             matches = match_lines(lc, rc.lines, rc.statement_date)
         else:
             matches = [LineMatch(rl, None, None, "claim not matched") for rl in rc.lines]
-        claim_adjs = _adj_rows(rc.adjustments)
+        claim_adjs = _adj_rows(rc.adjustments) if rc.adjustments else []
         for m in matches:
             self._line(rc, cp_id, claim_id, m, claim_adjs)
         if original is not None and not rc.lines and not rc.adjustments:
@@ -247,25 +249,37 @@ class _Poster:
     def _line(self, rc: RClaim, cp_id: int, claim_id: int | None, m: LineMatch,
               claim_adjs: list[tuple[str, str, Decimal]]) -> None:
         rl, ln = m.rline, m.line
-        lp_id = self._next("line_postings")
+        ids = self.ids
+        ids["line_postings"] = lp_id = ids["line_postings"] + 1
+        paid = rl.paid
         self.lp.append((lp_id, cp_id, ln.id if ln else None, rl.line_control_number, rl.code,
-                        ":".join(rl.modifiers), str(rl.charge), str(rl.paid),
+                        ":".join(rl.modifiers), str(rl.charge), str(paid),
                         None if rl.units is None else str(rl.units), rl.service_date, m.matched_by, rl.segment))
-        self.res.lines += 1
-        for a in rl.adjustments:
-            self._adj(cp_id, lp_id, a.group, a.reason, a.amount, a.quantity)
+        res = self.res
+        res.lines += 1
+        if rl.adjustments:
+            aid = ids["adjustments"]
+            append = self.adj.append
+            for a in rl.adjustments:
+                aid += 1
+                q = a.quantity
+                append((aid, cp_id, lp_id, a.group, a.reason, str(a.amount), None if q is None else str(q)))
+                res.adjusted += a.amount
+                if a.group == "PR":
+                    res.patient_responsibility += a.amount
+            ids["adjustments"] = aid
         if ln is None and claim_id is not None:
             self._unmatched("line", cp_id, lp_id, rc.patient_control_number, rl.line_control_number,
-                            rl.code, rl.paid, m.reason or "unmatched", rl.segment)
-        if rc.status == "22":
+                            rl.code, paid, m.reason or "unmatched", rl.segment)
+        if paid != 0 or rc.status == "22":
+            if paid > 0 and ln is not None and rc.status != "22":
+                self.resolve_lines.append((cp_id, ln.id))
             return
         line_adjs = _adj_rows(rl.adjustments)
-        if (rc.status == dn.DENIED_STATUS and rl.paid == 0) or dn.is_denial("", rl.paid, line_adjs):
+        if rc.status == dn.DENIED_STATUS or dn.is_denial("", paid, line_adjs):
             self._denial(rc, cp_id, lp_id, claim_id, ln.id if ln else None,
                          rl.line_control_number or (ln.line_control_number if ln else None),
                          rl, line_adjs or claim_adjs, rl.charge)
-        elif rl.paid > 0 and ln is not None:
-            self.resolve_lines.append((cp_id, ln.id))
 
     def _unmatched(self, kind: str, cp_id: int, lp_id: int | None, pcn: str, lcn: str | None,
                    code: str | None, amount: Decimal, reason: str, segment: int | None) -> None:
@@ -299,12 +313,14 @@ class _Poster:
             self.resolve_claims.append((cp_id, claim_id))
         else:
             status = "denied" if self.den and self.den[-1][0] == cp_id else "processed"
-        detail = json.dumps({"clp02": rc.status, "meaning": CLAIM_STATUS.get(rc.status, "unknown status code"),
-                             "claim_posting_id": cp_id}, sort_keys=True)
-        ts = _now()
+        detail = _DETAIL.get(rc.status)
+        if detail is None:
+            detail = _DETAIL[rc.status] = json.dumps(
+                {"clp02": rc.status, "meaning": CLAIM_STATUS.get(rc.status, "unknown status code")})
+        ts = self.ts
         icn = rc.payer_claim_number if rc.status != "22" else None
         self.status.append((status, detail, ts, icn, claim_id))
-        self.history.append((claim_id, status, detail, ts))
+        self.history.append((claim_id, status, detail, ts, cp_id))
 
     # ------------------------------------------------------------------ reversals
     def _original(self, rc: RClaim, claim_id: int | None) -> tuple | None:
@@ -411,7 +427,7 @@ class _Poster:
             c.executemany("UPDATE claims SET status = ?, status_detail = ?, updated_at = ?,"
                           " payer_claim_number = COALESCE(?, payer_claim_number) WHERE id = ?", self.status)
             c.executemany("INSERT INTO claim_status_history (claim_id, status, source, detail, created_at)"
-                          " VALUES (?, ?, '835', ?, ?)", self.history)
+                          " VALUES (?, ?, '835', json_set(?, '$.claim_posting_id', ?5), ?4)", self.history)
         self._reset()
 
 

@@ -13,39 +13,52 @@ from coding.findings import Finding
 from reconcile.remit_input import ZERO, Adj, RClaim, RLine, RPlb, RRemit
 
 
+_ISO: dict[str, str | None] = {}
+
+
 def iso(d: str | None) -> str | None:
-    """CCYYMMDD -> CCYY-MM-DD (None when absent or malformed)."""
-    if not d or len(d) != 8 or not d.isdigit():
+    """CCYYMMDD -> CCYY-MM-DD (None when absent or malformed); cached, dates repeat a lot."""
+    if not d:
         return None
-    return f"{d[:4]}-{d[4:6]}-{d[6:]}"
+    out = _ISO.get(d, "")
+    if out == "":
+        out = f"{d[:4]}-{d[4:6]}-{d[6:]}" if len(d) == 8 and d.isdigit() else None
+        if len(_ISO) < 100_000:
+            _ISO[d] = out
+    return out
 
 
 def _m(v: Decimal | None) -> Decimal:
     return ZERO if v is None else v
 
 
-def _adjs(adjs) -> list[Adj]:
-    return [Adj(a.group, a.reason, _m(a.amount), a.quantity) for a in adjs]
+def _adjs(adjs) -> list:
+    """The reader's CAS records serve as they are (same attribute names) unless an amount is missing."""
+    for a in adjs:
+        if a.amount is None:
+            return [Adj(a.group, a.reason, _m(a.amount), a.quantity) for a in adjs]
+    return adjs
 
 
 def _line(s) -> RLine:
+    ch, pd = s.charge, s.paid
     return RLine(
-        code=s.code, charge=_m(s.charge), paid=_m(s.paid), qualifier=s.qualifier or "HC",
-        modifiers=tuple(m for m in s.modifiers if m), units=s.units, revenue_code=s.revenue_code or None,
-        original_qualifier=s.original_qualifier or None, original_code=s.original_code or None,
-        original_modifiers=tuple(m for m in s.original_modifiers if m), service_date=iso(s.service_date),
-        line_control_number=s.line_control_number, adjustments=_adjs(s.adjustments),
-        remarks=[code for _q, code in s.remarks if code], segment=s.segment_number or None,
+        s.code, ZERO if ch is None else ch, ZERO if pd is None else pd, s.qualifier or "HC",
+        tuple(s.modifiers), s.units, s.revenue_code or None, s.original_qualifier or None,
+        s.original_code or None, tuple(s.original_modifiers) if s.original_modifiers else (),
+        iso(s.service_date), s.line_control_number, _adjs(s.adjustments) if s.adjustments else [],
+        [code for _q, code in s.remarks if code] if s.remarks else [], s.segment_number or None,
     )
 
 
 def _claim(c) -> RClaim:
+    ch, pd, pr = c.charge, c.paid, c.patient_responsibility
     return RClaim(
-        patient_control_number=c.patient_control_number, status=c.status, charge=_m(c.charge),
-        paid=_m(c.paid), patient_responsibility=_m(c.patient_responsibility),
-        payer_claim_number=c.payer_claim_number or None, frequency=c.frequency or None,
-        adjustments=_adjs(c.adjustments), lines=[_line(s) for s in c.lines], remarks=c.remark_codes,
-        statement_date=iso(c.date("232")), segment=c.segment_number or None,
+        c.patient_control_number, c.status, ZERO if ch is None else ch, ZERO if pd is None else pd,
+        ZERO if pr is None else pr, c.payer_claim_number or None, c.frequency or None,
+        _adjs(c.adjustments) if c.adjustments else [], [_line(s) for s in c.lines],
+        c.remark_codes if (c.outpatient or c.inpatient) else [], iso(c.date("232")) if c.dates else None,
+        c.segment_number or None,
     )
 
 

@@ -1,0 +1,149 @@
+"""Posting benchmark: post a 100,000-claim 835 against a ledger holding those 100,000 claims, vs
+reading the same file alone (target: posting <= 3x reading), with peak memory for 10k vs 100k.
+
+Files come from ``bench/gen835.py`` (balanced by construction, ~3% reversal/correction pairs, 8%
+denials, PLBs); the ledger's claims and lines (patient control numbers, REF*6R line control
+numbers, codes, units, charges) are inserted directly from the same generator. Each measurement
+runs in a fresh child process (timing and peak RSS of that process alone).
+
+Usage: ``python bench/bench_posting.py [CLAIMS ...]`` (default 10000 100000).
+"""
+from __future__ import annotations
+
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+DATA = HERE / "data"
+REPEAT = int(os.environ.get("BENCH_REPEAT", "3"))
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(HERE))
+
+
+def make_file(n: int, per_set: int) -> Path:
+    import gen835
+
+    DATA.mkdir(exist_ok=True)
+    path = DATA / f"posting_{n}_{per_set}.835"
+    if not path.exists():
+        gen835.write_file(path, n, per_set=per_set)
+    return path
+
+
+def make_ledger(n: int, per_set: int, db: Path) -> None:
+    """A ledger holding the generator's claims (first occurrence of each PCN), inserted in bulk."""
+    import gen835
+    from reconcile import ledger
+
+    conn = ledger.connect(db)
+    conn.execute("BEGIN IMMEDIATE")
+    conn.execute("INSERT INTO interchanges (id, isa13, gs06, claim_type, path, sha256, created_at, status)"
+                 " VALUES (1, 1, 1, '837P', 'bench', '', '2026-01-01', 'recorded')")
+    conn.execute("INSERT INTO transactions (id, interchange_id, st02, bht03, payer) VALUES (1, 1, 1, '1', 'bench')")
+    seen: set[str] = set()
+    claims, lines = [], []
+    cid = 0
+    for s in gen835.generate_sets(n, per_set=per_set):
+        for c in s.claims:
+            if c.pcn in seen:
+                continue
+            seen.add(c.pcn)
+            cid += 1
+            charge = sum((ln.charge for ln in c.lines), c.charge * 0) if c.lines else c.charge
+            claims.append((cid, c.pcn, c.pcn, "bench", "BENCH", "837P", "1", None, str(abs(charge)), "sent", 1,
+                           "2026-01-01", "2026-01-01"))
+            for k, ln in enumerate(c.lines, start=1):
+                d = f"{ln.date[:4]}-{ln.date[4:6]}-{ln.date[6:]}"
+                lines.append((cid, ln.control, k, ln.code, ":".join(ln.modifiers), str(ln.units), str(abs(ln.charge)),
+                              ln.code if ln.qualifier == "N4" else None, d))
+    conn.executemany("INSERT INTO claims (id, patient_control_number, encounter_id, payer, payer_id, claim_type,"
+                     " frequency, payer_claim_number, total_charge, status, transaction_id, created_at, updated_at)"
+                     " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", claims)
+    conn.executemany("INSERT INTO lines (claim_id, line_control_number, line_number, code, modifiers, units, charge,"
+                     " ndc, service_date) VALUES (?,?,?,?,?,?,?,?,?)", lines)
+    conn.execute("COMMIT")
+    conn.close()
+
+
+def child(mode: str, path: str, db: str) -> None:
+    """Run one measurement in this (fresh) process and print JSON."""
+    t0 = time.perf_counter()
+    if mode == "read":
+        from edi.x835 import read_835
+
+        claims = sum(len(rm.claims) for rm in read_835(Path(path), filename=path))
+        extra = {"claims": claims}
+    else:
+        from reconcile import ledger
+        from reconcile.posting import post_files
+
+        conn = ledger.connect(db)
+        t0 = time.perf_counter()
+        res = post_files(conn, [path]).files[0]
+        extra = {"claims": res.claims, "lines": res.lines, "status": res.status, "unmatched": res.unmatched,
+                 "denials": res.denials, "reversals": res.reversals}
+    elapsed = time.perf_counter() - t0
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"seconds": elapsed, "peak_mib": rss, **extra}))
+
+
+def run_child(mode: str, path: Path, db: Path) -> dict:
+    out = subprocess.run([sys.executable, __file__, "--child", mode, str(path), str(db)], cwd=REPO,
+                         capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def measure(n: int, per_set: int) -> dict:
+    path = make_file(n, per_set)
+    with tempfile.TemporaryDirectory() as tmp:
+        db = Path(tmp) / "bench.db"
+        t0 = time.perf_counter()
+        make_ledger(n, per_set, db)
+        setup = time.perf_counter() - t0
+        # best of REPEAT for each (the machine is shared); every post runs on a fresh copy of the ledger
+        read = min((run_child("read", path, db) for _ in range(REPEAT)), key=lambda r: r["seconds"])
+        posts = []
+        for i in range(REPEAT):
+            copy = Path(tmp) / f"post{i}.db"
+            shutil.copyfile(db, copy)
+            posts.append(run_child("post", path, copy))
+        post = min(posts, key=lambda r: r["seconds"])
+        post["peak_mib"] = max(p["peak_mib"] for p in posts)
+    size = path.stat().st_size / 1e6
+    return {"claims": n, "per_set": per_set, "mb": size, "setup_s": setup, "read": read, "post": post,
+            "ratio": post["seconds"] / read["seconds"]}
+
+
+def main(argv: list[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
+    sizes = [int(a) for a in argv if a.isdigit()] or [10_000, 100_000]
+    results = []
+    for per_set in (1000, 100_000):
+        for n in sizes:
+            r = measure(n, per_set)
+            results.append(r)
+            print(f"{n:>7} claims, sets of {per_set:>6} ({r['mb']:.1f} MB): read {r['read']['seconds']:.2f} s "
+                  f"({r['read']['peak_mib']:.0f} MiB) | post {r['post']['seconds']:.2f} s "
+                  f"({r['post']['peak_mib']:.0f} MiB, {r['post']['claims']} claims, {r['post']['lines']} lines, "
+                  f"{r['post']['unmatched']} unmatched) | post/read = {r['ratio']:.2f}x (target <= 3x)", flush=True)
+    for per_set in (1000, 100_000):
+        rs = [r for r in results if r["per_set"] == per_set]
+        if len(rs) >= 2:
+            lo, hi = rs[0], rs[-1]
+            print(f"sets of {per_set}: posting peak memory {hi['claims']} vs {lo['claims']} claims = "
+                  f"{hi['post']['peak_mib'] / lo['post']['peak_mib']:.2f}x", flush=True)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "--child":
+        child(sys.argv[2], sys.argv[3], sys.argv[4])
+    else:
+        main()

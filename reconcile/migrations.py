@@ -154,8 +154,10 @@ def apply_migrations(
     """
     todo = MIGRATIONS if migrations is None else migrations
     applied_now: list[str] = []
-    applied_migrations(conn)
+    done_before = set(applied_migrations(conn))
     for name, body in todo:
+        if name in done_before:  # cheap path: no write lock when nothing is pending
+            continue
         conn.execute("BEGIN IMMEDIATE")
         try:
             done = conn.execute("SELECT 1 FROM migrations WHERE name = ?", (name,)).fetchone()

@@ -334,3 +334,9 @@ def test_existing_output_file_is_never_overwritten(tmp_path: Path, batch: Path, 
     res = billing.build_claims([batch], cfg, tmp_path / "fresh.db", out, now=NOW)
     assert (out / "837P-000000001.x12").read_text() == "someone else's file"
     assert any(f.code == "output-exists" for f in res.findings)
+
+
+@pytest.mark.parametrize("argv", [["claims", "build", "--help"], ["claims", "list", "--help"], ["ack", "--help"]])
+def test_commands_have_help(argv: list[str]) -> None:
+    r = CliRunner().invoke(app, argv)
+    assert r.exit_code == 0 and "--ledger" in r.output and "--json" in r.output

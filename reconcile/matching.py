@@ -53,21 +53,49 @@ class LineMatch:
     reason: str | None = None
 
 
-def prefetch_claims(conn: sqlite3.Connection, pcns: Iterable[str]) -> dict[str, list[LedgerClaim]]:
-    """Claims (with their lines) for many patient control numbers, a chunk per query."""
+_CLAIM_COLS = "SELECT id, patient_control_number, payer, payer_claim_number, total_charge, status FROM claims"
+
+
+def prefetch_claims(conn: sqlite3.Connection, pcns: Iterable[str],
+                    icns: dict[str, str] | None = None) -> dict[str, list[LedgerClaim]]:
+    """Claims (with their lines) for many patient control numbers, a chunk per query.
+
+    Keys are the patient control numbers as the payer sent them. For those with no exact match:
+    the same number ignoring case and surrounding blanks, then the payer claim number (CLP07,
+    ``icns``: pcn -> CLP07) when the ledger learned it from a 277CA or an earlier 835.
+    """
     wanted = sorted(set(pcns))
     out: dict[str, list[LedgerClaim]] = {}
     by_id: dict[int, LedgerClaim] = {}
+
+    def add(key: str, r: tuple) -> None:
+        c = by_id.get(r[0])
+        if c is None:
+            c = by_id[r[0]] = LedgerClaim(r[0], r[1], r[2], r[3], r[4], r[5])
+        out.setdefault(key, []).append(c)
+
     for i in range(0, len(wanted), CHUNK):
         part = wanted[i:i + CHUNK]
         marks = ",".join("?" * len(part))
-        for r in conn.execute(
-            "SELECT id, patient_control_number, payer, payer_claim_number, total_charge, status"
-            f" FROM claims WHERE patient_control_number IN ({marks}) ORDER BY id", part
-        ):
-            c = LedgerClaim(r[0], r[1], r[2], r[3], r[4], r[5])
-            by_id[c.id] = c
-            out.setdefault(c.patient_control_number, []).append(c)
+        for r in conn.execute(f"{_CLAIM_COLS} WHERE patient_control_number IN ({marks}) ORDER BY id", part):
+            add(r[1], r)
+    missing = [p for p in wanted if p not in out]
+    if missing:
+        norm = {p.strip().upper(): p for p in missing if p.strip()}
+        for i in range(0, len(missing), CHUNK):
+            keys = list(norm)[i:i + CHUNK]
+            if keys:
+                marks = ",".join("?" * len(keys))
+                for r in conn.execute(f"{_CLAIM_COLS} WHERE upper(trim(patient_control_number)) IN ({marks})"
+                                      " ORDER BY id", keys):
+                    add(norm[r[1].strip().upper()], r)
+        by_icn = {icns[p]: p for p in missing if p not in out and icns and icns.get(p)}
+        keys = list(by_icn)
+        for i in range(0, len(keys), CHUNK):
+            part = keys[i:i + CHUNK]
+            marks = ",".join("?" * len(part))
+            for r in conn.execute(f"{_CLAIM_COLS} WHERE payer_claim_number IN ({marks}) ORDER BY id", part):
+                add(by_icn[r[3]], r)
     ids = sorted(by_id)
     for i in range(0, len(ids), CHUNK):
         part = ids[i:i + CHUNK]

@@ -122,6 +122,15 @@ def _pos(f: Finding) -> str | None:
     return json.dumps(where) if where else None
 
 
+def _billed_code(rl: Any, line_id: int | None, codes: dict[int, str]) -> str | None:
+    """The procedure code we billed on a denied line (the payer's SVC06 original, or its SVC01)."""
+    if rl is None:
+        return None
+    if line_id is not None and line_id in codes:
+        return codes[line_id]
+    return rl.original_code or rl.code
+
+
 def _adj_rows(adjs: Sequence[Adj]) -> list[tuple[str, str, Decimal]]:
     return [(a.group, a.reason, a.amount) for a in adjs]
 
@@ -136,6 +145,7 @@ class _Poster:
                     for t in ("claim_postings", "line_postings", "adjustments")}
         self.kill_after = int(os.environ.get(KILL_HOOK_ENV, "0") or 0)
         self.done = 0
+        self.line_codes: dict[int, str] = {}  # sent code of denied lines (the worklist names what we billed)
         self.ts = _now()
         self._reset()
 
@@ -178,7 +188,9 @@ class _Poster:
             chunk = list(islice(claims, CHUNK))
             if not chunk:
                 break
-            pref = prefetch_claims(c, (rc.patient_control_number for rc in chunk))
+            pref = prefetch_claims(c, (rc.patient_control_number for rc in chunk),
+                                   {rc.patient_control_number: rc.payer_claim_number for rc in chunk
+                                    if rc.payer_claim_number and rc.status != "22"})
             for rc in chunk:
                 self.claim(rc, choose_claim(pref.get(rc.patient_control_number), rc))
             self.flush()
@@ -276,7 +288,11 @@ class _Poster:
                 self.resolve_lines.append((cp_id, ln.id))
             return
         line_adjs = _adj_rows(rl.adjustments)
-        if rc.status == dn.DENIED_STATUS or dn.is_denial("", paid, line_adjs):
+        # a zero-paid line is denied by status 4, by its own CO/PI/OA reason, or (when it carries no
+        # CAS of its own) by the claim's
+        if rc.status == dn.DENIED_STATUS or dn.is_denial("", paid, line_adjs or claim_adjs):
+            if ln is not None:
+                self.line_codes[ln.id] = ln.code
             self._denial(rc, cp_id, lp_id, claim_id, ln.id if ln else None,
                          rl.line_control_number or (ln.line_control_number if ln else None),
                          rl, line_adjs or claim_adjs, rl.charge)
@@ -295,7 +311,7 @@ class _Poster:
         at_risk = sum((a for g, _r, a in own if g != "PR"), ZERO)
         amount = at_risk if at_risk > 0 else charge
         self.den.append((cp_id, lp_id, claim_id, line_id, rc.patient_control_number, lcn, rc.payer_claim_number,
-                         rl.code if rl is not None else None, group, carc, rarc, ",".join(remarks), str(amount),
+                         _billed_code(rl, line_id, self.line_codes), group, carc, rarc, ",".join(remarks), str(amount),
                          rework.category, rework.action, self.payer, self.remit.payment_date))
         self.res.denials += 1
 

@@ -183,3 +183,40 @@ def test_denials_categorized_and_sorted(led):
     assert items[1]["category"] == "coding_modifier" and items[3]["category"] == "other"
     assert totals_by_pcn(conn)["ENC1"]["status"] == "partially_denied"
     assert totals_by_pcn(conn)["ENC2"]["status"] == "denied"
+
+
+def test_claim_matched_when_payer_changes_case_or_only_keeps_our_claim_number(led):
+    conn, l = led
+    conn.execute("UPDATE claims SET payer_claim_number = 'ICN-77' WHERE patient_control_number = 'ENC3'")
+    rm = remit([claim(" enc1 ", "1", "1550", "1550", icn="X", lines=[
+        line("96365", "350", "350", l["ENC1"][0]), line("J1745", "1200", "1200", l["ENC1"][1], mods=["JZ"],
+                                                          units="40")]),
+        claim("GARBLED", "1", "45", "45", icn="ICN-77", lines=[line("96372", "45", "45", l["ENC3"][0])])], "1595")
+    post_remittances(conn, [rm], path="c", sha256="c" * 64)
+    t = totals_by_pcn(conn)
+    assert t["ENC1"]["paid"] == D("1550") and t["ENC3"]["paid"] == D("45")
+    assert unmatched_queue(conn) == []
+
+
+def test_zero_paid_lines_denied_by_claim_level_reason(led):
+    conn, l = led
+    rm = remit([claim("ENC2", "1", "1380", "0", adjs=[("CO", "197", "1380")], lines=[
+        line("96413", "480", "0", l["ENC2"][0]), line("J9312", "900", "0", l["ENC2"][1], mods=["JZ"], units="10")])],
+        "0")
+    post_remittances(conn, [rm], path="z", sha256="z" * 64)
+    items = denial_worklist(conn)
+    assert [(i["code"], i["carc"], i["category"], i["action"], i["amount"]) for i in items] == [
+        ("J9312", "197", "authorization", "appeal", "900.00"), ("96413", "197", "authorization", "appeal", "480.00")]
+    assert totals_by_pcn(conn)["ENC2"]["status"] == "denied"
+
+
+def test_denial_resolved_when_the_line_is_paid_later(led):
+    conn, l = led
+    post_remittances(conn, [remit([claim("ENC3", "1", "45", "0", lines=[
+        line("96372", "45", "0", l["ENC3"][0], adjs=[("CO", "16", "45")], remarks=["M53"])])], "0", trace="A")],
+        path="1", sha256="1" * 64)
+    assert len(denial_worklist(conn)) == 1
+    post_remittances(conn, [remit([claim("ENC3", "1", "45", "45", icn="I2", lines=[
+        line("96372", "45", "45", l["ENC3"][0])])], "45", trace="B")], path="2", sha256="2" * 64)
+    assert denial_worklist(conn) == []
+    assert totals_by_pcn(conn)["ENC3"]["paid"] == D("45")

@@ -168,6 +168,7 @@ class ClaimStatus:
     service_date: str | None = None  # DTP*472
     lines: list[LineStatus] = field(default_factory=list)
     line: int | None = None  # line of the TRN in the file
+    segment_number: int | None = None  # ordinal of the TRN in the file
 
     @property
     def categories(self) -> list[str]:
@@ -272,7 +273,8 @@ class _Reader:
 
     def finding(self, severity: str, code: str, message: str, seg: Segment) -> None:
         self.doc.findings.append(Finding(severity, code, message, file=self.doc.file,  # type: ignore[arg-type]
-                                         segment=seg.id, line=seg.line, loop=self._loop()))
+                                         segment=seg.id, line=seg.line, loop=self._loop(),
+                                         segment_number=seg.number))
 
     def _loop(self) -> str | None:
         if self.kind in ("999", "997"):
@@ -412,7 +414,7 @@ class _Reader:
         elif sid == "TRN":
             self.svc = None
             if self.level in PATIENT_LEVELS:
-                self.claim = ClaimStatus(seg.get(2).strip(), line=seg.line)
+                self.claim = ClaimStatus(seg.get(2).strip(), line=seg.line, segment_number=seg.number)
                 self.doc.claims.append(self.claim)
         elif sid == "STC":
             self._stc(seg)
@@ -489,5 +491,6 @@ def read_ack(source: str | Path | bytes | BinaryIO, filename: str | None = None)
         if not c.patient_control_number:
             doc.findings.append(Finding("warning", "ack-missing-element",
                                         "277CA claim without a patient control number (TRN02)",
-                                        file=filename, segment="TRN", line=c.line, loop="2200D"))
+                                        file=filename, segment="TRN", line=c.line, loop="2200D",
+                                        segment_number=c.segment_number))
     return doc

@@ -246,7 +246,7 @@ def _apply_claim_status(conn: sqlite3.Connection, res: AckResult, cs: ClaimStatu
         res.findings.append(Finding("warning", "ack-unknown-claim",
                                     f"277CA reports on patient control number {cs.patient_control_number!r}, "
                                     "which this ledger never sent", file=res.file, segment="TRN",
-                                    loop="2200D", line=cs.line))
+                                    loop="2200D", line=cs.line, segment_number=cs.segment_number))
         return
     if cs.payer_claim_number:
         conn.execute("UPDATE claims SET payer_claim_number = ? WHERE id = ?", (cs.payer_claim_number, claim["id"]))

@@ -18,6 +18,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -47,6 +48,27 @@ _MOD = re.compile(r"^[A-Z0-9]{2}$")
 _POS = re.compile(r"^[0-9]{2}$")
 _ZIP = re.compile(r"^[0-9]{5}(?:-?[0-9]{4})?$")
 _STATE = re.compile(r"^[A-Za-z]{2}$")
+_CTRL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+@lru_cache(maxsize=4096)
+def _drug_code(raw: str) -> tuple[str | None, str | None]:
+    """(normalized code, None) for a known drug code, else (None, finding code)."""
+    try:
+        code = hcpcs.validate(raw)
+    except hcpcs.InvalidIdentifier:
+        return None, "invalid-hcpcs"
+    return (code, None) if drug_info(code) is not None else (None, "unknown-drug")
+
+
+@lru_cache(maxsize=8192)
+def _icd(raw: str) -> str | None:
+    return icd10cm.validate(raw) if icd10cm.is_valid(raw) else None
+
+
+@lru_cache(maxsize=4096)
+def _npi(raw: str) -> str | None:
+    return npi.validate(raw) if npi.is_valid(raw) else None
 
 
 class _Bad(Exception):
@@ -116,7 +138,7 @@ def _str(ctx: _Ctx, obj: dict, key: str, path: str, *, required: bool, adm: str 
     if len(s) > max_len:
         ctx.err("bad-value", path, f"{path} is longer than {max_len} characters", adm)
         return None
-    if any(ord(c) < 32 or ord(c) == 127 for c in s):
+    if _CTRL.search(s):
         ctx.err("bad-value", path, f"{path} contains control characters", adm)
         return None
     return s
@@ -241,12 +263,12 @@ def _drug(ctx: _Ctx, obj: dict, path: str, adm: str | None) -> str | None:
     raw = _str(ctx, obj, "drug", path, required=True, adm=adm, max_len=10)
     if raw is None:
         return None
-    if not hcpcs.is_valid(raw):
+    code, problem = _drug_code(raw)
+    if problem == "invalid-hcpcs":
         ctx.err("invalid-hcpcs", path, f"{path} is not a HCPCS code (letter + 4 digits, e.g. J1745)", adm)
         return None
-    code = hcpcs.validate(raw)
-    if drug_info(code) is None:
-        ctx.err("unknown-drug", path, f"{path}: {code} is not a drug code in the HCPCS J/Q tables", adm)
+    if problem == "unknown-drug":
+        ctx.err("unknown-drug", path, f"{path}: {hcpcs.compact(raw)} is not a drug code in the HCPCS J/Q tables", adm)
         return None
     return code
 
@@ -425,18 +447,18 @@ def validate_encounter(raw: Any, cfg: Config, *, file: str | None = None, line: 
         if len(dl) > 12:
             ctx.err("bad-value", "diagnoses", "diagnoses lists more than 12 codes (837 HI limit)")
         for j, d in enumerate(dl[:12]):
-            if not isinstance(d, str) or not icd10cm.is_valid(d):
+            norm = _icd(d) if isinstance(d, str) and len(d) <= 12 else None
+            if norm is None:
                 ctx.err("invalid-icd10", f"diagnoses[{j}]", f"diagnoses[{j}] is not an ICD-10-CM code (e.g. K50.90)")
             else:
-                diags.append(icd10cm.validate(d))
+                diags.append(norm)
     rnpi = None
     if raw.get("rendering_npi") not in (None, ""):
         r = raw["rendering_npi"]
         r = str(r) if isinstance(r, int) and not isinstance(r, bool) else r
-        if not isinstance(r, str) or not npi.is_valid(r):
+        rnpi = _npi(r) if isinstance(r, str) and len(r) <= 20 else None
+        if rnpi is None:
             ctx.err("invalid-npi", "rendering_npi", "rendering_npi is not a valid NPI (10 digits, Luhn check)")
-        else:
-            rnpi = npi.validate(r)
     is_home = setting == "home"
     adms: list[Administration] = []
     al = _list(ctx, raw, "administrations", "administrations", required=not is_home)

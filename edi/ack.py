@@ -278,7 +278,7 @@ class _Reader:
 
     def _loop(self) -> str | None:
         if self.kind in ("999", "997"):
-            return "2110" if self.error else "2000" if self.set else "1000" if self.group else None
+            return "2100" if self.error else "2000" if self.set else "HEADER" if self.group else None
         if self.kind == "277":
             return {"20": "2000A", "21": "2000B", "19": "2000C"}.get(self.level or "", "2000D" if self.level else None)
         return None

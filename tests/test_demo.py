@@ -168,3 +168,11 @@ def test_bundled_835_is_what_the_generator_makes(tmp_path):
     spec.loader.exec_module(mod)
     fresh = mod.make(tmp_path / "demo.835")
     assert fresh == DEMO_835.read_text(), "fixtures/demo.835 is stale: run fixtures/make_demo_835.py"
+
+
+def test_bundled_835_validates_with_pyx12_and_balances():
+    res = invoke("validate", str(DEMO_835), "--json")
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.stdout)
+    findings = [f for f in data["files"][0]["findings"] if f["severity"] == "error"]
+    assert findings == []

@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import csv
 from dataclasses import dataclass
+from operator import attrgetter
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -211,12 +213,29 @@ def is_hormonal(drug: str) -> bool:
     return v
 
 
+_PRICE_CACHE: dict[int, tuple[Config, dict[str, Decimal]]] = {}
+
+
 def charge(cfg: Config, code: str, units: int, **where: Any):
-    """Line charge via the pricing module (``(Decimal, Finding | None)``)."""
+    """Line charge via the pricing module (``(Decimal, Finding | None)``).
+
+    ``line_charge`` is price per unit x units, so a successful unit price is remembered per
+    config object and code (the config is immutable); unpriced codes always go through it.
+    """
+    hit = _PRICE_CACHE.get(id(cfg))
+    if hit is None or hit[0] is not cfg:
+        hit = (cfg, {})
+        _PRICE_CACHE[id(cfg)] = hit
+    unit = hit[1].get(code)
+    if unit is not None:
+        return unit * units, None
     if _line_charge is not None:
-        return _line_charge(cfg, code, units, **where)
-    from decimal import Decimal  # pragma: no cover
-    p = cfg.price(code)
+        amount, f = _line_charge(cfg, code, 1, **where)
+        if f is not None:
+            return amount, f
+        hit[1][code] = amount
+        return amount * units, None
+    p = cfg.price(code)  # pragma: no cover
     if p is None:
         return Decimal("0.00"), error("unpriced-code", f"{code} has no price in the chargemaster; line held", **where)
     return p * units, None
@@ -228,7 +247,7 @@ class Svc:
     """One administration service (same-drug infusions of a group are merged)."""
 
     __slots__ = ("adm_ids", "drug", "purpose", "mode", "start", "end", "minutes", "computed",
-                 "order", "visit", "site", "site_reason", "rank", "intervals", "_tt")
+                 "order", "visit", "site", "site_reason", "rank", "intervals", "_tt", "a", "b")
 
     def __init__(self, adm_ids: list[str], drug: str, purpose: str, mode: str, start: datetime,
                  end: datetime | None, minutes: int, computed: bool, order: int, visit: str,
@@ -246,8 +265,10 @@ class Svc:
         self.site = site
         self.site_reason = site_reason
         self.rank = rank
-        self.intervals: list[tuple[datetime, datetime]] = (
-            [(start, end)] if mode == "infusion" and end is not None else [])
+        self.a = a = start.toordinal() * 1440 + start.hour * 60 + start.minute  # epoch minutes
+        self.b = a + minutes
+        self.intervals: list[tuple[int, int]] = (
+            [(a, a + minutes)] if mode == "infusion" and end is not None else [])
         self._tt: str | None = None
 
     @property
@@ -271,7 +292,8 @@ class Svc:
         return t
 
     def label(self) -> str:
-        return f"{self.drug} ({'+'.join(self.adm_ids)})"
+        ids = self.adm_ids
+        return f"{self.drug} ({ids[0] if len(ids) == 1 else '+'.join(ids)})"
 
 
 _ROUTE_MODE = {"iv_push": "push", "sc": "injection", "im": "injection",
@@ -286,6 +308,8 @@ for (_p, _m), _r in HIERARCHY.items():
 
 _CAN_BE_INITIAL: frozenset[tuple[str, str]] = frozenset(
     k for k, r in HIERARCHY.items() if r.can_be_initial)
+_INITIAL_RANKS: frozenset[int] = frozenset(r.rank for r in HIERARCHY.values() if r.can_be_initial)
+_by_start = attrgetter("a", "order")
 
 
 def classify(enc: Encounter, payer: PayerProfile, rules: AdminRules,
@@ -398,6 +422,9 @@ def group_services(svcs: list[Svc], rules: AdminRules,
 
 def merge_same_drug_infusions(svcs: list[Svc]) -> list[Svc]:
     """Infusions of the same drug (and purpose) in one group are one service: times add (§2.2)."""
+    inf = [s.drug for s in svcs if s.mode == "infusion"]
+    if len(inf) == len(set(inf)):  # common case: nothing to merge
+        return svcs
     out: list[Svc] = []
     seen: dict[tuple[str, str], Svc] = {}
     for s in svcs:
@@ -411,10 +438,12 @@ def merge_same_drug_infusions(svcs: list[Svc]) -> list[Svc]:
             out.append(s)
             continue
         prev.adm_ids.append(s.adm_ids[0])
-        prev.intervals.append((s.start, s.end))  # type: ignore[arg-type]
+        prev.intervals.append((s.a, s.b))
+        prev.a = min(prev.a, s.a)
+        prev.b = max(prev.b, s.b)
         prev.start = min(prev.start, s.start)
         prev.end = max(prev.end, s.end)  # type: ignore[type-var]
-        prev.minutes = T.union_minutes(prev.intervals)
+        prev.minutes = T.union_len(prev.intervals)
         prev.computed = prev.computed or s.computed
         prev._tt = None
     return out
@@ -477,7 +506,7 @@ def sequence_group(gi: int, kind: str, svcs: list[Svc], enc: Encounter, rules: A
     professional = enc.claim_type == "837P"
 
     hmin = rules.hydration_min
-    candidates = [s for s in svcs if (s.purpose, s.mode) in _CAN_BE_INITIAL
+    candidates = [s for s in svcs if s.rank in _INITIAL_RANKS
                   and (s.purpose != "hydration" or s.minutes >= hmin)]
     initial: Svc | None = None
     by_reason = False
@@ -492,12 +521,10 @@ def sequence_group(gi: int, kind: str, svcs: list[Svc], enc: Encounter, rules: A
 
     initial_code: str | None = None
     initial_idx: int | None = None
-    drug_intervals: list[tuple[datetime, datetime]] = []
-    hyd_intervals: list[tuple[datetime, datetime]] = []
-    last_push: dict[str, datetime] = {}  # drug -> time its previous push/infusion ended
+    drug_intervals: list[tuple[int, int]] = []  # epoch minutes
+    hyd_intervals: list[tuple[int, int]] = []
+    last_push: dict[str, int] = {}  # drug -> epoch minute its previous push/infusion ended
     concurrent_used = False
-    all_drug_infusions = [iv for s in svcs if s.mode == "infusion" and s.purpose != "hydration"
-                          for iv in s.intervals]
 
     if initial is not None:
         why0 = _initial_reason(initial, enc, by_reason)
@@ -513,14 +540,14 @@ def sequence_group(gi: int, kind: str, svcs: list[Svc], enc: Encounter, rules: A
                     f"the first (each full hour, or more than {rules.addon_over} min past the last one)",
                     rules, initial_idx)
             (hyd_intervals if initial.purpose == "hydration" else drug_intervals).extend(initial.intervals)
-            last_push[initial.drug] = initial.end  # type: ignore[assignment]
+            last_push[initial.drug] = initial.b
         else:
             initial_code = _PUSH_INITIAL[initial.purpose]
             initial_idx = len(raws)
             raws.append(Raw(initial_code, 1, initial.start.date(), list(initial.adm_ids),
                             f"{initial_code}: {initial.label()} {initial.tt()} (push: "
                             f"{rules.push_max} min or less), {why0}", gi))
-            last_push[initial.drug] = initial.end or initial.start
+            last_push[initial.drug] = initial.b
         if kind in ("site", "visit"):  # a new calendar day ("day") is dated apart: no modifier
             mod = (rules.separate_site_modifier if kind == "site"
                    else rules.separate_encounter_modifier)
@@ -542,10 +569,10 @@ def sequence_group(gi: int, kind: str, svcs: list[Svc], enc: Encounter, rules: A
         return None
 
     standalone_seen: set[tuple[str, str]] = set()
-    rest = sorted((s for s in svcs if s is not initial), key=lambda s: (s.start, s.order))
+    rest = sorted([s for s in svcs if s is not initial], key=_by_start)
     for s in rest:
         lab = s.label()
-        where = dict(encounter_id=eid, administration_id=s.adm_ids[0])
+        where = {"encounter_id": eid, "administration_id": s.adm_ids[0]}
         if s.mode in ("injection", "intra_arterial", "obi"):
             if s.mode == "obi":
                 code = "96377"
@@ -590,7 +617,7 @@ def sequence_group(gi: int, kind: str, svcs: list[Svc], enc: Encounter, rules: A
                 continue
             prev = last_push.get(s.drug)
             if prev is not None:
-                gap = T.minutes_between(prev, s.start)
+                gap = s.a - prev
                 if professional:
                     findings.append(info(
                         "same-drug-push-not-reported",
@@ -606,9 +633,9 @@ def sequence_group(gi: int, kind: str, svcs: list[Svc], enc: Encounter, rules: A
                         "same-drug-push-not-reported",
                         f"repeat IV push of the same drug {gap} min after the previous one "
                         "(30 min or less) is not reported", **where))
-                last_push[s.drug] = s.end or s.start
+                last_push[s.drug] = s.b
                 continue
-            last_push[s.drug] = s.end or s.start
+            last_push[s.drug] = s.b
             if initial is None:
                 continue
             want = _PUSH_SEQUENTIAL[s.purpose]
@@ -627,8 +654,9 @@ def sequence_group(gi: int, kind: str, svcs: list[Svc], enc: Encounter, rules: A
         end = s.end
         assert end is not None
         if s.purpose == "hydration":
-            blocking = all_drug_infusions + hyd_intervals
-            remaining = sum(T.uncovered_minutes(a, b, blocking) for a, b in s.intervals)
+            blocking = [iv for x in svcs if x.mode == "infusion" and x.purpose != "hydration"
+                        for iv in x.intervals] + hyd_intervals
+            remaining = sum(T.uncovered_len(a, b, blocking) for a, b in s.intervals)
             hyd_intervals.extend(s.intervals)
             if initial is None:
                 findings.append(info(
@@ -657,10 +685,10 @@ def sequence_group(gi: int, kind: str, svcs: list[Svc], enc: Encounter, rules: A
 
         if initial is None:
             continue
-        remaining = sum(T.uncovered_minutes(a, b, drug_intervals) for a, b in s.intervals)
+        remaining = sum(T.uncovered_len(a, b, drug_intervals) for a, b in s.intervals)
         overlap = s.minutes - remaining
         drug_intervals.extend(s.intervals)
-        last_push[s.drug] = end
+        last_push[s.drug] = s.b
         if remaining > rules.push_max:
             want = _INFUSION_SEQUENTIAL[s.purpose]
             code = allowed(want)

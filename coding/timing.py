@@ -145,6 +145,45 @@ def uncovered_minutes(start: datetime, end: datetime,
     return minutes_between(start, end) - union_minutes(clipped)
 
 
+def epoch_minutes(t: datetime) -> int:
+    """Minutes since 0001-01-01 00:00 (seconds dropped): fast integer interval arithmetic."""
+    return t.toordinal() * 1440 + t.hour * 60 + t.minute
+
+
+def union_len(intervals: list[tuple[int, int]]) -> int:
+    """Length of the union of integer-minute intervals.
+
+    >>> union_len([(0, 50), (80, 130)]), union_len([(0, 60), (30, 90)]), union_len([])
+    (100, 90, 0)
+    """
+    if not intervals:
+        return 0
+    if len(intervals) == 1:
+        a, b = intervals[0]
+        return b - a if b > a else 0
+    total = 0
+    cs, ce = None, None
+    for s, e in sorted(intervals):
+        if ce is None or s > ce:
+            if ce is not None:
+                total += ce - cs
+            cs, ce = s, e
+        elif e > ce:
+            ce = e
+    total += ce - cs
+    return total
+
+
+def uncovered_len(a: int, b: int, others: list[tuple[int, int]]) -> int:
+    """Minutes of [a, b) not covered by ``others`` (integer minutes; overlap subtracted, §2.4).
+
+    >>> uncovered_len(360, 450, [(420, 960)])
+    60
+    """
+    clipped = [(x if x > a else a, y if y < b else b) for x, y in others if x < b and y > a]
+    return (b - a) - union_len(clipped)
+
+
 def unit_dates(start: datetime, first_minute: int, units: int, by_line_date: bool = True) -> list[date]:
     """Date of each hourly unit that begins ``first_minute`` + 60*k minutes after ``start``.
 

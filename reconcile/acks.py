@@ -3,8 +3,8 @@
 - 999/997: each AK1 group is matched to one of our interchanges by GS06 (AK102), each AK2 set to
   one of its transaction sets by ST02 (AK202); every claim of an accepted set becomes
   ``accepted``, of a rejected set ``rejected`` with the IK3/IK4 errors kept in the status detail.
-  Sets of a matched group that the 999 does not list take the group verdict (AK901) when it is
-  plainly accepted or rejected.
+  Sets of a matched group that the 999 does not list take the group verdict (AK901, with AK904
+  when partial) or, when that says nothing certain, are reported and left as they are.
 - TA1: an interchange (TA101 = ISA13) rejected at the envelope rejects all its claims.
 - 277CA: each claim is matched by patient control number (TRN02) to our most recent claim with
   that number (preferring one whose total charge equals STC04); its status follows the category
@@ -171,14 +171,36 @@ def _apply_group(conn: sqlite3.Connection, res: AckResult, group: GroupAck, now:
             continue
         listed.add(tx["id"])
         _apply_set(conn, res, group.kind, group, tx, s, s.accepted, now)
-    verdict = {"A": True, "E": True, "R": False, "M": False, "W": False, "X": False}.get(group.code or "")
-    for tx in conn.execute("SELECT * FROM transactions WHERE interchange_id = ?", (ic["id"],)).fetchall():
-        if tx["id"] not in listed and verdict is not None:
-            _apply_set(conn, res, group.kind, group, tx, None, verdict, now)
+    unlisted = [tx for tx in conn.execute("SELECT * FROM transactions WHERE interchange_id = ? ORDER BY st02",
+                                          (ic["id"],)).fetchall() if tx["id"] not in listed]
+    verdict = _unlisted_verdict(group, len(unlisted))
+    for tx in unlisted:
+        _apply_set(conn, res, group.kind, group, tx, None, verdict, now)
     states = {r[0] for r in conn.execute("SELECT status FROM transactions WHERE interchange_id = ?", (ic["id"],))}
     ic_status = ("accepted" if states == {"accepted"} else "rejected" if states == {"rejected"}
                  else "partial" if {"accepted", "rejected"} <= states else ic["status"])
     conn.execute("UPDATE interchanges SET status = ? WHERE id = ?", (ic_status, ic["id"]))
+
+
+def _unlisted_verdict(group: GroupAck, n_unlisted: int) -> bool | None:
+    """Accepted/rejected for sets the 999 does not list, from AK901 (and AK904 when partial).
+
+    Some senders list only the sets with errors. With AK901 A/E every set was accepted, with
+    R/M/W/X none; with P the unlisted sets were accepted when AK902 counts the listed and unlisted
+    sets and AK904 (sets accepted) counts exactly the unlisted plus the listed accepted ones.
+    Otherwise the answer is unknown (None).
+    """
+    code = group.code or ""
+    if code in ("A", "E"):
+        return True
+    if code in ("R", "M", "W", "X"):
+        return False
+    if code == "P" and group.sets_accepted is not None and n_unlisted \
+            and group.sets_included == len(group.sets) + n_unlisted:
+        listed_ok = sum(1 for s in group.sets if s.accepted)
+        if group.sets_accepted - listed_ok == n_unlisted:
+            return True
+    return None
 
 
 def _control_int(text: str | None) -> int | None:

@@ -262,3 +262,19 @@ def test_ta1_rejecting_an_interchange_rejects_its_claims(conn: sqlite3.Connectio
     assert out.kind == "TA1"
     assert [_status(conn, p) for p in ("ENC-P1", "ENC-P2", "ENC-P3")] == ["rejected", "rejected", "sent"]
     assert out.unknown == [{"interchange_control_number": "000000999"}]
+
+
+def test_999_listing_only_errored_sets(conn: sqlite3.Connection, tmp_path: Path) -> None:
+    res = _sent(conn, [[("ENC-Q1", "10")], [("ENC-Q2", "20")], [("ENC-Q3", "30")]])
+    text = _999(res.gs06, [(res.st02[1], "R")], "P").replace("AK9*P*1*1*1~", "AK9*P*3*3*2~")
+    f = tmp_path / "p.999"
+    f.write_text(text)
+    apply_ack_file(conn, f)
+    assert [_status(conn, p) for p in ("ENC-Q1", "ENC-Q2", "ENC-Q3")] == ["accepted", "rejected", "accepted"]
+    # AK904 that does not account for the unlisted sets: they are reported and left alone
+    res2 = _sent(conn, [[("ENC-Q4", "10")], [("ENC-Q5", "20")]])
+    g = tmp_path / "p2.999"
+    g.write_text(_999(res2.gs06, [(res2.st02[0], "R")], "P", n=7).replace("AK9*P*1*1*1~", "AK9*P*2*2*0~"))
+    out = apply_ack_file(conn, g)
+    assert [_status(conn, p) for p in ("ENC-Q4", "ENC-Q5")] == ["rejected", "sent"]
+    assert any(x.code == "ack-set-status-unknown" for x in out.findings)

@@ -18,12 +18,11 @@ from pathlib import Path
 from typing import BinaryIO
 
 from coding.findings import Finding
-from edi.tokenizer import Segment, iter_segments
-
 from edi.ack_model import (  # noqa: F401  (re-exported: the public types of the readers)
     ACCEPTED_CODES, PATIENT_LEVELS, REJECTED_CODES, AckDocument, AckError, ClaimStatus, GroupAck,
     InterchangeAck, LineStatus, SetAck, StatusCode, ack_code_meanings, code_meaning,
 )
+from edi.tokenizer import Segment, iter_segments
 
 
 def _int(text: str) -> int | None:

@@ -15,6 +15,7 @@ patient data).
 """
 from __future__ import annotations
 
+import gc
 import io
 import logging
 import multiprocessing
@@ -276,6 +277,8 @@ def validate_text(text: str, file: str | None = None) -> list[Finding]:
     loops: dict[int, str] = {}
     out: list[Finding] = []
     pyx12.segment.Segment._parse_refdes = _cached_parse_refdes  # type: ignore[method-assign]
+    gc_was_enabled = gc.isenabled()
+    gc.disable()  # pyx12 + its big maps make every full collection slow: validation went superlinear
     try:
         try:
             src = pyx12.x12file.X12Reader(io.StringIO(text))
@@ -294,6 +297,8 @@ def validate_text(text: str, file: str | None = None) -> list[Finding]:
                 out.append(_finding("log", rec.getMessage(), file, None))
         return out
     finally:
+        if gc_was_enabled:
+            gc.enable()
         pyx12.segment.Segment._parse_refdes = _ORIG_PARSE_REFDES  # type: ignore[method-assign]
         logger.removeHandler(cap)
         logger.propagate = old_propagate

@@ -340,3 +340,47 @@ def test_existing_output_file_is_never_overwritten(tmp_path: Path, batch: Path, 
 def test_commands_have_help(argv: list[str]) -> None:
     r = CliRunner().invoke(app, argv)
     assert r.exit_code == 0 and "--ledger" in r.output and "--json" in r.output
+
+
+def test_concurrent_builds_of_the_same_encounters_record_each_once(tmp_path: Path) -> None:
+    db = tmp_path / "l.db"
+    L.connect(db).close()
+    src = _write(tmp_path / "same.json", [_office(f"ENC-7{i:02d}") for i in range(8)])
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    procs = [subprocess.Popen([sys.executable, "-m", "dripline", "claims", "build", str(src), "--out",
+                               str(tmp_path / f"out{k}"), "--ledger", str(db), "--json"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=str(tmp_path))
+             for k in range(2)]
+    outs = [p.communicate(timeout=300) for p in procs]
+    codes = sorted(p.returncode for p in procs)
+    assert codes == [0, 1], [o[1][-2000:] for o in outs]
+    conn = L.connect(db)
+    per_encounter = conn.execute("SELECT encounter_id, COUNT(*) FROM claims GROUP BY encounter_id").fetchall()
+    assert len(per_encounter) == 8 and all(n == 1 for _, n in per_encounter)
+    recorded = [r[0] for r in conn.execute("SELECT status FROM interchanges WHERE status = 'recorded'")]
+    assert len(recorded) == 1
+
+
+def test_encounter_recorded_by_another_build_meanwhile_refuses_the_file(tmp_path: Path, cfg, monkeypatch) -> None:
+    from datetime import date as _date
+
+    from coding.model import ServiceLine
+
+    db = tmp_path / "l.db"
+    real_validate = billing.validate_written
+
+    def validate_while_another_build_records(path: Path, jobs: int = 1) -> list[Finding]:
+        other = L.connect(db)  # a second process would do this between our screen and our record
+        res = L.reserve_numbers(other, "837P", 1, 1)
+        ln = ServiceLine("96365", 1, _date(2026, 3, 2), Decimal("1"), "t", line_control_number=res.line_control_numbers[0])
+        claim = L.ClaimRecord("ENC-800", "ENC-800", "medicare", "00952", "837P", "1", [ln])
+        L.record_interchange(other, res, "other.x12", "1" * 64, [L.TransactionRecord(res.st02[0], res.bht03[0], "medicare", [claim])])
+        return real_validate(path, jobs)
+
+    monkeypatch.setattr(billing, "validate_written", validate_while_another_build_records)
+    src = _write(tmp_path / "a.json", [_office("ENC-800"), _office("ENC-801")])
+    res = billing.build_claims([src], cfg, db, tmp_path / "out", now=NOW)
+    assert [f.status for f in res.files] == ["refused"]
+    assert any(f.code == "file-refused" and "ENC-800" in f.message for f in res.findings)
+    conn = L.connect(db)
+    assert [r[0] for r in conn.execute("SELECT encounter_id FROM claims")] == ["ENC-800"]  # only the other build's

@@ -477,7 +477,7 @@ def validate_encounter(raw: Any, cfg: Config, *, file: str | None = None, line: 
         if sv is not None:
             services.append(sv)
     rfv = _str(ctx, raw, "reason_for_visit", "reason_for_visit", required=False, max_len=50)
-    if rfv is not None and al is not None and rfv not in {a.get("id") for a in al if isinstance(a, dict)}:
+    if rfv is not None and al is not None and rfv not in {str(a.get("id")).strip() for a in al if isinstance(a, dict) and isinstance(a.get("id"), (str, int))}:
         ctx.err("bad-reference", "reason_for_visit", "reason_for_visit does not name an administration id of this encounter")
     freq = raw.get("frequency", "1")
     freq = str(freq) if isinstance(freq, int) and not isinstance(freq, bool) else freq

@@ -222,11 +222,14 @@ KEYS = ["id", "setting", "payer", "patient", "diagnoses", "administrations", "se
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.sampled_from(KEYS + ["administrations.0." + k for k in ("drug", "dose", "start", "end", "route", "ndc",
-                                                                   "wasted", "volume_ml", "container", "visit")]),
+@given(st.sampled_from(KEYS + ["administrations.0." + k for k in ("id", "drug", "dose", "start", "end", "route", "ndc",
+                                                                   "wasted", "volume_ml", "container", "visit",
+                                                                   "containers", "purpose", "access")]
+                       + ["patient." + k for k in ("id", "first", "dob", "sex", "address", "member_id")]
+                       + ["administrations.0.dose.value", "administrations.0.dose.unit", "patient.address.zip"]),
        JSONISH)
 def test_mutating_one_field_of_a_valid_encounter_never_raises(key, value):
-    e = good()
+    e = good(reason_for_visit="A1")
     target = e
     parts = key.split(".")
     for p in parts[:-1]:

@@ -84,7 +84,7 @@ def _print_build(result: Any) -> None:
 
 @claims_app.command("build")
 def build(
-    files: List[Path] = typer.Argument(..., help="Encounter files (JSON or JSON Lines)."),
+    files: List[Path] = typer.Argument(..., help="Encounter files (JSON or JSON Lines) or directories of them."),
     out: Path = typer.Option(..., "--out", help="Directory for the 837 files (created if needed)."),
     config: Optional[Path] = ConfigOption,
     ledger: Optional[Path] = LedgerOption,
@@ -100,7 +100,7 @@ def build(
     """
     from reconcile.billing import build_claims
 
-    missing = [str(f) for f in files if not f.is_file()]
+    missing = [str(f) for f in files if not (f.is_file() or f.is_dir() or str(f) == "-")]
     if missing:
         fail([f"input file not found: {m}" for m in missing])
     cfg = get_config(config)

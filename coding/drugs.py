@@ -397,7 +397,8 @@ def _drug_group_lines(enc: Encounter, cfg: Config, payer: PayerProfile,
     # waste on containers where JW cannot be used
     for i, a, c in containers:
         if a.wasted is not None and a.wasted.value > 0 and (c != "single_dose" or not waste_jwjz):
-            why = ("JW applies only to single-dose containers" if c != "single_dose"
+            why = ("IV solutions do not take JW" if info.is_fluid
+                   else "JW applies only to single-dose containers" if c != "single_dose"
                    else "the drug is not separately payable on this claim (packaged)")
             findings.append(info_finding(
                 "waste-not-billed", f"{code}: documented waste not billed: {why}",

@@ -180,7 +180,7 @@ def resolve_purpose(adm: Administration, payer: PayerProfile) -> str:
     (helper A's ``coding.drugs.resolve_purpose``, which applies ``complex_biologic_as_chemo``)."""
     if adm.purpose:
         return adm.purpose
-    key = (adm.drug, bool(payer.get("complex_biologic_as_chemo", False)))
+    key = (adm.drug, bool(payer.complex_biologic_as_chemo))
     p = _PURPOSE_CACHE.get(key)
     if p is None:
         if _drugs is not None:

@@ -15,9 +15,11 @@ Rules (fact base §3.3, §6, §7):
 """
 from __future__ import annotations
 
+from datetime import date
+
 from coding.admin import ADMIN_CODES, charge
 from coding.config import Config, PayerProfile
-from coding.findings import Finding, warning
+from coding.findings import Finding, error, warning
 from coding.model import Encounter, ServiceLine
 
 # E/M codes that take modifier 25 (office/outpatient visits, OPPS clinic visit)
@@ -26,6 +28,20 @@ EM_CODES: frozenset[str] = frozenset(
 )
 NO_DRUG_ADMIN_EM = "99211"
 PORT_FLUSH = "96523"
+
+
+def _raw_date(enc: Encounter) -> date | None:
+    """``service_date`` (or ``date``) of a services-only encounter, when the input carries one
+    (an additive field of the encounter contract)."""
+    raw = enc.raw or {}
+    for key in ("service_date", "date"):
+        v = raw.get(key)
+        if isinstance(v, str):
+            try:
+                return date.fromisoformat(v[:10])
+            except ValueError:
+                return None
+    return None
 
 
 def is_em(code: str) -> bool:
@@ -46,7 +62,7 @@ def service_lines(enc: Encounter, cfg: Config, payer: PayerProfile,
     if day is None:
         nv = [v.start for v in enc.nursing_visits]
         day = min(nv) if nv else None
-    svc_date = day.date() if day is not None else None
+    svc_date = day.date() if day is not None else _raw_date(enc)
     fac_em = str(payer.get("facility_em_code", "G0463") or "")
     rev = cfg.revenue_codes
     for i, s in enumerate(enc.services):
@@ -85,9 +101,9 @@ def service_lines(enc: Encounter, cfg: Config, payer: PayerProfile,
                 why += f"; facility claim: {code} reported as the payer's clinic visit {fac_em}"
                 code = fac_em
         if svc_date is None:
-            findings.append(warning(
-                "no-service-date", "service has no date (no administration or visit times); dropped",
-                **where))
+            findings.append(error(
+                "no-service-date", "service has no date: the encounter has no administration or "
+                "visit times and no service_date; service held", **where))
             continue
         units = max(1, int(s.units))
         amount, f = charge(cfg, code, units, encounter_id=enc.id, field=f"services[{i}].code")

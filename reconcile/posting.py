@@ -145,6 +145,7 @@ class _Poster:
                     for t in ("claim_postings", "line_postings", "adjustments")}
         self.kill_after = int(os.environ.get(KILL_HOOK_ENV, "0") or 0)
         self.done = 0
+        self.payment_id: int | None = None
         self.line_codes: dict[int, str] = {}  # sent code of denied lines (the worklist names what we billed)
         self.ts = _now()
         self._reset()
@@ -330,13 +331,14 @@ class _Poster:
         else:
             status = "denied" if self.den and self.den[-1][0] == cp_id else "processed"
         detail = _DETAIL.get(rc.status)
-        if detail is None:
+        if detail is None:  # '{"clp02": .., "meaning": ..' without the closing brace
             detail = _DETAIL[rc.status] = json.dumps(
-                {"clp02": rc.status, "meaning": CLAIM_STATUS.get(rc.status, "unknown status code")})
+                {"clp02": rc.status, "meaning": CLAIM_STATUS.get(rc.status, "unknown status code")})[:-1]
         ts = self.ts
         icn = rc.payer_claim_number if rc.status != "22" else None
-        self.status.append((status, detail, ts, icn, claim_id))
-        self.history.append((claim_id, status, detail, ts, cp_id))
+        text = f'{detail}, "claim_posting_id": {cp_id}}}'
+        self.status.append((status, text, ts, icn, claim_id))
+        self.history.append((claim_id, status, text, ts))
 
     # ------------------------------------------------------------------ reversals
     def _original(self, rc: RClaim, claim_id: int | None) -> tuple | None:
@@ -443,15 +445,20 @@ class _Poster:
             c.executemany("UPDATE claims SET status = ?, status_detail = ?, updated_at = ?,"
                           " payer_claim_number = COALESCE(?, payer_claim_number) WHERE id = ?", self.status)
             c.executemany("INSERT INTO claim_status_history (claim_id, status, source, detail, created_at)"
-                          " VALUES (?, ?, '835', json_set(?, '$.claim_posting_id', ?5), ?4)", self.history)
+                          " VALUES (?, ?, '835', ?, ?)", self.history)
         self._reset()
 
 
 # ---------------------------------------------------------------------- entry points
 
 def post_remittances(conn: sqlite3.Connection, remittances: Iterable[RRemit], *, path: str, sha256: str,
-                     progress: Progress | None = None) -> FileResult:
-    """Post one file's remittances in one transaction (all or nothing); duplicates post nothing."""
+                     progress: Progress | None = None, file_findings: list[Finding] | None = None) -> FileResult:
+    """Post one file's remittances in one transaction (all or nothing); duplicates post nothing.
+
+    ``file_findings`` collects what the reader says about the file outside any remittance (it is
+    filled while ``remittances`` is consumed); those are kept with the posting too. A file with no
+    835 transaction, or whose every payment was already posted, leaves no trace in the ledger.
+    """
     res = FileResult(path=path, sha256=sha256, status="posted")
     conn.execute("BEGIN IMMEDIATE")
     try:
@@ -467,11 +474,21 @@ def post_remittances(conn: sqlite3.Connection, remittances: Iterable[RRemit], *,
         for rm in remittances:
             poster.remittance(rm)
         poster.flush()
+        if res.remittances == 0:  # nothing posted: not an 835, or every payment a duplicate
+            conn.execute("ROLLBACK")
+            res.findings.extend(file_findings or [])
+            if res.duplicate_payments:
+                res.status = "duplicate"
+            else:
+                res.status = "error"
+                res.findings.append(Finding("error", "no-remittance", "no 835 transaction set found in the file:"
+                                            " nothing posted", file=path))
+            return res
+        poster.payment_id = None
+        poster._findings(file_findings or [])
         summary = res.to_dict()
         summary.pop("findings")
         conn.execute("UPDATE remit_files SET summary = ? WHERE id = ?", (json.dumps(summary), file_id))
-        if res.remittances == 0 and res.duplicate_payments:
-            res.status = "duplicate"
     except BaseException:
         conn.execute("ROLLBACK")
         raise
@@ -494,11 +511,8 @@ def post_files(conn: sqlite3.Connection, paths: Sequence[str | Path], progress: 
                 Finding("error", "file-unreadable", f"cannot read file: {exc.strerror}", file=str(path))]))
             continue
         read_findings: list[Finding] = []
-        res = post_remittances(conn, reader(path, read_findings), path=str(path), sha256=sha, progress=progress)
-        res.findings.extend(read_findings)
-        if res.status == "posted" and res.remittances == 0 and not res.duplicate_payments:
-            res.findings.append(warning("no-remittance", "no 835 transaction found in the file", file=str(path)))
-        out.files.append(res)
+        out.files.append(post_remittances(conn, reader(path, read_findings), path=str(path), sha256=sha,
+                                          progress=progress, file_findings=read_findings))
     return out
 
 

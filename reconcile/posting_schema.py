@@ -48,7 +48,6 @@ CREATE TABLE claim_postings (
 );
 CREATE INDEX claim_postings_claim ON claim_postings(claim_id);
 CREATE INDEX claim_postings_icn ON claim_postings(payer_claim_number);
-CREATE INDEX claim_postings_payment ON claim_postings(payment_id);
 
 CREATE TABLE line_postings (
     id                  INTEGER PRIMARY KEY,
@@ -65,7 +64,6 @@ CREATE TABLE line_postings (
     segment             INTEGER
 );
 CREATE INDEX line_postings_claim_posting ON line_postings(claim_posting_id);
-CREATE INDEX line_postings_line ON line_postings(line_id);
 
 CREATE TABLE adjustments (
     id               INTEGER PRIMARY KEY,

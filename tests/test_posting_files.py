@@ -181,3 +181,24 @@ def RR(rm):
     """Materialize a streamed remittance (claims first: plbs and findings are complete after them)."""
     rm.claims = list(rm.claims)
     return rm
+
+
+def test_not_an_835_posts_nothing_and_says_so(tmp_path):
+    conn = ledger.connect(tmp_path / "l.db")
+    junk = tmp_path / "junk.835"
+    junk.write_text("hello, not X12")
+    res = post_files(conn, [junk]).files[0]
+    assert res.status == "error" and any(f.code == "no-remittance" for f in res.findings)
+    assert conn.execute("SELECT COUNT(*) FROM remit_files").fetchone()[0] == 0
+    assert post_files(conn, [tmp_path / "missing.835"]).files[0].status == "error"
+
+
+def test_balancing_findings_are_kept_with_the_posting(tmp_path):
+    conn, lcns = make_ledger(tmp_path / "l.db", [("E1", [("96372", (), 1, "45.00", None)])])
+    bad = remit([claim("E1", "1", "45", "40", lines=[line("96372", "45", "40", lcns["E1"][0])])], "40")
+    f = tmp_path / "b.835"
+    f.write_text(write_835([bad]))  # 45 - 0 adjustments != 40: out of balance, still posted
+    res = post_files(conn, [f]).files[0]
+    assert res.status == "posted" and res.claims == 1
+    codes = [r[0] for r in conn.execute("SELECT code FROM posting_findings")]
+    assert "claim-out-of-balance" in codes and "service-line-out-of-balance" in codes

@@ -37,11 +37,9 @@ def show(
 
 
 def _summary(files: list[Path], as_json: bool) -> None:
-    from edi.x835 import read_835_files
-    from edi.x835_report import summarize
+    from edi.x835_summary import summarize_files
 
-    file_findings: list = []
-    rows = [summarize(r) for r in read_835_files(files, file_findings, keep_claims=False)]
+    rows, file_findings = summarize_files(files)
     if as_json:
         from dripline.common import print_json
 

@@ -1,0 +1,123 @@
+"""835 reader benchmark: our streaming reader vs oxedi ``parse_file`` (Rust), side by side.
+
+Generates 835 files of 10,000 and 100,000 claims into bench/data/ (gitignored) with
+bench/gen835.py, then measures on the same files in one run:
+
+1. library call: ``list(edi.x835.read_835(path))`` vs ``oxedi.parse_file(path)`` (best of N);
+2. whole process: ``dripline remit show FILE --summary`` vs ``python -c 'import oxedi; oxedi.parse_file(FILE)'``;
+3. peak memory (max RSS of a child process, from ``os.wait4``) of our full read and of the summary
+   command for 10k vs 100k claims, and the 100k/10k ratio (target <= 1.5).
+
+Run: ``python bench/run.py 835`` (or ``python bench/bench_835.py [--quick]``).
+"""
+from __future__ import annotations
+
+import importlib.util
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+DATA = HERE / "data"
+PY = sys.executable
+DRIPLINE = str(Path(PY).with_name("dripline"))
+
+
+def _gen835():
+    spec = importlib.util.spec_from_file_location("gen835", HERE / "gen835.py")
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault("gen835", mod)
+    assert spec.loader is not None
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def ensure_file(n: int) -> Path:
+    """Generate the file in a child process (keeps this process small: a child's peak RSS on Linux
+    starts from its parent's at fork time)."""
+    DATA.mkdir(exist_ok=True)
+    p = DATA / f"835_{n // 1000}k.835"
+    if not p.exists():
+        subprocess.run([PY, str(HERE / "gen835.py"), str(n), str(p), "--per-set", "1000"], check=True,
+                       stdout=subprocess.DEVNULL)
+    return p
+
+
+def best(fn, repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return min(times)
+
+
+def run_child(argv: list[str]) -> tuple[float, int]:
+    """(wall seconds, peak RSS in MiB) of one child process."""
+    t = time.perf_counter()
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, ru = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - t
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    err = proc.stderr.read().decode() if proc.stderr else ""
+    if proc.returncode != 0:
+        raise RuntimeError(f"{argv[:3]} failed ({proc.returncode}): {err[:400]}")
+    return wall, ru.ru_maxrss // 1024
+
+
+def best_child(argv: list[str], repeat: int) -> tuple[float, int]:
+    runs = [run_child(argv) for _ in range(repeat)]
+    return min(r[0] for r in runs), max(r[1] for r in runs)
+
+
+def main(argv: list[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
+    quick = "--quick" in argv
+    sizes = [10_000] if quick else [10_000, 100_000]
+    paths = {n: ensure_file(n) for n in sizes}
+    # 1. whole processes first, while this process is still small (see ensure_file)
+    proc: dict[int, tuple[float, float, int, int, int]] = {}
+    for n in sizes:
+        path = str(paths[n])
+        rep = 3 if n <= 10_000 else 2
+        p_ours, rss_sum = best_child([DRIPLINE, "remit", "show", path, "--summary"], rep)
+        p_ox, rss_ox = best_child([PY, "-c", f"import oxedi; oxedi.parse_file({path!r})"], rep)
+        _, rss_full = run_child([PY, "-c", "from edi.x835 import read_835\n"
+                                 f"for r in read_835({path!r}): pass"])
+        proc[n] = (p_ours, p_ox, rss_sum, rss_ox, rss_full)
+    # 2. library calls, side by side
+    import oxedi
+
+    from edi.x835 import read_835
+
+    for n in sizes:
+        path = paths[n]
+        mb = path.stat().st_size / 1e6
+        rep = 3 if n <= 10_000 else 2
+        claims = 0
+
+        def ours() -> None:
+            nonlocal claims
+            claims = sum(r.claim_count for r in read_835(path))
+
+        t_ours = best(ours, rep)
+        assert claims == n, (claims, n)
+        t_ox = best(lambda: oxedi.parse_file(str(path)), rep)
+        p_ours, p_ox, rss_sum, rss_ox, rss_full = proc[n]
+        print(f"{n:>7} claims {mb:6.1f} MB | library: read_835 {t_ours:6.2f}s ({mb / t_ours:5.1f} MB/s, "
+              f"{n / t_ours:7.0f} claims/s)  oxedi.parse_file {t_ox:6.2f}s ({mb / t_ox:5.1f} MB/s)  "
+              f"throughput ours/oxedi {t_ox / t_ours:4.2f}x", flush=True)
+        print(f"{'':>24}| process: remit show --summary {p_ours:6.2f}s  python -c parse_file {p_ox:6.2f}s  "
+              f"throughput ours/oxedi {p_ox / p_ours:4.2f}x", flush=True)
+        print(f"{'':>24}| peak RSS MiB: read_835 loop {rss_full}, remit show --summary {rss_sum}, "
+              f"oxedi parse_file {rss_ox}", flush=True)
+    if len(sizes) == 2:
+        a, b = proc[10_000], proc[100_000]
+        print(f"peak RSS 100k/10k: read_835 loop {b[4] / a[4]:.2f}x, remit show --summary {b[2] / a[2]:.2f}x, "
+              f"oxedi {b[3] / a[3]:.2f}x (target for ours <= 1.5x)", flush=True)
+
+
+if __name__ == "__main__":
+    main()

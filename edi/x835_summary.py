@@ -1,0 +1,295 @@
+"""Fast per-remittance summary of 835 files (``dripline remit show --summary``).
+
+Why a second path: the summary is what a biller checks before posting, often on very large
+files, and it needs only counts, sums and the balancing verdicts, not the typed model. This
+scanner walks the segments once without building any per-claim object, applying the same
+balancing rules as :mod:`edi.x835` (claim, service line, transaction).
+
+It only handles the regular case. The moment a file does anything irregular (other separators
+in a later interchange, a line-break terminator, wrapped segments, an unknown or misplaced
+segment, an unreadable amount, a missing or miscounted SE/GE/IEA, a non-835 set, an unterminated
+last segment...), it gives up on that file and the full reader summarizes it instead, so the
+result is always exactly what :func:`edi.x835_report.summarize` gives over :func:`edi.x835.read_835`
+(a test holds the two against each other).
+"""
+from __future__ import annotations
+
+import codecs
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Iterable
+
+from coding.findings import Finding
+from edi.tokenizer import _WS, _detect
+from edi.x835 import read_835
+from edi.x835_report import RemitSummary, iso_date, summarize
+
+CHUNK = 1 << 18
+
+
+class _Irregular(Exception):
+    """This file needs the full reader."""
+
+
+# loops in which the full reader accepts each segment (anything else: irregular here)
+_ALLOWED = {
+    "DTM": frozenset({"HEADER", "2100", "2110"}), "REF": frozenset({"HEADER", "1000A", "1000B", "2100", "2110"}),
+    "AMT": frozenset({"2100", "2110"}), "QTY": frozenset({"2100", "2110"}), "NM1": frozenset({"2100"}),
+    "MIA": frozenset({"2100"}), "MOA": frozenset({"2100"}), "LQ": frozenset({"2110"}),
+    "N3": frozenset({"1000A", "1000B"}), "N4": frozenset({"1000A", "1000B"}),
+    "PER": frozenset({"1000A", "1000B", "2100"}), "RDM": frozenset({"1000B"}), "TS3": frozenset({"2000"}),
+    "TS2": frozenset({"2000"}), "CUR": frozenset({"HEADER"}), "TRN": frozenset({"HEADER"}),
+}
+
+
+def _dec(s: str) -> Decimal:
+    try:
+        d = Decimal(s)
+    except (InvalidOperation, ValueError, TypeError):
+        raise _Irregular from None
+    if not d.is_finite():
+        raise _Irregular
+    return d
+
+
+def _scan(path: Path) -> list[RemitSummary]:  # noqa: C901 - one hot loop on purpose
+    fname = str(path)
+    D = Decimal
+    ZERO = D(0)
+    with open(path, "rb") as fh:
+        dec = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        buf = dec.decode(fh.read(CHUNK)).lstrip(_WS)
+        final = False
+        while True:
+            det = _detect(buf, 0, final) if buf.startswith("ISA") else "bad"
+            if det is not None:
+                break
+            more = fh.read(CHUNK)
+            final = not more
+            buf += dec.decode(more, final=final)
+        if det == "bad":
+            raise _Irregular
+        seps, _ = det  # type: ignore[misc]
+        elem, comp, term = seps.element, seps.component, seps.segment
+        if term in "\r\n":
+            raise _Irregular
+        skip_keys = {k + ("" if len(k) == 3 else elem): _ALLOWED[k] for k in _ALLOWED}
+        key_len = 3
+        out: list[RemitSummary] = []
+        num = 0
+        in_isa = in_gs = in_st = False
+        isa13 = gs06 = st02 = ""
+        isa_groups = gs_sets = st_num = 0
+        loop = ""
+        # per remittance
+        payer = trace = pay_date = ""
+        pay_amount = ZERO
+        payer_set = payee_set = False
+        claims = lines = bal = 0
+        total_paid = plb_total = ZERO
+        # per claim / line
+        in_claim = in_line = False
+        c_charge = c_paid = c_adj = c_ladj = ZERO
+        l_charge = l_paid = l_adj = ZERO
+        k_isa, k_gs, k_ge, k_st, k_se = "ISA", "GS" + elem, "GE" + elem, "ST" + elem, "SE" + elem
+        k_lx, k_n1, k_lq = "LX" + elem, "N1" + elem, "LQ" + elem
+        while True:
+            pieces = buf.split(term)
+            if final:
+                buf = ""
+                tail = pieces[-1].strip(_WS)
+                if tail and not tail.startswith("IEA" + elem):
+                    raise _Irregular  # unterminated last segment
+            else:
+                buf = pieces.pop()
+            for p in pieces:
+                s = p.strip()  # BOM/NUL would make the id unknown: irregular, never wrong
+                if not s:
+                    continue
+                num += 1
+                k = s[:key_len]
+                if len(s) > 3 and s[3] != elem and s[2] != elem:
+                    raise _Irregular  # a longer, unknown segment id
+                allowed = skip_keys.get(k)
+                if allowed is not None:
+                    if loop not in allowed:
+                        raise _Irregular
+                    if k == "AMT" or k == "QTY":
+                        e = s.split(elem)
+                        _dec(e[2] if len(e) > 2 else "")
+                    elif k == "TRN":
+                        if "\n" in s or "\r" in s:
+                            raise _Irregular
+                        e = s.split(elem)
+                        trace = e[2] if len(e) > 2 else ""
+                    continue
+                if "\n" in s or "\r" in s:
+                    raise _Irregular
+                if k == "CAS":
+                    if not (loop == "2110" or loop == "2100"):
+                        raise _Irregular
+                    e = s.split(elem)
+                    n = len(e)
+                    if n > 20:
+                        raise _Irregular
+                    total = ZERO
+                    for j in range(2, n, 3):
+                        a = e[j + 1] if j + 1 < n else ""
+                        if not a and not e[j] and not (e[j + 2] if j + 2 < n else ""):
+                            continue
+                        total += _dec(a)
+                    if loop == "2110":
+                        l_adj += total
+                    else:
+                        c_adj += total
+                    continue
+                if k == "SVC":
+                    if not (loop == "2100" or loop == "2110"):
+                        raise _Irregular
+                    if in_line:
+                        if l_charge - l_adj != l_paid:
+                            bal += 1
+                        c_ladj += l_adj
+                    e = s.split(elem)
+                    if len(e) < 4:
+                        raise _Irregular
+                    l_charge, l_paid, l_adj = _dec(e[2]), _dec(e[3]), ZERO
+                    in_line = True
+                    lines += 1
+                    loop = "2110"
+                    continue
+                if k == "CLP" or k == "PLB" or k == k_lx or k == k_se:
+                    if in_claim:  # end of the claim: line, then claim balance
+                        if in_line:
+                            if l_charge - l_adj != l_paid:
+                                bal += 1
+                            c_ladj += l_adj
+                        if c_charge - c_adj - c_ladj != c_paid:
+                            bal += 1
+                        in_claim = in_line = False
+                    if not in_st:
+                        raise _Irregular
+                    if k == "CLP":
+                        if loop == "FOOTER":
+                            raise _Irregular
+                        e = s.split(elem)
+                        if len(e) < 5 or not e[1] or not e[2]:
+                            raise _Irregular
+                        c_charge, c_paid = _dec(e[3]), _dec(e[4])
+                        if len(e) > 5 and e[5]:
+                            _dec(e[5])
+                        c_adj = c_ladj = ZERO
+                        in_claim = True
+                        claims += 1
+                        total_paid += c_paid
+                        loop = "2100"
+                    elif k == "PLB":
+                        e = s.split(elem)
+                        n = len(e)
+                        if n > 15:
+                            raise _Irregular
+                        for j in range(3, n, 2):
+                            a = e[j + 1] if j + 1 < n else ""
+                            if not e[j] and not a:
+                                continue
+                            plb_total += _dec(a)
+                        loop = "FOOTER"
+                    elif k == k_lx:
+                        if loop == "FOOTER":
+                            raise _Irregular
+                        loop = "2000"
+                    else:  # SE
+                        e = s.split(elem)
+                        if len(e) < 3 or e[1] != str(num - st_num + 1) or e[2] != st02:
+                            raise _Irregular
+                        if total_paid - plb_total != pay_amount:
+                            bal += 1
+                        out.append(RemitSummary(fname, payer, trace, pay_amount, iso_date(pay_date), claims,
+                                                lines, total_paid, plb_total, bal, bal))
+                        in_st = False
+                        loop = ""
+                    continue
+                if k == k_n1:
+                    e = s.split(elem)
+                    q = e[1] if len(e) > 1 else ""
+                    if q == "PR" and loop in ("HEADER", "1000A") and not payer_set:
+                        payer, payer_set, loop = (e[2] if len(e) > 2 else ""), True, "1000A"
+                    elif q == "PE" and loop in ("HEADER", "1000A", "1000B") and not payee_set:
+                        payee_set, loop = True, "1000B"
+                    else:
+                        raise _Irregular
+                    continue
+                if k == "BPR":
+                    if loop != "HEADER":
+                        raise _Irregular
+                    e = s.split(elem)
+                    pay_amount = _dec(e[2] if len(e) > 2 else "")
+                    pay_date = e[16] if len(e) > 16 else ""
+                    continue
+                if k == k_st:
+                    if in_st or not in_gs:
+                        raise _Irregular
+                    e = s.split(elem)
+                    if len(e) < 3 or e[1] != "835":
+                        raise _Irregular
+                    in_st, st_num, st02, loop = True, num, e[2], "HEADER"
+                    gs_sets += 1
+                    payer = trace = pay_date = ""
+                    pay_amount = ZERO
+                    payer_set = payee_set = False
+                    claims = lines = bal = 0
+                    total_paid = plb_total = ZERO
+                    continue
+                if k == k_gs:
+                    e = s.split(elem)
+                    if in_st or in_gs or not in_isa or len(e) < 9 or e[1] != "HP" \
+                            or not e[8].startswith("005010X221"):
+                        raise _Irregular
+                    in_gs, gs06, gs_sets = True, e[6], 0
+                    isa_groups += 1
+                    continue
+                if k == k_ge:
+                    e = s.split(elem)
+                    if in_st or not in_gs or len(e) < 3 or e[1] != str(gs_sets) or e[2] != gs06:
+                        raise _Irregular
+                    in_gs = False
+                    continue
+                if k == "IEA":
+                    e = s.split(elem)
+                    if in_st or in_gs or not in_isa or len(e) < 3 or e[1] != str(isa_groups) or e[2] != isa13:
+                        raise _Irregular
+                    in_isa = False
+                    continue
+                if k == k_isa:
+                    e = s.split(elem)
+                    if in_isa or len(e) != 17 or e[16] != comp or s[3] != elem:
+                        raise _Irregular
+                    in_isa, isa13, isa_groups = True, e[13], 0
+                    continue
+                if k == "TA1":
+                    continue
+                raise _Irregular  # anything else: unknown or misplaced
+            if final:
+                break
+            more = fh.read(CHUNK)
+            if not more:
+                final = True
+                buf += dec.decode(b"", final=True)
+            else:
+                buf += dec.decode(more)
+    if in_st or in_gs or in_isa or not out:
+        raise _Irregular
+    return out
+
+
+def summarize_files(paths: Iterable[str | Path]) -> tuple[list[RemitSummary], list[Finding]]:
+    """One summary per remittance of every file, plus file-level findings (from the full reader
+    when a file is irregular)."""
+    rows: list[RemitSummary] = []
+    file_findings: list[Finding] = []
+    for p in paths:
+        try:
+            rows.extend(_scan(Path(p)))
+        except _Irregular:
+            rows.extend(summarize(r) for r in read_835(p, str(p), file_findings, keep_claims=False))
+    return rows, file_findings

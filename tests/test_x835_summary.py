@@ -1,0 +1,50 @@
+"""The fast summary scanner gives exactly what the full reader's summaries give (or falls back)."""
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from edi.x835 import read_835
+from edi.x835_report import summarize
+from edi.x835_summary import _Irregular, _scan, summarize_files
+from tests.test_x835_corpus import corpus_835_files
+from tests.test_x835_property import _doc, gen835
+
+
+def full(path: Path) -> list[dict]:
+    return [summarize(r).to_dict() for r in read_835(path, str(path), [], keep_claims=False)]
+
+
+def test_corpus_summaries_equal_full_reader(corpus_dir: Path) -> None:
+    fast_files = 0
+    for p in corpus_835_files(corpus_dir):
+        rows, _ = summarize_files([p])
+        assert [r.to_dict() for r in rows] == full(p), p.name
+        try:
+            _scan(p)
+            fast_files += 1
+        except _Irregular:
+            pass
+    assert fast_files >= 5  # the regular ones really take the fast path
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(seed=st.integers(0, 10**6), unbalance=st.booleans(), mutate=st.integers(0, 3))
+def test_generated_summaries_equal_full_reader(tmp_path_factory, seed: int, unbalance: bool, mutate: int) -> None:
+    rng = random.Random(seed)
+    sets = [gen835.random_set(rng, k * 50 + 1, rng.randint(1, 12), k) for k in range(rng.randint(1, 3))]
+    if unbalance:
+        sets[0].claims[0].paid += 1
+    raw = bytearray(_doc(sets, "*", ":", "~\n"))
+    for _ in range(mutate):
+        pos = rng.randrange(len(raw))
+        raw[pos:pos + 1] = rng.choice([b"~", b"*", b"9", b"", b"X", b"\n"])
+    p = tmp_path_factory.mktemp("s") / "g.835"
+    p.write_bytes(bytes(raw))
+    rows, _ = summarize_files([p])
+    assert [r.to_dict() for r in rows] == full(p)
+    if not mutate:
+        assert len(_scan(p)) == len(sets)  # regular files stay on the fast path

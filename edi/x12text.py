@@ -19,9 +19,11 @@ upper-cased and trimmed. :func:`fit` also enforces the element's maximum length.
 """
 from __future__ import annotations
 
+import csv
 import re
 import unicodedata
 from functools import lru_cache
+from pathlib import Path
 
 # Letters NFKD does not decompose into ASCII.
 _FOLD = str.maketrans({
@@ -34,19 +36,14 @@ _BAD = re.compile(r"[^A-Z0-9&'(),\-./ ]+")
 _SPACES = re.compile(r" {2,}")
 _NOT_DIGIT = re.compile(r"[^0-9]+")
 
-# Maximum lengths of the elements we fill with free text (X12 data element dictionary,
-# 005010; the same values pyx12's dataele.xml carries): see edi/data/PROVENANCE.md.
-MAX_LEN = {
-    "last": 60,  # NM103 (1035)
-    "first": 35,  # NM104 (1036)
-    "org": 60,  # NM103 (1035)
-    "address": 55,  # N301/N302 (166)
-    "city": 30,  # N401 (19)
-    "id": 80,  # NM109 (67)
-    "ref": 50,  # REF02 (127)
-    "contact": 60,  # PER02 (93)
-    "pcn": 20,  # CLM01: guide limits it to 20 of the element's 38
-}
+def _load_lengths() -> dict[str, int]:
+    """Element maximum lengths by kind, from ``edi/data/x12_element_lengths.csv``."""
+    path = Path(__file__).parent / "data" / "x12_element_lengths.csv"
+    rows = [ln for ln in path.read_text(encoding="utf-8").splitlines() if ln and not ln.startswith("#")]
+    return {r["kind"]: int(r["max_len"]) for r in csv.DictReader(rows)}
+
+
+MAX_LEN = _load_lengths()
 
 
 @lru_cache(maxsize=65536)

@@ -14,6 +14,7 @@ Rules (issue 3):
 """
 from __future__ import annotations
 
+import re
 from typing import Sequence
 
 from coding.config import Config
@@ -25,6 +26,7 @@ from edi.x837 import (
 )
 
 FREQUENCIES = ("1", "7", "8")
+PCN_OK = re.compile(rf"[A-Za-z0-9\-./]{{1,{MAX_PCN_LENGTH}}}")  # CLM01 as given (case kept for matching)
 
 
 def part_pcn(encounter_id: str, part: int) -> str:
@@ -97,9 +99,9 @@ def encounter_findings(coded: CodedEncounter, cfg: Config) -> list[Finding]:
     elif enc.frequency in ("7", "8") and not ident(enc.payer_claim_number):
         out.append(error("missing-payer-claim-number", "frequency 7/8 needs payer_claim_number (REF*F8)",
                          encounter_id=enc.id, field="payer_claim_number"))
-    if not enc.id or clean(enc.id) != enc.id.upper() or len(enc.id) > MAX_PCN_LENGTH or " " in enc.id:
+    if not PCN_OK.fullmatch(enc.id or ""):
         out.append(error("bad-patient-control-number",
-                         f"encounter id must be 1-{MAX_PCN_LENGTH} letters, digits or - . / (it becomes CLM01)",
+                         f"encounter id must be 1-{MAX_PCN_LENGTH} letters, digits, '-', '.' or '/' (it is CLM01)",
                          encounter_id=enc.id, field="id"))
     if len(ident(enc.patient.member_id if enc.subscriber is None else enc.subscriber.member_id)) < 2:
         out.append(error("unusable-text", "member_id has no usable characters for X12",
@@ -107,12 +109,32 @@ def encounter_findings(coded: CodedEncounter, cfg: Config) -> list[Finding]:
     out += _person_findings(enc.patient, "patient", enc.id)
     if enc.subscriber is not None and enc.relationship != "self":
         out += _person_findings(enc.subscriber, "subscriber", enc.id)
+    out += _claim_warnings(coded, cfg)
     for ln in coded.lines:
         if ln.ndc is not None and (len(ln.ndc) != 11 or not ln.ndc.isdigit()):
             out.append(error("bad-ndc", "line NDC must be 11 digits", encounter_id=enc.id, field="ndc"))
         if coded.claim_type == "837I" and not ln.revenue_code:
             out.append(error("missing-revenue-code", f"837I line {ln.code} has no revenue code",
                              encounter_id=enc.id, field="revenue_code"))
+    return out
+
+
+def _claim_warnings(coded: CodedEncounter, cfg: Config) -> list[Finding]:
+    """What the writer has to cut or guess (the claim is still written)."""
+    enc = coded.encounter
+    out: list[Finding] = []
+    limit = 12 if coded.claim_type == "837P" else 25
+    if len(enc.diagnoses) > limit:
+        out.append(warning("diagnoses-truncated", f"only the first {limit} diagnoses fit on a {coded.claim_type} claim",
+                           encounter_id=enc.id, field="diagnoses"))
+    if any(len(ln.modifiers) > 4 for ln in coded.lines):
+        out.append(warning("too-many-modifiers", "a line has more than 4 modifiers; only the first 4 are sent",
+                           encounter_id=enc.id, field="modifiers"))
+    bp, fac = cfg.billing_provider, cfg.facility
+    npi = digits(enc.rendering_npi)
+    if npi and npi not in (digits(bp.rendering_npi), digits(fac.attending_npi or ""), digits(bp.npi)):
+        out.append(warning("provider-name-unknown", "rendering/attending NPI is not in the config; "
+                           "its name is sent as UNKNOWN", encounter_id=enc.id, field="rendering_npi"))
     return out
 
 
@@ -164,7 +186,7 @@ def plan_interchanges(
         limit = MAX_LINES_837P if ctype == "837P" else MAX_LINES_837I
         chunks = split_lines(list(ce.lines), limit)
         enc = ce.encounter
-        pcn_ = enc.id.upper()
+        pcn_ = enc.id
         if len(chunks) > 1:
             findings.append(warning("claim-split", f"{len(ce.lines)} lines exceed the {limit}-line limit; "
                                     f"claim split into {len(chunks)} claims", encounter_id=enc.id))

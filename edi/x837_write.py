@@ -8,6 +8,7 @@ Separators: element ``*``, component ``:``, repetition ``^``, segment ``~`` + ne
 """
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
@@ -17,6 +18,7 @@ from coding.model import Patient, ServiceLine
 from coding.money import x12_amount
 from edi.x12text import MAX_LEN, clean, digits, fit, ident
 from edi.x837 import ClaimPlan, EnvelopeNumbers, InterchangePlan
+from edi.x837_plan import PCN_OK
 
 VERSION = {"837P": "005010X222A1", "837I": "005010X223A2"}
 TERM = "~\n"
@@ -25,6 +27,7 @@ RELATIONSHIP = {"spouse": "01", "child": "19", "employee": "20", "unknown": "21"
                 "organ_donor": "39", "cadaver_donor": "40", "life_partner": "53", "other": "G8"}
 DEFAULT_POS = {"home": "12"}  # otherwise 11 (office / infusion center)
 _MILLI = Decimal("0.001")
+_TRAILING = re.compile(r"\*+~")
 
 
 @lru_cache(maxsize=4096)
@@ -46,6 +49,7 @@ def quantity(q: Decimal) -> str:
     return s.rstrip("0").rstrip(".") if "." in s else s
 
 
+@lru_cache(maxsize=65536)
 def _text(value: str | None, kind: str) -> str:
     return fit(clean(value), MAX_LEN[kind])[0]
 
@@ -108,23 +112,24 @@ def _provider_name(npi: str, cfg: Config) -> tuple[str, str]:
     return "UNKNOWN", ""
 
 
-def _diagnoses(codes: tuple[str, ...], claim_type: str) -> list[str]:
+@lru_cache(maxsize=16384)
+def _diagnoses(codes: tuple[str, ...], claim_type: str) -> tuple[str, ...]:
     """HI segments: ABK principal, ABF others (837P: 12 in all; 837I: two HI of 12 others)."""
     dx = [ident(c).replace(".", "") for c in codes if ident(c)]
     if claim_type == "837P":
-        return ["HI*" + "*".join([f"ABK:{dx[0]}", *(f"ABF:{c}" for c in dx[1:12])])]
+        return ("HI*" + "*".join([f"ABK:{dx[0]}", *(f"ABF:{c}" for c in dx[1:12])]),)
     out = [f"HI*ABK:{dx[0]}"]
     others = dx[1:25]
     for i in range(0, len(others), 12):
         out.append("HI*" + "*".join(f"ABF:{c}" for c in others[i:i + 12]))
-    return out
+    return tuple(out)
 
 
 def _claim(cp: ClaimPlan, cfg: Config, claim_type: str) -> list[str]:
     """Loop 2300 with its 2310 provider and 2400 lines."""
     enc = cp.coded.encounter
     total = _amount(sum((ln.charge for ln in cp.lines), Decimal(0)))
-    pcn = cp.patient_control_number
+    pcn = cp.patient_control_number if PCN_OK.fullmatch(cp.patient_control_number) else ident(cp.patient_control_number)
     if claim_type == "837P":
         pos = clean(enc.place_of_service) or DEFAULT_POS.get(enc.setting, "11")
         out = [f"CLM*{pcn}*{total}***{pos}:B:{cp.frequency}*Y*A*Y*Y"]
@@ -137,7 +142,7 @@ def _claim(cp: ClaimPlan, cfg: Config, claim_type: str) -> list[str]:
                f"*{clean(str(payer.get('patient_status', '01')))}"]
     if cp.frequency in ("7", "8") and cp.payer_claim_number:
         out.append(f"REF*F8*{fit(ident(cp.payer_claim_number), MAX_LEN['ref'])[0]}")
-    out += _diagnoses(enc.diagnoses, claim_type)
+    out += _diagnoses(tuple(enc.diagnoses), claim_type)
     bp = cfg.billing_provider
     if claim_type == "837P":
         npi = digits(enc.rendering_npi or bp.rendering_npi)
@@ -204,4 +209,6 @@ def write_interchange(plan: InterchangePlan, cfg: Config, numbers: EnvelopeNumbe
     for tp, st02, bht03 in zip(plan.transactions, numbers.st02, numbers.bht03):
         segs += _transaction(tp, cfg, plan.claim_type, st02, bht03, now)
     segs += [f"GE*{len(plan.transactions)}*{numbers.gs06}", f"IEA*1*{numbers.isa13:09d}"]
-    return (TERM.join([s.rstrip("*") for s in segs]) + TERM).encode("ascii")
+    # an empty last element (e.g. no first name) must not leave a trailing separator; values
+    # never contain "*" (see edi.x12text), so this only removes empty trailing elements
+    return _TRAILING.sub("~", TERM.join(segs) + TERM).encode("ascii")

@@ -148,3 +148,25 @@ def test_home_encounter_uses_pos_12_and_explicit_pos_wins():
     plans, _ = plan_interchanges([a, b], CFG)
     data = write_interchange(plans[0], CFG, EnvelopeNumbers(1, 1, [1], ["A"]), NOW)
     assert [c.facility_code for c in read_837(data).claims] == ["12", "49"]
+
+
+def test_patient_control_number_keeps_case_and_validates():
+    ce = encounter("enc-lower.1", lines=[line("96372", "45")])
+    assign_lcns([ce])
+    plans, _ = plan_interchanges([ce], CFG)
+    data = write_interchange(plans[0], CFG, EnvelopeNumbers(1, 1, [1], ["A"]), NOW)
+    assert validate_text(data.decode()) == []
+    assert read_837(data).claims[0].patient_control_number == "enc-lower.1"
+
+
+def test_writer_warnings_for_what_it_cuts_or_guesses():
+    ce = encounter("W1", rendering_npi="1497758544", diagnoses=tuple(f"C50{i:02d}" for i in range(14)),
+                   lines=[line("96372", "45", mods=("25", "59", "XS", "GA", "GY"))])
+    plans, findings = plan_interchanges([ce], CFG)
+    assert {"diagnoses-truncated", "too-many-modifiers", "provider-name-unknown"} <= _codes(findings, "W1")
+    assert plans and plans[0].claims[0].patient_control_number == "W1"
+    assign_lcns([ce])
+    data = write_interchange(plans[0], CFG, EnvelopeNumbers(1, 1, [1], ["A"]), NOW)
+    assert validate_text(data.decode()) == []
+    claim = read_837(data).claims[0]
+    assert len(claim.diagnoses) == 12 and claim.lines[0].modifiers == ["25", "59", "XS", "GA"]

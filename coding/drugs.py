@@ -47,7 +47,6 @@ True
 from __future__ import annotations
 
 import csv
-from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_CEILING, Context, Decimal
@@ -59,7 +58,7 @@ from coding.config import Config, PayerProfile
 from coding.findings import Finding, error, info as info_finding, warning
 from coding.identifiers import InvalidIdentifier, ndc as ndc_id
 from coding.model import Administration, Encounter, Quantity, ServiceLine
-from coding.pricing import line_charge
+from coding.pricing import line_charge, unit_price
 
 DATA = Path(__file__).resolve().parent / "data"
 
@@ -331,20 +330,90 @@ class _Group:
 
 
 def _groups(enc: Encounter) -> list[_Group]:
-    by: "OrderedDict[str, _Group]" = OrderedDict()
-    indexed = sorted(enumerate(enc.administrations), key=lambda t: (t[1].start, t[0]))
-    for i, adm in indexed:
-        code = adm.drug.strip().upper()
-        by.setdefault(code, _Group(code, [])).adms.append((i, adm))
-    return list(by.values())
+    """Administrations grouped by HCPCS, groups in order of their first administration."""
+    by: dict[str, _Group] = {}
+    for i, adm in enumerate(enc.administrations):
+        code = adm.drug if adm.drug.isupper() else adm.drug.strip().upper()
+        g = by.get(code)
+        if g is None:
+            by[code] = _Group(code, [(i, adm)])
+        else:
+            g.adms.append((i, adm))
+    groups = list(by.values())
+    for g in groups:
+        if len(g.adms) > 1:
+            g.adms.sort(key=lambda t: (t[1].start, t[0]))
+    if len(groups) > 1:
+        groups.sort(key=lambda g: (g.adms[0][1].start, g.adms[0][0]))
+    return groups
+
+
+@dataclass(frozen=True, slots=True)
+class _Static:
+    """What a drug line needs that depends only on config, payer, code and claim type."""
+
+    cfg: Config
+    payer: PayerProfile
+    info: DrugInfo | None
+    sep: bool
+    program: str | None
+    rev: str | None
+    pay: str
+    price: Decimal | None
+    ndc_pref: str
+    ndc_required: bool
+    deleted: tuple[date, str] | None
+
+
+_STATIC: dict[tuple[int, int, str, str], _Static] = {}
+
+
+def _static(cfg: Config, payer: PayerProfile, code: str, claim_type: str) -> _Static:
+    key = (id(cfg), id(payer), code, claim_type)
+    st = _STATIC.get(key)
+    if st is not None and st.cfg is cfg and st.payer is payer:
+        return st
+    info = drug_info(code)
+    sep = is_separately_payable(info, claim_type) if info is not None else False
+    program = cfg.facility.program_340b if claim_type == "837I" and sep else None
+    rev: str | None = None
+    if claim_type == "837I" and info is not None:
+        if info.is_fluid:
+            rev = cfg.revenue_codes.get("iv_solution", "0258")
+        elif sep:
+            rev = cfg.revenue_codes.get("drug", "0636")
+        else:
+            rev = cfg.revenue_codes.get("packaged_drug", cfg.revenue_codes.get("drug", "0636"))
+    si = info.opps_si if info is not None else None
+    pay = (f"separately payable ({'837P' if claim_type == '837P' else 'OPPS SI ' + (si or '')})" if sep
+           else f"packaged (OPPS SI {si or 'none'})")
+    price = unit_price(cfg, code)
+    st = _Static(cfg, payer, info, sep, program, rev, pay, price if price is None or price > 0 else None,
+                 str(payer.get("ndc_unit", "UN") or "UN").upper(), bool(payer.get("ndc_required", False)),
+                 deleted_after(code))
+    if len(_STATIC) > 50_000:
+        _STATIC.clear()
+    _STATIC[key] = st
+    return st
+
+
+@lru_cache(maxsize=4096)
+def _ndc11(value: str) -> str | None:
+    try:
+        return ndc_id.to_11(value)
+    except InvalidIdentifier:
+        return None
 
 
 def drug_lines(enc: Encounter, cfg: Config, payer: PayerProfile) -> tuple[list[ServiceLine], list[Finding]]:
     """Drug service lines for the encounter's administrations, plus findings (held drugs)."""
     lines: list[ServiceLine] = []
     findings: list[Finding] = []
+    if not enc.administrations:
+        return lines, findings
+    claim_type = enc.claim_type
     for g in _groups(enc):
-        ls, fs = _drug_group_lines(enc, cfg, payer, g)
+        ls, fs = _drug_group_lines(enc, cfg, payer, g, _static(cfg, payer, g.code, claim_type))
         lines.extend(ls)
         findings.extend(fs)
     return lines, findings
@@ -358,7 +427,7 @@ def _sum_in(adms: Sequence[tuple[int, Administration]], attr: str, to_unit: str,
         q: Quantity | None = getattr(a, attr)
         if q is None:
             continue
-        c = convert(q.value, q.unit, to_unit)
+        c = q.value if q.unit == to_unit else convert(q.value, q.unit, to_unit)
         if c is None:
             bad.append(error(
                 "dose-unit-mismatch",
@@ -370,101 +439,111 @@ def _sum_in(adms: Sequence[tuple[int, Administration]], attr: str, to_unit: str,
     return total, bad
 
 
-def _drug_group_lines(enc: Encounter, cfg: Config, payer: PayerProfile,
-                      g: _Group) -> tuple[list[ServiceLine], list[Finding]]:
+def _ceil_div(a: Decimal, b: Decimal) -> int:
+    return int(_CTX.divide(a, b).to_integral_value(rounding=ROUND_CEILING))
+
+
+def _drug_group_lines(enc: Encounter, cfg: Config, payer: PayerProfile, g: _Group,
+                      st: _Static | None = None) -> tuple[list[ServiceLine], list[Finding]]:
     code = g.code
+    if st is None:
+        st = _static(cfg, payer, code, enc.claim_type)
     first_i, first = g.adms[0]
-    ids = [a.id for _, a in g.adms]
-    where = {"encounter_id": enc.id, "administration_id": first.id}
-    info = drug_info(code)
+    info = st.info
+
+    def where() -> dict[str, object]:
+        return {"encounter_id": enc.id, "administration_id": first.id}
+
+    drug_field = f"administrations[{first_i}].drug"
     if info is None:
         return [], [error("unknown-drug", f"{code} is not a drug code in the HCPCS tables; drug line held",
-                          field=f"administrations[{first_i}].drug", **where)]
-    claim_type = enc.claim_type
-    findings: list[Finding] = []
-    gone = deleted_after(code)
-    if gone is not None and first.start.date() > gone[0]:
+                          field=drug_field, **where())]
+    if st.deleted is not None and first.start.date() > st.deleted[0]:
+        gone = st.deleted
         return [], [error(
             "deleted-code", f"{code} was deleted after {gone[0].isoformat()}; bill {gone[1]} for this service "
-            "date (its billing unit differs); drug line held", field=f"administrations[{first_i}].drug", **where)]
-    sep = is_separately_payable(info, claim_type)
-    containers = [(i, a, a.container or info.container) for i, a in g.adms]
-    single = [(i, a) for i, a, c in containers if c == "single_dose"]
+            "date (its billing unit differs); drug line held", field=drug_field, **where())]
+    findings: list[Finding] = []
+    sep = st.sep
+    program = st.program
+    default_container = info.container
+    single = [(i, a) for i, a in g.adms if (a.container or default_container) == "single_dose"]
     waste_jwjz = sep and not info.is_fluid and bool(single)
-    program = cfg.facility.program_340b if claim_type == "837I" and sep else None
-    service_date = first.start.date()
-
-    # waste on containers where JW cannot be used
-    for i, a, c in containers:
-        if a.wasted is not None and a.wasted.value > 0 and (c != "single_dose" or not waste_jwjz):
-            why = ("IV solutions do not take JW" if info.is_fluid
-                   else "JW applies only to single-dose containers" if c != "single_dose"
-                   else "the drug is not separately payable on this claim (packaged)")
-            findings.append(info_finding(
-                "waste-not-billed", f"{code}: documented waste not billed: {why}",
-                encounter_id=enc.id, administration_id=a.id, field=f"administrations[{i}].wasted"))
+    any_waste = False
+    for i, a in g.adms:
+        if a.wasted is not None and a.wasted.value > 0:
+            any_waste = True
+            c = a.container or default_container
+            if c != "single_dose" or not waste_jwjz:
+                why = ("IV solutions do not take JW" if info.is_fluid
+                       else "JW applies only to single-dose containers" if c != "single_dose"
+                       else "the drug is not separately payable on this claim (packaged)")
+                findings.append(info_finding(
+                    "waste-not-billed", f"{code}: documented waste not billed: {why}",
+                    encounter_id=enc.id, administration_id=a.id, field=f"administrations[{i}].wasted"))
 
     # --- units
-    if info.parse_status in ("unparseable", "no_descriptor") or info.billing_unit_value is None and info.parse_status != "noc":
+    status = info.parse_status
+    if status in ("unparseable", "no_descriptor") or (info.billing_unit_value is None and status != "noc"):
         return [], findings + [error(
             "no-billing-unit",
             f"{code}: the HCPCS descriptor has no billing unit dripline can convert a dose to "
-            f"({info.parse_status}); drug line held for manual coding",
-            field=f"administrations[{first_i}].drug", **where)]
+            f"({status}); drug line held for manual coding", field=drug_field, **where())]
     jw_units = 0
     jw_ids: list[str] = []
     dose_total: Decimal | None = None
     waste_total = Decimal(0)
-    if info.parse_status == "noc" or info.billing_unit == "each":
+    bu = info.billing_unit or ""
+    buv = info.billing_unit_value
+    if status == "noc" or bu == "each":
         if waste_jwjz and any(a.wasted is not None and a.wasted.value > 0 for _, a in single):
             waste_jwjz = False
             findings.append(info_finding(
                 "waste-not-billed", f"{code}: waste cannot be expressed in this code's billing unit; "
-                "no JW line and no JZ", field=f"administrations[{first_i}].wasted", **where))
-    if info.parse_status == "noc":
+                "no JW line and no JZ", field=f"administrations[{first_i}].wasted", **where()))
+    if status == "noc":
         units = 1
         calc = f"{code}: not otherwise classified drug, 1 unit (no dosage descriptor)"
         findings.append(warning(
             "noc-drug", f"{code}: unclassified drug billed as 1 unit; payers require the drug name, "
-            "dose and NDC in the line note (2400 NTE / SV101-7)", field=f"administrations[{first_i}].drug", **where))
-    elif info.billing_unit == "each":
+            "dose and NDC in the line note (2400 NTE / SV101-7)", field=drug_field, **where()))
+    elif bu == "each":
         units = len(g.adms)
         calc = f"{code}: billed per vial/dose, {units} administration(s) = {units} unit(s)"
     else:
-        bu = info.billing_unit or ""
+        assert buv is not None
         dose_total, bad = _sum_in(g.adms, "dose", bu, enc)
-        waste_total, badw = _sum_in(single if waste_jwjz else [], "wasted", bu, enc)
+        if waste_jwjz and any_waste:
+            waste_total, badw = _sum_in(single, "wasted", bu, enc)
+        else:
+            badw = []
         if bad or badw:
             return [], findings + bad + badw
-        units = int(_CTX.divide(dose_total, info.billing_unit_value).to_integral_value(rounding=ROUND_CEILING))
+        units = _ceil_div(dose_total, buv)
         if units <= 0:
             return [], findings + [error("zero-dose", f"{code}: total dose is not positive; drug line held",
-                                         field=f"administrations[{first_i}].dose.value", **where)]
-        per = "per" if not info.up_to else "up to"
-        calc = (f"{code}: {_fmt(dose_total)} {bu} ÷ {_fmt(info.billing_unit_value)} {bu} ({per} unit) "
+                                         field=f"administrations[{first_i}].dose.value", **where())]
+        calc = (f"{code}: {_fmt(dose_total)} {bu} ÷ {_fmt(buv)} {bu} ({'up to' if info.up_to else 'per'} unit) "
                 f"= {units} unit{'s' if units != 1 else ''} (rounded up)")
         if len(g.adms) > 1:
             calc += f"; {len(g.adms)} administrations summed on one line"
         if waste_total > 0:
-            total_units = int(_CTX.divide(_CTX.add(dose_total, waste_total), info.billing_unit_value)
-                              .to_integral_value(rounding=ROUND_CEILING))
-            jw_units = total_units - units
+            jw_units = _ceil_div(_CTX.add(dose_total, waste_total), buv) - units
             jw_ids = [a.id for _, a in single if a.wasted is not None and a.wasted.value > 0]
 
     # --- modifiers
     base_mods = [program] if program else []
-    wasted_documented = waste_total > 0
     if waste_jwjz:
         if jw_units > 0:
-            admin_mods = order_modifiers(base_mods)
-            mod_why = (f"single-dose, {_fmt(waste_total)} {info.billing_unit} wasted → separate JW line of "
+            admin_mods = base_mods
+            mod_why = (f"single-dose, {_fmt(waste_total)} {bu} wasted → separate JW line of "
                        f"{jw_units} unit{'s' if jw_units != 1 else ''}; no JW/JZ on the administered line")
         else:
-            admin_mods = order_modifiers(base_mods + ["JZ"])
-            mod_why = ("single-dose, waste covered by rounding up → JZ, no JW line" if wasted_documented
+            admin_mods = base_mods + ["JZ"]  # already in MODIFIER_ORDER (340B before JZ)
+            mod_why = ("single-dose, waste covered by rounding up → JZ, no JW line" if waste_total > 0
                        else "single-dose, no waste, separately payable → JZ")
     else:
-        admin_mods = order_modifiers(base_mods)
+        admin_mods = base_mods
         if info.is_fluid:
             mod_why = "IV solution: no JW/JZ"
         elif not sep:
@@ -478,76 +557,58 @@ def _drug_group_lines(enc: Encounter, cfg: Config, payer: PayerProfile,
 
     # --- NDC
     ndc11: str | None = None
-    ndcs = []
+    ndcs: list[str] = []
     for i, a in g.adms:
         if a.ndc:
-            try:
-                n = ndc_id.to_11(a.ndc)
-            except InvalidIdentifier:
+            n = _ndc11(a.ndc)
+            if n is None:
                 findings.append(warning("invalid-ndc", f"{code}: NDC is malformed and was left off the line",
                                         encounter_id=enc.id, administration_id=a.id,
                                         field=f"administrations[{i}].ndc"))
-                continue
-            if n not in ndcs:
+            elif n not in ndcs:
                 ndcs.append(n)
     if ndcs:
         ndc11 = ndcs[0]
         if len(ndcs) > 1:
             findings.append(warning(
                 "multiple-ndc", f"{code}: {len(ndcs)} different NDCs on one line; the first is reported in "
-                "Loop 2410, the others are not", field=f"administrations[{first_i}].ndc", **where))
-    elif bool(payer.get("ndc_required", False)):
+                "Loop 2410, the others are not", field=f"administrations[{first_i}].ndc", **where()))
+    elif st.ndc_required:
         findings.append(warning("missing-ndc", f"{code}: payer requires an NDC on drug lines and none was given",
-                                field=f"administrations[{first_i}].ndc", **where))
-    ndc_pref = str(payer.get("ndc_unit", "UN") or "UN").upper()
+                                field=f"administrations[{first_i}].ndc", **where()))
 
-    # --- revenue code
-    rev: str | None = None
-    if claim_type == "837I":
-        if info.is_fluid:
-            rev = cfg.revenue_codes.get("iv_solution", "0258")
-        elif sep:
-            rev = cfg.revenue_codes.get("drug", "0636")
-        else:
-            rev = cfg.revenue_codes.get("packaged_drug", cfg.revenue_codes.get("drug", "0636"))
-
-    # --- charges
-    charge, f_price = line_charge(cfg, code, units, field=f"administrations[{first_i}].drug", **where)
-    if f_price is not None:
-        return [], findings + [f_price]
-    lines: list[ServiceLine] = []
-    nq, nu = (None, None)
-    counts = [a.containers for _, a in g.adms]
-    n_cont = sum(counts) if counts and all(c is not None and c > 0 for c in counts) else None  # type: ignore[misc]
+    # --- charges (chargemaster price per billing unit; unpriced -> held)
+    if st.price is None:
+        _, f_price = line_charge(cfg, code, units, field=drug_field, **where())
+        return [], findings + ([f_price] if f_price is not None else [])
+    charge = st.price * units
+    service_date = first.start.date()
+    ids = [a.id for _, a in g.adms]
+    nq = nu = None
     cont_admin = cont_jw = None
-    if n_cont is not None:
-        cont_admin = Decimal(n_cont)
-        if jw_units > 0 and dose_total is not None and n_cont > 0:
-            cont_admin, cont_jw = _split_containers(n_cont, dose_total, waste_total)
     if ndc11:
-        nq, nu = _ndc_quantity(ndc_pref, dose_total, info.billing_unit if dose_total is not None else None, units,
-                               cont_admin)
-    pay = f"separately payable ({'837P' if claim_type == '837P' else 'OPPS SI ' + (info.opps_si or '')})" if sep \
-        else f"packaged (OPPS SI {info.opps_si or 'none'})"
-    lines.append(ServiceLine(
+        counts = [a.containers for _, a in g.adms]
+        if all(c is not None and c > 0 for c in counts):
+            n_cont = sum(counts)  # type: ignore[arg-type]
+            cont_admin = Decimal(n_cont)
+            if jw_units > 0 and dose_total is not None:
+                cont_admin, cont_jw = _split_containers(n_cont, dose_total, waste_total)
+        nq, nu = _ndc_quantity(st.ndc_pref, dose_total, bu if dose_total is not None else None, units, cont_admin)
+    lines = [ServiceLine(
         code=code, units=units, service_date=service_date, charge=charge,
-        rationale=f"{calc}; {pay}; {mod_why}",
-        modifiers=admin_mods, administration_ids=ids, revenue_code=rev,
-        ndc=ndc11, ndc_quantity=nq, ndc_unit=nu if ndc11 else None, kind="drug"))
+        rationale=f"{calc}; {st.pay}; {mod_why}",
+        modifiers=list(admin_mods), administration_ids=ids, revenue_code=st.rev,
+        ndc=ndc11, ndc_quantity=nq, ndc_unit=nu, kind="drug")]
     if jw_units > 0:
-        jw_charge, f2 = line_charge(cfg, code, jw_units, field=f"administrations[{first_i}].drug", **where)
-        if f2 is not None:  # cannot happen when the administered line was priced; keep it safe
-            return [], findings + [f2]
-        jq, ju = (None, None)
+        jq = ju = None
         if ndc11:
-            jq, ju = _ndc_quantity(ndc_pref, waste_total, info.billing_unit, jw_units,
-                                   cont_jw)
+            jq, ju = _ndc_quantity(st.ndc_pref, waste_total, bu, jw_units, cont_jw)
         lines.append(ServiceLine(
-            code=code, units=jw_units, service_date=service_date, charge=jw_charge,
-            rationale=(f"{code}-JW: waste {_fmt(waste_total)} {info.billing_unit}: ceil(({_fmt(dose_total or 0)} + "
-                       f"{_fmt(waste_total)}) ÷ {_fmt(info.billing_unit_value or 0)}) − {units} = {jw_units} "
+            code=code, units=jw_units, service_date=service_date, charge=st.price * jw_units,
+            rationale=(f"{code}-JW: waste {_fmt(waste_total)} {bu}: ceil(({_fmt(dose_total or Decimal(0))} + "
+                       f"{_fmt(waste_total)}) ÷ {_fmt(buv or Decimal(0))}) − {units} = {jw_units} "
                        f"unit{'s' if jw_units != 1 else ''} discarded from single-dose container(s)"
                        + (f"; 340B ({program})" if program else "")),
-            modifiers=order_modifiers(base_mods + ["JW"]), administration_ids=jw_ids or ids,
-            revenue_code=rev, ndc=ndc11, ndc_quantity=jq, ndc_unit=ju if ndc11 else None, kind="drug"))
+            modifiers=base_mods + ["JW"], administration_ids=jw_ids or ids,
+            revenue_code=st.rev, ndc=ndc11, ndc_quantity=jq, ndc_unit=ju, kind="drug"))
     return lines, findings

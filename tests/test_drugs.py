@@ -167,6 +167,9 @@ def test_revenue_codes_on_837i_only():
 
 
 def test_modifier_order_constant():
+    lines, _ = code("hospital_outpatient", adm("A1", "J1745", 350, wasted=(50, "mg")), adm("A2", "J0897", 60))
+    for ln in lines:
+        assert ln.modifiers == order_modifiers(ln.modifiers)
     assert order_modifiers(["JZ", "JG"]) == ["JG", "JZ"]
     assert order_modifiers(["JW", "TB"]) == ["TB", "JW"]
 

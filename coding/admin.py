@@ -107,11 +107,13 @@ HIERARCHY: dict[tuple[str, str], Rank] = load_hierarchy()
 ADD_ON_CODES: frozenset[str] = frozenset(c for c, a in ADMIN_CODES.items() if a.is_add_on)
 INITIAL_CODES: frozenset[str] = frozenset(c for c, a in ADMIN_CODES.items() if a.role == "initial")
 
-# code by (purpose, role-in-sequence); data-driven names used by the sequencer
-_INFUSION_INITIAL = {"chemo": "96413", "therapeutic": "96365", "hydration": "96360"}
+# initial codes come from hierarchy.csv; the codes that follow them (add-on hour, sequential)
+_INFUSION_INITIAL = {p: r.initial_code for (p, m), r in HIERARCHY.items()
+                     if m == "infusion" and r.initial_code}
 _INFUSION_ADDON = {"96413": "96415", "96365": "96366", "96360": "96361",
                    "96417": "96415", "96367": "96366"}
-_PUSH_INITIAL = {"chemo": "96409", "therapeutic": "96374"}
+_PUSH_INITIAL = {p: r.initial_code for (p, m), r in HIERARCHY.items()
+                 if m == "push" and r.initial_code}
 _PUSH_SEQUENTIAL = {"chemo": "96411", "therapeutic": "96375", "hydration": "96375"}
 _INFUSION_SEQUENTIAL = {"chemo": "96417", "therapeutic": "96367"}
 
@@ -216,16 +218,21 @@ def is_hormonal(drug: str) -> bool:
 _PRICE_CACHE: dict[int, tuple[Config, dict[str, Decimal]]] = {}
 
 
+def _price_table(cfg: Config) -> tuple[Config, dict[str, Decimal]]:
+    hit = _PRICE_CACHE.get(id(cfg))
+    if hit is None or hit[0] is not cfg:
+        hit = (cfg, {})
+        _PRICE_CACHE[id(cfg)] = hit
+    return hit
+
+
 def charge(cfg: Config, code: str, units: int, **where: Any):
     """Line charge via the pricing module (``(Decimal, Finding | None)``).
 
     ``line_charge`` is price per unit x units, so a successful unit price is remembered per
     config object and code (the config is immutable); unpriced codes always go through it.
     """
-    hit = _PRICE_CACHE.get(id(cfg))
-    if hit is None or hit[0] is not cfg:
-        hit = (cfg, {})
-        _PRICE_CACHE[id(cfg)] = hit
+    hit = _price_table(cfg)
     unit = hit[1].get(code)
     if unit is not None:
         return unit * units, None
@@ -790,7 +797,12 @@ def build_lines(enc: Encounter, cfg: Config, raws: list[Raw], findings: list[Fin
             if r.why not in ln.rationale:
                 ln.rationale += "; " + r.why
     held = False
+    known = _price_table(cfg)[1]
     for ln in lines:
+        unit = known.get(ln.code)
+        if unit is not None:
+            ln.charge = unit * ln.units
+            continue
         amount, f = charge(cfg, ln.code, ln.units, encounter_id=enc.id,
                            administration_id=ln.administration_ids[0])
         if f is not None:

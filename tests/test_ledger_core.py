@@ -123,28 +123,46 @@ def test_control_numbers_never_reused_across_reopen(tmp_path: Path) -> None:
 
 
 _WORKER = textwrap.dedent("""
-    import sys
+    import sys, time, pathlib
     sys.path.insert(0, {repo!r})
     from reconcile import ledger as L
     conn = L.connect(sys.argv[1])
+    pathlib.Path(sys.argv[4]).touch()  # ready
+    go = pathlib.Path(sys.argv[3])
+    deadline = time.time() + 60
+    while not go.exists() and time.time() < deadline:
+        time.sleep(0.002)
+    start = time.time()
     for _ in range(int(sys.argv[2])):
         r = L.reserve_numbers(conn, "837P", 2, 3)
         print(r.isa13, r.gs06, *r.st02, *r.bht03, *r.line_control_numbers)
+    print("T", start, time.time())
 """)
 
 
 def test_control_numbers_unique_across_concurrent_processes(tmp_path: Path) -> None:
+    import time
+
     path = tmp_path / "l.db"
     L.connect(path).close()
     script = tmp_path / "worker.py"
     script.write_text(_WORKER.format(repo=str(REPO)))
-    n = 60
-    procs = [subprocess.Popen([sys.executable, str(script), str(path), str(n)],
+    go = tmp_path / "go"
+    ready = [tmp_path / f"ready{k}" for k in range(2)]
+    n = 300
+    procs = [subprocess.Popen([sys.executable, str(script), str(path), str(n), str(go), str(ready[k])],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-             for _ in range(2)]
-    outs = [p.communicate(timeout=120) for p in procs]
+             for k in range(2)]
+    deadline = time.time() + 60
+    while not all(r.exists() for r in ready) and time.time() < deadline:
+        time.sleep(0.01)
+    go.touch()  # both workers are connected: start them at once
+    outs = [p.communicate(timeout=180) for p in procs]
     assert all(p.returncode == 0 for p in procs), [o[1] for o in outs]
-    rows = [line.split() for out, _ in outs for line in out.splitlines()]
+    per_proc = [[line.split() for line in out.splitlines()] for out, _ in outs]
+    spans = [(float(rows[-1][1]), float(rows[-1][2])) for rows in per_proc]
+    assert spans[0][0] < spans[1][1] and spans[1][0] < spans[0][1], "the workers did not overlap in time"
+    rows = [r for rows in per_proc for r in rows[:-1]]
     assert len(rows) == 2 * n
     cols = {"isa13": [r[0] for r in rows], "gs06": [r[1] for r in rows],
             "st02": [x for r in rows for x in r[2:4]], "bht03": [x for r in rows for x in r[4:6]],

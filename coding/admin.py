@@ -762,6 +762,19 @@ def admin_lines(enc: Encounter, cfg: Config, payer: PayerProfile) -> tuple[list[
             "encounter; initial service chosen by the hierarchy",
             encounter_id=enc.id, field="reason_for_visit"))
     raws: list[Raw] = []
+    if svcs and any(x.site != svcs[0].site for x in svcs):
+        for v in sorted({x.visit for x in svcs}):
+            sites = {x.site for x in svcs if x.visit == v}
+            plain = sorted(k for k in sites if not any(x.site_reason for x in svcs
+                                                       if x.visit == v and x.site == k))
+            if len(sites) > 1 and len(plain) > 1:
+                first = next(x for x in svcs if x.visit == v and x.site == plain[1])
+                findings.append(info(
+                    "second-site-without-reason",
+                    "administrations at more than one access site without separate_site_reason "
+                    "share one initial service (a second initial needs a documented reason)",
+                    encounter_id=enc.id, administration_id=first.adm_ids[0],
+                    field="separate_site_reason"))
     rfv = enc.reason_for_visit if enc.claim_type == "837P" else None
     for gi, (kind, members) in enumerate(group_services(svcs, rules, rfv)):
         raws.extend(sequence_group(gi, kind, members, enc, rules, findings))

@@ -274,3 +274,11 @@ def test_unpriced_primary_holds_its_add_ons():
     assert admin_codes(coded) == {}
     codes = {f.code for f in coded.findings}
     assert {"unpriced-code", "add-on-without-primary"} <= codes
+
+
+def test_second_site_without_reason_shares_the_initial():
+    admins = [adm("A", "J1956", "iv_infusion", hhmm(0), hhmm(60), "500 mg", access="L"),
+              adm("B", "J0690", "iv_infusion", hhmm(0), hhmm(30), "1 g", access="R")]
+    coded = code_encounter(enc(admins, setting="hospital_outpatient"), CFG)
+    assert admin_codes(coded) == {"96365": 1, "96368": 1}
+    assert any(f.code == "second-site-without-reason" for f in coded.findings)

@@ -145,3 +145,61 @@ def test_random_mutations_of_corpus_never_raise(corpus_dir: Path, seed: int) -> 
             data[pos:pos] = bytes(rng.choice(b"*~:AK2IK5STCTRN") for _ in range(rng.randint(1, 10)))
     doc = read_ack(bytes(data))
     doc.to_dict()  # serializable whatever was read
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_CODES = st.sampled_from(["A", "E", "R", "M", "W", "X"])
+_ERR = st.tuples(st.sampled_from(["CLM", "SV1", "NM1", "REF", "HI"]), st.integers(1, 999),
+                 st.sampled_from(["", "2300", "2400"]), st.sampled_from(["1", "2", "3", "8", "I4"]),
+                 st.one_of(st.none(), st.tuples(st.integers(1, 20), st.sampled_from(["1", "4", "7", "I12"]))),
+                 st.one_of(st.none(), st.from_regex(r"[A-Z0-9-]{1,12}", fullmatch=True)))
+_SET = st.tuples(st.integers(1, 999999), _CODES, st.lists(_ERR, max_size=3))
+_SEPS = st.sampled_from([("*", ":", "~", "^"), ("|", ">", "~", "^"), ("*", "|", "\n", "^"), ("!", ":", "'", "}")])
+
+
+@settings(max_examples=60, deadline=None)
+@given(groups=st.lists(st.tuples(st.integers(1, 999999999), st.lists(_SET, min_size=1, max_size=4)),
+                       min_size=1, max_size=3),
+       seps=_SEPS, bom=st.booleans(), newline=st.booleans())
+def test_generated_999_reads_back(groups, seps, bom, newline) -> None:
+    el, comp, term, rep = seps
+    brk = "\n" if newline and term != "\n" else ""
+
+    def seg(*parts: str) -> str:
+        return el.join(parts) + term + brk
+
+    out = ["ISA" + el + el.join(["00", " " * 10, "00", " " * 10, "ZZ", "CH".ljust(15), "ZZ", "US".ljust(15),
+                                  "260301", "1200", rep, "00501", "000000001", "0", "T", comp]) + term + brk]
+    out.append(seg("GS", "FA", "CH", "US", "20260301", "1200", "1", "X", "005010X231A1"))
+    for n, (gs06, sets) in enumerate(groups, 1):
+        body = [seg("ST", "999", f"{n:04d}", "005010X231A1"), seg("AK1", "HC", str(gs06), "005010X222A1")]
+        for st02, code, errors in sets:
+            body.append(seg("AK2", "837", f"{st02:04d}"))
+            for sid, pos, loop, ecode, element, claim in errors:
+                body.append(seg("IK3", sid, str(pos), loop, ecode))
+                if claim:
+                    body.append(seg("CTX", f"CLM01{comp}{claim}"))
+                if element:
+                    body.append(seg("IK4", str(element[0]), "", element[1]))
+            body.append(seg("IK5", code, *(["5"] if code not in ("A",) else [])))
+        accepted = sum(1 for s in sets if s[1] in ("A", "E"))
+        body.append(seg("AK9", "A" if accepted == len(sets) else "R" if not accepted else "P",
+                        str(len(sets)), str(len(sets)), str(accepted)))
+        body.append(seg("SE", str(len(body) + 1), f"{n:04d}"))
+        out += body
+    out.append(seg("GE", str(len(groups)), "1"))
+    out.append(seg("IEA", "1", "000000001"))
+    data = ("\ufeff" if bom else "") + "".join(out)
+    doc = read_ack(data.encode())
+    assert doc.kind == "999"
+    assert [f for f in doc.findings if f.severity != "info"] == []
+    assert [g.group_control_number for g in doc.groups] == [str(g[0]) for g in groups]
+    for g, (_, sets) in zip(doc.groups, groups):
+        assert [(s.control_number, s.code) for s in g.sets] == [(f"{x[0]:04d}", x[1]) for x in sets]
+        for s, (_, code, errors) in zip(g.sets, sets):
+            assert s.accepted is (code in ("A", "E"))
+            assert [(e.segment_id, e.segment_position, e.code, e.claim) for e in s.errors] == [
+                (sid, pos, ecode, claim) for sid, pos, _, ecode, _, claim in errors]
+            assert [e.element_code for e in s.errors] == [el_[1] if el_ else None for *_, el_, _ in errors]

@@ -148,7 +148,7 @@ def _on_segment(s: _State, seg: Segment, out: list[ReadClaim], versions: list[st
         s.st02, s.claim, s.line, s.billing_npi = seg.get(2), None, None, None
         s.version = seg.get(3) or s.version
     elif sid == "HL":
-        if seg.get(3) in ("20", "22"):
+        if seg.get(3) in ("20", "22", "23"):
             s.claim, s.line = None, None
     elif sid == "NM1":
         _on_nm1(s, seg)

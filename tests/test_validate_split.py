@@ -1,0 +1,58 @@
+"""Splitting a batch for parallel validation: pieces are valid interchanges that map back exactly."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from edi.pyx12_adapter import validate_file, validate_text
+from edi.x12split import envelope_ok, make_pieces, split_segments
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
+from bench_837 import make_coded, write_file  # noqa: E402
+
+
+def _batch(tmp_path, n=120):
+    p = tmp_path / "b.837"
+    write_file(make_coded(n, seed=2), p)
+    return p
+
+
+def test_pieces_cover_every_segment_and_validate_alone(tmp_path):
+    text = _batch(tmp_path).read_text()
+    segs, elem, term = split_segments(text)
+    assert envelope_ok(segs, elem)
+    pieces = make_pieces(segs, elem, term, 300)
+    assert len(pieces) > 2
+    covered = {n for pc in pieces for n in pc.lines}
+    assert covered == set(range(1, len(segs) + 1))
+    for pc in pieces:
+        assert len(pc.segments) == len(pc.lines)
+        assert validate_text(pc.text(term)) == []
+        for seg, n in zip(pc.segments, pc.lines):
+            if not seg.startswith(("HL*", "SE*", "GE*", "IEA*")):
+                assert seg == segs[n - 1]  # every other segment is the original, unchanged
+
+
+def test_broken_envelope_falls_back_to_one_pass(tmp_path):
+    p = _batch(tmp_path, 60)
+    segs, elem, _ = split_segments(p.read_text())
+    bad = p.read_text().replace("\nSE*", "\nSE*9", 1)  # wrong segment count
+    assert not envelope_ok(split_segments(bad)[0], elem)
+    p.write_text(bad)
+    one, two = validate_file(p, 1), validate_file(p, 2)
+    assert one and [f.to_dict() for f in one] == [f.to_dict() for f in two]
+
+
+def test_hl_numbering_errors_are_not_hidden_by_renumbering(tmp_path):
+    p = _batch(tmp_path, 60)
+    text = p.read_text().replace("HL*5*1*22*0", "HL*7*1*22*0", 1)
+    p.write_text(text)
+    assert not envelope_ok(*split_segments(text)[:2])
+    assert any(f.code == "x12-hl1" for f in validate_file(p, 2))
+
+
+def test_file_that_is_not_ascii_reports_encoding(tmp_path):
+    p = tmp_path / "bom.837"
+    p.write_bytes(b"\xef\xbb\xbf" + _batch(tmp_path, 5).read_bytes())
+    (f,) = validate_file(p, 2)
+    assert f.code == "x12-encoding" and "byte order mark" in f.message

@@ -354,8 +354,20 @@ class X12Tokenizer:
             elem = seps.element
             nl_term = term == "\n" or term == "\r"
             pieces = buf.split(term)
+            whole = buf
             buf = "" if final else pieces.pop()
             n_pieces = len(pieces)
+            # "~\n" layouts: is every complete piece led by exactly one line break and no other?
+            one_per_piece = False
+            nl_total = -1
+            if not nl_term:
+                region = whole[:len(whole) - len(buf)] if buf else whole
+                nl_total = region.count("\n")
+                if nl_total == n_pieces and nl_total:
+                    lead = region[:1] == "\n" or region[:2] == "\r\n"
+                    one_per_piece = nl_total == lead + region.count(term + "\n") + region.count(term + "\r\n")
+                del region
+            del whole
             if not n_pieces:
                 if final:
                     break
@@ -365,8 +377,12 @@ class X12Tokenizer:
             restart = False
             if "ISA" not in joined and "\n" not in joined and "\r" not in joined:
                 # fast path: no interchange boundary, no wrapped segment in this chunk
-                if nl_term:
-                    lines = list(range(line, line + n_pieces))
+                if nl_term or nl_total == 0:
+                    lines = list(range(line, line + n_pieces)) if nl_term else [line] * n_pieces
+                    line += n_pieces if nl_term else 0
+                elif one_per_piece:
+                    # "~\n" layout: each piece starts with exactly one line break (the leftover too)
+                    lines = list(range(line + 1, line + 1 + n_pieces))
                     line += n_pieces
                 else:
                     lines = list(accumulate([p.count("\n") for p in pieces], initial=line))

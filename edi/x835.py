@@ -131,15 +131,15 @@ class _Reader:
             get = body.get
             other = self._other
             for batch, first, lines in self.tok.batches():
-                num = first
-                for k, els in enumerate(batch):
-                    num = first + k
+                num = first - 1
+                for els, line in zip(batch, lines):
+                    num += 1
                     if self.rem is not None:
                         h = get(els[0])
                         if h is not None:
-                            h(els, num, lines[k])
+                            h(els, num, line)
                             continue
-                    done = other(els, num, lines[k])
+                    done = other(els, num, line)
                     if done is not None:
                         if was_enabled:
                             gc.enable()
@@ -519,7 +519,7 @@ class _Reader:
         pr = _amt(e[5]) if e[5] else None
         claim = Loop2100(e[1], e[2], charge, paid, pr, e[6], e[7], e[8], e[9], e[10], e[11],
                          _amt(e[12]) if e[12] else None, _amt(e[13]) if e[13] else None, e[14],
-                         header_number=self.lx, segment_number=num, line=line)
+                         self.lx, num, line)
         self.claim = claim
         self.svc = None
         self.loop = "2100"
@@ -554,7 +554,12 @@ class _Reader:
             q = els[j + 2] if j + 2 < n else ""
             if not reason and not s and not q:
                 continue
-            amount = _amt(s)
+            try:
+                amount = _D(s)
+                if not amount.is_finite():
+                    amount = None
+            except (InvalidOperation, ValueError):
+                amount = None
             if amount is None:
                 self._bad_amount(els, j + 1, num, line, loop)
             target.append(Adjustment(group, reason, amount, _amt(q) if q else None))
@@ -601,10 +606,17 @@ class _Reader:
             return self._unknown(els, num, line, " (service line without a claim)")
         e = els if len(els) >= 8 else els + [""] * (8 - len(els))
         comp = e[1].split(self.comp)
-        charge, paid = _amt(e[2]), _amt(e[3])
+        nc = len(comp)
+        try:
+            charge = _D(e[2])
+            paid = _D(e[3])
+            if not (charge.is_finite() and paid.is_finite()):
+                raise ValueError
+        except (InvalidOperation, ValueError):
+            charge, paid = _amt(e[2]), _amt(e[3])
         units = _amt(e[5]) if e[5] else None
-        svc = Loop2110(comp[0], comp[1] if len(comp) > 1 else "", [m for m in comp[2:6] if m], charge, paid,
-                       e[4], units, comp[6] if len(comp) > 6 else "", segment_number=num, line=line)
+        svc = Loop2110(comp[0], comp[1] if nc > 1 else "", [m for m in comp[2:6] if m] if nc > 2 else [],
+                       charge, paid, e[4], units, comp[6] if nc > 6 else "", "", "", None, None, num, line)
         if e[6]:
             orig = e[6].split(self.comp)
             svc.original_qualifier = orig[0]

@@ -154,3 +154,16 @@ def test_mutated_interchange_never_raises(pos: int, junk: bytes) -> None:
     raw = doc(after="\n").encode()
     pos = min(pos, len(raw))
     list(iter_segments(raw[:pos] + junk + raw[pos + 1:], []))
+
+
+@pytest.mark.parametrize("after", ["\n", "\r\n", "\n\n", "", "\n  "])
+@pytest.mark.parametrize("chunk", [1, 5, 33, 1 << 18])
+def test_line_numbers_for_every_layout_and_chunk_size(after: str, chunk: int) -> None:
+    text = doc(after=after)
+    expected = []
+    line = 1
+    for s in text.split("~")[:-1]:
+        line += len(s) - len(s.lstrip("\r\n \t")) and s[: len(s) - len(s.lstrip())].count("\n")
+        expected.append(line)
+    got = [ln for _, _, ln in X12Tokenizer(io.BytesIO(text.encode()), chunk_chars=chunk)]
+    assert got == expected

@@ -203,3 +203,48 @@ def test_generated_999_reads_back(groups, seps, bom, newline) -> None:
             assert [(e.segment_id, e.segment_position, e.code, e.claim) for e in s.errors] == [
                 (sid, pos, ecode, claim) for sid, pos, _, ecode, _, claim in errors]
             assert [e.element_code for e in s.errors] == [el_[1] if el_ else None for *_, el_, _ in errors]
+
+
+_CLAIM = st.tuples(st.from_regex(r"[A-Z0-9][A-Z0-9-]{0,19}", fullmatch=True),
+                   st.lists(st.tuples(st.sampled_from(["A1", "A2", "A3", "A6", "A7", "A8", "P1", "F1"]),
+                                      st.sampled_from(["19", "20", "21", "562", ""]),
+                                      st.sampled_from(["PR", "85", "41", ""])), min_size=1, max_size=3),
+                   st.one_of(st.none(), st.from_regex(r"[0-9]{5,15}", fullmatch=True)),
+                   st.decimals(min_value=0, max_value=99999, places=2))
+
+
+@settings(max_examples=60, deadline=None)
+@given(claims=st.lists(_CLAIM, min_size=1, max_size=5), seps=_SEPS)
+def test_generated_277ca_reads_back(claims, seps) -> None:
+    el, comp, term, rep = seps
+
+    def seg(*parts: str) -> str:
+        return el.join(parts) + term
+
+    def stc(category: str, status: str, entity: str) -> str:
+        return comp.join(p for p in (category, status, entity) if p) if not entity or status else category
+
+    head = ["ISA" + el + el.join(["00", " " * 10, "00", " " * 10, "ZZ", "P".ljust(15), "ZZ", "R".ljust(15),
+                                   "260301", "1200", rep, "00501", "000000001", "0", "T", comp]) + term,
+            seg("GS", "HN", "P", "R", "20260301", "1200", "1", "X", "005010X214"),
+            seg("ST", "277", "0001", "005010X214"), seg("BHT", "0085", "08", "1", "20260301", "1200", "TH"),
+            seg("HL", "1", "", "20", "1"), seg("NM1", "PR", "2", "PAYER", "", "", "", "", "PI", "1"),
+            seg("TRN", "1", "1"), seg("HL", "2", "1", "21", "1"), seg("TRN", "2", "B"),
+            seg("STC", f"A1{comp}19", "20260301", "WQ", "1"), seg("HL", "3", "2", "19", "1"), seg("TRN", "1", "0")]
+    body = []
+    for i, (pcn, statuses, icn, charge) in enumerate(claims):
+        body += [seg("HL", str(4 + i), "3", "PT"), seg("TRN", "2", pcn)]
+        first, *more = statuses
+        extra = [""] * 5 + [stc(*s) for s in more]
+        body.append(seg("STC", stc(*first), "20260301", "WQ", str(charge), *extra))
+        if icn:
+            body.append(seg("REF", "1K", icn))
+    count = len(head) - 2 + len(body) + 1
+    text = "".join(head + body + [seg("SE", str(count), "0001"), seg("GE", "1", "1"), seg("IEA", "1", "000000001")])
+    doc = read_ack(text.encode())
+    assert doc.kind == "277CA"
+    assert [f for f in doc.findings if f.severity != "info"] == []
+    assert [c.patient_control_number for c in doc.claims] == [c[0] for c in claims]
+    for got, (pcn, statuses, icn, charge) in zip(doc.claims, claims):
+        assert [s.category for s in got.statuses] == [s[0] for s in statuses]
+        assert got.payer_claim_number == icn and got.charge == charge

@@ -384,3 +384,20 @@ def test_encounter_recorded_by_another_build_meanwhile_refuses_the_file(tmp_path
     assert any(f.code == "file-refused" and "ENC-800" in f.message for f in res.findings)
     conn = L.connect(db)
     assert [r[0] for r in conn.execute("SELECT encounter_id FROM claims")] == ["ENC-800"]  # only the other build's
+
+
+def test_bundled_fixtures_build_clean_and_nothing_is_dropped(tmp_path: Path, fixtures_dir: Path, cfg) -> None:
+    from edi.pyx12_adapter import validate_path
+
+    inputs = sorted(fixtures_dir.glob("*encounters*.json"))
+    if not inputs:
+        pytest.skip("no encounter fixtures bundled")
+    res = billing.build_claims(inputs, cfg, tmp_path / "l.db", tmp_path / "out", now=NOW)
+    assert not res.input_error and not res.refused
+    for bf in res.files:
+        assert [f for f in validate_path(Path(bf.path)) if f.severity == "error"] == [], bf.path
+    ids = [e["id"] for p in inputs for e in json.loads(p.read_text())["encounters"]]
+    recorded = {c["encounter_id"] for c in res.claims if c["recorded"]}
+    explained = {f.encounter_id for f in res.findings if f.severity == "error"}
+    assert set(ids) <= recorded | explained  # every encounter is billed or has an error saying why
+    assert len(recorded) >= 25

@@ -5,8 +5,7 @@ Rules (issue 3):
 - one interchange per claim type, 837P and 837I never mixed; one ST set per payer, in the
   order payers first appear;
 - an encounter is left out, with a finding, when its coding has error findings, when it has
-  no billable line, when its payer is not in the config, when a frequency 7/8 claim has no
-  payer claim number, when it has no diagnosis, or when a name/address/id has nothing usable
+  no billable line, when its payer is not in the config, when it has no diagnosis, or when a name/address/id has nothing usable
   left after text normalization (see :mod:`edi.x12text`);
 - an 837P claim with more than 50 lines (the 2400 loop limit) is split into parts of at most
   50 lines. Patient control number of a part: ``<encounter id cut to 20 - len(suffix)>`` +
@@ -97,8 +96,10 @@ def encounter_findings(coded: CodedEncounter, cfg: Config) -> list[Finding]:
     if enc.frequency not in FREQUENCIES:
         out.append(error("bad-frequency", "frequency must be 1, 7 or 8", encounter_id=enc.id, field="frequency"))
     elif enc.frequency in ("7", "8") and not ident(enc.payer_claim_number):
-        out.append(error("missing-payer-claim-number", "frequency 7/8 needs payer_claim_number (REF*F8)",
-                         encounter_id=enc.id, field="payer_claim_number"))
+        # kept: the ledger fills ClaimPlan.payer_claim_number before writing (claims build /
+        # claims correct); a file written without it fails the REF*F8 edit.
+        out.append(warning("payer-claim-number-from-ledger", "frequency 7/8 claim has no payer_claim_number; "
+                           "REF*F8 must come from the ledger", encounter_id=enc.id, field="payer_claim_number"))
     if not PCN_OK.fullmatch(enc.id or ""):
         out.append(error("bad-patient-control-number",
                          f"encounter id must be 1-{MAX_PCN_LENGTH} letters, digits, '-', '.' or '/' (it is CLM01)",

@@ -65,7 +65,6 @@ def test_part_pcn_fits_20_characters():
 @pytest.mark.parametrize("make,code", [
     (lambda: encounter("E1", lines=[]), "no-billable-lines"),
     (lambda: encounter("E1", payer="nobody", lines=[line("96372", "45")]), "unknown-payer"),
-    (lambda: encounter("E1", frequency="7", lines=[line("96372", "45")]), "missing-payer-claim-number"),
     (lambda: encounter("E1", diagnoses=(), lines=[line("96372", "45")]), "no-diagnosis"),
     (lambda: encounter("E1", patient=patient(last="~*:^"), lines=[line("96372", "45")]), "unusable-text"),
     (lambda: encounter("E1", patient=patient(member_id="**"), lines=[line("96372", "45")]), "unusable-text"),
@@ -170,3 +169,17 @@ def test_writer_warnings_for_what_it_cuts_or_guesses():
     assert validate_text(data.decode()) == []
     claim = read_837(data).claims[0]
     assert len(claim.diagnoses) == 12 and claim.lines[0].modifiers == ["25", "59", "XS", "GA"]
+
+
+def test_replacement_without_payer_claim_number_is_kept_for_the_ledger_to_fill():
+    ce = encounter("R1", frequency="7", lines=[line("96372", "45")])
+    plans, findings = plan_interchanges([ce], CFG)
+    (cp,) = plans[0].claims
+    assert cp.payer_claim_number is None and "payer-claim-number-from-ledger" in _codes(findings, "R1")
+    assign_lcns([ce])
+    data = write_interchange(plans[0], CFG, EnvelopeNumbers(1, 1, [1], ["A"]), NOW)
+    from edi.edits837 import run_edits
+    assert "missing-payer-claim-number" in {f.code for f in run_edits(read_837(data).claims, strict=True)}
+    cp.payer_claim_number = "PAYER-123"  # what claims build does from the ledger
+    data = write_interchange(plans[0], CFG, EnvelopeNumbers(1, 1, [1], ["A"]), NOW)
+    assert read_837(data).claims[0].payer_claim_number == "PAYER-123"

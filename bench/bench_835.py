@@ -45,17 +45,19 @@ def ensure_file(n: int) -> Path:
     return p
 
 
-def best(fn, repeat: int) -> float:
-    times = []
+def best(fn, repeat: int) -> tuple[float, float]:
+    """(best wall seconds, best CPU seconds): the machine is shared, CPU time is the steadier one."""
+    walls, cpus = [], []
     for _ in range(repeat):
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         fn()
-        times.append(time.perf_counter() - t)
-    return min(times)
+        walls.append(time.perf_counter() - t)
+        cpus.append(time.process_time() - c)
+    return min(walls), min(cpus)
 
 
-def run_child(argv: list[str]) -> tuple[float, int]:
-    """(wall seconds, peak RSS in MiB) of one child process."""
+def run_child(argv: list[str]) -> tuple[float, int, float]:
+    """(wall seconds, peak RSS in MiB, CPU seconds) of one child process."""
     t = time.perf_counter()
     proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     _, status, ru = os.wait4(proc.pid, 0)
@@ -64,12 +66,12 @@ def run_child(argv: list[str]) -> tuple[float, int]:
     err = proc.stderr.read().decode() if proc.stderr else ""
     if proc.returncode != 0:
         raise RuntimeError(f"{argv[:3]} failed ({proc.returncode}): {err[:400]}")
-    return wall, ru.ru_maxrss // 1024
+    return wall, ru.ru_maxrss // 1024, ru.ru_utime + ru.ru_stime
 
 
-def best_child(argv: list[str], repeat: int) -> tuple[float, int]:
+def best_child(argv: list[str], repeat: int) -> tuple[float, int, float]:
     runs = [run_child(argv) for _ in range(repeat)]
-    return min(r[0] for r in runs), max(r[1] for r in runs)
+    return min(r[0] for r in runs), max(r[1] for r in runs), min(r[2] for r in runs)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -78,15 +80,15 @@ def main(argv: list[str] | None = None) -> None:
     sizes = [10_000] if quick else [10_000, 100_000]
     paths = {n: ensure_file(n) for n in sizes}
     # 1. whole processes first, while this process is still small (see ensure_file)
-    proc: dict[int, tuple[float, float, int, int, int]] = {}
+    proc: dict[int, tuple] = {}
     for n in sizes:
         path = str(paths[n])
         rep = 3 if n <= 10_000 else 2
-        p_ours, rss_sum = best_child([DRIPLINE, "remit", "show", path, "--summary"], rep)
-        p_ox, rss_ox = best_child([PY, "-c", f"import oxedi; oxedi.parse_file({path!r})"], rep)
-        _, rss_full = run_child([PY, "-c", "from edi.x835 import read_835\n"
-                                 f"for r in read_835({path!r}): pass"])
-        proc[n] = (p_ours, p_ox, rss_sum, rss_ox, rss_full)
+        p_ours, rss_sum, c_ours = best_child([DRIPLINE, "remit", "show", path, "--summary"], rep)
+        p_ox, rss_ox, c_ox = best_child([PY, "-c", f"import oxedi; oxedi.parse_file({path!r})"], rep)
+        _, rss_full, _ = run_child([PY, "-c", "from edi.x835 import read_835\n"
+                                    f"for r in read_835({path!r}): pass"])
+        proc[n] = (p_ours, p_ox, rss_sum, rss_ox, rss_full, c_ours, c_ox)
     # 2. library calls, side by side
     import oxedi
 
@@ -102,15 +104,17 @@ def main(argv: list[str] | None = None) -> None:
             nonlocal claims
             claims = sum(r.claim_count for r in read_835(path))
 
-        t_ours = best(ours, rep)
+        t_ours, tc_ours = best(ours, rep)
         assert claims == n, (claims, n)
-        t_ox = best(lambda: oxedi.parse_file(str(path)), rep)
-        p_ours, p_ox, rss_sum, rss_ox, rss_full = proc[n]
-        print(f"{n:>7} claims {mb:6.1f} MB | library: read_835 {t_ours:6.2f}s ({mb / t_ours:5.1f} MB/s, "
-              f"{n / t_ours:7.0f} claims/s)  oxedi.parse_file {t_ox:6.2f}s ({mb / t_ox:5.1f} MB/s)  "
-              f"throughput ours/oxedi {t_ox / t_ours:4.2f}x", flush=True)
-        print(f"{'':>24}| process: remit show --summary {p_ours:6.2f}s  python -c parse_file {p_ox:6.2f}s  "
-              f"throughput ours/oxedi {p_ox / p_ours:4.2f}x", flush=True)
+        t_ox, tc_ox = best(lambda: oxedi.parse_file(str(path)), rep)
+        p_ours, p_ox, rss_sum, rss_ox, rss_full, c_ours, c_ox = proc[n]
+        print(f"{n:>7} claims {mb:6.1f} MB | library: read_835 {t_ours:6.2f}s wall {tc_ours:6.2f}s cpu "
+              f"({mb / tc_ours:5.1f} MB/s, {n / tc_ours:7.0f} claims/s)  oxedi.parse_file {t_ox:6.2f}s wall "
+              f"{tc_ox:6.2f}s cpu ({mb / tc_ox:5.1f} MB/s)  throughput ours/oxedi wall {t_ox / t_ours:4.2f}x "
+              f"cpu {tc_ox / tc_ours:4.2f}x", flush=True)
+        print(f"{'':>24}| process: remit show --summary {p_ours:6.2f}s wall {c_ours:6.2f}s cpu  python -c "
+              f"parse_file {p_ox:6.2f}s wall {c_ox:6.2f}s cpu  throughput ours/oxedi wall {p_ox / p_ours:4.2f}x "
+              f"cpu {c_ox / c_ours:4.2f}x", flush=True)
         print(f"{'':>24}| peak RSS MiB: read_835 loop {rss_full}, remit show --summary {rss_sum}, "
               f"oxedi parse_file {rss_ox}", flush=True)
     if len(sizes) == 2:

@@ -86,7 +86,7 @@ def print_findings(findings: Iterable[Finding], title: str = "Findings") -> None
             f"{k}={v}" for k, v in (
                 ("enc", f.encounter_id), ("adm", f.administration_id), ("field", f.field),
                 ("file", f.file), ("line", f.line), ("seg", f.segment), ("loop", f.loop),
-                ("ele", f.element),
+                ("ele", f.element), ("seg#", getattr(f, "segment_number", None)),
             ) if v is not None
         )
         color = {"error": "red", "warning": "yellow"}.get(f.severity, "cyan")

@@ -325,8 +325,10 @@ def classify(enc: Encounter, payer: PayerProfile, rules: AdminRules,
     out: list[Svc] = []
     eid = enc.id
     push_max = rules.push_max
+    pcache = _PURPOSE_CACHE
+    cb = bool(payer.complex_biologic_as_chemo)
     for i, adm in enumerate(enc.administrations):
-        purpose = resolve_purpose(adm, payer)
+        purpose = adm.purpose or pcache.get((adm.drug, cb)) or resolve_purpose(adm, payer)
         start = adm.start
         end = adm.end
         computed = False
@@ -458,18 +460,14 @@ def merge_same_drug_infusions(svcs: list[Svc]) -> list[Svc]:
 
 # --------------------------------------------------------------------------- sequencing
 
-@dataclass(slots=True)
-class Raw:
-    """A code decision before aggregation into claim lines."""
+# A code decision before aggregation into claim lines:
+# (code, units, service date, administration ids, rationale, modifiers)
+Raw = tuple
 
-    code: str
-    units: int
-    day: date
-    adm_ids: list[str]
-    why: str
-    group: int
-    modifiers: tuple[str, ...] = ()
-    depends_on: int | None = None  # index of the Raw this add-on hangs on
+
+def _at(eid: str, s: Svc) -> dict[str, str]:
+    """Finding position of a service: encounter and (first) administration id."""
+    return {"encounter_id": eid, "administration_id": s.adm_ids[0]}
 
 
 def _interval_text(s: Svc, minutes: int | None = None) -> str:
@@ -479,21 +477,21 @@ def _interval_text(s: Svc, minutes: int | None = None) -> str:
 
 
 def _hourly(raws: list[Raw], code: str, s: Svc, counted_minutes: int, first_minute: int,
-            units: int, gi: int, why: str, rules: AdminRules, dep: int | None) -> None:
+            units: int, gi: int, why: str, rules: AdminRules) -> None:
     """Emit ``units`` of an hourly code, dated per the line-date rule (one Raw per date)."""
     if units <= 0:
         return
     st = s.start
     last = st + timedelta(minutes=first_minute + 60 * (units - 1))
     if rules.units_on_start_date or last.date() == st.date():  # common case: one date
-        raws.append(Raw(code, units, st.date(), list(s.adm_ids), why, gi, depends_on=dep))
+        raws.append((code, units, st.date(), s.adm_ids, why, ()))
         return
     dates = T.unit_dates(st, first_minute, units, True)
     per: dict[date, int] = {}
     for d in dates:
         per[d] = per.get(d, 0) + 1
     for d, n in per.items():
-        raws.append(Raw(code, n, d, list(s.adm_ids), why, gi, depends_on=dep))
+        raws.append((code, n, d, s.adm_ids, why, ()))
 
 
 def _initial_reason(s: Svc, enc: Encounter, by_reason: bool) -> str:
@@ -527,7 +525,6 @@ def sequence_group(gi: int, kind: str, svcs: list[Svc], enc: Encounter, rules: A
             initial = min(candidates, key=lambda s: (s.rank, -s.minutes, s.start, s.order))
 
     initial_code: str | None = None
-    initial_idx: int | None = None
     drug_intervals: list[tuple[int, int]] = []  # epoch minutes
     hyd_intervals: list[tuple[int, int]] = []
     last_push: dict[str, int] = {}  # drug -> epoch minute its previous push/infusion ended
@@ -535,34 +532,32 @@ def sequence_group(gi: int, kind: str, svcs: list[Svc], enc: Encounter, rules: A
 
     if initial is not None:
         why0 = _initial_reason(initial, enc, by_reason)
+        mods: tuple[str, ...] = ()
+        if kind in ("site", "visit"):  # a new calendar day ("day") is dated apart: no modifier
+            mod = (rules.separate_site_modifier if kind == "site"
+                   else rules.separate_encounter_modifier)
+            if mod:
+                mods = (mod,)
+                why0 += (f"; second initial service: separate "
+                         f"{'access site' if kind == 'site' else 'encounter'} (modifier {mod})")
         if initial.mode == "infusion":
             initial_code = _INFUSION_INITIAL[initial.purpose]
-            initial_idx = len(raws)
-            raws.append(Raw(initial_code, 1, initial.start.date(), list(initial.adm_ids),
-                            f"{initial_code}: {initial.label()} {initial.tt()}, {why0}", gi))
+            raws.append((initial_code, 1, initial.start.date(), initial.adm_ids,
+                         f"{initial_code}: {initial.label()} {initial.tt()}, {why0}", mods))
             add = _INFUSION_ADDON[initial_code]
             n = T.addon_hour_units(initial.minutes, rules.addon_over)
             _hourly(raws, add, initial, initial.minutes, 60, n, gi,
                     f"{add}: {initial.label()} {initial.tt()}, {n} additional hour(s) beyond "
                     f"the first (each full hour, or more than {rules.addon_over} min past the last one)",
-                    rules, initial_idx)
+                    rules)
             (hyd_intervals if initial.purpose == "hydration" else drug_intervals).extend(initial.intervals)
             last_push[initial.drug] = initial.b
         else:
             initial_code = _PUSH_INITIAL[initial.purpose]
-            initial_idx = len(raws)
-            raws.append(Raw(initial_code, 1, initial.start.date(), list(initial.adm_ids),
-                            f"{initial_code}: {initial.label()} {initial.tt()} (push: "
-                            f"{rules.push_max} min or less), {why0}", gi))
+            raws.append((initial_code, 1, initial.start.date(), initial.adm_ids,
+                         f"{initial_code}: {initial.label()} {initial.tt()} (push: "
+                         f"{rules.push_max} min or less), {why0}", mods))
             last_push[initial.drug] = initial.b
-        if kind in ("site", "visit"):  # a new calendar day ("day") is dated apart: no modifier
-            mod = (rules.separate_site_modifier if kind == "site"
-                   else rules.separate_encounter_modifier)
-            if mod:
-                raws[initial_idx].modifiers = (mod,)
-                raws[initial_idx].why += (
-                    f"; second initial service: separate {'access site' if kind == 'site' else 'encounter'}"
-                    f" (modifier {mod})")
 
     def allowed(code: str) -> str | None:
         """The code itself when one of its primaries is in the group, else its fallback chain."""
@@ -579,7 +574,6 @@ def sequence_group(gi: int, kind: str, svcs: list[Svc], enc: Encounter, rules: A
     rest = sorted([s for s in svcs if s is not initial], key=_by_start)
     for s in rest:
         lab = s.label()
-        where = {"encounter_id": eid, "administration_id": s.adm_ids[0]}
         if s.mode in ("injection", "intra_arterial", "obi"):
             if s.mode == "obi":
                 code = "96377"
@@ -589,7 +583,7 @@ def sequence_group(gi: int, kind: str, svcs: list[Svc], enc: Encounter, rules: A
                     findings.append(warning(
                         "not-supported", "intra-arterial chemotherapy administration is not "
                         "coded by dripline; administration left for manual coding",
-                        field="route", **where))
+                        field="route", **_at(eid, s)))
                     continue
                 code, what = "96373", "intra-arterial injection"
             elif s.purpose == "chemo":
@@ -601,26 +595,26 @@ def sequence_group(gi: int, kind: str, svcs: list[Svc], enc: Encounter, rules: A
                 findings.append(warning(
                     "not-supported", "hydration fluid given SC/IM is not a reportable "
                     "administration here; administration left for manual coding",
-                    field="route", **where))
+                    field="route", **_at(eid, s)))
                 continue
             else:
                 code, what = "96372", "SC/IM therapeutic injection"
             if (s.drug, code) in standalone_seen:
                 findings.append(info(
                     "same-drug-injection", f"another {code} for the same drug in this encounter is "
-                    "not reported again (one administration code per drug)", **where))
+                    "not reported again (one administration code per drug)", **_at(eid, s)))
                 continue
             standalone_seen.add((s.drug, code))
-            raws.append(Raw(code, 1, s.start.date(), list(s.adm_ids),
+            raws.append((code, 1, s.start.date(), s.adm_ids,
                             f"{code}: {lab} at {T.hm(s.start)}, {what} (own code; not part of "
-                            f"the initial/sequential sequence)", gi))
+                            f"the initial/sequential sequence)", ()))
             continue
 
         if s.mode == "push":
             if s.purpose == "hydration":
                 findings.append(info(
                     "hydration-not-reported", f"hydration of {s.minutes} min is {rules.hydration_min - 1} "
-                    "min or less and is not reported", **where))
+                    "min or less and is not reported", **_at(eid, s)))
                 continue
             prev = last_push.get(s.drug)
             if prev is not None:
@@ -629,17 +623,17 @@ def sequence_group(gi: int, kind: str, svcs: list[Svc], enc: Encounter, rules: A
                     findings.append(info(
                         "same-drug-push-not-reported",
                         "repeat IV push of the same drug has no code on a professional claim "
-                        "(96376 is facility-only); drug units are still billed", **where))
+                        "(96376 is facility-only); drug units are still billed", **_at(eid, s)))
                 elif gap > 30 and allowed("96376"):
-                    raws.append(Raw("96376", 1, s.start.date(), list(s.adm_ids),
+                    raws.append(("96376", 1, s.start.date(), s.adm_ids,
                                     f"96376: {lab} at {T.hm(s.start)}, same drug pushed again "
                                     f"{gap} min after its previous push (more than 30 min, facility)",
-                                    gi, depends_on=initial_idx))
+                                    ()))
                 else:
                     findings.append(info(
                         "same-drug-push-not-reported",
                         f"repeat IV push of the same drug {gap} min after the previous one "
-                        "(30 min or less) is not reported", **where))
+                        "(30 min or less) is not reported", **_at(eid, s)))
                 last_push[s.drug] = s.b
                 continue
             last_push[s.drug] = s.b
@@ -649,12 +643,12 @@ def sequence_group(gi: int, kind: str, svcs: list[Svc], enc: Encounter, rules: A
             code = allowed(want)
             if code is None:
                 findings.append(error("add-on-without-primary",
-                                      f"{want} has no primary service in this encounter; held", **where))
+                                      f"{want} has no primary service in this encounter; held", **_at(eid, s)))
                 continue
             note = "" if code == want else f" ({want} needs a chemo initial service; {code} used)"
-            raws.append(Raw(code, 1, s.start.date(), list(s.adm_ids),
+            raws.append((code, 1, s.start.date(), s.adm_ids,
                             f"{code}: {lab} {s.tt()}, IV push of a new drug after the "
-                            f"initial service{note}", gi, depends_on=initial_idx))
+                            f"initial service{note}", ()))
             continue
 
         # infusions after the initial
@@ -669,7 +663,7 @@ def sequence_group(gi: int, kind: str, svcs: list[Svc], enc: Encounter, rules: A
                 findings.append(info(
                     "hydration-not-reported",
                     f"hydration of {s.minutes} min is {rules.hydration_min - 1} min or less and is not reported",
-                    **where))
+                    **_at(eid, s)))
                 continue
             n = T.hourly_units(remaining, rules.addon_over)
             if n <= 0:
@@ -677,17 +671,17 @@ def sequence_group(gi: int, kind: str, svcs: list[Svc], enc: Encounter, rules: A
                        else f"{remaining} min is {rules.addon_over} min or less")
                 findings.append(info(
                     "hydration-not-reported",
-                    f"hydration after the initial service not reported: {why}", **where))
+                    f"hydration after the initial service not reported: {why}", **_at(eid, s)))
                 continue
             code = allowed("96361")
             if code is None:
                 findings.append(error("add-on-without-primary",
-                                      "96361 has no primary service in this encounter; held", **where))
+                                      "96361 has no primary service in this encounter; held", **_at(eid, s)))
                 continue
             _hourly(raws, code, s, remaining, 0, n, gi,
                     f"{code}: {lab} {_interval_text(s, remaining)}, hydration after a different "
                     f"initial service: {n} unit(s) (each full hour, or more than {rules.addon_over} "
-                    f"min)", rules, initial_idx)
+                    f"min)", rules)
             continue
 
         if initial is None:
@@ -701,47 +695,45 @@ def sequence_group(gi: int, kind: str, svcs: list[Svc], enc: Encounter, rules: A
             code = allowed(want)
             if code is None:
                 findings.append(error("add-on-without-primary",
-                                      f"{want} has no primary service in this encounter; held", **where))
+                                      f"{want} has no primary service in this encounter; held", **_at(eid, s)))
                 continue
             note = "" if code == want else f" ({want} needs a chemo initial infusion; {code} used)"
-            idx = len(raws)
-            raws.append(Raw(code, 1, s.start.date(), list(s.adm_ids),
+            raws.append((code, 1, s.start.date(), s.adm_ids,
                             f"{code}: {lab} {_interval_text(s, remaining)}, sequential infusion of a "
-                            f"new drug after the initial service{note}", gi, depends_on=initial_idx))
+                            f"new drug after the initial service{note}", ()))
             add = _INFUSION_ADDON[code]
             n = T.addon_hour_units(remaining, rules.addon_over)
             _hourly(raws, add, s, remaining, 60, n, gi,
                     f"{add}: {lab} {_interval_text(s, remaining)}, {n} additional hour(s) of the "
-                    f"sequential infusion", rules, idx)
+                    f"sequential infusion", rules)
         elif overlap >= rules.concurrent_min_overlap:
             if concurrent_used:
                 findings.append(info(
                     "concurrent-once", "a further concurrent infusion is not reported "
-                    "(96368 once per encounter)", **where))
+                    "(96368 once per encounter)", **_at(eid, s)))
                 continue
             code = allowed("96368")
             if code is None:
                 findings.append(error("add-on-without-primary",
-                                      "96368 has no primary service in this encounter; held", **where))
+                                      "96368 has no primary service in this encounter; held", **_at(eid, s)))
                 continue
             concurrent_used = concurrent_used or code == "96368"
             what = ("concurrent infusion, once per encounter" if code == "96368" else
                     "infusion concurrent with a service that 96368 cannot follow; coded as sequential")
-            raws.append(Raw(code, 1, s.start.date(), list(s.adm_ids),
+            raws.append((code, 1, s.start.date(), s.adm_ids,
                             f"{code}: {lab} {s.tt()}, overlapping other infusions "
-                            f"{overlap} min, {what}", gi, depends_on=initial_idx))
+                            f"{overlap} min, {what}", ()))
         else:
             want = _PUSH_SEQUENTIAL[s.purpose]
             code = allowed(want)
             if code is None:
                 findings.append(error("add-on-without-primary",
-                                      f"{want} has no primary service in this encounter; held", **where))
+                                      f"{want} has no primary service in this encounter; held", **_at(eid, s)))
                 continue
-            raws.append(Raw(code, 1, s.start.date(), list(s.adm_ids),
+            raws.append((code, 1, s.start.date(), s.adm_ids,
                             f"{code}: {lab} {_interval_text(s, remaining)}, only {remaining} min not "
                             f"overlapping (not more than {rules.push_max}) and overlap below the "
-                            f"concurrent minimum: counts as a push of a new drug", gi,
-                            depends_on=initial_idx))
+                            f"concurrent minimum: counts as a push of a new drug", ()))
     return raws
 
 
@@ -791,24 +783,24 @@ def build_lines(enc: Encounter, cfg: Config, raws: list[Raw], findings: list[Fin
     rev = cfg.revenue_codes
     agg: dict[tuple, ServiceLine] = {}
     lines: list[ServiceLine] = []
-    for r in raws:
-        key = (r.code, r.day, r.modifiers)
+    for code, units, day, ids_in, why, mods in raws:
+        key = (code, day, mods)
         ln = agg.get(key)
         if ln is None:
-            ln = ServiceLine(r.code, r.units, r.day, None, r.why, list(r.modifiers),  # type: ignore[arg-type]
-                             list(r.adm_ids), None, None, None, None, "admin")
+            ln = ServiceLine(code, units, day, None, why, list(mods),  # type: ignore[arg-type]
+                             list(ids_in), None, None, None, None, "admin")
             if inst:
-                ln.revenue_code = rev.get(ADMIN_CODES[r.code].revenue_key) or rev.get("admin", "0260")
+                ln.revenue_code = rev.get(ADMIN_CODES[code].revenue_key) or rev.get("admin", "0260")
             agg[key] = ln
             lines.append(ln)
         else:
-            ln.units += r.units
+            ln.units += units
             ids = ln.administration_ids
-            for a in r.adm_ids:
+            for a in ids_in:
                 if a not in ids:
                     ids.append(a)
-            if r.why not in ln.rationale:
-                ln.rationale += "; " + r.why
+            if why not in ln.rationale:
+                ln.rationale += "; " + why
     held = False
     known = _price_table(cfg)[1]
     for ln in lines:

@@ -166,6 +166,18 @@ def _finding(code: str, message: str, file: str | None, line: int | None, segmen
                    file=file, segment=segment, loop=loop, element=element, line=line)
 
 
+_LOG_LINE = re.compile(r"Line:(\d+) (?:(ISA|GS|ST|SEG|ELE):)?(\w*) - (.*)$")
+
+
+def _log_finding(message: str, file: str | None) -> Finding:
+    """A finding from a pyx12 log line (``... Line:N SEG:code - text``) that missed the tree."""
+    m = _LOG_LINE.search(message)
+    if m is None:
+        return _finding("log", message, file, None)
+    return _finding(m.group(3) or "log", m.group(4), file, int(m.group(1)),
+                    m.group(2) if m.group(2) in ("ISA", "GS", "ST") else None)
+
+
 def _element_name(seg_id: str, ele: Any) -> str:
     pos = f"{seg_id}{int(ele.ele_pos):02d}" if ele.ele_pos is not None else seg_id
     return pos + (f"-{int(ele.subele_pos):02d}" if ele.subele_pos else "")
@@ -292,9 +304,10 @@ def validate_text(text: str, file: str | None = None) -> list[Finding]:
             out.append(_finding("crash", f"pyx12 failed ({type(exc).__name__}) at this segment", file,
                                 src.get_cur_line() + 1))
         out = _tree_findings(errh, file, loops) + out
-        for rec in cap.records:
-            if rec.funcName not in _ERRH_FUNCS and rec.levelno >= logging.ERROR:
-                out.append(_finding("log", rec.getMessage(), file, None))
+        for rec in cap.records:  # errors pyx12 only logged (never attached to its error tree)
+            msg = rec.getMessage()
+            if rec.levelno >= logging.ERROR and (rec.funcName not in _ERRH_FUNCS or "No current segment" in msg):
+                out.append(_log_finding(msg, file))
         return out
     finally:
         if gc_was_enabled:

@@ -431,8 +431,10 @@ def group_services(svcs: list[Svc], rules: AdminRules,
 
 def merge_same_drug_infusions(svcs: list[Svc]) -> list[Svc]:
     """Infusions of the same drug (and purpose) in one group are one service: times add (§2.2)."""
+    if len(svcs) < 2:
+        return svcs
     inf = [s.drug for s in svcs if s.mode == "infusion"]
-    if len(inf) == len(set(inf)):  # common case: nothing to merge
+    if len(inf) < 2 or len(inf) == len(set(inf)):  # common case: nothing to merge
         return svcs
     out: list[Svc] = []
     seen: dict[tuple[str, str], Svc] = {}
@@ -522,7 +524,8 @@ def sequence_group(gi: int, kind: str, svcs: list[Svc], enc: Encounter, rules: A
                     initial, by_reason = s, True
                     break
         if initial is None:
-            initial = min(candidates, key=lambda s: (s.rank, -s.minutes, s.start, s.order))
+            initial = candidates[0] if len(candidates) == 1 else min(
+                candidates, key=lambda s: (s.rank, -s.minutes, s.a, s.order))
 
     initial_code: str | None = None
     drug_intervals: list[tuple[int, int]] = []  # epoch minutes
@@ -686,7 +689,13 @@ def sequence_group(gi: int, kind: str, svcs: list[Svc], enc: Encounter, rules: A
 
         if initial is None:
             continue
-        remaining = sum(T.uncovered_len(a, b, drug_intervals) for a, b in s.intervals)
+        ivs = s.intervals
+        if not drug_intervals:
+            remaining = s.minutes
+        elif len(ivs) == 1:
+            remaining = T.uncovered_len(ivs[0][0], ivs[0][1], drug_intervals)
+        else:
+            remaining = sum(T.uncovered_len(a, b, drug_intervals) for a, b in ivs)
         overlap = s.minutes - remaining
         drug_intervals.extend(s.intervals)
         last_push[s.drug] = s.b

@@ -19,7 +19,6 @@ import gc
 import io
 import logging
 import multiprocessing
-import re
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -37,13 +36,12 @@ from pyx12.map_walker import apply_walk_errors, walk_tree
 from pyx12.nodeCounter import NodeCounter
 
 from coding.findings import Finding
+from edi.pyx12_findings import finding as _finding, log_finding as _log_finding, tree_findings as _tree_findings
 from edi.x12split import envelope_ok, make_pieces, split_segments
 
 _MAPS: dict[str, Any] = {}
 _PARAMS: pyx12.params.ParamsBase | None = None
 _INDEX: Any = None
-_VALUE_INLINE = re.compile(r"with a value of \([^()]*\)\s*")
-_VALUE_LEAD = re.compile(r"^\([^()]*\)\s*")
 _ERRH_FUNCS = {"isa_error", "gs_error", "st_error", "seg_error", "ele_error"}
 
 
@@ -148,69 +146,6 @@ class _Capture(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         self.records.append(record)
-
-
-def _scrub(message: str, value: Any = None) -> str:
-    """Drop the element value pyx12 puts in its messages (it may be patient data)."""
-    text = _VALUE_INLINE.sub("", message)
-    if value not in (None, ""):
-        text = text.replace(f"({value})", "").replace(str(value), "...")
-    text = _VALUE_LEAD.sub("value ", " ".join(text.split()))
-    return "value " + text if text.startswith("is ") else text
-
-
-def _finding(code: str, message: str, file: str | None, line: int | None, segment: str | None = None,
-             loop: str | None = None, element: str | None = None, value: Any = None,
-             severity: str = "error") -> Finding:
-    return Finding(severity, f"x12-{code.lower()}" if code else "x12-error", _scrub(message, value),  # type: ignore[arg-type]
-                   file=file, segment=segment, loop=loop, element=element, line=line)
-
-
-_LOG_LINE = re.compile(r"Line:(\d+) (?:(ISA|GS|ST|SEG|ELE):)?(\w*) - (.*)$")
-
-
-def _log_finding(message: str, file: str | None) -> Finding:
-    """A finding from a pyx12 log line (``... Line:N SEG:code - text``) that missed the tree."""
-    m = _LOG_LINE.search(message)
-    if m is None:
-        return _finding("log", message, file, None)
-    return _finding(m.group(3) or "log", m.group(4), file, int(m.group(1)),
-                    m.group(2) if m.group(2) in ("ISA", "GS", "ST") else None)
-
-
-def _element_name(seg_id: str, ele: Any) -> str:
-    pos = f"{seg_id}{int(ele.ele_pos):02d}" if ele.ele_pos is not None else seg_id
-    return pos + (f"-{int(ele.subele_pos):02d}" if ele.subele_pos else "")
-
-
-def _tree_findings(errh: Any, file: str | None, loops: dict[int, str]) -> list[Finding]:
-    """Every error in pyx12's error tree, in file order."""
-    out: list[Finding] = []
-
-    def envelope(node: Any, seg_id: str) -> None:
-        line = node.get_cur_line()
-        for cde, msg in node.errors:
-            out.append(_finding(cde, msg, file, line, seg_id))
-        for ele in node.elements:
-            for cde, msg, val in ele.errors:
-                out.append(_finding(cde, msg, file, line, seg_id, element=_element_name(seg_id, ele), value=val))
-
-    for isa in errh.children:
-        envelope(isa, "ISA")
-        for gs in isa.children:
-            envelope(gs, "GS")
-            for st in gs.children:
-                envelope(st, "ST")
-                for seg in st.children:
-                    line = seg.get_cur_line()
-                    loop = loops.get(line)
-                    for cde, msg, val in seg.errors:
-                        out.append(_finding(cde, msg, file, line, seg.seg_id, loop, value=val))
-                    for ele in seg.elements:
-                        for cde, msg, val in ele.errors:
-                            out.append(_finding(cde, msg, file, line, seg.seg_id, loop,
-                                                _element_name(seg.seg_id, ele), val))
-    return out
 
 
 def _walk(src: Any, errh: Any, loops: dict[int, str]) -> None:

@@ -278,7 +278,9 @@ def _patient(ctx: _Ctx, p: dict, path: str) -> Patient | None:
     first = _str(ctx, p, "first", f"{path}.first", required=True, max_len=60)
     last = _str(ctx, p, "last", f"{path}.last", required=True, max_len=60)
     dob = _date(ctx, p, "dob", f"{path}.dob", required=True)
-    sex = _enum(ctx, p, "sex", f"{path}.sex", SEXES, required=True)
+    sx = p.get("sex")
+    sex = _enum(ctx, {"sex": sx.strip().upper() if isinstance(sx, str) else sx}, "sex", f"{path}.sex", SEXES,
+                required=True)
     member = _str(ctx, p, "member_id", f"{path}.member_id", required=True, max_len=80)
     a = _obj(ctx, p, "address", f"{path}.address", required=True)
     addr = None

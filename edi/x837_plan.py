@@ -14,10 +14,12 @@ Rules (issue 3):
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Sequence
 
 from coding.config import Config
 from coding.findings import Finding, error, info, warning
+from coding.identifiers import ndc
 from coding.model import CodedEncounter, Patient
 from edi.x12text import MAX_LEN, clean, digits, fit, ident
 from edi.x837 import (
@@ -26,6 +28,16 @@ from edi.x837 import (
 
 FREQUENCIES = ("1", "7", "8")
 PCN_OK = re.compile(rf"[A-Za-z0-9\-./]{{1,{MAX_PCN_LENGTH}}}")  # CLM01 as given (case kept for matching)
+
+
+@lru_cache(maxsize=4096)
+def ndc11(value: str) -> str | None:
+    """The 11-digit NDC for LIN03 (dashed 10-digit label forms are converted), or None.
+
+    >>> ndc11("0574-4072-05"), ndc11("57894003001"), ndc11("5789400300")
+    ('00574407205', '57894003001', None)
+    """
+    return ndc.to_11(value) if ndc.is_valid(value) else None
 
 
 def part_pcn(encounter_id: str, part: int) -> str:
@@ -112,8 +124,12 @@ def encounter_findings(coded: CodedEncounter, cfg: Config) -> list[Finding]:
         out += _person_findings(enc.subscriber, "subscriber", enc.id)
     out += _claim_warnings(coded, cfg)
     for ln in coded.lines:
-        if ln.ndc is not None and (len(ln.ndc) != 11 or not ln.ndc.isdigit()):
-            out.append(error("bad-ndc", "line NDC must be 11 digits", encounter_id=enc.id, field="ndc"))
+        if ln.ndc is not None and ndc11(ln.ndc) is None:
+            out.append(error("bad-ndc", f"line {ln.code}: NDC is not a valid 11-digit (or dashed 10-digit) NDC",
+                             encounter_id=enc.id, field="ndc"))
+        if ln.ndc is not None and ln.ndc_quantity is not None and ln.ndc_quantity <= 0:
+            out.append(error("bad-ndc-quantity", f"line {ln.code}: NDC quantity must be greater than zero",
+                             encounter_id=enc.id, field="ndc_quantity"))
         if coded.claim_type == "837I" and not ln.revenue_code:
             out.append(error("missing-revenue-code", f"837I line {ln.code} has no revenue code",
                              encounter_id=enc.id, field="revenue_code"))

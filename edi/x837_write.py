@@ -18,7 +18,7 @@ from coding.model import Patient, ServiceLine
 from coding.money import x12_amount
 from edi.x12text import MAX_LEN, clean, digits, fit, ident
 from edi.x837 import ClaimPlan, EnvelopeNumbers, InterchangePlan
-from edi.x837_plan import PCN_OK
+from edi.x837_plan import PCN_OK, ndc11
 
 VERSION = {"837P": "005010X222A1", "837I": "005010X223A2"}
 TERM = "~\n"
@@ -98,7 +98,7 @@ def _line(n: int, ln: ServiceLine, claim_type: str, pointers: str) -> list[str]:
     if ln.ndc:
         qty = ln.ndc_quantity if ln.ndc_quantity is not None else Decimal(ln.units)
         unit = ln.ndc_unit if ln.ndc_unit in ("F2", "GR", "ME", "ML", "UN") else "UN"
-        out += [f"LIN**N4*{digits(ln.ndc)}", f"CTP****{quantity(qty)}*{unit}"]
+        out += [f"LIN**N4*{ndc11(ln.ndc) or digits(ln.ndc)}", f"CTP****{quantity(qty)}*{unit}"]
     return out
 
 

@@ -183,3 +183,15 @@ def test_replacement_without_payer_claim_number_is_kept_for_the_ledger_to_fill()
     cp.payer_claim_number = "PAYER-123"  # what claims build does from the ledger
     data = write_interchange(plans[0], CFG, EnvelopeNumbers(1, 1, [1], ["A"]), NOW)
     assert read_837(data).claims[0].payer_claim_number == "PAYER-123"
+
+
+def test_dashed_ndc_is_written_as_11_digits_and_bad_ndc_holds_the_claim():
+    good = encounter("N1", lines=[line("J1745", "31", 3, ndc="0574-4072-05", qty="2")])
+    bad = encounter("N2", lines=[line("J1745", "31", 3, ndc="5789400300", qty="2")])
+    zero = encounter("N3", lines=[line("J1745", "31", 3, ndc="57894003001", qty="0")])
+    assign_lcns([good, bad, zero])
+    plans, findings = plan_interchanges([good, bad, zero], CFG)
+    assert [c.patient_control_number for c in plans[0].claims] == ["N1"]
+    assert "bad-ndc" in _codes(findings, "N2") and "bad-ndc-quantity" in _codes(findings, "N3")
+    data = write_interchange(plans[0], CFG, EnvelopeNumbers(1, 1, [1], ["A"]), NOW)
+    assert read_837(data).claims[0].lines[0].ndc == "00574407205"

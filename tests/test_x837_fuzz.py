@@ -49,3 +49,17 @@ def test_random_names_and_addresses_never_break_the_file(first, last, line1, lin
     claims = read_837(data).claims
     assert [c.patient_control_number for c in claims] == ["FUZZ-1"]
     assert len(claims[0].lines) == 2 and claims[0].lines[1].ndc == "57894003001"
+
+
+def test_config_text_with_separators_cannot_break_the_file():
+    from dataclasses import replace
+
+    bp = CFG.billing_provider
+    cfg = replace(CFG, submitter=replace(CFG.submitter, name="ACME*BILLING~INC", contact_name="JO:^ANN"),
+                  billing_provider=replace(bp, name="RIVERSIDE ~ INFUSION*", address=replace(bp.address, line1="1 MAIN*ST~")))
+    ce = encounter("CFG-1", lines=[line("96365", "350")])
+    assign_lcns([ce])
+    plans, findings = plan_interchanges([ce], cfg)
+    data = write_interchange(plans[0], cfg, EnvelopeNumbers(1, 1, [1], ["C"]), NOW).decode()
+    assert validate_text(data) == []
+    assert "NM1*85*2*RIVERSIDE INFUSION*****XX*" in data and "PER*IC*JO ANN*TE*" in data

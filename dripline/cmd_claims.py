@@ -60,6 +60,19 @@ def _progress_callback(enabled: bool):
     return update, finish
 
 
+MAX_READABLE_NOTES = 40  # warnings/info shown in the table; every error is always shown
+
+
+def _print_capped_findings(findings: list[Any]) -> None:
+    """Every error, then at most MAX_READABLE_NOTES warnings/info (all of them are in --json)."""
+    errors = [f for f in findings if f.is_error]
+    notes = [f for f in findings if not f.is_error]
+    print_findings(errors + notes[:MAX_READABLE_NOTES])
+    if len(notes) > MAX_READABLE_NOTES:
+        console.print(f"... and {len(notes) - MAX_READABLE_NOTES} more warning/info finding(s); "
+                      "use --json to see them all", highlight=False)
+
+
 def _print_build(result: Any) -> None:
     from rich.table import Table
 
@@ -74,7 +87,7 @@ def _print_build(result: Any) -> None:
             t.add_row(Path(f.path).name, f.claim_type, f"{f.isa13:09d}", str(f.claims), str(f.lines),
                       f"[{color}]{f.status}[/{color}]", str(f.errors))
         console.print(t)
-    print_findings(result.findings)
+    _print_capped_findings(result.findings)
     recorded = [c for c in result.claims if c["recorded"]]
     total = sum((c["charge"] for c in recorded), Decimal("0"))
     console.print(f"{len(result.files)} file(s), {len(recorded)} claim(s) recorded, total charge "

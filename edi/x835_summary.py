@@ -15,6 +15,8 @@ result is always exactly what :func:`edi.x835_report.summarize` gives over :func
 from __future__ import annotations
 
 import codecs
+import os
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Iterable
@@ -52,10 +54,8 @@ def _dec(s: str) -> Decimal:
     return d
 
 
-def _scan(path: Path) -> list[RemitSummary]:  # noqa: C901 - one hot loop on purpose
-    fname = str(path)
-    D = Decimal
-    ZERO = D(0)
+def _separators(path: Path):
+    """Separators of the ISA that starts the file (irregular when it does not start with one)."""
     with open(path, "rb") as fh:
         dec = codecs.getincrementaldecoder("utf-8")(errors="replace")
         buf = dec.decode(fh.read(CHUNK)).lstrip(_WS)
@@ -67,19 +67,64 @@ def _scan(path: Path) -> list[RemitSummary]:  # noqa: C901 - one hot loop on pur
             more = fh.read(CHUNK)
             final = not more
             buf += dec.decode(more, final=final)
-        if det == "bad":
-            raise _Irregular
-        seps, _ = det  # type: ignore[misc]
-        elem, comp, term = seps.element, seps.component, seps.segment
-        if term in "\r\n":
-            raise _Irregular
+    if det == "bad":
+        raise _Irregular
+    seps, _ = det  # type: ignore[misc]
+    if seps.segment in "\r\n":
+        raise _Irregular
+    return seps
+
+
+@dataclass
+class _Part:
+    """What one scanned byte range found (for joining the two halves of a parallel scan)."""
+
+    summaries: list[RemitSummary]
+    isa13: str | None = None
+    gs06: str | None = None
+    gs_sets: int = 0
+    ge: tuple[str, str, int] | None = None  # mid part: (GE01, GE02, sets counted before GE)
+    iea: tuple[str, str] | None = None  # mid part: (IEA01, IEA02)
+
+
+def _scan(path: Path, seps=None, start: int = 0, end: int | None = None,  # noqa: C901
+          mid: bool = False) -> _Part:
+    """Scan bytes [start, end) of the file. ``mid``: the range starts at an ST inside the file's
+    one open interchange/group, whose GE/IEA checks are left to the caller."""
+    fname = str(path)
+    D = Decimal
+    ZERO = D(0)
+    if seps is None:
+        seps = _separators(path)
+    elem, comp, term = seps.element, seps.component, seps.segment
+    with open(path, "rb") as fh:
+        fh.seek(start)
+        left = None if end is None else end - start
+        dec = codecs.getincrementaldecoder("utf-8")(errors="replace")
+
+        def read() -> bytes:
+            nonlocal left
+            if left is None:
+                return fh.read(CHUNK)
+            data = fh.read(min(CHUNK, left)) if left > 0 else b""
+            left -= len(data)
+            return data
+
+        first = read()
+        final = not first
+        buf = dec.decode(first, final=final)
+        if not mid:
+            buf = buf.lstrip(_WS)  # BOM, leading blank lines
         skip_keys = {k + ("" if len(k) == 3 else elem): _ALLOWED[k] for k in _ALLOWED}
         key_len = 3
         out: list[RemitSummary] = []
+        part = _Part(out)
         num = 0
-        in_isa = in_gs = in_st = False
+        in_isa = in_gs = mid
+        in_st = False
         isa13 = gs06 = st02 = ""
-        isa_groups = gs_sets = st_num = 0
+        isa_groups = 1 if mid else 0
+        gs_sets = st_num = 0
         loop = ""
         # per remittance
         payer = trace = pay_date = ""
@@ -243,26 +288,37 @@ def _scan(path: Path) -> list[RemitSummary]:  # noqa: C901 - one hot loop on pur
                 if k == k_gs:
                     e = s.split(elem)
                     if in_st or in_gs or not in_isa or len(e) < 9 or e[1] != "HP" \
-                            or not e[8].startswith("005010X221"):
+                            or not e[8].startswith("005010X221") or mid or (end is not None and isa_groups):
                         raise _Irregular
                     in_gs, gs06, gs_sets = True, e[6], 0
                     isa_groups += 1
                     continue
                 if k == k_ge:
                     e = s.split(elem)
-                    if in_st or not in_gs or len(e) < 3 or e[1] != str(gs_sets) or e[2] != gs06:
+                    if in_st or not in_gs or len(e) < 3 or (end is not None and not mid):
+                        raise _Irregular
+                    if mid:
+                        if part.ge is not None:
+                            raise _Irregular
+                        part.ge = (e[1], e[2], gs_sets)
+                    elif e[1] != str(gs_sets) or e[2] != gs06:
                         raise _Irregular
                     in_gs = False
                     continue
                 if k == "IEA":
                     e = s.split(elem)
-                    if in_st or in_gs or not in_isa or len(e) < 3 or e[1] != str(isa_groups) or e[2] != isa13:
+                    if in_st or in_gs or not in_isa or len(e) < 3 or (end is not None and not mid):
+                        raise _Irregular
+                    if mid:
+                        part.iea = (e[1], e[2])
+                    elif e[1] != str(isa_groups) or e[2] != isa13:
                         raise _Irregular
                     in_isa = False
                     continue
                 if k == k_isa:
                     e = s.split(elem)
-                    if in_isa or len(e) != 17 or e[16] != comp or s[3] != elem:
+                    if in_isa or len(e) != 17 or e[16] != comp or s[3] != elem or mid \
+                            or (end is not None and isa13):
                         raise _Irregular
                     in_isa, isa13, isa_groups = True, e[13], 0
                     continue
@@ -271,25 +327,89 @@ def _scan(path: Path) -> list[RemitSummary]:  # noqa: C901 - one hot loop on pur
                 raise _Irregular  # anything else: unknown or misplaced
             if final:
                 break
-            more = fh.read(CHUNK)
+            more = read()
             if not more:
                 final = True
                 buf += dec.decode(b"", final=True)
             else:
                 buf += dec.decode(more)
-    if in_st or in_gs or in_isa or not out:
+    if in_st:
         raise _Irregular
-    return out
+    if end is None and (in_gs or in_isa):
+        raise _Irregular
+    if mid and (part.ge is None or part.iea is None):
+        raise _Irregular
+    part.isa13, part.gs06, part.gs_sets = isa13, gs06, gs_sets
+    return part
 
 
-def summarize_files(paths: Iterable[str | Path]) -> tuple[list[RemitSummary], list[Finding]]:
+PARALLEL_MIN_BYTES = 8 << 20  # below this, a second process costs more than it saves
+
+
+def _find_split(path: Path, seps, near: int) -> int | None:
+    """Byte offset of an ``ST*835*`` segment start at or after ``near`` (None when none close by)."""
+    e = seps.element.encode()
+    t = seps.segment.encode()
+    pat = b"ST" + e + b"835" + e
+    with open(path, "rb") as fh:
+        fh.seek(near)
+        window = fh.read(4 << 20)
+    k = window.find(pat)
+    while k > 0:
+        j = k - 1
+        while j >= 0 and window[j:j + 1] in (b"\n", b"\r", b" ", b"\t"):
+            j -= 1
+        if j >= 0 and window[j:j + 1] == t:
+            return near + k
+        k = window.find(pat, k + 1)
+    return None
+
+
+def _scan_parallel(path: Path) -> list[RemitSummary]:
+    """Scan the two halves of a large one-interchange file in two processes and join them."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    seps = _separators(path)
+    split = _find_split(path, seps, path.stat().st_size // 2)
+    if split is None:
+        return _scan(path, seps).summaries
+    try:
+        ctx = multiprocessing.get_context("fork")
+        ex = ProcessPoolExecutor(max_workers=1, mp_context=ctx)
+    except (ValueError, OSError):
+        return _scan(path, seps).summaries
+    with ex:
+        fut = ex.submit(_scan, path, seps, split, None, True)
+        try:
+            p1 = _scan(path, seps, 0, split, False)
+        finally:
+            p2 = fut.result()
+    if p2.ge is None or p2.iea is None or p1.isa13 is None:
+        raise _Irregular
+    if p2.ge[0] != str(p1.gs_sets + p2.ge[2]) or p2.ge[1] != p1.gs06 or p2.iea != ("1", p1.isa13):
+        raise _Irregular  # the full reader reports what is wrong
+    return p1.summaries + p2.summaries
+
+
+def summarize_files(paths: Iterable[str | Path], jobs: int | None = None) -> tuple[list[RemitSummary], list[Finding]]:
     """One summary per remittance of every file, plus file-level findings (from the full reader
-    when a file is irregular)."""
+    when a file is irregular). ``jobs`` (default: 2 when the machine has 2 cores): a large file is
+    scanned in two halves in parallel."""
+    if jobs is None:
+        jobs = min(2, os.cpu_count() or 1)
     rows: list[RemitSummary] = []
     file_findings: list[Finding] = []
     for p in paths:
+        path = Path(p)
         try:
-            rows.extend(_scan(Path(p)))
+            if jobs > 1 and path.stat().st_size >= PARALLEL_MIN_BYTES:
+                try:
+                    rows.extend(_scan_parallel(path))
+                    continue
+                except _Irregular:
+                    pass
+            rows.extend(_scan(path).summaries)
         except _Irregular:
             rows.extend(summarize(r) for r in read_835(p, str(p), file_findings, keep_claims=False))
     return rows, file_findings

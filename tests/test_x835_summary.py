@@ -9,7 +9,8 @@ from hypothesis import strategies as st
 
 from edi.x835 import read_835
 from edi.x835_report import summarize
-from edi.x835_summary import _Irregular, _scan, summarize_files
+import edi.x835_summary as xs
+from edi.x835_summary import _Irregular, _scan, _scan_parallel, summarize_files
 from tests.test_x835_corpus import corpus_835_files
 from tests.test_x835_property import _doc, gen835
 
@@ -47,4 +48,38 @@ def test_generated_summaries_equal_full_reader(tmp_path_factory, seed: int, unba
     rows, _ = summarize_files([p])
     assert [r.to_dict() for r in rows] == full(p)
     if not mutate:
-        assert len(_scan(p)) == len(sets)  # regular files stay on the fast path
+        assert len(_scan(p).summaries) == len(sets)  # regular files stay on the fast path
+
+
+def _gen_file(tmp_path: Path, seed: int, n_sets: int, term: str = "~\n") -> Path:
+    rng = random.Random(seed)
+    sets = [gen835.random_set(rng, k * 50 + 1, rng.randint(1, 12), k) for k in range(n_sets)]
+    sets[-1].claims[0].paid += 1  # one balancing finding in the second half
+    p = tmp_path / f"g{seed}.835"
+    p.write_bytes(_doc(sets, "*", ":", term))
+    return p
+
+
+def test_parallel_halves_join_to_the_sequential_result(tmp_path: Path, monkeypatch) -> None:
+    for seed in range(6):
+        p = _gen_file(tmp_path, seed, 2 + seed)
+        want = full(p)
+        assert [r.to_dict() for r in _scan_parallel(p)] == want
+        monkeypatch.setattr(xs, "PARALLEL_MIN_BYTES", 0)
+        rows, _ = summarize_files([p], jobs=2)
+        assert [r.to_dict() for r in rows] == want
+
+
+def test_parallel_envelope_mismatch_falls_back_to_the_full_reader(tmp_path: Path, monkeypatch) -> None:
+    p = _gen_file(tmp_path, 7, 4)
+    raw = p.read_text().replace("GE*4*7", "GE*5*7")
+    p.write_text(raw)
+    try:
+        _scan_parallel(p)
+        raise AssertionError("GE01 mismatch must not pass the parallel scan")
+    except _Irregular:
+        pass
+    monkeypatch.setattr(xs, "PARALLEL_MIN_BYTES", 0)
+    rows, findings = summarize_files([p], jobs=2)
+    assert [r.to_dict() for r in rows] == full(p)
+    assert [f.code for f in findings] == ["x12-ge-count"]

@@ -3,13 +3,16 @@
 Generates N (default 20,000) encounters with 3-6 administrations each (pushes, infusions,
 hydration, injections, chemo; office/infusion center/hospital; both payers; some waste, NDCs,
 E/M services, separate sites and visits, missing stop times computed from volume/rate), codes
-them once to warm up, then times ``code_encounters`` (best of 3) and prints encounters/second
-and the ratio to the 10,000/s target.
+them once to warm up, then times ``code_encounters`` (best of 5) and prints encounters/second
+and the ratio to the 10,000/s target, both by wall clock and by the process's CPU time (the
+single-core figure; on a shared machine the wall clock also counts time other processes held
+the core).
 
     python bench/bench_coding.py [N]
 """
 from __future__ import annotations
 
+import os
 import random
 import sys
 import time
@@ -87,21 +90,23 @@ def main(argv: list[str] | None = None) -> None:
     encs = make_encounters(n)
     n_adm = sum(len(e.administrations) for e in encs)
     code_encounters(encs[:500], cfg)  # warm caches
-    best = float("inf")
+    best = best_cpu = float("inf")
     lines = 0
-    for _ in range(3):
-        t0 = time.perf_counter()
+    for _ in range(5):
+        t0, c0 = time.perf_counter(), time.process_time()
         coded = code_encounters(encs, cfg)
-        dt = time.perf_counter() - t0
-        best = min(best, dt)
+        dt, dc = time.perf_counter() - t0, time.process_time() - c0
+        best, best_cpu = min(best, dt), min(best_cpu, dc)
         lines = sum(len(c.lines) for c in coded)
         del coded
-    rate = n / best
-    print(f"coding: {n} encounters, {n_adm} administrations, {lines} lines")
-    print(f"coding: best of 3 = {best:.3f} s -> {rate:,.0f} encounters/s "
-          f"({n_adm / best:,.0f} administrations/s) on one core")
-    print(f"coding: ratio to target {TARGET:,}/s = {rate / TARGET:.2f}x")
-
+    rate, rate_cpu = n / best, n / best_cpu
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(f"coding: {n} encounters, {n_adm} administrations, {lines} lines (load average {load:.1f})")
+    print(f"coding: wall best of 5 = {best:.3f} s -> {rate:,.0f} encounters/s "
+          f"({n_adm / best:,.0f} administrations/s)")
+    print(f"coding: CPU time of the process, best of 5 = {best_cpu:.3f} s -> {rate_cpu:,.0f} encounters/s "
+          f"on one core ({n_adm / best_cpu:,.0f} administrations/s)")
+    print(f"coding: ratio to target {TARGET:,}/s = {rate_cpu / TARGET:.2f}x (CPU), {rate / TARGET:.2f}x (wall)")
 
 if __name__ == "__main__":
     main()

@@ -756,14 +756,15 @@ def admin_lines(enc: Encounter, cfg: Config, payer: PayerProfile) -> tuple[list[
         return [], findings
     rules = admin_rules(payer)
     svcs = classify(enc, payer, rules, findings)
-    if enc.reason_for_visit and enc.claim_type == "837P" and not any(
-            a.id == enc.reason_for_visit for a in enc.administrations):
+    professional = enc.setting != "hospital_outpatient"
+    rfv = enc.reason_for_visit if professional else None
+    if rfv and rfv not in [a.id for a in enc.administrations]:
         findings.append(warning(
             "unknown-reason-for-visit", "reason_for_visit names no administration of this "
             "encounter; initial service chosen by the hierarchy",
             encounter_id=enc.id, field="reason_for_visit"))
     raws: list[Raw] = []
-    if svcs and any(x.site != svcs[0].site for x in svcs):
+    if len({x.site for x in svcs}) > 1:
         for v in sorted({x.visit for x in svcs}):
             sites = {x.site for x in svcs if x.visit == v}
             plain = sorted(k for k in sites if not any(x.site_reason for x in svcs
@@ -776,7 +777,6 @@ def admin_lines(enc: Encounter, cfg: Config, payer: PayerProfile) -> tuple[list[
                     "share one initial service (a second initial needs a documented reason)",
                     encounter_id=enc.id, administration_id=first.adm_ids[0],
                     field="separate_site_reason"))
-    rfv = enc.reason_for_visit if enc.claim_type == "837P" else None
     for gi, (kind, members) in enumerate(group_services(svcs, rules, rfv)):
         raws.extend(sequence_group(gi, kind, members, enc, rules, findings))
     return build_lines(enc, cfg, raws, findings), findings
@@ -796,7 +796,7 @@ def build_lines(enc: Encounter, cfg: Config, raws: list[Raw], findings: list[Fin
         key = (code, day, mods)
         ln = agg.get(key)
         if ln is None:
-            ln = ServiceLine(code, units, day, None, why, list(mods),  # type: ignore[arg-type]
+            ln = ServiceLine(code, units, day, None, why, list(mods) if mods else [],  # type: ignore[arg-type]
                              list(ids_in), None, None, None, None, "admin")
             if inst:
                 ln.revenue_code = rev.get(ADMIN_CODES[code].revenue_key) or rev.get("admin", "0260")

@@ -585,7 +585,11 @@ def _read_file(path: Path, in_dir: bool) -> tuple[list[tuple[Any, int | None, in
         if not ln.strip():
             continue
         try:
-            out.append((_loads(ln), n, len(out)))
+            obj = _loads(ln)
+            if isinstance(obj, dict) and isinstance(obj.get("encounters"), list) and "id" not in obj:
+                out.extend((e, n, len(out) + k) for k, e in enumerate(obj["encounters"]))
+            else:
+                out.append((obj, n, len(out)))
         except (ValueError, RecursionError) as exc:
             finds.append(error("invalid-json", f"line is not valid JSON: {getattr(exc, 'msg', 'invalid JSON')}",
                                file=fname, line=n))

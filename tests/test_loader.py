@@ -256,3 +256,10 @@ def test_containers_extension():
     e["administrations"][0]["containers"] = 0
     _, findings = validate_encounter(e, CFG)
     assert [f.field for f in findings] == ["administrations[0].containers"]
+
+
+def test_json_lines_of_encounter_documents(tmp_path):
+    p = write(tmp_path, "batches.jsonl", json.dumps({"encounters": [good("E1"), good("E2")]}) + "\n"
+              + json.dumps(good("E3")) + "\n")
+    encs, findings = load_encounters([p], CFG)
+    assert [e.id for e in encs] == ["E1", "E2", "E3"] and findings == []

@@ -109,6 +109,7 @@ class Config:
     revenue_codes: dict[str, str]
     usage_indicator: str = "T"  # ISA15: T test / P production
     source_path: str | None = None
+    providers: dict[str, tuple[str, str]] = field(default_factory=dict)  # NPI -> (last, first) for 2310 names
 
     def price(self, code: str) -> Decimal | None:
         """Price per billed unit from the chargemaster, or None when the code is not priced."""
@@ -207,6 +208,8 @@ def parse_config(data: dict[str, Any], source: str | None = None) -> Config:
         revenue_codes=rev,
         usage_indicator=str(data.get("interchange", {}).get("usage_indicator", "T")),
         source_path=source,
+        providers={str(npi): (str(v.get("last", "")), str(v.get("first", "")))
+                   for npi, v in data.get("providers", {}).items() if isinstance(v, dict)},
     )
     if errs:
         raise ConfigError(errs)

@@ -149,7 +149,8 @@ def _claim_warnings(coded: CodedEncounter, cfg: Config) -> list[Finding]:
                            encounter_id=enc.id, field="modifiers"))
     bp, fac = cfg.billing_provider, cfg.facility
     npi = digits(enc.rendering_npi)
-    if npi and npi not in (digits(bp.rendering_npi), digits(fac.attending_npi or ""), digits(bp.npi)):
+    if npi and npi not in cfg.providers and npi not in (digits(bp.rendering_npi), digits(fac.attending_npi or ""),
+                                                        digits(bp.npi)):
         out.append(warning("provider-name-unknown", "rendering/attending NPI is not in the config; "
                            "its name is sent as UNKNOWN", encounter_id=enc.id, field="rendering_npi"))
     return out

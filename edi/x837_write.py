@@ -103,8 +103,11 @@ def _line(n: int, ln: ServiceLine, claim_type: str, pointers: str) -> list[str]:
 
 
 def _provider_name(npi: str, cfg: Config) -> tuple[str, str]:
-    """(last, first) of a rendering/attending NPI known from the config, else UNKNOWN."""
+    """(last, first) of a rendering/attending NPI from the config ([providers], facility, billing), else UNKNOWN."""
     bp, fac = cfg.billing_provider, cfg.facility
+    known = cfg.providers.get(npi)
+    if known and known[0]:
+        return known
     if npi == fac.attending_npi and fac.attending_last:
         return fac.attending_last, fac.attending_first
     if npi == bp.rendering_npi and bp.rendering_last:

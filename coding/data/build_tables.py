@@ -68,7 +68,27 @@ _RANGE = re.compile(r"greater than|less than")
 
 
 def parse_unit(desc: str) -> tuple[str, Decimal | None, str | None, bool, str]:
-    """Parse a long descriptor: (status, value, unit, up_to, matched text)."""
+    """Parse a long descriptor: (status, value, unit, up_to, matched text).
+
+    >>> parse_unit("Injection, infliximab, excludes biosimilar, 10 mg")[:4]
+    ('ok', Decimal('10'), 'mg', False)
+    >>> parse_unit("Injection, diphenhydramine hcl, up to 50 mg")[:4]
+    ('ok', Decimal('50'), 'mg', True)
+    >>> parse_unit("Injection, ampicillin sodium/sulbactam sodium, per 1.5 gm")[:3]
+    ('ok', Decimal('1.5'), 'g')
+    >>> parse_unit("Infusion, normal saline solution, sterile (500 ml = 1 unit)")[:3]
+    ('ok', Decimal('500'), 'mL')
+    >>> parse_unit("Injection, interferon, alfa-2a, recombinant, 3 million units")[:3]
+    ('ok', Decimal('3000000'), 'units')
+    >>> parse_unit("Injection, chorionic gonadotropin, per 1,000 usp units")[:3]
+    ('ok', Decimal('1000'), 'units')
+    >>> parse_unit("Injection, abatacept, 10 mg (code may be used for medicare when ...)")[:3]
+    ('ok', Decimal('10'), 'mg')
+    >>> parse_unit("Injection, pegaspargase, per single dose vial")[:3]
+    ('per_item', Decimal('1'), 'each')
+    >>> parse_unit("Unclassified drugs")[0], parse_unit("Injection, potassium chloride, per 2 meq")[0]
+    ('noc', 'unparseable')
+    """
     text = desc.lower()
     text = re.sub(r"(?<=\d),(?=\d{3})", "", text)  # 10,000 -> 10000
     m = _EQ_UNIT.search(text)

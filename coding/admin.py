@@ -505,7 +505,7 @@ def _initial_reason(s: Svc, enc: Encounter, by_reason: bool) -> str:
 
 
 def sequence_group(gi: int, kind: str, svcs: list[Svc], enc: Encounter, rules: AdminRules,
-                   findings: list[Finding]) -> list[Raw]:
+                   findings: list[Finding], concurrent_visits: set[str] | None = None) -> list[Raw]:
     """Codes for one visit/site group: one initial, then sequential/concurrent/add-on."""
     eid = enc.id
     raws: list[Raw] = []
@@ -531,7 +531,8 @@ def sequence_group(gi: int, kind: str, svcs: list[Svc], enc: Encounter, rules: A
     drug_intervals: list[tuple[int, int]] = []  # epoch minutes
     hyd_intervals: list[tuple[int, int]] = []
     last_push: dict[str, int] = {}  # drug -> epoch minute its previous push/infusion ended
-    concurrent_used = False
+    if concurrent_visits is None:
+        concurrent_visits = set()
 
     if initial is not None:
         why0 = _initial_reason(initial, enc, by_reason)
@@ -716,7 +717,7 @@ def sequence_group(gi: int, kind: str, svcs: list[Svc], enc: Encounter, rules: A
                     f"{add}: {lab} {_interval_text(s, remaining)}, {n} additional hour(s) of the "
                     f"sequential infusion", rules)
         elif overlap >= rules.concurrent_min_overlap:
-            if concurrent_used:
+            if s.visit in concurrent_visits:
                 findings.append(info(
                     "concurrent-once", "a further concurrent infusion is not reported "
                     "(96368 once per encounter)", **_at(eid, s)))
@@ -726,7 +727,8 @@ def sequence_group(gi: int, kind: str, svcs: list[Svc], enc: Encounter, rules: A
                 findings.append(error("add-on-without-primary",
                                       "96368 has no primary service in this encounter; held", **_at(eid, s)))
                 continue
-            concurrent_used = concurrent_used or code == "96368"
+            if code == "96368":
+                concurrent_visits.add(s.visit)
             what = ("concurrent infusion, once per encounter" if code == "96368" else
                     "infusion concurrent with a service that 96368 cannot follow; coded as sequential")
             raws.append((code, 1, s.start.date(), s.adm_ids,
@@ -777,8 +779,9 @@ def admin_lines(enc: Encounter, cfg: Config, payer: PayerProfile) -> tuple[list[
                     "share one initial service (a second initial needs a documented reason)",
                     encounter_id=enc.id, administration_id=first.adm_ids[0],
                     field="separate_site_reason"))
+    concurrent_visits: set[str] = set()  # 96368 once per encounter (visit)
     for gi, (kind, members) in enumerate(group_services(svcs, rules, rfv)):
-        raws.extend(sequence_group(gi, kind, members, enc, rules, findings))
+        raws.extend(sequence_group(gi, kind, members, enc, rules, findings, concurrent_visits))
     return build_lines(enc, cfg, raws, findings), findings
 
 

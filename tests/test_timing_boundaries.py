@@ -282,3 +282,14 @@ def test_second_site_without_reason_shares_the_initial():
     coded = code_encounter(enc(admins, setting="hospital_outpatient"), CFG)
     assert admin_codes(coded) == {"96365": 1, "96368": 1}
     assert any(f.code == "second-site-without-reason" for f in coded.findings)
+
+
+def test_concurrent_once_across_separate_sites_of_one_visit():
+    admins = [adm("A", "J1956", "iv_infusion", hhmm(0), hhmm(60), "500 mg", access="L"),
+              adm("B", "J0133", "iv_infusion", hhmm(10), hhmm(40), "400 mg", access="L"),
+              adm("C", "J0690", "iv_infusion", hhmm(0), hhmm(60), "1 g", access="R", separate_site_reason="x"),
+              adm("D", "J2405", "iv_infusion", hhmm(10), hhmm(40), "8 mg", access="R")]
+    coded = code_encounter(enc(admins, setting="hospital_outpatient"), CFG)
+    got = {(ln.code, tuple(ln.modifiers)): ln.units for ln in coded.lines if ln.kind == "admin"}
+    assert got == {("96365", ()): 1, ("96365", ("59",)): 1, ("96368", ()): 1}
+    assert any(f.code == "concurrent-once" for f in coded.findings)

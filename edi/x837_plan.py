@@ -40,6 +40,11 @@ def ndc11(value: str) -> str | None:
     return ndc.to_11(value) if ndc.is_valid(value) else None
 
 
+def patient_is_subscriber(enc) -> bool:
+    """True when the patient is the insured (relationship self/18, or no subscriber given)."""
+    return enc.subscriber is None or enc.relationship in ("self", "18")
+
+
 def part_pcn(encounter_id: str, part: int) -> str:
     """Patient control number of part ``part`` (1-based) of a split claim.
 
@@ -116,11 +121,12 @@ def encounter_findings(coded: CodedEncounter, cfg: Config) -> list[Finding]:
         out.append(error("bad-patient-control-number",
                          f"encounter id must be 1-{MAX_PCN_LENGTH} letters, digits, '-', '.' or '/' (it is CLM01)",
                          encounter_id=enc.id, field="id"))
-    if len(ident(enc.patient.member_id if enc.subscriber is None else enc.subscriber.member_id)) < 2:
+    insured = enc.patient if patient_is_subscriber(enc) else enc.subscriber
+    if len(ident(insured.member_id)) < 2:
         out.append(error("unusable-text", "member_id has no usable characters for X12",
                          encounter_id=enc.id, field="patient.member_id"))
     out += _person_findings(enc.patient, "patient", enc.id)
-    if enc.subscriber is not None and enc.relationship != "self":
+    if not patient_is_subscriber(enc):
         out += _person_findings(enc.subscriber, "subscriber", enc.id)
     out += _claim_warnings(coded, cfg)
     for ln in coded.lines:

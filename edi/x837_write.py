@@ -18,7 +18,7 @@ from coding.model import Patient, ServiceLine
 from coding.money import x12_amount
 from edi.x12text import MAX_LEN, clean, digits, fit, ident
 from edi.x837 import ClaimPlan, EnvelopeNumbers, InterchangePlan
-from edi.x837_plan import PCN_OK, ndc11
+from edi.x837_plan import PCN_OK, ndc11, patient_is_subscriber
 
 VERSION = {"837P": "005010X222A1", "837I": "005010X223A2"}
 TERM = "~\n"
@@ -167,7 +167,7 @@ def _subscriber_and_claim(cp: ClaimPlan, cfg: Config, claim_type: str, hl: int, 
     """2000B/2010BA/2010BB (+2000C/2010CA when the patient is not the subscriber) and the claim."""
     enc = cp.coded.encounter
     payer = cfg.payers[enc.payer]
-    is_self = enc.relationship == "self" or enc.subscriber is None
+    is_self = patient_is_subscriber(enc)
     sub = enc.patient if is_self else enc.subscriber
     sbr = f"SBR*P*{'18' if is_self else ''}*******{clean(payer.filing_indicator)}"
     out = [f"HL*{hl}*{parent}*22*{0 if is_self else 1}", sbr, *_person(sub, "IL", True),
@@ -194,7 +194,7 @@ def _transaction(tp, cfg: Config, claim_type: str, st02: int, bht03: str, now: d
     hl = 2
     for cp in tp.claims:
         part = _subscriber_and_claim(cp, cfg, claim_type, hl, 1)
-        hl += 1 if cp.coded.encounter.relationship == "self" or cp.coded.encounter.subscriber is None else 2
+        hl += 1 if patient_is_subscriber(cp.coded.encounter) else 2
         segs += part
     segs.append(f"SE*{len(segs) + 1}*{st02:04d}")
     return segs

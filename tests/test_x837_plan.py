@@ -195,3 +195,23 @@ def test_dashed_ndc_is_written_as_11_digits_and_bad_ndc_holds_the_claim():
     assert "bad-ndc" in _codes(findings, "N2") and "bad-ndc-quantity" in _codes(findings, "N3")
     data = write_interchange(plans[0], CFG, EnvelopeNumbers(1, 1, [1], ["A"]), NOW)
     assert read_837(data).claims[0].lines[0].ndc == "00574407205"
+
+
+@pytest.mark.parametrize("rel,pat01", [("spouse", "01"), ("child", "19"), ("life_partner", "53"), ("G8", "G8"),
+                                       ("unknown", "21"), ("01", "01")])
+def test_relationship_codes_in_2000c(rel, pat01):
+    sub = patient("S9", "ANN", "ROE", member_id="SUB99")
+    ce = encounter("REL1", relationship=rel, subscriber=sub, lines=[line("96372", "45")])
+    assign_lcns([ce])
+    plans, _ = plan_interchanges([ce], CFG)
+    text = write_interchange(plans[0], CFG, EnvelopeNumbers(1, 1, [1], ["A"]), NOW).decode()
+    assert f"PAT*{pat01}~" in text and "NM1*IL*1*ROE*ANN****MI*SUB99~" in text
+    assert validate_text(text) == []
+
+
+def test_relationship_18_with_subscriber_is_self():
+    ce = encounter("REL2", relationship="18", subscriber=patient("S9", "ANN", "ROE"), lines=[line("96372", "45")])
+    assign_lcns([ce])
+    plans, _ = plan_interchanges([ce], CFG)
+    text = write_interchange(plans[0], CFG, EnvelopeNumbers(1, 1, [1], ["A"]), NOW).decode()
+    assert "SBR*P*18*" in text and "PAT*" not in text and validate_text(text) == []

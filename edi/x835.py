@@ -39,13 +39,16 @@ _ZERO = Decimal(0)
 Source = str | Path | bytes | BinaryIO
 
 
+_BIG = Decimal("1e15")  # no X12 amount (18 characters at most) is this large
+
+
 def _amt(s: str) -> Decimal | None:
-    """Decimal of an X12 R element, None when empty or not a finite number."""
+    """Decimal of an X12 R element, None when empty, not a number, or absurdly large."""
     try:
         d = _D(s)
-    except (InvalidOperation, ValueError, TypeError):
+        return d if -_BIG < d < _BIG else None
+    except (InvalidOperation, ValueError, TypeError):  # also NaN comparisons
         return None
-    return d if d.is_finite() else None
 
 
 def _pad(els: list[str], n: int) -> list[str]:
@@ -556,7 +559,7 @@ class _Reader:
                 continue
             try:
                 amount = _D(s)
-                if not amount.is_finite():
+                if not -_BIG < amount < _BIG:
                     amount = None
             except (InvalidOperation, ValueError):
                 amount = None
@@ -610,7 +613,7 @@ class _Reader:
         try:
             charge = _D(e[2])
             paid = _D(e[3])
-            if not (charge.is_finite() and paid.is_finite()):
+            if not (-_BIG < charge < _BIG and -_BIG < paid < _BIG):
                 raise ValueError
         except (InvalidOperation, ValueError):
             charge, paid = _amt(e[2]), _amt(e[3])

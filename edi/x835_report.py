@@ -26,7 +26,10 @@ def money(d: Decimal | None) -> str | None:
         return None
     exp = d.as_tuple().exponent
     if isinstance(exp, int) and exp >= -2:
-        return str(d.quantize(CENT))
+        try:
+            return str(d.quantize(CENT))
+        except ArithmeticError:  # more digits than the context holds: as sent
+            return str(d)
     return str(d)
 
 

@@ -23,7 +23,7 @@ from typing import Iterable
 
 from coding.findings import Finding
 from edi.tokenizer import _WS, _detect
-from edi.x835 import read_835
+from edi.x835 import _amt, read_835
 from edi.x835_report import RemitSummary, iso_date, summarize
 
 CHUNK = 1 << 18
@@ -45,11 +45,9 @@ _ALLOWED = {
 
 
 def _dec(s: str) -> Decimal:
-    try:
-        d = Decimal(s)
-    except (InvalidOperation, ValueError, TypeError):
-        raise _Irregular from None
-    if not d.is_finite():
+    """The reader's amount rule (:func:`edi.x835._amt`); what it refuses is irregular here."""
+    d = _amt(s)
+    if d is None:
         raise _Irregular
     return d
 

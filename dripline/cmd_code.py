@@ -41,8 +41,8 @@ def _print_coded(coded: list, load_notes: list[Finding]) -> None:
     for ce in coded:
         enc = ce.encounter
         t = Table(title=f"{ce.id}  {ce.claim_type}  {enc.setting}  payer={enc.payer}", title_justify="left")
-        for col in ("#", "code", "modifiers", "units", "rev", "date", "NDC", "charge"):
-            t.add_column(col, no_wrap=col != "NDC", justify="right" if col in ("#", "units", "charge") else "left")
+        for col in ("#", "code", "mods", "units", "rev", "date", "NDC (qty unit)", "charge"):
+            t.add_column(col, no_wrap=True, justify="right" if col in ("#", "units", "charge") else "left")
         for n, ln in enumerate(ce.lines, start=1):
             ndc = ""
             if ln.ndc:

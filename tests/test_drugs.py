@@ -359,3 +359,28 @@ def test_ndc_quantity_from_containers_extension():
     # example 12: one prefilled syringe
     lines, _ = code("office", adm("A1", "J0897", 60, route="sc", ndc="55513-710-01", containers=1))
     assert (lines[0].ndc, lines[0].ndc_quantity, lines[0].ndc_unit) == ("55513071001", D(1), "UN")
+
+
+ALL_CODES = sorted(known_drug_codes())
+
+
+@settings(max_examples=300, deadline=None)
+@given(codev=st.sampled_from(ALL_CODES),
+       unit=st.sampled_from(["mg", "g", "mcg", "units", "mL"]),
+       value=st.decimals(min_value=D("0.000001"), max_value=D("1e9"), allow_nan=False, allow_infinity=False, places=6),
+       waste=st.one_of(st.none(), st.decimals(min_value=D(0), max_value=D("1e6"), places=3)),
+       container=st.sampled_from([None, "single_dose", "multi_dose"]),
+       setting=st.sampled_from(["office", "infusion_center", "hospital_outpatient"]),
+       ndc_value=st.sampled_from([None, "57894-030-01", "0574-4072-05"]),
+       containers=st.one_of(st.none(), st.integers(1, 20)))
+def test_any_drug_any_dose_never_raises(codev, unit, value, waste, container, setting, ndc_value, containers):
+    a = adm("A1", codev, value, unit, wasted=(waste, unit) if waste is not None else None,
+            container=container, ndc=ndc_value, containers=containers)
+    lines, findings = code(setting, a, cfg=JG)
+    if not lines:
+        assert any(f.is_error for f in findings)
+    for ln in lines:
+        assert ln.units > 0 and ln.charge > 0 and ln.rationale.startswith(codev)
+        if ln.ndc:
+            assert len(ln.ndc) == 11 and ln.ndc_quantity > 0 and ln.ndc_unit
+        assert not ({"JW", "JZ"} <= {m for x in lines for m in x.modifiers})

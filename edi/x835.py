@@ -222,11 +222,9 @@ class _Reader:
         return None
 
     def _eof(self) -> Remittance | None:
-        num = self.tok.segments + 1
         done = self._close_set(None, None, "end of file")
         self._close_group(None, None, "end of file")
         self._close_interchange(None, None, "end of file")
-        del num
         return done
 
     # ------------------------------------------------------------------ envelope

@@ -17,7 +17,7 @@ from __future__ import annotations
 import codecs
 import os
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import Iterable
 

@@ -37,6 +37,7 @@ from pyx12.nodeCounter import NodeCounter
 
 from coding.findings import Finding
 from edi.pyx12_findings import finding as _finding, log_finding as _log_finding, tree_findings as _tree_findings
+from edi.tokenizer import iter_segments
 from edi.x12split import envelope_ok, make_pieces, split_segments
 
 _MAPS: dict[str, Any] = {}
@@ -215,7 +216,30 @@ def _walk(src: Any, errh: Any, loops: dict[int, str]) -> None:
 
 
 def validate_text(text: str, file: str | None = None) -> list[Finding]:
-    """Validate X12 text with pyx12; every problem is a finding (never raises for bad data)."""
+    """Validate X12 text with pyx12; every problem is a finding (never raises for bad data).
+
+    ``segment_number`` is pyx12's position (the N-th segment of the file) and ``line`` the
+    physical line where that segment starts.
+    """
+    return positions(_validate_raw(text, file), text)
+
+
+def positions(findings: list[Finding], text: str) -> list[Finding]:
+    """Move pyx12's segment counter to ``segment_number`` and put the physical line in ``line``."""
+    if not any(f.line for f in findings):
+        return findings
+    starts = [seg.line for seg in iter_segments(text.encode("ascii", "replace"), [])]
+    out = []
+    for f in findings:
+        if f.line:
+            n = f.line
+            f = replace(f, segment_number=n, line=starts[n - 1] if 0 < n <= len(starts) else None)
+        out.append(f)
+    return out
+
+
+def _validate_raw(text: str, file: str | None = None) -> list[Finding]:
+    """pyx12 findings with ``line`` = pyx12's segment counter (see :func:`validate_text`)."""
     logger = logging.getLogger("pyx12")
     cap = _Capture()
     logger.addHandler(cap)
@@ -271,7 +295,7 @@ def _piece_findings(args: tuple[str, list[int], str | None]) -> list[Finding]:
     """Worker: validate one piece and map its segment numbers back to the original file."""
     text, lines, file = args
     out = []
-    for f in validate_text(text, file):
+    for f in _validate_raw(text, file):
         if f.line is not None and 0 < f.line <= len(lines):
             f = replace(f, line=lines[f.line - 1])
         out.append(f)
@@ -325,4 +349,4 @@ def validate_file(path: str | Path, jobs: int = 1) -> list[Finding]:
         if key not in seen:
             seen.add(key)
             merged.append(f)
-    return sorted(merged, key=lambda f: f.line or 0)
+    return positions(sorted(merged, key=lambda f: f.line or 0), text)

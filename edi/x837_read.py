@@ -36,7 +36,8 @@ class ReadLine:
     ndc_qualifier: str | None = None
     ndc_quantity: Decimal | None = None
     ndc_unit: str | None = None
-    segment_line: int = 0  # segment number of the SV1/SV2
+    segment_line: int = 0  # segment number (ordinal in the file) of the SV1/SV2
+    file_line: int = 0  # physical line where that segment starts
     has_ctp: bool = False
 
 
@@ -54,10 +55,12 @@ class ReadClaim:
     payer_claim_number: str | None = None
     diagnoses: list[tuple[str, str]] = field(default_factory=list)  # (qualifier, code)
     billing_npi: str | None = None
-    provider_npis: list[tuple[str, str, int]] = field(default_factory=list)  # (NM101, npi, segment)
+    provider_npis: list[tuple[str, str, int, int]] = field(default_factory=list)  # NM101, npi, segment, line
+    billing_pos: tuple[int, int] = (0, 0)  # (segment number, line) of the NM1*85
     lines: list[ReadLine] = field(default_factory=list)
     st02: str = ""
-    segment_line: int = 0  # segment number of the CLM
+    segment_line: int = 0  # segment number (ordinal in the file) of the CLM
+    file_line: int = 0  # physical line of the CLM
     raw_charge: str = ""
 
 
@@ -96,6 +99,7 @@ class _State:
         self.version = ""
         self.st02 = ""
         self.billing_npi: str | None = None
+        self.billing_pos = (0, 0)
         self.payer: tuple[str, str] = ("", "")
         self.claim: ReadClaim | None = None
         self.line: ReadLine | None = None
@@ -106,7 +110,8 @@ def _on_clm(s: _State, seg: Segment, out: list[ReadClaim]) -> None:
     s.claim = ReadClaim(claim_type_of(s.version), seg.get(1), _dec(seg.get(2)),
                         frequency=comp[2] if len(comp) > 2 else "", facility_code=comp[0] if comp else "",
                         payer_id=s.payer[0], payer_name=s.payer[1], billing_npi=s.billing_npi,
-                        st02=s.st02, segment_line=seg.number, raw_charge=seg.get(2))
+                        st02=s.st02, segment_line=seg.number, file_line=seg.line, raw_charge=seg.get(2),
+                        billing_pos=s.billing_pos)
     s.line = None
     out.append(s.claim)
 
@@ -115,7 +120,7 @@ def _on_service(s: _State, seg: Segment) -> None:
     if s.line is None:
         return
     ln = s.line
-    ln.segment_line = seg.number
+    ln.segment_line, ln.file_line = seg.number, seg.line
     if seg.id == "SV1":
         comp, charge, units = seg.components(1), seg.get(2), seg.get(4)
     else:
@@ -133,10 +138,11 @@ def _on_nm1(s: _State, seg: Segment) -> None:
     who = seg.get(1)
     if who == "85":
         s.billing_npi = seg.get(9) if seg.get(8) == "XX" else None
+        s.billing_pos = (seg.number, seg.line)
     elif who == "PR" and s.claim is None:  # 2010BB (a 2330B other payer sits inside a claim)
         s.payer = (seg.get(9), seg.get(3))
     if seg.get(8) == "XX" and s.claim is not None and who not in ("PR", "85"):
-        s.claim.provider_npis.append((who, seg.get(9), seg.number))
+        s.claim.provider_npis.append((who, seg.get(9), seg.number, seg.line))
 
 
 def _on_segment(s: _State, seg: Segment, out: list[ReadClaim], versions: list[str]) -> None:

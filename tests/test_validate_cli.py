@@ -57,7 +57,7 @@ def test_error_finding_exits_one_with_position(files):
     assert found["claim-charge-mismatch"]["segment"] == "CLM" and found["claim-charge-mismatch"]["line"] == 21
     pyx = [f for f in doc["files"][0]["findings"] if f["code"].startswith("x12-")]
     assert pyx and pyx[0]["segment"] == "DMG" and pyx[0]["loop"] == "2010BA" and pyx[0]["element"] == "DMG03"
-    assert pyx[0]["line"] == 19 and "X" not in pyx[0]["message"].split("(")[0]
+    assert pyx[0]["line"] == 19 and pyx[0]["segment_number"] == 19 and "X" not in pyx[0]["message"].split("(")[0]
 
 
 def test_readable_output_names_file_and_status(files):

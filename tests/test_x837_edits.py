@@ -72,4 +72,6 @@ def test_findings_carry_position():
     text = _good().replace("CLM*ENC-P-001*810.41*", "CLM*ENC-P-001*1*", 1)
     (f,) = run_edits(read_837(text.encode()).claims, "t.x12", strict=True)
     assert (f.file, f.segment, f.loop, f.element) == ("t.x12", "CLM", "2300", "CLM02")
-    assert f.line == 21  # the CLM is the 21st segment of the file
+    assert f.line == 21 and f.segment_number == 21  # the CLM is the 21st segment (and line) of the file
+    one_line = run_edits(read_837(text.replace("~\n", "~").encode()).claims, "t.x12", strict=True)
+    assert [(g.line, g.segment_number) for g in one_line] == [(1, 21)]

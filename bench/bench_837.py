@@ -6,7 +6,7 @@
    loaded once per worker), side by side in one run -> seconds and speed-up.
 
 Environment: BENCH_837_CLAIMS (default 10000) sets the validation file size; BENCH_837_SKIP_PLAIN=1
-skips the slow baseline.
+skips the slow baseline; BENCH_837_SERIAL=1 also times our driver in one process.
 """
 from __future__ import annotations
 
@@ -108,6 +108,10 @@ def bench_validation(n: int) -> None:
         par = validate_file(path, jobs=2)
         t_par = time.perf_counter() - t
         print(f"validate_file(jobs=2): {t_par:.1f}s, {len(par)} findings")
+        if os.environ.get("BENCH_837_SERIAL"):  # our driver in one process: what the split adds
+            t = time.perf_counter()
+            one = validate_file(path, jobs=1)
+            print(f"validate_file(jobs=1): {time.perf_counter() - t:.1f}s, {len(one)} findings")
         if os.environ.get("BENCH_837_SKIP_PLAIN"):
             return
         t = time.perf_counter()

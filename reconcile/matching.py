@@ -53,12 +53,15 @@ class LineMatch:
     reason: str | None = None
 
 
-_CLAIM_COLS = "SELECT id, patient_control_number, payer, payer_claim_number, total_charge, status FROM claims"
+_CLAIM_COLS = ("SELECT c.id, c.patient_control_number, c.payer, c.payer_claim_number, c.total_charge, c.status,"
+               " l.id, l.line_control_number, l.code, l.modifiers, l.units, l.charge, l.service_date, l.ndc,"
+               " l.revenue_code FROM claims c LEFT JOIN lines l ON l.claim_id = c.id")
+_ORDER = " ORDER BY c.id, l.line_number"
 
 
 def prefetch_claims(conn: sqlite3.Connection, pcns: Iterable[str],
                     icns: dict[str, str] | None = None) -> dict[str, list[LedgerClaim]]:
-    """Claims (with their lines) for many patient control numbers, a chunk per query.
+    """Claims (with their lines) for many patient control numbers, one query per chunk.
 
     Keys are the patient control numbers as the payer sent them. For those with no exact match:
     the same number ignoring case and surrounding blanks, then the payer claim number (CLP07,
@@ -68,46 +71,33 @@ def prefetch_claims(conn: sqlite3.Connection, pcns: Iterable[str],
     out: dict[str, list[LedgerClaim]] = {}
     by_id: dict[int, LedgerClaim] = {}
 
-    def add(key: str, r: tuple) -> None:
-        c = by_id.get(r[0])
-        if c is None:
-            c = by_id[r[0]] = LedgerClaim(r[0], r[1], r[2], r[3], r[4], r[5])
-        out.setdefault(key, []).append(c)
+    def load(where: str, params: list[str], key_of) -> None:
+        for i in range(0, len(params), CHUNK):
+            part = params[i:i + CHUNK]
+            marks = ",".join("?" * len(part))
+            cur = None
+            for r in conn.execute(f"{_CLAIM_COLS} WHERE {where} IN ({marks}){_ORDER}", part):
+                if cur is None or cur.id != r[0]:
+                    cur = by_id.get(r[0])
+                    if cur is None:
+                        cur = by_id[r[0]] = LedgerClaim(r[0], r[1], r[2], r[3], r[4], r[5])
+                        if r[6] is not None:
+                            cur.lines = []
+                        keyed = True
+                    else:
+                        keyed = False  # already loaded under another key: lines are complete
+                    out.setdefault(key_of(r), []).append(cur)
+                if r[6] is not None and keyed:
+                    cur.lines.append(LedgerLine(r[6], r[7], r[8], tuple(r[9].split(":")) if r[9] else (),
+                                                r[10], r[11], r[12], r[13], r[14]))
 
-    for i in range(0, len(wanted), CHUNK):
-        part = wanted[i:i + CHUNK]
-        marks = ",".join("?" * len(part))
-        for r in conn.execute(f"{_CLAIM_COLS} WHERE patient_control_number IN ({marks}) ORDER BY id", part):
-            add(r[1], r)
+    load("c.patient_control_number", wanted, lambda r: r[1])
     missing = [p for p in wanted if p not in out]
     if missing:
         norm = {p.strip().upper(): p for p in missing if p.strip()}
-        for i in range(0, len(missing), CHUNK):
-            keys = list(norm)[i:i + CHUNK]
-            if keys:
-                marks = ",".join("?" * len(keys))
-                for r in conn.execute(f"{_CLAIM_COLS} WHERE upper(trim(patient_control_number)) IN ({marks})"
-                                      " ORDER BY id", keys):
-                    add(norm[r[1].strip().upper()], r)
+        load("upper(trim(c.patient_control_number))", list(norm), lambda r: norm[r[1].strip().upper()])
         by_icn = {icns[p]: p for p in missing if p not in out and icns and icns.get(p)}
-        keys = list(by_icn)
-        for i in range(0, len(keys), CHUNK):
-            part = keys[i:i + CHUNK]
-            marks = ",".join("?" * len(part))
-            for r in conn.execute(f"{_CLAIM_COLS} WHERE payer_claim_number IN ({marks}) ORDER BY id", part):
-                add(by_icn[r[3]], r)
-    ids = sorted(by_id)
-    for i in range(0, len(ids), CHUNK):
-        part = ids[i:i + CHUNK]
-        marks = ",".join("?" * len(part))
-        for r in conn.execute(
-            "SELECT id, claim_id, line_control_number, code, modifiers, units, charge, service_date,"
-            f" ndc, revenue_code FROM lines WHERE claim_id IN ({marks}) ORDER BY claim_id, line_number",
-            part,
-        ):
-            mods = tuple(r[4].split(":")) if r[4] else ()
-            by_id[r[1]].lines.append(LedgerLine(r[0], r[2], r[3], mods, r[5], r[6],
-                                                r[7], r[8], r[9]))
+        load("c.payer_claim_number", list(by_icn), lambda r: by_icn[r[3]])
     return out
 
 
@@ -172,11 +162,16 @@ def match_lines(claim: LedgerClaim, rlines: Sequence[RLine], claim_date: str | N
     by_lcn = {ln.line_control_number: ln for ln in claim.lines}
     taken: set[int] = set()
     result: list[LineMatch | None] = [None] * len(rlines)
+    missing = False
     for i, rl in enumerate(rlines):
         ln = by_lcn.get(rl.line_control_number) if rl.line_control_number else None
         if ln is not None and ln.id not in taken:
             taken.add(ln.id)
             result[i] = LineMatch(rl, ln, "ref6r")
+        else:
+            missing = True
+    if not missing:
+        return result  # type: ignore[return-value]
     for strict in (True, False):
         for i, rl in enumerate(rlines):
             if result[i] is not None:

@@ -13,17 +13,21 @@ per chunk, so posting 100,000 claims costs a small multiple of reading the file.
 """
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import os
+import queue
 import signal
+import threading
 from itertools import islice
 import sqlite3
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from coding.findings import Finding, info, warning
 from coding.money import money_str
@@ -135,20 +139,92 @@ def _adj_rows(adjs: Sequence[Adj]) -> list[tuple[str, str, Decimal]]:
     return [(a.group, a.reason, a.amount) for a in adjs]
 
 
+class _Writer:
+    """Runs the poster's batched writes in order, in a background thread when allowed.
+
+    SQLite does its B-tree work with the GIL released, so while the writer inserts one chunk the
+    main thread parses the next. The main thread touches the connection only after :meth:`sync`
+    (every submitted batch written, the writer idle): the connection is never used by two threads
+    at once, and everything stays inside the caller's one transaction.
+    """
+
+    def __init__(self, conn: sqlite3.Connection, threaded: bool) -> None:
+        self.conn = conn
+        self.exc: BaseException | None = None
+        self.q: queue.Queue | None = queue.Queue(maxsize=2) if threaded else None
+        if self.q is not None:
+            self.thread = threading.Thread(target=self._run, name="dripline-post-writer", daemon=True)
+            self.thread.start()
+
+    def submit(self, jobs: list[tuple[str, list]]) -> None:
+        if self.q is None:
+            for sql, rows in jobs:
+                self.conn.executemany(sql, rows)
+            return
+        self._raise()
+        self.q.put(jobs)
+
+    def _run(self) -> None:
+        assert self.q is not None
+        while True:
+            jobs = self.q.get()
+            try:
+                if jobs is None:
+                    return
+                if self.exc is None:
+                    for sql, rows in jobs:
+                        self.conn.executemany(sql, rows)
+            except BaseException as exc:  # re-raised in the main thread at the next sync
+                self.exc = exc
+            finally:
+                self.q.task_done()
+
+    def _raise(self) -> None:
+        if self.exc is not None:
+            exc, self.exc = self.exc, None
+            raise exc
+
+    def sync(self) -> sqlite3.Connection:
+        """Wait until every submitted batch is written; the connection is then the caller's alone."""
+        if self.q is not None:
+            self.q.join()
+        self._raise()
+        return self.conn
+
+    def close(self) -> None:
+        """Stop the thread (after the pending batches); never raises."""
+        if self.q is not None:
+            self.q.put(None)
+            self.thread.join()
+            self.q = None
+
+
 class _Poster:
     """Writes one file's remittances inside the caller's open transaction."""
 
     def __init__(self, conn: sqlite3.Connection, file_id: int, res: FileResult,
-                 progress: Progress | None) -> None:
-        self.conn, self.file_id, self.res, self.progress = conn, file_id, res, progress
+                 progress: Progress | None, threaded: bool = False) -> None:
+        self.writer = _Writer(conn, threaded)
+        self._conn, self.file_id, self.res, self.progress = conn, file_id, res, progress
         self.ids = {t: int(conn.execute(f"SELECT COALESCE(MAX(id), 0) FROM {t}").fetchone()[0])
                     for t in ("claim_postings", "line_postings", "adjustments")}
         self.kill_after = int(os.environ.get(KILL_HOOK_ENV, "0") or 0)
         self.done = 0
         self.payment_id: int | None = None
+        # lines / claims with open denials: only those can be resolved by a later payment
+        self.denied_lines = {r[0] for r in conn.execute(
+            "SELECT DISTINCT line_id FROM denials WHERE status = 'open' AND line_id IS NOT NULL")}
+        self.denied_claims = {r[0] for r in conn.execute(
+            "SELECT DISTINCT claim_id FROM denials WHERE status = 'open' AND line_id IS NULL"
+            " AND claim_id IS NOT NULL")}
         self.line_codes: dict[int, str] = {}  # sent code of denied lines (the worklist names what we billed)
         self.ts = _now()
         self._reset()
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        """The connection, once every submitted write is done (the main thread's only way in)."""
+        return self.writer.sync()
 
     def _reset(self) -> None:
         self.cp: list[tuple] = []
@@ -189,7 +265,7 @@ class _Poster:
             chunk = list(islice(claims, CHUNK))
             if not chunk:
                 break
-            pref = prefetch_claims(c, (rc.patient_control_number for rc in chunk),
+            pref = prefetch_claims(self.conn, (rc.patient_control_number for rc in chunk),
                                    {rc.patient_control_number: rc.payer_claim_number for rc in chunk
                                     if rc.payer_claim_number and rc.status != "22"})
             for rc in chunk:
@@ -206,8 +282,8 @@ class _Poster:
     def _findings(self, findings: Iterable[Finding]) -> None:
         rows = [(self.file_id, self.payment_id, f.severity, f.code, f.message, _pos(f)) for f in findings]
         if rows:
-            self.conn.executemany("INSERT INTO posting_findings (file_id, payment_id, severity, code, message,"
-                                  " position) VALUES (?,?,?,?,?,?)", rows)
+            self.writer.submit([("INSERT INTO posting_findings (file_id, payment_id, severity, code, message,"
+                                 " position) VALUES (?,?,?,?,?,?)", rows)])
             self.res.findings.extend(findings)
 
     # ------------------------------------------------------------------ claims
@@ -285,7 +361,7 @@ class _Poster:
             self._unmatched("line", cp_id, lp_id, rc.patient_control_number, rl.line_control_number,
                             rl.code, paid, m.reason or "unmatched", rl.segment)
         if paid != 0 or rc.status == "22":
-            if paid > 0 and ln is not None and rc.status != "22":
+            if paid > 0 and ln is not None and ln.id in self.denied_lines and rc.status != "22":
                 self.resolve_lines.append((cp_id, ln.id))
             return
         line_adjs = _adj_rows(rl.adjustments)
@@ -315,6 +391,10 @@ class _Poster:
                          _billed_code(rl, line_id, self.line_codes), group, carc, rarc, ",".join(remarks), str(amount),
                          rework.category, rework.action, self.payer, self.remit.payment_date))
         self.res.denials += 1
+        if line_id is not None:
+            self.denied_lines.add(line_id)
+        elif claim_id is not None:
+            self.denied_claims.add(claim_id)
 
     def _claim_status(self, rc: RClaim, claim_id: int, cp_id: int, original: tuple | None) -> None:
         if rc.status == "22":
@@ -327,7 +407,8 @@ class _Poster:
             status = "predetermination"
         elif rc.paid > 0:
             status = "partially_denied" if self.den and self.den[-1][0] == cp_id else "paid"
-            self.resolve_claims.append((cp_id, claim_id))
+            if claim_id in self.denied_claims:
+                self.resolve_claims.append((cp_id, claim_id))
         else:
             status = "denied" if self.den and self.den[-1][0] == cp_id else "processed"
         detail = _DETAIL.get(rc.status)
@@ -343,7 +424,9 @@ class _Poster:
     # ------------------------------------------------------------------ reversals
     def _original(self, rc: RClaim, claim_id: int | None) -> tuple | None:
         """The earlier posting this reversal undoes: same payer claim number (same claim first)."""
-        self.flush()
+        icn = rc.payer_claim_number
+        if any((icn and r[4] == icn) or (claim_id is not None and r[2] == claim_id) for r in self.cp):
+            self.flush()  # the original is among the rows not written yet
         q = ("SELECT id, claim_id FROM claim_postings WHERE status_code != '22' AND reversed_by IS NULL"
              " AND {} ORDER BY (claim_id IS ?) DESC, id DESC LIMIT 1")
         row = None
@@ -388,9 +471,9 @@ class _Poster:
                 self._findings([info("plb-reference-not-ours", f"PLB {p.reason} reference (PLB03-2) names no"
                                      " claim in this ledger: kept as a provider-level adjustment",
                                      segment="PLB", line=p.segment)])
-        self.conn.executemany(
+        self.writer.submit([(
             "INSERT INTO provider_adjustments (payment_id, provider, fiscal_period_date, reason, reference,"
-            " amount, kind, claim_id, segment) VALUES (?,?,?,?,?,?,?,?,?)", rows)
+            " amount, kind, claim_id, segment) VALUES (?,?,?,?,?,?,?,?,?)", rows)])
 
     def _claims_by_reference(self, refs: list[str]) -> dict[str, int]:
         """PLB03-2 may carry our patient control number or the payer's claim number."""
@@ -410,54 +493,59 @@ class _Poster:
 
     # ------------------------------------------------------------------ batch writes
     def flush(self) -> None:
-        c = self.conn
+        """Hand the pending rows to the writer (in dependency order) and start new batches."""
+        jobs: list[tuple[str, list]] = []
         if self.cp:
-            c.executemany("INSERT INTO claim_postings (id, payment_id, claim_id, patient_control_number,"
-                          " payer_claim_number, status_code, charge, paid, patient_responsibility, reversal_of,"
-                          " segment) VALUES (?,?,?,?,?,?,?,?,?,?,?)", self.cp)
-            c.executemany("UPDATE claim_postings SET reversed_by = ? WHERE id = ?",
-                          [(r[0], r[9]) for r in self.cp if r[9] is not None])
-            c.executemany("UPDATE denials SET status = 'reversed' WHERE claim_posting_id = ? AND status = 'open'",
-                          [(r[9],) for r in self.cp if r[9] is not None])
+            jobs.append(("INSERT INTO claim_postings (id, payment_id, claim_id, patient_control_number,"
+                         " payer_claim_number, status_code, charge, paid, patient_responsibility, reversal_of,"
+                         " segment) VALUES (?,?,?,?,?,?,?,?,?,?,?)", self.cp))
+            jobs.append(("UPDATE claim_postings SET reversed_by = ? WHERE id = ?",
+                         [(r[0], r[9]) for r in self.cp if r[9] is not None]))
+            jobs.append(("UPDATE denials SET status = 'reversed' WHERE claim_posting_id = ? AND status = 'open'",
+                         [(r[9],) for r in self.cp if r[9] is not None]))
         if self.lp:
-            c.executemany("INSERT INTO line_postings (id, claim_posting_id, line_id, line_control_number, code,"
-                          " modifiers, charge, paid, units, service_date, matched_by, segment)"
-                          " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", self.lp)
+            jobs.append(("INSERT INTO line_postings (id, claim_posting_id, line_id, line_control_number, code,"
+                         " modifiers, charge, paid, units, service_date, matched_by, segment)"
+                         " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", self.lp))
         if self.adj:
-            c.executemany("INSERT INTO adjustments (id, claim_posting_id, line_posting_id, group_code, reason,"
-                          " amount, quantity) VALUES (?,?,?,?,?,?,?)", self.adj)
+            jobs.append(("INSERT INTO adjustments (id, claim_posting_id, line_posting_id, group_code, reason,"
+                         " amount, quantity) VALUES (?,?,?,?,?,?,?)", self.adj))
         if self.den:
-            c.executemany("INSERT INTO denials (claim_posting_id, line_posting_id, claim_id, line_id,"
-                          " patient_control_number, line_control_number, payer_claim_number, code, group_code,"
-                          " carc, rarc, remarks, amount, category, action, payer, denied_on)"
-                          " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", self.den)
+            jobs.append(("INSERT INTO denials (claim_posting_id, line_posting_id, claim_id, line_id,"
+                         " patient_control_number, line_control_number, payer_claim_number, code, group_code,"
+                         " carc, rarc, remarks, amount, category, action, payer, denied_on)"
+                         " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", self.den))
         if self.resolve_lines:
-            c.executemany("UPDATE denials SET status = 'resolved' WHERE claim_posting_id < ? AND line_id = ?"
-                          " AND status = 'open'", self.resolve_lines)
+            jobs.append(("UPDATE denials SET status = 'resolved' WHERE claim_posting_id < ? AND line_id = ?"
+                         " AND status = 'open'", self.resolve_lines))
         if self.resolve_claims:
-            c.executemany("UPDATE denials SET status = 'resolved' WHERE claim_posting_id < ? AND claim_id = ?"
-                          " AND line_id IS NULL AND status = 'open'", self.resolve_claims)
+            jobs.append(("UPDATE denials SET status = 'resolved' WHERE claim_posting_id < ? AND claim_id = ?"
+                         " AND line_id IS NULL AND status = 'open'", self.resolve_claims))
         if self.unm:
-            c.executemany("INSERT INTO unmatched (payment_id, claim_posting_id, line_posting_id, kind,"
-                          " patient_control_number, line_control_number, code, amount, reason, segment)"
-                          " VALUES (?,?,?,?,?,?,?,?,?,?)", self.unm)
+            jobs.append(("INSERT INTO unmatched (payment_id, claim_posting_id, line_posting_id, kind,"
+                         " patient_control_number, line_control_number, code, amount, reason, segment)"
+                         " VALUES (?,?,?,?,?,?,?,?,?,?)", self.unm))
         if self.status:
-            c.executemany("UPDATE claims SET status = ?, status_detail = ?, updated_at = ?,"
-                          " payer_claim_number = COALESCE(?, payer_claim_number) WHERE id = ?", self.status)
-            c.executemany("INSERT INTO claim_status_history (claim_id, status, source, detail, created_at)"
-                          " VALUES (?, ?, '835', ?, ?)", self.history)
+            jobs.append(("UPDATE claims SET status = ?, status_detail = ?, updated_at = ?,"
+                         " payer_claim_number = COALESCE(?, payer_claim_number) WHERE id = ?", self.status))
+            jobs.append(("INSERT INTO claim_status_history (claim_id, status, source, detail, created_at)"
+                         " VALUES (?, ?, '835', ?, ?)", self.history))
+        if jobs:
+            self.writer.submit(jobs)
         self._reset()
 
 
 # ---------------------------------------------------------------------- entry points
 
 def post_remittances(conn: sqlite3.Connection, remittances: Iterable[RRemit], *, path: str, sha256: str,
-                     progress: Progress | None = None, file_findings: list[Finding] | None = None) -> FileResult:
+                     progress: Progress | None = None, file_findings: list[Finding] | None = None,
+                     threaded: bool = False) -> FileResult:
     """Post one file's remittances in one transaction (all or nothing); duplicates post nothing.
 
     ``file_findings`` collects what the reader says about the file outside any remittance (it is
     filled while ``remittances`` is consumed); those are kept with the posting too. A file with no
     835 transaction, or whose every payment was already posted, leaves no trace in the ledger.
+    ``threaded``: write in a background thread (the connection must allow use from another thread).
     """
     res = FileResult(path=path, sha256=sha256, status="posted")
     conn.execute("BEGIN IMMEDIATE")
@@ -470,10 +558,14 @@ def post_remittances(conn: sqlite3.Connection, remittances: Iterable[RRemit], *,
             return res
         file_id = int(conn.execute("INSERT INTO remit_files (path, sha256, posted_at) VALUES (?,?,?)",
                                    (path, sha256, _now())).lastrowid)
-        poster = _Poster(conn, file_id, res, progress)
-        for rm in remittances:
-            poster.remittance(rm)
-        poster.flush()
+        poster = _Poster(conn, file_id, res, progress, threaded)
+        try:
+            for rm in remittances:
+                poster.remittance(rm)
+            poster.flush()
+            poster.writer.sync()
+        finally:
+            poster.writer.close()
         if res.remittances == 0:  # nothing posted: not an 835, or every payment a duplicate
             conn.execute("ROLLBACK")
             res.findings.extend(file_findings or [])
@@ -485,7 +577,7 @@ def post_remittances(conn: sqlite3.Connection, remittances: Iterable[RRemit], *,
                                             " nothing posted", file=path))
             return res
         poster.payment_id = None
-        poster._findings(file_findings or [])
+        poster._findings(file_findings or [])  # the writer is closed: written at once
         summary = res.to_dict()
         summary.pop("findings")
         conn.execute("UPDATE remit_files SET summary = ? WHERE id = ?", (json.dumps(summary), file_id))
@@ -502,18 +594,53 @@ def post_files(conn: sqlite3.Connection, paths: Sequence[str | Path], progress: 
     if reader is None:
         from reconcile.remit_adapter import read_remittances as reader  # edi.x835 behind an adapter
     out = PostResult()
-    for p in paths:
-        path = Path(p)
-        try:
-            sha = file_sha256(path)
-        except OSError as exc:
-            out.files.append(FileResult(str(path), None, "error", findings=[
-                Finding("error", "file-unreadable", f"cannot read file: {exc.strerror}", file=str(path))]))
-            continue
-        read_findings: list[Finding] = []
-        out.files.append(post_remittances(conn, reader(path, read_findings), path=str(path), sha256=sha,
-                                          progress=progress, file_findings=read_findings))
+    own = _writer_connection(conn)
+    try:
+        with _bulk_gc():
+            for p in paths:
+                _post_path(own or conn, Path(p), reader, progress, out, threaded=own is not None)
+    finally:
+        if own is not None:
+            own.close()
     return out
+
+
+def _writer_connection(conn: sqlite3.Connection) -> sqlite3.Connection | None:
+    """A connection to the same ledger file that a background writer thread may use (None for an
+    in-memory ledger: then everything runs on ``conn`` in this thread)."""
+    row = next((r for r in conn.execute("PRAGMA database_list") if r[1] == "main"), None)
+    if row is None or not row[2]:
+        return None
+    own = sqlite3.connect(row[2], timeout=60.0, isolation_level=None, check_same_thread=False)
+    own.execute("PRAGMA foreign_keys=ON")
+    own.execute("PRAGMA busy_timeout=60000")
+    return own
+
+
+@contextmanager
+def _bulk_gc() -> Iterator[None]:
+    """Fewer cyclic-GC passes while posting: the many short-lived rows and records are freed by
+    reference counting (no cycles), so collecting every 700 allocations is pure overhead."""
+    old = gc.get_threshold()
+    gc.set_threshold(max(old[0], 20_000), max(old[1], 20), max(old[2], 20))
+    try:
+        yield
+    finally:
+        gc.set_threshold(*old)
+
+
+def _post_path(conn: sqlite3.Connection, path: Path, reader: Callable, progress: Progress | None,
+               out: PostResult, threaded: bool = False) -> None:
+    """Post one file (its own transaction) and add its result to ``out``."""
+    try:
+        sha = file_sha256(path)
+    except OSError as exc:
+        out.files.append(FileResult(str(path), None, "error", findings=[
+            Finding("error", "file-unreadable", f"cannot read file: {exc.strerror}", file=str(path))]))
+        return
+    read_findings: list[Finding] = []
+    out.files.append(post_remittances(conn, reader(path, read_findings), path=str(path), sha256=sha,
+                                      progress=progress, file_findings=read_findings, threaded=threaded))
 
 
 def posting_totals(conn: sqlite3.Connection) -> dict[int, dict[str, Decimal]]:

@@ -92,8 +92,11 @@ def _tail(out: RRemit, rm) -> None:
     out.findings = list(rm.findings)
 
 
-def _events(path: Path, findings: list[Finding]) -> Iterator[tuple[str, object, object]]:
-    """("claim", remittance, claim) as each claim is complete, ("end", remittance, None) at its SE.
+BATCH = 256  # converted claims handed over at a time
+
+
+def _events(path: Path, findings: list[Finding]) -> Iterator[tuple[str, object, list]]:
+    """("claims", remittance, [RClaim...]) every few finished claims, ("end", remittance, []) at its SE.
 
     Drives the reader segment by segment and takes each finished claim out of the remittance at
     once, so memory stays flat even for one huge transaction set.
@@ -102,6 +105,7 @@ def _events(path: Path, findings: list[Finding]) -> Iterator[tuple[str, object, 
 
     r = x835._Reader(path, str(path), findings, True)
     body = r.body
+    pending: list[RClaim] = []
     for els, num, line in r.tok:
         rem = r.rem
         if rem is not None:
@@ -109,22 +113,27 @@ def _events(path: Path, findings: list[Finding]) -> Iterator[tuple[str, object, 
             if h is not None:
                 h(els, num, line)
                 if rem.claims:
-                    for c in rem.claims:
-                        yield "claim", rem, c
+                    pending.extend(_claim(c) for c in rem.claims)
                     rem.claims.clear()
+                    if len(pending) >= BATCH:
+                        yield "claims", rem, pending
+                        pending = []
                 continue
         done = r._other(els, num, line)
         if done is not None:
-            for c in done.claims:
-                yield "claim", done, c
+            pending.extend(_claim(c) for c in done.claims)
             done.claims.clear()
-            yield "end", done, None
+            if pending:
+                yield "claims", done, pending
+                pending = []
+            yield "end", done, pending
     done = r._eof()
     if done is not None:
-        for c in done.claims:
-            yield "claim", done, c
+        pending.extend(_claim(c) for c in done.claims)
         done.claims.clear()
-        yield "end", done, None
+        if pending:
+            yield "claims", done, pending
+        yield "end", done, []
     if r.remittances == 0:
         findings.append(Finding("error", "x835-no-remittance", "no 835 transaction set (ST*835) was found "
                                 "in this file", file=str(path)))
@@ -149,8 +158,8 @@ def read_remittances(path: Path, findings: list[Finding]) -> Iterator[RRemit]:
 
         def stream(first=item, rem=rem, head=head, state=state) -> Iterator[RClaim]:
             it = first
-            while it is not None and it[1] is rem and it[0] == "claim":
-                yield _claim(it[2])
+            while it is not None and it[1] is rem and it[0] == "claims":
+                yield from it[2]
                 it = next(ev, None)
             if it is not None and it[1] is rem and it[0] == "end":
                 _tail(head, rem)

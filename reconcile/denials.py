@@ -117,9 +117,9 @@ def denial_worklist(conn: sqlite3.Connection, as_of: date | None = None) -> list
     """Open denials, largest amount at risk first, then oldest first."""
     today = as_of or date.today()
     rows = conn.execute(
-        "SELECT patient_control_number, line_control_number, code, group_code, carc, rarc, amount,"
-        " category, action, payer, denied_on, payer_claim_number, remarks FROM denials"
-        " WHERE status = 'open'"
+        "SELECT d.patient_control_number, d.line_control_number, d.code, d.group_code, d.carc, d.rarc, d.amount,"
+        " d.category, d.action, d.payer, d.denied_on, d.payer_claim_number, d.remarks, c.payer"
+        " FROM denials d LEFT JOIN claims c ON c.id = d.claim_id WHERE d.status = 'open'"
     ).fetchall()
     items = []
     for r in rows:
@@ -132,7 +132,7 @@ def denial_worklist(conn: sqlite3.Connection, as_of: date | None = None) -> list
             "group": r[3], "carc": r[4], "rarc": r[5], "amount": money_str(Decimal(r[6])),
             "category": r[7], "action": r[8], "payer": r[9], "age_days": age,
             "denied_on": r[10], "payer_claim_number": r[11],
-            "remarks": [x for x in (r[12] or "").split(",") if x],
+            "remarks": [x for x in (r[12] or "").split(",") if x], "payer_key": r[13],
         })
     items.sort(key=lambda d: (-Decimal(d["amount"]), -(d["age_days"] or 0),
                               d["patient_control_number"] or "", d["line_control_number"] or ""))

@@ -17,13 +17,13 @@ from __future__ import annotations
 import codecs
 import os
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Iterable
 
 from coding.findings import Finding
 from edi.tokenizer import _WS, _detect
-from edi.x835 import _amt, read_835
+from edi.x835 import _BIG, read_835
 from edi.x835_report import RemitSummary, iso_date, summarize
 
 CHUNK = 1 << 18
@@ -45,11 +45,14 @@ _ALLOWED = {
 
 
 def _dec(s: str) -> Decimal:
-    """The reader's amount rule (:func:`edi.x835._amt`); what it refuses is irregular here."""
-    d = _amt(s)
-    if d is None:
-        raise _Irregular
-    return d
+    """The reader's amount rule (same as :func:`edi.x835._amt`); what it refuses is irregular here."""
+    try:
+        d = Decimal(s)
+        if -_BIG < d < _BIG:
+            return d
+    except (InvalidOperation, ValueError, TypeError):  # also NaN comparisons
+        pass
+    raise _Irregular
 
 
 def _separators(path: Path):
@@ -159,7 +162,9 @@ def _scan(path: Path, seps=None, start: int = 0, end: int | None = None,  # noqa
                         raise _Irregular
                     if k == "AMT" or k == "QTY":
                         e = s.split(elem)
-                        _dec(e[2] if len(e) > 2 else "")
+                        a = e[2] if len(e) > 2 else ""
+                        if len(a) > 15 or not (a.isascii() and a.replace(".", "", 1).isdigit()):
+                            _dec(a)  # plain digits with one point are valid and small: no Decimal
                     elif k == "TRN":
                         if "\n" in s or "\r" in s:
                             raise _Irregular

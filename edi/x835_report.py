@@ -92,6 +92,9 @@ def remittance_json(r: Remittance) -> dict[str, Any]:
              "reason": a.reason, "reference": a.reference or None, "amount": money(a.amount)}
             for a in r.provider_adjustments
         ],
+        # segments with no place in the model, verbatim with their position (nothing is dropped)
+        "unknown_segments": [{"text": u.text, "loop": u.loop, "segment_number": u.segment_number, "line": u.line}
+                             for u in r.unknown_segments],
     }
 
 

@@ -221,6 +221,10 @@ def test_unknown_segment_is_kept_verbatim() -> None:
     assert [(u.text, u.loop) for u in rems[0].unknown_segments] == [("ZZZ*SOMETHING*ELSE", "2100"),
                                                                      ("N3*MISPLACED", "2110")]
     assert len(rems[0].claims[0].lines) == 1
+    from edi.x835_report import remittance_json
+
+    assert remittance_json(rems[0])["unknown_segments"][0] == {
+        "text": "ZZZ*SOMETHING*ELSE", "loop": "2100", "segment_number": 15, "line": 15}
 
 
 def test_bad_amount_is_a_finding_not_an_exception() -> None:

@@ -19,7 +19,11 @@ def main(argv: list[str]) -> int:
         assert spec.loader is not None
         spec.loader.exec_module(mod)
         print(f"== {name}", flush=True)
-        mod.main()
+        saved, sys.argv = sys.argv, [str(path)]  # each bench parses its own argv
+        try:
+            mod.main()
+        finally:
+            sys.argv = saved
     return 0
 
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 import csv
 from dataclasses import dataclass
 from operator import attrgetter
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -484,9 +484,9 @@ def _hourly(raws: list[Raw], code: str, s: Svc, counted_minutes: int, first_minu
     if units <= 0:
         return
     st = s.start
-    last = st + timedelta(minutes=first_minute + 60 * (units - 1))
-    if rules.units_on_start_date or last.date() == st.date():  # common case: one date
-        raws.append((code, units, st.date(), s.adm_ids, why, ()))
+    a = s.a
+    if rules.units_on_start_date or (a + first_minute + 60 * (units - 1)) // 1440 == a // 1440:
+        raws.append((code, units, st.date(), s.adm_ids, why, ()))  # common case: one date
         return
     dates = T.unit_dates(st, first_minute, units, True)
     per: dict[date, int] = {}

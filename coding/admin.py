@@ -313,8 +313,6 @@ for (_p, _m), _r in HIERARCHY.items():
         _RANK[(_p, "intra_arterial")] = _RANK[(_p, "obi")] = _r.rank
 
 
-_CAN_BE_INITIAL: frozenset[tuple[str, str]] = frozenset(
-    k for k, r in HIERARCHY.items() if r.can_be_initial)
 _INITIAL_RANKS: frozenset[int] = frozenset(r.rank for r in HIERARCHY.values() if r.can_be_initial)
 _by_start = attrgetter("a", "order")
 
@@ -841,14 +839,3 @@ def build_lines(enc: Encounter, cfg: Config, raws: list[Raw], findings: list[Fin
                 "add-on-without-primary", f"{ln.code} held because its primary service line was held",
                 encounter_id=enc.id, administration_id=ln.administration_ids[0]))
         kept = [ln for ln in kept if ln not in orphans]
-
-
-def check_add_ons(codes_by_group: dict[Any, set[str]]) -> list[str]:
-    """Add-on codes of each group lacking all their primaries (used by tests and the engine)."""
-    bad = []
-    for codes in codes_by_group.values():
-        for c in codes:
-            if c in ADD_ON_CODES and not (ADMIN_CODES[c].primaries & codes):
-                bad.append(c)
-    return bad
-

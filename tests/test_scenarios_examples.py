@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import tomllib
 from collections import Counter
-from dataclasses import replace
 
 import pytest
 

@@ -494,6 +494,27 @@ def _hourly(raws: list[Raw], code: str, s: Svc, counted_minutes: int, first_minu
         raws.append((code, n, d, s.adm_ids, why, ()))
 
 
+def allowed_code(code: str, initial_code: str | None) -> str | None:
+    """``code`` when ``initial_code`` is one of its primaries (or it needs none), else the first
+    code of its fallback chain that qualifies; None when nothing does (the line is held)."""
+    seen = 0
+    while code and seen < 4:
+        a = ADMIN_CODES[code]
+        if not a.primaries or (initial_code is not None and initial_code in a.primaries):
+            return code
+        code = a.fallback or ""
+        seen += 1
+    return None
+
+
+# precomputed: initial code -> {wanted code -> code to use (or absent: held)}
+_ALLOWED: dict[str | None, dict[str, str]] = {
+    ini: {c: got for c in ADMIN_CODES if (got := allowed_code(c, ini)) is not None}
+    for ini in [None, *INITIAL_CODES]
+}
+_NONE_ALLOWED = _ALLOWED[None]
+
+
 def _initial_reason(s: Svc, enc: Encounter, by_reason: bool) -> str:
     hr = HIERARCHY.get((s.purpose, s.mode))
     label = hr.label if hr else f"{s.purpose} {s.mode}"
@@ -561,17 +582,7 @@ def sequence_group(gi: int, kind: str, svcs: list[Svc], enc: Encounter, rules: A
                          f"{rules.push_max} min or less), {why0}", mods))
             last_push[initial.drug] = initial.b
 
-    def allowed(code: str) -> str | None:
-        """The code itself when one of its primaries is in the group, else its fallback chain."""
-        seen = 0
-        while code and seen < 4:
-            a = ADMIN_CODES[code]
-            if not a.primaries or (initial_code is not None and initial_code in a.primaries):
-                return code
-            code = a.fallback or ""
-            seen += 1
-        return None
-
+    allowed_for = _ALLOWED.get(initial_code, _NONE_ALLOWED)
     standalone_seen: set[tuple[str, str]] = set()
     rest = sorted([s for s in svcs if s is not initial], key=_by_start)
     for s in rest:
@@ -626,7 +637,7 @@ def sequence_group(gi: int, kind: str, svcs: list[Svc], enc: Encounter, rules: A
                         "same-drug-push-not-reported",
                         "repeat IV push of the same drug has no code on a professional claim "
                         "(96376 is facility-only); drug units are still billed", **_at(eid, s)))
-                elif gap > 30 and allowed("96376"):
+                elif gap > 30 and allowed_for.get("96376"):
                     raws.append(("96376", 1, s.start.date(), s.adm_ids,
                                     f"96376: {lab} at {T.hm(s.start)}, same drug pushed again "
                                     f"{gap} min after its previous push (more than 30 min, facility)",
@@ -642,7 +653,7 @@ def sequence_group(gi: int, kind: str, svcs: list[Svc], enc: Encounter, rules: A
             if initial is None:
                 continue
             want = _PUSH_SEQUENTIAL[s.purpose]
-            code = allowed(want)
+            code = allowed_for.get(want)
             if code is None:
                 findings.append(error("add-on-without-primary",
                                       f"{want} has no primary service in this encounter; held", **_at(eid, s)))
@@ -675,7 +686,7 @@ def sequence_group(gi: int, kind: str, svcs: list[Svc], enc: Encounter, rules: A
                     "hydration-not-reported",
                     f"hydration after the initial service not reported: {why}", **_at(eid, s)))
                 continue
-            code = allowed("96361")
+            code = allowed_for.get("96361")
             if code is None:
                 findings.append(error("add-on-without-primary",
                                       "96361 has no primary service in this encounter; held", **_at(eid, s)))
@@ -700,7 +711,7 @@ def sequence_group(gi: int, kind: str, svcs: list[Svc], enc: Encounter, rules: A
         last_push[s.drug] = s.b
         if remaining > rules.push_max:
             want = _INFUSION_SEQUENTIAL[s.purpose]
-            code = allowed(want)
+            code = allowed_for.get(want)
             if code is None:
                 findings.append(error("add-on-without-primary",
                                       f"{want} has no primary service in this encounter; held", **_at(eid, s)))
@@ -720,7 +731,7 @@ def sequence_group(gi: int, kind: str, svcs: list[Svc], enc: Encounter, rules: A
                     "concurrent-once", "a further concurrent infusion is not reported "
                     "(96368 once per encounter)", **_at(eid, s)))
                 continue
-            code = allowed("96368")
+            code = allowed_for.get("96368")
             if code is None:
                 findings.append(error("add-on-without-primary",
                                       "96368 has no primary service in this encounter; held", **_at(eid, s)))
@@ -734,7 +745,7 @@ def sequence_group(gi: int, kind: str, svcs: list[Svc], enc: Encounter, rules: A
                             f"{overlap} min, {what}", ()))
         else:
             want = _PUSH_SEQUENTIAL[s.purpose]
-            code = allowed(want)
+            code = allowed_for.get(want)
             if code is None:
                 findings.append(error("add-on-without-primary",
                                       f"{want} has no primary service in this encounter; held", **_at(eid, s)))

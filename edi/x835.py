@@ -133,16 +133,18 @@ class _Reader:
             body = self.body
             get = body.get
             other = self._other
+            in_set = False  # body handlers never open or close a set: only other() does
             for batch, first, lines in self.tok.batches():
                 num = first - 1
                 for els, line in zip(batch, lines):
                     num += 1
-                    if self.rem is not None:
+                    if in_set:
                         h = get(els[0])
                         if h is not None:
                             h(els, num, line)
                             continue
                     done = other(els, num, line)
+                    in_set = self.rem is not None
                     if done is not None:
                         if was_enabled:
                             gc.enable()
@@ -453,7 +455,7 @@ class _Reader:
         e = _pad(els, 5)
         rem = self.rem
         assert rem is not None
-        if self.loop in ("HEADER", "1000A") and e[1] == "PR" and not rem.payer.entity:
+        if self.loop in ("HEADER", "1000A", "1000B") and e[1] == "PR" and not rem.payer.entity:
             self.loop, party = "1000A", rem.payer
         elif self.loop in ("HEADER", "1000A", "1000B") and e[1] == "PE" and not rem.payee.entity:
             self.loop, party = "1000B", rem.payee
@@ -543,8 +545,21 @@ class _Reader:
             target = self.claim.adjustments  # type: ignore[union-attr]
         else:
             return self._unknown(els, num, line)
-        group = els[1] if len(els) > 1 else ""
         n = len(els)
+        group = els[1] if n > 1 else ""
+        if (n == 4 or n == 5) and els[2]:  # one triplet, the usual shape
+            s = els[3]
+            try:
+                amount = _D(s)
+                if not -_BIG < amount < _BIG:
+                    amount = None
+            except (InvalidOperation, ValueError):
+                amount = None
+            if amount is None:
+                self._bad_amount(els, 3, num, line, loop)
+            q = els[4] if n == 5 else ""
+            target.append(Adjustment(group, els[2], amount, _amt(q) if q else None))
+            return
         if n > 20:
             self._find("warning", "x835-cas-too-many",
                        "CAS has more than six reason/amount/quantity triplets; all were read", num, line,

@@ -260,7 +260,7 @@ def _scan(path: Path, seps=None, start: int = 0, end: int | None = None,  # noqa
                 if k == k_n1:
                     e = s.split(elem)
                     q = e[1] if len(e) > 1 else ""
-                    if q == "PR" and loop in ("HEADER", "1000A") and not payer_set:
+                    if q == "PR" and loop in ("HEADER", "1000A", "1000B") and not payer_set:
                         payer, payer_set, loop = (e[2] if len(e) > 2 else ""), True, "1000A"
                     elif q == "PE" and loop in ("HEADER", "1000A", "1000B") and not payee_set:
                         payee_set, loop = True, "1000B"

@@ -83,9 +83,8 @@ def make_encounters(n: int, seed: int = 7) -> list[Encounter]:
     return out
 
 
-def main(argv: list[str] | None = None) -> None:
-    argv = sys.argv[1:] if argv is None else argv
-    n = int(argv[0]) if argv else 20_000
+def main(n: int = 20_000) -> None:
+    """Benchmark ``code_encounters`` over ``n`` generated encounters and print the figures."""
     cfg = load_config()
     encs = make_encounters(n)
     n_adm = sum(len(e.administrations) for e in encs)
@@ -109,4 +108,4 @@ def main(argv: list[str] | None = None) -> None:
     print(f"coding: ratio to target {TARGET:,}/s = {rate_cpu / TARGET:.2f}x (CPU), {rate / TARGET:.2f}x (wall)")
 
 if __name__ == "__main__":
-    main()
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 20_000)

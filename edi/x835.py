@@ -82,6 +82,7 @@ class _Reader:
         self.claim: Loop2100 | None = None
         self.svc: Loop2110 | None = None
         self.lx = ""
+        self.bpr_pos: tuple[int | None, int | None] = (None, None)
         self.body: dict[str, Callable[[list[str], int, int], None]] = {
             "BPR": self._bpr, "TRN": self._trn, "CUR": self._cur, "REF": self._ref, "DTM": self._dtm,
             "N1": self._n1, "N3": self._n3, "N4": self._n4, "PER": self._per, "RDM": self._rdm,
@@ -250,6 +251,7 @@ class _Reader:
         self.loop = "HEADER"
         self.claim = self.svc = None
         self.lx = ""
+        self.bpr_pos = (None, None)
 
     def _se(self, els: list[str], num: int, line: int) -> Remittance:
         rem = self.rem
@@ -378,8 +380,7 @@ class _Reader:
                 self._find("error", "transaction-out-of-balance",
                            f"BPR02 {bpr} differs from claim payments {rem.total_paid} - provider "
                            f"adjustments {rem.plb_total} = {expect} (difference {bpr - expect})",
-                           rem.start_segment + 1 if rem.start_segment else None, None,
-                           segment="BPR", loop="HEADER", element="BPR02")
+                           self.bpr_pos[0], self.bpr_pos[1], segment="BPR", loop="HEADER", element="BPR02")
         if not rem.complete and rem.segment_count == 0 and num is not None:
             rem.segment_count = num - self.st_number
         self.rem = None
@@ -393,6 +394,7 @@ class _Reader:
             return self._unknown(els, num, line)
         e = _pad(els, 17)
         p = self.rem.payment  # type: ignore[union-attr]
+        self.bpr_pos = (num, line)
         p.handling, p.credit_debit, p.method, p.format = e[1], e[3], e[4], e[5]
         p.amount = _amt(e[2])
         if p.amount is None:

@@ -374,6 +374,10 @@ class _Reader:
         rem = self.rem
         assert rem is not None
         bpr = rem.payment.amount
+        if self.bpr_pos[0] is None:
+            self._find("error", "x835-missing-segment",
+                       "the transaction set has no BPR (payment) segment: it cannot be balanced",
+                       rem.start_segment or None, None, segment="BPR", loop="HEADER")
         if bpr is not None:
             expect = rem.total_paid - rem.plb_total
             if expect != bpr:

@@ -130,7 +130,7 @@ def _scan(path: Path, seps=None, start: int = 0, end: int | None = None,  # noqa
         # per remittance
         payer = trace = pay_date = ""
         pay_amount = ZERO
-        payer_set = payee_set = False
+        payer_set = payee_set = bpr_seen = False
         claims = lines = bal = 0
         total_paid = plb_total = ZERO
         # per claim / line
@@ -248,7 +248,7 @@ def _scan(path: Path, seps=None, start: int = 0, end: int | None = None,  # noqa
                         loop = "2000"
                     else:  # SE
                         e = s.split(elem)
-                        if len(e) < 3 or e[1] != str(num - st_num + 1) or e[2] != st02:
+                        if len(e) < 3 or e[1] != str(num - st_num + 1) or e[2] != st02 or not bpr_seen:
                             raise _Irregular
                         if total_paid - plb_total != pay_amount:
                             bal += 1
@@ -272,6 +272,7 @@ def _scan(path: Path, seps=None, start: int = 0, end: int | None = None,  # noqa
                         raise _Irregular
                     e = s.split(elem)
                     pay_amount = _dec(e[2] if len(e) > 2 else "")
+                    bpr_seen = True
                     pay_date = e[16] if len(e) > 16 else ""
                     continue
                 if k == k_st:
@@ -284,7 +285,7 @@ def _scan(path: Path, seps=None, start: int = 0, end: int | None = None,  # noqa
                     gs_sets += 1
                     payer = trace = pay_date = ""
                     pay_amount = ZERO
-                    payer_set = payee_set = False
+                    payer_set = payee_set = bpr_seen = False
                     claims = lines = bal = 0
                     total_paid = plb_total = ZERO
                     continue

@@ -565,14 +565,15 @@ def sequence_group(gi: int, kind: str, svcs: list[Svc], enc: Encounter, rules: A
                          f"{'access site' if kind == 'site' else 'encounter'} (modifier {mod})")
         if initial.mode == "infusion":
             initial_code = _INFUSION_INITIAL[initial.purpose]
+            ilab = f"{initial.label()} {initial.tt()}"
             raws.append((initial_code, 1, initial.start.date(), initial.adm_ids,
-                         f"{initial_code}: {initial.label()} {initial.tt()}, {why0}", mods))
-            add = _INFUSION_ADDON[initial_code]
+                         f"{initial_code}: {ilab}, {why0}", mods))
             n = T.addon_hour_units(initial.minutes, rules.addon_over)
-            _hourly(raws, add, initial, initial.minutes, 60, n, gi,
-                    f"{add}: {initial.label()} {initial.tt()}, {n} additional hour(s) beyond "
-                    f"the first (each full hour, or more than {rules.addon_over} min past the last one)",
-                    rules)
+            if n:
+                add = _INFUSION_ADDON[initial_code]
+                _hourly(raws, add, initial, initial.minutes, 60, n, gi,
+                        f"{add}: {ilab}, {n} additional hour(s) beyond the first (each full hour, "
+                        f"or more than {rules.addon_over} min past the last one)", rules)
             (hyd_intervals if initial.purpose == "hydration" else drug_intervals).extend(initial.intervals)
             last_push[initial.drug] = initial.b
         else:
@@ -717,14 +718,16 @@ def sequence_group(gi: int, kind: str, svcs: list[Svc], enc: Encounter, rules: A
                                       f"{want} has no primary service in this encounter; held", **_at(eid, s)))
                 continue
             note = "" if code == want else f" ({want} needs a chemo initial infusion; {code} used)"
+            itext = _interval_text(s, remaining)
             raws.append((code, 1, s.start.date(), s.adm_ids,
-                            f"{code}: {lab} {_interval_text(s, remaining)}, sequential infusion of a "
-                            f"new drug after the initial service{note}", ()))
-            add = _INFUSION_ADDON[code]
+                         f"{code}: {lab} {itext}, sequential infusion of a new drug after the "
+                         f"initial service{note}", ()))
             n = T.addon_hour_units(remaining, rules.addon_over)
-            _hourly(raws, add, s, remaining, 60, n, gi,
-                    f"{add}: {lab} {_interval_text(s, remaining)}, {n} additional hour(s) of the "
-                    f"sequential infusion", rules)
+            if n:
+                add = _INFUSION_ADDON[code]
+                _hourly(raws, add, s, remaining, 60, n, gi,
+                        f"{add}: {lab} {itext}, {n} additional hour(s) of the sequential infusion",
+                        rules)
         elif overlap >= rules.concurrent_min_overlap:
             if s.visit in concurrent_visits:
                 findings.append(info(

@@ -250,6 +250,9 @@ def charge(cfg: Config, code: str, units: int, **where: Any):
 
 # --------------------------------------------------------------------------- classification
 
+_EPOCH = datetime(2000, 1, 1)  # integer minutes are counted from this midnight
+
+
 class Svc:
     """One administration service (same-drug infusions of a group are merged)."""
 
@@ -272,7 +275,8 @@ class Svc:
         self.site = site
         self.site_reason = site_reason
         self.rank = rank
-        self.a = a = start.toordinal() * 1440 + start.hour * 60 + start.minute  # epoch minutes
+        d = start - _EPOCH
+        self.a = a = d.days * 1440 + d.seconds // 60  # minutes since _EPOCH (a midnight)
         self.b = a + minutes
         self.intervals: list[tuple[int, int]] = (
             [(a, a + minutes)] if mode == "infusion" and end is not None else [])
@@ -352,7 +356,8 @@ def classify(enc: Encounter, payer: PayerProfile, rules: AdminRules,
                         encounter_id=eid, administration_id=adm.id, field="end"))
                     continue
             else:
-                minutes = int((end - start).total_seconds() // 60)
+                d = end - start
+                minutes = d.days * 1440 + d.seconds // 60  # whole minutes, floor
                 if minutes < 0:
                     findings.append(error(
                         "end-before-start", "stop time is before start time; administration held",
@@ -362,7 +367,8 @@ def classify(enc: Encounter, payer: PayerProfile, rules: AdminRules,
         elif route in _ROUTE_MODE:
             mode = _ROUTE_MODE[route]
             if end is not None and end >= start:
-                minutes = int((end - start).total_seconds() // 60)
+                d = end - start
+                minutes = d.days * 1440 + d.seconds // 60
             else:
                 end, minutes = None, 0
         else:

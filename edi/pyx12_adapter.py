@@ -19,9 +19,11 @@ import gc
 import io
 import logging
 import multiprocessing
+import re
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import pyx12.error_handler
 import pyx12.errors
@@ -30,6 +32,7 @@ import pyx12.map_index
 import pyx12.params
 import pyx12.path
 import pyx12.segment
+import pyx12.validation
 import pyx12.x12file
 from pyx12.map_if._segment import apply_segment_errors
 from pyx12.map_walker import apply_walk_errors, walk_tree
@@ -126,7 +129,13 @@ class _FastCounter(NodeCounter):
 
 
 _REFDES: dict[tuple[str | None, str], tuple[int | None, int | None]] = {}
-_ORIG_PARSE_REFDES = pyx12.segment.Segment._parse_refdes
+_ORIG = {
+    "refdes": pyx12.segment.Segment._parse_refdes,
+    "child": pyx12.map_if.segment_if.get_child_node_by_idx,
+    "len": pyx12.map_if.loop_if.__len__,
+    "ctrl": pyx12.validation.contains_control_character,
+}
+_CTRL = re.compile("[\x01-\x07\x09-\x0d\x11-\x17\x1c-\x1f]")
 
 
 def _cached_parse_refdes(self: Any, ref_des: str) -> tuple[int | None, int | None]:
@@ -134,8 +143,51 @@ def _cached_parse_refdes(self: Any, ref_des: str) -> tuple[int | None, int | Non
     key = (self.seg_id, ref_des)
     hit = _REFDES.get(key)
     if hit is None:
-        hit = _REFDES[key] = _ORIG_PARSE_REFDES(self, ref_des)
+        hit = _REFDES[key] = _ORIG["refdes"](self, ref_des)
     return hit
+
+
+def _cached_child(self: Any, idx: int) -> Any:
+    """segment_if.get_child_node_by_idx memoized per map node (maps never change once loaded)."""
+    memo = self.__dict__.setdefault("_dripline_children", {})
+    if idx not in memo:
+        memo[idx] = _ORIG["child"](self, idx)  # raises exactly as pyx12 does
+    return memo[idx]
+
+
+def _cached_len(self: Any) -> int:
+    """loop_if.__len__ memoized per map node."""
+    n = self.__dict__.get("_dripline_len")
+    if n is None:
+        n = self.__dict__["_dripline_len"] = _ORIG["len"](self)
+    return n
+
+
+def _fast_control(str_val: str, charset: str = "B", icvn: str = "00401") -> tuple[bool, str | None]:
+    """pyx12's control-character check, skipped when the value has none of those characters."""
+    if _CTRL.search(str_val) is None:
+        return (False, None)
+    return _ORIG["ctrl"](str_val, charset, icvn)
+
+
+@contextmanager
+def _accelerated() -> Iterator[None]:
+    """Swap in result-identical memoized versions of pyx12 hot spots for one run, then restore.
+
+    Outside our runs (e.g. :func:`plain_pyx12_pass`) pyx12 is untouched.
+    """
+    seg_cls, loop_cls = pyx12.map_if.segment_if, pyx12.map_if.loop_if
+    pyx12.segment.Segment._parse_refdes = _cached_parse_refdes  # type: ignore[method-assign]
+    seg_cls.get_child_node_by_idx = _cached_child  # type: ignore[method-assign]
+    loop_cls.__len__ = _cached_len  # type: ignore[method-assign]
+    pyx12.validation.contains_control_character = _fast_control
+    try:
+        yield
+    finally:
+        pyx12.segment.Segment._parse_refdes = _ORIG["refdes"]  # type: ignore[method-assign]
+        seg_cls.get_child_node_by_idx = _ORIG["child"]  # type: ignore[method-assign]
+        loop_cls.__len__ = _ORIG["len"]  # type: ignore[method-assign]
+        pyx12.validation.contains_control_character = _ORIG["ctrl"]
 
 
 class _Capture(logging.Handler):
@@ -247,7 +299,6 @@ def _validate_raw(text: str, file: str | None = None) -> list[Finding]:
     errh = pyx12.error_handler.err_handler()
     loops: dict[int, str] = {}
     out: list[Finding] = []
-    pyx12.segment.Segment._parse_refdes = _cached_parse_refdes  # type: ignore[method-assign]
     gc_was_enabled = gc.isenabled()
     gc.disable()  # pyx12 + its big maps make every full collection slow: validation went superlinear
     try:
@@ -256,7 +307,8 @@ def _validate_raw(text: str, file: str | None = None) -> list[Finding]:
         except pyx12.errors.X12Error as exc:
             return [_finding("not-x12", f"not an X12 interchange pyx12 can read: {exc}".split(":")[0], file, 1, "ISA")]
         try:
-            _walk(src, errh, loops)
+            with _accelerated():
+                _walk(src, errh, loops)
         except pyx12.errors.EngineError as exc:
             out.append(_finding("engine", f"pyx12 cannot validate this file: {exc}", file, src.get_cur_line()))
         except Exception as exc:  # pyx12 bug on odd input: contained, reported, never raised
@@ -271,7 +323,6 @@ def _validate_raw(text: str, file: str | None = None) -> list[Finding]:
     finally:
         if gc_was_enabled:
             gc.enable()
-        pyx12.segment.Segment._parse_refdes = _ORIG_PARSE_REFDES  # type: ignore[method-assign]
         logger.removeHandler(cap)
         logger.propagate = old_propagate
 

@@ -63,22 +63,15 @@ def _json(files: list[Path]) -> None:
 
 
 def _csv(files: list[Path]) -> None:
-    from dripline.common import print_findings
     from edi.x835 import read_835_files
     from edi.x835_report import write_csv
 
     file_findings: list = []
     found = write_csv(read_835_files(files, file_findings), sys.stdout)
-    if file_findings or found:
-        from rich.console import Console
-
-        import dripline.common as common
-
-        common.console = Console(stderr=True)
-        try:
-            print_findings([*file_findings, *found])
-        finally:
-            common.console = Console()
+    for f in [*file_findings, *found]:  # stdout is the CSV: findings go to stderr, one per line
+        where = " ".join(f"{k}={v}" for k, v in (("file", f.file), ("seg#", f.segment_number), ("line", f.line),
+                                                  ("loop", f.loop), ("ele", f.element)) if v is not None)
+        sys.stderr.write(f"{f.severity}: {f.code}: {f.message} [{where}]\n")
 
 
 def _table(files: list[Path]) -> None:

@@ -627,7 +627,10 @@ class _Reader:
         if claim is None or self.loop not in ("2100", "2110"):
             return self._unknown(els, num, line, " (service line without a claim)")
         e = els if len(els) >= 8 else els + [""] * (8 - len(els))
-        comp = e[1].split(self.comp)
+        sep = self.comp
+        if sep not in e[1] and len(e[1]) > 3 and not e[1][2].isalnum() and e[1][2] != " ":
+            sep = self._other_component(e[1][2], num, line)
+        comp = e[1].split(sep)
         nc = len(comp)
         try:
             charge = _D(e[2])
@@ -640,7 +643,8 @@ class _Reader:
         svc = Loop2110(comp[0], comp[1] if nc > 1 else "", [m for m in comp[2:6] if m] if nc > 2 else [],
                        charge, paid, e[4], units, comp[6] if nc > 6 else "", "", "", None, None, num, line)
         if e[6]:
-            orig = e[6].split(self.comp)
+            osep = self.comp if self.comp in e[6] or len(e[6]) < 4 or e[6][2].isalnum() else e[6][2]
+            orig = e[6].split(osep)
             svc.original_qualifier = orig[0]
             svc.original_code = orig[1] if len(orig) > 1 else ""
             svc.original_modifiers = [m for m in orig[2:6] if m]
@@ -653,6 +657,13 @@ class _Reader:
             self._bad_amount(els, 2, num, line, "2110")
         if paid is None:
             self._bad_amount(els, 3, num, line, "2110")
+
+    def _other_component(self, sep: str, num: int, line: int) -> str:
+        """SVC01 split on a character other than ISA16 (seen from real payers): read, and said."""
+        self._find("warning", "x835-component-separator",
+                   f"SVC01 uses {sep!r} between its components although ISA16 is {self.comp!r}; read with {sep!r}",
+                   num, line, segment="SVC", loop="2110", element="SVC01")
+        return sep
 
     def _lq(self, els: list[str], num: int, line: int) -> None:
         if self.loop != "2110":

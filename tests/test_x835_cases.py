@@ -255,3 +255,11 @@ def test_keep_claims_false_keeps_totals_only() -> None:
     doc = text(interchange([st_set(REVERSAL_PAIR, "20")])).encode()
     (r,) = read_835(doc, keep_claims=False)
     assert r.claims == [] and (r.claim_count, r.line_count, r.total_paid) == (2, 2, D("20"))
+
+
+def test_svc01_with_another_component_separator_is_read_with_a_warning() -> None:
+    body = ["CLP*ENC1*1*100*80**12*PCN1", "SVC*HC>96413>59*100*80**1*HC>96415", "CAS*CO*45*20"]
+    rems, findings = read(text(interchange([st_set(body, "80")])))
+    line = rems[0].claims[0].lines[0]
+    assert (line.qualifier, line.code, line.modifiers, line.original_code) == ("HC", "96413", ["59"], "96415")
+    assert [(f.code, f.severity) for f in findings] == [("x835-component-separator", "warning")]

@@ -521,12 +521,24 @@ _ALLOWED: dict[str | None, dict[str, str]] = {
 _NONE_ALLOWED = _ALLOWED[None]
 
 
+def _reason_texts() -> dict[tuple[str, str, bool], str]:
+    out: dict[tuple[str, str, bool], str] = {}
+    for (p, m), hr in HIERARCHY.items():
+        out[(p, m, True)] = f"initial {hr.label} (office: reason for visit)"
+        out[(p, m, False)] = f"initial {hr.label} (hierarchy: {hr.label})"
+    return out
+
+
+_REASON_TEXT = _reason_texts()
+
+
 def _initial_reason(s: Svc, enc: Encounter, by_reason: bool) -> str:
-    hr = HIERARCHY.get((s.purpose, s.mode))
-    label = hr.label if hr else f"{s.purpose} {s.mode}"
-    if by_reason:
-        return f"initial {label} (office: reason for visit)"
-    return f"initial {label} (hierarchy: {label})"
+    """Why the service is the initial one (precomputed texts per hierarchy entry)."""
+    t = _REASON_TEXT.get((s.purpose, s.mode, by_reason))
+    if t is None:
+        label = f"{s.purpose} {s.mode}"
+        t = f"initial {label} ({'office: reason for visit' if by_reason else 'hierarchy: ' + label})"
+    return t
 
 
 def sequence_group(gi: int, kind: str, svcs: list[Svc], enc: Encounter, rules: AdminRules,
@@ -535,7 +547,7 @@ def sequence_group(gi: int, kind: str, svcs: list[Svc], enc: Encounter, rules: A
     eid = enc.id
     raws: list[Raw] = []
     svcs = merge_same_drug_infusions(svcs)
-    professional = enc.claim_type == "837P"
+    professional = enc.setting != "hospital_outpatient"  # 837P
 
     hmin = rules.hydration_min
     candidates = [s for s in svcs if s.rank in _INITIAL_RANKS

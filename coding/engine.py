@@ -39,6 +39,7 @@ def _home_module():
 
 
 _HOME = _home_module()
+_CODED_SETTINGS = frozenset(("office", "infusion_center", "hospital_outpatient"))
 
 
 def code_encounter(enc: Encounter, cfg: Config, *, hit_history: HitHistory | None = None) -> CodedEncounter:
@@ -60,16 +61,15 @@ def code_encounter(enc: Encounter, cfg: Config, *, hit_history: HitHistory | Non
             lines.extend(hl)
             findings.extend(hf)
         return CodedEncounter(enc, lines, findings)
-    if enc.setting not in ("office", "infusion_center", "hospital_outpatient"):
+    if enc.setting not in _CODED_SETTINGS:
         return CodedEncounter(enc, [], [error(
             "unknown-setting", "setting is not office, infusion_center, home or hospital_outpatient",
             encounter_id=enc.id, field="setting")])
-    al, af = admin_lines(enc, cfg, payer)
-    lines.extend(al)
-    findings.extend(af)
-    sl, sf = service_lines(enc, cfg, payer, al)
-    lines.extend(sl)
-    findings.extend(sf)
+    lines, findings = admin_lines(enc, cfg, payer)
+    if enc.services:
+        sl, sf = service_lines(enc, cfg, payer, lines)
+        lines.extend(sl)
+        findings.extend(sf)
     if enc.administrations:
         if _drug_lines is None:  # pragma: no cover
             findings.append(warning("not-supported", "drug lines module not available",

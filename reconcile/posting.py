@@ -219,6 +219,10 @@ class _Poster:
             " AND claim_id IS NOT NULL")}
         self.line_codes: dict[int, str] = {}  # sent code of denied lines (the worklist names what we billed)
         self.ts = _now()
+        self.reversed_ids: set[int] = set()  # postings reversed in this file (their UPDATE may be pending)
+        self.chunk_rows: list[tuple[int, int | None, str | None]] = []  # (id, claim id, CLP07) of this chunk
+        self.orig_icn: dict[str, list[tuple[int, int | None]]] = {}
+        self.orig_claim: dict[int, list[tuple[int, int | None]]] = {}
         self._reset()
 
     @property
@@ -236,6 +240,7 @@ class _Poster:
         self.history: list[tuple] = []
         self.resolve_lines: list[tuple] = []
         self.resolve_claims: list[tuple] = []
+        self.fnd: list[tuple] = []
 
     def _next(self, table: str) -> int:
         self.ids[table] += 1
@@ -268,6 +273,7 @@ class _Poster:
             pref = prefetch_claims(self.conn, (rc.patient_control_number for rc in chunk),
                                    {rc.patient_control_number: rc.payer_claim_number for rc in chunk
                                     if rc.payer_claim_number and rc.status != "22"})
+            self._prefetch_originals(chunk, pref)
             for rc in chunk:
                 self.claim(rc, choose_claim(pref.get(rc.patient_control_number), rc))
             self.flush()
@@ -282,8 +288,7 @@ class _Poster:
     def _findings(self, findings: Iterable[Finding]) -> None:
         rows = [(self.file_id, self.payment_id, f.severity, f.code, f.message, _pos(f)) for f in findings]
         if rows:
-            self.writer.submit([("INSERT INTO posting_findings (file_id, payment_id, severity, code, message,"
-                                 " position) VALUES (?,?,?,?,?,?)", rows)])
+            self.fnd.extend(rows)
             self.res.findings.extend(findings)
 
     # ------------------------------------------------------------------ claims
@@ -303,6 +308,8 @@ class _Poster:
             else:
                 reversal_of = original[0]
                 claim_id = claim_id or original[1]
+        if rc.status != "22":
+            self.chunk_rows.append((cp_id, claim_id, rc.payer_claim_number))
         self.cp.append((cp_id, self.payment_id, claim_id, rc.patient_control_number, rc.payer_claim_number,
                         rc.status, str(rc.charge), str(rc.paid), str(rc.patient_responsibility),
                         reversal_of, rc.segment))
@@ -422,23 +429,54 @@ class _Poster:
         self.history.append((claim_id, status, text, ts))
 
     # ------------------------------------------------------------------ reversals
+    def _prefetch_originals(self, chunk: list[RClaim], pref: dict[str, list[LedgerClaim]]) -> None:
+        """Earlier postings the reversals of this chunk may undo, one query each way (the writer is
+        idle here, right after the claims prefetch); postings of this chunk are kept in memory."""
+        self.chunk_rows = []
+        self.orig_icn, self.orig_claim = {}, {}
+        revs = [rc for rc in chunk if rc.status == "22"]
+        if not revs:
+            return
+        conn = self.conn
+        base = ("SELECT id, claim_id, payer_claim_number, reversed_by FROM claim_postings"
+                " WHERE status_code != '22' AND {} IN ({}) ORDER BY id")
+        icns = sorted({rc.payer_claim_number for rc in revs if rc.payer_claim_number})
+        cids = sorted({c.id for rc in revs for c in (pref.get(rc.patient_control_number) or ())})
+        for col, keys, into, k in (("payer_claim_number", icns, self.orig_icn, 2),
+                                   ("claim_id", cids, self.orig_claim, 1)):
+            for i in range(0, len(keys), CHUNK):
+                part = keys[i:i + CHUNK]
+                for r in conn.execute(base.format(col, ",".join("?" * len(part))), part):
+                    if r[3] is not None:
+                        self.reversed_ids.add(r[0])  # reversed before: never reversed twice
+                    into.setdefault(r[k], []).append((r[0], r[1]))
+
     def _original(self, rc: RClaim, claim_id: int | None) -> tuple | None:
-        """The earlier posting this reversal undoes: same payer claim number (same claim first)."""
+        """The earlier posting this reversal undoes: same payer claim number (the same claim's
+        first, newest first); when no posting carries that number, the newest posting of the same
+        claim. Never one already reversed."""
         icn = rc.payer_claim_number
-        if any((icn and r[4] == icn) or (claim_id is not None and r[2] == claim_id) for r in self.cp):
-            self.flush()  # the original is among the rows not written yet
-        q = ("SELECT id, claim_id FROM claim_postings WHERE status_code != '22' AND reversed_by IS NULL"
-             " AND {} ORDER BY (claim_id IS ?) DESC, id DESC LIMIT 1")
-        row = None
-        if rc.payer_claim_number:
-            row = self.conn.execute(q.format("payer_claim_number = ?"),
-                                    (rc.payer_claim_number, claim_id)).fetchone()
-        if row is None and claim_id is not None:
-            row = self.conn.execute(q.format("claim_id = ?"), (claim_id, claim_id)).fetchone()
-        return None if row is None else (row[0], row[1])
+
+        def pick(cands: list[tuple[int, int | None]]) -> tuple[int, int | None] | None:
+            live = [c for c in cands if c[0] not in self.reversed_ids]
+            same = [c for c in live if c[1] == claim_id and claim_id is not None]
+            return max(same or live) if live else None
+
+        found = None
+        by_icn = (self.orig_icn.get(icn, []) + [(r[0], r[1]) for r in self.chunk_rows if r[2] == icn]) if icn else []
+        if by_icn:  # the payer names the claim it reverses: only that one (if not reversed already)
+            found = pick(by_icn)
+        elif claim_id is not None:
+            found = pick(self.orig_claim.get(claim_id, [])
+                         + [(r[0], r[1]) for r in self.chunk_rows if r[1] == claim_id])
+        if found is not None:
+            self.reversed_ids.add(found[0])
+        return found
 
     def _mirror(self, orig_id: int, cp_id: int, rc: RClaim) -> None:
         """A reversal without its own detail undoes the original's lines and adjustments exactly."""
+        if any(r[0] == orig_id for r in self.chunk_rows):
+            self.flush()  # the original's rows may not be written yet
         c = self.conn
         lp_map: dict[int, int] = {}
         for r in c.execute("SELECT id, line_id, line_control_number, code, modifiers, charge, paid, units,"
@@ -530,6 +568,9 @@ class _Poster:
                          " payer_claim_number = COALESCE(?, payer_claim_number) WHERE id = ?", self.status))
             jobs.append(("INSERT INTO claim_status_history (claim_id, status, source, detail, created_at)"
                          " VALUES (?, ?, '835', ?, ?)", self.history))
+        if self.fnd:
+            jobs.append(("INSERT INTO posting_findings (file_id, payment_id, severity, code, message, position)"
+                         " VALUES (?,?,?,?,?,?)", self.fnd))
         if jobs:
             self.writer.submit(jobs)
         self._reset()
@@ -577,7 +618,8 @@ def post_remittances(conn: sqlite3.Connection, remittances: Iterable[RRemit], *,
                                             " nothing posted", file=path))
             return res
         poster.payment_id = None
-        poster._findings(file_findings or [])  # the writer is closed: written at once
+        poster._findings(file_findings or [])
+        poster.flush()  # the writer is closed: written at once
         summary = res.to_dict()
         summary.pop("findings")
         conn.execute("UPDATE remit_files SET summary = ? WHERE id = ?", (json.dumps(summary), file_id))

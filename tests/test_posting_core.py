@@ -220,3 +220,23 @@ def test_denial_resolved_when_the_line_is_paid_later(led):
         line("96372", "45", "45", l["ENC3"][0])])], "45", trace="B")], path="2", sha256="2" * 64)
     assert denial_worklist(conn) == []
     assert totals_by_pcn(conn)["ENC3"]["paid"] == D("45")
+
+
+def test_original_reversal_and_correction_in_one_remittance(led):
+    conn, l = led
+    orig = claim("ENC3", "1", "45", "40", icn="Q1", lines=[line("96372", "45", "40", l["ENC3"][0],
+                                                               adjs=[("CO", "45", "5")])])
+    rm = remit([orig, claim("ENC3", "22", "-45", "-40", icn="Q1"),  # no detail: mirrors the original
+                claim("ENC3", "1", "45", "42", icn="Q2", lines=[line("96372", "45", "42", l["ENC3"][0],
+                                                                     adjs=[("CO", "45", "3")])]),
+                claim("ENC3", "22", "-45", "-99", icn="Q1")], "-57")  # a second reversal of Q1: nothing left
+    res = post_remittances(conn, [rm], path="s", sha256="s" * 64)
+    t = totals_by_pcn(conn)["ENC3"]
+    # the stray second reversal posts as received (with a finding); the first nets the original out
+    assert res.reversals == 2 and any(f.code == "reversal-without-original" for f in res.findings)
+    assert t["paid"] == D("40") - D("40") + D("42") - D("99")
+    mirrored = conn.execute("SELECT COUNT(*) FROM line_postings WHERE matched_by = 'reversal-mirror'").fetchone()[0]
+    assert mirrored == 1
+    rows = conn.execute("SELECT payer_claim_number, status_code, reversed_by IS NOT NULL, reversal_of IS NOT NULL"
+                        " FROM claim_postings ORDER BY id").fetchall()
+    assert [tuple(r) for r in rows] == [("Q1", "1", 1, 0), ("Q1", "22", 0, 1), ("Q2", "1", 0, 0), ("Q1", "22", 0, 0)]

@@ -73,6 +73,17 @@ def make_ledger(n: int, per_set: int, db: Path) -> None:
     conn.close()
 
 
+def peak_mib() -> float:
+    """This process's peak RSS (VmHWM: reset at exec, unlike ru_maxrss which a child inherits)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def child(mode: str, path: str, db: str) -> None:
     """Run one measurement in this (fresh) process and print JSON."""
     t0 = time.perf_counter()
@@ -91,7 +102,7 @@ def child(mode: str, path: str, db: str) -> None:
         extra = {"claims": res.claims, "lines": res.lines, "status": res.status, "unmatched": res.unmatched,
                  "denials": res.denials, "reversals": res.reversals}
     elapsed = time.perf_counter() - t0
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    rss = peak_mib()
     print(json.dumps({"seconds": elapsed, "peak_mib": rss, **extra}))
 
 

@@ -202,3 +202,19 @@ def test_balancing_findings_are_kept_with_the_posting(tmp_path):
     assert res.status == "posted" and res.claims == 1
     codes = [r[0] for r in conn.execute("SELECT code FROM posting_findings")]
     assert "claim-out-of-balance" in codes and "service-line-out-of-balance" in codes
+
+
+def test_two_processes_posting_the_same_file_post_it_once(tmp_path):
+    db = tmp_path / "l.db"
+    conn, lcns = make_ledger(db, [(f"C{i}", [("96372", (), 1, "45.00", None)]) for i in range(300)])
+    f = tmp_path / "c.835"
+    f.write_text(write_835([_answer_all(lcns, {p: ["45.00"] for p in lcns})]))
+    conn.close()
+    code = ("import sys, json; from reconcile import ledger; from reconcile.posting import post_files;"
+            "print(post_files(ledger.connect(sys.argv[1]), [sys.argv[2]]).files[0].status)")
+    procs = [subprocess.Popen([sys.executable, "-c", code, str(db), str(f)], cwd=REPO, stdout=subprocess.PIPE,
+                              text=True) for _ in range(2)]
+    statuses = sorted(p.communicate(timeout=120)[0].strip() for p in procs)
+    assert statuses == ["duplicate", "posted"]
+    conn = ledger.connect(db)
+    assert conn.execute("SELECT COUNT(*) FROM claim_postings").fetchone()[0] == 300

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from edi.x835 import read_835_with_findings
+from tests.conftest import CORPUS
 
 
 def corpus_835_files(corpus: Path) -> list[Path]:
@@ -73,18 +74,10 @@ def test_corpus_has_835_files(corpus_dir: Path) -> None:
     assert len(corpus_835_files(corpus_dir)) >= 20
 
 
-def _ids(corpus: Path) -> list[str]:
-    return [p.name for p in corpus_835_files(corpus)] if corpus.is_dir() else []
+FILES = corpus_835_files(CORPUS) if CORPUS.is_dir() else []  # empty: the test below is skipped
 
 
-@pytest.fixture(params=range(40))
-def corpus_file(request, corpus_dir: Path) -> Path:
-    files = corpus_835_files(corpus_dir)
-    if request.param >= len(files):
-        pytest.skip("fewer corpus files")
-    return files[request.param]
-
-
+@pytest.mark.parametrize("corpus_file", FILES, ids=[p.name for p in FILES])
 def test_corpus_file_reads_and_matches_independent_count(corpus_file: Path) -> None:
     raw = corpus_file.read_bytes()
     rems, findings = read_835_with_findings(corpus_file)

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from edi.x835 import read_835_with_findings
 from edi.x835_model import BALANCING_CODES
+from tests.conftest import CORPUS
 
 _spec = importlib.util.spec_from_file_location("gen835", Path(__file__).resolve().parent.parent / "bench" / "gen835.py")
 gen835 = importlib.util.module_from_spec(_spec)
@@ -76,7 +77,7 @@ def test_generated_file_unbalanced_claim_is_found() -> None:
 
 
 def _corpus_blobs() -> list[bytes]:
-    root = Path(__file__).resolve().parent.parent.parent / "shared" / "corpus"
+    root = CORPUS
     files = sorted((root / "835").glob("*"))[:12] if (root / "835").is_dir() else []
     blobs = [p.read_bytes()[:6000] for p in files]
     rng = random.Random(1)

@@ -1,9 +1,9 @@
 """Coding benchmark: ``code_encounters`` throughput on one core.
 
-Generates N (default 20,000) encounters with 3-6 administrations each (pushes, infusions,
+Generates N (default 10,000) encounters with 3-6 administrations each (pushes, infusions,
 hydration, injections, chemo; office/infusion center/hospital; both payers; some waste, NDCs,
 E/M services, separate sites and visits, missing stop times computed from volume/rate), codes
-them once to warm up, then times ``code_encounters`` (best of 5) and prints encounters/second
+them once to warm up, then times ``code_encounters`` (best of 7) and prints encounters/second
 and the ratio to the 10,000/s target, both by wall clock and by the process's CPU time (the
 single-core figure; on a shared machine the wall clock also counts time other processes held
 the core).
@@ -27,6 +27,7 @@ from coding.engine import code_encounters  # noqa: E402
 from coding.model import Address, Administration, Encounter, Patient, Quantity, Service  # noqa: E402
 
 TARGET = 10_000  # encounters per second (issue 2)
+REPEAT = 7  # best of: the machine is shared, the best run is the least disturbed one
 
 DRUGS = [  # (code, unit, dose range, typical route)
     ("J1745", "mg", (300, 800), "iv_infusion"), ("J1569", "g", (10, 60), "iv_infusion"),
@@ -83,7 +84,7 @@ def make_encounters(n: int, seed: int = 7) -> list[Encounter]:
     return out
 
 
-def main(n: int = 20_000) -> None:
+def main(n: int = 10_000) -> None:
     """Benchmark ``code_encounters`` over ``n`` generated encounters and print the figures."""
     cfg = load_config()
     encs = make_encounters(n)
@@ -91,7 +92,7 @@ def main(n: int = 20_000) -> None:
     code_encounters(encs[:500], cfg)  # warm caches
     best = best_cpu = float("inf")
     lines = 0
-    for _ in range(5):
+    for _ in range(REPEAT):
         t0, c0 = time.perf_counter(), time.process_time()
         coded = code_encounters(encs, cfg)
         dt, dc = time.perf_counter() - t0, time.process_time() - c0
@@ -101,11 +102,11 @@ def main(n: int = 20_000) -> None:
     rate, rate_cpu = n / best, n / best_cpu
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"coding: {n} encounters, {n_adm} administrations, {lines} lines (load average {load:.1f})")
-    print(f"coding: wall best of 5 = {best:.3f} s -> {rate:,.0f} encounters/s "
+    print(f"coding: wall best of {REPEAT} = {best:.3f} s -> {rate:,.0f} encounters/s "
           f"({n_adm / best:,.0f} administrations/s)")
-    print(f"coding: CPU time of the process, best of 5 = {best_cpu:.3f} s -> {rate_cpu:,.0f} encounters/s "
+    print(f"coding: CPU time of the process, best of {REPEAT} = {best_cpu:.3f} s -> {rate_cpu:,.0f} encounters/s "
           f"on one core ({n_adm / best_cpu:,.0f} administrations/s)")
     print(f"coding: ratio to target {TARGET:,}/s = {rate_cpu / TARGET:.2f}x (CPU), {rate / TARGET:.2f}x (wall)")
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 20_000)
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 10_000)

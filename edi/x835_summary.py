@@ -23,7 +23,8 @@ from typing import Iterable
 
 from coding.findings import Finding
 from edi.tokenizer import _WS, _detect
-from edi.x835 import _BIG, read_835
+from edi.x835 import read_835
+from edi.x835_segments import _BIG
 from edi.x835_report import RemitSummary, iso_date, summarize
 
 CHUNK = 1 << 18

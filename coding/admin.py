@@ -251,6 +251,7 @@ def charge(cfg: Config, code: str, units: int, **where: Any):
 # --------------------------------------------------------------------------- classification
 
 _EPOCH = datetime(2000, 1, 1)  # integer minutes are counted from this midnight
+_HM = [f"{m // 60:02d}:{m % 60:02d}" for m in range(1440)]  # "HH:MM" by minute of the day
 
 
 class Svc:
@@ -291,13 +292,13 @@ class Svc:
         t = self._tt
         if t is None:
             st, en = self.start, self.end
-            if en is None:
-                t = f"{st.hour:02d}:{st.minute:02d}"
-            elif en.day == st.day and en.month == st.month and en.year == st.year:
-                t = f"{st.hour:02d}:{st.minute:02d}-{en.hour:02d}:{en.minute:02d} = {self.minutes} min"
-            else:
-                t = self.timing.text()
             if self.computed:
+                t = self.timing.text()
+            elif en is None:
+                t = _HM[st.hour * 60 + st.minute]
+            elif self.a // 1440 == self.b // 1440:  # same day
+                t = f"{_HM[st.hour * 60 + st.minute]}-{_HM[en.hour * 60 + en.minute]} = {self.minutes} min"
+            else:
                 t = self.timing.text()
             self._tt = t
         return t
@@ -394,9 +395,15 @@ def group_services(svcs: list[Svc], rules: AdminRules,
     its own (kind ``site``); later visits are kind ``visit``. With ``hierarchy_restarts_daily`` a new
     calendar day starts a new group (kind ``day``).
     """
-    if not rules.hierarchy_restarts_daily and all(
-            s.visit == svcs[0].visit and not s.site_reason for s in svcs):
-        return [("main", svcs)] if svcs else []
+    if not svcs:
+        return []
+    if not rules.hierarchy_restarts_daily:
+        v0 = svcs[0].visit
+        for s in svcs:
+            if s.visit != v0 or s.site_reason:
+                break
+        else:
+            return [("main", svcs)]
     visits: dict[str, list[Svc]] = {}
     for s in svcs:
         visits.setdefault(s.visit, []).append(s)

@@ -42,6 +42,7 @@ __all__ = ["Separators", "Segment", "X12Tokenizer", "iter_segments", "open_sourc
 CHUNK_CHARS = 1 << 16  # 64 Ki characters per read: C-speed splitting, batches that stay in cache
 _MAX_ISA_SCAN = 512  # an ISA longer than this is not an ISA
 _MAX_GARBAGE = 1 << 16  # text kept while looking for an ISA
+_MAX_SEGMENT = 1 << 20  # longest run without a terminator kept in memory
 _WS = " \t\r\n\x0b\x0c\ufeff\x00"
 
 
@@ -272,6 +273,12 @@ class X12Tokenizer:
         need_read = True
         while True:
             if need_read and not final:
+                if seps is not None and len(buf) > _MAX_SEGMENT:  # a megabyte without a terminator
+                    self._finding("error", "x12-no-terminator",
+                                  f"no segment terminator {seps.segment!r} in over {_MAX_SEGMENT} characters; "
+                                  "that text was skipped up to the next terminator", line=line)
+                    line += buf.count("\n")
+                    buf = ""
                 nxt = next(chunks, None)
                 if nxt is None:
                     final = True

@@ -167,3 +167,11 @@ def test_line_numbers_for_every_layout_and_chunk_size(after: str, chunk: int) ->
         expected.append(line)
     got = [ln for _, _, ln in X12Tokenizer(io.BytesIO(text.encode()), chunk_chars=chunk)]
     assert got == expected
+
+
+def test_a_run_without_terminator_is_skipped_with_a_finding_and_memory_stays_bounded() -> None:
+    text = doc(body=BODY[:3]) + "X" * (3 << 20) + "~" + "".join(s + "~" for s in BODY[3:])
+    findings: list = []
+    segs = list(iter_segments(text.encode(), findings))
+    assert "x12-no-terminator" in [f.code for f in findings]
+    assert [s.id for s in segs][:4] == ["ISA", "GS", "ST", "CLP"] and segs[-1].id == "IEA"

@@ -16,6 +16,12 @@ findings too; every claim that could be read is returned.
 
 Hot path (performance-notes.md): the shared tokenizer splits each segment once; a dict maps the
 segment id to a bound handler; each amount goes through ``Decimal`` once; no regex.
+
+Layout: this module holds the driver, balancing and the public functions; envelope segments are
+in :mod:`edi.x835_envelope`, loop/segment handlers in :mod:`edi.x835_segments`, the model in
+:mod:`edi.x835_model`, renderings in :mod:`edi.x835_report`, the fast summary in
+:mod:`edi.x835_summary`. ``reconcile.remit_adapter`` drives ``_Reader`` (``tok``, ``body``,
+``rem``, ``_other``, ``_eof``, ``remittances``) claim by claim: keep those names.
 """
 from __future__ import annotations
 

@@ -93,6 +93,7 @@ def main(argv: list[str] | None = None) -> None:
     import oxedi
 
     from edi.x835 import read_835
+    from edi.x835_summary import summarize_files
 
     for n in sizes:
         path = paths[n]
@@ -107,11 +108,14 @@ def main(argv: list[str] | None = None) -> None:
         t_ours, tc_ours = best(ours, rep)
         assert claims == n, (claims, n)
         t_ox, tc_ox = best(lambda: oxedi.parse_file(str(path)), rep)
+        t_sum, tc_sum = best(lambda: summarize_files([path], jobs=1), rep)
         p_ours, p_ox, rss_sum, rss_ox, rss_full, c_ours, c_ox = proc[n]
         print(f"{n:>7} claims {mb:6.1f} MB | library: read_835 {t_ours:6.2f}s wall {tc_ours:6.2f}s cpu "
               f"({mb / tc_ours:5.1f} MB/s, {n / tc_ours:7.0f} claims/s)  oxedi.parse_file {t_ox:6.2f}s wall "
               f"{tc_ox:6.2f}s cpu ({mb / tc_ox:5.1f} MB/s)  throughput ours/oxedi wall {t_ox / t_ours:4.2f}x "
               f"cpu {tc_ox / tc_ours:4.2f}x", flush=True)
+        print(f"{'':>24}| library: summarize_files (no model, one process) {t_sum:6.2f}s wall {tc_sum:6.2f}s cpu "
+              f"({mb / tc_sum:5.1f} MB/s)  throughput vs oxedi cpu {tc_ox / tc_sum:4.2f}x", flush=True)
         print(f"{'':>24}| process: remit show --summary {p_ours:6.2f}s wall {c_ours:6.2f}s cpu  python -c "
               f"parse_file {p_ox:6.2f}s wall {c_ox:6.2f}s cpu  throughput ours/oxedi wall {p_ox / p_ours:4.2f}x "
               f"cpu {c_ox / c_ours:4.2f}x", flush=True)

@@ -96,6 +96,7 @@ def _scan(path: Path, seps=None, start: int = 0, end: int | None = None,  # noqa
     fname = str(path)
     D = Decimal
     ZERO = D(0)
+    BIG = _BIG
     if seps is None:
         seps = _separators(path)
     elem, comp, term = seps.element, seps.component, seps.segment
@@ -181,12 +182,20 @@ def _scan(path: Path, seps=None, start: int = 0, end: int | None = None,  # noqa
                     n = len(e)
                     if n > 20:
                         raise _Irregular
-                    total = ZERO
-                    for j in range(2, n, 3):
-                        a = e[j + 1] if j + 1 < n else ""
-                        if not a and not e[j] and not (e[j + 2] if j + 2 < n else ""):
-                            continue
-                        total += _dec(a)
+                    if (n == 4 or n == 5) and e[2]:  # one triplet, the usual shape
+                        try:
+                            total = D(e[3])
+                            if not -BIG < total < BIG:
+                                raise _Irregular
+                        except (InvalidOperation, ValueError):
+                            raise _Irregular from None
+                    else:
+                        total = ZERO
+                        for j in range(2, n, 3):
+                            a = e[j + 1] if j + 1 < n else ""
+                            if not a and not e[j] and not (e[j + 2] if j + 2 < n else ""):
+                                continue
+                            total += _dec(a)
                     if loop == "2110":
                         l_adj += total
                     else:
@@ -202,7 +211,12 @@ def _scan(path: Path, seps=None, start: int = 0, end: int | None = None,  # noqa
                     e = s.split(elem)
                     if len(e) < 4:
                         raise _Irregular
-                    l_charge, l_paid, l_adj = _dec(e[2]), _dec(e[3]), ZERO
+                    try:
+                        l_charge, l_paid, l_adj = D(e[2]), D(e[3]), ZERO
+                        if not (-BIG < l_charge < BIG and -BIG < l_paid < BIG):
+                            raise _Irregular
+                    except (InvalidOperation, ValueError):
+                        raise _Irregular from None
                     in_line = True
                     lines += 1
                     loop = "2110"

@@ -10,6 +10,7 @@ Usage: ``python bench/gen835.py CLAIMS OUT.835 [--seed N] [--per-set N]``
 """
 from __future__ import annotations
 
+import os
 import random
 import sys
 from dataclasses import dataclass, field
@@ -264,7 +265,8 @@ def write_file(path: str | Path, n_claims: int, seed: int = 835, per_set: int = 
     """Write an 835 of ``n_claims`` claims (one interchange, sets of ``per_set``); return its totals."""
     totals: dict[str, Decimal | int] = {"claims": 0, "lines": 0, "paid": Decimal(0), "plb": Decimal(0),
                                         "charge": Decimal(0), "sets": 0}
-    with open(path, "w", encoding="ascii", newline="") as fh:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # owner-only, like every file we write
+    with open(fd, "w", encoding="ascii", newline="") as fh:
         sets_iter = generate_sets(n_claims, seed, per_set)
         fh.write(render_interchange([])[0] + "~\n")
         fh.write("GS*HP*SYNPAYER*SYNCLINIC*20260115*1200*1*X*005010X221A1~\n")

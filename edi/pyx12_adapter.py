@@ -112,9 +112,15 @@ class _FastCounter(NodeCounter):
         self._s: dict[str, int] = {}
 
     def reset_to_node(self, xpath: Any) -> None:
-        root = _path_key(xpath).split("/")
-        n = len(root)
-        for k in [k for k in self._s if (parts := k.split("/")) and len(parts) > n and parts[:n] == root]:
+        key = _path_key(xpath)
+        if key and not key.endswith("/"):  # same test as pyx12's part-by-part prefix comparison
+            prefix = key + "/"
+            doomed = [k for k in self._s if k.startswith(prefix)]
+        else:
+            root = key.split("/")
+            n = len(root)
+            doomed = [k for k in self._s if (parts := k.split("/")) and len(parts) > n and parts[:n] == root]
+        for k in doomed:
             del self._s[k]
 
     def increment(self, xpath: Any) -> None:
@@ -134,7 +140,9 @@ _ORIG = {
     "child": pyx12.map_if.segment_if.get_child_node_by_idx,
     "len": pyx12.map_if.loop_if.__len__,
     "ctrl": pyx12.validation.contains_control_character,
+    "element": pyx12.map_if.element_if.is_valid_errors,
 }
+_MEMO_MAX = 4096  # valid values remembered per map element (names and ids stop being cached)
 _CTRL = re.compile("[\x01-\x07\x09-\x0d\x11-\x17\x1c-\x1f]")
 
 
@@ -170,6 +178,20 @@ def _fast_control(str_val: str, charset: str = "B", icvn: str = "00401") -> tupl
     return _ORIG["ctrl"](str_val, charset, icvn)
 
 
+def _cached_element_valid(self: Any, elem: Any, type_list: list[str | None] | None = None) -> tuple[bool, list]:
+    """element_if.is_valid_errors (documented pure) skipped for a value this element already accepted."""
+    if elem is None or elem.is_composite():
+        return _ORIG["element"](self, elem, type_list)
+    key = (elem.get_value(), tuple(type_list) if type_list else ())
+    memo = self.__dict__.setdefault("_dripline_valid", set())
+    if key in memo:
+        return True, []
+    ok, errors = _ORIG["element"](self, elem, type_list)
+    if ok and not errors and key[0] and len(memo) < _MEMO_MAX:
+        memo.add(key)
+    return ok, errors
+
+
 @contextmanager
 def _accelerated() -> Iterator[None]:
     """Swap in result-identical memoized versions of pyx12 hot spots for one run, then restore.
@@ -181,6 +203,7 @@ def _accelerated() -> Iterator[None]:
     seg_cls.get_child_node_by_idx = _cached_child  # type: ignore[method-assign]
     loop_cls.__len__ = _cached_len  # type: ignore[method-assign]
     pyx12.validation.contains_control_character = _fast_control
+    pyx12.map_if.element_if.is_valid_errors = _cached_element_valid  # type: ignore[method-assign]
     try:
         yield
     finally:
@@ -188,6 +211,7 @@ def _accelerated() -> Iterator[None]:
         seg_cls.get_child_node_by_idx = _ORIG["child"]  # type: ignore[method-assign]
         loop_cls.__len__ = _ORIG["len"]  # type: ignore[method-assign]
         pyx12.validation.contains_control_character = _ORIG["ctrl"]
+        pyx12.map_if.element_if.is_valid_errors = _ORIG["element"]  # type: ignore[method-assign]
 
 
 class _Capture(logging.Handler):

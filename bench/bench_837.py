@@ -122,8 +122,10 @@ def bench_validation(n: int) -> None:
 
 
 def main() -> None:
+    print("load average at start: %.2f %.2f %.2f" % os.getloadavg())
     bench_writer()
     bench_validation(int(os.environ.get("BENCH_837_CLAIMS", "10000")))
+    print("load average at end: %.2f %.2f %.2f" % os.getloadavg())
 
 
 if __name__ == "__main__":

@@ -11,9 +11,10 @@ Two steps, both pure:
    control number. Line control numbers (REF*6R) are read from
    ``ServiceLine.line_control_number``; the ledger assigns them before writing.
 
-Patient control number of split parts (CLM01, at most 20 characters): the encounter id
-when the claim is not split; otherwise the encounter id (cut to 17 characters) followed by
-``-`` and the part number (``ENC123-1``, ``ENC123-2``, ...). See :mod:`edi.x837_plan`.
+Patient control number (CLM01, at most 20 characters): the encounter id, case kept, when the
+claim is not split; for the parts of a split 837P claim the encounter id cut to
+``20 - len(suffix)`` characters followed by the suffix ``-<part>`` (``ENC123-1``,
+``ENC123-2``, ...). See :mod:`edi.x837_plan`.
 """
 from __future__ import annotations
 

@@ -37,20 +37,16 @@ def show(
 
 
 def _summary(files: list[Path], as_json: bool) -> None:
+    if not as_json:
+        from dripline.remit_summary import write_summary
+
+        write_summary(files)
+        return
+    from dripline.common import print_json
     from edi.x835_summary import summarize_files
 
     rows, file_findings = summarize_files(files)
-    if as_json:
-        from dripline.common import print_json
-
-        print_json({"remittances": [r.to_dict() for r in rows], "findings": [f.to_dict() for f in file_findings]})
-        return
-    out = sys.stdout
-    for r in rows:
-        out.write(r.line() + "\n")
-    errors = [f for f in file_findings if f.severity == "error"]
-    if errors:
-        out.write(f"{len(errors)} file-level error finding(s): see --json\n")
+    print_json({"remittances": [r.to_dict() for r in rows], "findings": [f.to_dict() for f in file_findings]})
 
 
 def _json(files: list[Path]) -> None:

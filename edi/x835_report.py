@@ -6,7 +6,6 @@ decimals keeps them); dates are ISO (YYYY-MM-DD) when the file has a valid CCYYM
 """
 from __future__ import annotations
 
-import csv
 import io
 import json
 from dataclasses import dataclass
@@ -157,6 +156,8 @@ def csv_rows(r: Remittance) -> Iterator[list[Any]]:
 
 def write_csv(remittances: Iterable[Remittance], out: IO[str]) -> list[Finding]:
     """Write the CSV; returns the remittances' findings (for stderr)."""
+    import csv  # only the --csv path needs it (keeps --summary start-up small)
+
     w = csv.writer(out, lineterminator="\n")
     w.writerow(CSV_COLUMNS)
     found: list[Finding] = []

@@ -12,8 +12,9 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Iterable, Sequence
+from typing import Any, Iterable, Sequence
 
+from reconcile.remit_adapter import iso
 from reconcile.remit_input import RClaim, RLine
 
 CHUNK = 500  # claims per prefetch query (well under SQLite's bound-parameter limit)
@@ -51,6 +52,7 @@ class LineMatch:
     line: LedgerLine | None
     matched_by: str | None
     reason: str | None = None
+    lcn: str | None = None  # the remittance line's REF*6R (read once)
 
 
 _CLAIM_COLS = ("SELECT c.id, c.patient_control_number, c.payer, c.payer_claim_number, c.total_charge, c.status,"
@@ -107,12 +109,12 @@ def choose_claim(candidates: Sequence[LedgerClaim] | None, rc: RClaim) -> Ledger
         return None
     if len(candidates) == 1:
         return candidates[0]
-    if rc.payer_claim_number:
+    if rc.payer_claim_number:  # the reader gives "" when CLP07 is absent
         same = [c for c in candidates if c.payer_claim_number == rc.payer_claim_number]
         if same:
             return same[-1]
     live = [c for c in candidates if c.status not in ("rejected", "void")] or list(candidates)
-    charge = abs(rc.charge)
+    charge = abs(rc.charge) if rc.charge is not None else None
     same_charge = [c for c in live if Decimal(c.charge) == charge]
     return (same_charge or live)[-1]
 
@@ -126,7 +128,7 @@ def _units_ok(rl: RLine, ln: LedgerLine) -> bool:
 
 
 def _date_ok(rl: RLine, ln: LedgerLine, claim_date: str | None) -> bool:
-    d = rl.service_date or claim_date
+    d = iso(rl.service_date) or claim_date
     return d is None or d == ln.service_date
 
 
@@ -157,21 +159,27 @@ def _relaxed(rl: RLine, claim_date: str | None):
         yield "code-date-unique", lambda ln: ln.code == rl.code and _date_ok(rl, ln, claim_date)
 
 
-def match_lines(claim: LedgerClaim, rlines: Sequence[RLine], claim_date: str | None = None) -> list[LineMatch]:
-    """Pair every remittance line with at most one sent line of ``claim`` (each sent line once)."""
+def match_lines(claim: LedgerClaim, rlines: Sequence[RLine], rclaim: Any = None) -> list[LineMatch]:
+    """Pair every remittance line with at most one sent line of ``claim`` (each sent line once).
+
+    ``rclaim`` (the remittance claim) gives the statement date (DTM*232) for lines without a date.
+    """
     by_lcn = {ln.line_control_number: ln for ln in claim.lines}
     taken: set[int] = set()
     result: list[LineMatch | None] = [None] * len(rlines)
+    lcns = [rl.line_control_number for rl in rlines]
     missing = False
     for i, rl in enumerate(rlines):
-        ln = by_lcn.get(rl.line_control_number) if rl.line_control_number else None
+        lcn = lcns[i]
+        ln = by_lcn.get(lcn) if lcn else None
         if ln is not None and ln.id not in taken:
             taken.add(ln.id)
-            result[i] = LineMatch(rl, ln, "ref6r")
+            result[i] = LineMatch(rl, ln, "ref6r", None, lcn)
         else:
             missing = True
     if not missing:
         return result  # type: ignore[return-value]
+    claim_date = iso(rclaim.date("232")) if rclaim is not None else None
     for strict in (True, False):
         for i, rl in enumerate(rlines):
             if result[i] is not None:
@@ -180,14 +188,14 @@ def match_lines(claim: LedgerClaim, rlines: Sequence[RLine], claim_date: str | N
                 hits = [ln for ln in claim.lines if ln.id not in taken and pred(ln)]
                 if hits and (strict or len(hits) == 1):
                     taken.add(hits[0].id)
-                    result[i] = LineMatch(rl, hits[0], name)
+                    result[i] = LineMatch(rl, hits[0], name, None, lcns[i])
                     break
     out: list[LineMatch] = []
     for i, rl in enumerate(rlines):
         m = result[i]
         if m is None:
-            why = ("line control number (REF*6R) not on this claim" if rl.line_control_number
+            why = ("line control number (REF*6R) not on this claim" if lcns[i]
                    else "no sent line with this code, modifiers, date and units")
-            m = LineMatch(rl, None, None, why)
+            m = LineMatch(rl, None, None, why, lcns[i])
         out.append(m)
     return out

@@ -33,6 +33,7 @@ from coding.findings import Finding, info, warning
 from coding.money import money_str
 from reconcile import denials as dn
 from reconcile.matching import CHUNK, LedgerClaim, LineMatch, choose_claim, match_lines, prefetch_claims
+from reconcile.remit_adapter import iso
 from reconcile.remit_input import ZERO, Adj, RClaim, RPlb, RRemit
 
 Progress = Callable[[str, int], None]  # (file path, claims posted so far in it)
@@ -126,6 +127,11 @@ def _pos(f: Finding) -> str | None:
     return json.dumps(where) if where else None
 
 
+def _codes(remarks: Iterable[Any]) -> list[str]:
+    """Remark codes from the reader's LQ (qualifier, code) pairs or from plain codes."""
+    return [r[1] if isinstance(r, tuple) else r for r in remarks if r]
+
+
 def _billed_code(rl: Any, line_id: int | None, codes: dict[int, str]) -> str | None:
     """The procedure code we billed on a denied line (the payer's SVC06 original, or its SVC01)."""
     if rl is None:
@@ -136,7 +142,7 @@ def _billed_code(rl: Any, line_id: int | None, codes: dict[int, str]) -> str | N
 
 
 def _adj_rows(adjs: Sequence[Adj]) -> list[tuple[str, str, Decimal]]:
-    return [(a.group, a.reason, a.amount) for a in adjs]
+    return [(a.group, a.reason, ZERO if a.amount is None else a.amount) for a in adjs]
 
 
 class _Writer:
@@ -211,6 +217,7 @@ class _Poster:
         self.kill_after = int(os.environ.get(KILL_HOOK_ENV, "0") or 0)
         self.done = 0
         self.payment_id: int | None = None
+        self.active = False
         # lines / claims with open denials: only those can be resolved by a later payment
         self.denied_lines = {r[0] for r in conn.execute(
             "SELECT DISTINCT line_id FROM denials WHERE status = 'open' AND line_id IS NOT NULL")}
@@ -248,14 +255,28 @@ class _Poster:
 
     # ------------------------------------------------------------------ remittance
     def remittance(self, rm: RRemit) -> None:
+        """Post one whole remittance (its ``claims`` may be any iterable, even a lazy one)."""
+        if self.begin(rm):
+            claims = iter(rm.claims)
+            while True:
+                chunk = list(islice(claims, CHUNK))
+                if not chunk:
+                    break
+                self.claims(chunk)
+        self.end(rm.plbs, rm.findings)
+
+    def begin(self, rm: RRemit) -> bool:
+        """Start a remittance (its header: payer, trace, amount); False when the payment was
+        already posted: then its claims and PLBs are skipped."""
         c = self.conn
         key = (rm.payer_id or "", rm.trace or "", money_str(rm.amount))
+        self.active = False
         if c.execute("SELECT 1 FROM payments WHERE payer_id=? AND trace=? AND amount=?", key).fetchone():
             self.res.duplicate_payments += 1
             self.res.findings.append(info("duplicate-payment", "payment (payer id, TRN02 trace, BPR02 amount)"
                                           " already posted: nothing posted for this remittance",
                                           segment="TRN", line=rm.segment))
-            return
+            return False
         self.payment_id = int(c.execute(
             "INSERT INTO payments (file_id, payer_id, payer_name, trace, amount, method, payment_date, segment)"
             " VALUES (?,?,?,?,?,?,?,?)",
@@ -265,11 +286,15 @@ class _Poster:
         self.res.payment += rm.amount
         self.remit = rm
         self.payer = rm.payer_name or rm.payer_id
-        claims = iter(rm.claims)  # may be a lazy stream: plbs and findings are complete after it
-        while True:
-            chunk = list(islice(claims, CHUNK))
-            if not chunk:
-                break
+        self.active = True
+        return True
+
+    def claims(self, batch: Sequence[Any]) -> None:
+        """Post a batch of claims of the current remittance (ledger read once per chunk)."""
+        if not self.active:
+            return
+        for i in range(0, len(batch), CHUNK):
+            chunk = batch[i:i + CHUNK]
             pref = prefetch_claims(self.conn, (rc.patient_control_number for rc in chunk),
                                    {rc.patient_control_number: rc.payer_claim_number for rc in chunk
                                     if rc.payer_claim_number and rc.status != "22"})
@@ -282,8 +307,13 @@ class _Poster:
                 self.progress(self.res.path, self.done)
             if self.kill_after and self.done >= self.kill_after:
                 os.kill(os.getpid(), signal.SIGKILL)
-        self._findings(rm.findings)
-        self.plbs(rm.plbs)
+
+    def end(self, plbs: Sequence[RPlb], findings: Sequence[Finding]) -> None:
+        """Close the current remittance: its PLB entries and the reader's findings about it."""
+        if self.active:
+            self._findings(findings)
+            self.plbs(plbs)
+        self.active = False
 
     def _findings(self, findings: Iterable[Finding]) -> None:
         rows = [(self.file_id, self.payment_id, f.severity, f.code, f.message, _pos(f)) for f in findings]
@@ -292,47 +322,58 @@ class _Poster:
             self.res.findings.extend(findings)
 
     # ------------------------------------------------------------------ claims
-    def claim(self, rc: RClaim, lc: LedgerClaim | None) -> None:
+    def claim(self, rc: Any, lc: LedgerClaim | None) -> None:
+        """Post one remittance claim (an ``edi.x835_model.Loop2100`` or an :class:`RClaim`)."""
         res = self.res
-        cp_id = self._next("claim_postings")
+        ids = self.ids
+        ids["claim_postings"] = cp_id = ids["claim_postings"] + 1
         claim_id = lc.id if lc else None
+        status = rc.status
+        icn = rc.payer_claim_number or None
+        charge, paid, pr = rc.charge, rc.paid, rc.patient_responsibility
+        if charge is None:
+            charge = ZERO
+        if paid is None:
+            paid = ZERO
+        if pr is None:
+            pr = ZERO
         reversal_of = None
         original = None
-        if rc.status == "22":
+        if status == "22":
             res.reversals += 1
             original = self._original(rc, claim_id)
             if original is None:
                 self._findings([warning("reversal-without-original", "reversal (CLP02 22) of a payer claim"
                                         " number with no earlier posting here: posted as received",
-                                        segment="CLP", line=rc.segment)])
+                                        segment="CLP", line=rc.segment_number)])
             else:
                 reversal_of = original[0]
                 claim_id = claim_id or original[1]
-        if rc.status != "22":
-            self.chunk_rows.append((cp_id, claim_id, rc.payer_claim_number))
-        self.cp.append((cp_id, self.payment_id, claim_id, rc.patient_control_number, rc.payer_claim_number,
-                        rc.status, str(rc.charge), str(rc.paid), str(rc.patient_responsibility),
-                        reversal_of, rc.segment))
-        res.claims += 1
-        res.paid += rc.paid
-        for a in rc.adjustments:
-            self._adj(cp_id, None, a.group, a.reason, a.amount, a.quantity)
-        if claim_id is None:
-            self._unmatched("claim", cp_id, None, rc.patient_control_number, None, None, rc.paid,
-                            "no claim sent with this patient control number (CLP01)", rc.segment)
-        if lc is not None:
-            matches = match_lines(lc, rc.lines, rc.statement_date)
         else:
-            matches = [LineMatch(rl, None, None, "claim not matched") for rl in rc.lines]
+            self.chunk_rows.append((cp_id, claim_id, icn))
+        self.cp.append((cp_id, self.payment_id, claim_id, rc.patient_control_number, icn, status,
+                        str(charge), str(paid), str(pr), reversal_of, rc.segment_number))
+        res.claims += 1
+        res.paid += paid
         claim_adjs = _adj_rows(rc.adjustments) if rc.adjustments else []
+        for a in rc.adjustments:
+            self._adj(cp_id, None, a.group, a.reason, ZERO if a.amount is None else a.amount, a.quantity)
+        if claim_id is None:
+            self._unmatched("claim", cp_id, None, rc.patient_control_number, None, None, paid,
+                            "no claim sent with this patient control number (CLP01)", rc.segment_number)
+        lines = rc.lines
+        if lc is not None:
+            matches = match_lines(lc, lines, rc)
+        else:
+            matches = [LineMatch(rl, None, None, "claim not matched", rl.line_control_number) for rl in lines]
         for m in matches:
             self._line(rc, cp_id, claim_id, m, claim_adjs)
-        if original is not None and not rc.lines and not rc.adjustments:
+        if original is not None and not lines and not claim_adjs:
             self._mirror(original[0], cp_id, rc)
-        if rc.status != "22" and not rc.lines and dn.is_denial(rc.status, rc.paid, claim_adjs):
-            self._denial(rc, cp_id, None, claim_id, None, None, None, claim_adjs, rc.charge)
+        if status != "22" and not lines and dn.is_denial(status, paid, claim_adjs):
+            self._denial(rc, cp_id, None, claim_id, None, None, None, claim_adjs, charge)
         if claim_id is not None:
-            self._claim_status(rc, claim_id, cp_id, original)
+            self._claim_status(rc, claim_id, cp_id, paid, icn)
 
     def _adj(self, cp_id: int, lp_id: int | None, group: str, reason: str, amount: Decimal,
              quantity: Decimal | None) -> None:
@@ -342,15 +383,20 @@ class _Poster:
         if group == "PR":
             self.res.patient_responsibility += amount
 
-    def _line(self, rc: RClaim, cp_id: int, claim_id: int | None, m: LineMatch,
+    def _line(self, rc: Any, cp_id: int, claim_id: int | None, m: LineMatch,
               claim_adjs: list[tuple[str, str, Decimal]]) -> None:
-        rl, ln = m.rline, m.line
+        rl, ln, lcn = m.rline, m.line, m.lcn
         ids = self.ids
         ids["line_postings"] = lp_id = ids["line_postings"] + 1
-        paid = rl.paid
-        self.lp.append((lp_id, cp_id, ln.id if ln else None, rl.line_control_number, rl.code,
-                        ":".join(rl.modifiers), str(rl.charge), str(paid),
-                        None if rl.units is None else str(rl.units), rl.service_date, m.matched_by, rl.segment))
+        paid, charge = rl.paid, rl.charge
+        if paid is None:
+            paid = ZERO
+        if charge is None:
+            charge = ZERO
+        units = rl.units
+        self.lp.append((lp_id, cp_id, ln.id if ln else None, lcn, rl.code,
+                        ":".join(rl.modifiers), str(charge), str(paid), None if units is None else str(units),
+                        iso(rl.service_date), m.matched_by, rl.segment_number))
         res = self.res
         res.lines += 1
         if rl.adjustments:
@@ -358,15 +404,17 @@ class _Poster:
             append = self.adj.append
             for a in rl.adjustments:
                 aid += 1
-                q = a.quantity
-                append((aid, cp_id, lp_id, a.group, a.reason, str(a.amount), None if q is None else str(q)))
-                res.adjusted += a.amount
+                q, amt = a.quantity, a.amount
+                if amt is None:
+                    amt = ZERO
+                append((aid, cp_id, lp_id, a.group, a.reason, str(amt), None if q is None else str(q)))
+                res.adjusted += amt
                 if a.group == "PR":
-                    res.patient_responsibility += a.amount
+                    res.patient_responsibility += amt
             ids["adjustments"] = aid
         if ln is None and claim_id is not None:
-            self._unmatched("line", cp_id, lp_id, rc.patient_control_number, rl.line_control_number,
-                            rl.code, paid, m.reason or "unmatched", rl.segment)
+            self._unmatched("line", cp_id, lp_id, rc.patient_control_number, lcn,
+                            rl.code, paid, m.reason or "unmatched", rl.segment_number)
         if paid != 0 or rc.status == "22":
             if paid > 0 and ln is not None and ln.id in self.denied_lines and rc.status != "22":
                 self.resolve_lines.append((cp_id, ln.id))
@@ -378,8 +426,8 @@ class _Poster:
             if ln is not None:
                 self.line_codes[ln.id] = ln.code
             self._denial(rc, cp_id, lp_id, claim_id, ln.id if ln else None,
-                         rl.line_control_number or (ln.line_control_number if ln else None),
-                         rl, line_adjs or claim_adjs, rl.charge)
+                         lcn or (ln.line_control_number if ln else None),
+                         rl, line_adjs or claim_adjs, charge)
 
     def _unmatched(self, kind: str, cp_id: int, lp_id: int | None, pcn: str, lcn: str | None,
                    code: str | None, amount: Decimal, reason: str, segment: int | None) -> None:
@@ -389,12 +437,12 @@ class _Poster:
     def _denial(self, rc: RClaim, cp_id: int, lp_id: int | None, claim_id: int | None, line_id: int | None,
                 lcn: str | None, rl: Any, adjs: list[tuple[str, str, Decimal]], charge: Decimal) -> None:
         group, carc = dn.primary_reason(adjs)
-        remarks = list(dict.fromkeys([*(rl.remarks if rl is not None else []), *rc.remarks]))
+        remarks = list(dict.fromkeys([*_codes(rl.remarks if rl is not None else ()), *rc.remark_codes]))
         rework, rarc = dn.categorize(group, carc, remarks)
         own = adjs if rl is None else _adj_rows(rl.adjustments)  # a line's own CAS, else its charge
         at_risk = sum((a for g, _r, a in own if g != "PR"), ZERO)
         amount = at_risk if at_risk > 0 else charge
-        self.den.append((cp_id, lp_id, claim_id, line_id, rc.patient_control_number, lcn, rc.payer_claim_number,
+        self.den.append((cp_id, lp_id, claim_id, line_id, rc.patient_control_number, lcn, rc.payer_claim_number or None,
                          _billed_code(rl, line_id, self.line_codes), group, carc, rarc, ",".join(remarks), str(amount),
                          rework.category, rework.action, self.payer, self.remit.payment_date))
         self.res.denials += 1
@@ -403,7 +451,7 @@ class _Poster:
         elif claim_id is not None:
             self.denied_claims.add(claim_id)
 
-    def _claim_status(self, rc: RClaim, claim_id: int, cp_id: int, original: tuple | None) -> None:
+    def _claim_status(self, rc: Any, claim_id: int, cp_id: int, paid: Decimal, icn: str | None) -> None:
         if rc.status == "22":
             status = "reversed"
         elif rc.status == "4":
@@ -412,7 +460,7 @@ class _Poster:
             status = "forwarded"
         elif rc.status == "25":
             status = "predetermination"
-        elif rc.paid > 0:
+        elif paid > 0:
             status = "partially_denied" if self.den and self.den[-1][0] == cp_id else "paid"
             if claim_id in self.denied_claims:
                 self.resolve_claims.append((cp_id, claim_id))
@@ -423,7 +471,7 @@ class _Poster:
             detail = _DETAIL[rc.status] = json.dumps(
                 {"clp02": rc.status, "meaning": CLAIM_STATUS.get(rc.status, "unknown status code")})[:-1]
         ts = self.ts
-        icn = rc.payer_claim_number if rc.status != "22" else None
+        icn = icn if rc.status != "22" else None
         text = f'{detail}, "claim_posting_id": {cp_id}}}'
         self.status.append((status, text, ts, icn, claim_id))
         self.history.append((claim_id, status, text, ts))
@@ -440,7 +488,7 @@ class _Poster:
         conn = self.conn
         base = ("SELECT id, claim_id, payer_claim_number, reversed_by FROM claim_postings"
                 " WHERE status_code != '22' AND {} IN ({}) ORDER BY id")
-        icns = sorted({rc.payer_claim_number for rc in revs if rc.payer_claim_number})
+        icns = sorted({rc.payer_claim_number for rc in revs if rc.payer_claim_number})  # "" = none
         cids = sorted({c.id for rc in revs for c in (pref.get(rc.patient_control_number) or ())})
         for col, keys, into, k in (("payer_claim_number", icns, self.orig_icn, 2),
                                    ("claim_id", cids, self.orig_claim, 1)):
@@ -451,11 +499,11 @@ class _Poster:
                         self.reversed_ids.add(r[0])  # reversed before: never reversed twice
                     into.setdefault(r[k], []).append((r[0], r[1]))
 
-    def _original(self, rc: RClaim, claim_id: int | None) -> tuple | None:
+    def _original(self, rc: Any, claim_id: int | None) -> tuple | None:
         """The earlier posting this reversal undoes: same payer claim number (the same claim's
         first, newest first); when no posting carries that number, the newest posting of the same
         claim. Never one already reversed."""
-        icn = rc.payer_claim_number
+        icn = rc.payer_claim_number or None
 
         def pick(cands: list[tuple[int, int | None]]) -> tuple[int, int | None] | None:
             live = [c for c in cands if c[0] not in self.reversed_ids]
@@ -473,7 +521,7 @@ class _Poster:
             self.reversed_ids.add(found[0])
         return found
 
-    def _mirror(self, orig_id: int, cp_id: int, rc: RClaim) -> None:
+    def _mirror(self, orig_id: int, cp_id: int, rc: Any) -> None:
         """A reversal without its own detail undoes the original's lines and adjustments exactly."""
         if any(r[0] == orig_id for r in self.chunk_rows):
             self.flush()  # the original's rows may not be written yet
@@ -484,7 +532,7 @@ class _Poster:
             new = self._next("line_postings")
             lp_map[r[0]] = new
             self.lp.append((new, cp_id, r[1], r[2], r[3], r[4], str(-Decimal(r[5])), str(-Decimal(r[6])),
-                            None if r[7] is None else str(-Decimal(r[7])), r[8], "reversal-mirror", rc.segment))
+                            None if r[7] is None else str(-Decimal(r[7])), r[8], "reversal-mirror", rc.segment_number))
         for r in c.execute("SELECT line_posting_id, group_code, reason, amount, quantity FROM adjustments"
                            " WHERE claim_posting_id = ?", (orig_id,)):
             self._adj(cp_id, lp_map.get(r[0]) if r[0] else None, r[1], r[2], -Decimal(r[3]),
@@ -581,7 +629,50 @@ class _Poster:
 def post_remittances(conn: sqlite3.Connection, remittances: Iterable[RRemit], *, path: str, sha256: str,
                      progress: Progress | None = None, file_findings: list[Finding] | None = None,
                      threaded: bool = False) -> FileResult:
-    """Post one file's remittances in one transaction (all or nothing); duplicates post nothing.
+    """Post one file's remittances (:class:`RRemit` records) in one transaction; see :func:`_post_file`."""
+
+    def feed(poster: _Poster) -> None:
+        for rm in remittances:
+            poster.remittance(rm)
+
+    return _post_file(conn, feed, path=path, sha256=sha256, progress=progress, file_findings=file_findings,
+                      threaded=threaded)
+
+
+def post_835(conn: sqlite3.Connection, path: Path, *, sha256: str, progress: Progress | None = None,
+             file_findings: list[Finding] | None = None, threaded: bool = False) -> FileResult:
+    """Post one 835 file as the reader streams it: claims are posted in batches while the file is
+    read (the reader's claim objects are posted as they are, no copy), one transaction."""
+    from reconcile.remit_adapter import convert, stream_835, tail
+
+    found = file_findings if file_findings is not None else []
+
+    def feed(poster: _Poster) -> None:
+        current: list[Any] = [None]
+
+        def on_claims(rem: Any, batch: list) -> None:
+            if current[0] is not rem:
+                current[0] = rem
+                poster.begin(convert(rem, claims=False))
+            poster.claims(batch)
+
+        for rem in stream_835(path, found, on_claims):
+            if current[0] is not rem:
+                poster.begin(convert(rem, claims=False))
+            current[0] = None
+            poster.claims(rem.claims)
+            rem.claims = []
+            rest = tail(rem)
+            poster.end(rest.plbs, rest.findings)
+
+    return _post_file(conn, feed, path=str(path), sha256=sha256, progress=progress, file_findings=found,
+                      threaded=threaded)
+
+
+def _post_file(conn: sqlite3.Connection, feed: Callable[["_Poster"], None], *, path: str, sha256: str,
+               progress: Progress | None = None, file_findings: list[Finding] | None = None,
+               threaded: bool = False) -> FileResult:
+    """Post one file in one transaction (all or nothing); duplicates post nothing.
 
     ``file_findings`` collects what the reader says about the file outside any remittance (it is
     filled while ``remittances`` is consumed); those are kept with the posting too. A file with no
@@ -601,8 +692,7 @@ def post_remittances(conn: sqlite3.Connection, remittances: Iterable[RRemit], *,
                                    (path, sha256, _now())).lastrowid)
         poster = _Poster(conn, file_id, res, progress, threaded)
         try:
-            for rm in remittances:
-                poster.remittance(rm)
+            feed(poster)
             poster.flush()
             poster.writer.sync()
         finally:
@@ -633,8 +723,6 @@ def post_remittances(conn: sqlite3.Connection, remittances: Iterable[RRemit], *,
 def post_files(conn: sqlite3.Connection, paths: Sequence[str | Path], progress: Progress | None = None,
                reader: Callable[[Path, list[Finding]], Iterable[RRemit]] | None = None) -> PostResult:
     """Post each 835 file in its own transaction; an unreadable file is reported, the rest still post."""
-    if reader is None:
-        from reconcile.remit_adapter import read_remittances as reader  # edi.x835 behind an adapter
     out = PostResult()
     own = _writer_connection(conn)
     try:
@@ -671,7 +759,7 @@ def _bulk_gc() -> Iterator[None]:
         gc.set_threshold(*old)
 
 
-def _post_path(conn: sqlite3.Connection, path: Path, reader: Callable, progress: Progress | None,
+def _post_path(conn: sqlite3.Connection, path: Path, reader: Callable | None, progress: Progress | None,
                out: PostResult, threaded: bool = False) -> None:
     """Post one file (its own transaction) and add its result to ``out``."""
     try:
@@ -681,8 +769,12 @@ def _post_path(conn: sqlite3.Connection, path: Path, reader: Callable, progress:
             Finding("error", "file-unreadable", f"cannot read file: {exc.strerror}", file=str(path))]))
         return
     read_findings: list[Finding] = []
-    out.files.append(post_remittances(conn, reader(path, read_findings), path=str(path), sha256=sha,
-                                      progress=progress, file_findings=read_findings, threaded=threaded))
+    if reader is None:  # the 835 reader, streamed
+        out.files.append(post_835(conn, path, sha256=sha, progress=progress, file_findings=read_findings,
+                                  threaded=threaded))
+    else:
+        out.files.append(post_remittances(conn, reader(path, read_findings), path=str(path), sha256=sha,
+                                          progress=progress, file_findings=read_findings, threaded=threaded))
 
 
 def posting_totals(conn: sqlite3.Connection) -> dict[int, dict[str, Decimal]]:

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 from pathlib import Path
-from typing import Iterator
+from functools import lru_cache
+from typing import Callable, Iterator
 
 from coding.findings import Finding
 from reconcile.remit_input import ZERO, Adj, RClaim, RLine, RPlb, RRemit
@@ -17,9 +18,11 @@ _ISO: dict[str, str | None] = {}
 
 
 def iso(d: str | None) -> str | None:
-    """CCYYMMDD -> CCYY-MM-DD (None when absent or malformed); cached, dates repeat a lot."""
+    """CCYYMMDD -> CCYY-MM-DD (ISO passes through; None when absent or malformed); cached."""
     if not d:
         return None
+    if len(d) == 10 and d[4] == "-":
+        return d  # already ISO
     out = _ISO.get(d, "")
     if out == "":
         out = f"{d[:4]}-{d[4:6]}-{d[6:]}" if len(d) == 8 and d.isdigit() else None
@@ -92,82 +95,57 @@ def _tail(out: RRemit, rm) -> None:
     out.findings = list(rm.findings)
 
 
-BATCH = 256  # converted claims handed over at a time
+BATCH = 500  # finished claims handed to the poster at a time (one ledger chunk)
 
 
-def _events(path: Path, findings: list[Finding]) -> Iterator[tuple[str, object, list]]:
-    """("claims", remittance, [RClaim...]) every few finished claims, ("end", remittance, []) at its SE.
+@lru_cache(maxsize=None)
+def _stream_class(base: type) -> type:
+    """The reader with one addition: finished claims leave the remittance in batches."""
 
-    Drives the reader segment by segment and takes each finished claim out of the remittance at
-    once, so memory stays flat even for one huge transaction set.
+    class _StreamReader(base):  # type: ignore[misc, valid-type]
+        def __init__(self, source, filename, findings, keep_claims, on_claims) -> None:
+            super().__init__(source, filename, findings, keep_claims)
+            self._on_claims = on_claims
+
+        def _end_claim(self) -> None:
+            super()._end_claim()
+            rem = self.rem
+            if rem is not None and len(rem.claims) >= BATCH:
+                batch = list(rem.claims)
+                rem.claims.clear()
+                self._on_claims(rem, batch)
+
+    return _StreamReader
+
+
+def stream_835(path: Path, findings: list[Finding],
+               on_claims: Callable[[object, list], None]) -> Iterator[object]:
+    """The reader's remittances of one file (``edi.x835`` ``Remittance`` objects, one per ST/SE).
+
+    While a remittance is read, every :data:`BATCH` finished claims are handed to
+    ``on_claims(remittance, claims)`` and leave it, so memory stays flat even for one huge
+    transaction set; the claims still in ``remittance.claims`` when it is yielded are the rest.
+    File-level findings go to ``findings``.
     """
     from edi import x835
 
-    r = x835._Reader(path, str(path), findings, True)
-    body = r.body
-    pending: list[RClaim] = []
-    for els, num, line in r.tok:
-        rem = r.rem
-        if rem is not None:
-            h = body.get(els[0])
-            if h is not None:
-                h(els, num, line)
-                if rem.claims:
-                    pending.extend(_claim(c) for c in rem.claims)
-                    rem.claims.clear()
-                    if len(pending) >= BATCH:
-                        yield "claims", rem, pending
-                        pending = []
-                continue
-        done = r._other(els, num, line)
-        if done is not None:
-            pending.extend(_claim(c) for c in done.claims)
-            done.claims.clear()
-            if pending:
-                yield "claims", done, pending
-                pending = []
-            yield "end", done, pending
-    done = r._eof()
-    if done is not None:
-        pending.extend(_claim(c) for c in done.claims)
-        done.claims.clear()
-        if pending:
-            yield "claims", done, pending
-        yield "end", done, []
-    if r.remittances == 0:
-        findings.append(Finding("error", "x835-no-remittance", "no 835 transaction set (ST*835) was found "
-                                "in this file", file=str(path)))
+    base = getattr(x835, "_Reader", None)
+    if base is None or not hasattr(base, "_end_claim"):  # the reader changed shape: whole sets
+        yield from x835.read_835(path, filename=str(path), findings=findings)
+        return
+    yield from _stream_class(base)(path, str(path), findings, True, on_claims)
+
+
+def tail(rm) -> RRemit:
+    """The header of a reader ``Remittance`` with its PLB entries and findings (no claims)."""
+    out = convert(rm, claims=False)
+    _tail(out, rm)
+    return out
 
 
 def read_remittances(path: Path, findings: list[Finding]) -> Iterator[RRemit]:
-    """Stream the remittances of one 835 file; each one's ``claims`` is itself a lazy stream
-    (its ``plbs`` and ``findings`` are filled once the claims are consumed). File-level findings
-    go to ``findings``."""
+    """The remittances of one 835 file as :class:`RRemit` records (whole sets, for tools and tests)."""
     from edi import x835
 
-    if not hasattr(x835, "_Reader") or not hasattr(x835._Reader, "_other"):  # reader changed shape
-        for rm in x835.read_835(path, filename=str(path), findings=findings):
-            yield convert(rm)
-        return
-    ev = _events(path, findings)
-    item = next(ev, None)
-    while item is not None:
-        rem = item[1]
-        head = convert(rem, claims=False)
-        state: dict[str, object] = {}
-
-        def stream(first=item, rem=rem, head=head, state=state) -> Iterator[RClaim]:
-            it = first
-            while it is not None and it[1] is rem and it[0] == "claims":
-                yield from it[2]
-                it = next(ev, None)
-            if it is not None and it[1] is rem and it[0] == "end":
-                _tail(head, rem)
-                it = next(ev, None)
-            state["next"] = it
-
-        head.claims = stream()  # type: ignore[assignment]
-        yield head
-        for _ in head.claims:  # whatever the poster did not consume (e.g. a duplicate payment)
-            pass
-        item = state.get("next")  # type: ignore[assignment]
+    for rm in x835.read_835(path, filename=str(path), findings=findings):
+        yield convert(rm)

@@ -1,8 +1,9 @@
 """What the poster needs from an 835, as small typed records.
 
-The poster works on these records, not on the reader's full model, so it can be tested with
-hand-built remittances and stays independent of how the reader evolves. :mod:`reconcile.remit_adapter`
-turns the reader's ``Remittance`` objects (``edi.x835``) into them.
+Hand-built remittances for tests and the payer simulator use these records. The poster reads
+claims and lines by the names the 835 reader's model uses (``edi.x835_model.Loop2100`` /
+``Loop2110``: ``segment_number``, ``remark_codes``, ``date("232")``, amounts possibly None, CCYYMMDD
+dates), so it takes the reader's objects as they stream (no copy per claim) or these records.
 """
 from __future__ import annotations
 
@@ -44,6 +45,10 @@ class RLine:
     remarks: list[str] = field(default_factory=list)  # LQ*HE codes
     segment: int | None = None
 
+    @property
+    def segment_number(self) -> int | None:  # the reader's name (the poster takes either)
+        return self.segment
+
 
 @dataclass(slots=True)
 class RClaim:
@@ -61,6 +66,18 @@ class RClaim:
     remarks: list[str] = field(default_factory=list)  # MOA/MIA remark codes
     statement_date: str | None = None  # DTM*232 (ISO)
     segment: int | None = None
+
+    # the reader's names (``edi.x835_model.Loop2100``): the poster reads claims of either kind
+    @property
+    def segment_number(self) -> int | None:
+        return self.segment
+
+    @property
+    def remark_codes(self) -> list[str]:
+        return self.remarks
+
+    def date(self, *qualifiers: str) -> str | None:
+        return self.statement_date if "232" in qualifiers else None
 
 
 @dataclass(slots=True)

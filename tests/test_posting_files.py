@@ -154,33 +154,43 @@ def test_balance_is_charge_minus_payments_minus_adjustments(tmp_path_factory, sp
     conn.close()
 
 
-def _summary(rm):
-    claims = [(c.patient_control_number, c.status, c.paid, c.charge, len(c.lines),
-               tuple((ln.code, ln.paid, ln.line_control_number) for ln in c.lines)) for c in rm.claims]
-    return (rm.payer_id, rm.trace, rm.amount, claims, [(p.reason, p.reference, p.amount) for p in rm.plbs],
-            sorted(f.code for f in rm.findings))
+def _summary(rm, claims):
+    pay = rm.payment
+    return (pay.trace, pay.amount, [(c.patient_control_number, c.status, c.paid, c.charge,
+                                     [(ln.code, ln.paid, ln.line_control_number) for ln in c.lines]) for c in claims],
+            [(p.reason, p.reference, p.amount) for p in rm.provider_adjustments], sorted(f.code for f in rm.findings))
 
 
-def test_streaming_adapter_reads_what_the_reader_reads(corpus_dir):
-    """The poster's claim-by-claim driver over the reader gives exactly the reader's remittances."""
+def test_streaming_reader_hands_over_every_claim_once(corpus_dir, tmp_path):
+    """The poster's claim-batch stream over the reader gives exactly the reader's remittances."""
     from edi.x835 import read_835
-    from reconcile.remit_adapter import convert
+    from reconcile import remit_adapter
+    from reconcile.remit_adapter import stream_835
 
+    big = tmp_path / "big.835"
+    conn, lcns = make_ledger(tmp_path / "l.db", [(f"B{i}", [("96372", (), 1, "45.00", None)]) for i in range(1300)])
+    big.write_text(write_835([_answer_all(lcns, {p: ["45.00"] for p in lcns})]))
     files = sorted(p for p in (corpus_dir / "835").iterdir() if p.is_file())
-    files.append(REPO / "fixtures" / "demo.835")
+    files += [REPO / "fixtures" / "demo.835", big]
+    batches = 0
     for f in files:
+        handed: dict[int, list] = {}
+
+        def on_claims(rem, batch):
+            nonlocal batches
+            batches += 1
+            assert len(batch) == remit_adapter.BATCH
+            handed.setdefault(id(rem), []).extend(batch)
+
         streamed_findings: list = []
-        streamed = [_summary(RR(rm)) for rm in read_remittances(f, streamed_findings)]
+        streamed = []
+        for rm in stream_835(f, streamed_findings, on_claims):
+            streamed.append(_summary(rm, handed.pop(id(rm), []) + list(rm.claims)))
         whole_findings: list = []
-        whole = [_summary(convert(rm)) for rm in read_835(f, filename=str(f), findings=whole_findings)]
+        whole = [_summary(rm, rm.claims) for rm in read_835(f, filename=str(f), findings=whole_findings)]
         assert streamed == whole, f.name
         assert sorted(x.code for x in streamed_findings) == sorted(x.code for x in whole_findings), f.name
-
-
-def RR(rm):
-    """Materialize a streamed remittance (claims first: plbs and findings are complete after them)."""
-    rm.claims = list(rm.claims)
-    return rm
+    assert batches >= 2  # the big file was really streamed in batches
 
 
 def test_not_an_835_posts_nothing_and_says_so(tmp_path):

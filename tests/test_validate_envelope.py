@@ -43,3 +43,23 @@ def test_pyx12_logger_is_restored_and_silent(good, caplog):
         validate_text(good.replace("GE*2*", "GE*3*"))
     assert (list(logger.handlers), logger.propagate) == before
     assert not [r for r in caplog.records if r.name.startswith("pyx12")]
+
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from edi.edits837 import run_edits  # noqa: E402
+from edi.x837_read import read_837  # noqa: E402
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(cuts=st.lists(st.tuples(st.integers(0, 4000), st.integers(0, 12), st.binary(max_size=6)), min_size=1, max_size=4))
+def test_random_byte_mutations_never_raise(good, cuts):
+    data = bytearray(good.encode())
+    for pos, length, repl in cuts:
+        pos %= len(data)
+        data[pos:pos + length] = repl
+    text = bytes(data).decode("ascii", "replace")
+    findings = validate_text(text, "mutated.x12")
+    assert all(f.severity in ("error", "warning", "info") for f in findings)
+    run_edits(read_837(bytes(data)).claims, "mutated.x12", strict=True)

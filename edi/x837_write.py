@@ -15,7 +15,7 @@ from functools import lru_cache
 
 from coding.config import Config
 from coding.model import Patient, ServiceLine
-from coding.money import x12_amount
+from coding.money import round_cents, x12_amount
 from edi.x12text import MAX_LEN, clean, digits, fit, ident
 from edi.x837 import ClaimPlan, EnvelopeNumbers, InterchangePlan
 from edi.x837_plan import PCN_OK, ndc11, patient_is_subscriber
@@ -131,7 +131,9 @@ def _diagnoses(codes: tuple[str, ...], claim_type: str) -> tuple[str, ...]:
 def _claim(cp: ClaimPlan, cfg: Config, claim_type: str) -> list[str]:
     """Loop 2300 with its 2310 provider and 2400 lines."""
     enc = cp.coded.encounter
-    total = _amount(sum((ln.charge for ln in cp.lines), Decimal(0)))
+    # CLM02 is the sum of the amounts as written on the lines (each rounded to cents), so the
+    # claim balances even when a line charge carries fractions of a cent
+    total = _amount(sum((round_cents(ln.charge) for ln in cp.lines), Decimal(0)))
     pcn = cp.patient_control_number if PCN_OK.fullmatch(cp.patient_control_number) else ident(cp.patient_control_number)
     if claim_type == "837P":
         pos = clean(enc.place_of_service) or DEFAULT_POS.get(enc.setting, "11")

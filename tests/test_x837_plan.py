@@ -215,3 +215,14 @@ def test_relationship_18_with_subscriber_is_self():
     plans, _ = plan_interchanges([ce], CFG)
     text = write_interchange(plans[0], CFG, EnvelopeNumbers(1, 1, [1], ["A"]), NOW).decode()
     assert "SBR*P*18*" in text and "PAT*" not in text and validate_text(text) == []
+
+
+def test_claim_total_balances_with_sub_cent_line_charges():
+    from edi.edits837 import run_edits
+
+    ce = encounter("C1", lines=[line("J1745", "0.005"), line("J1745", "0.005"), line("96372", "310.4149")])
+    assign_lcns([ce])
+    plans, _ = plan_interchanges([ce], CFG)
+    data = write_interchange(plans[0], CFG, EnvelopeNumbers(1, 1, [1], ["A"]), NOW)
+    claim = read_837(data).claims[0]
+    assert str(claim.charge) == "310.43" and run_edits([claim], strict=True) == []

@@ -258,7 +258,8 @@ class Svc:
     """One administration service (same-drug infusions of a group are merged)."""
 
     __slots__ = ("adm_ids", "drug", "purpose", "mode", "start", "end", "minutes", "computed",
-                 "order", "visit", "site", "site_reason", "rank", "intervals", "_tt", "a", "b")
+                 "order", "visit", "site", "site_reason", "rank", "intervals", "_tt", "a", "b",
+                 "negmin")
 
     def __init__(self, adm_ids: list[str], drug: str, purpose: str, mode: str, start: datetime,
                  end: datetime | None, minutes: int, computed: bool, order: int, visit: str,
@@ -270,6 +271,7 @@ class Svc:
         self.start = start
         self.end = end
         self.minutes = minutes
+        self.negmin = -minutes  # for the initial-service ordering (longer first)
         self.computed = computed  # end computed from volume/rate
         self.order = order
         self.visit = visit
@@ -320,6 +322,8 @@ for (_p, _m), _r in HIERARCHY.items():
 
 _INITIAL_RANKS: frozenset[int] = frozenset(r.rank for r in HIERARCHY.values() if r.can_be_initial)
 _by_start = attrgetter("a", "order")
+# hierarchy rank, then the longer service, then the earlier start, then input order
+_INITIAL_ORDER = attrgetter("rank", "negmin", "a", "order")
 
 
 def classify(enc: Encounter, payer: PayerProfile, rules: AdminRules,
@@ -420,7 +424,7 @@ def group_services(svcs: list[Svc], rules: AdminRules,
             if reason_for_visit:
                 best = next((x for x in members if reason_for_visit in x.adm_ids), None)
             if best is None:
-                best = min(members, key=lambda s: (s.rank, -s.minutes, s.start, s.order))
+                best = min(members, key=_INITIAL_ORDER)
             reasoned.discard(best.site)
         main = [s for s in members if s.site not in reasoned]
         vkind = "visit" if vi > 0 else "main"
@@ -466,6 +470,7 @@ def merge_same_drug_infusions(svcs: list[Svc]) -> list[Svc]:
         prev.start = min(prev.start, s.start)
         prev.end = max(prev.end, s.end)  # type: ignore[type-var]
         prev.minutes = T.union_len(prev.intervals)
+        prev.negmin = -prev.minutes
         prev.computed = prev.computed or s.computed
         prev._tt = None
     return out
@@ -553,7 +558,8 @@ def sequence_group(gi: int, kind: str, svcs: list[Svc], enc: Encounter, rules: A
     """Codes for one visit/site group: one initial, then sequential/concurrent/add-on."""
     eid = enc.id
     raws: list[Raw] = []
-    svcs = merge_same_drug_infusions(svcs)
+    if len(svcs) > 1:
+        svcs = merge_same_drug_infusions(svcs)
     professional = enc.setting != "hospital_outpatient"  # 837P
 
     hmin = rules.hydration_min
@@ -568,8 +574,7 @@ def sequence_group(gi: int, kind: str, svcs: list[Svc], enc: Encounter, rules: A
                     initial, by_reason = s, True
                     break
         if initial is None:
-            initial = candidates[0] if len(candidates) == 1 else min(
-                candidates, key=lambda s: (s.rank, -s.minutes, s.a, s.order))
+            initial = candidates[0] if len(candidates) == 1 else min(candidates, key=_INITIAL_ORDER)
 
     initial_code: str | None = None
     drug_intervals: list[tuple[int, int]] = []  # epoch minutes
@@ -855,7 +860,7 @@ def build_lines(enc: Encounter, cfg: Config, raws: list[Raw], findings: list[Fin
     for ln in lines:
         unit = known.get(ln.code)
         if unit is not None:
-            ln.charge = unit * ln.units
+            ln.charge = unit if ln.units == 1 else unit * ln.units
             continue
         amount, f = charge(cfg, ln.code, ln.units, encounter_id=enc.id,
                            administration_id=ln.administration_ids[0])

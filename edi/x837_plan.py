@@ -27,6 +27,7 @@ from edi.x837 import (
 )
 
 FREQUENCIES = ("1", "7", "8")
+NDC_UNITS = ("F2", "GR", "ME", "ML", "UN")  # CTP05-01 code values in both 837 guides
 PCN_OK = re.compile(rf"[A-Za-z0-9\-./]{{1,{MAX_PCN_LENGTH}}}")  # CLM01 as given (case kept for matching)
 
 
@@ -133,6 +134,9 @@ def encounter_findings(coded: CodedEncounter, cfg: Config) -> list[Finding]:
         if ln.ndc is not None and ndc11(ln.ndc) is None:
             out.append(error("bad-ndc", f"line {ln.code}: NDC is not a valid 11-digit (or dashed 10-digit) NDC",
                              encounter_id=enc.id, field="ndc"))
+        if ln.ndc is not None and ln.ndc_unit and ln.ndc_unit.upper() not in NDC_UNITS:
+            out.append(warning("ndc-unit-defaulted", f"line {ln.code}: NDC unit is not F2/GR/ME/ML/UN; sent as UN",
+                               encounter_id=enc.id, field="ndc_unit"))
         if ln.ndc is not None and ln.ndc_quantity is not None and ln.ndc_quantity <= 0:
             out.append(error("bad-ndc-quantity", f"line {ln.code}: NDC quantity must be greater than zero",
                              encounter_id=enc.id, field="ndc_quantity"))

@@ -18,7 +18,7 @@ from coding.model import Patient, ServiceLine
 from coding.money import round_cents, x12_amount
 from edi.x12text import MAX_LEN, clean, digits, fit, ident
 from edi.x837 import ClaimPlan, EnvelopeNumbers, InterchangePlan
-from edi.x837_plan import PCN_OK, ndc11, patient_is_subscriber
+from edi.x837_plan import NDC_UNITS, PCN_OK, ndc11, patient_is_subscriber
 
 VERSION = {"837P": "005010X222A1", "837I": "005010X223A2"}
 TERM = "~\n"
@@ -97,7 +97,8 @@ def _line(n: int, ln: ServiceLine, claim_type: str, pointers: str) -> list[str]:
     out = [f"LX*{n}", sv, f"DTP*472*D8*{d8(ln.service_date)}", f"REF*6R*{ident(ln.line_control_number)}"]
     if ln.ndc:
         qty = ln.ndc_quantity if ln.ndc_quantity is not None else Decimal(ln.units)
-        unit = ln.ndc_unit if ln.ndc_unit in ("F2", "GR", "ME", "ML", "UN") else "UN"
+        unit = (ln.ndc_unit or "UN").upper()
+        unit = unit if unit in NDC_UNITS else "UN"  # the plan warns when it had to default
         out += [f"LIN**N4*{ndc11(ln.ndc) or digits(ln.ndc)}", f"CTP****{quantity(qty)}*{unit}"]
     return out
 

@@ -226,3 +226,13 @@ def test_claim_total_balances_with_sub_cent_line_charges():
     data = write_interchange(plans[0], CFG, EnvelopeNumbers(1, 1, [1], ["A"]), NOW)
     claim = read_837(data).claims[0]
     assert str(claim.charge) == "310.43" and run_edits([claim], strict=True) == []
+
+
+def test_ndc_unit_is_normalized_or_defaulted_with_warning():
+    a = encounter("U1", lines=[line("J1745", "31", 3, ndc="57894003001", qty="2", unit="ml")])
+    b = encounter("U2", lines=[line("J1745", "31", 3, ndc="57894003001", qty="2", unit="MG")])
+    assign_lcns([a, b])
+    plans, findings = plan_interchanges([a, b], CFG)
+    assert "ndc-unit-defaulted" in _codes(findings, "U2") and "ndc-unit-defaulted" not in _codes(findings, "U1")
+    data = write_interchange(plans[0], CFG, EnvelopeNumbers(1, 1, [1], ["A"]), NOW)
+    assert [c.lines[0].ndc_unit for c in read_837(data).claims] == ["ML", "UN"]

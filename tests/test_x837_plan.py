@@ -1,7 +1,6 @@
 """Batching rules: claim types never mixed, one ST per payer, 50-line split, nothing dropped silently."""
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import date
 
 import pytest

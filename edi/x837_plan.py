@@ -101,6 +101,20 @@ def _person_findings(p: Patient, role: str, enc_id: str) -> list[Finding]:
 def encounter_findings(coded: CodedEncounter, cfg: Config) -> list[Finding]:
     """Why (if at all) this encounter cannot be written as a claim: error findings block it."""
     enc = coded.encounter
+    out = _claim_findings(coded, cfg)
+    insured, role = (enc.patient, "patient") if patient_is_subscriber(enc) else (enc.subscriber, "subscriber")
+    if len(ident(insured.member_id)) < 2:
+        out.append(error("unusable-text", f"{role}.member_id has no usable characters for X12",
+                         encounter_id=enc.id, field=f"{role}.member_id"))
+    out += _person_findings(enc.patient, "patient", enc.id)
+    if not patient_is_subscriber(enc):
+        out += _person_findings(enc.subscriber, "subscriber", enc.id)
+    return out + _claim_warnings(coded, cfg) + _line_findings(coded)
+
+
+def _claim_findings(coded: CodedEncounter, cfg: Config) -> list[Finding]:
+    """Claim-level reasons to hold the encounter (coding errors, payer, diagnoses, CLM01)."""
+    enc = coded.encounter
     out: list[Finding] = []
     if any(f.severity == "error" for f in coded.findings):
         out.append(error("claim-held", "encounter has coding errors; claim not written", encounter_id=enc.id))
@@ -122,27 +136,26 @@ def encounter_findings(coded: CodedEncounter, cfg: Config) -> list[Finding]:
         out.append(error("bad-patient-control-number",
                          f"encounter id must be 1-{MAX_PCN_LENGTH} letters, digits, '-', '.' or '/' (it is CLM01)",
                          encounter_id=enc.id, field="id"))
-    insured = enc.patient if patient_is_subscriber(enc) else enc.subscriber
-    if len(ident(insured.member_id)) < 2:
-        out.append(error("unusable-text", "member_id has no usable characters for X12",
-                         encounter_id=enc.id, field="patient.member_id"))
-    out += _person_findings(enc.patient, "patient", enc.id)
-    if not patient_is_subscriber(enc):
-        out += _person_findings(enc.subscriber, "subscriber", enc.id)
-    out += _claim_warnings(coded, cfg)
+    return out
+
+
+def _line_findings(coded: CodedEncounter) -> list[Finding]:
+    """Line-level problems: NDC form, unit and quantity; 837I revenue code."""
+    eid = coded.encounter.id
+    out: list[Finding] = []
     for ln in coded.lines:
         if ln.ndc is not None and ndc11(ln.ndc) is None:
             out.append(error("bad-ndc", f"line {ln.code}: NDC is not a valid 11-digit (or dashed 10-digit) NDC",
-                             encounter_id=enc.id, field="ndc"))
+                             encounter_id=eid, field="ndc"))
         if ln.ndc is not None and ln.ndc_unit and ln.ndc_unit.upper() not in NDC_UNITS:
             out.append(warning("ndc-unit-defaulted", f"line {ln.code}: NDC unit is not F2/GR/ME/ML/UN; sent as UN",
-                               encounter_id=enc.id, field="ndc_unit"))
+                               encounter_id=eid, field="ndc_unit"))
         if ln.ndc is not None and ln.ndc_quantity is not None and ln.ndc_quantity <= 0:
             out.append(error("bad-ndc-quantity", f"line {ln.code}: NDC quantity must be greater than zero",
-                             encounter_id=enc.id, field="ndc_quantity"))
+                             encounter_id=eid, field="ndc_quantity"))
         if coded.claim_type == "837I" and not ln.revenue_code:
             out.append(error("missing-revenue-code", f"837I line {ln.code} has no revenue code",
-                             encounter_id=enc.id, field="revenue_code"))
+                             encounter_id=eid, field="revenue_code"))
     return out
 
 

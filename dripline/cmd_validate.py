@@ -13,7 +13,7 @@ from dripline.common import JsonOption, console, fail, print_findings, print_jso
 
 
 def validate(
-    files: list[Path] = typer.Argument(..., metavar="FILE...", help="837P, 837I or 835 files (also 999/277CA: pyx12 only)."),
+    files: list[Path] = typer.Argument(..., metavar="FILE", help="837P, 837I or 835 files (also 999/277CA: pyx12 only)."),
     json_out: bool = JsonOption,
     jobs: int = typer.Option(1, "--jobs", "-j", min=1, help="Validate large files in N parallel processes."),
     strict: bool = typer.Option(False, "--strict", help="Treat a failed NPI check digit as an error."),

@@ -69,6 +69,8 @@ class _Reader(EnvelopeMixin, SegmentsMixin):
         self.loop = ""
         self.claim: Loop2100 | None = None
         self.svc: Loop2110 | None = None
+        self.craw: list = []  # split segments of the current claim / service line (the model's _raw)
+        self.sraw: list = []
         self.lx = ""
         self.bpr_pos: tuple[int | None, int | None] = (None, None)
         self.body: dict[str, Callable[[list[str], int, int], None]] = {
@@ -162,10 +164,12 @@ class _Reader(EnvelopeMixin, SegmentsMixin):
         self.claim = self.svc = None
         line_adj = _ZERO
         for ln in claim.lines:
-            adj = _ZERO
-            for a in ln.adjustments:
-                if a.amount is not None:
-                    adj += a.amount
+            adj = ln._adj  # CAS total kept while reading (None: a line built by hand)
+            if adj is None:
+                adj = _ZERO
+                for a in ln.adjustments:
+                    if a.amount is not None:
+                        adj += a.amount
             line_adj += adj
             ch, pd = ln.charge, ln.paid
             if ch is not None and pd is not None and ch - adj != pd:
@@ -174,10 +178,12 @@ class _Reader(EnvelopeMixin, SegmentsMixin):
                            f"{adj} = {ch - adj}, but SVC03 is {pd} (difference {ch - adj - pd})",
                            ln.segment_number, ln.line, segment="SVC", loop="2110", element="SVC03",
                            pcn=claim.patient_control_number)
-        claim_adj = _ZERO
-        for a in claim.adjustments:
-            if a.amount is not None:
-                claim_adj += a.amount
+        claim_adj = claim._adj
+        if claim_adj is None:
+            claim_adj = _ZERO
+            for a in claim.adjustments:
+                if a.amount is not None:
+                    claim_adj += a.amount
         ch, pd = claim.charge, claim.paid
         if ch is not None and pd is not None:
             expect = ch - claim_adj - line_adj

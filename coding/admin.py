@@ -143,6 +143,8 @@ class AdminRules:
     units_on_start_date: bool = False
     separate_site_modifier: str = "59"
     separate_encounter_modifier: str = "XE"
+    short_hydration_as_push: bool = False
+    sequential_hydration_modifier: str = ""
 
 
 _RULES_CACHE: dict[int, tuple[PayerProfile, AdminRules]] = {}
@@ -170,6 +172,8 @@ def admin_rules(payer: PayerProfile) -> AdminRules:
         units_on_start_date=str(g("units_date_rule", "line_date")) == "start_date",
         separate_site_modifier=str(g("separate_site_modifier", "59") or ""),
         separate_encounter_modifier=str(g("separate_encounter_modifier", "XE") or ""),
+        short_hydration_as_push=_as_bool(g("short_hydration_as_push", False)),
+        sequential_hydration_modifier=str(g("sequential_hydration_modifier", "") or ""),
     )
     _RULES_CACHE[id(payer)] = (payer, rules)
     return rules
@@ -369,6 +373,12 @@ def classify(enc: Encounter, payer: PayerProfile, rules: AdminRules,
                         encounter_id=eid, administration_id=adm.id, field="end"))
                     continue
                 mode = "push" if minutes <= push_max else "infusion"
+                if mode == "push" and purpose == "hydration" and rules.short_hydration_as_push:
+                    purpose = "therapeutic"  # [PAYER] §2.3: a short hydration paid as a push
+                    findings.append(info(
+                        "short-hydration-as-push",
+                        f"hydration of {minutes} min coded as an IV push (payer setting "
+                        "short_hydration_as_push)", encounter_id=eid, administration_id=adm.id))
         elif route in _ROUTE_MODE:
             mode = _ROUTE_MODE[route]
             if end is not None and end >= start:
@@ -495,21 +505,21 @@ def _interval_text(s: Svc, minutes: int | None = None) -> str:
 
 
 def _hourly(raws: list[Raw], code: str, s: Svc, counted_minutes: int, first_minute: int,
-            units: int, gi: int, why: str, rules: AdminRules) -> None:
+            units: int, gi: int, why: str, rules: AdminRules, mods: tuple[str, ...] = ()) -> None:
     """Emit ``units`` of an hourly code, dated per the line-date rule (one Raw per date)."""
     if units <= 0:
         return
     st = s.start
     a = s.a
     if rules.units_on_start_date or (a + first_minute + 60 * (units - 1)) // 1440 == a // 1440:
-        raws.append((code, units, st.date(), s.adm_ids, why, ()))  # common case: one date
+        raws.append((code, units, st.date(), s.adm_ids, why, mods))  # common case: one date
         return
     dates = T.unit_dates(st, first_minute, units, True)
     per: dict[date, int] = {}
     for d in dates:
         per[d] = per.get(d, 0) + 1
     for d, n in per.items():
-        raws.append((code, n, d, s.adm_ids, why, ()))
+        raws.append((code, n, d, s.adm_ids, why, mods))
 
 
 def allowed_code(code: str, initial_code: str | None) -> str | None:
@@ -722,10 +732,12 @@ def sequence_group(gi: int, kind: str, svcs: list[Svc], enc: Encounter, rules: A
                 findings.append(error("add-on-without-primary",
                                       "96361 has no primary service in this encounter; held", **_at(eid, s)))
                 continue
+            hmod = rules.sequential_hydration_modifier
             _hourly(raws, code, s, remaining, 0, n, gi,
                     f"{code}: {lab} {_interval_text(s, remaining)}, hydration after a different "
                     f"initial service: {n} unit(s) (each full hour, or more than {rules.addon_over} "
-                    f"min)", rules)
+                    f"min)" + (f"; payer requires modifier {hmod} on sequential hydration" if hmod else ""),
+                    rules, (hmod,) if hmod else ())
             continue
 
         if initial is None:

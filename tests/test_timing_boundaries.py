@@ -293,3 +293,15 @@ def test_concurrent_once_across_separate_sites_of_one_visit():
     got = {(ln.code, tuple(ln.modifiers)): ln.units for ln in coded.lines if ln.kind == "admin"}
     assert got == {("96365", ()): 1, ("96365", ("59",)): 1, ("96368", ()): 1}
     assert any(f.code == "concurrent-once" for f in coded.findings)
+
+
+def test_short_hydration_as_push_and_sequential_hydration_modifier_payer_switches():
+    cfg = _cfg_with(short_hydration_as_push=True, sequential_hydration_modifier="59")
+    short = [adm("H1", "J7030", "iv_infusion", hhmm(0), hhmm(15), "1000 mL", purpose="hydration")]
+    assert admin_codes(code_encounter(enc(short, payer="commercial"), cfg)) == {"96374": 1}
+    assert admin_codes(code_encounter(enc(short, payer="medicare"), cfg)) == {}
+    seq = [adm("P1", "J2405", "iv_push", hhmm(0), dose="4 mg"),
+           adm("H1", "J7030", "iv_infusion", hhmm(5), hhmm(65), "1000 mL", purpose="hydration")]
+    coded = code_encounter(enc(seq, setting="hospital_outpatient", payer="commercial"), cfg)
+    assert [(ln.code, ln.modifiers) for ln in coded.lines if ln.kind == "admin"] == [
+        ("96374", []), ("96361", ["59"])]

@@ -17,6 +17,7 @@ Rules (fact base §1-§3; payer switches in ``docs/coding-rules.md``):
 from __future__ import annotations
 
 import csv
+import re
 from dataclasses import dataclass
 from operator import attrgetter
 from datetime import date, datetime
@@ -230,6 +231,28 @@ def _price_table(cfg: Config) -> tuple[Config, dict[str, Decimal]]:
     return hit
 
 
+_NAMES: dict[str, str] | None = None
+_NAME_PREFIX = re.compile(r"^(?:injection|infusion|inj\.?)\s*,?\s*", re.I)
+
+
+def drug_name(code: str) -> str:
+    """Generic drug name for rationales, from the HCPCS Level II long descriptor in
+    ``data/hcpcs_drugs.csv`` (public-domain CMS text): "Injection, levofloxacin, 250 mg" ->
+    "levofloxacin"; "" when the table has no descriptor for the code."""
+    global _NAMES
+    if _NAMES is None:
+        names: dict[str, str] = {}
+        try:
+            for r in _read_csv("hcpcs_drugs.csv"):
+                d = (r.get("descriptor") or "").strip()
+                if d:
+                    names[r["code"]] = _NAME_PREFIX.sub("", d).split(",")[0].strip().lower()
+        except (OSError, KeyError):  # pragma: no cover - table shipped with the package
+            pass
+        _NAMES = names
+    return _NAMES.get(code, "")
+
+
 def charge(cfg: Config, code: str, units: int, **where: Any):
     """Line charge via the pricing module (``(Decimal, Finding | None)``).
 
@@ -310,8 +333,11 @@ class Svc:
         return t
 
     def label(self) -> str:
+        """``J1956 levofloxacin (A1)``: code, generic name when known, administration ids."""
         ids = self.adm_ids
-        return f"{self.drug} ({ids[0] if len(ids) == 1 else '+'.join(ids)})"
+        idt = ids[0] if len(ids) == 1 else "+".join(ids)
+        name = drug_name(self.drug)
+        return f"{self.drug} {name} ({idt})" if name else f"{self.drug} ({idt})"
 
 
 _ROUTE_MODE = {"iv_push": "push", "sc": "injection", "im": "injection",

@@ -87,8 +87,11 @@ def register(app: typer.Typer) -> None:
             _print_coded(coded, findings)
 
     @app.command("version")
-    def version() -> None:
+    def version(as_json: bool = JsonOption) -> None:
         """Print the dripline version."""
         from dripline import __version__
 
-        typer.echo(__version__)
+        if as_json:
+            print_json({"version": __version__})
+        else:
+            typer.echo(__version__)

@@ -26,7 +26,7 @@ in :mod:`edi.x835_envelope`, loop/segment handlers in :mod:`edi.x835_segments`, 
 from __future__ import annotations
 
 import gc
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import BinaryIO, Callable, Iterable, Iterator
 
@@ -40,6 +40,10 @@ __all__ = ["read_835", "read_835_files", "read_835_with_findings", "findings_835
            "balance_findings_835", "Remittance"]
 
 _ZERO = Decimal(0)
+_BIG = Decimal("1e15")  # as x835_model._amt
+# segments kept as split in the current claim / service line without any check (see x835_segments)
+_RAW_2100 = frozenset({"DTM", "REF", "NM1", "MIA", "MOA", "PER"})
+_RAW_2110 = frozenset({"DTM", "REF", "LQ"})
 Source = str | Path | bytes | BinaryIO
 
 
@@ -124,18 +128,94 @@ class _Reader(EnvelopeMixin, SegmentsMixin):
             body = self.body
             get = body.get
             other = self._other
+            D, BIG = Decimal, _BIG
             in_set = False  # body handlers never open or close a set: only other() does
-            for batch, first, lines in self.tok.batches():
+            loop, craw, sraw, claim, svc = "", [], [], None, None
+            keys_for: dict[str, tuple[frozenset, frozenset]] = {}
+            for batch, first, lines in self.tok.text_batches():
                 num = first - 1
-                for els, line in zip(batch, lines):
+                if batch[0].__class__ is not str:  # an irregular batch (ISA inside, wrapped segments)
+                    for els, line in zip(batch, lines):
+                        num += 1
+                        if in_set:
+                            h = get(els[0])
+                            if h is not None:
+                                h(els, num, line)
+                                continue
+                        done = other(els, num, line)
+                        in_set = self.rem is not None
+                        if done is not None:
+                            if was_enabled:
+                                gc.enable()
+                            yield done
+                            gc.disable()
+                    loop, craw, sraw, claim, svc = self.loop, self.craw, self.sraw, self.claim, self.svc
+                    continue
+                elem = self.tok.separators.element  # type: ignore[union-attr]
+                keys = keys_for.get(elem)
+                if keys is None:
+                    keys = keys_for[elem] = (frozenset(k + elem for k in _RAW_2100),
+                                             frozenset(k + elem for k in _RAW_2110))
+                k2100, k2110 = keys
+                for s, line in zip(batch, lines):
                     num += 1
                     if in_set:
-                        h = get(els[0])
+                        # Inlined for the segments that make up most of a file (what the handlers in
+                        # x835_segments do in the regular case): segments kept as they are in the
+                        # current claim / line are not even split; anything else goes to its handler.
+                        if loop == "2110":
+                            if s[:4] in k2110:
+                                sraw.append(s)
+                                continue
+                            els = s.split(elem)
+                            sid = els[0]
+                            if sid == "CAS":
+                                n = len(els)
+                                if (n == 4 or n == 5) and els[2]:
+                                    try:
+                                        a = D(els[3])
+                                        if -BIG < a < BIG:
+                                            svc._adj += a
+                                            sraw.append(els)
+                                            continue
+                                    except (InvalidOperation, ValueError):
+                                        pass
+                            elif sid == "AMT" or sid == "QTY":
+                                if len(els) > 2:
+                                    a = els[2]
+                                    if len(a) < 16 and a.replace(".", "", 1).isdecimal() and a.isascii():
+                                        sraw.append(els)
+                                        continue
+                        elif loop == "2100":
+                            if s[:4] in k2100:
+                                craw.append(s)
+                                continue
+                            els = s.split(elem)
+                            sid = els[0]
+                            if sid == "CAS":
+                                n = len(els)
+                                if (n == 4 or n == 5) and els[2]:
+                                    try:
+                                        a = D(els[3])
+                                        if -BIG < a < BIG:
+                                            claim._adj += a
+                                            craw.append(els)
+                                            continue
+                                    except (InvalidOperation, ValueError):
+                                        pass
+                        else:
+                            els = s.split(elem)
+                            sid = els[0]
+                        h = get(sid)
                         if h is not None:
                             h(els, num, line)
+                            loop, craw, sraw, claim, svc = self.loop, self.craw, self.sraw, self.claim, self.svc
                             continue
+                    else:
+                        els = s.split(elem)
                     done = other(els, num, line)
                     in_set = self.rem is not None
+                    loop, craw, sraw, claim, svc = self.loop, self.craw, self.sraw, self.claim, self.svc
                     if done is not None:
                         if was_enabled:
                             gc.enable()

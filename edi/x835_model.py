@@ -147,7 +147,8 @@ class Loop2110:
     remarks: list[tuple[str, str]] = field(default_factory=list)  # LQ (HE/RX, code)
     segment_number: int = 0
     line: int = 0
-    # reader-made lines: [SVC elements, SVC01 component separator, ISA16, later segments' elements...]
+    # reader-made lines: [SVC elements, SVC01 component separator, ISA16, element separator, later
+    # segments (element lists, or unsplit text)...]
     _raw: list | None = field(default=None, repr=False, compare=False)
     _adj: Decimal | None = field(default=None, repr=False, compare=False)  # sum of line CAS amounts
 
@@ -247,7 +248,8 @@ class Loop2100:
     header_number: str = ""  # LX01 of the enclosing Loop 2000
     segment_number: int = 0
     line: int = 0
-    # reader-made claims: [CLP elements, later 2100-level segments' elements...]
+    # reader-made claims: [CLP elements, element separator, later 2100-level segments (element lists,
+    # or unsplit text)...]
     _raw: list | None = field(default=None, repr=False, compare=False)
     _adj: Decimal | None = field(default=None, repr=False, compare=False)  # sum of claim CAS amounts
 
@@ -449,7 +451,7 @@ def _pair(x: list[str]) -> tuple[str, str]:
 
 def _fill_2110(s: Loop2110, raw: list) -> None:
     """Every field of a reader-made service line from its SVC and later segments."""
-    els, sep, comp = raw[0], raw[1], raw[2]
+    els, sep, comp, elem = raw[0], raw[1], raw[2], raw[3]
     e = els if len(els) >= 8 else els + [""] * (8 - len(els))
     c = e[1].split(sep)
     nc = len(c)
@@ -475,7 +477,9 @@ def _fill_2110(s: Loop2110, raw: list) -> None:
     amounts: list[AmountRef] = []
     quantities: list[AmountRef] = []
     remarks: list[tuple[str, str]] = []
-    for x in raw[3:]:
+    for x in raw[4:]:
+        if x.__class__ is str:
+            x = x.split(elem)
         sid = x[0]
         if sid == "CAS":
             cas_records(x, adjs)
@@ -510,7 +514,10 @@ def _fill_2100(c: Loop2100, raw: list) -> None:
     amounts: list[AmountRef] = []
     quantities: list[AmountRef] = []
     c.inpatient = c.outpatient = None
-    for x in raw[1:]:
+    elem = raw[1]
+    for x in raw[2:]:
+        if x.__class__ is str:
+            x = x.split(elem)
         sid = x[0]
         if sid == "CAS":
             cas_records(x, adjs)

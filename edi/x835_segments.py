@@ -171,7 +171,7 @@ class SegmentsMixin:
         claim.segment_number = num
         claim.line = line
         claim._adj = _ZERO
-        claim._raw = self.craw = [els]
+        claim._raw = self.craw = [els, self.elem]
         self.claim = claim
         self.svc = None
         self.loop = "2100"
@@ -267,7 +267,7 @@ class SegmentsMixin:
         svc.segment_number = num
         svc.line = line
         svc._adj = _ZERO
-        svc._raw = self.sraw = [els, sep, comp]
+        svc._raw = self.sraw = [els, sep, comp, self.elem]
         claim.lines.append(svc)
         self.svc = svc
         self.loop = "2110"

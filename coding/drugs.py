@@ -368,6 +368,14 @@ class _Static:
 _STATIC: dict[tuple[int, int, str, str], _Static] = {}
 
 
+def program_340b_modifier(enc: Encounter, st: "_Static") -> str | None:
+    """The 340B modifier for a separately payable 837I drug: the encounter's own ``program_340b``
+    ("JG"/"TB", or "none" for drugs not acquired under 340B) wins over the facility setting."""
+    if enc.program_340b is None or not st.sep or enc.claim_type != "837I":
+        return st.program
+    return None if enc.program_340b == "none" else enc.program_340b
+
+
 def _static(cfg: Config, payer: PayerProfile, code: str, claim_type: str) -> _Static:
     key = (id(cfg), id(payer), code, claim_type)
     st = _STATIC.get(key)
@@ -465,7 +473,7 @@ def _drug_group_lines(enc: Encounter, cfg: Config, payer: PayerProfile, g: _Grou
             "date (its billing unit differs); drug line held", field=drug_field, **where())]
     findings: list[Finding] = []
     sep = st.sep
-    program = st.program
+    program = program_340b_modifier(enc, st)
     default_container = info.container
     single = [(i, a) for i, a in g.adms if (a.container or default_container) == "single_dose"]
     waste_jwjz = sep and not info.is_fluid and bool(single)

@@ -513,6 +513,7 @@ def validate_encounter(raw: Any, cfg: Config, *, file: str | None = None, line: 
             else:
                 visits.append(NursingVisit(vs, ve))
     fhv = _bool(ctx, raw, "first_hit_visit", "first_hit_visit")
+    p340 = _enum(ctx, raw, "program_340b", "program_340b", ("JG", "TB", "none"), required=False)
     if al is not None and not al and not services and not is_home:
         ctx.err("missing-field", "administrations", "administrations is empty and there are no services: nothing to code")
     if ctx.findings:
@@ -522,7 +523,7 @@ def validate_encounter(raw: Any, cfg: Config, *, file: str | None = None, line: 
         administrations=tuple(adms), services=tuple(services), place_of_service=pos, rendering_npi=rnpi,
         reason_for_visit=rfv, relationship=relationship or "self", subscriber=subscriber, frequency=freq,
         payer_claim_number=pcn, therapies=tuple(therapies), nursing_visits=tuple(visits),
-        first_hit_visit=fhv, raw=raw)
+        first_hit_visit=fhv, program_340b=p340, raw=raw)
     return enc, []
 
 

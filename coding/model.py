@@ -122,6 +122,9 @@ class Encounter:
     therapies: tuple[Therapy, ...] = ()
     nursing_visits: tuple[NursingVisit, ...] = ()
     first_hit_visit: bool | None = None
+    # 340B status of this encounter's drugs, overriding the facility's program_340b:
+    # "JG" / "TB" (340B-acquired), "none" (not 340B-acquired), None (use the facility setting)
+    program_340b: str | None = None
     raw: dict[str, Any] | None = field(default=None, compare=False, repr=False)
 
     @property

@@ -133,20 +133,38 @@ def _party(tbl: dict[str, Any], where: str, errs: list[str]) -> Party:
     )
 
 
+# Defaults for a payer profile that leaves them out (SBR09 claim filing indicator codes).
+DEFAULT_FILING: dict[str, str] = {"medicare": "MB", "medicaid": "MC", "commercial": "CI"}
+MEDICARE_FILING = frozenset({"MB", "MA"})  # Medicare Part B / Part A: the home infusion HIT benefit
+
+
+def _flag(value: Any, where: str, errs: list[str]) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    errs.append(f"config: {where} switches must be true or false")
+    return False
+
+
 def _payer(key: str, tbl: dict[str, Any], errs: list[str]) -> PayerProfile:
     known = {"name", "payer_id", "filing_indicator", "separate_site_modifier",
              "separate_encounter_modifier", "complex_biologic_as_chemo",
              "home_infusion_model", "ndc_unit"}
     where = f"payers.{key}"
+    filing = str(tbl.get("filing_indicator") or DEFAULT_FILING.get(key.lower(), "CI"))
+    if tbl.get("home_infusion_model") not in (None, "per_diem", "medicare_hit"):
+        errs.append(f"config: {where}.home_infusion_model must be \"per_diem\" or \"medicare_hit\"")
     return PayerProfile(
         key=key,
-        name=str(_req(tbl, "name", where, errs)),
-        payer_id=str(_req(tbl, "payer_id", where, errs)),
-        filing_indicator=str(_req(tbl, "filing_indicator", where, errs)),
+        name=str(tbl.get("name") or key.upper()),
+        payer_id=str(tbl.get("payer_id") or key.upper()),
+        filing_indicator=filing,
         separate_site_modifier=str(tbl.get("separate_site_modifier", "59")),
         separate_encounter_modifier=str(tbl.get("separate_encounter_modifier", "XE")),
-        complex_biologic_as_chemo=bool(tbl.get("complex_biologic_as_chemo", False)),
-        home_infusion_model=str(tbl.get("home_infusion_model", "per_diem")),
+        complex_biologic_as_chemo=_flag(tbl.get("complex_biologic_as_chemo", False), where, errs),
+        home_infusion_model=str(tbl.get("home_infusion_model")
+                                or ("medicare_hit" if filing in MEDICARE_FILING else "per_diem")),
         ndc_unit=str(tbl.get("ndc_unit", "UN")),
         settings={k: v for k, v in tbl.items() if k not in known},
     )
@@ -216,13 +234,48 @@ def parse_config(data: dict[str, Any], source: str | None = None) -> Config:
     return cfg
 
 
-def load_config(path: str | Path | None = None) -> Config:
-    """Read the TOML config (the bundled default when ``path`` is None)."""
-    p = Path(path) if path else DEFAULT_CONFIG_PATH
+# Tables a user config replaces whole when it has them (a facility without program_340b must
+# not inherit the bundled one's; a payer list is the user's own); every other table is merged
+# key by key over the bundled default, so a config may give only what differs.
+REPLACED_TABLES = frozenset({"payers", "facility"})
+
+
+def merge_over_default(user: dict[str, Any], default: dict[str, Any]) -> dict[str, Any]:
+    """The user's config over the bundled default (see ``REPLACED_TABLES``).
+
+    >>> merge_over_default({"chargemaster": {"J1745": 9}, "payers": {"x": {}}},
+    ...                    {"chargemaster": {"96365": 1}, "payers": {"y": {}}, "facility": {"a": 1}})
+    {'chargemaster': {'96365': 1, 'J1745': 9}, 'payers': {'x': {}}, 'facility': {'a': 1}}
+    """
+    merged: dict[str, Any] = {}
+    for key in default.keys() | user.keys():
+        d, u = default.get(key), user.get(key)
+        if key not in user:
+            merged[key] = d
+        elif key in REPLACED_TABLES or not (isinstance(d, dict) and isinstance(u, dict)):
+            merged[key] = u
+        else:
+            merged[key] = merge_over_default(u, d)
+    order = list(default) + [k for k in user if k not in default]
+    return {k: merged[k] for k in order}
+
+
+def _read_toml(p: Path) -> dict[str, Any]:
     try:
-        data = tomllib.loads(p.read_text(encoding="utf-8"))
+        return tomllib.loads(p.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError([f"config file not found: {p}"]) from None
-    except tomllib.TOMLDecodeError as exc:
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError([f"config file {p} is not valid TOML: {exc}"]) from None
-    return parse_config(data, str(p))
+    except IsADirectoryError:
+        raise ConfigError([f"config path {p} is a directory, not a TOML file"]) from None
+
+
+def load_config(path: str | Path | None = None) -> Config:
+    """Read the TOML config: the bundled default when ``path`` is None, else the given file
+    merged over the bundled default (so a config may give only what differs)."""
+    default = _read_toml(DEFAULT_CONFIG_PATH)
+    if not path or Path(path).resolve() == DEFAULT_CONFIG_PATH:
+        return parse_config(default, str(DEFAULT_CONFIG_PATH))
+    p = Path(path)
+    return parse_config(merge_over_default(_read_toml(p), default), str(p))

@@ -26,3 +26,34 @@ def test_cli_has_help():
     result = CliRunner().invoke(app, ["--help"])
     assert result.exit_code == 0
     assert "Infusion billing" in result.output
+
+
+def test_partial_config_is_merged_over_the_bundled_default(tmp_path):
+    from coding.config import load_config as load
+
+    p = tmp_path / "c.toml"
+    p.write_text('[facility]\nprogram_340b = "TB"\n\n[payers.medicare]\nfiling_indicator = "MB"\n'
+                 'separate_site_modifier = "XU"\n\n[payers.bcbs]\ncomplex_biologic_as_chemo = true\n\n'
+                 '[chargemaster]\n"96365" = 400\n')
+    cfg = load(p)
+    assert cfg.facility.program_340b == "TB"
+    assert set(cfg.payers) == {"medicare", "bcbs"}
+    assert cfg.payers["medicare"].separate_site_modifier == "XU"
+    assert cfg.payers["medicare"].home_infusion_model == "medicare_hit"
+    assert cfg.payers["bcbs"].filing_indicator == "CI" and cfg.payers["bcbs"].complex_biologic_as_chemo
+    assert cfg.price("96365") == Decimal("400")
+    assert cfg.price("96366") == Decimal("95.00")  # from the bundled chargemaster
+    assert cfg.billing_provider.npi == "1234567893"
+
+
+def test_bad_config_lists_every_problem(tmp_path):
+    import pytest
+
+    from coding.config import ConfigError, load_config as load
+
+    p = tmp_path / "c.toml"
+    p.write_text('[facility]\nprogram_340b = "XX"\n[payers.m]\ncomplex_biologic_as_chemo = "maybe"\n'
+                 '[chargemaster]\n"96365" = "abc"\n')
+    with pytest.raises(ConfigError) as exc:
+        load(p)
+    assert len(exc.value.messages) == 3

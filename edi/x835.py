@@ -73,8 +73,10 @@ class _Reader(EnvelopeMixin, SegmentsMixin):
         self.loop = ""
         self.claim: Loop2100 | None = None
         self.svc: Loop2110 | None = None
-        self.craw: list = []  # split segments of the current claim / service line (the model's _raw)
+        # segments of the current claim / service line / the claim's raw lines (see the model's _raw)
+        self.craw: list = []
         self.sraw: list = []
+        self.lraw: list = []
         self.lx = ""
         self.bpr_pos: tuple[int | None, int | None] = (None, None)
         self.body: dict[str, Callable[[list[str], int, int], None]] = {
@@ -130,7 +132,7 @@ class _Reader(EnvelopeMixin, SegmentsMixin):
             other = self._other
             D, BIG = Decimal, _BIG
             in_set = False  # body handlers never open or close a set: only other() does
-            loop, craw, sraw, claim, svc = "", [], [], None, None
+            loop, craw, sraw, claim = "", [], [], None
             keys_for: dict[str, tuple[frozenset, frozenset]] = {}
             for batch, first, lines in self.tok.text_batches():
                 num = first - 1
@@ -149,7 +151,7 @@ class _Reader(EnvelopeMixin, SegmentsMixin):
                                 gc.enable()
                             yield done
                             gc.disable()
-                    loop, craw, sraw, claim, svc = self.loop, self.craw, self.sraw, self.claim, self.svc
+                    loop, craw, sraw, claim = self.loop, self.craw, self.sraw, self.claim
                     continue
                 elem = self.tok.separators.element  # type: ignore[union-attr]
                 keys = keys_for.get(elem)
@@ -175,7 +177,7 @@ class _Reader(EnvelopeMixin, SegmentsMixin):
                                     try:
                                         a = D(els[3])
                                         if -BIG < a < BIG:
-                                            svc._adj += a
+                                            sraw[8] += a  # LINE_ADJ
                                             sraw.append(els)
                                             continue
                                     except (InvalidOperation, ValueError):
@@ -209,13 +211,13 @@ class _Reader(EnvelopeMixin, SegmentsMixin):
                         h = get(sid)
                         if h is not None:
                             h(els, num, line)
-                            loop, craw, sraw, claim, svc = self.loop, self.craw, self.sraw, self.claim, self.svc
+                            loop, craw, sraw, claim = self.loop, self.craw, self.sraw, self.claim
                             continue
                     else:
                         els = s.split(elem)
                     done = other(els, num, line)
                     in_set = self.rem is not None
-                    loop, craw, sraw, claim, svc = self.loop, self.craw, self.sraw, self.claim, self.svc
+                    loop, craw, sraw, claim = self.loop, self.craw, self.sraw, self.claim
                     if done is not None:
                         if was_enabled:
                             gc.enable()
@@ -243,21 +245,27 @@ class _Reader(EnvelopeMixin, SegmentsMixin):
         assert rem is not None
         self.claim = self.svc = None
         line_adj = _ZERO
-        for ln in claim.lines:
-            adj = ln._adj  # CAS total kept while reading (None: a line built by hand)
-            if adj is None:
+        raw = claim._raw
+        if raw is not None:  # reader-made (always, here): lines are still raw (see x835_model)
+            lines = raw[3]
+            for lr in lines:
+                adj = lr[8]
+                line_adj += adj
+                ch, pd = lr[6], lr[7]
+                if ch is not None and pd is not None and ch - adj != pd:
+                    self._line_out_of_balance(claim, lr[0], lr[1], ch, pd, adj, lr[4], lr[5])
+        else:
+            lines = claim.lines
+            for ln in lines:
                 adj = _ZERO
                 for a in ln.adjustments:
                     if a.amount is not None:
                         adj += a.amount
-            line_adj += adj
-            ch, pd = ln.charge, ln.paid
-            if ch is not None and pd is not None and ch - adj != pd:
-                self._find("error", "service-line-out-of-balance",
-                           f"claim {claim.patient_control_number} line {ln.code}: SVC02 {ch} - adjustments "
-                           f"{adj} = {ch - adj}, but SVC03 is {pd} (difference {ch - adj - pd})",
-                           ln.segment_number, ln.line, segment="SVC", loop="2110", element="SVC03",
-                           pcn=claim.patient_control_number)
+                line_adj += adj
+                ch, pd = ln.charge, ln.paid
+                if ch is not None and pd is not None and ch - adj != pd:
+                    self._line_out_of_balance(claim, ["SVC", f"{ln.qualifier}:{ln.code}"], ":", ch, pd, adj,
+                                              ln.segment_number, ln.line)
         claim_adj = claim._adj
         if claim_adj is None:
             claim_adj = _ZERO
@@ -275,13 +283,23 @@ class _Reader(EnvelopeMixin, SegmentsMixin):
                            claim.segment_number, claim.line, segment="CLP", loop="2100", element="CLP04",
                            pcn=claim.patient_control_number)
         rem.claim_count += 1
-        rem.line_count += len(claim.lines)
+        rem.line_count += len(lines)
         if ch is not None:
             rem.total_charge += ch
         if pd is not None:
             rem.total_paid += pd
         if self.keep_claims:
             rem.claims.append(claim)
+
+    def _line_out_of_balance(self, claim, svc: list[str], sep: str, ch: Decimal, pd: Decimal, adj: Decimal,
+                             num: int, line: int) -> None:
+        c = svc[1].split(sep) if len(svc) > 1 else [""]
+        code = c[1] if len(c) > 1 else ""
+        self._find("error", "service-line-out-of-balance",
+                   f"claim {claim.patient_control_number} line {code}: SVC02 {ch} - adjustments "
+                   f"{adj} = {ch - adj}, but SVC03 is {pd} (difference {ch - adj - pd})",
+                   num, line, segment="SVC", loop="2110", element="SVC03",
+                   pcn=claim.patient_control_number)
 
     def _finish(self, num: int | None, line: int | None) -> Remittance:
         self._end_claim()

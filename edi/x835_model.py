@@ -147,8 +147,8 @@ class Loop2110:
     remarks: list[tuple[str, str]] = field(default_factory=list)  # LQ (HE/RX, code)
     segment_number: int = 0
     line: int = 0
-    # reader-made lines: [SVC elements, SVC01 component separator, ISA16, element separator, later
-    # segments (element lists, or unsplit text)...]
+    # reader-made lines: [SVC elements, SVC01 component separator, ISA16, element separator, segment
+    # number, line, charge, paid, CAS total, later segments (element lists, or unsplit text)...]
     _raw: list | None = field(default=None, repr=False, compare=False)
     _adj: Decimal | None = field(default=None, repr=False, compare=False)  # sum of line CAS amounts
 
@@ -248,8 +248,8 @@ class Loop2100:
     header_number: str = ""  # LX01 of the enclosing Loop 2000
     segment_number: int = 0
     line: int = 0
-    # reader-made claims: [CLP elements, element separator, later 2100-level segments (element lists,
-    # or unsplit text)...]
+    # reader-made claims: [CLP elements, element separator, [later 2100-level segments (element
+    # lists, or unsplit text)...], [raw service lines (see Loop2110._raw)...]]
     _raw: list | None = field(default=None, repr=False, compare=False)
     _adj: Decimal | None = field(default=None, repr=False, compare=False)  # sum of claim CAS amounts
 
@@ -427,6 +427,10 @@ class Remittance:
         return [f for f in self.findings if f.code in BALANCING_CODES]
 
 
+LINE_ADJ = 8  # index of the CAS total in a raw service line; its segments start after it
+LINE_SEGMENTS = 9
+
+
 def cas_records(els: list[str], out: list[Adjustment]) -> None:
     """The CAS triplets of one segment as :class:`Adjustment` records (all-empty triplets skipped)."""
     n = len(els)
@@ -477,7 +481,7 @@ def _fill_2110(s: Loop2110, raw: list) -> None:
     amounts: list[AmountRef] = []
     quantities: list[AmountRef] = []
     remarks: list[tuple[str, str]] = []
-    for x in raw[4:]:
+    for x in raw[LINE_SEGMENTS:]:
         if x.__class__ is str:
             x = x.split(elem)
         sid = x[0]
@@ -515,7 +519,15 @@ def _fill_2100(c: Loop2100, raw: list) -> None:
     quantities: list[AmountRef] = []
     c.inpatient = c.outpatient = None
     elem = raw[1]
-    for x in raw[2:]:
+    lines: list[Loop2110] = []
+    new = object.__new__
+    for lr in raw[3]:
+        ln = new(Loop2110)
+        ln.segment_number, ln.line, ln.charge, ln.paid, ln._adj = lr[4], lr[5], lr[6], lr[7], lr[LINE_ADJ]
+        ln._raw = lr
+        lines.append(ln)
+    c.lines = lines
+    for x in raw[2]:
         if x.__class__ is str:
             x = x.split(elem)
         sid = x[0]

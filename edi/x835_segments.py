@@ -9,7 +9,8 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 
 from edi.x835_model import (  # noqa: F401  (_amt, _BIG re-exported for older importers)
-    _BIG, _D, Contact, DateRef, Loop2000, Loop2100, Loop2110, Party, ProviderAdjustment, Reference, _amt,
+    _BIG, _D, LINE_ADJ, Contact, DateRef, Loop2000, Loop2100, Loop2110, Party, ProviderAdjustment, Reference,
+    _amt,
 )
 
 _ZERO = Decimal(0)
@@ -162,16 +163,17 @@ class SegmentsMixin:
         pcn = els[1] if n > 1 else ""
         charge = _amt(els[3]) if n > 3 else None
         paid = _amt(els[4]) if n > 4 else None
-        claim = _new(Loop2100)  # the other fields are filled from _raw on first read (x835_model)
+        claim = _new(Loop2100)  # the other fields (lines too) are filled from _raw on first read
         claim.patient_control_number = pcn
         claim.charge = charge
         claim.paid = paid
-        claim.lines = []
         claim.header_number = self.lx
         claim.segment_number = num
         claim.line = line
         claim._adj = _ZERO
-        claim._raw = self.craw = [els, self.elem]
+        self.craw = craw = []
+        self.lraw = lraw = []
+        claim._raw = [els, self.elem, craw, lraw]  # see x835_model._fill_2100
         self.claim = claim
         self.svc = None
         self.loop = "2100"
@@ -189,7 +191,7 @@ class SegmentsMixin:
     def _cas(self, els: list[str], num: int, line: int) -> None:
         loop = self.loop
         if loop == "2110":
-            owner = self.svc
+            owner = None  # the line's CAS total is at sraw[LINE_ADJ]
             self.sraw.append(els)
         elif loop == "2100":
             owner = self.claim
@@ -201,7 +203,10 @@ class SegmentsMixin:
             try:
                 amount = _D(els[3])
                 if -_BIG < amount < _BIG:
-                    owner._adj += amount  # type: ignore[union-attr]
+                    if owner is None:
+                        self.sraw[LINE_ADJ] += amount
+                    else:
+                        owner._adj += amount
                     return
             except (InvalidOperation, ValueError):
                 pass
@@ -221,7 +226,10 @@ class SegmentsMixin:
                 self._bad_amount(els, j + 1, num, line, loop)
             else:
                 total += amount
-        owner._adj += total  # type: ignore[union-attr]
+        if owner is None:
+            self.sraw[LINE_ADJ] += total
+        else:
+            owner._adj += total
 
     def _nm1(self, els: list[str], num: int, line: int) -> None:
         if self.loop != "2100":
@@ -261,15 +269,10 @@ class SegmentsMixin:
         except (InvalidOperation, ValueError, IndexError):
             e = _pad(els, 4)
             charge, paid = _amt(e[2]), _amt(e[3])
-        svc = _new(Loop2110)  # the other fields are filled from _raw on first read (x835_model)
-        svc.charge = charge
-        svc.paid = paid
-        svc.segment_number = num
-        svc.line = line
-        svc._adj = _ZERO
-        svc._raw = self.sraw = [els, sep, comp, self.elem]
-        claim.lines.append(svc)
-        self.svc = svc
+        # a service line is kept as its SVC, where it is, its amounts and later segments; the
+        # Loop2110 object is made when the claim's lines are first read (x835_model._fill_2100)
+        self.sraw = [els, sep, comp, self.elem, num, line, charge, paid, _ZERO]
+        self.lraw.append(self.sraw)
         self.loop = "2110"
         if charge is None:
             self._bad_amount(els, 2, num, line, "2110")

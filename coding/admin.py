@@ -712,14 +712,18 @@ def sequence_group(gi: int, kind: str, svcs: list[Svc], enc: Encounter, rules: A
                 else:
                     findings.append(info(
                         "same-drug-push-not-reported",
-                        f"repeat IV push of the same drug {gap} min after the previous one "
-                        "(30 min or less) is not reported", **_at(eid, s)))
+                        f"repeat IV push of the same drug {gap} min after the previous one is not "
+                        + ("reported (30 min or less)" if gap <= 30 else
+                           "reported (96376 has no primary service here)"), **_at(eid, s)))
                 last_push[s.drug] = s.b
                 continue
             last_push[s.drug] = s.b
-            if initial is None:
+            want = _PUSH_SEQUENTIAL.get(s.purpose)
+            if initial is None or want is None:  # defensive: every drug push can be initial
+                findings.append(warning(
+                    "not-supported", f"push with purpose '{s.purpose}' could not be sequenced; "
+                    "left for manual coding", **_at(eid, s)))
                 continue
-            want = _PUSH_SEQUENTIAL[s.purpose]
             code = allowed_for.get(want)
             if code is None:
                 findings.append(error("add-on-without-primary",
@@ -766,7 +770,11 @@ def sequence_group(gi: int, kind: str, svcs: list[Svc], enc: Encounter, rules: A
                     rules, (hmod,) if hmod else ())
             continue
 
-        if initial is None:
+        want = _INFUSION_SEQUENTIAL.get(s.purpose)
+        if initial is None or want is None:  # defensive: every drug infusion can be initial
+            findings.append(warning(
+                "not-supported", f"infusion with purpose '{s.purpose}' could not be sequenced; "
+                "left for manual coding", **_at(eid, s)))
             continue
         ivs = s.intervals
         if not drug_intervals:
@@ -779,7 +787,6 @@ def sequence_group(gi: int, kind: str, svcs: list[Svc], enc: Encounter, rules: A
         drug_intervals.extend(s.intervals)
         last_push[s.drug] = s.b
         if remaining > rules.push_max:
-            want = _INFUSION_SEQUENTIAL[s.purpose]
             code = allowed_for.get(want)
             if code is None:
                 findings.append(error("add-on-without-primary",

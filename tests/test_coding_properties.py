@@ -111,3 +111,38 @@ def test_deterministic(encs):
     a = [c.to_dict() for c in code_encounters(encs, CFG)]
     b = [c.to_dict() for c in code_encounters(encs, CFG)]
     assert a == b
+
+
+@settings(max_examples=200, deadline=None)
+@given(minutes=st.integers(0, 24 * 60), start=st.integers(0, 23 * 60 + 59),
+       purpose=st.sampled_from(["therapeutic", "chemo", "hydration"]),
+       setting=st.sampled_from(["office", "hospital_outpatient"]))
+def test_single_infusion_units_follow_the_time_rule(minutes, start, purpose, setting):
+    """One IV administration of T minutes: push at <= 15, else initial + floor((T-60)/60) +
+    (remainder > 30) additional hours (hydration: nothing at <= 30), dated on the day each hour
+    begins; the units over all dates add up."""
+    from coding import timing as T
+
+    drug = {"therapeutic": "J1956", "chemo": "J9267", "hydration": "J7030"}[purpose]
+    s = BASE.replace(hour=0, minute=0) + timedelta(minutes=start)
+    a = Administration(id="A1", drug=drug, route="iv_infusion", start=s, end=s + timedelta(minutes=minutes),
+                       dose=Quantity(Decimal(100 if drug != "J7030" else 1000), "mg" if drug != "J7030" else "mL"),
+                       purpose=purpose)
+    coded = code_encounter(enc([a], setting=setting), CFG)
+    got: dict[str, int] = {}
+    for ln in coded.lines:
+        if ln.kind == "admin":
+            got[ln.code] = got.get(ln.code, 0) + ln.units
+            assert ln.service_date >= s.date()
+    initial = {"therapeutic": "96365", "chemo": "96413", "hydration": "96360"}[purpose]
+    addon = {"therapeutic": "96366", "chemo": "96415", "hydration": "96361"}[purpose]
+    push = {"therapeutic": "96374", "chemo": "96409", "hydration": None}[purpose]
+    if purpose == "hydration" and minutes <= 30:
+        assert got == {}
+    elif minutes <= 15:
+        assert got == {push: 1}
+    else:
+        want = {initial: 1}
+        if T.addon_hour_units(minutes):
+            want[addon] = T.addon_hour_units(minutes)
+        assert got == want

@@ -382,7 +382,8 @@ class X12Tokenizer:
                 nl_total = region.count("\n")
                 if nl_total == n_pieces and nl_total:
                     lead = region[:1] == "\n" or region[:2] == "\r\n"
-                    one_per_piece = nl_total == lead + region.count(term + "\n") + region.count(term + "\r\n")
+                    crlf = region.count(term + "\r\n") if "\r" in region else 0
+                    one_per_piece = nl_total == lead + region.count(term + "\n") + crlf
                 del region
             del whole
             if not n_pieces:

@@ -133,6 +133,7 @@ class _Reader(EnvelopeMixin, SegmentsMixin):
             D, BIG = Decimal, _BIG
             in_set = False  # body handlers never open or close a set: only other() does
             loop, craw, sraw, claim = "", [], [], None
+            lraw, comp, ZERO = [], self.comp, _ZERO
             keys_for: dict[str, tuple[frozenset, frozenset]] = {}
             for batch, first, lines in self.tok.text_batches():
                 num = first - 1
@@ -152,6 +153,7 @@ class _Reader(EnvelopeMixin, SegmentsMixin):
                             yield done
                             gc.disable()
                     loop, craw, sraw, claim = self.loop, self.craw, self.sraw, self.claim
+                    lraw, comp = self.lraw, self.comp
                     continue
                 elem = self.tok.separators.element  # type: ignore[union-attr]
                 keys = keys_for.get(elem)
@@ -208,16 +210,32 @@ class _Reader(EnvelopeMixin, SegmentsMixin):
                         else:
                             els = s.split(elem)
                             sid = els[0]
+                        if sid == "SVC" and claim is not None and (loop == "2110" or loop == "2100") \
+                                and len(els) > 3:  # the regular service line (see _svc)
+                            a = els[1]
+                            if comp in a or len(a) <= 3 or a[2].isalnum() or a[2] == " ":
+                                try:
+                                    ch, pd = D(els[2]), D(els[3])
+                                    if -BIG < ch < BIG and -BIG < pd < BIG:
+                                        sraw = self.sraw = [els, comp, comp, elem, num, line, ch, pd, ZERO]
+                                        lraw.append(sraw)
+                                        if loop != "2110":
+                                            loop = self.loop = "2110"
+                                        continue
+                                except (InvalidOperation, ValueError):
+                                    pass
                         h = get(sid)
                         if h is not None:
                             h(els, num, line)
                             loop, craw, sraw, claim = self.loop, self.craw, self.sraw, self.claim
+                            lraw, comp = self.lraw, self.comp
                             continue
                     else:
                         els = s.split(elem)
                     done = other(els, num, line)
                     in_set = self.rem is not None
                     loop, craw, sraw, claim = self.loop, self.craw, self.sraw, self.claim
+                    lraw, comp = self.lraw, self.comp
                     if done is not None:
                         if was_enabled:
                             gc.enable()

@@ -119,6 +119,7 @@ def _scan(path: Path, seps=None, start: int = 0, end: int | None = None,  # noqa
         if not mid:
             buf = buf.lstrip(_WS)  # BOM, leading blank lines
         skip_keys = {k + ("" if len(k) == 3 else elem): _ALLOWED[k] for k in _ALLOWED}
+        fast_keys = {k + elem: _ALLOWED[k] for k in ("DTM", "REF", "NM1", "MIA", "MOA", "PER")}
         key_len = 3
         out: list[RemitSummary] = []
         part = _Part(out)
@@ -150,11 +151,21 @@ def _scan(path: Path, seps=None, start: int = 0, end: int | None = None,  # noqa
                     raise _Irregular  # unterminated last segment
             else:
                 buf = pieces.pop()
-            for p in pieces:
-                s = p.strip()  # BOM/NUL would make the id unknown: irregular, never wrong
-                if not s:
-                    continue
+            strs = [p.strip() for p in pieces]  # BOM/NUL would make the id unknown: irregular, never wrong
+            if "" in strs:
+                strs = [x for x in strs if x]
+            joined = "".join(strs)
+            if "\n" in joined or "\r" in joined:
+                raise _Irregular  # a segment wrapped across lines
+            del joined
+            for s in strs:
                 num += 1
+                k4 = s[:4]
+                allowed = fast_keys.get(k4)
+                if allowed is not None:  # DTM, REF, NM1, MIA, MOA, PER kept as they are
+                    if loop not in allowed:
+                        raise _Irregular
+                    continue
                 k = s[:key_len]
                 if len(s) > 3 and s[3] != elem and s[2] != elem:
                     raise _Irregular  # a longer, unknown segment id

@@ -351,8 +351,7 @@ class _Poster:
                 claim_id = claim_id or original[1]
         else:
             self.chunk_rows.append((cp_id, claim_id, icn))
-        self.cp.append((cp_id, self.payment_id, claim_id, rc.patient_control_number, icn, status,
-                        str(charge), str(paid), str(pr), reversal_of, rc.segment_number))
+        adj_from = ids["adjustments"] + 1
         res.claims += 1
         res.paid += paid
         claim_adjs = _adj_rows(rc.adjustments) if rc.adjustments else []
@@ -370,6 +369,10 @@ class _Poster:
             self._line(rc, cp_id, claim_id, m, claim_adjs)
         if original is not None and not lines and not claim_adjs:
             self._mirror(original[0], cp_id, rc)
+        adj_to = ids["adjustments"]
+        self.cp.append((cp_id, self.payment_id, claim_id, rc.patient_control_number, icn, status,
+                        str(charge), str(paid), str(pr), reversal_of, rc.segment_number,
+                        adj_from if adj_to >= adj_from else None, adj_to if adj_to >= adj_from else None))
         if status != "22" and not lines and dn.is_denial(status, paid, claim_adjs):
             self._denial(rc, cp_id, None, claim_id, None, None, None, claim_adjs, charge)
         if claim_id is not None:
@@ -468,8 +471,7 @@ class _Poster:
             status = "denied" if self.den and self.den[-1][0] == cp_id else "processed"
         detail = _DETAIL.get(rc.status)
         if detail is None:  # '{"clp02": .., "meaning": ..' without the closing brace
-            detail = _DETAIL[rc.status] = json.dumps(
-                {"clp02": rc.status, "meaning": CLAIM_STATUS.get(rc.status, "unknown status code")})[:-1]
+            detail = _DETAIL[rc.status] = json.dumps({"clp02": rc.status})[:-1]
         ts = self.ts
         icn = icn if rc.status != "22" else None
         text = f'{detail}, "claim_posting_id": {cp_id}}}'
@@ -533,8 +535,10 @@ class _Poster:
             lp_map[r[0]] = new
             self.lp.append((new, cp_id, r[1], r[2], r[3], r[4], str(-Decimal(r[5])), str(-Decimal(r[6])),
                             None if r[7] is None else str(-Decimal(r[7])), r[8], "reversal-mirror", rc.segment_number))
+        rng = c.execute("SELECT adjustments_from, adjustments_to FROM claim_postings WHERE id = ?",
+                        (orig_id,)).fetchone()
         for r in c.execute("SELECT line_posting_id, group_code, reason, amount, quantity FROM adjustments"
-                           " WHERE claim_posting_id = ?", (orig_id,)):
+                           " WHERE id BETWEEN ? AND ? ORDER BY id", (rng[0], rng[1])) if rng and rng[0] else ():
             self._adj(cp_id, lp_map.get(r[0]) if r[0] else None, r[1], r[2], -Decimal(r[3]),
                       None if r[4] is None else -Decimal(r[4]))
 
@@ -584,7 +588,7 @@ class _Poster:
         if self.cp:
             jobs.append(("INSERT INTO claim_postings (id, payment_id, claim_id, patient_control_number,"
                          " payer_claim_number, status_code, charge, paid, patient_responsibility, reversal_of,"
-                         " segment) VALUES (?,?,?,?,?,?,?,?,?,?,?)", self.cp))
+                         " segment, adjustments_from, adjustments_to) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", self.cp))
             jobs.append(("UPDATE claim_postings SET reversed_by = ? WHERE id = ?",
                          [(r[0], r[9]) for r in self.cp if r[9] is not None]))
             jobs.append(("UPDATE denials SET status = 'reversed' WHERE claim_posting_id = ? AND status = 'open'",

@@ -44,7 +44,9 @@ CREATE TABLE claim_postings (
     patient_responsibility TEXT NOT NULL,   -- CLP05
     reversal_of            INTEGER REFERENCES claim_postings(id),
     reversed_by            INTEGER REFERENCES claim_postings(id),
-    segment                INTEGER
+    segment                INTEGER,
+    adjustments_from       INTEGER,         -- its adjustments are the id range from..to (NULL: none)
+    adjustments_to         INTEGER
 );
 CREATE INDEX claim_postings_claim ON claim_postings(claim_id);
 CREATE INDEX claim_postings_icn ON claim_postings(payer_claim_number);
@@ -74,7 +76,6 @@ CREATE TABLE adjustments (
     amount           TEXT NOT NULL,
     quantity         TEXT
 );
-CREATE INDEX adjustments_claim_posting ON adjustments(claim_posting_id);
 
 CREATE TABLE provider_adjustments (
     id                     INTEGER PRIMARY KEY,

@@ -45,8 +45,19 @@ def check_charge_balance(c: ReadClaim, file: str | None) -> list[Finding]:
     total = sum((ln.charge for ln in c.lines), Decimal(0))
     if c.charge is None or c.charge != total:
         return [_f("claim-charge-mismatch", f"claim {c.patient_control_number}: CLM02 {c.raw_charge or 'missing'}"
-                   f" is not the sum of its line charges ({total})", file, _at(c), "CLM", "2300", "CLM02")]
+                   f" is not the sum of its line charges ({total})", file, _at(c), "CLM", c.loop, "CLM02")]
     return []
+
+
+# Claim-level provider loops (2310x) by NM101, per guide; other NM1s are reported under 2310.
+PROVIDER_LOOPS = {
+    "837P": {"DN": "2310A", "P3": "2310A", "82": "2310B", "77": "2310C", "DQ": "2310D"},
+    "837I": {"71": "2310A", "72": "2310B", "ZZ": "2310C", "82": "2310D", "77": "2310E", "DN": "2310F"},
+}
+
+
+def _provider_loop(c: ReadClaim, who: str) -> str:
+    return f"{c.loop}/{PROVIDER_LOOPS.get(c.claim_type, {}).get(who, '2310')}"
 
 
 def check_npis(c: ReadClaim, file: str | None, severity: str = "warning") -> list[Finding]:
@@ -54,11 +65,11 @@ def check_npis(c: ReadClaim, file: str | None, severity: str = "warning") -> lis
     out = []
     if c.billing_npi is not None and not npi.is_valid(c.billing_npi):
         out.append(_f("bad-npi", f"billing provider NPI of claim {c.patient_control_number} fails the check digit",
-                      file, c.billing_pos, "NM1", "2010AA", "NM109", severity))
+                      file, c.billing_pos, "NM1", "2000A/2010AA", "NM109", severity))
     for who, value, number, line in c.provider_npis:
         if not npi.is_valid(value):
             out.append(_f("bad-npi", f"provider NPI (NM1*{who}) fails the check digit", file, (number, line), "NM1",
-                          "2310", "NM109", severity))
+                          _provider_loop(c, who), "NM109", severity))
     return out
 
 
@@ -75,10 +86,11 @@ def check_ndcs(c: ReadClaim, file: str | None) -> list[Finding]:
             continue
         if ln.ndc_qualifier == "N4" and (len(ln.ndc) != 11 or not ln.ndc.isdigit()):
             out.append(_f("bad-ndc", f"line {ln.number} of claim {c.patient_control_number}: NDC must be 11 digits",
-                          file, _at(ln), "LIN", "2410", "LIN03"))
+                          file, _at(ln), "LIN", f"{c.loop}/2400/2410", "LIN03"))
         if not ln.has_ctp or ln.ndc_quantity is None or ln.ndc_quantity <= 0:
             out.append(_f("missing-ndc-quantity", f"line {ln.number} of claim {c.patient_control_number}: "
-                          "NDC needs a CTP quantity greater than zero", file, _at(ln), "CTP", "2410", "CTP04"))
+                          "NDC needs a CTP quantity greater than zero", file, _at(ln), "CTP", f"{c.loop}/2400/2410",
+                          "CTP04"))
     return out
 
 
@@ -91,7 +103,7 @@ def check_jw_jz(c: ReadClaim, file: str | None) -> list[Finding]:
         seen[key].update(m for m in ln.modifiers if m in ("JW", "JZ"))
         first_line.setdefault(key, _at(ln))
     return [_f("jw-jz-conflict", f"claim {c.patient_control_number}: drug {code} has both JW and JZ on one date",
-               file, first_line[(code, d)], "SV1" if c.claim_type == "837P" else "SV2", "2400")
+               file, first_line[(code, d)], "SV1" if c.claim_type == "837P" else "SV2", f"{c.loop}/2400")
             for (code, d), mods in seen.items() if mods == {"JW", "JZ"}]
 
 
@@ -99,14 +111,14 @@ def check_frequency(c: ReadClaim, file: str | None) -> list[Finding]:
     """Replacement (7) and void (8) claims name the claim they change (REF*F8)."""
     if c.frequency in ("7", "8") and not c.payer_claim_number:
         return [_f("missing-payer-claim-number", f"claim {c.patient_control_number} has frequency {c.frequency} "
-                   "without REF*F8", file, _at(c), "CLM", "2300", "CLM05-03")]
+                   "without REF*F8", file, _at(c), "CLM", c.loop, "CLM05-03")]
     return []
 
 
 def check_icd10(c: ReadClaim, file: str | None) -> list[Finding]:
     """ICD-10-CM shape of every diagnosis (ICD-9 qualifiers BK/BF are not checked)."""
     return [_f("bad-icd10", f"claim {c.patient_control_number}: diagnosis {code!r} is not an ICD-10-CM code",
-               file, _at(c), "HI", "2300")
+               file, _at(c), "HI", c.loop)
             for qual, code in c.diagnoses if qual in ICD10_QUALIFIERS and not icd10cm.is_valid(code)]
 
 
@@ -124,11 +136,11 @@ def check_line_control_numbers(claims: Iterable[ReadClaim], file: str | None) ->
             lcn = ln.line_control_number
             if not lcn:
                 out.append(_f("missing-line-control-number", f"line {ln.number} of claim {c.patient_control_number} "
-                              "has no REF*6R line control number", file, _at(ln), "REF", "2400", "REF02",
+                              "has no REF*6R line control number", file, _at(ln), "REF", f"{c.loop}/2400", "REF02",
                               severity="warning"))
             elif lcn in seen:
                 out.append(_f("duplicate-line-control-number", f"line control number {lcn} is used twice "
-                              f"(first at segment {seen[lcn][0]})", file, _at(ln), "REF", "2400", "REF02"))
+                              f"(first at segment {seen[lcn][0]})", file, _at(ln), "REF", f"{c.loop}/2400", "REF02"))
             else:
                 seen[lcn] = _at(ln)
     return out

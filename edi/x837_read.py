@@ -61,6 +61,7 @@ class ReadClaim:
     st02: str = ""
     segment_line: int = 0  # segment number (ordinal in the file) of the CLM
     file_line: int = 0  # physical line of the CLM
+    loop: str = "2300"  # guide loop path of the claim, e.g. 2000A/2000B/2300 or .../2000C/2300
     raw_charge: str = ""
 
 
@@ -85,6 +86,9 @@ def _d8(value: str) -> date | None:
         return None
 
 
+HL_PATHS = {"20": "2000A", "22": "2000A/2000B", "23": "2000A/2000B/2000C"}
+
+
 def claim_type_of(version: str) -> str:
     """837P/837I from GS08/ST03 (X222 professional, X223 institutional)."""
     if "X222" in version or "X098" in version:
@@ -100,6 +104,7 @@ class _State:
         self.st02 = ""
         self.billing_npi: str | None = None
         self.billing_pos = (0, 0)
+        self.hl_path = ""
         self.payer: tuple[str, str] = ("", "")
         self.claim: ReadClaim | None = None
         self.line: ReadLine | None = None
@@ -111,7 +116,7 @@ def _on_clm(s: _State, seg: Segment, out: list[ReadClaim]) -> None:
                         frequency=comp[2] if len(comp) > 2 else "", facility_code=comp[0] if comp else "",
                         payer_id=s.payer[0], payer_name=s.payer[1], billing_npi=s.billing_npi,
                         st02=s.st02, segment_line=seg.number, file_line=seg.line, raw_charge=seg.get(2),
-                        billing_pos=s.billing_pos)
+                        billing_pos=s.billing_pos, loop=f"{s.hl_path}/2300".lstrip("/"))
     s.line = None
     out.append(s.claim)
 
@@ -156,6 +161,7 @@ def _on_segment(s: _State, seg: Segment, out: list[ReadClaim], versions: list[st
     elif sid == "HL":
         if seg.get(3) in ("20", "22", "23"):
             s.claim, s.line = None, None
+            s.hl_path = HL_PATHS[seg.get(3)]
     elif sid == "NM1":
         _on_nm1(s, seg)
     elif sid == "CLM":

@@ -56,7 +56,7 @@ def test_error_finding_exits_one_with_position(files):
     found = {f["code"]: f for f in doc["files"][0]["findings"]}
     assert found["claim-charge-mismatch"]["segment"] == "CLM" and found["claim-charge-mismatch"]["line"] == 21
     pyx = [f for f in doc["files"][0]["findings"] if f["code"].startswith("x12-")]
-    assert pyx and pyx[0]["segment"] == "DMG" and pyx[0]["loop"] == "2010BA" and pyx[0]["element"] == "DMG03"
+    assert pyx and pyx[0]["segment"] == "DMG" and pyx[0]["loop"] == "2000A/2000B/2010BA" and pyx[0]["element"] == "DMG03"
     assert pyx[0]["line"] == 19 and pyx[0]["segment_number"] == 19 and "X" not in pyx[0]["message"].split("(")[0]
 
 

@@ -71,7 +71,17 @@ def test_jw_and_jz_on_different_dates_are_fine():
 def test_findings_carry_position():
     text = _good().replace("CLM*ENC-P-001*810.41*", "CLM*ENC-P-001*1*", 1)
     (f,) = run_edits(read_837(text.encode()).claims, "t.x12", strict=True)
-    assert (f.file, f.segment, f.loop, f.element) == ("t.x12", "CLM", "2300", "CLM02")
+    assert (f.file, f.segment, f.loop, f.element) == ("t.x12", "CLM", "2000A/2000B/2300", "CLM02")
     assert f.line == 21 and f.segment_number == 21  # the CLM is the 21st segment (and line) of the file
     one_line = run_edits(read_837(text.replace("~\n", "~").encode()).claims, "t.x12", strict=True)
     assert [(g.line, g.segment_number) for g in one_line] == [(1, 21)]
+
+
+def test_loop_paths_follow_the_guide():
+    text = _good()
+    text = text.replace("LIN**N4*57894003001", "LIN**N4*5789400300", 1)  # 2410 under a self-subscriber claim
+    text = text.replace("XX*1987654328", "XX*1987654321", 1)  # rendering provider 2310B
+    text = text.replace("CLM*ENC-P-002*2130*", "CLM*ENC-P-002*2131*", 1)  # dependent: claim under 2000C
+    loops = {f.code: f.loop for f in run_edits(read_837(text.encode()).claims, "t.x12", strict=True)}
+    assert loops == {"bad-ndc": "2000A/2000B/2300/2400/2410", "bad-npi": "2000A/2000B/2300/2310B",
+                     "claim-charge-mismatch": "2000A/2000B/2000C/2300"}

@@ -62,6 +62,22 @@ def preload(*versions: str) -> None:
     load_map("x12.control.00501.xml")
 
 
+_ENVELOPE_LOOPS = {"ISA_LOOP", "GS_LOOP", "ST_LOOP", "HEADER", "DETAIL", "FOOTER"}
+_PATHS: dict[int, str] = {}
+
+
+def loop_path(loop_node: Any) -> str:
+    """Guide loop path of a map loop inside its transaction, e.g. ``2000A/2000B/2300/2400``
+    (``HEADER`` etc. only when the segment sits in no numbered loop)."""
+    key = id(loop_node)  # map nodes live as long as the cached map
+    path = _PATHS.get(key)
+    if path is None:
+        parts = [p for p in loop_node.get_path().split("/") if p]
+        named = [p for p in parts if p not in _ENVELOPE_LOOPS]
+        path = _PATHS[key] = "/".join(named) if named else (parts[-1] if parts else "")
+    return path
+
+
 class _Capture(logging.Handler):
     """Collects pyx12 log records of level WARNING and above during one run."""
 
@@ -99,7 +115,7 @@ def _walk(src: Any, errh: Any, loops: dict[int, str]) -> None:
             node = orig_node
             parent = getattr(orig_node, "parent", None)
             if parent is not None and parent.id:
-                loops[src.get_cur_line()] = parent.id
+                loops[src.get_cur_line()] = loop_path(parent)
             continue
         if sid == "ISA":
             errh.add_isa_loop(seg, src)
@@ -133,7 +149,7 @@ def _walk(src: Any, errh: Any, loops: dict[int, str]) -> None:
             errh.handle_errors(src.pop_errors())
             parent = node.parent
             if parent is not None and parent.id:
-                loops[src.get_cur_line()] = parent.id
+                loops[src.get_cur_line()] = loop_path(parent)
         apply_segment_errors(node, seg, errh)
     src.cleanup()
     errh.handle_errors(src.pop_errors())

@@ -1,9 +1,10 @@
 """pyx12's error tree and log lines turned into :class:`Finding` values (no pyx12 import here).
 
-Positions: ``line`` is pyx12's segment counter (line N = the N-th segment of the file), ``loop``
-the guide loop of the segment, ``element`` like ``CLM05-03``; ``code`` is ``x12-`` + pyx12's
-error code. Messages never carry element values: pyx12 appends the bad value, which may be
-patient data, so it is removed.
+Positions: ``line`` is pyx12's segment counter (line N = the N-th segment of the file; the
+adapter then moves it to ``segment_number`` and puts the physical line in ``line``), ``loop`` the
+guide loop path of the segment (``2000A/2000B/2300``), ``element`` like ``CLM05-03``; ``code`` is
+``x12-`` + pyx12's error code. Messages never carry element values: pyx12 appends the bad value,
+which may be patient data, so it is removed.
 """
 from __future__ import annotations
 

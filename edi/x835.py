@@ -161,8 +161,7 @@ class _Reader(EnvelopeMixin, SegmentsMixin):
                     keys = keys_for[elem] = (frozenset(k + elem for k in _RAW_2100),
                                              frozenset(k + elem for k in _RAW_2110))
                 k2100, k2110 = keys
-                for s, line in zip(batch, lines):
-                    num += 1
+                for num, s in enumerate(batch, first):  # line: lines[num - first], read when needed
                     if in_set:
                         # Inlined for the segments that make up most of a file (what the handlers in
                         # x835_segments do in the regular case): segments kept as they are in the
@@ -182,6 +181,19 @@ class _Reader(EnvelopeMixin, SegmentsMixin):
                                             sraw[8] += a  # LINE_ADJ
                                             sraw.append(els)
                                             continue
+                                    except (InvalidOperation, ValueError):
+                                        pass
+                                elif 5 < n <= 20 and (n - 2) % 3 != 1:  # several triplets, each with an amount
+                                    try:
+                                        t = ZERO
+                                        for j in range(3, n, 3):
+                                            a = D(els[j])
+                                            if not -BIG < a < BIG:
+                                                raise ValueError
+                                            t += a
+                                        sraw[8] += t  # LINE_ADJ
+                                        sraw.append(els)
+                                        continue
                                     except (InvalidOperation, ValueError):
                                         pass
                             elif sid == "AMT" or sid == "QTY":
@@ -207,6 +219,19 @@ class _Reader(EnvelopeMixin, SegmentsMixin):
                                             continue
                                     except (InvalidOperation, ValueError):
                                         pass
+                                elif 5 < n <= 20 and (n - 2) % 3 != 1:  # several triplets, each with an amount
+                                    try:
+                                        t = ZERO
+                                        for j in range(3, n, 3):
+                                            a = D(els[j])
+                                            if not -BIG < a < BIG:
+                                                raise ValueError
+                                            t += a
+                                        claim._adj += t
+                                        craw.append(els)
+                                        continue
+                                    except (InvalidOperation, ValueError):
+                                        pass
                         else:
                             els = s.split(elem)
                             sid = els[0]
@@ -217,7 +242,7 @@ class _Reader(EnvelopeMixin, SegmentsMixin):
                                 try:
                                     ch, pd = D(els[2]), D(els[3])
                                     if -BIG < ch < BIG and -BIG < pd < BIG:
-                                        sraw = self.sraw = [els, comp, comp, elem, num, line, ch, pd, ZERO]
+                                        sraw = self.sraw = [els, comp, comp, elem, num, lines[num - first], ch, pd, ZERO]
                                         lraw.append(sraw)
                                         if loop != "2110":
                                             loop = self.loop = "2110"
@@ -226,13 +251,13 @@ class _Reader(EnvelopeMixin, SegmentsMixin):
                                     pass
                         h = get(sid)
                         if h is not None:
-                            h(els, num, line)
+                            h(els, num, lines[num - first])
                             loop, craw, sraw, claim = self.loop, self.craw, self.sraw, self.claim
                             lraw, comp = self.lraw, self.comp
                             continue
                     else:
                         els = s.split(elem)
-                    done = other(els, num, line)
+                    done = other(els, num, lines[num - first])
                     in_set = self.rem is not None
                     loop, craw, sraw, claim = self.loop, self.craw, self.sraw, self.claim
                     lraw, comp = self.lraw, self.comp

@@ -26,7 +26,7 @@ def run_fast(argv: list[str]) -> bool:
             files.append(Path(a))
     if not summary or not files:
         return False
-    from edi.x835 import probe_835
+    from edi.x835_probe import probe_835
 
     if any(probe_835(f) for f in files):
         return False  # the typer app reports the problems (exit code 2)

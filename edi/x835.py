@@ -34,6 +34,7 @@ from coding.findings import Finding
 from edi.tokenizer import DEFAULT_SEPARATORS, X12Tokenizer
 from edi.x835_envelope import EnvelopeMixin
 from edi.x835_model import BALANCING_CODES, Remittance, UnknownSegment
+from edi.x835_probe import probe_835  # noqa: F401  (public here; its own module for a light CLI start)
 from edi.x835_segments import SegmentsMixin
 
 __all__ = ["read_835", "read_835_files", "read_835_with_findings", "findings_835",
@@ -410,35 +411,3 @@ def balance_findings_835(source: Source, filename: str | None = None) -> list[Fi
     For ``dripline validate``: pyx12 checks structure and codes but not amounts.
     """
     return [f for f in findings_835(source, filename) if f.code in BALANCING_CODES]
-
-
-def probe_835(path: str | Path) -> str | None:
-    """Why ``path`` cannot be read as an 835 (a message naming the file), or None when it can.
-
-    Reads only up to the first ST*835 (streaming), so the CLI can refuse a wrong file before it
-    prints anything. I/O problems are reported, not raised.
-    """
-    p = Path(path)
-    if not p.exists():
-        return f"{path}: no such file"
-    if p.is_dir():
-        return f"{path}: is a directory, not an 835 file"
-    try:
-        with open(p, "rb"):
-            pass
-    except OSError as exc:
-        return f"{path}: cannot be read ({exc.strerror or exc.__class__.__name__})"
-    seen: list[str] = []
-    try:
-        for els, _, _ in X12Tokenizer(p, [], str(path)):
-            if els[0] == "ST":
-                st01 = els[1] if len(els) > 1 else ""
-                if st01 == "835":
-                    return None
-                if st01 not in seen:
-                    seen.append(st01[:6])
-    except OSError as exc:
-        return f"{path}: cannot be read ({exc.strerror or exc.__class__.__name__})"
-    if seen:
-        return f"{path}: not an 835 (transaction sets found: {', '.join(seen)})"
-    return f"{path}: not an 835 (no ST*835 transaction set; not an X12 interchange?)"

@@ -11,10 +11,12 @@ import json
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import IO, Any, Iterable, Iterator
+from typing import IO, TYPE_CHECKING, Any, Iterable, Iterator
 
 from coding.findings import Finding
-from edi.x835_model import BALANCING_CODES, Adjustment, Loop2100, Loop2110, Remittance
+
+if TYPE_CHECKING:  # the summary scanner uses this module without loading the model
+    from edi.x835_model import Adjustment, Loop2100, Loop2110, Remittance
 
 CENT = Decimal("0.01")
 
@@ -197,10 +199,17 @@ class RemitSummary:
                 f"{money(self.total_paid)} | PLB {money(self.plb_total)} | {bal}")
 
 
+def _balancing_codes() -> frozenset[str]:
+    from edi.x835_model import BALANCING_CODES
+
+    return BALANCING_CODES
+
+
 def summarize(r: Remittance) -> RemitSummary:
+    codes = _balancing_codes()
     return RemitSummary(r.file, r.payer.name, r.payment.trace, r.payment.amount, iso_date(r.payment.date),
                         r.claim_count, r.line_count, r.total_paid, r.plb_total,
-                        sum(1 for f in r.findings if f.code in BALANCING_CODES),
+                        sum(1 for f in r.findings if f.code in codes),
                         sum(1 for f in r.findings if f.severity == "error"))
 
 

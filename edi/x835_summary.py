@@ -23,9 +23,11 @@ from typing import Iterable
 
 from coding.findings import Finding
 from edi.tokenizer import _WS, _detect
-from edi.x835 import read_835
-from edi.x835_segments import _BIG
-from edi.x835_report import RemitSummary, iso_date, summarize
+from edi.x835_report import RemitSummary, iso_date
+
+# the full reader (edi.x835) is imported only when a file needs it: a regular file is summarized
+# without loading the typed model (start-up counts for `dripline remit show --summary`)
+_BIG = Decimal("1e15")  # as edi.x835_model._amt
 
 CHUNK = 1 << 18
 
@@ -441,5 +443,8 @@ def summarize_files(paths: Iterable[str | Path], jobs: int | None = None) -> tup
                     pass
             rows.extend(_scan(path).summaries)
         except _Irregular:
+            from edi.x835 import read_835
+            from edi.x835_report import summarize
+
             rows.extend(summarize(r) for r in read_835(p, str(p), file_findings, keep_claims=False))
     return rows, file_findings

@@ -144,6 +144,7 @@ def _scan(path: Path, seps=None, start: int = 0, end: int | None = None,  # noqa
         l_charge = l_paid = l_adj = ZERO
         k_isa, k_gs, k_ge, k_st, k_se = "ISA", "GS" + elem, "GE" + elem, "ST" + elem, "SE" + elem
         k_lx, k_n1, k_lq = "LX" + elem, "N1" + elem, "LQ" + elem
+        k_cas, k_svc = "CAS" + elem, "SVC" + elem
         while True:
             pieces = buf.split(term)
             if final:
@@ -160,35 +161,14 @@ def _scan(path: Path, seps=None, start: int = 0, end: int | None = None,  # noqa
             if "\n" in joined or "\r" in joined:
                 raise _Irregular  # a segment wrapped across lines
             del joined
-            for s in strs:
-                num += 1
+            for num, s in enumerate(strs, num + 1):  # noqa: B020 (num: the last one after the loop)
                 k4 = s[:4]
                 allowed = fast_keys.get(k4)
                 if allowed is not None:  # DTM, REF, NM1, MIA, MOA, PER kept as they are
                     if loop not in allowed:
                         raise _Irregular
                     continue
-                k = s[:key_len]
-                if len(s) > 3 and s[3] != elem and s[2] != elem:
-                    raise _Irregular  # a longer, unknown segment id
-                allowed = skip_keys.get(k)
-                if allowed is not None:
-                    if loop not in allowed:
-                        raise _Irregular
-                    if k == "AMT" or k == "QTY":
-                        e = s.split(elem)
-                        a = e[2] if len(e) > 2 else ""
-                        if len(a) > 15 or not (a.isascii() and a.replace(".", "", 1).isdigit()):
-                            _dec(a)  # plain digits with one point are valid and small: no Decimal
-                    elif k == "TRN":
-                        if "\n" in s or "\r" in s:
-                            raise _Irregular
-                        e = s.split(elem)
-                        trace = e[2] if len(e) > 2 else ""
-                    continue
-                if "\n" in s or "\r" in s:
-                    raise _Irregular
-                if k == "CAS":
+                if k4 == k_cas:
                     if not (loop == "2110" or loop == "2100"):
                         raise _Irregular
                     e = s.split(elem)
@@ -214,7 +194,7 @@ def _scan(path: Path, seps=None, start: int = 0, end: int | None = None,  # noqa
                     else:
                         c_adj += total
                     continue
-                if k == "SVC":
+                if k4 == k_svc:
                     if not (loop == "2100" or loop == "2110"):
                         raise _Irregular
                     if in_line:
@@ -233,6 +213,22 @@ def _scan(path: Path, seps=None, start: int = 0, end: int | None = None,  # noqa
                     in_line = True
                     lines += 1
                     loop = "2110"
+                    continue
+                k = s[:key_len]
+                if len(s) > 3 and s[3] != elem and s[2] != elem:
+                    raise _Irregular  # a longer, unknown segment id
+                allowed = skip_keys.get(k)
+                if allowed is not None:
+                    if loop not in allowed:
+                        raise _Irregular
+                    if k == "AMT" or k == "QTY":
+                        e = s.split(elem)
+                        a = e[2] if len(e) > 2 else ""
+                        if len(a) > 15 or not (a.isascii() and a.replace(".", "", 1).isdigit()):
+                            _dec(a)  # plain digits with one point are valid and small: no Decimal
+                    elif k == "TRN":
+                        e = s.split(elem)
+                        trace = e[2] if len(e) > 2 else ""
                     continue
                 if k == "CLP" or k == "PLB" or k == k_lx or k == k_se:
                     if in_claim:  # end of the claim: line, then claim balance

@@ -47,6 +47,9 @@ CLAIM_STATUS: dict[str, str] = {
     "21": "processed as tertiary, forwarded", "22": "reversal of previous payment",
     "23": "not our claim, forwarded", "25": "predetermination pricing only",
 }
+STATUS_FIXED = {"23": "forwarded", "25": "predetermination"}
+STATUS_SUFFIX = {"2": "_secondary", "3": "_tertiary", "19": "_forwarded", "20": "_secondary_forwarded",
+                 "21": "_tertiary_forwarded"}
 # PLB03-1 adjustment reason -> kind of provider-level adjustment
 PLB_KIND: dict[str, str] = {
     "L6": "interest", "WO": "recoupment", "72": "recoupment", "FB": "forward_balance",
@@ -455,20 +458,25 @@ class _Poster:
             self.denied_claims.add(claim_id)
 
     def _claim_status(self, rc: Any, claim_id: int, cp_id: int, paid: Decimal, icn: str | None) -> None:
-        if rc.status == "22":
+        """The ledger claim's status after this posting: paid / partially_denied / denied / processed
+        (suffixed with the payer's position and a forwarding for CLP02 2, 3, 19-21), reversed,
+        forwarded (23: not this payer's claim), predetermination (25)."""
+        code = rc.status
+        if code == "22":
             status = "reversed"
-        elif rc.status == "4":
+        elif code == "4":
             status = "denied"
-        elif rc.status == "23":
-            status = "forwarded"
-        elif rc.status == "25":
-            status = "predetermination"
-        elif paid > 0:
-            status = "partially_denied" if self.den and self.den[-1][0] == cp_id else "paid"
-            if claim_id in self.denied_claims:
-                self.resolve_claims.append((cp_id, claim_id))
+        elif code in STATUS_FIXED:
+            status = STATUS_FIXED[code]
         else:
-            status = "denied" if self.den and self.den[-1][0] == cp_id else "processed"
+            denied_here = bool(self.den) and self.den[-1][0] == cp_id
+            if paid > 0:
+                status = "partially_denied" if denied_here else "paid"
+                if claim_id in self.denied_claims:
+                    self.resolve_claims.append((cp_id, claim_id))
+            else:
+                status = "denied" if denied_here else "processed"
+            status += STATUS_SUFFIX.get(code, "")
         detail = _DETAIL.get(rc.status)
         if detail is None:  # '{"clp02": .., "meaning": ..' without the closing brace
             detail = _DETAIL[rc.status] = json.dumps({"clp02": rc.status})[:-1]

@@ -240,3 +240,19 @@ def test_original_reversal_and_correction_in_one_remittance(led):
     rows = conn.execute("SELECT payer_claim_number, status_code, reversed_by IS NOT NULL, reversal_of IS NOT NULL"
                         " FROM claim_postings ORDER BY id").fetchall()
     assert [tuple(r) for r in rows] == [("Q1", "1", 1, 0), ("Q1", "22", 0, 1), ("Q2", "1", 0, 0), ("Q1", "22", 0, 0)]
+
+
+@pytest.mark.parametrize("clp02, paid, adjs, status", [
+    ("1", "45", [], "paid"),
+    ("2", "45", [], "paid_secondary"),
+    ("19", "45", [], "paid_forwarded"),
+    ("20", "0", [("OA", "23", "45")], "denied_secondary_forwarded"),
+    ("1", "0", [("PR", "1", "45")], "processed"),
+    ("4", "0", [("CO", "50", "45")], "denied"),
+    ("23", "0", [("OA", "23", "45")], "forwarded"),
+])
+def test_claim_status_follows_clp02(led, clp02, paid, adjs, status):
+    conn, l = led
+    rm = remit([claim("ENC3", clp02, "45", paid, lines=[line("96372", "45", paid, l["ENC3"][0], adjs=adjs)])], paid)
+    post_remittances(conn, [rm], path="x", sha256="x" * 64)
+    assert totals_by_pcn(conn)["ENC3"]["status"] == status

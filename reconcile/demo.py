@@ -162,8 +162,10 @@ def answer_claims(conn: sqlite3.Connection, cfg: Config) -> tuple[list[RRemit], 
     ndc_claim = next((c for c in claims if any(ln.ndc for ln in c.lines)), None)
     if ndc_claim:
         used.add(ndc_claim.pcn)
-    mod_claim = next((c for c in claims if c.pcn not in used
-                      and any(set(ln.modifiers) & {"JW", "JZ", "59", "XE", "XS", "XU"} for ln in c.lines)), None)
+    with_mods = [c for c in claims if c.pcn not in used
+                 and any(set(ln.modifiers) & {"JW", "JZ", "59", "XE", "XS", "XU"} for ln in c.lines)]
+    other_payer = [c for c in with_mods if ndc_claim is None or c.payer != ndc_claim.payer]
+    mod_claim = (other_payer or with_mods or [None])[0]  # another payer when there is one: the chart shows both
     if mod_claim:
         used.add(mod_claim.pcn)
     others = [c for c in claims if c.pcn not in used and c.payer != "medicare"]

@@ -23,6 +23,7 @@ body{font-family:system-ui,Arial,sans-serif;margin:2em;color:#222}
 h1{font-size:1.4em} table{border-collapse:collapse;font-size:.85em;margin-top:1em}
 th,td{border:1px solid #ccc;padding:3px 6px;text-align:left} td.num{text-align:right}
 th{background:#eee} .summary{margin:.5em 0 1em} svg text{font-size:12px;fill:#222}
+td:nth-child(2),td:nth-child(3),td:nth-child(4){white-space:nowrap}
 """
 COLUMNS = (("payer", "Payer"), ("patient_control_number", "Claim"), ("line_control_number", "Line"),
            ("code", "Code"), ("group", "Group"), ("carc", "CARC"), ("rarc", "RARC"), ("amount", "Amount at risk"),

@@ -13,26 +13,24 @@ per chunk, so posting 100,000 claims costs a small multiple of reading the file.
 """
 from __future__ import annotations
 
-import gc
 import hashlib
 import json
 import os
-import queue
 import signal
-import threading
-from itertools import islice
 import sqlite3
-from contextlib import contextmanager
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from decimal import Decimal
+from itertools import islice
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 from coding.findings import Finding, info, warning
 from coding.money import money_str
 from reconcile import denials as dn
 from reconcile.matching import CHUNK, LedgerClaim, LineMatch, choose_claim, match_lines, prefetch_claims
+from reconcile.posting_queries import posting_totals, unmatched_queue  # noqa: F401  (public here too)
+from reconcile.posting_result import FileResult, PostResult
+from reconcile.posting_writer import bulk_gc, writer_connection, Writer
 from reconcile.remit_adapter import iso
 from reconcile.remit_input import ZERO, Adj, RClaim, RPlb, RRemit
 
@@ -56,60 +54,6 @@ PLB_KIND: dict[str, str] = {
     "J1": "nonreimbursable", "CS": "adjustment", "B2": "rebate", "BD": "bad_debt",
     "L3": "penalty", "IR": "tax_withholding", "50": "late_charge", "WU": "recoupment",
 }
-
-
-@dataclass
-class FileResult:
-    """What posting one file did."""
-
-    path: str
-    sha256: str | None
-    status: str  # posted / duplicate / error
-    remittances: int = 0
-    duplicate_payments: int = 0
-    claims: int = 0
-    lines: int = 0
-    payment: Decimal = ZERO
-    paid: Decimal = ZERO
-    adjusted: Decimal = ZERO
-    patient_responsibility: Decimal = ZERO
-    provider_adjustments: Decimal = ZERO
-    interest: Decimal = ZERO
-    reversals: int = 0
-    denials: int = 0
-    unmatched: int = 0
-    findings: list[Finding] = field(default_factory=list)
-
-    def to_dict(self) -> dict[str, Any]:
-        d: dict[str, Any] = {k: getattr(self, k) for k in (
-            "path", "sha256", "status", "remittances", "duplicate_payments", "claims", "lines",
-            "reversals", "denials", "unmatched")}
-        for k in ("payment", "paid", "adjusted", "patient_responsibility", "provider_adjustments", "interest"):
-            d[k] = money_str(getattr(self, k))
-        d["findings"] = [f.to_dict() for f in self.findings]
-        return d
-
-
-@dataclass
-class PostResult:
-    files: list[FileResult] = field(default_factory=list)
-
-    @property
-    def posted(self) -> int:
-        return sum(1 for f in self.files if f.status == "posted")
-
-    @property
-    def duplicates(self) -> int:
-        return sum(1 for f in self.files if f.status == "duplicate")
-
-    def to_dict(self) -> dict[str, Any]:
-        tot = {k: money_str(sum((getattr(f, k) for f in self.files), ZERO)) for k in (
-            "payment", "paid", "adjusted", "patient_responsibility", "provider_adjustments", "interest")}
-        for k in ("remittances", "duplicate_payments", "claims", "lines", "reversals", "denials", "unmatched"):
-            tot[k] = sum(getattr(f, k) for f in self.files)
-        tot["files_posted"], tot["files_duplicate"] = self.posted, self.duplicates
-        tot["files_error"] = sum(1 for f in self.files if f.status == "error")
-        return {"files": [f.to_dict() for f in self.files], "totals": tot}
 
 
 def file_sha256(path: str | Path) -> str:
@@ -148,72 +92,12 @@ def _adj_rows(adjs: Sequence[Adj]) -> list[tuple[str, str, Decimal]]:
     return [(a.group, a.reason, ZERO if a.amount is None else a.amount) for a in adjs]
 
 
-class _Writer:
-    """Runs the poster's batched writes in order, in a background thread when allowed.
-
-    SQLite does its B-tree work with the GIL released, so while the writer inserts one chunk the
-    main thread parses the next. The main thread touches the connection only after :meth:`sync`
-    (every submitted batch written, the writer idle): the connection is never used by two threads
-    at once, and everything stays inside the caller's one transaction.
-    """
-
-    def __init__(self, conn: sqlite3.Connection, threaded: bool) -> None:
-        self.conn = conn
-        self.exc: BaseException | None = None
-        self.q: queue.Queue | None = queue.Queue(maxsize=2) if threaded else None
-        if self.q is not None:
-            self.thread = threading.Thread(target=self._run, name="dripline-post-writer", daemon=True)
-            self.thread.start()
-
-    def submit(self, jobs: list[tuple[str, list]]) -> None:
-        if self.q is None:
-            for sql, rows in jobs:
-                self.conn.executemany(sql, rows)
-            return
-        self._raise()
-        self.q.put(jobs)
-
-    def _run(self) -> None:
-        assert self.q is not None
-        while True:
-            jobs = self.q.get()
-            try:
-                if jobs is None:
-                    return
-                if self.exc is None:
-                    for sql, rows in jobs:
-                        self.conn.executemany(sql, rows)
-            except BaseException as exc:  # re-raised in the main thread at the next sync
-                self.exc = exc
-            finally:
-                self.q.task_done()
-
-    def _raise(self) -> None:
-        if self.exc is not None:
-            exc, self.exc = self.exc, None
-            raise exc
-
-    def sync(self) -> sqlite3.Connection:
-        """Wait until every submitted batch is written; the connection is then the caller's alone."""
-        if self.q is not None:
-            self.q.join()
-        self._raise()
-        return self.conn
-
-    def close(self) -> None:
-        """Stop the thread (after the pending batches); never raises."""
-        if self.q is not None:
-            self.q.put(None)
-            self.thread.join()
-            self.q = None
-
-
 class _Poster:
     """Writes one file's remittances inside the caller's open transaction."""
 
     def __init__(self, conn: sqlite3.Connection, file_id: int, res: FileResult,
                  progress: Progress | None, threaded: bool = False) -> None:
-        self.writer = _Writer(conn, threaded)
+        self.writer = Writer(conn, threaded)
         self._conn, self.file_id, self.res, self.progress = conn, file_id, res, progress
         self.ids = {t: int(conn.execute(f"SELECT COALESCE(MAX(id), 0) FROM {t}").fetchone()[0])
                     for t in ("claim_postings", "line_postings", "adjustments")}
@@ -736,39 +620,15 @@ def post_files(conn: sqlite3.Connection, paths: Sequence[str | Path], progress: 
                reader: Callable[[Path, list[Finding]], Iterable[RRemit]] | None = None) -> PostResult:
     """Post each 835 file in its own transaction; an unreadable file is reported, the rest still post."""
     out = PostResult()
-    own = _writer_connection(conn)
+    own = writer_connection(conn)
     try:
-        with _bulk_gc():
+        with bulk_gc():
             for p in paths:
                 _post_path(own or conn, Path(p), reader, progress, out, threaded=own is not None)
     finally:
         if own is not None:
             own.close()
     return out
-
-
-def _writer_connection(conn: sqlite3.Connection) -> sqlite3.Connection | None:
-    """A connection to the same ledger file that a background writer thread may use (None for an
-    in-memory ledger: then everything runs on ``conn`` in this thread)."""
-    row = next((r for r in conn.execute("PRAGMA database_list") if r[1] == "main"), None)
-    if row is None or not row[2]:
-        return None
-    own = sqlite3.connect(row[2], timeout=60.0, isolation_level=None, check_same_thread=False)
-    own.execute("PRAGMA foreign_keys=ON")
-    own.execute("PRAGMA busy_timeout=60000")
-    return own
-
-
-@contextmanager
-def _bulk_gc() -> Iterator[None]:
-    """Fewer cyclic-GC passes while posting: the many short-lived rows and records are freed by
-    reference counting (no cycles), so collecting every 700 allocations is pure overhead."""
-    old = gc.get_threshold()
-    gc.set_threshold(max(old[0], 20_000), max(old[1], 20), max(old[2], 20))
-    try:
-        yield
-    finally:
-        gc.set_threshold(*old)
 
 
 def _post_path(conn: sqlite3.Connection, path: Path, reader: Callable | None, progress: Progress | None,
@@ -787,41 +647,3 @@ def _post_path(conn: sqlite3.Connection, path: Path, reader: Callable | None, pr
     else:
         out.files.append(post_remittances(conn, reader(path, read_findings), path=str(path), sha256=sha,
                                           progress=progress, file_findings=read_findings, threaded=threaded))
-
-
-def posting_totals(conn: sqlite3.Connection) -> dict[int, dict[str, Decimal]]:
-    """Per claim id: paid (net of reversals), adjusted (every CAS), patient responsibility (PR CAS),
-    provider-level adjustments linked to it."""
-    totals: dict[int, dict[str, Decimal]] = {}
-
-    def slot(cid: int) -> dict[str, Decimal]:
-        return totals.setdefault(cid, {"paid": ZERO, "adjusted": ZERO, "patient_responsibility": ZERO,
-                                       "provider_adjustments": ZERO})
-    for cid, paid in conn.execute("SELECT claim_id, paid FROM claim_postings WHERE claim_id IS NOT NULL"):
-        slot(cid)["paid"] += Decimal(paid)
-    for cid, group, amount in conn.execute(
-            "SELECT p.claim_id, a.group_code, a.amount FROM adjustments a"
-            " JOIN claim_postings p ON p.id = a.claim_posting_id WHERE p.claim_id IS NOT NULL"):
-        s = slot(cid)
-        s["adjusted"] += Decimal(amount)
-        if group == "PR":
-            s["patient_responsibility"] += Decimal(amount)
-    for cid, amount in conn.execute("SELECT claim_id, amount FROM provider_adjustments WHERE claim_id IS NOT NULL"):
-        slot(cid)["provider_adjustments"] += Decimal(amount)
-    return totals
-
-
-def unmatched_queue(conn: sqlite3.Connection, include_closed: bool = False) -> list[dict[str, Any]]:
-    """Remittance claims and lines that matched nothing we sent, with the reason and the payment."""
-    where = "" if include_closed else "WHERE u.status = 'open'"
-    rows = conn.execute(
-        "SELECT u.kind, u.patient_control_number, u.line_control_number, u.code, u.amount, u.reason,"
-        " u.segment, u.status, p.payer_name, p.payer_id, p.trace, f.path FROM unmatched u"
-        " JOIN payments p ON p.id = u.payment_id JOIN remit_files f ON f.id = p.file_id"
-        f" {where} ORDER BY u.id")
-    keys = ("kind", "patient_control_number", "line_control_number", "code", "amount", "reason", "segment",
-            "status", "payer", "payer_id", "trace", "file")
-    items = [dict(zip(keys, r)) for r in rows]
-    for it in items:
-        it["amount"] = money_str(Decimal(it["amount"] or "0"))
-    return items

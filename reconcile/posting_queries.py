@@ -1,0 +1,48 @@
+"""Reading what was posted: totals per claim (for ``claims list``) and the unmatched queue."""
+from __future__ import annotations
+
+import sqlite3
+from decimal import Decimal
+from typing import Any
+
+from coding.money import money_str
+
+ZERO = Decimal("0")
+
+
+def posting_totals(conn: sqlite3.Connection) -> dict[int, dict[str, Decimal]]:
+    """Per claim id: paid (net of reversals), adjusted (every CAS), patient responsibility (PR CAS),
+    provider-level adjustments linked to it."""
+    totals: dict[int, dict[str, Decimal]] = {}
+
+    def slot(cid: int) -> dict[str, Decimal]:
+        return totals.setdefault(cid, {"paid": ZERO, "adjusted": ZERO, "patient_responsibility": ZERO,
+                                       "provider_adjustments": ZERO})
+    for cid, paid in conn.execute("SELECT claim_id, paid FROM claim_postings WHERE claim_id IS NOT NULL"):
+        slot(cid)["paid"] += Decimal(paid)
+    for cid, group, amount in conn.execute(
+            "SELECT p.claim_id, a.group_code, a.amount FROM adjustments a"
+            " JOIN claim_postings p ON p.id = a.claim_posting_id WHERE p.claim_id IS NOT NULL"):
+        s = slot(cid)
+        s["adjusted"] += Decimal(amount)
+        if group == "PR":
+            s["patient_responsibility"] += Decimal(amount)
+    for cid, amount in conn.execute("SELECT claim_id, amount FROM provider_adjustments WHERE claim_id IS NOT NULL"):
+        slot(cid)["provider_adjustments"] += Decimal(amount)
+    return totals
+
+
+def unmatched_queue(conn: sqlite3.Connection, include_closed: bool = False) -> list[dict[str, Any]]:
+    """Remittance claims and lines that matched nothing we sent, with the reason and the payment."""
+    where = "" if include_closed else "WHERE u.status = 'open'"
+    rows = conn.execute(
+        "SELECT u.kind, u.patient_control_number, u.line_control_number, u.code, u.amount, u.reason,"
+        " u.segment, u.status, p.payer_name, p.payer_id, p.trace, f.path FROM unmatched u"
+        " JOIN payments p ON p.id = u.payment_id JOIN remit_files f ON f.id = p.file_id"
+        f" {where} ORDER BY u.id")
+    keys = ("kind", "patient_control_number", "line_control_number", "code", "amount", "reason", "segment",
+            "status", "payer", "payer_id", "trace", "file")
+    items = [dict(zip(keys, r)) for r in rows]
+    for it in items:
+        it["amount"] = money_str(Decimal(it["amount"] or "0"))
+    return items

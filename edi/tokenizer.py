@@ -264,16 +264,6 @@ class X12Tokenizer:
         All segments of one batch share the separators in :attr:`separators` at the time the
         batch is yielded (a batch never spans a change of separators).
         """
-        return self._batches(True)
-
-    def text_batches(self) -> Iterator[tuple[list[str] | list[list[str]], int, list[int]]]:
-        """Like :meth:`batches`, but a regular batch holds each segment as one stripped string
-        (not split on the element separator): a reader that keeps most segments as they are
-        splits only those it looks into. Irregular batches (an ISA inside, wrapped segments) still
-        hold element lists; ``type(batch[0]) is str`` tells which."""
-        return self._batches(False)
-
-    def _batches(self, split: bool) -> Iterator[tuple[list, int, list[int]]]:
         chunks = self._chunks()
         buf = ""
         final = False
@@ -414,11 +404,9 @@ class X12Tokenizer:
                     if final:
                         break
                     continue
-                batch = [t.split(elem) for t in strs] if split else strs
-                if final and not nl_term and pieces[-1].strip(_WS):
-                    last_id = strs[-1].split(elem, 1)[0]
-                    if last_id != "IEA":
-                        self._unterminated(last_id, lines[-1])
+                batch = [t.split(elem) for t in strs]
+                if final and not nl_term and pieces[-1].strip(_WS) and batch[-1][0] != "IEA":
+                    self._unterminated(batch[-1][0], lines[-1])
                 yield batch, number + 1, lines
                 number += len(batch)
                 if final:

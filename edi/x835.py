@@ -14,8 +14,13 @@ Reversals (CLP02 22) carry negative amounts and balance the same way. Envelope p
 (missing SE/GE/IEA, wrong SE01/GE01/IEA01 counts, mismatched control numbers, truncation) are
 findings too; every claim that could be read is returned.
 
-Hot path (performance-notes.md): the shared tokenizer splits each segment once; a dict maps the
-segment id to a bound handler; each amount goes through ``Decimal`` once; no regex.
+Hot path (performance-notes.md): the shared tokenizer splits each segment once; the driver builds
+the segments that make up most of a file (DTM/REF/CAS/AMT/NM1/SVC in loops 2100/2110) inline, and a
+dict maps any other segment id to a bound handler in :mod:`edi.x835_segments` (the handlers are the
+reference: the inline code does exactly what they do in the regular case, and leaves everything
+else, including every finding, to them); each amount goes through ``Decimal`` once, claim and line
+CAS totals are kept as they are read (balancing needs no second pass); no regex; the cyclic
+collector is paused while the generator works (the model has no cycles).
 
 Layout: this module holds the driver, balancing and the public functions; envelope segments are
 in :mod:`edi.x835_envelope`, loop/segment handlers in :mod:`edi.x835_segments`, the model in
@@ -33,18 +38,17 @@ from typing import BinaryIO, Callable, Iterable, Iterator
 from coding.findings import Finding
 from edi.tokenizer import DEFAULT_SEPARATORS, X12Tokenizer
 from edi.x835_envelope import EnvelopeMixin
-from edi.x835_model import BALANCING_CODES, Remittance, UnknownSegment
+from edi.x835_model import (
+    BALANCING_CODES, Adjustment, AmountRef, DateRef, Loop2110, Name, Reference, Remittance, UnknownSegment,
+)
 from edi.x835_probe import probe_835  # noqa: F401  (public here; its own module for a light CLI start)
-from edi.x835_segments import SegmentsMixin
+from edi.x835_segments import SegmentsMixin, _amt
 
 __all__ = ["read_835", "read_835_files", "read_835_with_findings", "findings_835",
            "balance_findings_835", "Remittance"]
 
 _ZERO = Decimal(0)
-_BIG = Decimal("1e15")  # as x835_model._amt
-# segments kept as split in the current claim / service line without any check (see x835_segments)
-_RAW_2100 = frozenset({"DTM", "REF", "NM1", "MIA", "MOA", "PER"})
-_RAW_2110 = frozenset({"DTM", "REF", "LQ"})
+_BIG = Decimal("1e15")  # as x835_segments._amt
 Source = str | Path | bytes | BinaryIO
 
 
@@ -74,10 +78,6 @@ class _Reader(EnvelopeMixin, SegmentsMixin):
         self.loop = ""
         self.claim: Loop2100 | None = None
         self.svc: Loop2110 | None = None
-        # segments of the current claim / service line / the claim's raw lines (see the model's _raw)
-        self.craw: list = []
-        self.sraw: list = []
-        self.lraw: list = []
         self.lx = ""
         self.bpr_pos: tuple[int | None, int | None] = (None, None)
         self.body: dict[str, Callable[[list[str], int, int], None]] = {
@@ -131,137 +131,111 @@ class _Reader(EnvelopeMixin, SegmentsMixin):
             body = self.body
             get = body.get
             other = self._other
-            D, BIG = Decimal, _BIG
+            D, BIG, ZERO = Decimal, _BIG, _ZERO
             in_set = False  # body handlers never open or close a set: only other() does
-            loop, craw, sraw, claim = "", [], [], None
-            lraw, comp, ZERO = [], self.comp, _ZERO
-            keys_for: dict[str, tuple[frozenset, frozenset]] = {}
-            for batch, first, lines in self.tok.text_batches():
-                num = first - 1
-                if batch[0].__class__ is not str:  # an irregular batch (ISA inside, wrapped segments)
-                    for els, line in zip(batch, lines):
-                        num += 1
-                        if in_set:
-                            h = get(els[0])
-                            if h is not None:
-                                h(els, num, line)
-                                continue
-                        done = other(els, num, line)
-                        in_set = self.rem is not None
-                        if done is not None:
-                            if was_enabled:
-                                gc.enable()
-                            yield done
-                            gc.disable()
-                    loop, craw, sraw, claim = self.loop, self.craw, self.sraw, self.claim
-                    lraw, comp = self.lraw, self.comp
-                    continue
-                elem = self.tok.separators.element  # type: ignore[union-attr]
-                keys = keys_for.get(elem)
-                if keys is None:
-                    keys = keys_for[elem] = (frozenset(k + elem for k in _RAW_2100),
-                                             frozenset(k + elem for k in _RAW_2110))
-                k2100, k2110 = keys
-                for num, s in enumerate(batch, first):  # line: lines[num - first], read when needed
+            loop, claim, svc, comp = "", None, None, self.comp
+            l_dates = l_refs = l_adjs = l_amts = c_dates = c_refs = c_adjs = c_names = []
+            for batch, first, lines in self.tok.batches():
+                for num, els in enumerate(batch, first):  # line: lines[num - first], read when needed
                     if in_set:
-                        # Inlined for the segments that make up most of a file (what the handlers in
-                        # x835_segments do in the regular case): segments kept as they are in the
-                        # current claim / line are not even split; anything else goes to its handler.
+                        # Inlined for the segments that make up most of a file: exactly what their
+                        # handlers in x835_segments do in the regular case; anything else (a finding
+                        # to make, an unusual shape) goes to the handler.
+                        sid = els[0]
+                        n = len(els)
                         if loop == "2110":
-                            if s[:4] in k2110:
-                                sraw.append(s)
+                            if sid == "DTM":
+                                l_dates.append(DateRef(els[1], els[2]) if n == 3 else
+                                               DateRef(els[1] if n > 1 else "", els[2] if n > 2 else ""))
                                 continue
-                            els = s.split(elem)
-                            sid = els[0]
                             if sid == "CAS":
-                                n = len(els)
                                 if (n == 4 or n == 5) and els[2]:
                                     try:
                                         a = D(els[3])
                                         if -BIG < a < BIG:
-                                            sraw[8] += a  # LINE_ADJ
-                                            sraw.append(els)
+                                            svc._adj += a
+                                            q = els[4] if n == 5 else ""
+                                            l_adjs.append(Adjustment(els[1], els[2], a, _amt(q) if q else None))
                                             continue
                                     except (InvalidOperation, ValueError):
                                         pass
-                                elif 5 < n <= 20 and (n - 2) % 3 != 1:  # several triplets, each with an amount
+                            elif sid == "REF":
+                                l_refs.append(Reference(els[1], els[2]) if n == 3 else
+                                              Reference(els[1] if n > 1 else "", els[2] if n > 2 else ""))
+                                continue
+                            elif sid == "AMT":
+                                if n > 2:
                                     try:
-                                        t = ZERO
-                                        for j in range(3, n, 3):
-                                            a = D(els[j])
-                                            if not -BIG < a < BIG:
-                                                raise ValueError
-                                            t += a
-                                        sraw[8] += t  # LINE_ADJ
-                                        sraw.append(els)
-                                        continue
+                                        a = D(els[2])
+                                        if -BIG < a < BIG:
+                                            l_amts.append(AmountRef(els[1], a))
+                                            continue
                                     except (InvalidOperation, ValueError):
                                         pass
-                            elif sid == "AMT" or sid == "QTY":
-                                if len(els) > 2:
-                                    a = els[2]
-                                    if len(a) < 16 and a.replace(".", "", 1).isdecimal() and a.isascii():
-                                        sraw.append(els)
-                                        continue
                         elif loop == "2100":
-                            if s[:4] in k2100:
-                                craw.append(s)
+                            if sid == "DTM":
+                                c_dates.append(DateRef(els[1], els[2]) if n == 3 else
+                                               DateRef(els[1] if n > 1 else "", els[2] if n > 2 else ""))
                                 continue
-                            els = s.split(elem)
-                            sid = els[0]
                             if sid == "CAS":
-                                n = len(els)
                                 if (n == 4 or n == 5) and els[2]:
                                     try:
                                         a = D(els[3])
                                         if -BIG < a < BIG:
                                             claim._adj += a
-                                            craw.append(els)
+                                            q = els[4] if n == 5 else ""
+                                            c_adjs.append(Adjustment(els[1], els[2], a, _amt(q) if q else None))
                                             continue
                                     except (InvalidOperation, ValueError):
                                         pass
-                                elif 5 < n <= 20 and (n - 2) % 3 != 1:  # several triplets, each with an amount
-                                    try:
-                                        t = ZERO
-                                        for j in range(3, n, 3):
-                                            a = D(els[j])
-                                            if not -BIG < a < BIG:
-                                                raise ValueError
-                                            t += a
-                                        claim._adj += t
-                                        craw.append(els)
-                                        continue
-                                    except (InvalidOperation, ValueError):
-                                        pass
-                        else:
-                            els = s.split(elem)
-                            sid = els[0]
-                        if sid == "SVC" and claim is not None and (loop == "2110" or loop == "2100") \
-                                and len(els) > 3:  # the regular service line (see _svc)
-                            a = els[1]
+                            elif sid == "NM1":
+                                e = els if n >= 10 else els + [""] * (10 - n)
+                                c_names.append(Name(e[1], e[2], e[3], e[4], e[5], e[7], e[8], e[9]))
+                                continue
+                            elif sid == "REF":
+                                c_refs.append(Reference(els[1], els[2]) if n == 3 else
+                                              Reference(els[1] if n > 1 else "", els[2] if n > 2 else ""))
+                                continue
+                        if sid == "SVC" and (loop == "2110" or loop == "2100") and 3 < n < 7:
+                            a = els[1]  # the regular service line (no SVC06/07; see _svc)
                             if comp in a or len(a) <= 3 or a[2].isalnum() or a[2] == " ":
                                 try:
                                     ch, pd = D(els[2]), D(els[3])
-                                    if -BIG < ch < BIG and -BIG < pd < BIG:
-                                        sraw = self.sraw = [els, comp, comp, elem, num, lines[num - first], ch, pd, ZERO]
-                                        lraw.append(sraw)
-                                        if loop != "2110":
-                                            loop = self.loop = "2110"
-                                        continue
+                                    ok = -BIG < ch < BIG and -BIG < pd < BIG
                                 except (InvalidOperation, ValueError):
-                                    pass
+                                    ok = False
+                                if ok:
+                                    c = a.split(comp)
+                                    nc = len(c)
+                                    u = els[5] if n > 5 else ""
+                                    svc = Loop2110(c[0], c[1] if nc > 1 else "",
+                                                   [m for m in c[2:6] if m] if nc > 2 else [], ch, pd,
+                                                   els[4] if n > 4 else "", _amt(u) if u else None,
+                                                   c[6] if nc > 6 else "", "", "", None, None, num,
+                                                   lines[num - first])
+                                    svc._adj = ZERO
+                                    claim.lines.append(svc)
+                                    self.svc = svc
+                                    l_dates, l_refs, l_adjs, l_amts = svc.dates, svc.refs, svc.adjustments, svc.amounts
+                                    if loop != "2110":
+                                        loop = self.loop = "2110"
+                                    continue
                         h = get(sid)
                         if h is not None:
                             h(els, num, lines[num - first])
-                            loop, craw, sraw, claim = self.loop, self.craw, self.sraw, self.claim
-                            lraw, comp = self.lraw, self.comp
+                            loop, claim, svc, comp = self.loop, self.claim, self.svc, self.comp
+                            if svc is not None:
+                                l_dates, l_refs, l_adjs, l_amts = svc.dates, svc.refs, svc.adjustments, svc.amounts
+                            if claim is not None:
+                                c_dates, c_refs, c_adjs, c_names = claim.dates, claim.refs, claim.adjustments, claim.names
                             continue
-                    else:
-                        els = s.split(elem)
                     done = other(els, num, lines[num - first])
                     in_set = self.rem is not None
-                    loop, craw, sraw, claim = self.loop, self.craw, self.sraw, self.claim
-                    lraw, comp = self.lraw, self.comp
+                    loop, claim, svc, comp = self.loop, self.claim, self.svc, self.comp
+                    if svc is not None:
+                        l_dates, l_refs, l_adjs, l_amts = svc.dates, svc.refs, svc.adjustments, svc.amounts
+                    if claim is not None:
+                        c_dates, c_refs, c_adjs, c_names = claim.dates, claim.refs, claim.adjustments, claim.names
                     if done is not None:
                         if was_enabled:
                             gc.enable()
@@ -289,27 +263,22 @@ class _Reader(EnvelopeMixin, SegmentsMixin):
         assert rem is not None
         self.claim = self.svc = None
         line_adj = _ZERO
-        raw = claim._raw
-        if raw is not None:  # reader-made (always, here): lines are still raw (see x835_model)
-            lines = raw[3]
-            for lr in lines:
-                adj = lr[8]
-                line_adj += adj
-                ch, pd = lr[6], lr[7]
-                if ch is not None and pd is not None and ch - adj != pd:
-                    self._line_out_of_balance(claim, lr[0], lr[1], ch, pd, adj, lr[4], lr[5])
-        else:
-            lines = claim.lines
-            for ln in lines:
+        lines = claim.lines
+        for ln in lines:
+            adj = ln._adj  # CAS total kept while reading (None: a line built elsewhere)
+            if adj is None:
                 adj = _ZERO
                 for a in ln.adjustments:
                     if a.amount is not None:
                         adj += a.amount
-                line_adj += adj
-                ch, pd = ln.charge, ln.paid
-                if ch is not None and pd is not None and ch - adj != pd:
-                    self._line_out_of_balance(claim, ["SVC", f"{ln.qualifier}:{ln.code}"], ":", ch, pd, adj,
-                                              ln.segment_number, ln.line)
+            line_adj += adj
+            ch, pd = ln.charge, ln.paid
+            if ch is not None and pd is not None and ch - adj != pd:
+                self._find("error", "service-line-out-of-balance",
+                           f"claim {claim.patient_control_number} line {ln.code}: SVC02 {ch} - adjustments "
+                           f"{adj} = {ch - adj}, but SVC03 is {pd} (difference {ch - adj - pd})",
+                           ln.segment_number, ln.line, segment="SVC", loop="2110", element="SVC03",
+                           pcn=claim.patient_control_number)
         claim_adj = claim._adj
         if claim_adj is None:
             claim_adj = _ZERO
@@ -334,16 +303,6 @@ class _Reader(EnvelopeMixin, SegmentsMixin):
             rem.total_paid += pd
         if self.keep_claims:
             rem.claims.append(claim)
-
-    def _line_out_of_balance(self, claim, svc: list[str], sep: str, ch: Decimal, pd: Decimal, adj: Decimal,
-                             num: int, line: int) -> None:
-        c = svc[1].split(sep) if len(svc) > 1 else [""]
-        code = c[1] if len(c) > 1 else ""
-        self._find("error", "service-line-out-of-balance",
-                   f"claim {claim.patient_control_number} line {code}: SVC02 {ch} - adjustments "
-                   f"{adj} = {ch - adj}, but SVC03 is {pd} (difference {ch - adj - pd})",
-                   num, line, segment="SVC", loop="2110", element="SVC03",
-                   pcn=claim.patient_control_number)
 
     def _finish(self, num: int | None, line: int | None) -> Remittance:
         self._end_claim()

@@ -5,34 +5,13 @@ the file leaves an amount out or it cannot be read, which always comes with a fi
 Qualified repeating segments (REF, DTM, AMT, QTY) are kept as lists of small records in file
 order, so nothing the payer sent is lost; convenience properties pick the common qualifiers.
 Segments that fit nowhere are kept verbatim in :attr:`Remittance.unknown_segments`.
-
-Claims (:class:`Loop2100`) and service lines (:class:`Loop2110`) made by the reader are filled in
-two steps (performance-notes.md: a complete typed model built eagerly costs 2-3x a Rust parse).
-While reading, the reader sets what balancing and positions need (CLP01, charge, paid, lines,
-segment number, line) and keeps the loop's split segments; every other field is built from them,
-once, the first time any of them is read (``__getattr__`` on an unset slot). The values are exactly
-those an eager build gives (same conversions; every finding is made while reading, none later).
-Objects made with the constructor are complete from the start. Assigning a lazily-filled field
-before any of them was read is overwritten by the fill: read first, then assign.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from coding.findings import Finding
-
-_D = Decimal
-_BIG = Decimal("1e15")  # no X12 amount (18 characters at most) is this large
-
-
-def _amt(s: str) -> Decimal | None:
-    """Decimal of an X12 R element, None when empty, not a number, or absurdly large."""
-    try:
-        d = _D(s)
-        return d if -_BIG < d < _BIG else None
-    except (InvalidOperation, ValueError, TypeError):  # also NaN comparisons
-        return None
 
 # CLP02 claim status codes (paraphrased labels)
 CLAIM_STATUS = {
@@ -147,18 +126,8 @@ class Loop2110:
     remarks: list[tuple[str, str]] = field(default_factory=list)  # LQ (HE/RX, code)
     segment_number: int = 0
     line: int = 0
-    # reader-made lines: [SVC elements, SVC01 component separator, ISA16, element separator, segment
-    # number, line, charge, paid, CAS total, later segments (element lists, or unsplit text)...]
-    _raw: list | None = field(default=None, repr=False, compare=False)
-    _adj: Decimal | None = field(default=None, repr=False, compare=False)  # sum of line CAS amounts
-
-    def __getattr__(self, name: str):  # only reached for a slot not set yet (or an unknown name)
-        raw = self._raw if name[0] != "_" else None
-        if raw is None:
-            raise AttributeError(f"'Loop2110' object has no attribute {name!r}")
-        self._raw = None
-        _fill_2110(self, raw)
-        return getattr(self, name)
+    # sum of the line's CAS amounts, kept by the reader as it reads them (None: not kept)
+    _adj: Decimal | None = field(default=None, repr=False, compare=False)
 
     def __init__(self, qualifier: str, code: str, modifiers: list[str], charge: Decimal | None,
                  paid: Decimal | None, revenue_code: str = "", units: Decimal | None = None,
@@ -185,7 +154,6 @@ class Loop2110:
         self.remarks = []
         self.segment_number = segment_number
         self.line = line
-        self._raw = None
         self._adj = None
 
     def ref(self, qualifier: str) -> str | None:
@@ -248,18 +216,8 @@ class Loop2100:
     header_number: str = ""  # LX01 of the enclosing Loop 2000
     segment_number: int = 0
     line: int = 0
-    # reader-made claims: [CLP elements, element separator, [later 2100-level segments (element
-    # lists, or unsplit text)...], [raw service lines (see Loop2110._raw)...]]
-    _raw: list | None = field(default=None, repr=False, compare=False)
-    _adj: Decimal | None = field(default=None, repr=False, compare=False)  # sum of claim CAS amounts
-
-    def __getattr__(self, name: str):  # only reached for a slot not set yet (or an unknown name)
-        raw = self._raw if name[0] != "_" else None
-        if raw is None:
-            raise AttributeError(f"'Loop2100' object has no attribute {name!r}")
-        self._raw = None
-        _fill_2100(self, raw)
-        return getattr(self, name)
+    # sum of the claim-level CAS amounts, kept by the reader as it reads them (None: not kept)
+    _adj: Decimal | None = field(default=None, repr=False, compare=False)
 
     def __init__(self, patient_control_number: str, status: str, charge: Decimal | None, paid: Decimal | None,
                  patient_responsibility: Decimal | None = None, filing_indicator: str = "",
@@ -294,7 +252,6 @@ class Loop2100:
         self.header_number = header_number
         self.segment_number = segment_number
         self.line = line
-        self._raw = None
         self._adj = None
 
     @property
@@ -425,133 +382,6 @@ class Remittance:
     @property
     def balancing_findings(self) -> list[Finding]:
         return [f for f in self.findings if f.code in BALANCING_CODES]
-
-
-LINE_ADJ = 8  # index of the CAS total in a raw service line; its segments start after it
-LINE_SEGMENTS = 9
-
-
-def cas_records(els: list[str], out: list[Adjustment]) -> None:
-    """The CAS triplets of one segment as :class:`Adjustment` records (all-empty triplets skipped)."""
-    n = len(els)
-    group = els[1] if n > 1 else ""
-    if (n == 4 or n == 5) and els[2]:  # one triplet, the usual shape
-        q = els[4] if n == 5 else ""
-        out.append(Adjustment(group, els[2], _amt(els[3]), _amt(q) if q else None))
-        return
-    for j in range(2, n, 3):
-        reason = els[j]
-        a = els[j + 1] if j + 1 < n else ""
-        q = els[j + 2] if j + 2 < n else ""
-        if not reason and not a and not q:
-            continue
-        out.append(Adjustment(group, reason, _amt(a), _amt(q) if q else None))
-
-
-def _pair(x: list[str]) -> tuple[str, str]:
-    n = len(x)
-    return (x[1] if n > 1 else "", x[2] if n > 2 else "")
-
-
-def _fill_2110(s: Loop2110, raw: list) -> None:
-    """Every field of a reader-made service line from its SVC and later segments."""
-    els, sep, comp, elem = raw[0], raw[1], raw[2], raw[3]
-    e = els if len(els) >= 8 else els + [""] * (8 - len(els))
-    c = e[1].split(sep)
-    nc = len(c)
-    s.qualifier = c[0]
-    s.code = c[1] if nc > 1 else ""
-    s.modifiers = [m for m in c[2:6] if m] if nc > 2 else []
-    s.description = c[6] if nc > 6 else ""
-    s.revenue_code = e[4]
-    s.units = _amt(e[5]) if e[5] else None
-    if e[6]:
-        osep = comp if comp in e[6] or len(e[6]) < 4 or e[6][2].isalnum() else e[6][2]
-        orig = e[6].split(osep)
-        s.original_qualifier = orig[0]
-        s.original_code = orig[1] if len(orig) > 1 else ""
-        s.original_modifiers = [m for m in orig[2:6] if m]
-    else:
-        s.original_qualifier = s.original_code = ""
-        s.original_modifiers = []
-    s.original_units = _amt(e[7]) if e[7] else None
-    dates: list[DateRef] = []
-    adjs: list[Adjustment] = []
-    refs: list[Reference] = []
-    amounts: list[AmountRef] = []
-    quantities: list[AmountRef] = []
-    remarks: list[tuple[str, str]] = []
-    for x in raw[LINE_SEGMENTS:]:
-        if x.__class__ is str:
-            x = x.split(elem)
-        sid = x[0]
-        if sid == "CAS":
-            cas_records(x, adjs)
-        elif sid == "DTM":
-            dates.append(DateRef(*_pair(x)))
-        elif sid == "REF":
-            refs.append(Reference(*_pair(x)))
-        elif sid == "AMT" or sid == "QTY":
-            q, v = _pair(x)
-            (amounts if sid == "AMT" else quantities).append(AmountRef(q, _amt(v)))
-        elif sid == "LQ":
-            remarks.append(_pair(x))
-    s.dates, s.adjustments, s.refs, s.amounts, s.quantities, s.remarks = dates, adjs, refs, amounts, quantities, remarks
-
-
-def _fill_2100(c: Loop2100, raw: list) -> None:
-    """Every field of a reader-made claim from its CLP and later 2100-level segments."""
-    els = raw[0]
-    e = els if len(els) >= 15 else els + [""] * (15 - len(els))
-    c.status = e[2]
-    c.patient_responsibility = _amt(e[5]) if e[5] else None
-    (c.filing_indicator, c.payer_claim_number, c.facility_type, c.frequency, c.patient_status,
-     c.drg_code) = e[6:12]
-    c.drg_weight = _amt(e[12]) if e[12] else None
-    c.discharge_fraction = _amt(e[13]) if e[13] else None
-    c.condition_indicator = e[14]
-    adjs: list[Adjustment] = []
-    names: list[Name] = []
-    refs: list[Reference] = []
-    dates: list[DateRef] = []
-    contacts: list[Contact] = []
-    amounts: list[AmountRef] = []
-    quantities: list[AmountRef] = []
-    c.inpatient = c.outpatient = None
-    elem = raw[1]
-    lines: list[Loop2110] = []
-    new = object.__new__
-    for lr in raw[3]:
-        ln = new(Loop2110)
-        ln.segment_number, ln.line, ln.charge, ln.paid, ln._adj = lr[4], lr[5], lr[6], lr[7], lr[LINE_ADJ]
-        ln._raw = lr
-        lines.append(ln)
-    c.lines = lines
-    for x in raw[2]:
-        if x.__class__ is str:
-            x = x.split(elem)
-        sid = x[0]
-        if sid == "CAS":
-            cas_records(x, adjs)
-        elif sid == "NM1":
-            y = x if len(x) >= 10 else x + [""] * (10 - len(x))
-            names.append(Name(y[1], y[2], y[3], y[4], y[5], y[7], y[8], y[9]))
-        elif sid == "DTM":
-            dates.append(DateRef(*_pair(x)))
-        elif sid == "REF":
-            refs.append(Reference(*_pair(x)))
-        elif sid == "AMT" or sid == "QTY":
-            q, v = _pair(x)
-            (amounts if sid == "AMT" else quantities).append(AmountRef(q, _amt(v)))
-        elif sid == "MOA":
-            c.outpatient = x[1:]
-        elif sid == "MIA":
-            c.inpatient = x[1:]
-        elif sid == "PER":
-            y = x if len(x) >= 9 else x + [""] * (9 - len(x))
-            contacts.append(Contact(y[1], y[2], [(y[i], y[i + 1]) for i in (3, 5, 7) if y[i] or y[i + 1]]))
-    c.adjustments, c.names, c.refs, c.dates, c.contacts, c.amounts, c.quantities = (
-        adjs, names, refs, dates, contacts, amounts, quantities)
 
 
 BALANCING_CODES = frozenset({"claim-out-of-balance", "service-line-out-of-balance",

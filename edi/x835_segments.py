@@ -8,19 +8,24 @@ from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 
-from edi.x835_model import (  # noqa: F401  (_amt, _BIG re-exported for older importers)
-    _BIG, _D, LINE_ADJ, Contact, DateRef, Loop2000, Loop2100, Loop2110, Party, ProviderAdjustment, Reference,
-    _amt,
+_ZERO = Decimal(0)
+
+from edi.x835_model import (
+    Adjustment, AmountRef, Contact, DateRef, Loop2000, Loop2100, Loop2110, Name, Party, ProviderAdjustment,
+    Reference,
 )
 
-_ZERO = Decimal(0)
-_new = object.__new__
+_D = Decimal
+_BIG = Decimal("1e15")  # no X12 amount (18 characters at most) is this large
 
 
-def _plain(s: str) -> bool:
-    """True for a short unsigned decimal (digits, at most one point): valid for ``_amt`` without
-    converting it (at most 15 characters, so below 1e15)."""
-    return len(s) < 16 and s.isascii() and s.replace(".", "", 1).isdigit()
+def _amt(s: str) -> Decimal | None:
+    """Decimal of an X12 R element, None when empty, not a number, or absurdly large."""
+    try:
+        d = _D(s)
+        return d if -_BIG < d < _BIG else None
+    except (InvalidOperation, ValueError, TypeError):  # also NaN comparisons
+        return None
 
 
 def _pad(els: list[str], n: int) -> list[str]:
@@ -58,28 +63,29 @@ class SegmentsMixin:
         self.rem.currency = els[1:]  # type: ignore[union-attr]
 
     def _ref(self, els: list[str], num: int, line: int) -> None:
+        r = Reference(els[1] if len(els) > 1 else "", els[2] if len(els) > 2 else "")
         loop = self.loop
         if loop == "2110":
-            self.sraw.append(els)
+            self.svc.refs.append(r)  # type: ignore[union-attr]
         elif loop == "2100":
-            self.craw.append(els)
+            self.claim.refs.append(r)  # type: ignore[union-attr]
         elif loop == "HEADER":
-            self.rem.refs.append(Reference(els[1] if len(els) > 1 else "", els[2] if len(els) > 2 else ""))  # type: ignore[union-attr]
+            self.rem.refs.append(r)  # type: ignore[union-attr]
         elif loop == "1000A":
-            self.rem.payer.refs.append(Reference(els[1] if len(els) > 1 else "", els[2] if len(els) > 2 else ""))  # type: ignore[union-attr]
+            self.rem.payer.refs.append(r)  # type: ignore[union-attr]
         elif loop == "1000B":
-            self.rem.payee.refs.append(Reference(els[1] if len(els) > 1 else "", els[2] if len(els) > 2 else ""))  # type: ignore[union-attr]
+            self.rem.payee.refs.append(r)  # type: ignore[union-attr]
         else:
             self._unknown(els, num, line)
 
     def _dtm(self, els: list[str], num: int, line: int) -> None:
+        d = DateRef(els[1] if len(els) > 1 else "", els[2] if len(els) > 2 else "")
         loop = self.loop
         if loop == "2110":
-            self.sraw.append(els)
+            self.svc.dates.append(d)  # type: ignore[union-attr]
         elif loop == "2100":
-            self.craw.append(els)
+            self.claim.dates.append(d)  # type: ignore[union-attr]
         elif loop == "HEADER":
-            d = DateRef(els[1] if len(els) > 1 else "", els[2] if len(els) > 2 else "")
             rem = self.rem
             rem.dates.append(d)  # type: ignore[union-attr]
             if d.qualifier == "405":
@@ -120,15 +126,16 @@ class SegmentsMixin:
         party.city, party.state, party.zip, party.country = e[1], e[2], e[3], e[4]
 
     def _per(self, els: list[str], num: int, line: int) -> None:
-        loop = self.loop
-        if loop == "2100":
-            self.craw.append(els)
-            return
-        if loop != "1000A" and loop != "1000B":
-            return self._unknown(els, num, line)
         e = _pad(els, 9)
         c = Contact(e[1], e[2], [(e[i], e[i + 1]) for i in (3, 5, 7) if e[i] or e[i + 1]])
-        (self.rem.payer if loop == "1000A" else self.rem.payee).contacts.append(c)  # type: ignore[union-attr]
+        if self.loop == "1000A":
+            self.rem.payer.contacts.append(c)  # type: ignore[union-attr]
+        elif self.loop == "2100":
+            self.claim.contacts.append(c)  # type: ignore[union-attr]
+        elif self.loop == "1000B":
+            self.rem.payee.contacts.append(c)  # type: ignore[union-attr]
+        else:
+            self._unknown(els, num, line)
 
     def _rdm(self, els: list[str], num: int, line: int) -> None:
         if self.loop != "1000B":
@@ -159,21 +166,13 @@ class SegmentsMixin:
             return self._unknown(els, num, line, " (after PLB)")
         if self.claim is not None:
             self._end_claim()
-        n = len(els)
-        pcn = els[1] if n > 1 else ""
-        charge = _amt(els[3]) if n > 3 else None
-        paid = _amt(els[4]) if n > 4 else None
-        claim = _new(Loop2100)  # the other fields (lines too) are filled from _raw on first read
-        claim.patient_control_number = pcn
-        claim.charge = charge
-        claim.paid = paid
-        claim.header_number = self.lx
-        claim.segment_number = num
-        claim.line = line
+        e = els if len(els) >= 15 else els + [""] * (15 - len(els))
+        charge, paid = _amt(e[3]), _amt(e[4])
+        pr = _amt(e[5]) if e[5] else None
+        claim = Loop2100(e[1], e[2], charge, paid, pr, e[6], e[7], e[8], e[9], e[10], e[11],
+                         _amt(e[12]) if e[12] else None, _amt(e[13]) if e[13] else None, e[14],
+                         self.lx, num, line)
         claim._adj = _ZERO
-        self.craw = craw = []
-        self.lraw = lraw = []
-        claim._raw = [els, self.elem, craw, lraw]  # see x835_model._fill_2100
         self.claim = claim
         self.svc = None
         self.loop = "2100"
@@ -181,98 +180,128 @@ class SegmentsMixin:
             self._bad_amount(els, 3, num, line, "2100")
         if paid is None:
             self._bad_amount(els, 4, num, line, "2100")
-        if n > 5 and els[5] and not _plain(els[5]) and _amt(els[5]) is None:
+        if pr is None and e[5]:
             self._bad_amount(els, 5, num, line, "2100")
-        if not pcn or n < 3 or not els[2]:
+        if not e[1] or not e[2]:
             self._find("error", "x835-missing-element",
                        "CLP01 (patient control number) or CLP02 (status) is empty", num, line,
-                       segment="CLP", loop="2100", element="CLP01" if not pcn else "CLP02")
+                       segment="CLP", loop="2100", element="CLP01" if not e[1] else "CLP02")
 
     def _cas(self, els: list[str], num: int, line: int) -> None:
         loop = self.loop
         if loop == "2110":
-            owner = None  # the line's CAS total is at sraw[LINE_ADJ]
-            self.sraw.append(els)
+            owner = self.svc
         elif loop == "2100":
             owner = self.claim
-            self.craw.append(els)
         else:
             return self._unknown(els, num, line)
+        target = owner.adjustments  # type: ignore[union-attr]
         n = len(els)
+        group = els[1] if n > 1 else ""
         if (n == 4 or n == 5) and els[2]:  # one triplet, the usual shape
+            s = els[3]
             try:
-                amount = _D(els[3])
-                if -_BIG < amount < _BIG:
-                    if owner is None:
-                        self.sraw[LINE_ADJ] += amount
-                    else:
-                        owner._adj += amount
-                    return
+                amount = _D(s)
+                if not -_BIG < amount < _BIG:
+                    amount = None
             except (InvalidOperation, ValueError):
-                pass
-            self._bad_amount(els, 3, num, line, loop)
+                amount = None
+            if amount is None:
+                self._bad_amount(els, 3, num, line, loop)
+            else:
+                owner._adj += amount  # type: ignore[union-attr]
+            q = els[4] if n == 5 else ""
+            target.append(Adjustment(group, els[2], amount, _amt(q) if q else None))
             return
         if n > 20:
             self._find("warning", "x835-cas-too-many",
                        "CAS has more than six reason/amount/quantity triplets; all were read", num, line,
                        segment="CAS", loop=loop)
-        total = _ZERO
         for j in range(2, n, 3):
+            reason = els[j]
             s = els[j + 1] if j + 1 < n else ""
-            if not els[j] and not s and not (els[j + 2] if j + 2 < n else ""):
+            q = els[j + 2] if j + 2 < n else ""
+            if not reason and not s and not q:
                 continue
-            amount = _amt(s)
+            try:
+                amount = _D(s)
+                if not -_BIG < amount < _BIG:
+                    amount = None
+            except (InvalidOperation, ValueError):
+                amount = None
             if amount is None:
                 self._bad_amount(els, j + 1, num, line, loop)
             else:
-                total += amount
-        if owner is None:
-            self.sraw[LINE_ADJ] += total
-        else:
-            owner._adj += total
+                owner._adj += amount  # type: ignore[union-attr]
+            target.append(Adjustment(group, reason, amount, _amt(q) if q else None))
 
     def _nm1(self, els: list[str], num: int, line: int) -> None:
         if self.loop != "2100":
             return self._unknown(els, num, line)
-        self.craw.append(els)
+        e = _pad(els, 10)
+        self.claim.names.append(Name(e[1], e[2], e[3], e[4], e[5], e[7], e[8], e[9]))  # type: ignore[union-attr]
 
-    _mia = _moa = _nm1
+    def _mia(self, els: list[str], num: int, line: int) -> None:
+        if self.loop != "2100":
+            return self._unknown(els, num, line)
+        self.claim.inpatient = els[1:]  # type: ignore[union-attr]
+
+    def _moa(self, els: list[str], num: int, line: int) -> None:
+        if self.loop != "2100":
+            return self._unknown(els, num, line)
+        self.claim.outpatient = els[1:]  # type: ignore[union-attr]
 
     def _amt_seg(self, els: list[str], num: int, line: int) -> None:
         loop = self.loop
-        if loop == "2110":
-            self.sraw.append(els)
-        elif loop == "2100":
-            self.craw.append(els)
-        else:
+        if loop not in ("2100", "2110"):
             return self._unknown(els, num, line)
-        if len(els) < 3 or not _plain(els[2]):
-            if _amt(els[2] if len(els) > 2 else "") is None:
-                self._bad_amount(els, 2, num, line, loop)
+        s = els[2] if len(els) > 2 else ""
+        a = AmountRef(els[1] if len(els) > 1 else "", _amt(s))
+        if a.amount is None:
+            self._bad_amount(els, 2, num, line, loop)
+        (self.svc.amounts if loop == "2110" else self.claim.amounts).append(a)  # type: ignore[union-attr]
 
-    _qty = _amt_seg
+    def _qty(self, els: list[str], num: int, line: int) -> None:
+        loop = self.loop
+        if loop not in ("2100", "2110"):
+            return self._unknown(els, num, line)
+        s = els[2] if len(els) > 2 else ""
+        a = AmountRef(els[1] if len(els) > 1 else "", _amt(s))
+        if a.amount is None:
+            self._bad_amount(els, 2, num, line, loop)
+        (self.svc.quantities if loop == "2110" else self.claim.quantities).append(a)  # type: ignore[union-attr]
 
     def _svc(self, els: list[str], num: int, line: int) -> None:
         claim = self.claim
-        loop = self.loop
-        if claim is None or (loop != "2110" and loop != "2100"):
+        if claim is None or self.loop not in ("2100", "2110"):
             return self._unknown(els, num, line, " (service line without a claim)")
-        s1 = els[1] if len(els) > 1 else ""
-        sep = comp = self.comp
-        if sep not in s1 and len(s1) > 3 and not s1[2].isalnum() and s1[2] != " ":
-            sep = self._other_component(s1[2], num, line)
+        e = els if len(els) >= 8 else els + [""] * (8 - len(els))
+        sep = self.comp
+        if sep not in e[1] and len(e[1]) > 3 and not e[1][2].isalnum() and e[1][2] != " ":
+            sep = self._other_component(e[1][2], num, line)
+        comp = e[1].split(sep)
+        nc = len(comp)
         try:
-            charge = _D(els[2])
-            paid = _D(els[3])
+            charge = _D(e[2])
+            paid = _D(e[3])
             if not (-_BIG < charge < _BIG and -_BIG < paid < _BIG):
                 raise ValueError
-        except (InvalidOperation, ValueError, IndexError):
-            e = _pad(els, 4)
+        except (InvalidOperation, ValueError):
             charge, paid = _amt(e[2]), _amt(e[3])
-        # a service line is kept as its SVC, where it is, its amounts and later segments; the
-        # Loop2110 object is made when the claim's lines are first read (x835_model._fill_2100)
-        self.sraw = [els, sep, comp, self.elem, num, line, charge, paid, _ZERO]
-        self.lraw.append(self.sraw)
+        units = _amt(e[5]) if e[5] else None
+        svc = Loop2110(comp[0], comp[1] if nc > 1 else "", [m for m in comp[2:6] if m] if nc > 2 else [],
+                       charge, paid, e[4], units, comp[6] if nc > 6 else "", "", "", None, None, num, line)
+        if e[6]:
+            osep = self.comp if self.comp in e[6] or len(e[6]) < 4 or e[6][2].isalnum() else e[6][2]
+            orig = e[6].split(osep)
+            svc.original_qualifier = orig[0]
+            svc.original_code = orig[1] if len(orig) > 1 else ""
+            svc.original_modifiers = [m for m in orig[2:6] if m]
+        if e[7]:
+            svc.original_units = _amt(e[7])
+        svc._adj = _ZERO
+        claim.lines.append(svc)
+        self.svc = svc
         self.loop = "2110"
         if charge is None:
             self._bad_amount(els, 2, num, line, "2110")
@@ -289,7 +318,7 @@ class SegmentsMixin:
     def _lq(self, els: list[str], num: int, line: int) -> None:
         if self.loop != "2110":
             return self._unknown(els, num, line)
-        self.sraw.append(els)
+        self.svc.remarks.append((els[1] if len(els) > 1 else "", els[2] if len(els) > 2 else ""))  # type: ignore[union-attr]
 
     def _plb(self, els: list[str], num: int, line: int) -> None:
         self._end_claim()

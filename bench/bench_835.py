@@ -3,7 +3,9 @@
 Generates 835 files of 10,000 and 100,000 claims into bench/data/ (gitignored) with
 bench/gen835.py, then measures on the same files in one run:
 
-1. library call: ``list(edi.x835.read_835(path))`` vs ``oxedi.parse_file(path)`` (best of N);
+1. library call: ``edi.x835.read_835(path)`` read to the end vs ``oxedi.parse_file(path)``, plus the
+   same read with every claim and line field built (fields are filled on first read), and the
+   model-free ``summarize_files``; medians of interleaved runs (wall and CPU time);
 2. whole process: ``dripline remit show FILE --summary`` vs ``python -c 'import oxedi; oxedi.parse_file(FILE)'``;
 3. peak memory (max RSS of a child process, from ``os.wait4``) of our full read and of the summary
    command for 10k vs 100k claims, and the 100k/10k ratio (target <= 1.5).
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import statistics
 import subprocess
 import sys
 import time
@@ -45,15 +48,22 @@ def ensure_file(n: int) -> Path:
     return p
 
 
-def best(fn, repeat: int) -> tuple[float, float]:
-    """(best wall seconds, best CPU seconds): the machine is shared, CPU time is the steadier one."""
-    walls, cpus = [], []
+def median(xs: list[float]) -> float:
+    return statistics.median(xs)
+
+
+def side_by_side(fns: dict[str, object], repeat: int) -> dict[str, tuple[float, float]]:
+    """Median (wall, CPU) seconds of each function, the functions interleaved run by run so that
+    they share the machine's load (it is shared with other jobs; CPU time is the steadier one)."""
+    walls: dict[str, list[float]] = {k: [] for k in fns}
+    cpus: dict[str, list[float]] = {k: [] for k in fns}
     for _ in range(repeat):
-        t, c = time.perf_counter(), time.process_time()
-        fn()
-        walls.append(time.perf_counter() - t)
-        cpus.append(time.process_time() - c)
-    return min(walls), min(cpus)
+        for k, fn in fns.items():
+            t, c = time.perf_counter(), time.process_time()
+            fn()  # type: ignore[operator]
+            walls[k].append(time.perf_counter() - t)
+            cpus[k].append(time.process_time() - c)
+    return {k: (median(walls[k]), median(cpus[k])) for k in fns}
 
 
 def run_child(argv: list[str]) -> tuple[float, int, float]:
@@ -69,9 +79,14 @@ def run_child(argv: list[str]) -> tuple[float, int, float]:
     return wall, ru.ru_maxrss // 1024, ru.ru_utime + ru.ru_stime
 
 
-def best_child(argv: list[str], repeat: int) -> tuple[float, int, float]:
-    runs = [run_child(argv) for _ in range(repeat)]
-    return min(r[0] for r in runs), max(r[1] for r in runs), min(r[2] for r in runs)
+def children_side_by_side(argvs: dict[str, list[str]], repeat: int) -> dict[str, tuple[float, int, float]]:
+    """Median wall seconds, max peak RSS (MiB), median CPU seconds of each command, interleaved."""
+    runs: dict[str, list[tuple[float, int, float]]] = {k: [] for k in argvs}
+    for _ in range(repeat):
+        for k, argv in argvs.items():
+            runs[k].append(run_child(argv))
+    return {k: (median([r[0] for r in v]), max(r[1] for r in v), median([r[2] for r in v]))
+            for k, v in runs.items()}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -83,11 +98,14 @@ def main(argv: list[str] | None = None) -> None:
     proc: dict[int, tuple] = {}
     for n in sizes:
         path = str(paths[n])
-        rep = 3 if n <= 10_000 else 2
-        p_ours, rss_sum, c_ours = best_child([DRIPLINE, "remit", "show", path, "--summary"], rep)
-        p_ox, rss_ox, c_ox = best_child([PY, "-c", f"import oxedi; oxedi.parse_file({path!r})"], rep)
+        rep = 5 if n <= 10_000 else 3
+        res = children_side_by_side({
+            "ours": [DRIPLINE, "remit", "show", path, "--summary"],
+            "oxedi": [PY, "-c", f"import oxedi; oxedi.parse_file({path!r})"],
+        }, rep)
         _, rss_full, _ = run_child([PY, "-c", "from edi.x835 import read_835\n"
                                     f"for r in read_835({path!r}): pass"])
+        (p_ours, rss_sum, c_ours), (p_ox, rss_ox, c_ox) = res["ours"], res["oxedi"]
         proc[n] = (p_ours, p_ox, rss_sum, rss_ox, rss_full, c_ours, c_ox)
     # 2. library calls, side by side
     import oxedi
@@ -98,28 +116,42 @@ def main(argv: list[str] | None = None) -> None:
     for n in sizes:
         path = paths[n]
         mb = path.stat().st_size / 1e6
-        rep = 3 if n <= 10_000 else 2
-        claims = 0
+        rep = 5 if n <= 10_000 else 3
+        counted: list[int] = []
 
         def ours() -> None:
-            nonlocal claims
-            claims = sum(r.claim_count for r in read_835(path))
+            counted.append(sum(r.claim_count for r in read_835(path)))
 
-        t_ours, tc_ours = best(ours, rep)
-        assert claims == n, (claims, n)
-        t_ox, tc_ox = best(lambda: oxedi.parse_file(str(path)), rep)
-        t_sum, tc_sum = best(lambda: summarize_files([path], jobs=1), rep)
+        def ours_every_field() -> None:
+            # the same read, then every claim and line field built (claims and lines fill their
+            # fields from their segments on first read): what a consumer of the whole model pays
+            k = 0
+            for r in read_835(path):
+                for c in r.claims:
+                    k += len(c.adjustments) + len(c.names)
+                    for ln in c.lines:
+                        k += len(ln.adjustments) + len(ln.refs) + len(ln.dates)
+            counted.append(k)
+
+        res = side_by_side({"ours": ours, "oxedi": lambda: oxedi.parse_file(str(path)),
+                            "summary": lambda: summarize_files([path], jobs=1), "every": ours_every_field}, rep)
+        assert counted[0] == n, (counted[0], n)
+        (t_ours, tc_ours), (t_ox, tc_ox) = res["ours"], res["oxedi"]
+        (t_sum, tc_sum), (t_all, tc_all) = res["summary"], res["every"]
         p_ours, p_ox, rss_sum, rss_ox, rss_full, c_ours, c_ox = proc[n]
-        print(f"{n:>7} claims {mb:6.1f} MB | library: read_835 {t_ours:6.2f}s wall {tc_ours:6.2f}s cpu "
-              f"({mb / tc_ours:5.1f} MB/s, {n / tc_ours:7.0f} claims/s)  oxedi.parse_file {t_ox:6.2f}s wall "
-              f"{tc_ox:6.2f}s cpu ({mb / tc_ox:5.1f} MB/s)  throughput ours/oxedi wall {t_ox / t_ours:4.2f}x "
-              f"cpu {tc_ox / tc_ours:4.2f}x", flush=True)
-        print(f"{'':>24}| library: summarize_files (no model, one process) {t_sum:6.2f}s wall {tc_sum:6.2f}s cpu "
-              f"({mb / tc_sum:5.1f} MB/s)  throughput vs oxedi cpu {tc_ox / tc_sum:4.2f}x", flush=True)
-        print(f"{'':>24}| process: remit show --summary {p_ours:6.2f}s wall {c_ours:6.2f}s cpu  python -c "
-              f"parse_file {p_ox:6.2f}s wall {c_ox:6.2f}s cpu  throughput ours/oxedi wall {p_ox / p_ours:4.2f}x "
+        print(f"{n:>7} claims {mb:6.1f} MB, median of {rep} interleaved runs", flush=True)
+        print(f"  library: read_835 {t_ours:6.3f}s wall {tc_ours:6.3f}s cpu ({mb / tc_ours:5.1f} MB/s, "
+              f"{n / tc_ours:7.0f} claims/s) | oxedi.parse_file {t_ox:6.3f}s wall {tc_ox:6.3f}s cpu "
+              f"({mb / tc_ox:5.1f} MB/s) | ours/oxedi throughput wall {t_ox / t_ours:4.2f}x cpu {tc_ox / tc_ours:4.2f}x",
+              flush=True)
+        print(f"  library: read_835 + every claim/line field read {t_all:6.3f}s wall {tc_all:6.3f}s cpu "
+              f"({mb / tc_all:5.1f} MB/s) | vs oxedi cpu {tc_ox / tc_all:4.2f}x", flush=True)
+        print(f"  library: summarize_files (no model, one process) {t_sum:6.3f}s wall {tc_sum:6.3f}s cpu "
+              f"({mb / tc_sum:5.1f} MB/s) | vs oxedi wall {t_ox / t_sum:4.2f}x cpu {tc_ox / tc_sum:4.2f}x", flush=True)
+        print(f"  process: remit show --summary {p_ours:6.3f}s wall {c_ours:6.3f}s cpu | python -c parse_file "
+              f"{p_ox:6.3f}s wall {c_ox:6.3f}s cpu | ours/oxedi throughput wall {p_ox / p_ours:4.2f}x "
               f"cpu {c_ox / c_ours:4.2f}x", flush=True)
-        print(f"{'':>24}| peak RSS MiB: read_835 loop {rss_full}, remit show --summary {rss_sum}, "
+        print(f"  peak RSS MiB: read_835 loop {rss_full}, remit show --summary {rss_sum}, "
               f"oxedi parse_file {rss_ox}", flush=True)
     if len(sizes) == 2:
         a, b = proc[10_000], proc[100_000]

@@ -7,7 +7,6 @@ decimals keeps them); dates are ISO (YYYY-MM-DD) when the file has a valid CCYYM
 from __future__ import annotations
 
 import io
-import json
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -112,6 +111,8 @@ def _payer_id(r: Remittance) -> str | None:
 def write_json(remittances: Iterable[Remittance], findings: list[Finding], out: IO[str]) -> None:
     """Stream ``{"remittances": [...], "findings": [...]}``; findings of each remittance are
     collected as it is written and appended after the file-level ones given."""
+    import json  # not needed by the --summary path (start-up)
+
     out.write('{\n  "remittances": [')
     collected: list[Finding] = []
     first = True

@@ -144,7 +144,7 @@ def _scan(path: Path, seps=None, start: int = 0, end: int | None = None,  # noqa
         l_charge = l_paid = l_adj = ZERO
         k_isa, k_gs, k_ge, k_st, k_se = "ISA", "GS" + elem, "GE" + elem, "ST" + elem, "SE" + elem
         k_lx, k_n1, k_lq = "LX" + elem, "N1" + elem, "LQ" + elem
-        k_cas, k_svc = "CAS" + elem, "SVC" + elem
+        k_cas, k_svc, k_amt, k_qty = "CAS" + elem, "SVC" + elem, "AMT" + elem, "QTY" + elem
         while True:
             pieces = buf.split(term)
             if final:
@@ -168,6 +168,14 @@ def _scan(path: Path, seps=None, start: int = 0, end: int | None = None,  # noqa
                     if loop not in allowed:
                         raise _Irregular
                     continue
+                if k4 == k_amt or k4 == k_qty:  # the reader's amount rule, plain digits without a Decimal
+                    if not (loop == "2110" or loop == "2100"):
+                        raise _Irregular
+                    e = s.split(elem)
+                    a = e[2] if len(e) > 2 else ""
+                    if len(a) > 15 or not (a.isascii() and a.replace(".", "", 1).isdigit()):
+                        _dec(a)
+                    continue
                 if k4 == k_cas:
                     if not (loop == "2110" or loop == "2100"):
                         raise _Irregular
@@ -188,7 +196,13 @@ def _scan(path: Path, seps=None, start: int = 0, end: int | None = None,  # noqa
                             a = e[j + 1] if j + 1 < n else ""
                             if not a and not e[j] and not (e[j + 2] if j + 2 < n else ""):
                                 continue
-                            total += _dec(a)
+                            try:
+                                d = D(a)
+                                if not -BIG < d < BIG:
+                                    raise _Irregular
+                            except (InvalidOperation, ValueError):
+                                raise _Irregular from None
+                            total += d
                     if loop == "2110":
                         l_adj += total
                     else:
@@ -247,9 +261,16 @@ def _scan(path: Path, seps=None, start: int = 0, end: int | None = None,  # noqa
                         e = s.split(elem)
                         if len(e) < 5 or not e[1] or not e[2]:
                             raise _Irregular
-                        c_charge, c_paid = _dec(e[3]), _dec(e[4])
-                        if len(e) > 5 and e[5]:
-                            _dec(e[5])
+                        try:
+                            c_charge, c_paid = D(e[3]), D(e[4])
+                            if not (-BIG < c_charge < BIG and -BIG < c_paid < BIG):
+                                raise _Irregular
+                        except (InvalidOperation, ValueError):
+                            raise _Irregular from None
+                        if len(e) > 5:
+                            a = e[5]
+                            if a and (len(a) > 15 or not (a.isascii() and a.replace(".", "", 1).isdigit())):
+                                _dec(a)
                         c_adj = c_ladj = ZERO
                         in_claim = True
                         claims += 1

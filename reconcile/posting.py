@@ -30,7 +30,7 @@ from reconcile import denials as dn
 from reconcile.matching import CHUNK, LedgerClaim, LineMatch, choose_claim, match_lines, prefetch_claims
 from reconcile.posting_queries import posting_totals, unmatched_queue  # noqa: F401  (public here too)
 from reconcile.posting_result import FileResult, PostResult
-from reconcile.posting_writer import bulk_gc, writer_connection, Writer
+from reconcile.posting_writer import Writer, bulk_gc
 from reconcile.remit_adapter import iso
 from reconcile.remit_input import ZERO, Adj, RClaim, RPlb, RRemit
 
@@ -96,8 +96,8 @@ class _Poster:
     """Writes one file's remittances inside the caller's open transaction."""
 
     def __init__(self, conn: sqlite3.Connection, file_id: int, res: FileResult,
-                 progress: Progress | None, threaded: bool = False) -> None:
-        self.writer = Writer(conn, threaded)
+                 progress: Progress | None) -> None:
+        self.writer = Writer(conn)
         self._conn, self.file_id, self.res, self.progress = conn, file_id, res, progress
         self.ids = {t: int(conn.execute(f"SELECT COALESCE(MAX(id), 0) FROM {t}").fetchone()[0])
                     for t in ("claim_postings", "line_postings", "adjustments")}
@@ -121,7 +121,7 @@ class _Poster:
 
     @property
     def conn(self) -> sqlite3.Connection:
-        """The connection, once every submitted write is done (the main thread's only way in)."""
+        """The connection, once every submitted batch is written."""
         return self.writer.sync()
 
     def _reset(self) -> None:
@@ -372,8 +372,8 @@ class _Poster:
 
     # ------------------------------------------------------------------ reversals
     def _prefetch_originals(self, chunk: list[RClaim], pref: dict[str, list[LedgerClaim]]) -> None:
-        """Earlier postings the reversals of this chunk may undo, one query each way (the writer is
-        idle here, right after the claims prefetch); postings of this chunk are kept in memory."""
+        """Earlier postings the reversals of this chunk may undo, one query each way (right after the
+        claims prefetch); postings of this chunk not written yet are kept in memory."""
         self.chunk_rows = []
         self.orig_icn, self.orig_claim = {}, {}
         revs = [rc for rc in chunk if rc.status == "22"]
@@ -523,20 +523,18 @@ class _Poster:
 # ---------------------------------------------------------------------- entry points
 
 def post_remittances(conn: sqlite3.Connection, remittances: Iterable[RRemit], *, path: str, sha256: str,
-                     progress: Progress | None = None, file_findings: list[Finding] | None = None,
-                     threaded: bool = False) -> FileResult:
+                     progress: Progress | None = None, file_findings: list[Finding] | None = None) -> FileResult:
     """Post one file's remittances (:class:`RRemit` records) in one transaction; see :func:`_post_file`."""
 
     def feed(poster: _Poster) -> None:
         for rm in remittances:
             poster.remittance(rm)
 
-    return _post_file(conn, feed, path=path, sha256=sha256, progress=progress, file_findings=file_findings,
-                      threaded=threaded)
+    return _post_file(conn, feed, path=path, sha256=sha256, progress=progress, file_findings=file_findings)
 
 
 def post_835(conn: sqlite3.Connection, path: Path, *, sha256: str, progress: Progress | None = None,
-             file_findings: list[Finding] | None = None, threaded: bool = False) -> FileResult:
+             file_findings: list[Finding] | None = None) -> FileResult:
     """Post one 835 file as the reader streams it: claims are posted in batches while the file is
     read (the reader's claim objects are posted as they are, no copy), one transaction."""
     from reconcile.remit_adapter import convert, stream_835, tail
@@ -561,19 +559,16 @@ def post_835(conn: sqlite3.Connection, path: Path, *, sha256: str, progress: Pro
             rest = tail(rem)
             poster.end(rest.plbs, rest.findings)
 
-    return _post_file(conn, feed, path=str(path), sha256=sha256, progress=progress, file_findings=found,
-                      threaded=threaded)
+    return _post_file(conn, feed, path=str(path), sha256=sha256, progress=progress, file_findings=found)
 
 
 def _post_file(conn: sqlite3.Connection, feed: Callable[["_Poster"], None], *, path: str, sha256: str,
-               progress: Progress | None = None, file_findings: list[Finding] | None = None,
-               threaded: bool = False) -> FileResult:
+               progress: Progress | None = None, file_findings: list[Finding] | None = None) -> FileResult:
     """Post one file in one transaction (all or nothing); duplicates post nothing.
 
     ``file_findings`` collects what the reader says about the file outside any remittance (it is
     filled while ``remittances`` is consumed); those are kept with the posting too. A file with no
     835 transaction, or whose every payment was already posted, leaves no trace in the ledger.
-    ``threaded``: write in a background thread (the connection must allow use from another thread).
     """
     res = FileResult(path=path, sha256=sha256, status="posted")
     conn.execute("BEGIN IMMEDIATE")
@@ -586,7 +581,7 @@ def _post_file(conn: sqlite3.Connection, feed: Callable[["_Poster"], None], *, p
             return res
         file_id = int(conn.execute("INSERT INTO remit_files (path, sha256, posted_at) VALUES (?,?,?)",
                                    (path, sha256, _now())).lastrowid)
-        poster = _Poster(conn, file_id, res, progress, threaded)
+        poster = _Poster(conn, file_id, res, progress)
         try:
             feed(poster)
             poster.flush()
@@ -620,19 +615,14 @@ def post_files(conn: sqlite3.Connection, paths: Sequence[str | Path], progress: 
                reader: Callable[[Path, list[Finding]], Iterable[RRemit]] | None = None) -> PostResult:
     """Post each 835 file in its own transaction; an unreadable file is reported, the rest still post."""
     out = PostResult()
-    own = writer_connection(conn)
-    try:
-        with bulk_gc():
-            for p in paths:
-                _post_path(own or conn, Path(p), reader, progress, out, threaded=own is not None)
-    finally:
-        if own is not None:
-            own.close()
+    with bulk_gc():
+        for p in paths:
+            _post_path(conn, Path(p), reader, progress, out)
     return out
 
 
 def _post_path(conn: sqlite3.Connection, path: Path, reader: Callable | None, progress: Progress | None,
-               out: PostResult, threaded: bool = False) -> None:
+               out: PostResult) -> None:
     """Post one file (its own transaction) and add its result to ``out``."""
     try:
         sha = file_sha256(path)
@@ -642,8 +632,7 @@ def _post_path(conn: sqlite3.Connection, path: Path, reader: Callable | None, pr
         return
     read_findings: list[Finding] = []
     if reader is None:  # the 835 reader, streamed
-        out.files.append(post_835(conn, path, sha256=sha, progress=progress, file_findings=read_findings,
-                                  threaded=threaded))
+        out.files.append(post_835(conn, path, sha256=sha, progress=progress, file_findings=read_findings))
     else:
         out.files.append(post_remittances(conn, reader(path, read_findings), path=str(path), sha256=sha,
-                                          progress=progress, file_findings=read_findings, threaded=threaded))
+                                          progress=progress, file_findings=read_findings))

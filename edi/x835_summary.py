@@ -489,8 +489,8 @@ def _scan_parallel(path: Path) -> list[RemitSummary]:
 
 def summarize_files(paths: Iterable[str | Path], jobs: int | None = None) -> tuple[list[RemitSummary], list[Finding]]:
     """One summary per remittance of every file, plus file-level findings (from the full reader
-    when a file is irregular). ``jobs`` (default: 2 when the machine has 2 cores): a large file is
-    scanned in two halves in parallel."""
+    when a file is irregular). ``jobs`` (default: 2 when the machine has 2 cores): a file of
+    ``PARALLEL_MIN_BYTES`` or more is scanned in two halves, the second in a forked child."""
     if jobs is None:
         jobs = min(2, os.cpu_count() or 1)
     rows: list[RemitSummary] = []

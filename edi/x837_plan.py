@@ -79,8 +79,9 @@ def _person_findings(p: Patient, role: str, enc_id: str) -> list[Finding]:
                 out.append(warning("text-dropped", f"{where} has no usable characters and is left out",
                                    encounter_id=enc_id, field=where))
             else:
-                out.append(error("unusable-text", f"{where} has no usable characters for X12",
-                                 encounter_id=enc_id, field=where))
+                why = ("is shorter than the 2 characters X12 requires for a city (N401)" if value
+                       else "has no usable characters for X12")
+                out.append(error("unusable-text", f"{where} {why}", encounter_id=enc_id, field=where))
             continue
         if value != raw:
             out.append(info("text-normalized", f"{where} was normalized for X12 (case, accents, separators)",

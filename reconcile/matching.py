@@ -12,7 +12,7 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, NamedTuple, Sequence
 
 from reconcile.remit_adapter import iso
 from reconcile.remit_input import RClaim, RLine
@@ -20,12 +20,13 @@ from reconcile.remit_input import RClaim, RLine
 CHUNK = 500  # claims per prefetch query (well under SQLite's bound-parameter limit)
 
 
-@dataclass(slots=True)
-class LedgerLine:
+class LedgerLine(NamedTuple):
+    """A line we sent (a tuple: one is built per sent line of every claim a remittance answers)."""
+
     id: int
     line_control_number: str
     code: str
-    modifiers: tuple[str, ...]
+    modifiers: str  # colon-separated, as stored; split only when a fallback compares it
     units: str  # exact decimal text, converted only when a fallback compares it
     charge: str
     service_date: str
@@ -55,6 +56,7 @@ class LineMatch:
     lcn: str | None = None  # the remittance line's REF*6R (read once)
 
 
+_line_of = LedgerLine._make
 _CLAIM_COLS = ("SELECT c.id, c.patient_control_number, c.payer, c.payer_claim_number, c.total_charge, c.status,"
                " l.id, l.line_control_number, l.code, l.modifiers, l.units, l.charge, l.service_date, l.ndc,"
                " l.revenue_code FROM claims c LEFT JOIN lines l ON l.claim_id = c.id")
@@ -90,8 +92,7 @@ def prefetch_claims(conn: sqlite3.Connection, pcns: Iterable[str],
                         keyed = False  # already loaded under another key: lines are complete
                     out.setdefault(key_of(r), []).append(cur)
                 if r[6] is not None and keyed:
-                    cur.lines.append(LedgerLine(r[6], r[7], r[8], tuple(r[9].split(":")) if r[9] else (),
-                                                r[10], r[11], r[12], r[13], r[14]))
+                    cur.lines.append(_line_of(r[6:]))
 
     load("c.patient_control_number", wanted, lambda r: r[1])
     missing = [p for p in wanted if p not in out]
@@ -119,7 +120,9 @@ def choose_claim(candidates: Sequence[LedgerClaim] | None, rc: RClaim) -> Ledger
     return (same_charge or live)[-1]
 
 
-def _mods(m: Iterable[str]) -> tuple[str, ...]:
+def _mods(m: Iterable[str] | str) -> tuple[str, ...]:
+    if isinstance(m, str):
+        m = m.split(":")
     return tuple(sorted(x for x in m if x))
 
 

@@ -19,6 +19,9 @@ from dripline.common import (
 )
 
 
+MAX_FINDINGS_SHOWN = 50
+
+
 def _post_progress(enabled: bool):
     """A rich progress display (claims posted per file) on stderr, or None."""
     if not enabled or not err_console.is_terminal:
@@ -53,7 +56,11 @@ def print_post_summary(result: Any) -> None:
     for label, key in rows:
         t.add_row(label, *[str(d[key]) for d in dicts])
     console.print(t)
-    print_findings([x for f in result.files for x in f.findings if x.severity != "info"])
+    shown = [x for f in result.files for x in f.findings if x.severity != "info"]
+    print_findings(shown[:MAX_FINDINGS_SHOWN])
+    if len(shown) > MAX_FINDINGS_SHOWN:
+        console.print(f"... and {len(shown) - MAX_FINDINGS_SHOWN} more finding(s) (all of them with --json)",
+                      highlight=False)
     tot = result.to_dict()["totals"]
     console.print(f"{tot['files_posted']} file(s) posted, {tot['files_duplicate']} duplicate(s), "
                   f"{tot['files_error']} unreadable; paid {tot['paid']}, PLB {tot['provider_adjustments']}, "

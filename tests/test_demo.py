@@ -176,3 +176,15 @@ def test_bundled_835_validates_with_pyx12_and_balances():
     data = json.loads(res.stdout)
     findings = [f for f in data["files"][0]["findings"] if f["severity"] == "error"]
     assert findings == []
+
+
+def test_correct_without_a_payer_claim_number_names_the_field(tmp_path):
+    ws = tmp_path / "ws"
+    from coding.config import load_config
+    from reconcile.demo import run_demo
+
+    run_demo(ws, load_config(), remit=tmp_path / "none.835")  # claims built, nothing posted
+    res = invoke("claims", "correct", "ENC-001", "--ledger", str(ws / "dripline.db"), "--out", str(tmp_path))
+    assert res.exit_code == 2 and "payer_claim_number" in res.output and "Traceback" not in res.output
+    empty = json.loads(invoke("denials", "--ledger", str(ws / "dripline.db"), "--json").stdout)
+    assert empty == {"denials": []}

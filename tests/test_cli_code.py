@@ -49,7 +49,7 @@ def test_json_output_is_the_contract(tmp_path):
     assert drug1 == [{**drug1[0], "modifiers": ["JZ"], "units": 40, "ndc": "57894003001", "ndc_unit": "UN",
                       "revenue_code": None, "service_date": "2026-03-02", "administration_ids": ["A1"]}]
     drug2 = [ln for ln in e2["lines"] if ln["code"] == "J1745"]
-    assert drug2[0]["modifiers"] == ["JG", "JZ"] and drug2[0]["revenue_code"] == "0636"
+    assert drug2[0]["modifiers"] == ["JZ"] and drug2[0]["revenue_code"] == "0636"  # default config: not 340B
 
 
 def test_waste_line_through_the_cli(tmp_path):

@@ -28,7 +28,13 @@ def _cfg(**payer_overrides):
 
 
 CFG = _cfg()
-CFG_340B = parse_config(tomllib.loads(DEFAULT_CONFIG_PATH.read_text(encoding="utf-8")))
+def _cfg_340b():
+    data = tomllib.loads(DEFAULT_CONFIG_PATH.read_text(encoding="utf-8"))
+    data["facility"]["program_340b"] = "JG"
+    return parse_config(data)
+
+
+CFG_340B = _cfg_340b()
 CFG_COMPLEX = _cfg(medicare={"complex_biologic_as_chemo": True})
 
 P, I = "office", "hospital_outpatient"
@@ -183,9 +189,11 @@ def test_ex6_short_hydration_finding():
 
 
 def test_ex9_separate_site_modifier_by_payer():
-    coded = code_encounter(enc(ex9(), setting=I, payer="commercial"), CFG)
+    coded = code_encounter(enc(ex9(), setting=I, payer="commercial"), _cfg(commercial={"separate_site_modifier": "XS"}))
     mods = sorted(tuple(ln.modifiers) for ln in coded.lines if ln.code == "96365")
     assert mods == [(), ("XS",)]
+    default = code_encounter(enc(ex9(), setting=I, payer="commercial"), CFG)
+    assert sorted(tuple(ln.modifiers) for ln in default.lines if ln.code == "96365") == [(), ("59",)]
     second = [ln for ln in coded.lines if ln.code == "96365" and ln.modifiers][0]
     assert second.administration_ids == ["C1"]
 

@@ -14,7 +14,26 @@ import typer
 
 from coding.findings import Finding
 from coding.money import money_str
-from dripline.common import ConfigOption, JsonOption, console, err_console, get_config, print_findings, print_json
+from dripline.common import ConfigOption, JsonOption, LedgerOption, console, err_console, get_config, print_findings, print_json
+
+
+def hit_history_for(encounters: list, ledger: Path | None):
+    """Medicare home infusion 60-day rule: the ledger's HIT history (``--ledger``, ``$DRIPLINE_DB``
+    or ``./dripline.db``) when a home encounter needs it and the ledger exists; else None."""
+    from dripline.common import fail, ledger_path
+
+    if not any(e.setting == "home" and e.first_hit_visit is None for e in encounters):
+        return None
+    path = ledger_path(ledger)
+    if not path.exists():
+        return None
+    from reconcile.history import hit_history_from_ledger
+    from reconcile.ledger import LedgerError
+
+    try:
+        return hit_history_from_ledger(path)
+    except LedgerError as exc:
+        fail([str(exc)])
 
 
 def input_problem_lines(findings: Iterable[Finding]) -> list[str]:
@@ -66,6 +85,7 @@ def register(app: typer.Typer) -> None:
         files: List[Path] = typer.Argument(..., help="Encounter files (JSON, JSON Lines) or directories of them."),
         config: Path = ConfigOption,
         as_json: bool = JsonOption,
+        ledger: Path = LedgerOption,
     ) -> None:
         """Code infusion encounters into claim lines (a table per encounter, or --json)."""
         from coding.engine import code_encounters
@@ -80,7 +100,7 @@ def register(app: typer.Typer) -> None:
                 err_console.print(f"[red]error:[/red] {line}", markup=True, highlight=False, soft_wrap=True)
             err_console.print(f"{len(problems)} input problem(s); nothing coded", highlight=False)
             raise typer.Exit(2)
-        coded = code_encounters(encounters, cfg)
+        coded = code_encounters(encounters, cfg, hit_history=hit_history_for(encounters, ledger))
         if as_json:
             print_json({"encounters": [ce.to_dict() for ce in coded]})
         else:

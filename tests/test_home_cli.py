@@ -68,3 +68,39 @@ def test_code_json_home_input_error_names_encounter_and_field(tmp_path, fixtures
     text = res.output
     assert "HOME-001" in text and "therapies[0].category" in text and "therapies[0].start_date" in text
     assert "Traceback" not in text
+
+
+def test_code_uses_the_ledger_history_for_the_60_day_rule(tmp_path, fixtures_dir, monkeypatch):
+    """claims build records HOME-005's HIT days (last 2026-03-16); a later course of the same
+    patient coded with --ledger is subsequent within 60 days and initial after."""
+    monkeypatch.chdir(tmp_path)  # no ./dripline.db from elsewhere
+    monkeypatch.delenv("DRIPLINE_DB", raising=False)
+    db = tmp_path / "ledger.db"
+    res = runner.invoke(app, ["claims", "build", str(fixtures_dir / "home_encounters.json"),
+                              "--out", str(tmp_path / "out"), "--ledger", str(db), "--json"])
+    assert res.exit_code == 0, res.output
+    raw = json.loads((fixtures_dir / "home_encounters.json").read_text())
+    enc = next(e for e in raw["encounters"] if e["id"] == "HOME-005")
+    enc["id"] = "HOME-005B"
+    enc["therapies"][0].update(start_date="2026-04-20", end_date="2026-05-03")
+    enc["nursing_visits"] = [{"start": "2026-04-20T10:00", "end": "2026-04-20T11:00"},
+                             {"start": "2026-04-27T10:00", "end": "2026-04-27T11:00"}]
+    src = tmp_path / "follow.json"
+    src.write_text(json.dumps({"encounters": [enc]}))
+    with_ledger = _code(str(src), "--ledger", str(db))["encounters"][0]
+    assert [ln["code"] for ln in with_ledger["lines"]] == ["G0068", "G0068"]
+    assert "2026-03-16" in with_ledger["lines"][0]["rationale"]
+    monkeypatch.setenv("DRIPLINE_DB", str(db))
+    assert [ln["code"] for ln in _code(str(src))["encounters"][0]["lines"]] == ["G0068", "G0068"]
+    monkeypatch.delenv("DRIPLINE_DB")
+    without = _code(str(src))["encounters"][0]  # no ledger here: first visit day initial
+    assert [ln["code"] for ln in without["lines"]] == ["G0088", "G0068"]
+    assert "hit-no-history" in {f["code"] for f in without["findings"]}
+
+
+def test_code_with_an_unusable_ledger_is_a_clean_error(tmp_path, fixtures_dir):
+    bad = tmp_path / "not-a-ledger.db"
+    bad.write_bytes(b"this is not sqlite" * 100)
+    res = runner.invoke(app, ["code", str(fixtures_dir / "home_encounters.json"), "--ledger", str(bad), "--json"])
+    assert res.exit_code == 2
+    assert "Traceback" not in res.output

@@ -96,11 +96,18 @@ def _is_num(v: Any) -> bool:
     return isinstance(v, (int, Decimal, float)) and not isinstance(v, bool)
 
 
+def _absent(ctx: _Ctx, obj: dict, key: str, path: str, required: bool, adm: str | None) -> bool:
+    """True when ``key`` is missing or null; reports it when the field is required."""
+    if key in obj and obj[key] is not None:
+        return False
+    if required:
+        ctx.err("missing-field", path, f"{path} is required", adm)
+    return True
+
+
 def _dec(ctx: _Ctx, obj: dict, key: str, path: str, *, required: bool, positive: bool = True,
          allow_zero: bool = False, adm: str | None = None) -> Decimal | None:
-    if key not in obj or obj[key] is None:
-        if required:
-            ctx.err("missing-field", path, f"{path} is required", adm)
+    if _absent(ctx, obj, key, path, required, adm):
         return None
     v = obj[key]
     try:
@@ -169,9 +176,7 @@ def _bool(ctx: _Ctx, obj: dict, key: str, path: str, adm: str | None = None) -> 
 
 def _datetime(ctx: _Ctx, obj: dict, key: str, path: str, *, required: bool,
               adm: str | None = None) -> datetime | None:
-    if key not in obj or obj[key] is None:
-        if required:
-            ctx.err("missing-field", path, f"{path} is required", adm)
+    if _absent(ctx, obj, key, path, required, adm):
         return None
     v = obj[key]
     try:
@@ -188,9 +193,7 @@ def _datetime(ctx: _Ctx, obj: dict, key: str, path: str, *, required: bool,
 
 
 def _date(ctx: _Ctx, obj: dict, key: str, path: str, *, required: bool, adm: str | None = None) -> date | None:
-    if key not in obj or obj[key] is None:
-        if required:
-            ctx.err("missing-field", path, f"{path} is required", adm)
+    if _absent(ctx, obj, key, path, required, adm):
         return None
     v = obj[key]
     try:
@@ -203,9 +206,7 @@ def _date(ctx: _Ctx, obj: dict, key: str, path: str, *, required: bool, adm: str
 
 
 def _obj(ctx: _Ctx, parent: dict, key: str, path: str, *, required: bool, adm: str | None = None) -> dict | None:
-    if key not in parent or parent[key] is None:
-        if required:
-            ctx.err("missing-field", path, f"{path} is required", adm)
+    if _absent(ctx, parent, key, path, required, adm):
         return None
     if not isinstance(parent[key], dict):
         ctx.err("bad-value", path, f"{path} must be an object", adm)
@@ -214,9 +215,7 @@ def _obj(ctx: _Ctx, parent: dict, key: str, path: str, *, required: bool, adm: s
 
 
 def _list(ctx: _Ctx, parent: dict, key: str, path: str, *, required: bool) -> list | None:
-    if key not in parent or parent[key] is None:
-        if required:
-            ctx.err("missing-field", path, f"{path} is required", None)
+    if _absent(ctx, parent, key, path, required, None):
         return None
     if not isinstance(parent[key], list):
         ctx.err("bad-value", path, f"{path} must be a list", None)

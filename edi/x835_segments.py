@@ -252,16 +252,13 @@ class SegmentsMixin:
         self.claim.outpatient = els[1:]  # type: ignore[union-attr]
 
     def _amt_seg(self, els: list[str], num: int, line: int) -> None:
-        loop = self.loop
-        if loop not in ("2100", "2110"):
-            return self._unknown(els, num, line)
-        s = els[2] if len(els) > 2 else ""
-        a = AmountRef(els[1] if len(els) > 1 else "", _amt(s))
-        if a.amount is None:
-            self._bad_amount(els, 2, num, line, loop)
-        (self.svc.amounts if loop == "2110" else self.claim.amounts).append(a)  # type: ignore[union-attr]
+        self._amount_ref(els, num, line, "amounts")
 
     def _qty(self, els: list[str], num: int, line: int) -> None:
+        self._amount_ref(els, num, line, "quantities")
+
+    def _amount_ref(self, els: list[str], num: int, line: int, attr: str) -> None:
+        """AMT or QTY in 2100/2110: qualifier + amount, kept on the line or the claim."""
         loop = self.loop
         if loop not in ("2100", "2110"):
             return self._unknown(els, num, line)
@@ -269,7 +266,7 @@ class SegmentsMixin:
         a = AmountRef(els[1] if len(els) > 1 else "", _amt(s))
         if a.amount is None:
             self._bad_amount(els, 2, num, line, loop)
-        (self.svc.quantities if loop == "2110" else self.claim.quantities).append(a)  # type: ignore[union-attr]
+        getattr(self.svc if loop == "2110" else self.claim, attr).append(a)
 
     def _svc(self, els: list[str], num: int, line: int) -> None:
         claim = self.claim

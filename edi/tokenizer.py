@@ -264,6 +264,20 @@ class X12Tokenizer:
         All segments of one batch share the separators in :attr:`separators` at the time the
         batch is yielded (a batch never spans a change of separators).
         """
+        return self._batches(False)
+
+    def raw_batches(self, scan=None) -> Iterator[tuple[list[str] | tuple[str, bytes], int, list[int] | bytes, str]]:
+        """As :meth:`batches`, but each segment is its text (not yet split into elements), and each
+        batch comes with its element separator: ``(segments, first number, lines, element)``.
+        ``segment.split(element)`` is exactly the element list :meth:`batches` gives.
+
+        ``scan`` (the compiled ``edi._x835c.scan``) takes the regular runs of text: such a batch is
+        ``(text, bounds)`` with ``lines`` packed, for the compiled driver, and holds the same
+        segments, numbers and lines the Python code would give."""
+        for batch, first, lines in self._batches(True, scan):
+            yield batch, first, lines, (self.separators or DEFAULT_SEPARATORS).element  # type: ignore[misc]
+
+    def _batches(self, raw: bool, scan=None) -> Iterator[tuple[list, int, list[int]]]:
         chunks = self._chunks()
         buf = ""
         final = False
@@ -346,7 +360,7 @@ class X12Tokenizer:
                 isa_text = buf[:isa_len]
                 if "\n" in isa_text or "\r" in isa_text:
                     isa_text = isa_text.replace("\r", "").replace("\n", "")
-                yield [isa_text.split(seps.element)], number, [line]
+                yield [isa_text if raw else isa_text.split(seps.element)], number, [line]
                 line += buf.count("\n", 0, isa_len)
                 if buf[isa_len:isa_len + 1] == "\n" or buf[isa_len:isa_len + 2] == "\r":
                     line += 1
@@ -360,6 +374,28 @@ class X12Tokenizer:
             term = seps.segment
             elem = seps.element
             nl_term = term == "\n" or term == "\r"
+            if scan is not None:
+                # the compiled scan of the fast path below (same segments, numbers and lines); it
+                # declines (None) whatever the slow path must see, which then runs as always
+                if final:
+                    region, rest = buf, ""
+                else:
+                    k = buf.rfind(term)
+                    if k < 0:
+                        continue  # no complete segment yet
+                    region, rest = buf[:k], buf[k + 1:]
+                found = scan(region, term, elem, line, nl_term)
+                if found is not None:
+                    n_segs, line, last_sid, last_line, bounds, seg_lines = found
+                    buf = rest
+                    if n_segs:
+                        if final and not nl_term and last_sid is not None and last_sid != "IEA":
+                            self._unterminated(last_sid, last_line)
+                        yield (region, bounds), number + 1, seg_lines
+                        number += n_segs
+                    if final:
+                        break
+                    continue
             pieces = buf.split(term)
             whole = buf
             buf = "" if final else pieces.pop()
@@ -404,9 +440,11 @@ class X12Tokenizer:
                     if final:
                         break
                     continue
-                batch = [t.split(elem) for t in strs]
-                if final and not nl_term and pieces[-1].strip(_WS) and batch[-1][0] != "IEA":
-                    self._unterminated(batch[-1][0], lines[-1])
+                batch = strs if raw else [t.split(elem) for t in strs]
+                if final and not nl_term and pieces[-1].strip(_WS):
+                    sid = strs[-1].split(elem, 1)[0]
+                    if sid != "IEA":
+                        self._unterminated(sid, lines[-1])
                 yield batch, number + 1, lines
                 number += len(batch)
                 if final:
@@ -455,7 +493,7 @@ class X12Tokenizer:
                     self.interchanges += 1
                 if final and i == n_pieces and not nl_term and els[0] != "IEA":
                     self._unterminated(els[0], seg_line)
-                batch.append(els)
+                batch.append(s if raw else els)
                 lines.append(seg_line)
             if batch:
                 yield batch, number + 1, lines

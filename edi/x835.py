@@ -31,6 +31,7 @@ in :mod:`edi.x835_envelope`, loop/segment handlers in :mod:`edi.x835_segments`, 
 from __future__ import annotations
 
 import gc
+import os
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import BinaryIO, Callable, Iterable, Iterator
@@ -38,6 +39,7 @@ from typing import BinaryIO, Callable, Iterable, Iterator
 from coding.findings import Finding
 from edi.tokenizer import DEFAULT_SEPARATORS, X12Tokenizer
 from edi.x835_envelope import EnvelopeMixin
+from edi import x835_model
 from edi.x835_model import (
     BALANCING_CODES, Adjustment, AmountRef, DateRef, Loop2110, Name, Reference, Remittance, UnknownSegment,
 )
@@ -45,15 +47,32 @@ from edi.x835_probe import probe_835  # noqa: F401  (public here; its own module
 from edi.x835_segments import SegmentsMixin, _amt
 
 __all__ = ["read_835", "read_835_files", "read_835_with_findings", "findings_835",
-           "balance_findings_835", "Remittance"]
+           "balance_findings_835", "Remittance", "ACCELERATOR_AVAILABLE"]
 
 _ZERO = Decimal(0)
 _BIG = Decimal("1e15")  # as x835_segments._amt
 Source = str | Path | bytes | BinaryIO
 
 
+def _load_accelerator():
+    """The compiled driver (edi/_x835c.c, built by setup.py when a C compiler is present); bound to
+    the model classes once the reader class exists. None when it is not built."""
+    try:
+        from edi import _x835c  # type: ignore[attr-defined]
+    except ImportError:
+        return None
+    return _x835c
+
+
+_ACCEL = _load_accelerator()
+
+
 class _Reader(EnvelopeMixin, SegmentsMixin):
     """State machine over the tokenizer's segments; one instance per file."""
+
+    # the compiled driver when built (set below the class; DRIPLINE_PURE_PYTHON=1 or an instance
+    # attribute turns it off)
+    accelerated = False
 
     def __init__(self, source: Source, filename: str | None, findings: list[Finding] | None,
                  keep_claims: bool) -> None:
@@ -122,6 +141,44 @@ class _Reader(EnvelopeMixin, SegmentsMixin):
 
     # ------------------------------------------------------------------ driver
     def __iter__(self) -> Iterator[Remittance]:
+        if self.accelerated and ACCELERATOR_AVAILABLE:
+            return self._iter_compiled()
+        return self._iter_python()
+
+    def _iter_compiled(self) -> Iterator[Remittance]:
+        """The same loop as :meth:`_iter_python`, run by edi/_x835c.c over whole batches of segment
+        strings: it builds the regular CLP/CAS/NM1/DTM/REF/AMT/QTY/SVC/LQ records itself and calls
+        this reader's handlers and envelope code for every other segment."""
+        was_enabled = gc.isenabled()
+        gc.disable()
+        drive = _ACCEL.drive  # type: ignore[union-attr]
+        try:
+            body, other = self.body, self._other
+            in_set = False
+            for batch, first, lines, elem in self.tok.raw_batches(_ACCEL.scan):  # type: ignore[union-attr]
+                i = 0
+                while True:
+                    i, in_set, done = drive(self, batch, first, lines, i, in_set, elem, body, other)
+                    if done is None:
+                        break
+                    if was_enabled:
+                        gc.enable()
+                    yield done
+                    gc.disable()
+            done = self._eof()
+            if done is not None:
+                if was_enabled:
+                    gc.enable()
+                yield done
+                gc.disable()
+        finally:
+            if was_enabled:
+                gc.enable()
+        if self.remittances == 0:
+            self._find("error", "x835-no-remittance",
+                       "no 835 transaction set (ST*835) was found in this file", None, None, to_file=True)
+
+    def _iter_python(self) -> Iterator[Remittance]:
         # The model has no reference cycles, so reference counting frees it; the cyclic collector
         # would only re-walk the young objects of every batch (performance-notes.md). It is paused
         # while this generator works and restored whenever control goes back to the caller.
@@ -328,16 +385,37 @@ class _Reader(EnvelopeMixin, SegmentsMixin):
         return rem
 
 
+def _bind_accelerator() -> bool:
+    if _ACCEL is None:
+        return False
+    try:
+        _ACCEL.setup({k: getattr(x835_model, k) for k in (
+            "Adjustment", "Reference", "DateRef", "AmountRef", "Name", "Loop2110", "Loop2100")},
+            Decimal, InvalidOperation, _BIG, _ZERO, _Reader.__dict__["_end_claim"])
+    except TypeError:  # the model changed shape: the pure-Python driver stays correct
+        return False
+    return True
+
+
+ACCELERATOR_AVAILABLE = _bind_accelerator()
+_Reader.accelerated = ACCELERATOR_AVAILABLE and not os.environ.get("DRIPLINE_PURE_PYTHON")
+
+
 def read_835(source: Source, filename: str | None = None, findings: list[Finding] | None = None,
-             keep_claims: bool = True) -> Iterator[Remittance]:
+             keep_claims: bool = True, accelerated: bool | None = None) -> Iterator[Remittance]:
     """Stream the remittances (ST/SE sets) of one 835 file.
 
     ``source``: a path, bytes, X12 text, or a binary stream. Findings about a remittance are in
     its ``findings``; findings about the file (tokenizer, envelope outside a set, no 835 at all)
     are appended to ``findings`` when given. ``keep_claims=False`` keeps only the running totals
     (claim/line counts, sums) so memory stays flat even for one huge transaction set.
+    ``accelerated``: True/False forces the compiled or the pure-Python driver (same results);
+    None takes the default (compiled when built, unless ``DRIPLINE_PURE_PYTHON`` is set).
     """
-    return iter(_Reader(source, filename, findings, keep_claims))
+    reader = _Reader(source, filename, findings, keep_claims)
+    if accelerated is not None:
+        reader.accelerated = accelerated
+    return iter(reader)
 
 
 def read_835_files(paths: Iterable[str | Path], findings: list[Finding] | None = None,

@@ -17,6 +17,7 @@
  * driver runs (DRIPLINE_PURE_PYTHON=1 forces it).
  */
 #define PY_SSIZE_T_CLEAN
+#define _GNU_SOURCE /* memmem */
 #include <Python.h>
 #include <structmember.h>
 #include <string.h>
@@ -154,9 +155,9 @@ static uint32_t seg_id(const Seg *s) {
 /* Small caches: qualifiers, reason codes, dates and amounts repeat across claims and lines.
  * Strings and Decimals are immutable, so a cached object can be shared. Keys: up to 8 ASCII
  * characters packed in 64 bits, plus the length. */
-#define CACHE_SIZE 8192
+#define CACHE_SIZE 1024
 typedef struct { uint64_t key; Py_ssize_t len; PyObject *obj; } CacheEntry;
-static CacheEntry str_cache[CACHE_SIZE], dec_cache[CACHE_SIZE];
+static CacheEntry str_cache[CACHE_SIZE];
 #define RECENT 8
 static CacheEntry recent[RECENT];
 static int recent_next = 0;
@@ -228,6 +229,32 @@ static PyObject *el(const Seg *s, Py_ssize_t i) {
  * and 1e15. Returns a new reference, or NULL with no exception set when the text is not such a
  * number (the caller then leaves the segment to Python, which makes the finding), or NULL with an
  * exception set on a real error. */
+/* Decimal(txt): the type's constructor called directly with an argument tuple kept for reuse
+ * (calling the type would build and free a tuple per amount). */
+static PyObject *dec_args = NULL;
+
+static PyObject *new_decimal(PyObject *txt) {
+    PyTypeObject *tp = (PyTypeObject *)Decimal;
+    if (!PyType_Check(Decimal) || tp->tp_new == NULL) return PyObject_CallOneArg(Decimal, txt);
+    if (dec_args == NULL || Py_REFCNT(dec_args) != 1) {
+        Py_XDECREF(dec_args);
+        dec_args = PyTuple_New(1);
+        if (dec_args == NULL) return NULL;
+        Py_INCREF(Py_None);
+        PyTuple_SET_ITEM(dec_args, 0, Py_None);
+    }
+    PyObject *old = PyTuple_GET_ITEM(dec_args, 0);
+    Py_INCREF(txt);
+    PyTuple_SET_ITEM(dec_args, 0, txt);
+    Py_DECREF(old);
+    PyObject *d = tp->tp_new(tp, dec_args, NULL);
+    if (d != NULL && !PyObject_TypeCheck(d, tp)) {  /* as type.__call__ would: never here */
+        Py_DECREF(d);
+        return PyObject_CallOneArg(Decimal, txt);
+    }
+    return d;
+}
+
 static PyObject *amount(const Seg *s, Py_ssize_t a, Py_ssize_t b) {
     Py_ssize_t k = b - a;
     if (k <= 0) return NULL;
@@ -235,7 +262,6 @@ static PyObject *amount(const Seg *s, Py_ssize_t a, Py_ssize_t b) {
      * up to 8 characters it is also the key of the Decimal cache */
     int plain = 1, digits = 0, intdigits = 0, dot = 0;
     uint64_t key = 0;
-    size_t slot = 0;
     if (s->kind == PyUnicode_1BYTE_KIND) {
         const unsigned char *d = (const unsigned char *)s->data;
         Py_ssize_t i = a;
@@ -252,10 +278,8 @@ static PyObject *amount(const Seg *s, Py_ssize_t a, Py_ssize_t b) {
                 break;
             }
         }
-        if (plain && k <= 8) {
+        if (plain && k <= 8)
             for (i = a; i < b; i++) key = (key << 8) | d[i];
-            slot = (size_t)(((key ^ (uint64_t)k) * 0x9E3779B97F4A7C15ULL) >> 51) & (CACHE_SIZE - 1);
-        }
     } else {
         plain = 0;
     }
@@ -272,15 +296,12 @@ static PyObject *amount(const Seg *s, Py_ssize_t a, Py_ssize_t b) {
                 return recent[r].obj;
             }
         }
-        PyObject *o = cache_get(dec_cache, key, k, slot);
-        if (o != NULL) return o;
     }
     PyObject *txt = substr(s, a, b);
     if (txt == NULL) return NULL;
-    PyObject *d = PyObject_CallOneArg(Decimal, txt);
+    PyObject *d = new_decimal(txt);
     Py_DECREF(txt);
     if (cacheable && d != NULL) {
-        cache_put(dec_cache, key, k, slot, d);
         CacheEntry *e = &recent[recent_next];
         recent_next = (recent_next + 1) % RECENT;
         Py_INCREF(d);
@@ -598,6 +619,7 @@ static PyObject *do_clp(const Seg *s, PyObject *lx, PyObject *num, PyObject *lin
 /* ------------------------------------------------------------------ reader state */
 typedef struct {
     PyObject *reader;
+    int fast_end;    /* the reader's class does not override _end_claim */
     PyObject *loop;  /* new refs */
     PyObject *claim;
     PyObject *svc;
@@ -628,11 +650,47 @@ static int state_load(State *st) {
     return 0;
 }
 
-static int end_claim(PyObject *reader, PyObject *claim);
+static int end_claim(PyObject *reader, PyObject *claim, int fast);
+
+/* Segment number and line of the segment being read, as Python ints made only when needed (most
+ * segments never need them); one object serves both when they are equal (one segment per line). */
+typedef struct {
+    Py_ssize_t num, line;
+    PyObject *num_o, *line_o; /* owned, NULL until asked for */
+} Pos;
+
+static PyObject *pos_num(Pos *p) {
+    if (p->num_o == NULL) {
+        if (p->line_o != NULL && p->line == p->num) {
+            Py_INCREF(p->line_o);
+            p->num_o = p->line_o;
+        } else {
+            p->num_o = PyLong_FromSsize_t(p->num);
+        }
+    }
+    return p->num_o;
+}
+
+static PyObject *pos_line(Pos *p) {
+    if (p->line_o == NULL) {
+        if (p->num_o != NULL && p->line == p->num) {
+            Py_INCREF(p->num_o);
+            p->line_o = p->num_o;
+        } else {
+            p->line_o = PyLong_FromSsize_t(p->line);
+        }
+    }
+    return p->line_o;
+}
+
+static void pos_clear(Pos *p) {
+    Py_CLEAR(p->num_o);
+    Py_CLEAR(p->line_o);
+}
 
 /* One segment str[a:b] inside a transaction set: 1 when built here, 0 to leave it to Python,
  * -1 on error. */
-static int hot_segment(State *st, Seg *seg, Py_ssize_t num_i, PyObject *line) {
+static int hot_segment(State *st, Seg *seg, Pos *pos) {
     PyObject *reader = st->reader;
     int r = 0;
     if (st->loopk == 1 && st->svc != Py_None && Py_IS_TYPE(st->svc, k_type[K_2110])) {
@@ -654,10 +712,9 @@ static int hot_segment(State *st, Seg *seg, Py_ssize_t num_i, PyObject *line) {
     }
     if (r != 0) return r;
     if (st->loopk != 0 && id_is(seg, "SVC") && st->claim != Py_None && Py_IS_TYPE(st->claim, k_type[K_2100])) {
-        PyObject *num = PyLong_FromSsize_t(num_i);
-        if (num == NULL) return -1;
+        PyObject *num = pos_num(pos), *line = num == NULL ? NULL : pos_line(pos);
+        if (line == NULL) return -1;
         PyObject *svc = do_svc(seg, st->comp, num, line);
-        Py_DECREF(num);
         if (svc == NULL) return PyErr_Occurred() ? -1 : 0;
         Py_INCREF(svc);
         if (append_new(st->claim, K_2100, C_LINES, svc) < 0 || PyObject_SetAttr(reader, s_svc, svc) < 0) {
@@ -677,13 +734,12 @@ static int hot_segment(State *st, Seg *seg, Py_ssize_t num_i, PyObject *line) {
         if (PyUnicode_Check(st->loop) && PyUnicode_CompareWithASCIIString(st->loop, "FOOTER") == 0) return 0;
         PyObject *lx = PyObject_GetAttr(reader, s_lx);
         if (lx == NULL) return -1;
-        PyObject *num = PyLong_FromSsize_t(num_i);
-        if (num == NULL) { Py_DECREF(lx); return -1; }
+        PyObject *num = pos_num(pos), *line = num == NULL ? NULL : pos_line(pos);
+        if (line == NULL) { Py_DECREF(lx); return -1; }
         PyObject *claim = do_clp(seg, lx, num, line);
         Py_DECREF(lx);
-        Py_DECREF(num);
         if (claim == NULL) return PyErr_Occurred() ? -1 : 0;
-        if (st->claim != Py_None && end_claim(reader, st->claim) < 0) {
+        if (st->claim != Py_None && end_claim(reader, st->claim, st->fast_end) < 0) {
             Py_DECREF(claim);
             return -1;
         }
@@ -791,8 +847,8 @@ out:
 
 /* reader._end_claim(): the compiled path when the reader's class does not override it and the
  * claim balances, else the method. */
-static int end_claim(PyObject *reader, PyObject *claim) {
-    if (end_claim_base != NULL && _PyType_Lookup(Py_TYPE(reader), s_end_claim) == end_claim_base) {
+static int end_claim(PyObject *reader, PyObject *claim, int fast) {
+    if (fast) {
         int r = end_claim_fast(reader, claim);
         if (r != 0) return r < 0 ? -1 : 0;
     }
@@ -845,25 +901,28 @@ static PyObject *drive(PyObject *self, PyObject *const *args, Py_ssize_t nargs) 
         return NULL;
     }
     Py_UCS4 elem = PyUnicode_READ_CHAR(elem_o, 0);
-    State st = {reader, NULL, NULL, NULL, NULL, 0};
+    State st = {reader, end_claim_base != NULL && _PyType_Lookup(Py_TYPE(reader), s_end_claim) == end_claim_base,
+                NULL, NULL, NULL, NULL, 0};
     if (state_load(&st) < 0) goto error;
     Seg seg;
     PyObject *done = NULL;
     for (; i < nb; i++) {
-        PyObject *str, *line;
+        PyObject *str;
         Py_ssize_t a, b;
+        Pos pos = {first + i, 0, NULL, NULL};
         if (region != NULL) {
             str = region;
             a = bounds[2 * i];
             b = bounds[2 * i + 1];
-            line = PyLong_FromSsize_t(rlines[i]);
-            if (line == NULL) goto error;
+            pos.line = rlines[i];
         } else {
             str = PyList_GET_ITEM(batch, i);
-            line = PyList_GET_ITEM(lines, i);
-            Py_INCREF(line);
+            pos.line_o = PyList_GET_ITEM(lines, i);
+            Py_INCREF(pos.line_o);
+            pos.line = PyLong_AsSsize_t(pos.line_o);
+            if (pos.line == -1 && PyErr_Occurred()) { pos_clear(&pos); goto error; }
             if (!PyUnicode_Check(str)) {
-                Py_DECREF(line);
+                pos_clear(&pos);
                 PyErr_SetString(PyExc_TypeError, "drive(): segments must be str");
                 goto error;
             }
@@ -871,9 +930,12 @@ static PyObject *drive(PyObject *self, PyObject *const *args, Py_ssize_t nargs) 
             b = PyUnicode_GET_LENGTH(str);
         }
         if (in_set && seg_parse(&seg, str, a, b, elem)) {
-            int r = hot_segment(&st, &seg, first + i, line);
-            if (r < 0) { Py_DECREF(line); goto error; }
-            if (r == 1) { Py_DECREF(line); continue; }
+            int r = hot_segment(&st, &seg, &pos);
+            if (r != 0) {
+                pos_clear(&pos);
+                if (r < 0) goto error;
+                continue;
+            }
         }
         /* everything else: the reader's own Python code, on str.split() elements */
         PyObject *els;
@@ -884,17 +946,17 @@ static PyObject *drive(PyObject *self, PyObject *const *args, Py_ssize_t nargs) 
         } else {
             els = PyUnicode_Split(str, elem_o, -1);
         }
-        PyObject *num = els == NULL ? NULL : PyLong_FromSsize_t(first + i);
-        if (num == NULL) { Py_XDECREF(els); Py_DECREF(line); goto error; }
+        PyObject *num = els == NULL ? NULL : pos_num(&pos);
+        PyObject *line = num == NULL ? NULL : pos_line(&pos);
+        if (line == NULL) { Py_XDECREF(els); pos_clear(&pos); goto error; }
         PyObject *cargs[3] = {els, num, line};
         if (in_set) {
             PyObject *h = PyDict_GetItemWithError(body, PyList_GET_ITEM(els, 0));
-            if (h == NULL && PyErr_Occurred()) { Py_DECREF(els); Py_DECREF(num); Py_DECREF(line); goto error; }
+            if (h == NULL && PyErr_Occurred()) { Py_DECREF(els); pos_clear(&pos); goto error; }
             if (h != NULL) {
                 PyObject *res = PyObject_Vectorcall(h, cargs, 3, NULL);
                 Py_DECREF(els);
-                Py_DECREF(num);
-                Py_DECREF(line);
+                pos_clear(&pos);
                 if (res == NULL) goto error;
                 Py_DECREF(res);
                 if (state_load(&st) < 0) goto error;
@@ -903,8 +965,7 @@ static PyObject *drive(PyObject *self, PyObject *const *args, Py_ssize_t nargs) 
         }
         done = PyObject_Vectorcall(other, cargs, 3, NULL);
         Py_DECREF(els);
-        Py_DECREF(num);
-        Py_DECREF(line);
+        pos_clear(&pos);
         if (done == NULL) goto error;
         PyObject *rem = PyObject_GetAttr(reader, s_rem);
         if (rem == NULL) { Py_DECREF(done); goto error; }
@@ -966,7 +1027,8 @@ static PyObject *scan(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     Py_UCS4 c1 = 0, c2 = 0; /* last two characters of the stripped text, for "ISA" */
     Py_ssize_t cum = 0, piece = 0, ps = 0, last_a = -1, last_b = -1, last_line = line;
     int irregular = 0;
-    for (;;) {
+    if (kind == PyUnicode_1BYTE_KIND && len >= 3 && memmem(data, (size_t)len, "ISA", 3) != NULL) irregular = 1;
+    while (!irregular) {
         /* the piece [ps, pe) */
         Py_ssize_t pe = ps;
         Py_ssize_t nls = 0;
@@ -991,16 +1053,42 @@ static PyObject *scan(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
         while (a < b && is_ws(PyUnicode_READ(kind, data, a))) a++;
         while (b > a && is_ws(PyUnicode_READ(kind, data, b - 1))) b--;
         if (a < b) {
-            for (Py_ssize_t j = a; j < b; j++) {
-                Py_UCS4 c = PyUnicode_READ(kind, data, j);
-                if (c == '\n' || c == '\r' || (c == 'A' && c2 == 'S' && c1 == 'I')) {
+            if (kind == PyUnicode_1BYTE_KIND) {
+                /* line breaks inside the piece; "ISA" inside one piece was looked for in the whole
+                 * text at once (those letters are neither white space nor a terminator), so only
+                 * the joins between pieces are left: the first two characters after the last two */
+                const char *d = (const char *)data;
+                if (memchr(d + a, '\n', (size_t)(b - a)) != NULL || memchr(d + a, '\r', (size_t)(b - a)) != NULL) {
                     irregular = 1;
                     break;
                 }
-                c1 = c2;
-                c2 = c;
+                Py_ssize_t stop = b - a < 2 ? b : a + 2;
+                for (Py_ssize_t j = a; j < stop; j++) {
+                    Py_UCS4 c = (unsigned char)d[j];
+                    if (c == 'A' && c2 == 'S' && c1 == 'I') {
+                        irregular = 1;
+                        break;
+                    }
+                    c1 = c2;
+                    c2 = c;
+                }
+                if (irregular) break;
+                if (b - a > 2) {
+                    c1 = (unsigned char)d[b - 2];
+                    c2 = (unsigned char)d[b - 1];
+                }
+            } else {
+                for (Py_ssize_t j = a; j < b; j++) {
+                    Py_UCS4 c = PyUnicode_READ(kind, data, j);
+                    if (c == '\n' || c == '\r' || (c == 'A' && c2 == 'S' && c1 == 'I')) {
+                        irregular = 1;
+                        break;
+                    }
+                    c1 = c2;
+                    c2 = c;
+                }
+                if (irregular) break;
             }
-            if (irregular) break;
             if (n == cap) {
                 cap *= 2;
                 Py_ssize_t *nb2 = PyMem_Realloc(bounds, sizeof(Py_ssize_t) * 2 * cap);

@@ -4,8 +4,9 @@ Generates 835 files of 10,000 and 100,000 claims into bench/data/ (gitignored) w
 bench/gen835.py, then measures on the same files in one run:
 
 1. library call: ``edi.x835.read_835(path)`` read to the end vs ``oxedi.parse_file(path)``, plus the
-   same read with every claim and line field built (fields are filled on first read), and the
-   model-free ``summarize_files``; medians of interleaved runs (wall and CPU time);
+   same read with every claim and line field visited, with ``keep_claims=False``, with the
+   pure-Python driver, and the pure-Python summary scanner; medians of interleaved runs (wall and
+   CPU time);
 2. whole process: ``dripline remit show FILE --summary`` vs ``python -c 'import oxedi; oxedi.parse_file(FILE)'``;
 3. peak memory (max RSS of a child process, from ``os.wait4``) of our full read and of the summary
    command for 10k vs 100k claims, and the 100k/10k ratio (target <= 1.5).
@@ -110,8 +111,11 @@ def main(argv: list[str] | None = None) -> None:
     # 2. library calls, side by side
     import oxedi
 
-    from edi.x835 import read_835
+    from edi.x835 import ACCELERATOR_AVAILABLE, read_835
     from edi.x835_summary import summarize_files
+
+    print(f"835 reader driver: {'compiled (edi/_x835c.c)' if ACCELERATOR_AVAILABLE else 'pure Python (extension not built)'}",
+          flush=True)
 
     for n in sizes:
         path = paths[n]
@@ -122,9 +126,15 @@ def main(argv: list[str] | None = None) -> None:
         def ours() -> None:
             counted.append(sum(r.claim_count for r in read_835(path)))
 
+        def ours_pure() -> None:
+            counted.append(sum(r.claim_count for r in read_835(path, accelerated=False)))
+
+        def ours_totals() -> None:
+            counted.append(sum(r.claim_count for r in read_835(path, keep_claims=False)))
+
         def ours_every_field() -> None:
-            # the same read, then every claim and line field built (claims and lines fill their
-            # fields from their segments on first read): what a consumer of the whole model pays
+            # the same read, then every claim and line field visited: what a consumer of the whole
+            # model pays on top of the read
             k = 0
             for r in read_835(path):
                 for c in r.claims:
@@ -134,10 +144,13 @@ def main(argv: list[str] | None = None) -> None:
             counted.append(k)
 
         res = side_by_side({"ours": ours, "oxedi": lambda: oxedi.parse_file(str(path)),
-                            "summary": lambda: summarize_files([path], jobs=1), "every": ours_every_field}, rep)
+                            "totals": ours_totals, "pure": ours_pure,
+                            "summary": lambda: summarize_files([path], jobs=1, engine="scan"),
+                            "every": ours_every_field}, rep)
         assert counted[0] == n, (counted[0], n)
         (t_ours, tc_ours), (t_ox, tc_ox) = res["ours"], res["oxedi"]
         (t_sum, tc_sum), (t_all, tc_all) = res["summary"], res["every"]
+        (t_tot, tc_tot), (t_pure, tc_pure) = res["totals"], res["pure"]
         p_ours, p_ox, rss_sum, rss_ox, rss_full, c_ours, c_ox = proc[n]
         print(f"{n:>7} claims {mb:6.1f} MB, median of {rep} interleaved runs", flush=True)
         print(f"  library: read_835 {t_ours:6.3f}s wall {tc_ours:6.3f}s cpu ({mb / tc_ours:5.1f} MB/s, "
@@ -146,7 +159,11 @@ def main(argv: list[str] | None = None) -> None:
               flush=True)
         print(f"  library: read_835 + every claim/line field read {t_all:6.3f}s wall {tc_all:6.3f}s cpu "
               f"({mb / tc_all:5.1f} MB/s) | vs oxedi cpu {tc_ox / tc_all:4.2f}x", flush=True)
-        print(f"  library: summarize_files (no model, one process) {t_sum:6.3f}s wall {tc_sum:6.3f}s cpu "
+        print(f"  library: read_835(keep_claims=False) (claims built, balanced, dropped) {t_tot:6.3f}s wall "
+              f"{tc_tot:6.3f}s cpu ({mb / tc_tot:5.1f} MB/s) | vs oxedi cpu {tc_ox / tc_tot:4.2f}x", flush=True)
+        print(f"  library: read_835(accelerated=False) (pure-Python driver) {t_pure:6.3f}s wall {tc_pure:6.3f}s cpu "
+              f"({mb / tc_pure:5.1f} MB/s) | vs oxedi cpu {tc_ox / tc_pure:4.2f}x", flush=True)
+        print(f"  library: summarize_files(engine='scan') (pure-Python scanner, one process) {t_sum:6.3f}s wall {tc_sum:6.3f}s cpu "
               f"({mb / tc_sum:5.1f} MB/s) | vs oxedi wall {t_ox / t_sum:4.2f}x cpu {tc_ox / tc_sum:4.2f}x", flush=True)
         print(f"  process: remit show --summary {p_ours:6.3f}s wall {c_ours:6.3f}s cpu | python -c parse_file "
               f"{p_ox:6.3f}s wall {c_ox:6.3f}s cpu | ours/oxedi throughput wall {p_ox / p_ours:4.2f}x "

@@ -748,8 +748,17 @@ static int hot_segment(State *st, Seg *seg, Pos *pos) {
             Py_DECREF(claim);
             return -1;
         }
-        Py_DECREF(claim);
-        return state_load(st) < 0 ? -1 : 1;
+        if (!st->fast_end) {  /* an overriding _end_claim may have changed anything */
+            Py_DECREF(claim);
+            return state_load(st) < 0 ? -1 : 1;
+        }
+        Py_SETREF(st->claim, claim);
+        Py_INCREF(Py_None);
+        Py_SETREF(st->svc, Py_None);
+        Py_INCREF(s_2100);
+        Py_SETREF(st->loop, s_2100);
+        st->loopk = 2;
+        return 1;
     }
     return 0;
 }

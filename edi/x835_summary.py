@@ -5,6 +5,10 @@ files, and it needs only counts, sums and the balancing verdicts, not the typed 
 scanner walks the segments once without building any per-claim object, applying the same
 balancing rules as :mod:`edi.x835` (claim, service line, transaction).
 
+Where the reader's compiled driver is built (edi/_x835c.c), reading with the full reader and
+keeping only totals is faster than this scanner, and :func:`summarize_files` does that by default;
+the scanner serves pure-Python installations.
+
 It only handles the regular case. The moment a file does anything irregular (other separators
 in a later interchange, a line-break terminator, wrapped segments, an unknown or misplaced
 segment, an unreadable amount, a missing or miscounted SE/GE/IEA, a non-835 set, an unterminated
@@ -487,10 +491,26 @@ def _scan_parallel(path: Path) -> list[RemitSummary]:
     return p1.summaries + p2.summaries
 
 
-def summarize_files(paths: Iterable[str | Path], jobs: int | None = None) -> tuple[list[RemitSummary], list[Finding]]:
-    """One summary per remittance of every file, plus file-level findings (from the full reader
-    when a file is irregular). ``jobs`` (default: 2 when the machine has 2 cores): a file of
-    ``PARALLEL_MIN_BYTES`` or more is scanned in two halves, the second in a forked child."""
+def _compiled_reader_available() -> bool:
+    from edi import x835
+
+    return bool(x835._Reader.accelerated)
+
+
+def summarize_files(paths: Iterable[str | Path], jobs: int | None = None,
+                    engine: str = "auto") -> tuple[list[RemitSummary], list[Finding]]:
+    """One summary per remittance of every file, plus file-level findings.
+
+    ``engine``: ``"reader"`` summarizes what the full reader reads (``keep_claims=False``: only
+    totals are kept); ``"scan"`` runs this module's scanner, which falls back to the reader for
+    an irregular file (``jobs``, default 2 on a 2-core machine: a file of ``PARALLEL_MIN_BYTES`` or
+    more is scanned in two halves, the second in a forked child); ``"auto"`` is ``"reader"`` when
+    the reader's compiled driver is built (it is then faster than this scanner on one core) and
+    ``"scan"`` otherwise. The summaries are the same whichever runs (tests hold them equal)."""
+    if engine == "auto":
+        engine = "reader" if _compiled_reader_available() else "scan"
+    if engine not in ("reader", "scan"):
+        raise ValueError(f"unknown summary engine {engine!r}")
     if jobs is None:
         jobs = min(2, os.cpu_count() or 1)
     rows: list[RemitSummary] = []
@@ -498,6 +518,8 @@ def summarize_files(paths: Iterable[str | Path], jobs: int | None = None) -> tup
     for p in paths:
         path = Path(p)
         try:
+            if engine == "reader":
+                raise _Irregular
             if jobs > 1 and path.stat().st_size >= PARALLEL_MIN_BYTES:
                 try:
                     rows.extend(_scan_parallel(path))

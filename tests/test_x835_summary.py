@@ -22,8 +22,9 @@ def full(path: Path) -> list[dict]:
 def test_corpus_summaries_equal_full_reader(corpus_dir: Path) -> None:
     fast_files = 0
     for p in corpus_835_files(corpus_dir):
-        rows, _ = summarize_files([p])
-        assert [r.to_dict() for r in rows] == full(p), p.name
+        for engine in ("scan", "reader", "auto"):
+            rows, _ = summarize_files([p], engine=engine)
+            assert [r.to_dict() for r in rows] == full(p), (p.name, engine)
         try:
             _scan(p)
             fast_files += 1
@@ -45,8 +46,9 @@ def test_generated_summaries_equal_full_reader(tmp_path_factory, seed: int, unba
         raw[pos:pos + 1] = rng.choice([b"~", b"*", b"9", b"", b"X", b"\n"])
     p = tmp_path_factory.mktemp("s") / "g.835"
     p.write_bytes(bytes(raw))
-    rows, _ = summarize_files([p])
-    assert [r.to_dict() for r in rows] == full(p)
+    for engine in ("scan", "reader"):
+        rows, _ = summarize_files([p], engine=engine)
+        assert [r.to_dict() for r in rows] == full(p), engine
     if not mutate:
         assert len(_scan(p).summaries) == len(sets)  # regular files stay on the fast path
 
@@ -66,7 +68,7 @@ def test_parallel_halves_join_to_the_sequential_result(tmp_path: Path, monkeypat
         want = full(p)
         assert [r.to_dict() for r in _scan_parallel(p)] == want
         monkeypatch.setattr(xs, "PARALLEL_MIN_BYTES", 0)
-        rows, _ = summarize_files([p], jobs=2)
+        rows, _ = summarize_files([p], jobs=2, engine="scan")
         assert [r.to_dict() for r in rows] == want
 
 
@@ -80,6 +82,26 @@ def test_parallel_envelope_mismatch_falls_back_to_the_full_reader(tmp_path: Path
     except _Irregular:
         pass
     monkeypatch.setattr(xs, "PARALLEL_MIN_BYTES", 0)
-    rows, findings = summarize_files([p], jobs=2)
+    rows, findings = summarize_files([p], jobs=2, engine="scan")
     assert [r.to_dict() for r in rows] == full(p)
     assert [f.code for f in findings] == ["x12-ge-count"]
+
+
+def test_engine_choice(tmp_path: Path, monkeypatch) -> None:
+    p = _gen_file(tmp_path, 3, 2)
+    calls: list[Path] = []
+    real_scan = xs._scan
+    monkeypatch.setattr(xs, "_scan", lambda path, *a, **k: calls.append(path) or real_scan(path, *a, **k))
+    summarize_files([p], engine="reader")
+    assert calls == []  # the reader alone
+    summarize_files([p], engine="scan", jobs=1)
+    assert calls == [p]
+    calls.clear()
+    monkeypatch.setattr(xs, "_compiled_reader_available", lambda: False)
+    summarize_files([p], jobs=1)
+    assert calls == [p]  # pure-Python installations keep the scanner
+    try:
+        summarize_files([p], engine="fast")
+        raise AssertionError("an unknown engine must be refused")
+    except ValueError:
+        pass

@@ -867,6 +867,19 @@ static int end_claim(PyObject *reader, PyObject *claim, int fast) {
     return 0;
 }
 
+/* close_claim(reader, claim) -> bool: _Reader._end_claim's bookkeeping for a claim that balances
+ * (True), or False (nothing done) when the Python method must make a finding. */
+static PyObject *close_claim(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 2) {
+        PyErr_SetString(PyExc_TypeError, "close_claim(reader, claim)");
+        return NULL;
+    }
+    if (!ready) Py_RETURN_FALSE;
+    int r = end_claim_fast(args[0], args[1]);
+    if (r < 0) return NULL;
+    return PyBool_FromLong(r);
+}
+
 /* drive(reader, batch, first, lines, i, in_set, elem, body, other)
  *   -> (next index, in_set, finished Remittance or None)
  * Runs the reader over segments batch[i:] until a transaction set is finished (returned) or the
@@ -1205,6 +1218,7 @@ static PyObject *setup(PyObject *self, PyObject *args) {
 static PyMethodDef methods[] = {
     {"drive", (PyCFunction)(void (*)(void))drive, METH_FASTCALL, "Run the 835 reader over a batch of segments."},
     {"scan", (PyCFunction)(void (*)(void))scan, METH_FASTCALL, "Find the segments of a run of regular X12 text."},
+    {"close_claim", (PyCFunction)(void (*)(void))close_claim, METH_FASTCALL, "Close a claim that balances."},
     {"setup", setup, METH_VARARGS, "Bind the model classes and constants."},
     {NULL, NULL, 0, NULL},
 };

@@ -316,6 +316,8 @@ class _Reader(EnvelopeMixin, SegmentsMixin):
         claim = self.claim
         if claim is None:
             return
+        if self.accelerated and ACCELERATOR_AVAILABLE and _ACCEL.close_claim(self, claim):  # type: ignore[union-attr]
+            return  # it balanced: counted, kept (keep_claims) and closed by the compiled twin
         rem = self.rem
         assert rem is not None
         self.claim = self.svc = None

@@ -925,6 +925,20 @@ static PyObject *drive(PyObject *self, PyObject *const *args, Py_ssize_t nargs) 
     Py_UCS4 elem = PyUnicode_READ_CHAR(elem_o, 0);
     State st = {reader, end_claim_base != NULL && _PyType_Lookup(Py_TYPE(reader), s_end_claim) == end_claim_base,
                 NULL, NULL, NULL, NULL, 0};
+    if (st.fast_end) {  /* nor the instance (an attribute set on it wins over the class) */
+        PyObject *d = PyObject_GenericGetDict(reader, NULL);
+        if (d == NULL) {
+            PyErr_Clear();
+            st.fast_end = 0;
+        } else {
+            int has = PyDict_Contains(d, s_end_claim);
+            Py_DECREF(d);
+            if (has != 0) {
+                if (has < 0) PyErr_Clear();
+                st.fast_end = 0;
+            }
+        }
+    }
     if (state_load(&st) < 0) goto error;
     Seg seg;
     PyObject *done = NULL;

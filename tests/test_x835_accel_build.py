@@ -38,3 +38,29 @@ def test_built_extension_is_not_older_than_its_source() -> None:
 def test_default_follows_environment() -> None:
     expected = x835.ACCELERATOR_AVAILABLE and not os.environ.get("DRIPLINE_PURE_PYTHON")
     assert x835._Reader.accelerated == expected
+
+
+def test_an_end_claim_set_on_the_instance_is_called_by_either_driver(tmp_path: Path) -> None:
+    from tests.test_x835_property import _doc, gen835
+    import random
+
+    rng = random.Random(5)
+    p = tmp_path / "g.835"
+    p.write_bytes(_doc([gen835.random_set(rng, 1, 20, 0)], "*", ":", "~\n"))
+    counts = []
+    for accelerated in (False, True):
+        reader = x835._Reader(p, str(p), [], True)
+        reader.accelerated = accelerated
+        seen: list[str] = []
+        base = reader._end_claim
+
+        def spy(base=base, seen=seen, reader=reader) -> None:
+            if reader.claim is not None:
+                seen.append(reader.claim.patient_control_number)
+            base()
+
+        reader._end_claim = spy
+        rems = list(reader)
+        counts.append((seen, [c.patient_control_number for r in rems for c in r.claims]))
+    assert counts[0] == counts[1]
+    assert counts[0][0] == counts[0][1] and len(counts[0][0]) == 20

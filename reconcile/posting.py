@@ -30,7 +30,7 @@ from reconcile import denials as dn
 from reconcile.matching import CHUNK, LedgerClaim, LineMatch, choose_claim, match_lines, prefetch_claims
 from reconcile.posting_queries import posting_totals, unmatched_queue  # noqa: F401  (public here too)
 from reconcile.posting_result import FileResult, PostResult
-from reconcile.posting_writer import Writer, bulk_gc
+from reconcile.posting_writer import Insert, Writer, bulk_gc
 from reconcile.remit_adapter import iso
 from reconcile.remit_input import ZERO, Adj, RClaim, RPlb, RRemit
 
@@ -258,7 +258,7 @@ class _Poster:
             self._mirror(original[0], cp_id, rc)
         adj_to = ids["adjustments"]
         self.cp.append((cp_id, self.payment_id, claim_id, rc.patient_control_number, icn, status,
-                        str(charge), str(paid), str(pr), reversal_of, rc.segment_number,
+                        str(charge), str(paid), str(pr), reversal_of or 0, rc.segment_number,
                         adj_from if adj_to >= adj_from else None, adj_to if adj_to >= adj_from else None))
         if status != "22" and not lines and dn.is_denial(status, paid, claim_adjs):
             self._denial(rc, cp_id, None, claim_id, None, None, None, claim_adjs, charge)
@@ -267,8 +267,8 @@ class _Poster:
 
     def _adj(self, cp_id: int, lp_id: int | None, group: str, reason: str, amount: Decimal,
              quantity: Decimal | None) -> None:
-        self.adj.append((self._next("adjustments"), cp_id, lp_id, group, reason, str(amount),
-                         None if quantity is None else str(quantity)))
+        self.adj.append((self._next("adjustments"), cp_id, lp_id or 0, group, reason, str(amount),
+                         "" if quantity is None else str(quantity)))
         self.res.adjusted += amount
         if group == "PR":
             self.res.patient_responsibility += amount
@@ -284,7 +284,7 @@ class _Poster:
         if charge is None:
             charge = ZERO
         units = rl.units
-        self.lp.append((lp_id, cp_id, ln.id if ln else None, lcn, rl.code,
+        self.lp.append((lp_id, cp_id, ln.id if ln else 0, lcn, rl.code,
                         ":".join(rl.modifiers), str(charge), str(paid), None if units is None else str(units),
                         iso(rl.service_date), m.matched_by, rl.segment_number))
         res = self.res
@@ -297,7 +297,7 @@ class _Poster:
                 q, amt = a.quantity, a.amount
                 if amt is None:
                     amt = ZERO
-                append((aid, cp_id, lp_id, a.group, a.reason, str(amt), None if q is None else str(q)))
+                append((aid, cp_id, lp_id, a.group, a.reason, str(amt), "" if q is None else str(q)))
                 res.adjusted += amt
                 if a.group == "PR":
                     res.patient_responsibility += amt
@@ -425,7 +425,7 @@ class _Poster:
                            " service_date, segment FROM line_postings WHERE claim_posting_id = ?", (orig_id,)):
             new = self._next("line_postings")
             lp_map[r[0]] = new
-            self.lp.append((new, cp_id, r[1], r[2], r[3], r[4], str(-Decimal(r[5])), str(-Decimal(r[6])),
+            self.lp.append((new, cp_id, r[1] or 0, r[2], r[3], r[4], str(-Decimal(r[5])), str(-Decimal(r[6])),
                             None if r[7] is None else str(-Decimal(r[7])), r[8], "reversal-mirror", rc.segment_number))
         rng = c.execute("SELECT adjustments_from, adjustments_to FROM claim_postings WHERE id = ?",
                         (orig_id,)).fetchone()
@@ -476,27 +476,20 @@ class _Poster:
     # ------------------------------------------------------------------ batch writes
     def flush(self) -> None:
         """Hand the pending rows to the writer (in dependency order) and start new batches."""
-        jobs: list[tuple[str, list]] = []
+        jobs: list[tuple[str | Insert, list]] = []
         if self.cp:
-            jobs.append(("INSERT INTO claim_postings (id, payment_id, claim_id, patient_control_number,"
-                         " payer_claim_number, status_code, charge, paid, patient_responsibility, reversal_of,"
-                         " segment, adjustments_from, adjustments_to) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", self.cp))
-            jobs.append(("UPDATE claim_postings SET reversed_by = ? WHERE id = ?",
-                         [(r[0], r[9]) for r in self.cp if r[9] is not None]))
-            jobs.append(("UPDATE denials SET status = 'reversed' WHERE claim_posting_id = ? AND status = 'open'",
-                         [(r[9],) for r in self.cp if r[9] is not None]))
+            jobs.append((_INS_CP, self.cp))
+            revs = [(r[0], r[9]) for r in self.cp if r[9]]
+            if revs:
+                jobs.append(("UPDATE claim_postings SET reversed_by = ? WHERE id = ?", revs))
+                jobs.append(("UPDATE denials SET status = 'reversed' WHERE claim_posting_id = ? AND status = 'open'",
+                             [(r[1],) for r in revs]))
         if self.lp:
-            jobs.append(("INSERT INTO line_postings (id, claim_posting_id, line_id, line_control_number, code,"
-                         " modifiers, charge, paid, units, service_date, matched_by, segment)"
-                         " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", self.lp))
+            jobs.append((_INS_LP, self.lp))
         if self.adj:
-            jobs.append(("INSERT INTO adjustments (id, claim_posting_id, line_posting_id, group_code, reason,"
-                         " amount, quantity) VALUES (?,?,?,?,?,?,?)", self.adj))
+            jobs.append((_INS_ADJ, self.adj))
         if self.den:
-            jobs.append(("INSERT INTO denials (claim_posting_id, line_posting_id, claim_id, line_id,"
-                         " patient_control_number, line_control_number, payer_claim_number, code, group_code,"
-                         " carc, rarc, remarks, amount, category, action, payer, denied_on)"
-                         " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", self.den))
+            jobs.append((_INS_DEN, self.den))
         if self.resolve_lines:
             jobs.append(("UPDATE denials SET status = 'resolved' WHERE claim_posting_id < ? AND line_id = ?"
                          " AND status = 'open'", self.resolve_lines))
@@ -504,20 +497,34 @@ class _Poster:
             jobs.append(("UPDATE denials SET status = 'resolved' WHERE claim_posting_id < ? AND claim_id = ?"
                          " AND line_id IS NULL AND status = 'open'", self.resolve_claims))
         if self.unm:
-            jobs.append(("INSERT INTO unmatched (payment_id, claim_posting_id, line_posting_id, kind,"
-                         " patient_control_number, line_control_number, code, amount, reason, segment)"
-                         " VALUES (?,?,?,?,?,?,?,?,?,?)", self.unm))
+            jobs.append((_INS_UNM, self.unm))
         if self.status:
             jobs.append(("UPDATE claims SET status = ?, status_detail = ?, updated_at = ?,"
                          " payer_claim_number = COALESCE(?, payer_claim_number) WHERE id = ?", self.status))
-            jobs.append(("INSERT INTO claim_status_history (claim_id, status, source, detail, created_at)"
-                         " VALUES (?, ?, '835', ?, ?)", self.history))
+            jobs.append((_INS_HIST, self.history))
         if self.fnd:
-            jobs.append(("INSERT INTO posting_findings (file_id, payment_id, severity, code, message, position)"
-                         " VALUES (?,?,?,?,?,?)", self.fnd))
+            jobs.append((_INS_FND, self.fnd))
         if jobs:
             self.writer.submit(jobs)
         self._reset()
+
+
+# the poster's bulk inserts (rows bound in groups: see reconcile.posting_writer)
+_INS_CP = Insert("INSERT INTO claim_postings (id, payment_id, claim_id, patient_control_number, payer_claim_number,"
+                 " status_code, charge, paid, patient_responsibility, reversal_of, segment, adjustments_from,"
+                 " adjustments_to)", "(?,?,?,?,?,?,?,?,?,NULLIF(?,0),?,?,?)")
+_INS_LP = Insert("INSERT INTO line_postings (id, claim_posting_id, line_id, line_control_number, code, modifiers,"
+                 " charge, paid, units, service_date, matched_by, segment)", "(?,?,NULLIF(?,0),?,?,?,?,?,?,?,?,?)")
+_INS_ADJ = Insert("INSERT INTO adjustments (id, claim_posting_id, line_posting_id, group_code, reason, amount,"
+                  " quantity)", "(?,?,NULLIF(?,0),?,?,?,NULLIF(?,''))")
+_INS_DEN = Insert("INSERT INTO denials (claim_posting_id, line_posting_id, claim_id, line_id, patient_control_number,"
+                  " line_control_number, payer_claim_number, code, group_code, carc, rarc, remarks, amount, category,"
+                  " action, payer, denied_on)", "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
+_INS_UNM = Insert("INSERT INTO unmatched (payment_id, claim_posting_id, line_posting_id, kind, patient_control_number,"
+                  " line_control_number, code, amount, reason, segment)", "(?,?,?,?,?,?,?,?,?,?)")
+_INS_HIST = Insert("INSERT INTO claim_status_history (claim_id, status, source, detail, created_at)", "(?,?,'835',?,?)")
+_INS_FND = Insert("INSERT INTO posting_findings (file_id, payment_id, severity, code, message, position)",
+                  "(?,?,?,?,?,?)")
 
 
 # ---------------------------------------------------------------------- entry points

@@ -462,15 +462,26 @@ class _Poster:
         out: dict[str, int] = {}
         if not refs:
             return out
-        marks = ",".join("?" * len(refs))
         c = self.conn
-        for sql in (f"SELECT payer_claim_number, claim_id FROM claim_postings WHERE claim_id IS NOT NULL"
-                    f" AND payer_claim_number IN ({marks}) ORDER BY id",
-                    f"SELECT payer_claim_number, id FROM claims WHERE payer_claim_number IN ({marks}) ORDER BY id",
-                    f"SELECT patient_control_number, id FROM claims WHERE patient_control_number IN ({marks})"
-                    " ORDER BY id"):
-            for ref, cid in c.execute(sql, refs):
+
+        def marks(keys: list[str]) -> str:
+            return ",".join("?" * len(keys))
+
+        # precedence (last wins): a posting's payer claim number, a claim's payer claim number, our
+        # patient control number. claims.payer_claim_number has no index (a scan of every claim), so
+        # it is asked only about the references our patient control numbers do not already settle.
+        by_pcn = {ref: cid for ref, cid in c.execute(
+            f"SELECT patient_control_number, id FROM claims WHERE patient_control_number IN ({marks(refs)})"
+            " ORDER BY id", refs)}
+        for ref, cid in c.execute(f"SELECT payer_claim_number, claim_id FROM claim_postings WHERE claim_id IS NOT"
+                                  f" NULL AND payer_claim_number IN ({marks(refs)}) ORDER BY id", refs):
+            out[ref] = cid
+        rest = [r for r in refs if r not in by_pcn]
+        if rest:
+            for ref, cid in c.execute(f"SELECT payer_claim_number, id FROM claims WHERE payer_claim_number IN"
+                                      f" ({marks(rest)}) ORDER BY id", rest):
                 out[ref] = cid
+        out.update(by_pcn)
         return out
 
     # ------------------------------------------------------------------ batch writes

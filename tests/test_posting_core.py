@@ -125,6 +125,27 @@ def test_plb_recoupment_linked_to_claim_and_interest_recorded(led):
     assert any(f.code == "plb-reference-not-ours" for f in res.findings)
 
 
+def test_plb_reference_precedence_pcn_then_claim_icn_then_posting_icn(led):
+    """PLB03-2 names our claim by patient control number first, else by the claim's payer claim
+    number (as a 277CA taught it), else by a posting's payer claim number."""
+    conn, l = led
+    ids = {r[0]: r[1] for r in conn.execute("SELECT patient_control_number, id FROM claims")}
+    conn.execute("UPDATE claims SET payer_claim_number = 'ENC1' WHERE patient_control_number = 'ENC2'")
+    first = remit([claim("ENC3", "1", "45", "45", icn="ICN-P", lines=[line("96372", "45", "45", l["ENC3"][0])])],
+                  "45", trace="T1")
+    post_remittances(conn, [first], path="1", sha256="1" * 64)
+    conn.execute("UPDATE claims SET payer_claim_number = 'ICN-277' WHERE patient_control_number = 'ENC3'")
+    conn.execute("UPDATE claims SET payer_claim_number = 'ICN-P' WHERE patient_control_number = 'ENC2'")
+    rm = remit([], "-3", trace="T2", plbs=[RPlb("WO", D("1"), "ENC1", "1234567893", "2026-12-31"),
+                                            RPlb("WO", D("1"), "ICN-277", "1234567893", "2026-12-31"),
+                                            RPlb("WO", D("1"), "ICN-P", "1234567893", "2026-12-31")])
+    post_remittances(conn, [rm], path="2", sha256="2" * 64)
+    rows = conn.execute("SELECT reference, claim_id FROM provider_adjustments ORDER BY id").fetchall()
+    # ENC1 is ENC1's own number (though ENC2 carries it as payer claim number); ICN-277 only a
+    # claim's; ICN-P both a posting's (ENC3) and a claim's (ENC2): the claim's wins
+    assert [tuple(r) for r in rows] == [("ENC1", ids["ENC1"]), ("ICN-277", ids["ENC3"]), ("ICN-P", ids["ENC2"])]
+
+
 def test_fallback_line_matching_without_ref6r(led):
     conn, l = led
     rm = remit([claim("ENC1", "1", "1550", "1550", lines=[

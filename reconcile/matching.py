@@ -21,7 +21,7 @@ CHUNK = 500  # claims per prefetch query (well under SQLite's bound-parameter li
 
 
 class LedgerLine(NamedTuple):
-    """A line we sent (a tuple: one is built per sent line of every claim a remittance answers)."""
+    """A line we sent, every field the fallbacks compare (loaded only for a claim that needs them)."""
 
     id: int
     line_control_number: str
@@ -34,6 +34,11 @@ class LedgerLine(NamedTuple):
     revenue_code: str | None
 
 
+# A sent line as the prefetch reads it (a plain tuple, as the ledger returns it: one per sent line
+# of every claim a remittance answers): (id, line_control_number, code, claim_id).
+SentLine = tuple  # (int, str, str, int)
+
+
 @dataclass(slots=True)
 class LedgerClaim:
     id: int
@@ -42,66 +47,77 @@ class LedgerClaim:
     payer_claim_number: str | None
     charge: str
     status: str
-    lines: list[LedgerLine] = field(default_factory=list)
+    lines: list[SentLine] = field(default_factory=list)  # in line number order
+    detail: list[LedgerLine] | None = None  # the same lines with every field, once a fallback needed them
 
 
-@dataclass(slots=True)
-class LineMatch:
-    """One remittance line with the sent line it pays (None: unmatched, with the reason)."""
+# One remittance line with the sent line it pays: (remittance line, SentLine or None, matched_by,
+# reason when unmatched, the remittance line's REF*6R read once). A plain tuple: one per line.
+LineMatch = tuple
 
-    rline: RLine
-    line: LedgerLine | None
-    matched_by: str | None
-    reason: str | None = None
-    lcn: str | None = None  # the remittance line's REF*6R (read once)
-
-
+_CLAIMS = ("SELECT id, patient_control_number, payer, payer_claim_number, total_charge, status FROM claims"
+           " WHERE {} IN ({}) ORDER BY id")
+_LINES = ("SELECT id, line_control_number, code, claim_id FROM lines WHERE claim_id IN ({})"
+          " ORDER BY claim_id, line_number")
+_DETAIL = ("SELECT id, line_control_number, code, modifiers, units, charge, service_date, ndc, revenue_code"
+           " FROM lines WHERE claim_id = ? ORDER BY line_number")
 _line_of = LedgerLine._make
-_CLAIM_COLS = ("SELECT c.id, c.patient_control_number, c.payer, c.payer_claim_number, c.total_charge, c.status,"
-               " l.id, l.line_control_number, l.code, l.modifiers, l.units, l.charge, l.service_date, l.ndc,"
-               " l.revenue_code FROM claims c LEFT JOIN lines l ON l.claim_id = c.id")
-_ORDER = " ORDER BY c.id, l.line_number"
+
+
+def _tuples(conn: sqlite3.Connection) -> sqlite3.Cursor:
+    """A cursor returning plain tuples (whatever the connection's row factory)."""
+    cur = conn.cursor()
+    cur.row_factory = None
+    return cur
 
 
 def prefetch_claims(conn: sqlite3.Connection, pcns: Iterable[str],
                     icns: dict[str, str] | None = None) -> dict[str, list[LedgerClaim]]:
-    """Claims (with their lines) for many patient control numbers, one query per chunk.
+    """Claims (with their lines) for many patient control numbers, two queries per chunk.
 
     Keys are the patient control numbers as the payer sent them. For those with no exact match:
     the same number ignoring case and surrounding blanks, then the payer claim number (CLP07,
-    ``icns``: pcn -> CLP07) when the ledger learned it from a 277CA or an earlier 835.
+    ``icns``: pcn -> CLP07) when the ledger learned it from a 277CA or an earlier 835. A key's
+    claims are in id order; each claim's lines in line number order.
     """
     wanted = sorted(set(pcns))
     out: dict[str, list[LedgerClaim]] = {}
     by_id: dict[int, LedgerClaim] = {}
+    cur = _tuples(conn)
 
     def load(where: str, params: list[str], key_of) -> None:
         for i in range(0, len(params), CHUNK):
             part = params[i:i + CHUNK]
-            marks = ",".join("?" * len(part))
-            cur = None
-            for r in conn.execute(f"{_CLAIM_COLS} WHERE {where} IN ({marks}){_ORDER}", part):
-                if cur is None or cur.id != r[0]:
-                    cur = by_id.get(r[0])
-                    if cur is None:
-                        cur = by_id[r[0]] = LedgerClaim(r[0], r[1], r[2], r[3], r[4], r[5])
-                        if r[6] is not None:
-                            cur.lines = []
-                        keyed = True
-                    else:
-                        keyed = False  # already loaded under another key: lines are complete
-                    out.setdefault(key_of(r), []).append(cur)
-                if r[6] is not None and keyed:
-                    cur.lines.append(_line_of(r[6:]))
+            fresh: list[int] = []
+            for r in cur.execute(_CLAIMS.format(where, ",".join("?" * len(part))), part).fetchall():
+                lc = by_id.get(r[0])
+                if lc is None:  # (a claim already loaded under another key keeps its lines)
+                    lc = by_id[r[0]] = LedgerClaim(*r)
+                    fresh.append(r[0])
+                out.setdefault(key_of(r), []).append(lc)
+            for j in range(0, len(fresh), CHUNK):
+                ids = fresh[j:j + CHUNK]
+                last = None
+                for ln in cur.execute(_LINES.format(",".join("?" * len(ids))), ids):
+                    if last is None or last.id != ln[3]:
+                        last = by_id[ln[3]]
+                    last.lines.append(ln)
 
-    load("c.patient_control_number", wanted, lambda r: r[1])
+    load("patient_control_number", wanted, lambda r: r[1])
     missing = [p for p in wanted if p not in out]
     if missing:
         norm = {p.strip().upper(): p for p in missing if p.strip()}
-        load("upper(trim(c.patient_control_number))", list(norm), lambda r: norm[r[1].strip().upper()])
+        load("upper(trim(patient_control_number))", list(norm), lambda r: norm[r[1].strip().upper()])
         by_icn = {icns[p]: p for p in missing if p not in out and icns and icns.get(p)}
-        load("c.payer_claim_number", list(by_icn), lambda r: by_icn[r[3]])
+        load("payer_claim_number", list(by_icn), lambda r: by_icn[r[3]])
     return out
+
+
+def sent_lines(conn: sqlite3.Connection, claim: LedgerClaim) -> list[LedgerLine]:
+    """Every field of the claim's sent lines (read once, when a fallback compares them)."""
+    if claim.detail is None:
+        claim.detail = [_line_of(r) for r in _tuples(conn).execute(_DETAIL, (claim.id,))]
+    return claim.detail
 
 
 def choose_claim(candidates: Sequence[LedgerClaim] | None, rc: RClaim) -> LedgerClaim | None:
@@ -162,43 +178,49 @@ def _relaxed(rl: RLine, claim_date: str | None):
         yield "code-date-unique", lambda ln: ln.code == rl.code and _date_ok(rl, ln, claim_date)
 
 
-def match_lines(claim: LedgerClaim, rlines: Sequence[RLine], rclaim: Any = None) -> list[LineMatch]:
+def match_lines(claim: LedgerClaim, rlines: Sequence[RLine], rclaim: Any = None,
+                conn: sqlite3.Connection | None = None) -> list[LineMatch]:
     """Pair every remittance line with at most one sent line of ``claim`` (each sent line once).
 
-    ``rclaim`` (the remittance claim) gives the statement date (DTM*232) for lines without a date.
+    ``rclaim`` (the remittance claim) gives the statement date (DTM*232) for lines without a date;
+    ``conn`` reads the sent lines' other fields when a line needs the fallbacks (unless
+    ``claim.detail`` holds them already).
     """
-    by_lcn = {ln.line_control_number: ln for ln in claim.lines}
+    by_lcn = {ln[1]: ln for ln in claim.lines}
     taken: set[int] = set()
-    result: list[LineMatch | None] = [None] * len(rlines)
-    lcns = [rl.line_control_number for rl in rlines]
+    result: list = []
+    append = result.append
     missing = False
-    for i, rl in enumerate(rlines):
-        lcn = lcns[i]
+    for rl in rlines:
+        lcn = rl.line_control_number
         ln = by_lcn.get(lcn) if lcn else None
-        if ln is not None and ln.id not in taken:
-            taken.add(ln.id)
-            result[i] = LineMatch(rl, ln, "ref6r", None, lcn)
+        if ln is not None and ln[0] not in taken:
+            taken.add(ln[0])
+            append((rl, ln, "ref6r", None, lcn))
         else:
             missing = True
+            append(None)
     if not missing:
-        return result  # type: ignore[return-value]
+        return result
+    lcns = [rl.line_control_number for rl in rlines]
+    detail = claim.detail if claim.detail is not None or conn is None else sent_lines(conn, claim)
+    if detail is None:
+        raise ValueError("match_lines: the claim's sent lines are needed (pass conn)")
+    light = {ln[0]: ln for ln in claim.lines}
     claim_date = iso(rclaim.date("232")) if rclaim is not None else None
     for strict in (True, False):
         for i, rl in enumerate(rlines):
             if result[i] is not None:
                 continue
             for name, pred in (_fallbacks(rl, claim_date) if strict else _relaxed(rl, claim_date)):
-                hits = [ln for ln in claim.lines if ln.id not in taken and pred(ln)]
+                hits = [ln for ln in detail if ln.id not in taken and pred(ln)]
                 if hits and (strict or len(hits) == 1):
                     taken.add(hits[0].id)
-                    result[i] = LineMatch(rl, hits[0], name, None, lcns[i])
+                    result[i] = (rl, light[hits[0].id], name, None, lcns[i])
                     break
-    out: list[LineMatch] = []
     for i, rl in enumerate(rlines):
-        m = result[i]
-        if m is None:
+        if result[i] is None:
             why = ("line control number (REF*6R) not on this claim" if lcns[i]
                    else "no sent line with this code, modifiers, date and units")
-            m = LineMatch(rl, None, None, why, lcns[i])
-        out.append(m)
-    return out
+            result[i] = (rl, None, None, why, lcns[i])
+    return result

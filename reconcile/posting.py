@@ -31,7 +31,7 @@ from reconcile.matching import CHUNK, LedgerClaim, LineMatch, choose_claim, matc
 from reconcile.posting_queries import posting_totals, unmatched_queue  # noqa: F401  (public here too)
 from reconcile.posting_result import FileResult, PostResult
 from reconcile.posting_writer import Insert, Writer, bulk_gc
-from reconcile.remit_adapter import iso
+from reconcile.remit_adapter import _ISO as _ISO_CACHE, iso
 from reconcile.remit_input import ZERO, Adj, RClaim, RPlb, RRemit
 
 Progress = Callable[[str, int], None]  # (file path, claims posted so far in it)
@@ -241,20 +241,24 @@ class _Poster:
         adj_from = ids["adjustments"] + 1
         res.claims += 1
         res.paid += paid
-        claim_adjs = _adj_rows(rc.adjustments) if rc.adjustments else []
-        for a in rc.adjustments:
-            self._adj(cp_id, None, a.group, a.reason, ZERO if a.amount is None else a.amount, a.quantity)
+        cadjs = rc.adjustments
+        if cadjs:
+            claim_adjs = _adj_rows(cadjs)
+            for a in cadjs:
+                self._adj(cp_id, None, a.group, a.reason, ZERO if a.amount is None else a.amount, a.quantity)
+        else:
+            claim_adjs = []
         if claim_id is None:
             self._unmatched("claim", cp_id, None, rc.patient_control_number, None, None, paid,
                             "no claim sent with this patient control number (CLP01)", rc.segment_number)
         lines = rc.lines
-        if lc is not None:
-            matches = match_lines(lc, lines, rc)
-        else:
-            matches = [LineMatch(rl, None, None, "claim not matched", rl.line_control_number) for rl in lines]
-        for m in matches:
-            self._line(rc, cp_id, claim_id, m, claim_adjs)
-        if original is not None and not lines and not claim_adjs:
+        if lines:
+            if lc is not None:
+                matches = match_lines(lc, lines, rc, self._conn)
+            else:
+                matches = [(rl, None, None, "claim not matched", rl.line_control_number) for rl in lines]
+            self._lines(rc, cp_id, claim_id, matches, claim_adjs)
+        elif original is not None and not claim_adjs:
             self._mirror(original[0], cp_id, rc)
         adj_to = ids["adjustments"]
         self.cp.append((cp_id, self.payment_id, claim_id, rc.patient_control_number, icn, status,
@@ -273,51 +277,58 @@ class _Poster:
         if group == "PR":
             self.res.patient_responsibility += amount
 
-    def _line(self, rc: Any, cp_id: int, claim_id: int | None, m: LineMatch,
-              claim_adjs: list[tuple[str, str, Decimal]]) -> None:
-        rl, ln, lcn = m.rline, m.line, m.lcn
-        ids = self.ids
-        ids["line_postings"] = lp_id = ids["line_postings"] + 1
-        paid, charge = rl.paid, rl.charge
-        if paid is None:
-            paid = ZERO
-        if charge is None:
-            charge = ZERO
-        units = rl.units
-        self.lp.append((lp_id, cp_id, ln.id if ln else 0, lcn, rl.code,
-                        ":".join(rl.modifiers), str(charge), str(paid), None if units is None else str(units),
-                        iso(rl.service_date), m.matched_by, rl.segment_number))
-        res = self.res
-        res.lines += 1
-        if rl.adjustments:
-            aid = ids["adjustments"]
-            append = self.adj.append
-            for a in rl.adjustments:
-                aid += 1
-                q, amt = a.quantity, a.amount
-                if amt is None:
-                    amt = ZERO
-                append((aid, cp_id, lp_id, a.group, a.reason, str(amt), "" if q is None else str(q)))
-                res.adjusted += amt
-                if a.group == "PR":
-                    res.patient_responsibility += amt
-            ids["adjustments"] = aid
-        if ln is None and claim_id is not None:
-            self._unmatched("line", cp_id, lp_id, rc.patient_control_number, lcn,
-                            rl.code, paid, m.reason or "unmatched", rl.segment_number)
-        if paid != 0 or rc.status == "22":
-            if paid > 0 and ln is not None and ln.id in self.denied_lines and rc.status != "22":
-                self.resolve_lines.append((cp_id, ln.id))
-            return
-        line_adjs = _adj_rows(rl.adjustments)
-        # a zero-paid line is denied by status 4, by its own CO/PI/OA reason, or (when it carries no
-        # CAS of its own) by the claim's
-        if rc.status == dn.DENIED_STATUS or dn.is_denial("", paid, line_adjs or claim_adjs):
-            if ln is not None:
-                self.line_codes[ln.id] = ln.code
-            self._denial(rc, cp_id, lp_id, claim_id, ln.id if ln else None,
-                         lcn or (ln.line_control_number if ln else None),
-                         rl, line_adjs or claim_adjs, charge)
+    def _lines(self, rc: Any, cp_id: int, claim_id: int | None, matches: list[LineMatch],
+               claim_adjs: list[tuple[str, str, Decimal]]) -> None:
+        """Post the lines of one remittance claim (each with the sent line it pays, or None).
+
+        The hot loop of posting (one pass per remittance line): row tuples are built directly,
+        with the ids, totals and batches kept in locals."""
+        ids, res = self.ids, self.res
+        lp_append, adj_append = self.lp.append, self.adj.append
+        lp_id, aid = ids["line_postings"], ids["adjustments"]
+        adjusted, patient = res.adjusted, res.patient_responsibility
+        reversal = rc.status == "22"
+        denied_lines = self.denied_lines
+        iso_of = _ISO_CACHE.get
+        for rl, ln, matched_by, why, lcn in matches:
+            lp_id += 1
+            paid, charge, units, d = rl.paid, rl.charge, rl.units, rl.service_date
+            if paid is None:
+                paid = ZERO
+            if charge is None:
+                charge = ZERO
+            lp_append((lp_id, cp_id, ln[0] if ln else 0, lcn, rl.code, ":".join(rl.modifiers), str(charge),
+                       str(paid), None if units is None else str(units),
+                       (iso_of(d) or iso(d)) if d else None, matched_by, rl.segment_number))
+            ladjs = rl.adjustments
+            if ladjs:
+                for a in ladjs:
+                    aid += 1
+                    q, amt, group = a.quantity, a.amount, a.group
+                    if amt is None:
+                        amt = ZERO
+                    adj_append((aid, cp_id, lp_id, group, a.reason, str(amt), "" if q is None else str(q)))
+                    adjusted += amt
+                    if group == "PR":
+                        patient += amt
+            if ln is None and claim_id is not None:
+                self._unmatched("line", cp_id, lp_id, rc.patient_control_number, lcn,
+                                rl.code, paid, why or "unmatched", rl.segment_number)
+            if paid != 0 or reversal:
+                if paid > 0 and ln is not None and not reversal and ln[0] in denied_lines:
+                    self.resolve_lines.append((cp_id, ln[0]))
+                continue
+            line_adjs = _adj_rows(ladjs)
+            # a zero-paid line is denied by status 4, by its own CO/PI/OA reason, or (when it carries no
+            # CAS of its own) by the claim's
+            if rc.status == dn.DENIED_STATUS or dn.is_denial("", paid, line_adjs or claim_adjs):
+                if ln is not None:
+                    self.line_codes[ln[0]] = ln[2]
+                self._denial(rc, cp_id, lp_id, claim_id, ln[0] if ln else None, lcn or (ln[1] if ln else None),
+                             rl, line_adjs or claim_adjs, charge)
+        ids["line_postings"], ids["adjustments"] = lp_id, aid
+        res.adjusted, res.patient_responsibility = adjusted, patient
+        res.lines += len(matches)
 
     def _unmatched(self, kind: str, cp_id: int, lp_id: int | None, pcn: str, lcn: str | None,
                    code: str | None, amount: Decimal, reason: str, segment: int | None) -> None:

@@ -630,8 +630,7 @@ def _post_file(conn: sqlite3.Connection, feed: Callable[["_Poster"], None], *, p
         poster.payment_id = None
         poster._findings(file_findings or [])
         poster.flush()  # the writer is closed: written at once
-        summary = res.to_dict()
-        summary.pop("findings")
+        summary = res.to_dict(findings=False)
         conn.execute("UPDATE remit_files SET summary = ? WHERE id = ?", (json.dumps(summary), file_id))
     except BaseException:
         conn.execute("ROLLBACK")

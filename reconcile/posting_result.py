@@ -33,13 +33,16 @@ class FileResult:
     unmatched: int = 0
     findings: list[Finding] = field(default_factory=list)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, findings: bool = True) -> dict[str, Any]:
+        """Counts and totals (amounts as two-decimal strings), with the findings unless ``findings``
+        is False."""
         d: dict[str, Any] = {k: getattr(self, k) for k in (
             "path", "sha256", "status", "remittances", "duplicate_payments", "claims", "lines",
             "reversals", "denials", "unmatched")}
         for k in ("payment", "paid", "adjusted", "patient_responsibility", "provider_adjustments", "interest"):
             d[k] = money_str(getattr(self, k))
-        d["findings"] = [f.to_dict() for f in self.findings]
+        if findings:
+            d["findings"] = [f.to_dict() for f in self.findings]
         return d
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass, field
 from decimal import Decimal
+from operator import itemgetter
 from typing import Any, Iterable, NamedTuple, Sequence
 
 from reconcile.remit_adapter import iso
@@ -37,6 +38,7 @@ class LedgerLine(NamedTuple):
 # A sent line as the prefetch reads it (a plain tuple, as the ledger returns it: one per sent line
 # of every claim a remittance answers): (id, line_control_number, code, claim_id).
 SentLine = tuple  # (int, str, str, int)
+_LCN = itemgetter(1)
 
 
 @dataclass(slots=True)
@@ -47,8 +49,11 @@ class LedgerClaim:
     payer_claim_number: str | None
     charge: str
     status: str
-    lines: list[SentLine] = field(default_factory=list)  # in line number order
-    detail: list[LedgerLine] | None = None  # the same lines with every field, once a fallback needed them
+    # sent lines by REF*6R (line control numbers are unique in the ledger): the claim's own lines,
+    # in a mapping that one prefetch shares among its claims (a line is this claim's when its
+    # claim_id is this claim's id)
+    sent: dict[str, SentLine] = field(default_factory=dict)
+    detail: list[LedgerLine] | None = None  # the claim's lines with every field, once a fallback needs them
 
 
 # One remittance line with the sent line it pays: (remittance line, SentLine or None, matched_by,
@@ -57,8 +62,7 @@ LineMatch = tuple
 
 _CLAIMS = ("SELECT id, patient_control_number, payer, payer_claim_number, total_charge, status FROM claims"
            " WHERE {} IN ({}) ORDER BY id")
-_LINES = ("SELECT id, line_control_number, code, claim_id FROM lines WHERE claim_id IN ({})"
-          " ORDER BY claim_id, line_number")
+_LINES = "SELECT id, line_control_number, code, claim_id FROM lines WHERE claim_id IN ({})"
 _DETAIL = ("SELECT id, line_control_number, code, modifiers, units, charge, service_date, ndc, revenue_code"
            " FROM lines WHERE claim_id = ? ORDER BY line_number")
 _line_of = LedgerLine._make
@@ -78,11 +82,12 @@ def prefetch_claims(conn: sqlite3.Connection, pcns: Iterable[str],
     Keys are the patient control numbers as the payer sent them. For those with no exact match:
     the same number ignoring case and surrounding blanks, then the payer claim number (CLP07,
     ``icns``: pcn -> CLP07) when the ledger learned it from a 277CA or an earlier 835. A key's
-    claims are in id order; each claim's lines in line number order.
+    claims are in id order; their sent lines are in one mapping by REF*6R that they share.
     """
     wanted = sorted(set(pcns))
     out: dict[str, list[LedgerClaim]] = {}
     by_id: dict[int, LedgerClaim] = {}
+    sent: dict[str, SentLine] = {}
     cur = _tuples(conn)
 
     def load(where: str, params: list[str], key_of) -> None:
@@ -91,17 +96,14 @@ def prefetch_claims(conn: sqlite3.Connection, pcns: Iterable[str],
             fresh: list[int] = []
             for r in cur.execute(_CLAIMS.format(where, ",".join("?" * len(part))), part).fetchall():
                 lc = by_id.get(r[0])
-                if lc is None:  # (a claim already loaded under another key keeps its lines)
-                    lc = by_id[r[0]] = LedgerClaim(*r)
+                if lc is None:  # (a claim already loaded under another key has its lines)
+                    lc = by_id[r[0]] = LedgerClaim(*r, sent)
                     fresh.append(r[0])
                 out.setdefault(key_of(r), []).append(lc)
             for j in range(0, len(fresh), CHUNK):
                 ids = fresh[j:j + CHUNK]
-                last = None
-                for ln in cur.execute(_LINES.format(",".join("?" * len(ids))), ids):
-                    if last is None or last.id != ln[3]:
-                        last = by_id[ln[3]]
-                    last.lines.append(ln)
+                rows = cur.execute(_LINES.format(",".join("?" * len(ids))), ids).fetchall()
+                sent.update(zip(map(_LCN, rows), rows))
 
     load("patient_control_number", wanted, lambda r: r[1])
     missing = [p for p in wanted if p not in out]
@@ -186,15 +188,15 @@ def match_lines(claim: LedgerClaim, rlines: Sequence[RLine], rclaim: Any = None,
     ``conn`` reads the sent lines' other fields when a line needs the fallbacks (unless
     ``claim.detail`` holds them already).
     """
-    by_lcn = {ln[1]: ln for ln in claim.lines}
+    sent, cid = claim.sent, claim.id
     taken: set[int] = set()
     result: list = []
     append = result.append
     missing = False
     for rl in rlines:
         lcn = rl.line_control_number
-        ln = by_lcn.get(lcn) if lcn else None
-        if ln is not None and ln[0] not in taken:
+        ln = sent.get(lcn) if lcn else None
+        if ln is not None and ln[3] == cid and ln[0] not in taken:
             taken.add(ln[0])
             append((rl, ln, "ref6r", None, lcn))
         else:
@@ -206,7 +208,6 @@ def match_lines(claim: LedgerClaim, rlines: Sequence[RLine], rclaim: Any = None,
     detail = claim.detail if claim.detail is not None or conn is None else sent_lines(conn, claim)
     if detail is None:
         raise ValueError("match_lines: the claim's sent lines are needed (pass conn)")
-    light = {ln[0]: ln for ln in claim.lines}
     claim_date = iso(rclaim.date("232")) if rclaim is not None else None
     for strict in (True, False):
         for i, rl in enumerate(rlines):
@@ -216,7 +217,8 @@ def match_lines(claim: LedgerClaim, rlines: Sequence[RLine], rclaim: Any = None,
                 hits = [ln for ln in detail if ln.id not in taken and pred(ln)]
                 if hits and (strict or len(hits) == 1):
                     taken.add(hits[0].id)
-                    result[i] = (rl, light[hits[0].id], name, None, lcns[i])
+                    hit = hits[0]
+                    result[i] = (rl, (hit.id, hit.line_control_number, hit.code, cid), name, None, lcns[i])
                     break
     for i, rl in enumerate(rlines):
         if result[i] is None:

@@ -114,7 +114,10 @@ class _Poster:
         self.line_codes: dict[int, str] = {}  # sent code of denied lines (the worklist names what we billed)
         self.ts = _now()
         self.reversed_ids: set[int] = set()  # postings reversed in this file (their UPDATE may be pending)
-        self.chunk_rows: list[tuple[int, int | None, str | None]] = []  # (id, claim id, CLP07) of this chunk
+        # postings of this chunk (not reversals) by CLP07 and by claim id, and their ids: (id, claim id)
+        self.chunk_icn: dict[str, list[tuple[int, int | None]]] = {}
+        self.chunk_claim: dict[int, list[tuple[int, int | None]]] = {}
+        self.chunk_ids: set[int] = set()
         self.orig_icn: dict[str, list[tuple[int, int | None]]] = {}
         self.orig_claim: dict[int, list[tuple[int, int | None]]] = {}
         self._reset()
@@ -237,7 +240,11 @@ class _Poster:
                 reversal_of = original[0]
                 claim_id = claim_id or original[1]
         else:
-            self.chunk_rows.append((cp_id, claim_id, icn))
+            self.chunk_ids.add(cp_id)
+            if icn:
+                self.chunk_icn.setdefault(icn, []).append((cp_id, claim_id))
+            if claim_id is not None:
+                self.chunk_claim.setdefault(claim_id, []).append((cp_id, claim_id))
         adj_from = ids["adjustments"] + 1
         res.claims += 1
         res.paid += paid
@@ -314,8 +321,8 @@ class _Poster:
             if ln is None and claim_id is not None:
                 self._unmatched("line", cp_id, lp_id, rc.patient_control_number, lcn,
                                 rl.code, paid, why or "unmatched", rl.segment_number)
-            if paid != 0 or reversal:
-                if paid > 0 and ln is not None and not reversal and ln[0] in denied_lines:
+            if paid != ZERO or reversal:
+                if paid > ZERO and ln is not None and not reversal and ln[0] in denied_lines:
                     self.resolve_lines.append((cp_id, ln[0]))
                 continue
             line_adjs = _adj_rows(ladjs)
@@ -385,7 +392,7 @@ class _Poster:
     def _prefetch_originals(self, chunk: list[RClaim], pref: dict[str, list[LedgerClaim]]) -> None:
         """Earlier postings the reversals of this chunk may undo, one query each way (right after the
         claims prefetch); postings of this chunk not written yet are kept in memory."""
-        self.chunk_rows = []
+        self.chunk_icn, self.chunk_claim, self.chunk_ids = {}, {}, set()
         self.orig_icn, self.orig_claim = {}, {}
         revs = [rc for rc in chunk if rc.status == "22"]
         if not revs:
@@ -416,19 +423,18 @@ class _Poster:
             return max(same or live) if live else None
 
         found = None
-        by_icn = (self.orig_icn.get(icn, []) + [(r[0], r[1]) for r in self.chunk_rows if r[2] == icn]) if icn else []
+        by_icn = (self.orig_icn.get(icn, []) + self.chunk_icn.get(icn, [])) if icn else []
         if by_icn:  # the payer names the claim it reverses: only that one (if not reversed already)
             found = pick(by_icn)
         elif claim_id is not None:
-            found = pick(self.orig_claim.get(claim_id, [])
-                         + [(r[0], r[1]) for r in self.chunk_rows if r[1] == claim_id])
+            found = pick(self.orig_claim.get(claim_id, []) + self.chunk_claim.get(claim_id, []))
         if found is not None:
             self.reversed_ids.add(found[0])
         return found
 
     def _mirror(self, orig_id: int, cp_id: int, rc: Any) -> None:
         """A reversal without its own detail undoes the original's lines and adjustments exactly."""
-        if any(r[0] == orig_id for r in self.chunk_rows):
+        if orig_id in self.chunk_ids:
             self.flush()  # the original's rows may not be written yet
         c = self.conn
         lp_map: dict[int, int] = {}

@@ -279,7 +279,7 @@ class _Poster:
     def _adj(self, cp_id: int, lp_id: int | None, group: str, reason: str, amount: Decimal,
              quantity: Decimal | None) -> None:
         self.adj.append((self._next("adjustments"), cp_id, lp_id or 0, group, reason, str(amount),
-                         "" if quantity is None else str(quantity)))
+                         0 if quantity is None else str(quantity)))
         self.res.adjusted += amount
         if group == "PR":
             self.res.patient_responsibility += amount
@@ -314,7 +314,7 @@ class _Poster:
                     q, amt, group = a.quantity, a.amount, a.group
                     if amt is None:
                         amt = ZERO
-                    adj_append((aid, cp_id, lp_id, group, a.reason, str(amt), "" if q is None else str(q)))
+                    adj_append((aid, cp_id, lp_id, group, a.reason, str(amt), 0 if q is None else str(q)))
                     adjusted += amt
                     if group == "PR":
                         patient += amt
@@ -544,7 +544,7 @@ _INS_CP = Insert("INSERT INTO claim_postings (id, payment_id, claim_id, patient_
 _INS_LP = Insert("INSERT INTO line_postings (id, claim_posting_id, line_id, line_control_number, code, modifiers,"
                  " charge, paid, units, service_date, matched_by, segment)", "(?,?,NULLIF(?,0),?,?,?,?,?,?,?,?,?)")
 _INS_ADJ = Insert("INSERT INTO adjustments (id, claim_posting_id, line_posting_id, group_code, reason, amount,"
-                  " quantity)", "(?,?,NULLIF(?,0),?,?,?,NULLIF(?,''))")
+                  " quantity)", "(?,?,NULLIF(?,0),?,?,?,NULLIF(?,0))")
 _INS_DEN = Insert("INSERT INTO denials (claim_posting_id, line_posting_id, claim_id, line_id, patient_control_number,"
                   " line_control_number, payer_claim_number, code, group_code, carc, rarc, remarks, amount, category,"
                   " action, payer, denied_on)", "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")

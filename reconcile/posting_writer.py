@@ -9,9 +9,10 @@ the sqlite3 module's fixed cost per executed statement (reset, step, bookkeeping
 per group of rows instead of once per row, which is most of the time of a narrow insert. Groups
 have power-of-two sizes, so the few statement texts stay in the connection's statement cache.
 Binding ``None`` is far slower in the sqlite3 module than binding an int or a str (it goes through
-the adapter lookup), so a column that is usually NULL can take a sentinel that the statement turns
-back into NULL (``NULLIF(?, 0)`` for an id that is never 0, ``NULLIF(?, '')`` for a text never
-empty): the stored rows are the same.
+the adapter lookup), and a str is slower than an int (SQLite copies it), so a column that is usually
+NULL takes the integer 0 instead, which the statement turns back into NULL: ``NULLIF(?, 0)``, for
+an id that is never 0 or a text column (an integer never equals a text: ``'0'`` stays ``'0'``). The
+stored rows are the same.
 """
 from __future__ import annotations
 

@@ -8,8 +8,9 @@ unmatched queue with the reason; amounts are kept exactly as the payer sent them
 balance per claim is charge − payments − adjustments. Reversals (CLP02 22) point at the posting
 they reverse; PLB entries are provider-level adjustments linked to our claim when PLB03-2 names it.
 
-Rows are written with ``executemany`` per chunk of claims, and the ledger is read with one query
-per chunk, so posting 100,000 claims costs a small multiple of reading the file.
+Rows are collected per chunk of claims and written with multi-row inserts
+(:mod:`reconcile.posting_writer`), and the ledger is read with two queries per chunk (the claims,
+then their lines), so posting 100,000 claims costs a small multiple of reading the file.
 """
 from __future__ import annotations
 

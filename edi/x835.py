@@ -141,36 +141,30 @@ class _Reader(EnvelopeMixin, SegmentsMixin):
 
     # ------------------------------------------------------------------ driver
     def __iter__(self) -> Iterator[Remittance]:
-        if self.accelerated and ACCELERATOR_AVAILABLE:
-            return self._iter_compiled()
-        return self._iter_python()
+        run = self._run_compiled if self.accelerated and ACCELERATOR_AVAILABLE else self._run_python
+        return self._with_gc_paused(run())
 
-    def _iter_compiled(self) -> Iterator[Remittance]:
-        """The same loop as :meth:`_iter_python`, run by edi/_x835c.c over whole batches of segment
-        strings: it builds the regular CLP/CAS/NM1/DTM/REF/AMT/QTY/SVC/LQ records itself and calls
-        this reader's handlers and envelope code for every other segment."""
+    def _with_gc_paused(self, run: Iterator[Remittance]) -> Iterator[Remittance]:
+        """The finished remittances of ``run``, then the one the end of the file closes.
+
+        The model has no reference cycles, so reference counting frees it; the cyclic collector
+        would only re-walk the young objects of every batch (performance-notes.md). It is paused
+        while the reader works and restored whenever control goes back to the caller."""
         was_enabled = gc.isenabled()
-        gc.disable()
-        drive = _ACCEL.drive  # type: ignore[union-attr]
+        running = True
         try:
-            body, other = self.body, self._other
-            in_set = False
-            for batch, first, lines, elem in self.tok.raw_batches(_ACCEL.scan):  # type: ignore[union-attr]
-                i = 0
-                while True:
-                    i, in_set, done = drive(self, batch, first, lines, i, in_set, elem, body, other)
+            while running:
+                gc.disable()
+                try:
+                    done = next(run, None)
                     if done is None:
-                        break
+                        done = self._eof()
+                        running = False
+                finally:
                     if was_enabled:
                         gc.enable()
+                if done is not None:
                     yield done
-                    gc.disable()
-            done = self._eof()
-            if done is not None:
-                if was_enabled:
-                    gc.enable()
-                yield done
-                gc.disable()
         finally:
             if was_enabled:
                 gc.enable()
@@ -178,138 +172,133 @@ class _Reader(EnvelopeMixin, SegmentsMixin):
             self._find("error", "x835-no-remittance",
                        "no 835 transaction set (ST*835) was found in this file", None, None, to_file=True)
 
-    def _iter_python(self) -> Iterator[Remittance]:
-        # The model has no reference cycles, so reference counting frees it; the cyclic collector
-        # would only re-walk the young objects of every batch (performance-notes.md). It is paused
-        # while this generator works and restored whenever control goes back to the caller.
-        was_enabled = gc.isenabled()
-        gc.disable()
-        try:
-            body = self.body
-            get = body.get
-            other = self._other
-            D, BIG, ZERO = Decimal, _BIG, _ZERO
-            in_set = False  # body handlers never open or close a set: only other() does
-            loop, claim, svc, comp = "", None, None, self.comp
-            l_dates = l_refs = l_adjs = l_amts = c_dates = c_refs = c_adjs = c_names = []
-            for batch, first, lines in self.tok.batches():
-                for num, els in enumerate(batch, first):  # line: lines[num - first], read when needed
-                    if in_set:
-                        # Inlined for the segments that make up most of a file: exactly what their
-                        # handlers in x835_segments do in the regular case; anything else (a finding
-                        # to make, an unusual shape) goes to the handler.
-                        sid = els[0]
-                        n = len(els)
-                        if loop == "2110":
-                            if sid == "DTM":
-                                l_dates.append(DateRef(els[1], els[2]) if n == 3 else
-                                               DateRef(els[1] if n > 1 else "", els[2] if n > 2 else ""))
-                                continue
-                            if sid == "CAS":
-                                if (n == 4 or n == 5) and els[2]:
-                                    try:
-                                        a = D(els[3])
-                                        if -BIG < a < BIG:
-                                            svc._adj += a
-                                            q = els[4] if n == 5 else ""
-                                            l_adjs.append(Adjustment(els[1], els[2], a, _amt(q) if q else None))
-                                            continue
-                                    except (InvalidOperation, ValueError):
-                                        pass
-                            elif sid == "REF":
-                                l_refs.append(Reference(els[1], els[2]) if n == 3 else
-                                              Reference(els[1] if n > 1 else "", els[2] if n > 2 else ""))
-                                continue
-                            elif sid == "AMT":
-                                if n > 2:
-                                    try:
-                                        a = D(els[2])
-                                        if -BIG < a < BIG:
-                                            l_amts.append(AmountRef(els[1], a))
-                                            continue
-                                    except (InvalidOperation, ValueError):
-                                        pass
-                        elif loop == "2100":
-                            if sid == "DTM":
-                                c_dates.append(DateRef(els[1], els[2]) if n == 3 else
-                                               DateRef(els[1] if n > 1 else "", els[2] if n > 2 else ""))
-                                continue
-                            if sid == "CAS":
-                                if (n == 4 or n == 5) and els[2]:
-                                    try:
-                                        a = D(els[3])
-                                        if -BIG < a < BIG:
-                                            claim._adj += a
-                                            q = els[4] if n == 5 else ""
-                                            c_adjs.append(Adjustment(els[1], els[2], a, _amt(q) if q else None))
-                                            continue
-                                    except (InvalidOperation, ValueError):
-                                        pass
-                            elif sid == "NM1":
-                                e = els if n >= 10 else els + [""] * (10 - n)
-                                c_names.append(Name(e[1], e[2], e[3], e[4], e[5], e[7], e[8], e[9]))
-                                continue
-                            elif sid == "REF":
-                                c_refs.append(Reference(els[1], els[2]) if n == 3 else
-                                              Reference(els[1] if n > 1 else "", els[2] if n > 2 else ""))
-                                continue
-                        if sid == "SVC" and (loop == "2110" or loop == "2100") and 3 < n < 7:
-                            a = els[1]  # the regular service line (no SVC06/07; see _svc)
-                            if comp in a or len(a) <= 3 or a[2].isalnum() or a[2] == " ":
-                                try:
-                                    ch, pd = D(els[2]), D(els[3])
-                                    ok = -BIG < ch < BIG and -BIG < pd < BIG
-                                except (InvalidOperation, ValueError):
-                                    ok = False
-                                if ok:
-                                    c = a.split(comp)
-                                    nc = len(c)
-                                    u = els[5] if n > 5 else ""
-                                    svc = Loop2110(c[0], c[1] if nc > 1 else "",
-                                                   [m for m in c[2:6] if m] if nc > 2 else [], ch, pd,
-                                                   els[4] if n > 4 else "", _amt(u) if u else None,
-                                                   c[6] if nc > 6 else "", "", "", None, None, num,
-                                                   lines[num - first])
-                                    svc._adj = ZERO
-                                    claim.lines.append(svc)
-                                    self.svc = svc
-                                    l_dates, l_refs, l_adjs, l_amts = svc.dates, svc.refs, svc.adjustments, svc.amounts
-                                    if loop != "2110":
-                                        loop = self.loop = "2110"
-                                    continue
-                        h = get(sid)
-                        if h is not None:
-                            h(els, num, lines[num - first])
-                            loop, claim, svc, comp = self.loop, self.claim, self.svc, self.comp
-                            if svc is not None:
-                                l_dates, l_refs, l_adjs, l_amts = svc.dates, svc.refs, svc.adjustments, svc.amounts
-                            if claim is not None:
-                                c_dates, c_refs, c_adjs, c_names = claim.dates, claim.refs, claim.adjustments, claim.names
-                            continue
-                    done = other(els, num, lines[num - first])
-                    in_set = self.rem is not None
-                    loop, claim, svc, comp = self.loop, self.claim, self.svc, self.comp
-                    if svc is not None:
-                        l_dates, l_refs, l_adjs, l_amts = svc.dates, svc.refs, svc.adjustments, svc.amounts
-                    if claim is not None:
-                        c_dates, c_refs, c_adjs, c_names = claim.dates, claim.refs, claim.adjustments, claim.names
-                    if done is not None:
-                        if was_enabled:
-                            gc.enable()
-                        yield done
-                        gc.disable()
-            done = self._eof()
-            if done is not None:
-                if was_enabled:
-                    gc.enable()
+    def _run_compiled(self) -> Iterator[Remittance]:
+        """The same loop as :meth:`_run_python`, run by edi/_x835c.c over whole batches of segment
+        strings: it builds the regular CLP/CAS/NM1/DTM/REF/AMT/QTY/SVC/LQ records itself and calls
+        this reader's handlers and envelope code for every other segment."""
+        drive = _ACCEL.drive  # type: ignore[union-attr]
+        body, other = self.body, self._other
+        in_set = False
+        for batch, first, lines, elem in self.tok.raw_batches(_ACCEL.scan):  # type: ignore[union-attr]
+            i = 0
+            while True:
+                i, in_set, done = drive(self, batch, first, lines, i, in_set, elem, body, other)
+                if done is None:
+                    break
                 yield done
-                gc.disable()
-        finally:
-            if was_enabled:
-                gc.enable()
-        if self.remittances == 0:
-            self._find("error", "x835-no-remittance",
-                       "no 835 transaction set (ST*835) was found in this file", None, None, to_file=True)
+
+    def _run_python(self) -> Iterator[Remittance]:
+        """The driver: every segment in file order, the common ones of loops 2100/2110 built inline."""
+        body = self.body
+        get = body.get
+        other = self._other
+        D, BIG, ZERO = Decimal, _BIG, _ZERO
+        in_set = False  # body handlers never open or close a set: only other() does
+        loop, claim, svc, comp = "", None, None, self.comp
+        l_dates = l_refs = l_adjs = l_amts = c_dates = c_refs = c_adjs = c_names = []
+        for batch, first, lines in self.tok.batches():
+            for num, els in enumerate(batch, first):  # line: lines[num - first], read when needed
+                if in_set:
+                    # Inlined for the segments that make up most of a file: exactly what their
+                    # handlers in x835_segments do in the regular case; anything else (a finding
+                    # to make, an unusual shape) goes to the handler.
+                    sid = els[0]
+                    n = len(els)
+                    if loop == "2110":
+                        if sid == "DTM":
+                            l_dates.append(DateRef(els[1], els[2]) if n == 3 else
+                                           DateRef(els[1] if n > 1 else "", els[2] if n > 2 else ""))
+                            continue
+                        if sid == "CAS":
+                            if (n == 4 or n == 5) and els[2]:
+                                try:
+                                    a = D(els[3])
+                                    if -BIG < a < BIG:
+                                        svc._adj += a
+                                        q = els[4] if n == 5 else ""
+                                        l_adjs.append(Adjustment(els[1], els[2], a, _amt(q) if q else None))
+                                        continue
+                                except (InvalidOperation, ValueError):
+                                    pass
+                        elif sid == "REF":
+                            l_refs.append(Reference(els[1], els[2]) if n == 3 else
+                                          Reference(els[1] if n > 1 else "", els[2] if n > 2 else ""))
+                            continue
+                        elif sid == "AMT":
+                            if n > 2:
+                                try:
+                                    a = D(els[2])
+                                    if -BIG < a < BIG:
+                                        l_amts.append(AmountRef(els[1], a))
+                                        continue
+                                except (InvalidOperation, ValueError):
+                                    pass
+                    elif loop == "2100":
+                        if sid == "DTM":
+                            c_dates.append(DateRef(els[1], els[2]) if n == 3 else
+                                           DateRef(els[1] if n > 1 else "", els[2] if n > 2 else ""))
+                            continue
+                        if sid == "CAS":
+                            if (n == 4 or n == 5) and els[2]:
+                                try:
+                                    a = D(els[3])
+                                    if -BIG < a < BIG:
+                                        claim._adj += a
+                                        q = els[4] if n == 5 else ""
+                                        c_adjs.append(Adjustment(els[1], els[2], a, _amt(q) if q else None))
+                                        continue
+                                except (InvalidOperation, ValueError):
+                                    pass
+                        elif sid == "NM1":
+                            e = els if n >= 10 else els + [""] * (10 - n)
+                            c_names.append(Name(e[1], e[2], e[3], e[4], e[5], e[7], e[8], e[9]))
+                            continue
+                        elif sid == "REF":
+                            c_refs.append(Reference(els[1], els[2]) if n == 3 else
+                                          Reference(els[1] if n > 1 else "", els[2] if n > 2 else ""))
+                            continue
+                    if sid == "SVC" and (loop == "2110" or loop == "2100") and 3 < n < 7:
+                        a = els[1]  # the regular service line (no SVC06/07; see _svc)
+                        if comp in a or len(a) <= 3 or a[2].isalnum() or a[2] == " ":
+                            try:
+                                ch, pd = D(els[2]), D(els[3])
+                                ok = -BIG < ch < BIG and -BIG < pd < BIG
+                            except (InvalidOperation, ValueError):
+                                ok = False
+                            if ok:
+                                c = a.split(comp)
+                                nc = len(c)
+                                u = els[5] if n > 5 else ""
+                                svc = Loop2110(c[0], c[1] if nc > 1 else "",
+                                               [m for m in c[2:6] if m] if nc > 2 else [], ch, pd,
+                                               els[4] if n > 4 else "", _amt(u) if u else None,
+                                               c[6] if nc > 6 else "", "", "", None, None, num,
+                                               lines[num - first])
+                                svc._adj = ZERO
+                                claim.lines.append(svc)
+                                self.svc = svc
+                                l_dates, l_refs, l_adjs, l_amts = svc.dates, svc.refs, svc.adjustments, svc.amounts
+                                if loop != "2110":
+                                    loop = self.loop = "2110"
+                                continue
+                    h = get(sid)
+                    if h is not None:
+                        h(els, num, lines[num - first])
+                        loop, claim, svc, comp = self.loop, self.claim, self.svc, self.comp
+                        if svc is not None:
+                            l_dates, l_refs, l_adjs, l_amts = svc.dates, svc.refs, svc.adjustments, svc.amounts
+                        if claim is not None:
+                            c_dates, c_refs, c_adjs, c_names = claim.dates, claim.refs, claim.adjustments, claim.names
+                        continue
+                done = other(els, num, lines[num - first])
+                in_set = self.rem is not None
+                loop, claim, svc, comp = self.loop, self.claim, self.svc, self.comp
+                if svc is not None:
+                    l_dates, l_refs, l_adjs, l_amts = svc.dates, svc.refs, svc.adjustments, svc.amounts
+                if claim is not None:
+                    c_dates, c_refs, c_adjs, c_names = claim.dates, claim.refs, claim.adjustments, claim.names
+                if done is not None:
+                    yield done
 
     # ------------------------------------------------------------------ claims and balancing
     def _end_claim(self) -> None:

@@ -2,16 +2,19 @@
  * Optional compiled driver for the 835 reader (edi/x835.py, class _Reader).
  *
  * What it is: a C translation of the reader's per-segment loop for the segments that make up
- * most of a remittance (CLP, CAS, NM1, DTM, REF, AMT, QTY, SVC, LQ in loops 2100/2110). It reads
- * each segment straight from the tokenizer's segment string (no element list), builds the same
- * model records the Python code builds (edi/x835_model.py) and keeps the same running CAS totals.
+ * most of a remittance (CLP, CAS, NM1, DTM, REF, AMT, QTY, SVC, LQ in loops 2100/2110). scan()
+ * finds the segments of the tokenizer's regular text (the tokenizer's fast path, same numbers and
+ * lines); drive() reads each segment straight from that text (no element list), builds the same
+ * model records the Python code builds (edi/x835_model.py), keeps the same running CAS totals, and
+ * closes claims that balance (the bookkeeping of _Reader._end_claim).
  *
  * What it is not: a second reader. Whenever a segment is not of the regular shape (a bad or
  * missing amount, too many elements, an SVC06, an unexpected loop, anything that would make a
  * finding) it splits the segment exactly as Python does (str.split) and calls the reader's own
- * Python handler or envelope code, which stays the reference. Claim balancing (_end_claim),
- * envelopes, header loops and findings are all Python. tests/test_x835_accel.py holds both
- * drivers equal on the corpus, mutated files and generated files.
+ * Python handler or envelope code, which stays the reference; a claim out of balance goes to the
+ * Python _end_claim, which makes the finding. Envelopes, header loops, PLB and every finding are
+ * Python. tests/test_x835_accel.py holds both drivers equal on the corpus, mutated files, hand-made
+ * edge cases and generated files.
  *
  * Built by setup.py as an optional extension: when no C compiler is present the pure-Python
  * driver runs (DRIPLINE_PURE_PYTHON=1 forces it).

@@ -161,6 +161,8 @@ static uint32_t seg_id(const Seg *s) {
 #define CACHE_SIZE 1024
 typedef struct { uint64_t key; Py_ssize_t len; PyObject *obj; } CacheEntry;
 static CacheEntry str_cache[CACHE_SIZE];
+#define SMALL_AMOUNTS 512
+static CacheEntry small_amounts[SMALL_AMOUNTS];
 #define RECENT 8
 static CacheEntry recent[RECENT];
 static int recent_next = 0;
@@ -291,6 +293,16 @@ static PyObject *amount(const Seg *s, Py_ssize_t a, Py_ssize_t b) {
 #else
     int cacheable = plain && digits > 0 && intdigits <= 15 && k <= 8;
 #endif
+    size_t small_slot = 0;
+    if (cacheable && k <= 4) {
+        /* short amounts (units, zeros, small fees) recur across the whole file: first come, kept */
+        small_slot = (size_t)(((key ^ (uint64_t)k) * 0x9E3779B97F4A7C15ULL) >> 55) & (SMALL_AMOUNTS - 1);
+        CacheEntry *e = &small_amounts[small_slot];
+        if (e->obj != NULL && e->key == key && e->len == k) {
+            Py_INCREF(e->obj);
+            return e->obj;
+        }
+    }
     if (cacheable) {
         /* a payer often repeats an amount a few segments later (AMT*B6 = SVC03, CAS = CLP05) */
         for (int r = 0; r < RECENT; r++) {
@@ -304,6 +316,7 @@ static PyObject *amount(const Seg *s, Py_ssize_t a, Py_ssize_t b) {
     if (txt == NULL) return NULL;
     PyObject *d = new_decimal(txt);
     Py_DECREF(txt);
+    if (cacheable && d != NULL && k <= 4) cache_put(small_amounts, key, k, small_slot, d);
     if (cacheable && d != NULL) {
         CacheEntry *e = &recent[recent_next];
         recent_next = (recent_next + 1) % RECENT;

@@ -3,7 +3,6 @@ Python headers must not fall back to the pure-Python driver silently (the benchm
 bench/RESULTS.md are for the compiled driver; the pure one is the reference and is tested too)."""
 from __future__ import annotations
 
-import os
 import shutil
 import sysconfig
 from pathlib import Path
@@ -33,11 +32,6 @@ def test_built_extension_is_not_older_than_its_source() -> None:
     src = (ROOT / "edi" / "_x835c.c").stat().st_mtime
     assert max(p.stat().st_mtime for p in built) >= src - 1, \
         "edi/_x835c.c changed after the extension was built: rebuild with `pip install -e .`"
-
-
-def test_default_follows_environment() -> None:
-    expected = x835.ACCELERATOR_AVAILABLE and not os.environ.get("DRIPLINE_PURE_PYTHON")
-    assert x835._Reader.accelerated == expected
 
 
 def test_an_end_claim_set_on_the_instance_is_called_by_either_driver(tmp_path: Path) -> None:

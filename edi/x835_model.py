@@ -98,8 +98,31 @@ class Name:
     id: str = ""
 
 
+class _Qualified:
+    """``ref``/``date`` lookups for a loop that keeps REF and DTM records (``refs``, ``dates``)."""
+
+    __slots__ = ()
+    refs: list[Reference]
+    dates: list[DateRef]
+
+    def ref(self, qualifier: str) -> str | None:
+        """The first REF value with this qualifier."""
+        for r in self.refs:
+            if r.qualifier == qualifier:
+                return r.value
+        return None
+
+    def date(self, *qualifiers: str) -> str | None:
+        """The first DTM date with the first of these qualifiers that is present."""
+        for q in qualifiers:
+            for d in self.dates:
+                if d.qualifier == q:
+                    return d.date
+        return None
+
+
 @dataclass(slots=True, init=False)
-class Loop2110:
+class Loop2110(_Qualified):
     """Service payment information: SVC and its DTM/CAS/REF/AMT/QTY/LQ.
 
     The constructor is written out (not generated) because the reader builds one per service
@@ -156,19 +179,6 @@ class Loop2110:
         self.line = line
         self._adj = None
 
-    def ref(self, qualifier: str) -> str | None:
-        for r in self.refs:
-            if r.qualifier == qualifier:
-                return r.value
-        return None
-
-    def date(self, *qualifiers: str) -> str | None:
-        for q in qualifiers:
-            for d in self.dates:
-                if d.qualifier == q:
-                    return d.date
-        return None
-
     @property
     def line_control_number(self) -> str | None:
         """REF*6R: the provider's line item control number (ours, from the 837)."""
@@ -185,7 +195,7 @@ class Loop2110:
 
 
 @dataclass(slots=True, init=False)
-class Loop2100:
+class Loop2100(_Qualified):
     """Claim payment information: CLP01-14 and everything up to the next CLP/SVC (hand-written
     constructor for the same reason as :class:`Loop2110`)."""
 
@@ -257,19 +267,6 @@ class Loop2100:
     @property
     def is_reversal(self) -> bool:
         return self.status == REVERSAL
-
-    def ref(self, qualifier: str) -> str | None:
-        for r in self.refs:
-            if r.qualifier == qualifier:
-                return r.value
-        return None
-
-    def date(self, *qualifiers: str) -> str | None:
-        for q in qualifiers:
-            for d in self.dates:
-                if d.qualifier == q:
-                    return d.date
-        return None
 
     @property
     def remark_codes(self) -> list[str]:

@@ -3,7 +3,7 @@
 Generates 835 files of 10,000 and 100,000 claims into bench/data/ (gitignored) with
 bench/gen835.py, then measures on the same files in one run:
 
-1. library call: ``edi.x835.read_835(path)`` read to the end vs ``oxedi.parse_file(path)``, plus the
+1. library call: ``edi.x835.reader.read_835(path)`` read to the end vs ``oxedi.parse_file(path)``, plus the
    same read with every claim and line field visited, with ``keep_claims=False``, with the
    pure-Python driver, and the pure-Python summary scanner; medians of interleaved runs (wall and
    CPU time);
@@ -104,17 +104,17 @@ def main(argv: list[str] | None = None) -> None:
             "ours": [DRIPLINE, "remit", "show", path, "--summary"],
             "oxedi": [PY, "-c", f"import oxedi; oxedi.parse_file({path!r})"],
         }, rep)
-        _, rss_full, _ = run_child([PY, "-c", "from edi.x835 import read_835\n"
+        _, rss_full, _ = run_child([PY, "-c", "from edi.x835.reader import read_835\n"
                                     f"for r in read_835({path!r}): pass"])
         (p_ours, rss_sum, c_ours), (p_ox, rss_ox, c_ox) = res["ours"], res["oxedi"]
         proc[n] = (p_ours, p_ox, rss_sum, rss_ox, rss_full, c_ours, c_ox)
     # 2. library calls, side by side
     import oxedi
 
-    from edi.x835 import ACCELERATOR_AVAILABLE, read_835
-    from edi.x835_summary import summarize_files
+    from edi.x835.reader import ACCELERATOR_AVAILABLE, read_835
+    from edi.x835.summary import summarize_files
 
-    print(f"835 reader driver: {'compiled (edi/_x835c.c)' if ACCELERATOR_AVAILABLE else 'pure Python (extension not built)'}",
+    print(f"835 reader driver: {'compiled (edi/x835/_accel.c)' if ACCELERATOR_AVAILABLE else 'pure Python (extension not built)'}",
           flush=True)
 
     for n in sizes:

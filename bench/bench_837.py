@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from coding.config import load_config  # noqa: E402
 from coding.model import Address, CodedEncounter, Encounter, Patient, ServiceLine  # noqa: E402
-from edi.x837 import EnvelopeNumbers, plan_interchanges, write_interchange  # noqa: E402
+from edi.x837.model import EnvelopeNumbers, plan_interchanges, write_interchange  # noqa: E402
 
 NOW = datetime(2026, 3, 3, 9, 30)
 DRUGS = [("J1745", "57894003001", "10"), ("J9035", "50242006001", "16"), ("J0897", "55513073001", "1"),
@@ -101,7 +101,7 @@ def bench_writer(n: int = 20000) -> float:
 
 def bench_validation(n: int, repeat: int = 1) -> None:
     """Plain pyx12 vs ``validate_file(jobs=2)``, alternating, best of ``repeat`` for each."""
-    from edi.pyx12_adapter import plain_pyx12_pass, validate_file
+    from edi.validate.pyx12 import plain_pyx12_pass, validate_file
 
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "bench.837"

@@ -1,4 +1,4 @@
-"""Home infusion coding throughput: ``coding.home.home_lines`` over generated home courses.
+"""Home infusion coding throughput: ``coding.home.lines.home_lines`` over generated home courses.
 
 10,000 encounters, half commercial per diem (1–3 therapies, 14–60 days, weekly nursing visits),
 half Medicare HIT (pump therapies, weekly visits, a ledger history callable). One core.
@@ -15,7 +15,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from coding.config import load_config  # noqa: E402
-from coding.home import home_lines  # noqa: E402
+from coding.home.lines import home_lines  # noqa: E402
 from coding.model import Address, Encounter, NursingVisit, Patient, Quantity, Therapy  # noqa: E402
 
 DRUGS = [("anti_infective", "J0696", ("2", "g")), ("anti_infective", "J3370", ("1", "g")),

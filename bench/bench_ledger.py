@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from coding.model import ServiceLine  # noqa: E402
-from reconcile import ledger as L  # noqa: E402
+from reconcile.ledger import store as L  # noqa: E402
 
 N_CLAIMS = 10_000
 N_BUILD = 2_000
@@ -81,7 +81,7 @@ def _encounters(n: int) -> list[dict]:
 
 def bench_build(tmp: Path) -> tuple[float, float, float]:
     from coding.config import load_config
-    from reconcile import billing
+    from reconcile.claims import build as billing
 
     src = tmp / "enc.json"
     src.write_text(json.dumps({"encounters": _encounters(N_BUILD)}))

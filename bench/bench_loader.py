@@ -1,4 +1,4 @@
-"""Input and drug-line benchmark: ``coding.loader.load_encounters`` and ``coding.drugs.drug_lines``.
+"""Input and drug-line benchmark: ``coding.encounters.loader.load_encounters`` and ``coding.drugs.lines.drug_lines``.
 
 Writes N (default 20,000) contract encounters (3-6 administrations each) as JSON Lines to a temp
 file, then times reading + validating them (best of 3) and coding their drug lines on one core.
@@ -21,8 +21,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from coding.config import load_config  # noqa: E402
-from coding.drugs import drug_lines  # noqa: E402
-from coding.loader import load_encounters  # noqa: E402
+from coding.drugs.lines import drug_lines  # noqa: E402
+from coding.encounters.loader import load_encounters  # noqa: E402
 
 DRUGS = [("J1745", "mg", 300, 800, "iv_infusion"), ("J1569", "g", 10, 60, "iv_infusion"),
          ("J9267", "mg", 100, 400, "iv_infusion"), ("J2405", "mg", 4, 16, "iv_push"),

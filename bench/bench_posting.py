@@ -41,7 +41,7 @@ def make_file(n: int, per_set: int) -> Path:
 def make_ledger(n: int, per_set: int, db: Path) -> None:
     """A ledger holding the generator's claims (first occurrence of each PCN), inserted in bulk."""
     import gen835
-    from reconcile import ledger
+    from reconcile.ledger import store as ledger
 
     conn = ledger.connect(db)
     conn.execute("BEGIN IMMEDIATE")
@@ -89,12 +89,12 @@ def child(mode: str, path: str, db: str) -> None:
     t0 = time.perf_counter()
     c0 = time.process_time()
     if mode == "read":  # the reader as it is: claims and lines stay unparsed until a field is read
-        from edi.x835 import read_835
+        from edi.x835.reader import read_835
 
         claims = sum(len(rm.claims) for rm in read_835(Path(path), filename=path))
         extra = {"claims": claims}
     elif mode == "read-full":  # read every amount and reference the poster uses, nothing else
-        from edi.x835 import read_835
+        from edi.x835.reader import read_835
 
         claims = 0
         for rm in read_835(Path(path), filename=path):
@@ -106,8 +106,8 @@ def child(mode: str, path: str, db: str) -> None:
             rm.provider_adjustments  # noqa: B018
         extra = {"claims": claims}
     else:
-        from reconcile import ledger
-        from reconcile.posting import post_files
+        from reconcile.ledger import store as ledger
+        from reconcile.posting.post import post_files
 
         conn = ledger.connect(db)
         t0 = time.perf_counter()

@@ -2,11 +2,11 @@
 
 ``code_encounter(enc, cfg)`` looks up the payer profile, codes
 
-1. drug-administration lines (:mod:`coding.admin`), in clinical order,
+1. drug-administration lines (:mod:`coding.admin.codes`), in clinical order,
 2. other services (:mod:`coding.services`: E/M with 25, 99211 dropped, ...),
-3. drug lines (:func:`coding.drugs.drug_lines`: units, JW/JZ, 340B, NDC),
+3. drug lines (:func:`coding.drugs.lines.drug_lines`: units, JW/JZ, 340B, NDC),
 
-and for ``setting == "home"`` the home-infusion lines of :mod:`coding.home` instead (a
+and for ``setting == "home"`` the home-infusion lines of :mod:`coding.home.lines` instead (a
 ``not-supported`` warning when that module is absent). Output is deterministic: the same input
 gives the same lines in the same order. Problems are findings; only bugs raise.
 """
@@ -17,7 +17,7 @@ import importlib
 from datetime import date
 from typing import Callable, Iterable
 
-from coding.admin import admin_lines
+from coding.admin.codes import admin_lines
 from coding.config import Config
 from coding.findings import Finding, error, warning
 from coding.model import CodedEncounter, Encounter, ServiceLine
@@ -26,14 +26,14 @@ from coding.services import service_lines
 HitHistory = Callable[[str], list[date]]
 
 try:
-    from coding.drugs import drug_lines as _drug_lines
+    from coding.drugs.lines import drug_lines as _drug_lines
 except ImportError:  # pragma: no cover - only while helper A's module is absent
     _drug_lines = None  # type: ignore[assignment]
 
 
 def _home_module():
     try:
-        return importlib.import_module("coding.home")
+        return importlib.import_module("coding.home.lines")
     except ImportError:
         return None
 

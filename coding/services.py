@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from coding.admin import ADMIN_CODES, charge
+from coding.admin.codes import ADMIN_CODES, charge
 from coding.config import Config, PayerProfile
 from coding.findings import Finding, error, warning
 from coding.model import Encounter, ServiceLine

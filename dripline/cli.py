@@ -13,13 +13,13 @@ import sys
 from typing import Any
 
 COMMAND_MODULES = (
-    "dripline.cmd_code",
-    "dripline.cmd_validate",
-    "dripline.cmd_claims",
-    "dripline.cmd_ack",
-    "dripline.cmd_remit",
-    "dripline.cmd_reconcile",
-    "dripline.cmd_demo",
+    "dripline.commands.code",
+    "dripline.commands.validate",
+    "dripline.commands.claims",
+    "dripline.commands.ack",
+    "dripline.commands.remit",
+    "dripline.commands.posting",
+    "dripline.commands.demo",
 )
 
 _app: Any = None

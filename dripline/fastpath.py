@@ -3,7 +3,7 @@
 Only ``dripline remit show FILE... --summary`` (no other option) is handled here; anything else
 (other commands, ``--help``, ``--json``, unknown options, a file that cannot be read as an 835)
 returns False and the typer app handles it, so behaviour and error messages stay those of the
-full CLI (:mod:`dripline.cmd_remit`). The output is the same bytes either way (a test holds the
+full CLI (:mod:`dripline.commands.remit`). The output is the same bytes either way (a test holds the
 two against each other).
 """
 from __future__ import annotations
@@ -26,7 +26,7 @@ def run_fast(argv: list[str]) -> bool:
             files.append(Path(a))
     if not summary or not files:
         return False
-    from edi.x835_probe import probe_835
+    from edi.x835.probe import probe_835
 
     if any(probe_835(f) for f in files):
         return False  # the typer app reports the problems (exit code 2)

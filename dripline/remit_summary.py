@@ -8,7 +8,7 @@ from pathlib import Path
 
 def write_summary(files: list[Path]) -> None:
     """One line per remittance, then a count of file-level error findings (details: --json)."""
-    from edi.x835_summary import summarize_files
+    from edi.x835.summary import summarize_files
 
     rows, file_findings = summarize_files(files)
     out = sys.stdout

@@ -1,0 +1,641 @@
+"""Encounter input: read and validate the contract of ``docs/encounter-format.md``.
+
+:func:`load_encounters` reads JSON (``{"encounters": [...]}``, a list, or one encounter object),
+JSON Lines (one encounter per line) or a directory (every ``*.json`` / ``*.jsonl`` in it, sorted;
+other files such as the TOML config are ignored). It validates EVERYTHING at once and returns
+``(encounters, findings)``: every problem is an ``error`` finding naming the file, the encounter
+id and the field (``administrations[1].end``); an encounter with any error is reported and not
+returned for coding. Unknown extra fields are ignored. Extension (optional, beyond the contract):
+``administrations[].containers``, the number of vials/syringes opened, used as the NDC quantity
+in ``UN``. It never raises on bad data (junk, huge
+numbers, unicode, non-objects); only programming errors would escape. Messages name the field,
+never echo patient data.
+"""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Sequence
+
+from coding.config import Config
+from coding.drugs.lines import drug_info
+from coding.findings import Finding, error, info
+from coding.identifiers import hcpcs, icd10cm, ndc, npi
+from coding.model import (
+    PURPOSES, QUANTITY_UNITS, ROUTES, SETTINGS, Address, Administration, Encounter, NursingVisit,
+    Patient, Quantity, Service, Therapy,
+)
+
+CONTAINERS = ("single_dose", "multi_dose")
+SEXES = ("M", "F", "U")
+FREQUENCIES = ("1", "7", "8")
+THERAPY_CATEGORIES = ("anti_infective", "immunotherapy", "chemotherapy", "pain_management", "inotrope",
+                      "corticosteroid", "hydration", "other")
+SCHEDULES = ("q24h", "q12h", "q8h", "q6h", "q4h", "q3h", "continuous", "other")
+RELATIONSHIPS = ("self", "spouse", "child", "employee", "life_partner", "other", "unknown",
+                 "organ_donor", "cadaver_donor", "18", "01", "19", "20", "21", "39", "40", "53", "G8")
+MAX_ID_LEN = 20  # CLM01 patient control number
+MAX_AMOUNT = Decimal("1e9")  # no dose, volume or rate is larger; guards arithmetic on junk
+MAX_UNITS = 99_999
+_UNIT_ALIASES = {"ml": "mL", "cc": "mL", "unit": "units", "iu": "units", "units": "units", "mg": "mg",
+                 "g": "g", "mcg": "mcg"}
+_MOD = re.compile(r"^[A-Z0-9]{2}$")
+_POS = re.compile(r"^[0-9]{2}$")
+_ZIP = re.compile(r"^[0-9]{5}(?:-?[0-9]{4})?$")
+_STATE = re.compile(r"^[A-Za-z]{2}$")
+_CTRL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+@lru_cache(maxsize=4096)
+def _drug_code(raw: str) -> tuple[str | None, str | None]:
+    """(normalized code, None) for a known drug code, else (None, finding code)."""
+    try:
+        code = hcpcs.validate(raw)
+    except hcpcs.InvalidIdentifier:
+        return None, "invalid-hcpcs"
+    return (code, None) if drug_info(code) is not None else (None, "unknown-drug")
+
+
+@lru_cache(maxsize=8192)
+def _icd(raw: str) -> str | None:
+    return icd10cm.validate(raw) if icd10cm.is_valid(raw) else None
+
+
+@lru_cache(maxsize=4096)
+def _npi(raw: str) -> str | None:
+    return npi.validate(raw) if npi.is_valid(raw) else None
+
+
+class _Bad(Exception):
+    """Internal: a value failed validation (already reported)."""
+
+
+@dataclass
+class _Ctx:
+    """Collects findings for one encounter."""
+
+    file: str | None
+    line: int | None
+    enc_id: str | None
+    index: int = 0
+    findings: list[Finding] = field(default_factory=list)
+
+    def err(self, code: str, fld: str, message: str, adm: str | None = None) -> None:
+        if self.enc_id is None:  # no usable id: name the record's position instead
+            message = f"encounters[{self.index}]: {message}"
+        self.findings.append(error(code, message, encounter_id=self.enc_id, administration_id=adm,
+                                   field=fld, file=self.file, line=self.line))
+
+
+def _is_num(v: Any) -> bool:
+    return isinstance(v, (int, Decimal, float)) and not isinstance(v, bool)
+
+
+def _absent(ctx: _Ctx, obj: dict, key: str, path: str, required: bool, adm: str | None) -> bool:
+    """True when ``key`` is missing or null; reports it when the field is required."""
+    if key in obj and obj[key] is not None:
+        return False
+    if required:
+        ctx.err("missing-field", path, f"{path} is required", adm)
+    return True
+
+
+def _dec(ctx: _Ctx, obj: dict, key: str, path: str, *, required: bool, positive: bool = True,
+         allow_zero: bool = False, adm: str | None = None) -> Decimal | None:
+    if _absent(ctx, obj, key, path, required, adm):
+        return None
+    v = obj[key]
+    try:
+        if isinstance(v, str) and v.strip():
+            d = Decimal(v.strip())
+        elif _is_num(v):
+            d = Decimal(str(v)) if isinstance(v, float) else Decimal(v)
+        else:
+            raise InvalidOperation
+        if not d.is_finite():
+            raise InvalidOperation
+    except (InvalidOperation, ValueError, TypeError):
+        ctx.err("bad-number", path, f"{path} must be a number", adm)
+        return None
+    if d < 0 or (positive and not allow_zero and d == 0):
+        ctx.err("bad-number", path, f"{path} must be {'zero or more' if allow_zero else 'greater than zero'}", adm)
+        return None
+    if d > MAX_AMOUNT:
+        ctx.err("bad-number", path, f"{path} is implausibly large", adm)
+        return None
+    return d
+
+
+def _str(ctx: _Ctx, obj: dict, key: str, path: str, *, required: bool, adm: str | None = None,
+         max_len: int = 200) -> str | None:
+    if key not in obj or obj[key] is None or (isinstance(obj[key], str) and not obj[key].strip()):
+        if required:
+            ctx.err("missing-field", path, f"{path} is required", adm)
+        return None
+    v = obj[key]
+    if isinstance(v, bool) or not isinstance(v, (str, int)):
+        ctx.err("bad-value", path, f"{path} must be a string", adm)
+        return None
+    s = str(v).strip()
+    if len(s) > max_len:
+        ctx.err("bad-value", path, f"{path} is longer than {max_len} characters", adm)
+        return None
+    if _CTRL.search(s):
+        ctx.err("bad-value", path, f"{path} contains control characters", adm)
+        return None
+    return s
+
+
+def _enum(ctx: _Ctx, obj: dict, key: str, path: str, allowed: Sequence[str], *, required: bool,
+          adm: str | None = None, default: str | None = None) -> str | None:
+    if key not in obj or obj[key] is None:
+        if required:
+            ctx.err("missing-field", path, f"{path} is required", adm)
+        return default
+    v = obj[key]
+    s = str(v) if isinstance(v, (str, int)) and not isinstance(v, bool) else None
+    if s is None or s not in allowed:
+        ctx.err("bad-value", path, f"{path} must be one of: {', '.join(allowed)}", adm)
+        return default
+    return s
+
+
+def _bool(ctx: _Ctx, obj: dict, key: str, path: str, adm: str | None = None) -> bool | None:
+    if key not in obj or obj[key] is None:
+        return None
+    if not isinstance(obj[key], bool):
+        ctx.err("bad-value", path, f"{path} must be true or false", adm)
+        return None
+    return obj[key]
+
+
+def _datetime(ctx: _Ctx, obj: dict, key: str, path: str, *, required: bool,
+              adm: str | None = None) -> datetime | None:
+    if _absent(ctx, obj, key, path, required, adm):
+        return None
+    v = obj[key]
+    try:
+        if not isinstance(v, str) or len(v.strip()) < 16 or len(v) > 40:
+            raise ValueError  # a date alone is not a date-time
+        d = datetime.fromisoformat(v.strip())
+    except ValueError:
+        ctx.err("bad-datetime", path, f"{path} must be a local date-time like 2026-03-02T10:00", adm)
+        return None
+    if d.tzinfo is not None:
+        ctx.err("bad-datetime", path, f"{path} must be a local date-time without a time zone", adm)
+        return None
+    return d
+
+
+def _date(ctx: _Ctx, obj: dict, key: str, path: str, *, required: bool, adm: str | None = None) -> date | None:
+    if _absent(ctx, obj, key, path, required, adm):
+        return None
+    v = obj[key]
+    try:
+        if not isinstance(v, str) or len(v.strip()) != 10:
+            raise ValueError
+        return date.fromisoformat(v.strip())
+    except ValueError:
+        ctx.err("bad-date", path, f"{path} must be a date like 2026-03-02", adm)
+        return None
+
+
+def _obj(ctx: _Ctx, parent: dict, key: str, path: str, *, required: bool, adm: str | None = None) -> dict | None:
+    if _absent(ctx, parent, key, path, required, adm):
+        return None
+    if not isinstance(parent[key], dict):
+        ctx.err("bad-value", path, f"{path} must be an object", adm)
+        return None
+    return parent[key]
+
+
+def _list(ctx: _Ctx, parent: dict, key: str, path: str, *, required: bool) -> list | None:
+    if _absent(ctx, parent, key, path, required, None):
+        return None
+    if not isinstance(parent[key], list):
+        ctx.err("bad-value", path, f"{path} must be a list", None)
+        return None
+    return parent[key]
+
+
+def _quantity(ctx: _Ctx, parent: dict, key: str, path: str, *, required: bool, adm: str | None = None,
+              allow_zero: bool = False) -> Quantity | None:
+    q = _obj(ctx, parent, key, path, required=required, adm=adm)
+    if q is None:
+        return None
+    value = _dec(ctx, q, "value", f"{path}.value", required=True, allow_zero=allow_zero, adm=adm)
+    unit_raw = q.get("unit")
+    unit = None
+    if unit_raw is None:
+        ctx.err("missing-field", f"{path}.unit", f"{path}.unit is required", adm)
+    elif isinstance(unit_raw, str) and (unit_raw in QUANTITY_UNITS or unit_raw.strip().lower() in _UNIT_ALIASES):
+        unit = unit_raw if unit_raw in QUANTITY_UNITS else _UNIT_ALIASES[unit_raw.strip().lower()]
+    else:
+        ctx.err("bad-unit", f"{path}.unit", f"{path}.unit must be one of: {', '.join(QUANTITY_UNITS)}", adm)
+    if value is None or unit is None:
+        return None
+    return Quantity(value, unit)
+
+
+def _ndc(ctx: _Ctx, obj: dict, path: str, adm: str | None) -> str | None:
+    raw = obj.get("ndc")
+    if raw is None or raw == "":
+        return None
+    if not isinstance(raw, str) or not ndc.is_valid(raw):
+        reason = "must be 11 digits, or 10 digits in dashed 4-4-2, 5-3-2 or 5-4-1 segments"
+        if isinstance(raw, str):
+            try:
+                ndc.validate(raw)
+            except ndc.InvalidIdentifier as exc:
+                reason = str(exc)
+        ctx.err("invalid-ndc", path, f"{path} is not a valid NDC: {reason}", adm)
+        return None
+    return raw.strip()
+
+
+def _drug(ctx: _Ctx, obj: dict, path: str, adm: str | None) -> str | None:
+    raw = _str(ctx, obj, "drug", path, required=True, adm=adm, max_len=10)
+    if raw is None:
+        return None
+    code, problem = _drug_code(raw)
+    if problem == "invalid-hcpcs":
+        ctx.err("invalid-hcpcs", path, f"{path} is not a HCPCS code (letter + 4 digits, e.g. J1745)", adm)
+        return None
+    if problem == "unknown-drug":
+        ctx.err("unknown-drug", path, f"{path}: {hcpcs.compact(raw)} is not a drug code in the HCPCS J/Q tables", adm)
+        return None
+    return code
+
+
+def _patient(ctx: _Ctx, p: dict, path: str) -> Patient | None:
+    pid = _str(ctx, p, "id", f"{path}.id", required=True, max_len=80)
+    first = _str(ctx, p, "first", f"{path}.first", required=True, max_len=60)
+    last = _str(ctx, p, "last", f"{path}.last", required=True, max_len=60)
+    dob = _date(ctx, p, "dob", f"{path}.dob", required=True)
+    sx = p.get("sex")
+    sex = _enum(ctx, {"sex": sx.strip().upper() if isinstance(sx, str) else sx}, "sex", f"{path}.sex", SEXES,
+                required=True)
+    member = _str(ctx, p, "member_id", f"{path}.member_id", required=True, max_len=80)
+    a = _obj(ctx, p, "address", f"{path}.address", required=True)
+    addr = None
+    if a is not None:
+        l1 = _str(ctx, a, "line1", f"{path}.address.line1", required=True, max_len=55)
+        l2 = _str(ctx, a, "line2", f"{path}.address.line2", required=False, max_len=55)
+        city = _str(ctx, a, "city", f"{path}.address.city", required=True, max_len=30)
+        state = _str(ctx, a, "state", f"{path}.address.state", required=True, max_len=2)
+        zp = _str(ctx, a, "zip", f"{path}.address.zip", required=True, max_len=10)
+        if state is not None and not _STATE.match(state):
+            ctx.err("bad-value", f"{path}.address.state", f"{path}.address.state must be a 2-letter code")
+            state = None
+        if zp is not None and not _ZIP.match(zp):
+            ctx.err("bad-value", f"{path}.address.zip", f"{path}.address.zip must be 5 or 9 digits")
+            zp = None
+        if None not in (l1, city, state, zp):
+            addr = Address(l1, city, state.upper(), zp.replace("-", ""), l2)  # type: ignore[union-attr,arg-type]
+    if dob is not None and dob > date.today():
+        ctx.err("bad-date", f"{path}.dob", f"{path}.dob is in the future")
+        dob = None
+    if None in (pid, first, last, dob, sex, member, addr):
+        return None
+    return Patient(pid, first, last, dob, sex, member, addr)  # type: ignore[arg-type]
+
+
+def _administration(ctx: _Ctx, a: Any, i: int) -> Administration | None:
+    path = f"administrations[{i}]"
+    if not isinstance(a, dict):
+        ctx.err("bad-value", path, f"{path} must be an object")
+        return None
+    n0 = len(ctx.findings)
+    aid = _str(ctx, a, "id", f"{path}.id", required=True, max_len=50)
+    drug = _drug(ctx, a, f"{path}.drug", aid)
+    route = _enum(ctx, a, "route", f"{path}.route", ROUTES, required=True, adm=aid)
+    purpose = _enum(ctx, a, "purpose", f"{path}.purpose", PURPOSES, required=False, adm=aid)
+    start = _datetime(ctx, a, "start", f"{path}.start", required=True, adm=aid)
+    end = _datetime(ctx, a, "end", f"{path}.end", required=False, adm=aid)
+    if start is not None and end is not None and end < start:
+        ctx.err("end-before-start", f"{path}.end", f"{path}.end is before {path}.start", aid)
+    vol = _dec(ctx, a, "volume_ml", f"{path}.volume_ml", required=False, adm=aid)
+    rate = _dec(ctx, a, "rate_ml_per_hr", f"{path}.rate_ml_per_hr", required=False, adm=aid)
+    dose = _quantity(ctx, a, "dose", f"{path}.dose", required=True, adm=aid)
+    wasted = _quantity(ctx, a, "wasted", f"{path}.wasted", required=False, adm=aid, allow_zero=True)
+    container = _enum(ctx, a, "container", f"{path}.container", CONTAINERS, required=False, adm=aid)
+    nd = _ndc(ctx, a, f"{path}.ndc", aid)
+    containers = None
+    if a.get("containers") is not None:
+        c = a["containers"]
+        if not (isinstance(c, int) and not isinstance(c, bool)) or not 1 <= c <= 9999:
+            ctx.err("bad-number", f"{path}.containers", f"{path}.containers must be a whole number from 1 to 9999", aid)
+        else:
+            containers = c
+    access = _str(ctx, a, "access", f"{path}.access", required=False, adm=aid, max_len=20) or "A"
+    ssr = _str(ctx, a, "separate_site_reason", f"{path}.separate_site_reason", required=False, adm=aid, max_len=500)
+    visit = _str(ctx, a, "visit", f"{path}.visit", required=False, adm=aid, max_len=20) or "1"
+    if len(ctx.findings) != n0 or None in (aid, drug, route, start, dose):
+        return None
+    return Administration(
+        id=aid, drug=drug, route=route, start=start, dose=dose, end=end, ndc=nd,  # type: ignore[arg-type]
+        purpose=purpose, volume_ml=vol, rate_ml_per_hr=rate, wasted=wasted, container=container,
+        access=access, separate_site_reason=ssr, visit=visit, containers=containers)
+
+
+def _service(ctx: _Ctx, s: Any, i: int) -> Service | None:
+    path = f"services[{i}]"
+    if not isinstance(s, dict):
+        ctx.err("bad-value", path, f"{path} must be an object")
+        return None
+    n0 = len(ctx.findings)
+    code = _str(ctx, s, "code", f"{path}.code", required=True, max_len=10)
+    if code is not None and not hcpcs.is_valid(code):
+        ctx.err("invalid-hcpcs", f"{path}.code", f"{path}.code is not a CPT/HCPCS code")
+        code = None
+    units = 1
+    if s.get("units") is not None:
+        u = s["units"]
+        if not (isinstance(u, int) and not isinstance(u, bool)) or not 1 <= u <= MAX_UNITS:
+            ctx.err("bad-number", f"{path}.units", f"{path}.units must be a whole number from 1 to {MAX_UNITS}")
+        else:
+            units = u
+    mods: list[str] = []
+    if s.get("modifiers") is not None:
+        m = s["modifiers"]
+        if not isinstance(m, list) or len(m) > 4:
+            ctx.err("bad-value", f"{path}.modifiers", f"{path}.modifiers must be a list of at most 4 modifiers")
+        else:
+            for j, x in enumerate(m):
+                if not isinstance(x, str) or not _MOD.match(x.strip().upper()):
+                    ctx.err("bad-value", f"{path}.modifiers[{j}]", f"{path}.modifiers[{j}] must be 2 letters/digits")
+                else:
+                    mods.append(x.strip().upper())
+    sep = _bool(ctx, s, "separately_identifiable", f"{path}.separately_identifiable")
+    if len(ctx.findings) != n0 or code is None:
+        return None
+    return Service(code=hcpcs.validate(code), units=units, modifiers=tuple(mods), separately_identifiable=bool(sep))
+
+
+def _therapy(ctx: _Ctx, t: Any, i: int) -> Therapy | None:
+    path = f"therapies[{i}]"
+    if not isinstance(t, dict):
+        ctx.err("bad-value", path, f"{path} must be an object")
+        return None
+    n0 = len(ctx.findings)
+    tid = _str(ctx, t, "id", f"{path}.id", required=True, max_len=50)
+    cat = _enum(ctx, t, "category", f"{path}.category", THERAPY_CATEGORIES, required=True)
+    sched = _enum(ctx, t, "schedule", f"{path}.schedule", SCHEDULES, required=False, default="q24h")
+    sd = _date(ctx, t, "start_date", f"{path}.start_date", required=True)
+    ed = _date(ctx, t, "end_date", f"{path}.end_date", required=True)
+    if sd is not None and ed is not None and ed < sd:
+        ctx.err("end-before-start", f"{path}.end_date", f"{path}.end_date is before {path}.start_date")
+    drug = _drug(ctx, t, f"{path}.drug", None)
+    nd = _ndc(ctx, t, f"{path}.ndc", None)
+    dose = _quantity(ctx, t, "dose", f"{path}.dose", required=True)
+    dpd = None
+    if t.get("doses_per_day") is not None:
+        v = t["doses_per_day"]
+        if not (isinstance(v, int) and not isinstance(v, bool)) or not 1 <= v <= 48:
+            ctx.err("bad-number", f"{path}.doses_per_day", f"{path}.doses_per_day must be a whole number from 1 to 48")
+        else:
+            dpd = v
+    pump = _bool(ctx, t, "pump", f"{path}.pump")
+    if len(ctx.findings) != n0:
+        return None
+    return Therapy(id=tid, category=cat, start_date=sd, end_date=ed, drug=drug, dose=dose,  # type: ignore[arg-type]
+                   schedule=sched or "q24h", ndc=nd, doses_per_day=dpd, pump=bool(pump))
+
+
+def validate_encounter(raw: Any, cfg: Config, *, file: str | None = None, line: int | None = None,
+                       index: int = 0) -> tuple[Encounter | None, list[Finding]]:
+    """Validate one encounter object; ``(Encounter, [])`` or ``(None, findings)``."""
+    if not isinstance(raw, dict):
+        ctx = _Ctx(file, line, None, index)
+        ctx.err("bad-value", f"encounters[{index}]", "an encounter must be a JSON object")
+        return None, ctx.findings
+    ctx = _Ctx(file, line, None, index)
+    eid = _str(ctx, raw, "id", "id", required=True, max_len=MAX_ID_LEN)
+    ctx.enc_id = eid
+    setting = _enum(ctx, raw, "setting", "setting", SETTINGS, required=True)
+    pos = None
+    if raw.get("place_of_service") is not None:
+        p = raw["place_of_service"]
+        p = str(p).zfill(2) if isinstance(p, int) and not isinstance(p, bool) else p
+        if not isinstance(p, str) or not _POS.match(p.strip()):
+            ctx.err("bad-value", "place_of_service", "place_of_service must be a 2-digit code")
+        else:
+            pos = p.strip()
+    payer = _str(ctx, raw, "payer", "payer", required=True, max_len=60)
+    if payer is not None and payer not in cfg.payers:
+        ctx.err("unknown-payer", "payer", f"payer is not a payer profile in the config (known: {', '.join(sorted(cfg.payers))})")
+        payer = None
+    pobj = _obj(ctx, raw, "patient", "patient", required=True)
+    patient = _patient(ctx, pobj, "patient") if pobj is not None else None
+    relationship = _enum(ctx, raw, "relationship", "relationship", RELATIONSHIPS, required=False, default="self")
+    subscriber = None
+    if relationship not in (None, "self", "18"):
+        sobj = _obj(ctx, raw, "subscriber", "subscriber", required=True)
+        subscriber = _patient(ctx, sobj, "subscriber") if sobj is not None else None
+    elif raw.get("subscriber") is not None:
+        sobj = _obj(ctx, raw, "subscriber", "subscriber", required=False)
+        subscriber = _patient(ctx, sobj, "subscriber") if sobj is not None else None
+    diags: list[str] = []
+    dl = _list(ctx, raw, "diagnoses", "diagnoses", required=True)
+    if dl is not None:
+        if not dl:
+            ctx.err("missing-field", "diagnoses", "diagnoses must list at least one ICD-10-CM code")
+        if len(dl) > 12:
+            ctx.err("bad-value", "diagnoses", "diagnoses lists more than 12 codes (837 HI limit)")
+        for j, d in enumerate(dl[:12]):
+            norm = _icd(d) if isinstance(d, str) and len(d) <= 12 else None
+            if norm is None:
+                ctx.err("invalid-icd10", f"diagnoses[{j}]", f"diagnoses[{j}] is not an ICD-10-CM code (e.g. K50.90)")
+            else:
+                diags.append(norm)
+    rnpi = None
+    if raw.get("rendering_npi") not in (None, ""):
+        r = raw["rendering_npi"]
+        r = str(r) if isinstance(r, int) and not isinstance(r, bool) else r
+        rnpi = _npi(r) if isinstance(r, str) and len(r) <= 20 else None
+        if rnpi is None:
+            ctx.err("invalid-npi", "rendering_npi", "rendering_npi is not a valid NPI (10 digits, Luhn check)")
+    is_home = setting == "home"
+    adms: list[Administration] = []
+    al = _list(ctx, raw, "administrations", "administrations", required=not is_home)
+    seen_adm: set[str] = set()
+    for i, a in enumerate(al or []):
+        adm = _administration(ctx, a, i)
+        if adm is not None:
+            if adm.id in seen_adm:
+                ctx.err("duplicate-id", f"administrations[{i}].id", f"administrations[{i}].id repeats an earlier administration id", adm.id)
+            else:
+                seen_adm.add(adm.id)
+                adms.append(adm)
+    services: list[Service] = []
+    for i, s in enumerate(_list(ctx, raw, "services", "services", required=False) or []):
+        sv = _service(ctx, s, i)
+        if sv is not None:
+            services.append(sv)
+    rfv = _str(ctx, raw, "reason_for_visit", "reason_for_visit", required=False, max_len=50)
+    if rfv is not None and al is not None and rfv not in {str(a.get("id")).strip() for a in al if isinstance(a, dict) and isinstance(a.get("id"), (str, int))}:
+        ctx.err("bad-reference", "reason_for_visit", "reason_for_visit does not name an administration id of this encounter")
+    freq = raw.get("frequency", "1")
+    freq = str(freq) if isinstance(freq, int) and not isinstance(freq, bool) else freq
+    if freq not in FREQUENCIES:
+        ctx.err("bad-value", "frequency", "frequency must be 1 (original), 7 (replacement) or 8 (void)")
+        freq = "1"
+    pcn = _str(ctx, raw, "payer_claim_number", "payer_claim_number", required=freq in ("7", "8"), max_len=50)
+    therapies: list[Therapy] = []
+    tl = _list(ctx, raw, "therapies", "therapies", required=is_home)
+    if is_home and tl is not None and not tl:
+        ctx.err("missing-field", "therapies", "therapies must list at least one therapy for a home encounter")
+    seen_t: set[str] = set()
+    for i, t in enumerate(tl or []):
+        th = _therapy(ctx, t, i)
+        if th is not None:
+            if th.id in seen_t:
+                ctx.err("duplicate-id", f"therapies[{i}].id", f"therapies[{i}].id repeats an earlier therapy id")
+            seen_t.add(th.id)
+            therapies.append(th)
+    visits: list[NursingVisit] = []
+    for i, v in enumerate(_list(ctx, raw, "nursing_visits", "nursing_visits", required=False) or []):
+        path = f"nursing_visits[{i}]"
+        if not isinstance(v, dict):
+            ctx.err("bad-value", path, f"{path} must be an object")
+            continue
+        vs = _datetime(ctx, v, "start", f"{path}.start", required=True)
+        ve = _datetime(ctx, v, "end", f"{path}.end", required=True)
+        if vs is not None and ve is not None:
+            if ve < vs:
+                ctx.err("end-before-start", f"{path}.end", f"{path}.end is before {path}.start")
+            else:
+                visits.append(NursingVisit(vs, ve))
+    fhv = _bool(ctx, raw, "first_hit_visit", "first_hit_visit")
+    p340 = _enum(ctx, raw, "program_340b", "program_340b", ("JG", "TB", "none"), required=False)
+    if al is not None and not al and not services and not is_home:
+        ctx.err("missing-field", "administrations", "administrations is empty and there are no services: nothing to code")
+    if ctx.findings:
+        return None, ctx.findings
+    enc = Encounter(
+        id=eid, setting=setting, payer=payer, patient=patient, diagnoses=tuple(diags),  # type: ignore[arg-type]
+        administrations=tuple(adms), services=tuple(services), place_of_service=pos, rendering_npi=rnpi,
+        reason_for_visit=rfv, relationship=relationship or "self", subscriber=subscriber, frequency=freq,
+        payer_claim_number=pcn, therapies=tuple(therapies), nursing_visits=tuple(visits),
+        first_hit_visit=fhv, program_340b=p340, raw=raw)
+    return enc, []
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a number")
+
+
+def _loads(text: str) -> Any:
+    return json.loads(text, parse_float=Decimal, parse_constant=_reject_constant)
+
+
+def _read_file(path: Path, in_dir: bool) -> tuple[list[tuple[Any, int | None, int]], list[Finding]]:
+    """Records (object, line or None, index) from one file, plus file-level findings."""
+    fname = str(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        return [], [error("unreadable-file", f"cannot read the file ({exc.strerror or 'I/O error'})", file=fname)]
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return [], [error("bad-encoding", "file is not UTF-8 text", file=fname)]
+    if not text.strip():
+        return [], [error("empty-file", "file has no encounters", file=fname)]
+    whole_err: str | None = None
+    whole_line: int | None = None
+    try:
+        doc = _loads(text)
+    except (ValueError, RecursionError) as exc:
+        doc = None
+        whole_err = str(getattr(exc, "msg", "")) or "invalid JSON"
+        whole_line = getattr(exc, "lineno", None)
+    if whole_err is None:
+        if isinstance(doc, dict) and "encounters" in doc:
+            if not isinstance(doc["encounters"], list):
+                return [], [error("bad-value", "\"encounters\" must be a list", file=fname, field="encounters")]
+            return [(e, None, i) for i, e in enumerate(doc["encounters"])], []
+        if isinstance(doc, list):
+            return [(e, None, i) for i, e in enumerate(doc)], []
+        if isinstance(doc, dict) and "id" in doc:
+            return [(doc, 1 if "\n" not in text.strip() else None, 0)], []
+        if in_dir:
+            return [], [info("skipped-file", "not an encounter file (no \"encounters\" list); skipped", file=fname)]
+        return [], [error("bad-value", "expected {\"encounters\": [...]} or JSON Lines of encounters", file=fname)]
+    # JSON Lines
+    lines = text.splitlines()
+    nonblank = [ln for ln in lines if ln.strip()]
+    first_ok = False
+    if len(nonblank) > 1:
+        try:
+            _loads(nonblank[0])
+            first_ok = True
+        except (ValueError, RecursionError):
+            first_ok = False
+    if not first_ok:  # one JSON document that does not parse
+        return [], [error("invalid-json", f"not valid JSON: {whole_err}", file=fname, line=whole_line)]
+    out: list[tuple[Any, int | None, int]] = []
+    finds: list[Finding] = []
+    for n, ln in enumerate(lines, start=1):
+        if not ln.strip():
+            continue
+        try:
+            obj = _loads(ln)
+            if isinstance(obj, dict) and isinstance(obj.get("encounters"), list) and "id" not in obj:
+                out.extend((e, n, len(out) + k) for k, e in enumerate(obj["encounters"]))
+            else:
+                out.append((obj, n, len(out)))
+        except (ValueError, RecursionError) as exc:
+            finds.append(error("invalid-json", f"line is not valid JSON: {getattr(exc, 'msg', 'invalid JSON')}",
+                               file=fname, line=n))
+    return out, finds
+
+
+def _expand(paths: Sequence[Path]) -> tuple[list[tuple[Path, bool]], list[Finding]]:
+    files: list[tuple[Path, bool]] = []
+    finds: list[Finding] = []
+    for p in paths:
+        p = Path(p)
+        if p.is_dir():
+            members = sorted(q for q in p.iterdir() if q.is_file() and q.suffix.lower() in (".json", ".jsonl"))
+            if not members:
+                finds.append(error("no-input", "directory has no *.json or *.jsonl files", file=str(p)))
+            files.extend((q, True) for q in members)
+        elif p.is_file():
+            files.append((p, False))
+        else:
+            finds.append(error("file-not-found", "input file not found", file=str(p)))
+    return files, finds
+
+
+def load_encounters(paths: Sequence[Path], cfg: Config) -> tuple[list[Encounter], list[Finding]]:
+    """Read and validate every encounter in ``paths``; see the module docstring."""
+    files, findings = _expand(paths)
+    encounters: list[Encounter] = []
+    seen: dict[str, str] = {}
+    for path, in_dir in files:
+        records, fs = _read_file(path, in_dir)
+        findings.extend(fs)
+        for obj, line, idx in records:
+            try:
+                enc, efs = validate_encounter(obj, cfg, file=str(path), line=line, index=idx)
+            except RecursionError:
+                enc, efs = None, [error("bad-value", "encounter is nested too deeply", file=str(path), line=line)]
+            findings.extend(efs)
+            if enc is None:
+                if isinstance(obj, dict) and isinstance(obj.get("id"), str):
+                    seen.setdefault(obj["id"].strip(), str(path))
+                continue
+            if enc.id in seen:
+                findings.append(error("duplicate-id", "encounter id repeats an earlier encounter", encounter_id=enc.id,
+                                      field="id", file=str(path), line=line))
+                continue
+            seen[enc.id] = str(path)
+            encounters.append(enc)
+    return encounters, findings
+

@@ -1,0 +1,5 @@
+"""The CLI commands, one module per command group; each has ``register(app)``.
+
+``code`` (and ``version``), ``validate``, ``claims`` (build, list), ``ack``, ``remit`` (show),
+``posting`` (``remit post``, ``unmatched``, ``denials``, ``claims correct``), ``demo``.
+"""

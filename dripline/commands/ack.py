@@ -1,0 +1,62 @@
+"""CLI commands: ``dripline ack`` — apply 999/997 and 277CA acknowledgments to the ledger."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from dripline.common import JsonOption, LedgerOption, console, fail, print_findings, print_json
+
+
+def _print_result(res) -> None:  # res: reconcile.claims.acks.AckResult
+    from rich.table import Table
+
+    if res.duplicate:
+        console.print(f"{res.file}: already applied; nothing changed", highlight=False)
+        return
+    console.print(f"{res.file}: {res.kind} — {len(res.updates)} claim status change(s), "
+                  f"{len(res.unchanged)} kept, {len(res.unknown)} unknown reference(s)", highlight=False)
+    if res.updates or res.unchanged:
+        t = Table()
+        for col in ("patient_control_number", "previous", "status", "note"):
+            t.add_column(col)
+        for u in res.updates:
+            t.add_row(u["patient_control_number"], u["previous"], u["status"], "")
+        for u in res.unchanged:
+            t.add_row(u["patient_control_number"], u["previous"], u["status"], u.get("reason", ""))
+        console.print(t)
+    print_findings(res.findings, title=f"Findings: {Path(res.file).name}")
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``ack`` to the app."""
+
+    @app.command("ack")
+    def ack(
+        files: List[Path] = typer.Argument(..., help="999, 997, TA1 or 277CA files."),
+        ledger: Optional[Path] = LedgerOption,
+        as_json: bool = JsonOption,
+    ) -> None:
+        """Read 999/277CA acknowledgments and update claim status in the ledger.
+
+        999: claims of accepted/rejected transaction sets (matched by GS06 + ST02) become
+        accepted/rejected with the IK3/IK4 errors. 277CA: claims matched by patient control number
+        take the STC category status (acknowledged, accepted, rejected, pended, ...) and the payer
+        claim number. Unknown references are reported. Exit 1 when a file is not an acknowledgment.
+        """
+        from dripline.commands.claims import open_ledger
+        from reconcile.claims.acks import apply_ack_file
+
+        missing = [str(f) for f in files if not f.is_file()]
+        if missing:
+            fail([f"acknowledgment file not found: {m}" for m in missing])
+        conn = open_ledger(ledger)
+        results = [apply_ack_file(conn, f) for f in files]
+        if as_json:
+            print_json({"files": [r.to_dict() for r in results]})
+        else:
+            for r in results:
+                _print_result(r)
+        if any(f.code == "ack-empty" for r in results for f in r.findings):
+            raise typer.Exit(1)

@@ -1,0 +1,182 @@
+"""CLI commands: the ``claims`` group (build, list; ``correct`` is added by cmd_reconcile)."""
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, List, Optional
+
+import typer
+
+from dripline.common import (
+    ConfigOption, JsonOption, LedgerOption, console, err_console, fail, get_config, ledger_path,
+    print_findings, print_json,
+)
+
+claims_app = typer.Typer(help="Build 837 claim files and list claims in the ledger.", no_args_is_help=True)
+
+AMOUNT_FIELDS = ("charge", "paid", "adjusted", "patient_responsibility", "balance")
+
+
+def open_ledger(option: Path | None):  # -> sqlite3.Connection
+    """Open the ledger named by --ledger / $DRIPLINE_DB / ./dripline.db, or exit 2 with a message."""
+    from reconcile.ledger.store import LedgerError, connect
+
+    try:
+        return connect(ledger_path(option))
+    except LedgerError as exc:
+        fail([str(exc)])
+
+
+PROGRESS_MIN_ENCOUNTERS = 200  # smaller batches finish before a bar is worth drawing
+
+STAGES = {"code": "coding encounters", "write": "writing, validating and recording claims"}
+
+
+def _progress_callback(enabled: bool):
+    """A rich progress bar on stderr for large batches (None when not wanted)."""
+    if not enabled:
+        return None, lambda: None
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    progress = Progress(TextColumn("[progress.description]{task.description}"), BarColumn(),
+                        MofNCompleteColumn(), TimeElapsedColumn(), console=err_console, transient=True)
+    tasks: dict[str, Any] = {}
+
+    def update(stage: str, done: int, total: int) -> None:
+        if stage == "code" and stage not in tasks and total < PROGRESS_MIN_ENCOUNTERS:
+            tasks["off"] = True
+        if "off" in tasks:
+            return
+        if not tasks:
+            progress.start()
+        if stage not in tasks:
+            tasks[stage] = progress.add_task(STAGES.get(stage, stage), total=total)
+        progress.update(tasks[stage], completed=done)
+
+    def finish() -> None:
+        if tasks and "off" not in tasks:
+            progress.stop()
+
+    return update, finish
+
+
+MAX_READABLE_NOTES = 40  # warnings/info shown in the table; every error is always shown
+
+
+def _print_capped_findings(findings: list[Any]) -> None:
+    """Every error, then at most MAX_READABLE_NOTES warnings/info (all of them are in --json)."""
+    errors = [f for f in findings if f.is_error]
+    notes = [f for f in findings if not f.is_error]
+    print_findings(errors + notes[:MAX_READABLE_NOTES])
+    if len(notes) > MAX_READABLE_NOTES:
+        console.print(f"... and {len(notes) - MAX_READABLE_NOTES} more warning/info finding(s); "
+                      "use --json to see them all", highlight=False)
+
+
+def _print_build(result: Any) -> None:
+    from rich.table import Table
+
+    from coding.money import money_str
+
+    if result.files:
+        t = Table(title=f"837 files in {Path(result.files[0].path).parent}")
+        for col in ("file", "type", "ISA13", "claims", "lines", "status", "errors"):
+            t.add_column(col)
+        for f in result.files:
+            color = "green" if f.status == "recorded" else "red" if f.status == "refused" else "yellow"
+            t.add_row(Path(f.path).name, f.claim_type, f"{f.isa13:09d}", str(f.claims), str(f.lines),
+                      f"[{color}]{f.status}[/{color}]", str(f.errors))
+        console.print(t)
+    _print_capped_findings(result.findings)
+    recorded = [c for c in result.claims if c["recorded"]]
+    total = sum((c["charge"] for c in recorded), Decimal("0"))
+    console.print(f"{len(result.files)} file(s), {len(recorded)} claim(s) recorded, total charge "
+                  f"{money_str(total)}; {sum(1 for f in result.findings if f.is_error)} error finding(s)",
+                  highlight=False)
+
+
+@claims_app.command("build")
+def build(
+    files: List[Path] = typer.Argument(..., help="Encounter files (JSON or JSON Lines) or directories of them."),
+    out: Path = typer.Option(..., "--out", help="Directory for the 837 files (created if needed)."),
+    config: Optional[Path] = ConfigOption,
+    ledger: Optional[Path] = LedgerOption,
+    allow_invalid: bool = typer.Option(False, "--allow-invalid",
+                                       help="Record files even when validation finds errors."),
+    jobs: int = typer.Option(1, "--jobs", min=1, help="Validate large files in N parallel processes."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Code encounters, write one 837P/837I interchange per claim type, validate, record in the ledger.
+
+    Exit code 0 when every file was recorded, 1 when a file was refused for validation errors
+    (or a claim was refused as already sent), 2 for unreadable input.
+    """
+    from reconcile.claims.build import build_claims
+
+    missing = [str(f) for f in files if not (f.is_file() or f.is_dir() or str(f) == "-")]
+    if missing:
+        fail([f"input file not found: {m}" for m in missing])
+    cfg = get_config(config)
+    conn = open_ledger(ledger)
+    if out.exists() and not out.is_dir():
+        fail([f"--out {out} exists and is not a directory"])
+    update, finish = _progress_callback(not as_json)
+    try:
+        result = build_claims(files, cfg, conn, out, allow_invalid=allow_invalid, jobs=jobs, progress=update)
+    except OSError as exc:  # the output directory cannot be written
+        finish()
+        fail([f"cannot write to --out {out}: {exc.strerror or exc}"])
+    finish()
+    if as_json:
+        print_json(result.to_dict())
+    elif result.input_error:
+        print_findings(result.findings, title="Input errors")
+    else:
+        _print_build(result)
+    if result.input_error:
+        if not as_json:
+            fail(["the encounters could not be read; nothing was built (see the errors above)"])
+        raise typer.Exit(2)
+    if result.refused_anything:
+        raise typer.Exit(1)
+
+
+def summaries_json(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Claim summaries with amounts as two-decimal strings."""
+    from coding.money import money_str
+
+    return [{k: (money_str(v) if k in AMOUNT_FIELDS else v) for k, v in r.items()} for r in rows]
+
+
+@claims_app.command("list")
+def list_claims(
+    ledger: Optional[Path] = LedgerOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """List every claim in the ledger with charge, payments, adjustments, balance and status."""
+    from rich.table import Table
+
+    from coding.money import money_str
+    from reconcile.ledger.store import claim_summaries
+
+    conn = open_ledger(ledger)
+    rows = claim_summaries(conn)
+    if as_json:
+        print_json({"claims": summaries_json(rows)})
+        return
+    from rich import box
+
+    t = Table(title=f"Claims ({len(rows)})", box=box.SIMPLE_HEAD, pad_edge=False)
+    headers = (("PCN", "patient_control_number"), ("payer", "payer"), ("charge", "charge"), ("paid", "paid"), ("adjusted", "adjusted"),
+               ("pt resp", "patient_responsibility"), ("balance", "balance"), ("status", "status"))
+    for title, key in headers:
+        money = key in AMOUNT_FIELDS
+        t.add_column(title, justify="right" if money else "left", no_wrap=True)
+    for r in rows:
+        t.add_row(*(money_str(r[key]) if key in AMOUNT_FIELDS else str(r[key]) for _, key in headers))
+    console.print(t)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``claims`` group to the app."""
+    app.add_typer(claims_app, name="claims")

@@ -1,0 +1,117 @@
+"""CLI commands: ``dripline code`` and ``dripline version`` (registered by dripline.cli).
+
+``dripline code FILE... [--config PATH] [--json]`` reads encounters (JSON, JSON Lines or a
+directory of them), validates them against the input contract and codes them into claim lines.
+Input errors: every problem is printed (file, encounter id, field, message), exit code 2.
+Otherwise exit 0; held lines are findings, not failures.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterable, List
+
+import typer
+
+from coding.findings import Finding
+from coding.money import money_str
+from dripline.common import ConfigOption, JsonOption, LedgerOption, console, err_console, get_config, print_findings, print_json
+
+
+def hit_history_for(encounters: list, ledger: Path | None):
+    """Medicare home infusion 60-day rule: the ledger's HIT history (``--ledger``, ``$DRIPLINE_DB``
+    or ``./dripline.db``) when a home encounter needs it and the ledger exists; else None."""
+    from dripline.common import fail, ledger_path
+
+    if not any(e.setting == "home" and e.first_hit_visit is None for e in encounters):
+        return None
+    path = ledger_path(ledger)
+    if not path.exists():
+        return None
+    from reconcile.ledger.history import hit_history_from_ledger
+    from reconcile.ledger.store import LedgerError
+
+    try:
+        return hit_history_from_ledger(path)
+    except LedgerError as exc:
+        fail([str(exc)])
+
+
+def input_problem_lines(findings: Iterable[Finding]) -> list[str]:
+    """One line per problem: file, encounter id, field, message (no patient data)."""
+    out = []
+    for f in findings:
+        parts = []
+        if f.file:
+            parts.append(f.file + (f":{f.line}" if f.line else ""))
+        if f.encounter_id:
+            parts.append(f"encounter {f.encounter_id}")
+        if f.administration_id:
+            parts.append(f"administration {f.administration_id}")
+        if f.field:
+            parts.append(f"field {f.field}")
+        where = ", ".join(parts)
+        out.append(f"{where}: {f.message} [{f.code}]" if where else f"{f.message} [{f.code}]")
+    return out
+
+
+def _print_coded(coded: list, load_notes: list[Finding]) -> None:
+    from rich.table import Table
+
+    for ce in coded:
+        enc = ce.encounter
+        t = Table(title=f"{ce.id}  {ce.claim_type}  {enc.setting}  payer={enc.payer}", title_justify="left")
+        for col in ("#", "code", "mods", "units", "rev", "date", "NDC (qty unit)", "charge"):
+            t.add_column(col, no_wrap=True, justify="right" if col in ("#", "units", "charge") else "left")
+        for n, ln in enumerate(ce.lines, start=1):
+            ndc = ""
+            if ln.ndc:
+                ndc = ln.ndc + (f" {ln.ndc_quantity} {ln.ndc_unit}" if ln.ndc_quantity is not None else "")
+            t.add_row(str(n), ln.code, "-".join(ln.modifiers), str(ln.units), ln.revenue_code or "",
+                      ln.service_date.isoformat(), ndc, money_str(ln.charge))
+        console.print(t)
+        console.print(f"  total charge {money_str(ce.total_charge)}  lines {len(ce.lines)}", highlight=False)
+        for n, ln in enumerate(ce.lines, start=1):
+            console.print(f"  {n}. {ln.rationale}", highlight=False, markup=False)
+        print_findings(ce.findings, title=f"{ce.id} findings")
+    if load_notes:
+        print_findings(load_notes, title="input notes")
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``code`` and ``version`` to the app."""
+
+    @app.command("code")
+    def code(
+        files: List[Path] = typer.Argument(..., help="Encounter files (JSON, JSON Lines) or directories of them."),
+        config: Path = ConfigOption,
+        as_json: bool = JsonOption,
+        ledger: Path = LedgerOption,
+    ) -> None:
+        """Code infusion encounters into claim lines (a table per encounter, or --json)."""
+        from coding.engine import code_encounters
+        from coding.findings import has_errors
+        from coding.encounters.loader import load_encounters
+
+        cfg = get_config(config)
+        encounters, findings = load_encounters(files, cfg)
+        if has_errors(findings):
+            problems = [f for f in findings if f.severity == "error"]
+            for line in input_problem_lines(problems):
+                err_console.print(f"[red]error:[/red] {line}", markup=True, highlight=False, soft_wrap=True)
+            err_console.print(f"{len(problems)} input problem(s); nothing coded", highlight=False)
+            raise typer.Exit(2)
+        coded = code_encounters(encounters, cfg, hit_history=hit_history_for(encounters, ledger))
+        if as_json:
+            print_json({"encounters": [ce.to_dict() for ce in coded]})
+        else:
+            _print_coded(coded, findings)
+
+    @app.command("version")
+    def version(as_json: bool = JsonOption) -> None:
+        """Print the dripline version."""
+        from dripline import __version__
+
+        if as_json:
+            print_json({"version": __version__})
+        else:
+            typer.echo(__version__)

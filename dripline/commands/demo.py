@@ -1,0 +1,107 @@
+"""CLI command: ``dripline demo`` — the whole loop on the bundled fixtures (the README's first command)."""
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Optional
+
+import typer
+
+from dripline.common import ConfigOption, JsonOption, console, fail, get_config, print_json
+
+DEFAULT_WORKSPACE = Path("demo-workspace")
+
+
+def _totals(claims: list[dict[str, Any]]) -> dict[str, Any]:
+    from coding.money import money_str
+
+    keys = ("charge", "paid", "adjusted", "patient_responsibility", "balance")
+    out: dict[str, Any] = {"claims": len(claims)}
+    for k in keys:
+        out[k] = money_str(sum((c[k] for c in claims), Decimal(0)))
+    return out
+
+
+def _print(res: Any, report: Path) -> None:
+    from rich.table import Table
+
+    from dripline.commands.posting import print_post_summary, print_worklist
+
+    console.rule("1. code the bundled encounters, write, validate and record the 837 files")
+    if res.built is None:
+        console.print(f"{res.already_built} claims already recorded in {res.ledger}: nothing built again.")
+    else:
+        t = Table()
+        for col in ("file", "type", "claims", "lines", "status", "errors"):
+            t.add_column(col)
+        for f in res.built.files:
+            t.add_row(f.path, f.claim_type, str(f.claims), str(f.lines), f.status, str(f.errors))
+        console.print(t)
+        errs = [f for f in res.built.findings if f.is_error]
+        for f in errs:
+            console.print(f"[red]error[/red] {f.code} {f.encounter_id or f.file or ''}: {f.message}", highlight=False)
+        console.print(f"{sum(1 for c in res.built.claims if c['recorded'])} claims recorded; "
+                      f"{len(errs)} encounter/file error(s) reported above.", highlight=False)
+    console.rule("2. post the bundled 835")
+    print_post_summary(res.posting)
+    console.rule("3. claims after posting")
+    tot = _totals(res.claims)
+    console.print(f"{tot['claims']} claims: charge {tot['charge']}, paid {tot['paid']}, adjusted {tot['adjusted']} "
+                  f"(patient responsibility {tot['patient_responsibility']}), balance {tot['balance']}",
+                  highlight=False)
+    by_status: dict[str, int] = {}
+    for c in res.claims:
+        by_status[c["status"]] = by_status.get(c["status"], 0) + 1
+    console.print("status: " + ", ".join(f"{k} {v}" for k, v in sorted(by_status.items())), highlight=False)
+    console.rule("4. denial worklist")
+    print_worklist(res.denials)
+    if res.unmatched:
+        console.print(f"[yellow]{len(res.unmatched)} unmatched remittance item(s): see `dripline unmatched`[/yellow]")
+    console.print(f"HTML report: {report}   ledger: {res.ledger}", highlight=False)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``demo``."""
+
+    @app.command("demo")
+    def demo(
+        workspace: Path = typer.Option(DEFAULT_WORKSPACE, "--workspace",
+                                       help="Directory for the demo ledger, 837 files and report."),
+        config: Optional[Path] = ConfigOption,
+        as_json: bool = JsonOption,
+    ) -> None:
+        """Run the whole loop on the bundled fixtures: code, write and validate 837s, record them,
+        post the bundled 835 that answers them, and show the claims and the denial worklist.
+
+        Safe to run again: claims are not built twice and the 835 is reported as a duplicate.
+        """
+        from dripline.commands.claims import summaries_json
+        from dripline.commands.posting import write_private
+        from reconcile.demo.run import run_demo
+        from reconcile.ledger.store import LedgerError
+        from reconcile.denials.report import denials_html
+
+        if workspace.exists() and not workspace.is_dir():
+            fail([f"--workspace {workspace} exists and is not a directory"])
+        cfg = get_config(config)
+        try:
+            res = run_demo(workspace, cfg)
+        except LedgerError as exc:
+            fail([str(exc)])
+        report = workspace / "denials.html"
+        write_private(report, denials_html(res.denials))
+        if as_json:
+            print_json({
+                "workspace": res.workspace, "ledger": res.ledger,
+                "build": res.built.to_dict() if res.built is not None else {"already_built": res.already_built},
+                "posting": res.posting.to_dict(),
+                "totals": _totals(res.claims),
+                "claims": summaries_json(res.claims),
+                "denials": res.denials,
+                "unmatched": res.unmatched,
+                "report": str(report),
+            })
+        else:
+            _print(res, report)
+        if any(f.status == "error" for f in res.posting.files):
+            raise typer.Exit(1)

@@ -1,0 +1,223 @@
+"""CLI commands for issue 5: ``remit post``, ``unmatched``, ``denials`` and ``claims correct``.
+
+Thin over :mod:`reconcile.posting.post`, :mod:`reconcile.denials.worklist`, :mod:`reconcile.denials.report` and
+:mod:`reconcile.claims.correct`; every command takes ``--ledger PATH`` and ``--json``.
+"""
+from __future__ import annotations
+
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Any, List, Optional
+
+import typer
+
+from dripline.commands.claims import claims_app, open_ledger
+from dripline.commands.remit import remit_app
+from dripline.common import (
+    ConfigOption, JsonOption, LedgerOption, console, err_console, fail, get_config, print_findings, print_json,
+)
+
+
+MAX_FINDINGS_SHOWN = 50
+
+
+def _post_progress(enabled: bool):
+    """A rich progress display (claims posted per file) on stderr, or None."""
+    if not enabled or not err_console.is_terminal:
+        return None, None
+    from rich.progress import Progress, SpinnerColumn, TextColumn
+
+    progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), console=err_console, transient=True)
+    tasks: dict[str, Any] = {}
+
+    def update(path: str, done: int) -> None:
+        if path not in tasks:
+            tasks[path] = progress.add_task(path, total=None)
+        progress.update(tasks[path], description=f"posting {path}: {done:,} claims")
+
+    return update, progress
+
+
+def print_post_summary(result: Any) -> None:
+    """One column per file (rows: status, payments, claims, amounts, denials...), then the totals."""
+    from rich.table import Table
+
+    t = Table(title="835 posting")
+    t.add_column("")
+    for f in result.files:
+        t.add_column(Path(f.path).name, overflow="fold")
+    rows = (("status", "status"), ("payments posted", "remittances"), ("duplicate payments", "duplicate_payments"),
+            ("claims", "claims"), ("lines", "lines"), ("payment (BPR02)", "payment"), ("paid (CLP04)", "paid"),
+            ("adjusted (CAS)", "adjusted"), ("patient responsibility", "patient_responsibility"),
+            ("provider adjustments (PLB)", "provider_adjustments"), ("interest", "interest"),
+            ("reversals", "reversals"), ("denials", "denials"), ("unmatched", "unmatched"))
+    dicts = [f.to_dict() for f in result.files]
+    for label, key in rows:
+        t.add_row(label, *[str(d[key]) for d in dicts])
+    console.print(t)
+    shown = [x for f in result.files for x in f.findings if x.severity != "info"]
+    print_findings(shown[:MAX_FINDINGS_SHOWN])
+    if len(shown) > MAX_FINDINGS_SHOWN:
+        console.print(f"... and {len(shown) - MAX_FINDINGS_SHOWN} more finding(s) (all of them with --json)",
+                      highlight=False)
+    tot = result.to_dict()["totals"]
+    console.print(f"{tot['files_posted']} file(s) posted, {tot['files_duplicate']} duplicate(s), "
+                  f"{tot['files_error']} unreadable; paid {tot['paid']}, PLB {tot['provider_adjustments']}, "
+                  f"{tot['denials']} denial(s), {tot['unmatched']} unmatched", highlight=False)
+
+
+def print_worklist(items: list[dict[str, Any]]) -> None:
+    from rich.table import Table
+
+    from reconcile.denials.worklist import ACTIONS, CATEGORIES
+
+    if not items:
+        console.print("No open denials.")
+        return
+    t = Table(title=f"Denial worklist ({len(items)})")
+    for col in ("payer", "claim", "line", "code", "codes", "amount", "age", "category", "action"):
+        t.add_column(col, no_wrap=col in ("claim", "code", "amount", "age"),
+                     justify="right" if col in ("amount", "age") else "left")
+    for d in items:
+        codes = f"{d['group'] or ''}-{d['carc'] or ''}" + (f" {d['rarc']}" if d["rarc"] else "")
+        t.add_row(d["payer"] or "", d["patient_control_number"], d["line_control_number"] or "", d["code"] or "",
+                  codes, d["amount"], "" if d["age_days"] is None else str(d["age_days"]),
+                  CATEGORIES.get(d["category"], d["category"]), ACTIONS.get(d["action"], d["action"]))
+    console.print(t)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``remit post``, ``unmatched``, ``denials`` and ``claims correct``."""
+
+    @remit_app.command("post")
+    def post(
+        files: List[Path] = typer.Argument(..., help="835 files to post."),
+        ledger: Optional[Path] = LedgerOption,
+        as_json: bool = JsonOption,
+    ) -> None:
+        """Post 835 remittances to the ledger, one transaction per file.
+
+        The same file (sha256) or the same payment (payer id + TRN02 + BPR02) again is reported as a
+        duplicate and posts nothing. Exit 0 when every file was posted or was a duplicate, 2 when a
+        file could not be read.
+        """
+        from reconcile.posting.post import post_files
+
+        missing = [str(f) for f in files if not f.is_file()]
+        if missing:
+            fail([f"835 file not found: {m}" for m in missing])
+        conn = open_ledger(ledger)
+        update, progress = _post_progress(not as_json)
+        if progress is not None:
+            progress.start()
+        try:
+            result = post_files(conn, files, progress=update)
+        finally:
+            if progress is not None:
+                progress.stop()
+        if as_json:
+            print_json(result.to_dict())
+        else:
+            print_post_summary(result)
+        if any(f.status == "error" for f in result.files):
+            raise typer.Exit(2)
+
+    @app.command("unmatched")
+    def unmatched(
+        ledger: Optional[Path] = LedgerOption,
+        as_json: bool = JsonOption,
+        all_: bool = typer.Option(False, "--all", help="Include entries already resolved."),
+    ) -> None:
+        """Remittance claims and lines that matched nothing we sent, with the reason."""
+        from rich.table import Table
+
+        from reconcile.posting.post import unmatched_queue
+
+        items = unmatched_queue(open_ledger(ledger), include_closed=all_)
+        if as_json:
+            print_json({"unmatched": items})
+            return
+        if not items:
+            console.print("Unmatched queue is empty.")
+            return
+        t = Table(title=f"Unmatched ({len(items)})")
+        for col in ("kind", "claim", "line", "code", "amount", "payer", "trace", "reason"):
+            t.add_column(col)
+        for i in items:
+            t.add_row(i["kind"], i["patient_control_number"] or "", i["line_control_number"] or "", i["code"] or "",
+                      i["amount"], i["payer"] or i["payer_id"] or "", i["trace"] or "", i["reason"])
+        console.print(t)
+
+    @app.command("denials")
+    def denials(
+        ledger: Optional[Path] = LedgerOption,
+        as_json: bool = JsonOption,
+        as_csv: bool = typer.Option(False, "--csv", help="Print CSV (one row per denial)."),
+        html: Optional[Path] = typer.Option(None, "--html", help="Write the HTML report (table + chart) here."),
+        as_of: Optional[str] = typer.Option(None, "--as-of", help="Date for age_days (YYYY-MM-DD; default today)."),
+    ) -> None:
+        """The denial worklist: largest amount at risk first, then oldest, with category and action."""
+        from reconcile.denials.worklist import denial_worklist, worklist_csv
+
+        when = None
+        if as_of:
+            try:
+                when = date.fromisoformat(as_of)
+            except ValueError:
+                fail([f"--as-of: not a date (YYYY-MM-DD): {as_of!r}"])
+        items = denial_worklist(open_ledger(ledger), as_of=when)
+        if html is not None:
+            from reconcile.denials.report import denials_html
+
+            try:
+                write_private(html, denials_html(items))
+            except OSError as exc:
+                fail([f"--html {html}: cannot write: {exc.strerror}"])
+            if not as_json and not as_csv:
+                console.print(f"wrote {html} ({len(items)} denials)")
+        if as_json:
+            print_json({"denials": items})
+        elif as_csv:
+            worklist_csv(items, sys.stdout)
+        elif html is None:
+            print_worklist(items)
+
+    @claims_app.command("correct")
+    def correct(
+        pcn: str = typer.Argument(..., help="Patient control number of the claim to replace or void."),
+        void: bool = typer.Option(False, "--void", help="Void the claim (frequency 8) instead of replacing it (7)."),
+        out: Path = typer.Option(Path("."), "--out", help="Directory for the 837 file."),
+        config: Optional[Path] = ConfigOption,
+        ledger: Optional[Path] = LedgerOption,
+        as_json: bool = JsonOption,
+    ) -> None:
+        """Rebuild a claim from its stored encounter as a replacement (7) or void (8) with REF*F8."""
+        from dripline.commands.claims import _print_build
+        from reconcile.claims.correct import CorrectionError, correct_claim
+
+        cfg = get_config(config)
+        conn = open_ledger(ledger)
+        if out.exists() and not out.is_dir():
+            fail([f"--out {out} exists and is not a directory"])
+        try:
+            result = correct_claim(conn, pcn, cfg, out, void=void)
+        except CorrectionError as exc:
+            fail([str(exc)])
+        if as_json:
+            print_json(result.to_dict())
+        else:
+            _print_build(result)
+        if result.input_error:
+            raise typer.Exit(2)
+        if result.refused or not any(c["recorded"] for c in result.claims):
+            raise typer.Exit(1)
+
+
+def write_private(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` readable by its owner only (replacing an earlier report)."""
+    import os
+
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data)

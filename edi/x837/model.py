@@ -1,0 +1,101 @@
+"""Public API of the 837P/837I writer (what ``claims build`` calls).
+
+Two steps, both pure:
+
+1. :func:`plan_interchanges` groups coded encounters into interchanges (one per claim
+   type: 837P and 837I are never mixed), transaction sets (one ST per payer) and claims
+   (an 837P claim over 50 lines is split), leaving out with a finding every encounter that
+   cannot be billed.
+2. :func:`write_interchange` serializes one plan with the envelope control numbers and the
+   clock injected, so the output is deterministic (golden files) and the ledger owns every
+   control number. Line control numbers (REF*6R) are read from
+   ``ServiceLine.line_control_number``; the ledger assigns them before writing.
+
+Patient control number (CLM01, at most 20 characters): the encounter id, case kept, when the
+claim is not split; for the parts of a split 837P claim the encounter id cut to
+``20 - len(suffix)`` characters followed by the suffix ``-<part>`` (``ENC123-1``,
+``ENC123-2``, ...). See :mod:`edi.x837.plan`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Sequence
+
+from coding.config import Config
+from coding.findings import Finding
+from coding.model import ClaimType, CodedEncounter, ServiceLine
+
+MAX_LINES_837P = 50  # 2400 loop repeat limit in 005010X222A1
+MAX_LINES_837I = 999  # 2400 loop repeat limit in 005010X223A2
+MAX_PCN_LENGTH = 20  # CLM01
+
+
+@dataclass(slots=True)
+class ClaimPlan:
+    """One CLM (Loop 2300) to write: a whole encounter or one part of a split one."""
+
+    patient_control_number: str
+    coded: CodedEncounter
+    lines: list[ServiceLine]
+    frequency: str = "1"  # CLM05-3: 1 original, 7 replacement, 8 void
+    payer_claim_number: str | None = None  # REF*F8, required for frequency 7/8
+    part: int = 0  # 0 when not split, else 1..n
+    parts: int = 0
+
+
+@dataclass(slots=True)
+class TransactionPlan:
+    """One ST..SE set: every claim of one payer."""
+
+    payer_key: str
+    claims: list[ClaimPlan] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class InterchangePlan:
+    """One ISA..IEA file: one claim type, one GS, one ST per payer."""
+
+    claim_type: ClaimType
+    transactions: list[TransactionPlan] = field(default_factory=list)
+
+    @property
+    def claims(self) -> list[ClaimPlan]:
+        return [c for t in self.transactions for c in t.claims]
+
+
+@dataclass(frozen=True, slots=True)
+class EnvelopeNumbers:
+    """Control numbers for one interchange, from the ledger.
+
+    ``st02`` and ``bht03`` have one entry per transaction set, in plan order.
+    """
+
+    isa13: int
+    gs06: int
+    st02: list[int]
+    bht03: list[str]
+
+
+def plan_interchanges(
+    coded: Sequence[CodedEncounter], cfg: Config
+) -> tuple[list[InterchangePlan], list[Finding]]:
+    """Group coded encounters into interchange plans; see :mod:`edi.x837.plan`."""
+    from edi.x837.plan import plan_interchanges as _plan
+
+    return _plan(coded, cfg)
+
+
+def write_interchange(
+    plan: InterchangePlan, cfg: Config, numbers: EnvelopeNumbers, now: datetime
+) -> bytes:
+    """Serialize one interchange plan to X12 bytes; see :mod:`edi.x837.write`."""
+    from edi.x837.write import write_interchange as _write
+
+    return _write(plan, cfg, numbers, now)
+
+
+__all__ = [
+    "ClaimPlan", "TransactionPlan", "InterchangePlan", "EnvelopeNumbers",
+    "plan_interchanges", "write_interchange", "MAX_LINES_837P", "MAX_LINES_837I",
+]

@@ -1,0 +1,184 @@
+"""Ledger schema as named, recorded migrations (in the manner of sqlite-utils' migrations).
+
+``MIGRATIONS`` is an ordered list of ``(name, sql)``; :func:`apply_migrations` runs every one
+whose name is not yet in the ``migrations`` table, each in its own ``BEGIN IMMEDIATE``
+transaction together with the row that records it, so two processes opening a fresh ledger at
+the same time never apply a migration twice. Never edit or reorder a migration that has shipped:
+append a new one. Later issues (posting, denials) append their own entries to this list.
+
+Conventions: money is TEXT holding an exact decimal string (never REAL); timestamps are ISO 8601
+UTC text; control numbers are INTEGER.
+"""
+from __future__ import annotations
+
+import sqlite3
+from datetime import datetime, timezone
+from typing import Callable, Union
+
+MigrationBody = Union[str, Callable[[sqlite3.Connection], None]]
+
+CORE_SCHEMA = """
+CREATE TABLE control_counters (
+    name  TEXT PRIMARY KEY,              -- isa13, gs06, st02, bht03, line
+    value INTEGER NOT NULL               -- last number handed out (never handed out again)
+);
+INSERT INTO control_counters (name, value) VALUES
+    ('isa13', 0), ('gs06', 0), ('st02', 0), ('bht03', 0), ('line', 0);
+
+CREATE TABLE interchanges (
+    id          INTEGER PRIMARY KEY,
+    isa13       INTEGER NOT NULL UNIQUE,
+    gs06        INTEGER NOT NULL UNIQUE,
+    claim_type  TEXT NOT NULL,           -- 837P / 837I
+    path        TEXT,                    -- file written (NULL while only reserved)
+    sha256      TEXT,                    -- of the file's bytes
+    created_at  TEXT NOT NULL,
+    status      TEXT NOT NULL            -- reserved / recorded / refused / accepted / rejected / partial
+);
+
+CREATE TABLE transactions (
+    id             INTEGER PRIMARY KEY,
+    interchange_id INTEGER NOT NULL REFERENCES interchanges(id),
+    st02           INTEGER NOT NULL UNIQUE,
+    bht03          TEXT NOT NULL UNIQUE,
+    payer          TEXT,                 -- payer key of the profile
+    status         TEXT NOT NULL DEFAULT 'sent'
+);
+CREATE INDEX transactions_interchange ON transactions(interchange_id);
+
+CREATE TABLE encounters (
+    id           INTEGER PRIMARY KEY,
+    encounter_id TEXT NOT NULL,
+    source       TEXT NOT NULL,          -- the encounter as received (JSON), for audit
+    recorded_at  TEXT NOT NULL
+);
+CREATE INDEX encounters_encounter_id ON encounters(encounter_id);
+
+CREATE TABLE claims (
+    id                     INTEGER PRIMARY KEY,
+    patient_control_number TEXT NOT NULL,   -- CLM01: encounter id, or the id of a split part
+    encounter_id           TEXT NOT NULL,
+    encounter_row          INTEGER REFERENCES encounters(id),
+    payer                  TEXT NOT NULL,   -- payer profile key
+    payer_id               TEXT NOT NULL,   -- 2010BB payer identifier
+    claim_type             TEXT NOT NULL,
+    frequency              TEXT NOT NULL,   -- CLM05-3: 1 original, 7 replacement, 8 void
+    payer_claim_number     TEXT,            -- REF*F8 sent, or ICN from a 277CA/835
+    total_charge           TEXT NOT NULL,   -- exact decimal string
+    status                 TEXT NOT NULL,
+    status_detail          TEXT,            -- JSON: errors / reason of the last status change
+    transaction_id         INTEGER NOT NULL REFERENCES transactions(id),
+    created_at             TEXT NOT NULL,
+    updated_at             TEXT NOT NULL
+);
+CREATE INDEX claims_pcn ON claims(patient_control_number);
+CREATE INDEX claims_encounter ON claims(encounter_id);
+CREATE INDEX claims_transaction ON claims(transaction_id);
+
+CREATE TABLE lines (
+    id                  INTEGER PRIMARY KEY,
+    claim_id            INTEGER NOT NULL REFERENCES claims(id),
+    line_control_number TEXT NOT NULL UNIQUE,   -- REF*6R
+    line_number         INTEGER NOT NULL,       -- LX01
+    code                TEXT NOT NULL,
+    modifiers           TEXT NOT NULL DEFAULT '',  -- colon-separated, as billed
+    units               TEXT NOT NULL,
+    charge              TEXT NOT NULL,          -- exact decimal string
+    ndc                 TEXT,
+    ndc_quantity        TEXT,
+    ndc_unit            TEXT,
+    revenue_code        TEXT,
+    service_date        TEXT NOT NULL,
+    UNIQUE (claim_id, line_number)
+);
+
+CREATE TABLE claim_status_history (
+    id         INTEGER PRIMARY KEY,
+    claim_id   INTEGER NOT NULL REFERENCES claims(id),
+    status     TEXT NOT NULL,
+    source     TEXT NOT NULL,               -- build / 999 / 277CA / 835 / ...
+    detail     TEXT,                        -- JSON
+    created_at TEXT NOT NULL
+);
+CREATE INDEX claim_status_history_claim ON claim_status_history(claim_id);
+"""
+
+ACK_SCHEMA = """
+CREATE TABLE acknowledgments (
+    id          INTEGER PRIMARY KEY,
+    kind        TEXT NOT NULL,              -- 999 / 997 / 277CA
+    path        TEXT NOT NULL,
+    sha256      TEXT NOT NULL,
+    received_at TEXT NOT NULL,
+    summary     TEXT                        -- JSON: counts applied / unknown
+);
+CREATE INDEX acknowledgments_sha ON acknowledgments(sha256);
+"""
+
+MIGRATIONS: list[tuple[str, MigrationBody]] = [
+    ("0001_core_ledger", CORE_SCHEMA),
+    ("0002_acknowledgments", ACK_SCHEMA),
+]
+
+
+def split_statements(sql: str) -> list[str]:
+    """Split a script into complete statements (trigger bodies with inner ``;`` stay whole)."""
+    out: list[str] = []
+    buf = ""
+    for chunk in sql.split(";"):
+        buf += chunk + ";"
+        if sqlite3.complete_statement(buf):
+            if buf.strip(" \n\t;"):
+                out.append(buf.strip())
+            buf = ""
+    if buf.strip(" \n\t;"):
+        out.append(buf.strip())
+    return out
+
+
+def applied_migrations(conn: sqlite3.Connection) -> list[str]:
+    """Names of the migrations recorded in this ledger, in the order they were applied."""
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)"
+    )
+    return [r[0] for r in conn.execute("SELECT name FROM migrations ORDER BY rowid")]
+
+
+def apply_migrations(
+    conn: sqlite3.Connection, migrations: list[tuple[str, MigrationBody]] | None = None
+) -> list[str]:
+    """Apply the pending migrations in order; return the names applied now (idempotent).
+
+    ``conn`` must be in autocommit mode (``isolation_level=None``): each migration runs in its
+    own ``BEGIN IMMEDIATE`` so it is applied entirely or not at all.
+    """
+    todo = MIGRATIONS if migrations is None else migrations
+    applied_now: list[str] = []
+    done_before = set(applied_migrations(conn))
+    for name, body in todo:
+        if name in done_before:  # cheap path: no write lock when nothing is pending
+            continue
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            done = conn.execute("SELECT 1 FROM migrations WHERE name = ?", (name,)).fetchone()
+            if not done:
+                if callable(body):
+                    body(conn)
+                else:
+                    for stmt in split_statements(body):
+                        conn.execute(stmt)
+                conn.execute(
+                    "INSERT INTO migrations (name, applied_at) VALUES (?, ?)",
+                    (name, datetime.now(timezone.utc).isoformat(timespec="seconds")),
+                )
+                applied_now.append(name)
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+    return applied_now
+
+# Issue 5 (posting, denials): appended, never interleaved with the entries above.
+from reconcile.ledger.posting_tables import POSTING_MIGRATIONS  # noqa: E402
+
+MIGRATIONS.extend(POSTING_MIGRATIONS)

@@ -1,0 +1,371 @@
+"""The SQLite ledger: every interchange, claim and line dripline sent, and what came back.
+
+One file (default ``./dripline.db``), created with mode 0600, WAL journal, foreign keys on,
+schema from the named migrations in :mod:`reconcile.ledger.migrations`. Connections are in autocommit
+mode; every write goes through :func:`transaction` (``BEGIN IMMEDIATE``), so control numbers
+handed out by :func:`reserve_numbers` are unique across runs and across concurrent processes,
+and a recorded interchange is all there or not there at all. All SQL is parameterized; money is
+stored as exact decimal TEXT.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import sqlite3
+import uuid
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Iterator
+
+from coding.model import ServiceLine
+from reconcile.ledger.migrations import apply_migrations
+
+COUNTERS = ("isa13", "gs06", "st02", "bht03", "line")
+MAX_CONTROL = {"isa13": 999_999_999, "gs06": 999_999_999, "st02": 999_999_999}
+BUSY_TIMEOUT_S = 60.0
+# claim statuses after which the payer does not have the claim: the encounter may be sent again
+RESENDABLE_STATUSES = frozenset({"rejected"})
+
+
+class LedgerError(Exception):
+    """The ledger cannot be opened or used (I/O, not a SQLite database, exhausted counter)."""
+
+
+class DuplicateEncounterError(Exception):
+    """Recording would send an original claim for an encounter whose claim is still active."""
+
+    def __init__(self, encounter_ids: list[str]):
+        super().__init__(f"{len(encounter_ids)} encounter(s) already sent")
+        self.encounter_ids = encounter_ids
+
+
+@dataclass(frozen=True)
+class Reservation:
+    """Control numbers reserved for one interchange (already committed: never handed out again)."""
+
+    interchange_id: int
+    isa13: int
+    gs06: int
+    st02: list[int]
+    bht03: list[str]
+    line_control_numbers: list[str]
+
+
+@dataclass
+class ClaimRecord:
+    """One claim as written into a transaction set, ready to be recorded."""
+
+    patient_control_number: str
+    encounter_id: str
+    payer: str
+    payer_id: str
+    claim_type: str
+    frequency: str
+    lines: list[ServiceLine]
+    payer_claim_number: str | None = None
+    source: dict[str, Any] | None = None
+
+    @property
+    def total_charge(self) -> Decimal:
+        return sum((ln.charge for ln in self.lines), Decimal("0"))
+
+
+@dataclass
+class TransactionRecord:
+    """One ST/SE set of an interchange: its control numbers, payer and claims."""
+
+    st02: int
+    bht03: str
+    payer: str
+    claims: list[ClaimRecord] = field(default_factory=list)
+
+
+def utcnow() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def _iso(now: datetime | None) -> str:
+    return now.isoformat(timespec="seconds") if now is not None else utcnow()
+
+
+def connect(path: str | Path) -> sqlite3.Connection:
+    """Open (creating with mode 0600) the ledger at ``path`` and bring its schema up to date."""
+    p = Path(path)
+    if str(p) != ":memory:":
+        if not p.parent.is_dir():
+            raise LedgerError(f"ledger directory does not exist: {p.parent}")
+        try:
+            os.close(os.open(p, os.O_CREAT | os.O_RDWR, 0o600))
+        except OSError as exc:
+            raise LedgerError(f"cannot open ledger {p}: {exc.strerror}") from None
+    try:
+        conn = sqlite3.connect(str(p), timeout=BUSY_TIMEOUT_S, isolation_level=None)
+        conn.row_factory = sqlite3.Row
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA foreign_keys=ON")
+        conn.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_S * 1000)}")
+        apply_migrations(conn)
+    except sqlite3.DatabaseError as exc:
+        raise LedgerError(f"cannot use ledger {p}: {exc}") from None
+    return conn
+
+
+@contextmanager
+def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """``BEGIN IMMEDIATE`` … ``COMMIT`` (``ROLLBACK`` on any exception, which is re-raised)."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+def _take(conn: sqlite3.Connection, name: str, count: int) -> list[int]:
+    """Advance counter ``name`` by ``count`` inside the caller's transaction; return the numbers."""
+    row = conn.execute("SELECT value FROM control_counters WHERE name = ?", (name,)).fetchone()
+    start = int(row[0]) + 1
+    end = start + count - 1
+    if name in MAX_CONTROL and end > MAX_CONTROL[name]:
+        raise LedgerError(f"control number counter '{name}' is exhausted")
+    conn.execute("UPDATE control_counters SET value = ? WHERE name = ?", (end, name))
+    return list(range(start, end + 1))
+
+
+def allocate(conn: sqlite3.Connection, name: str, count: int = 1) -> list[int]:
+    """Hand out ``count`` fresh numbers of counter ``name`` in their own committed transaction."""
+    if name not in COUNTERS:
+        raise ValueError(f"unknown control counter {name!r}")
+    with transaction(conn):
+        return _take(conn, name, count)
+
+
+def reserve_numbers(
+    conn: sqlite3.Connection, claim_type: str, n_sets: int, n_lines: int, now: datetime | None = None
+) -> Reservation:
+    """Reserve ISA13/GS06, ``n_sets`` ST02+BHT03 and ``n_lines`` line control numbers at once.
+
+    The reservation is committed with an ``interchanges`` row in status ``reserved``: the
+    numbers are spent whatever happens to the file (a refused file never gives them back).
+    """
+    with transaction(conn):
+        isa13 = _take(conn, "isa13", 1)[0]
+        gs06 = _take(conn, "gs06", 1)[0]
+        st02 = _take(conn, "st02", n_sets) if n_sets else []
+        bht = _take(conn, "bht03", n_sets) if n_sets else []
+        lines = _take(conn, "line", n_lines) if n_lines else []
+        cur = conn.execute(
+            "INSERT INTO interchanges (isa13, gs06, claim_type, created_at, status)"
+            " VALUES (?, ?, ?, ?, 'reserved')",
+            (isa13, gs06, claim_type, _iso(now)),
+        )
+        iid = int(cur.lastrowid)
+    return Reservation(iid, isa13, gs06, st02, [str(b) for b in bht], [str(n) for n in lines])
+
+
+def mark_interchange(
+    conn: sqlite3.Connection, interchange_id: int, status: str, path: str | None, sha256: str | None
+) -> None:
+    """Record what became of a reserved interchange that is not recorded with claims (refused)."""
+    with transaction(conn):
+        conn.execute(
+            "UPDATE interchanges SET status = ?, path = ?, sha256 = ? WHERE id = ?",
+            (status, path, sha256, interchange_id),
+        )
+
+
+def active_claims_for_encounter(conn: sqlite3.Connection, encounter_id: str) -> list[sqlite3.Row]:
+    """Claims sent for this encounter that the payer may still hold (not rejected at the door)."""
+    marks = ",".join("?" for _ in RESENDABLE_STATUSES)
+    return conn.execute(
+        f"SELECT * FROM claims WHERE encounter_id = ? AND status NOT IN ({marks}) ORDER BY id",
+        (encounter_id, *sorted(RESENDABLE_STATUSES)),
+    ).fetchall()
+
+
+def encounter_sent(conn: sqlite3.Connection, encounter_id: str) -> bool:
+    """True when an original claim for this encounter was already sent and not rejected."""
+    return bool(active_claims_for_encounter(conn, encounter_id))
+
+
+def source_json(obj: Any) -> str:
+    """JSON text of a source encounter with Decimals written as exact JSON numbers.
+
+    The loader parses numbers as Decimal; writing them as strings would change their type when
+    the stored encounter is read back (a correction is rebuilt from it), and floats would round.
+    """
+    token = f"@dec-{uuid.uuid4().hex}@"
+    numbers: list[str] = []
+
+    def conv(o: Any) -> Any:
+        if isinstance(o, Decimal) and o.is_finite():
+            numbers.append(str(o))
+            return f"{token}{len(numbers) - 1}"
+        if isinstance(o, dict):
+            return {str(k): conv(v) for k, v in o.items()}
+        if isinstance(o, (list, tuple)):
+            return [conv(v) for v in o]
+        return o
+
+    text = json.dumps(conv(obj), default=str, sort_keys=True)
+    if numbers:
+        text = re.sub(f'"{re.escape(token)}(\\d+)"', lambda m: numbers[int(m.group(1))], text)
+    return text
+
+
+def _insert_claim(conn: sqlite3.Connection, tx_id: int, claim: ClaimRecord, ts: str) -> int:
+    enc_row = None
+    if claim.source is not None:
+        enc_row = conn.execute(
+            "INSERT INTO encounters (encounter_id, source, recorded_at) VALUES (?, ?, ?)",
+            (claim.encounter_id, source_json(claim.source), ts),
+        ).lastrowid
+    cid = int(conn.execute(
+        "INSERT INTO claims (patient_control_number, encounter_id, encounter_row, payer, payer_id,"
+        " claim_type, frequency, payer_claim_number, total_charge, status, transaction_id,"
+        " created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        (claim.patient_control_number, claim.encounter_id, enc_row, claim.payer, claim.payer_id,
+         claim.claim_type, claim.frequency, claim.payer_claim_number, str(claim.total_charge),
+         "sent", tx_id, ts, ts),
+    ).lastrowid)
+    for number, ln in enumerate(claim.lines, start=1):
+        if not ln.line_control_number:
+            raise ValueError("every line must carry its line control number before recording")
+        conn.execute(
+            "INSERT INTO lines (claim_id, line_control_number, line_number, code, modifiers, units,"
+            " charge, ndc, ndc_quantity, ndc_unit, revenue_code, service_date)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+            (cid, ln.line_control_number, number, ln.code, ":".join(ln.modifiers), str(ln.units),
+             str(ln.charge), ln.ndc, None if ln.ndc_quantity is None else str(ln.ndc_quantity),
+             ln.ndc_unit, ln.revenue_code, ln.service_date.isoformat()),
+        )
+    conn.execute(
+        "INSERT INTO claim_status_history (claim_id, status, source, detail, created_at)"
+        " VALUES (?, 'sent', 'build', NULL, ?)",
+        (cid, ts),
+    )
+    return cid
+
+
+def record_interchange(
+    conn: sqlite3.Connection,
+    reservation: Reservation,
+    path: str,
+    sha256: str,
+    transactions: list[TransactionRecord],
+    status: str = "recorded",
+    now: datetime | None = None,
+    refuse_duplicates: bool = True,
+) -> list[int]:
+    """Record a written interchange with its sets, claims and lines in one transaction.
+
+    Returns the new claim ids. Either everything is recorded or nothing (any error rolls back
+    and the interchange stays ``reserved``). With ``refuse_duplicates``, an original claim
+    (frequency other than 7/8) for an encounter with an active claim raises
+    :class:`DuplicateEncounterError` — checked inside the same transaction, so two concurrent
+    builds of one encounter cannot both record it.
+    """
+    ts = _iso(now)
+    claim_ids: list[int] = []
+    with transaction(conn):
+        if refuse_duplicates:
+            dups = sorted({c.encounter_id for tx in transactions for c in tx.claims
+                           if c.frequency not in ("7", "8")
+                           and active_claims_for_encounter(conn, c.encounter_id)})
+            if dups:
+                raise DuplicateEncounterError(dups)
+        conn.execute(
+            "UPDATE interchanges SET status = ?, path = ?, sha256 = ? WHERE id = ?",
+            (status, path, sha256, reservation.interchange_id),
+        )
+        for tx in transactions:
+            tx_id = int(conn.execute(
+                "INSERT INTO transactions (interchange_id, st02, bht03, payer) VALUES (?,?,?,?)",
+                (reservation.interchange_id, tx.st02, tx.bht03, tx.payer),
+            ).lastrowid)
+            claim_ids.extend(_insert_claim(conn, tx_id, c, ts) for c in tx.claims)
+    return claim_ids
+
+
+def set_claim_status(
+    conn: sqlite3.Connection, claim_id: int, status: str, source: str,
+    detail: Any = None, now: datetime | None = None,
+) -> None:
+    """Change a claim's status and keep the change in ``claim_status_history`` (caller's tx)."""
+    ts = _iso(now)
+    text = None if detail is None else json.dumps(detail, default=str, sort_keys=True)
+    conn.execute(
+        "UPDATE claims SET status = ?, status_detail = ?, updated_at = ? WHERE id = ?",
+        (status, text, ts, claim_id),
+    )
+    conn.execute(
+        "INSERT INTO claim_status_history (claim_id, status, source, detail, created_at)"
+        " VALUES (?, ?, ?, ?, ?)",
+        (claim_id, status, source, text, ts),
+    )
+
+
+def _table_exists(conn: sqlite3.Connection, name: str) -> bool:
+    return conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type IN ('table','view') AND name = ?", (name,)
+    ).fetchone() is not None
+
+
+def posting_totals(conn: sqlite3.Connection) -> dict[int, dict[str, Decimal]]:
+    """Per claim id: ``paid``, ``adjusted``, ``patient_responsibility`` from posted remittances.
+
+    Empty until the posting tables exist (issue 5 extends this function; keep it the one place
+    where these totals are computed).
+    """
+    if not _table_exists(conn, "claim_postings"):
+        return {}
+    from reconcile.posting.post import posting_totals as _posted  # issue 5: sums of posted remittances
+
+    return _posted(conn)
+
+
+def claim_summaries(conn: sqlite3.Connection) -> list[dict[str, Any]]:
+    """Every claim with charge, paid, adjusted, patient responsibility, balance and status.
+
+    Amounts are Decimals; balance = charge − paid − adjusted (patient responsibility is part of
+    the adjustments the payer reports and stays due from the patient).
+    """
+    totals = posting_totals(conn)
+    zero = Decimal("0")
+    out: list[dict[str, Any]] = []
+    rows = conn.execute(
+        "SELECT c.id, c.patient_control_number, c.encounter_id, c.payer, c.payer_id, c.claim_type,"
+        " c.frequency, c.payer_claim_number, c.total_charge, c.status, c.created_at,"
+        " i.isa13, t.st02 FROM claims c JOIN transactions t ON t.id = c.transaction_id"
+        " JOIN interchanges i ON i.id = t.interchange_id ORDER BY c.id"
+    )
+    for r in rows:
+        t = totals.get(r["id"], {})
+        charge = Decimal(r["total_charge"])
+        paid = t.get("paid", zero)
+        adjusted = t.get("adjusted", zero)
+        out.append({
+            "claim_id": r["id"],
+            "patient_control_number": r["patient_control_number"],
+            "encounter_id": r["encounter_id"],
+            "payer": r["payer"],
+            "payer_id": r["payer_id"],
+            "claim_type": r["claim_type"],
+            "frequency": r["frequency"],
+            "payer_claim_number": r["payer_claim_number"],
+            "charge": charge,
+            "paid": paid,
+            "adjusted": adjusted,
+            "patient_responsibility": t.get("patient_responsibility", zero),
+            "balance": charge - paid - adjusted,
+            "status": r["status"],
+            "isa13": r["isa13"],
+            "st02": r["st02"],
+            "created_at": r["created_at"],
+        })
+    return out

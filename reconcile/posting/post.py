@@ -1,0 +1,673 @@
+"""Post 835 remittances to the ledger: an importer over the ledger (beancount's shape).
+
+One database transaction per file (``BEGIN IMMEDIATE`` … ``COMMIT``): a crash or kill mid-file
+leaves nothing of that file. Idempotent: a file whose sha256 was posted, or a payment (payer id +
+TRN02 + BPR02) already posted from another file, is reported as a duplicate and posts nothing.
+Every claim and line lands on the claim/line it pays (:mod:`reconcile.posting.matching`) or in the
+unmatched queue with the reason; amounts are kept exactly as the payer sent them, so the ledger
+balance per claim is charge − payments − adjustments. Reversals (CLP02 22) point at the posting
+they reverse; PLB entries are provider-level adjustments linked to our claim when PLB03-2 names it.
+
+Rows are collected per chunk of claims and written with multi-row inserts
+(:mod:`reconcile.posting.writer`), and the ledger is read with two queries per chunk (the claims,
+then their lines), so posting 100,000 claims costs a small multiple of reading the file.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import signal
+import sqlite3
+from datetime import datetime, timezone
+from decimal import Decimal
+from itertools import islice
+from pathlib import Path
+from typing import Any, Callable, Iterable, Sequence
+
+from coding.findings import Finding, info, warning
+from coding.money import money_str
+from reconcile.denials import worklist as dn
+from reconcile.posting.matching import CHUNK, LedgerClaim, LineMatch, choose_claim, match_lines, prefetch_claims
+from reconcile.posting.queries import posting_totals, unmatched_queue  # noqa: F401  (public here too)
+from reconcile.posting.result import FileResult, PostResult
+from reconcile.posting.writer import Insert, Writer, bulk_gc
+from reconcile.posting.remit import _ISO as _ISO_CACHE, iso
+from reconcile.posting.records import ZERO, Adj, RClaim, RPlb, RRemit
+
+Progress = Callable[[str, int], None]  # (file path, claims posted so far in it)
+_DETAIL: dict[str, str] = {}
+KILL_HOOK_ENV = "DRIPLINE_TEST_KILL_AFTER_CLAIMS"  # test seam: SIGKILL ourselves mid-file
+
+# CLP02 claim status codes (paraphrased labels)
+CLAIM_STATUS: dict[str, str] = {
+    "1": "processed as primary", "2": "processed as secondary", "3": "processed as tertiary",
+    "4": "denied", "19": "processed as primary, forwarded", "20": "processed as secondary, forwarded",
+    "21": "processed as tertiary, forwarded", "22": "reversal of previous payment",
+    "23": "not our claim, forwarded", "25": "predetermination pricing only",
+}
+STATUS_FIXED = {"23": "forwarded", "25": "predetermination"}
+STATUS_SUFFIX = {"2": "_secondary", "3": "_tertiary", "19": "_forwarded", "20": "_secondary_forwarded",
+                 "21": "_tertiary_forwarded"}
+# PLB03-1 adjustment reason -> kind of provider-level adjustment
+PLB_KIND: dict[str, str] = {
+    "L6": "interest", "WO": "recoupment", "72": "recoupment", "FB": "forward_balance",
+    "J1": "nonreimbursable", "CS": "adjustment", "B2": "rebate", "BD": "bad_debt",
+    "L3": "penalty", "IR": "tax_withholding", "50": "late_charge", "WU": "recoupment",
+}
+
+
+def file_sha256(path: str | Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def _pos(f: Finding) -> str | None:
+    where = {k: getattr(f, k) for k in ("file", "segment", "loop", "element", "line", "field")
+             if getattr(f, k) is not None}
+    return json.dumps(where) if where else None
+
+
+def _codes(remarks: Iterable[Any]) -> list[str]:
+    """Remark codes from the reader's LQ (qualifier, code) pairs or from plain codes."""
+    return [r[1] if isinstance(r, tuple) else r for r in remarks if r]
+
+
+def _billed_code(rl: Any, line_id: int | None, codes: dict[int, str]) -> str | None:
+    """The procedure code we billed on a denied line (the payer's SVC06 original, or its SVC01)."""
+    if rl is None:
+        return None
+    if line_id is not None and line_id in codes:
+        return codes[line_id]
+    return rl.original_code or rl.code
+
+
+def _adj_rows(adjs: Sequence[Adj]) -> list[tuple[str, str, Decimal]]:
+    return [(a.group, a.reason, ZERO if a.amount is None else a.amount) for a in adjs]
+
+
+class _Poster:
+    """Writes one file's remittances inside the caller's open transaction."""
+
+    def __init__(self, conn: sqlite3.Connection, file_id: int, res: FileResult,
+                 progress: Progress | None) -> None:
+        self.writer = Writer(conn)
+        self._conn, self.file_id, self.res, self.progress = conn, file_id, res, progress
+        self.ids = {t: int(conn.execute(f"SELECT COALESCE(MAX(id), 0) FROM {t}").fetchone()[0])
+                    for t in ("claim_postings", "line_postings", "adjustments")}
+        self.kill_after = int(os.environ.get(KILL_HOOK_ENV, "0") or 0)
+        self.done = 0
+        self.payment_id: int | None = None
+        self.active = False
+        # lines / claims with open denials: only those can be resolved by a later payment
+        self.denied_lines = {r[0] for r in conn.execute(
+            "SELECT DISTINCT line_id FROM denials WHERE status = 'open' AND line_id IS NOT NULL")}
+        self.denied_claims = {r[0] for r in conn.execute(
+            "SELECT DISTINCT claim_id FROM denials WHERE status = 'open' AND line_id IS NULL"
+            " AND claim_id IS NOT NULL")}
+        self.line_codes: dict[int, str] = {}  # sent code of denied lines (the worklist names what we billed)
+        self.ts = _now()
+        self.reversed_ids: set[int] = set()  # postings reversed in this file (their UPDATE may be pending)
+        # postings of this chunk (not reversals) by CLP07 and by claim id, and their ids: (id, claim id)
+        self.chunk_icn: dict[str, list[tuple[int, int | None]]] = {}
+        self.chunk_claim: dict[int, list[tuple[int, int | None]]] = {}
+        self.chunk_ids: set[int] = set()
+        self.orig_icn: dict[str, list[tuple[int, int | None]]] = {}
+        self.orig_claim: dict[int, list[tuple[int, int | None]]] = {}
+        self._reset()
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        """The connection, once every submitted batch is written."""
+        return self.writer.sync()
+
+    def _reset(self) -> None:
+        self.cp: list[tuple] = []
+        self.lp: list[tuple] = []
+        self.adj: list[tuple] = []
+        self.den: list[tuple] = []
+        self.unm: list[tuple] = []
+        self.status: list[tuple] = []
+        self.history: list[tuple] = []
+        self.resolve_lines: list[tuple] = []
+        self.resolve_claims: list[tuple] = []
+        self.fnd: list[tuple] = []
+
+    def _next(self, table: str) -> int:
+        self.ids[table] += 1
+        return self.ids[table]
+
+    # ------------------------------------------------------------------ remittance
+    def remittance(self, rm: RRemit) -> None:
+        """Post one whole remittance (its ``claims`` may be any iterable, even a lazy one)."""
+        if self.begin(rm):
+            claims = iter(rm.claims)
+            while True:
+                chunk = list(islice(claims, CHUNK))
+                if not chunk:
+                    break
+                self.claims(chunk)
+        self.end(rm.plbs, rm.findings)
+
+    def begin(self, rm: RRemit) -> bool:
+        """Start a remittance (its header: payer, trace, amount); False when the payment was
+        already posted: then its claims and PLBs are skipped."""
+        c = self.conn
+        key = (rm.payer_id or "", rm.trace or "", money_str(rm.amount))
+        self.active = False
+        if c.execute("SELECT 1 FROM payments WHERE payer_id=? AND trace=? AND amount=?", key).fetchone():
+            self.res.duplicate_payments += 1
+            self.res.findings.append(info("duplicate-payment", "payment (payer id, TRN02 trace, BPR02 amount)"
+                                          " already posted: nothing posted for this remittance",
+                                          segment="TRN", line=rm.segment))
+            return False
+        self.payment_id = int(c.execute(
+            "INSERT INTO payments (file_id, payer_id, payer_name, trace, amount, method, payment_date, segment)"
+            " VALUES (?,?,?,?,?,?,?,?)",
+            (self.file_id, key[0], rm.payer_name, key[1], key[2], rm.method, rm.payment_date, rm.segment),
+        ).lastrowid)
+        self.res.remittances += 1
+        self.res.payment += rm.amount
+        self.remit = rm
+        self.payer = rm.payer_name or rm.payer_id
+        self.active = True
+        return True
+
+    def claims(self, batch: Sequence[Any]) -> None:
+        """Post a batch of claims of the current remittance (ledger read once per chunk)."""
+        if not self.active:
+            return
+        for i in range(0, len(batch), CHUNK):
+            chunk = batch[i:i + CHUNK]
+            pref = prefetch_claims(self.conn, (rc.patient_control_number for rc in chunk),
+                                   {rc.patient_control_number: rc.payer_claim_number for rc in chunk
+                                    if rc.payer_claim_number and rc.status != "22"})
+            self._prefetch_originals(chunk, pref)
+            for rc in chunk:
+                self.claim(rc, choose_claim(pref.get(rc.patient_control_number), rc))
+            self.flush()
+            self.done += len(chunk)
+            if self.progress:
+                self.progress(self.res.path, self.done)
+            if self.kill_after and self.done >= self.kill_after:
+                os.kill(os.getpid(), signal.SIGKILL)
+
+    def end(self, plbs: Sequence[RPlb], findings: Sequence[Finding]) -> None:
+        """Close the current remittance: its PLB entries and the reader's findings about it."""
+        if self.active:
+            self._findings(findings)
+            self.plbs(plbs)
+        self.active = False
+
+    def _findings(self, findings: Iterable[Finding]) -> None:
+        rows = [(self.file_id, self.payment_id, f.severity, f.code, f.message, _pos(f)) for f in findings]
+        if rows:
+            self.fnd.extend(rows)
+            self.res.findings.extend(findings)
+
+    # ------------------------------------------------------------------ claims
+    def claim(self, rc: Any, lc: LedgerClaim | None) -> None:
+        """Post one remittance claim (an ``edi.x835.model.Loop2100`` or an :class:`RClaim`)."""
+        res = self.res
+        ids = self.ids
+        ids["claim_postings"] = cp_id = ids["claim_postings"] + 1
+        claim_id = lc.id if lc else None
+        status = rc.status
+        icn = rc.payer_claim_number or None
+        charge, paid, pr = rc.charge, rc.paid, rc.patient_responsibility
+        if charge is None:
+            charge = ZERO
+        if paid is None:
+            paid = ZERO
+        if pr is None:
+            pr = ZERO
+        reversal_of = None
+        original = None
+        if status == "22":
+            res.reversals += 1
+            original = self._original(rc, claim_id)
+            if original is None:
+                self._findings([warning("reversal-without-original", "reversal (CLP02 22) of a payer claim"
+                                        " number with no earlier posting here: posted as received",
+                                        segment="CLP", line=rc.segment_number)])
+            else:
+                reversal_of = original[0]
+                claim_id = claim_id or original[1]
+        else:
+            self.chunk_ids.add(cp_id)
+            if icn:
+                self.chunk_icn.setdefault(icn, []).append((cp_id, claim_id))
+            if claim_id is not None:
+                self.chunk_claim.setdefault(claim_id, []).append((cp_id, claim_id))
+        adj_from = ids["adjustments"] + 1
+        res.claims += 1
+        res.paid += paid
+        cadjs = rc.adjustments
+        if cadjs:
+            claim_adjs = _adj_rows(cadjs)
+            for a in cadjs:
+                self._adj(cp_id, None, a.group, a.reason, ZERO if a.amount is None else a.amount, a.quantity)
+        else:
+            claim_adjs = []
+        if claim_id is None:
+            self._unmatched("claim", cp_id, None, rc.patient_control_number, None, None, paid,
+                            "no claim sent with this patient control number (CLP01)", rc.segment_number)
+        lines = rc.lines
+        if lines:
+            if lc is not None:
+                matches = match_lines(lc, lines, rc, self._conn)
+            else:
+                matches = [(rl, None, None, "claim not matched", rl.line_control_number) for rl in lines]
+            self._lines(rc, cp_id, claim_id, matches, claim_adjs)
+        elif original is not None and not claim_adjs:
+            self._mirror(original[0], cp_id, rc)
+        adj_to = ids["adjustments"]
+        self.cp.append((cp_id, self.payment_id, claim_id, rc.patient_control_number, icn, status,
+                        str(charge), str(paid), str(pr), reversal_of or 0, rc.segment_number,
+                        adj_from if adj_to >= adj_from else None, adj_to if adj_to >= adj_from else None))
+        if status != "22" and not lines and dn.is_denial(status, paid, claim_adjs):
+            self._denial(rc, cp_id, None, claim_id, None, None, None, claim_adjs, charge)
+        if claim_id is not None:
+            self._claim_status(rc, claim_id, cp_id, paid, icn)
+
+    def _adj(self, cp_id: int, lp_id: int | None, group: str, reason: str, amount: Decimal,
+             quantity: Decimal | None) -> None:
+        self.adj.append((self._next("adjustments"), cp_id, lp_id or 0, group, reason, str(amount),
+                         0 if quantity is None else str(quantity)))
+        self.res.adjusted += amount
+        if group == "PR":
+            self.res.patient_responsibility += amount
+
+    def _lines(self, rc: Any, cp_id: int, claim_id: int | None, matches: list[LineMatch],
+               claim_adjs: list[tuple[str, str, Decimal]]) -> None:
+        """Post the lines of one remittance claim (each with the sent line it pays, or None).
+
+        The hot loop of posting (one pass per remittance line): row tuples are built directly,
+        with the ids, totals and batches kept in locals."""
+        ids, res = self.ids, self.res
+        lp_append, adj_append = self.lp.append, self.adj.append
+        lp_id, aid = ids["line_postings"], ids["adjustments"]
+        adjusted, patient = res.adjusted, res.patient_responsibility
+        reversal = rc.status == "22"
+        denied_lines = self.denied_lines
+        iso_of = _ISO_CACHE.get
+        for rl, ln, matched_by, why, lcn in matches:
+            lp_id += 1
+            paid, charge, units, d = rl.paid, rl.charge, rl.units, rl.service_date
+            if paid is None:
+                paid = ZERO
+            if charge is None:
+                charge = ZERO
+            lp_append((lp_id, cp_id, ln[0] if ln else 0, lcn, rl.code, ":".join(rl.modifiers), str(charge),
+                       str(paid), None if units is None else str(units),
+                       (iso_of(d) or iso(d)) if d else None, matched_by, rl.segment_number))
+            ladjs = rl.adjustments
+            if ladjs:
+                for a in ladjs:
+                    aid += 1
+                    q, amt, group = a.quantity, a.amount, a.group
+                    if amt is None:
+                        amt = ZERO
+                    adj_append((aid, cp_id, lp_id, group, a.reason, str(amt), 0 if q is None else str(q)))
+                    adjusted += amt
+                    if group == "PR":
+                        patient += amt
+            if ln is None and claim_id is not None:
+                self._unmatched("line", cp_id, lp_id, rc.patient_control_number, lcn,
+                                rl.code, paid, why or "unmatched", rl.segment_number)
+            if paid != ZERO or reversal:
+                if paid > ZERO and ln is not None and not reversal and ln[0] in denied_lines:
+                    self.resolve_lines.append((cp_id, ln[0]))
+                continue
+            line_adjs = _adj_rows(ladjs)
+            # a zero-paid line is denied by status 4, by its own CO/PI/OA reason, or (when it carries no
+            # CAS of its own) by the claim's
+            if rc.status == dn.DENIED_STATUS or dn.is_denial("", paid, line_adjs or claim_adjs):
+                if ln is not None:
+                    self.line_codes[ln[0]] = ln[2]
+                self._denial(rc, cp_id, lp_id, claim_id, ln[0] if ln else None, lcn or (ln[1] if ln else None),
+                             rl, line_adjs or claim_adjs, charge)
+        ids["line_postings"], ids["adjustments"] = lp_id, aid
+        res.adjusted, res.patient_responsibility = adjusted, patient
+        res.lines += len(matches)
+
+    def _unmatched(self, kind: str, cp_id: int, lp_id: int | None, pcn: str, lcn: str | None,
+                   code: str | None, amount: Decimal, reason: str, segment: int | None) -> None:
+        self.unm.append((self.payment_id, cp_id, lp_id, kind, pcn, lcn, code, str(amount), reason, segment))
+        self.res.unmatched += 1
+
+    def _denial(self, rc: RClaim, cp_id: int, lp_id: int | None, claim_id: int | None, line_id: int | None,
+                lcn: str | None, rl: Any, adjs: list[tuple[str, str, Decimal]], charge: Decimal) -> None:
+        group, carc = dn.primary_reason(adjs)
+        remarks = list(dict.fromkeys([*_codes(rl.remarks if rl is not None else ()), *rc.remark_codes]))
+        rework, rarc = dn.categorize(group, carc, remarks)
+        own = adjs if rl is None else _adj_rows(rl.adjustments)  # a line's own CAS, else its charge
+        at_risk = sum((a for g, _r, a in own if g != "PR"), ZERO)
+        amount = at_risk if at_risk > 0 else charge
+        self.den.append((cp_id, lp_id, claim_id, line_id, rc.patient_control_number, lcn, rc.payer_claim_number or None,
+                         _billed_code(rl, line_id, self.line_codes), group, carc, rarc, ",".join(remarks), str(amount),
+                         rework.category, rework.action, self.payer, self.remit.payment_date))
+        self.res.denials += 1
+        if line_id is not None:
+            self.denied_lines.add(line_id)
+        elif claim_id is not None:
+            self.denied_claims.add(claim_id)
+
+    def _claim_status(self, rc: Any, claim_id: int, cp_id: int, paid: Decimal, icn: str | None) -> None:
+        """The ledger claim's status after this posting: paid / partially_denied / denied / processed
+        (suffixed with the payer's position and a forwarding for CLP02 2, 3, 19-21), reversed,
+        forwarded (23: not this payer's claim), predetermination (25)."""
+        code = rc.status
+        if code == "22":
+            status = "reversed"
+        elif code == "4":
+            status = "denied"
+        elif code in STATUS_FIXED:
+            status = STATUS_FIXED[code]
+        else:
+            denied_here = bool(self.den) and self.den[-1][0] == cp_id
+            if paid > 0:
+                status = "partially_denied" if denied_here else "paid"
+                if claim_id in self.denied_claims:
+                    self.resolve_claims.append((cp_id, claim_id))
+            else:
+                status = "denied" if denied_here else "processed"
+            status += STATUS_SUFFIX.get(code, "")
+        detail = _DETAIL.get(rc.status)
+        if detail is None:  # '{"clp02": .., "meaning": ..' without the closing brace
+            detail = _DETAIL[rc.status] = json.dumps({"clp02": rc.status})[:-1]
+        ts = self.ts
+        icn = icn if rc.status != "22" else None
+        text = f'{detail}, "claim_posting_id": {cp_id}}}'
+        self.status.append((status, text, ts, icn, claim_id))
+        self.history.append((claim_id, status, text, ts))
+
+    # ------------------------------------------------------------------ reversals
+    def _prefetch_originals(self, chunk: list[RClaim], pref: dict[str, list[LedgerClaim]]) -> None:
+        """Earlier postings the reversals of this chunk may undo, one query each way (right after the
+        claims prefetch); postings of this chunk not written yet are kept in memory."""
+        self.chunk_icn, self.chunk_claim, self.chunk_ids = {}, {}, set()
+        self.orig_icn, self.orig_claim = {}, {}
+        revs = [rc for rc in chunk if rc.status == "22"]
+        if not revs:
+            return
+        conn = self.conn
+        base = ("SELECT id, claim_id, payer_claim_number, reversed_by FROM claim_postings"
+                " WHERE status_code != '22' AND {} IN ({}) ORDER BY id")
+        icns = sorted({rc.payer_claim_number for rc in revs if rc.payer_claim_number})  # "" = none
+        cids = sorted({c.id for rc in revs for c in (pref.get(rc.patient_control_number) or ())})
+        for col, keys, into, k in (("payer_claim_number", icns, self.orig_icn, 2),
+                                   ("claim_id", cids, self.orig_claim, 1)):
+            for i in range(0, len(keys), CHUNK):
+                part = keys[i:i + CHUNK]
+                for r in conn.execute(base.format(col, ",".join("?" * len(part))), part):
+                    if r[3] is not None:
+                        self.reversed_ids.add(r[0])  # reversed before: never reversed twice
+                    into.setdefault(r[k], []).append((r[0], r[1]))
+
+    def _original(self, rc: Any, claim_id: int | None) -> tuple | None:
+        """The earlier posting this reversal undoes: same payer claim number (the same claim's
+        first, newest first); when no posting carries that number, the newest posting of the same
+        claim. Never one already reversed."""
+        icn = rc.payer_claim_number or None
+
+        def pick(cands: list[tuple[int, int | None]]) -> tuple[int, int | None] | None:
+            live = [c for c in cands if c[0] not in self.reversed_ids]
+            same = [c for c in live if c[1] == claim_id and claim_id is not None]
+            return max(same or live) if live else None
+
+        found = None
+        by_icn = (self.orig_icn.get(icn, []) + self.chunk_icn.get(icn, [])) if icn else []
+        if by_icn:  # the payer names the claim it reverses: only that one (if not reversed already)
+            found = pick(by_icn)
+        elif claim_id is not None:
+            found = pick(self.orig_claim.get(claim_id, []) + self.chunk_claim.get(claim_id, []))
+        if found is not None:
+            self.reversed_ids.add(found[0])
+        return found
+
+    def _mirror(self, orig_id: int, cp_id: int, rc: Any) -> None:
+        """A reversal without its own detail undoes the original's lines and adjustments exactly."""
+        if orig_id in self.chunk_ids:
+            self.flush()  # the original's rows may not be written yet
+        c = self.conn
+        lp_map: dict[int, int] = {}
+        for r in c.execute("SELECT id, line_id, line_control_number, code, modifiers, charge, paid, units,"
+                           " service_date, segment FROM line_postings WHERE claim_posting_id = ?", (orig_id,)):
+            new = self._next("line_postings")
+            lp_map[r[0]] = new
+            self.lp.append((new, cp_id, r[1] or 0, r[2], r[3], r[4], str(-Decimal(r[5])), str(-Decimal(r[6])),
+                            None if r[7] is None else str(-Decimal(r[7])), r[8], "reversal-mirror", rc.segment_number))
+        rng = c.execute("SELECT adjustments_from, adjustments_to FROM claim_postings WHERE id = ?",
+                        (orig_id,)).fetchone()
+        for r in c.execute("SELECT line_posting_id, group_code, reason, amount, quantity FROM adjustments"
+                           " WHERE id BETWEEN ? AND ? ORDER BY id", (rng[0], rng[1])) if rng and rng[0] else ():
+            self._adj(cp_id, lp_map.get(r[0]) if r[0] else None, r[1], r[2], -Decimal(r[3]),
+                      None if r[4] is None else -Decimal(r[4]))
+
+    # ------------------------------------------------------------------ provider level
+    def plbs(self, plbs: Sequence[RPlb]) -> None:
+        if not plbs:
+            return
+        refs = sorted({p.reference for p in plbs if p.reference})
+        link = self._claims_by_reference(refs)
+        rows = []
+        for p in plbs:
+            kind = PLB_KIND.get(p.reason, "other")
+            claim_id = link.get(p.reference) if p.reference else None
+            rows.append((self.payment_id, p.provider, p.fiscal_period_date, p.reason, p.reference,
+                         str(p.amount), kind, claim_id, p.segment))
+            self.res.provider_adjustments += p.amount
+            if kind == "interest":
+                self.res.interest -= p.amount  # L6 is negative in PLB: money added to the payment
+            if p.reference and claim_id is None and kind != "interest":
+                self._findings([info("plb-reference-not-ours", f"PLB {p.reason} reference (PLB03-2) names no"
+                                     " claim in this ledger: kept as a provider-level adjustment",
+                                     segment="PLB", line=p.segment)])
+        self.writer.submit([(
+            "INSERT INTO provider_adjustments (payment_id, provider, fiscal_period_date, reason, reference,"
+            " amount, kind, claim_id, segment) VALUES (?,?,?,?,?,?,?,?,?)", rows)])
+
+    def _claims_by_reference(self, refs: list[str]) -> dict[str, int]:
+        """PLB03-2 may carry our patient control number or the payer's claim number."""
+        out: dict[str, int] = {}
+        if not refs:
+            return out
+        c = self.conn
+
+        def marks(keys: list[str]) -> str:
+            return ",".join("?" * len(keys))
+
+        # precedence (last wins): a posting's payer claim number, a claim's payer claim number, our
+        # patient control number. claims.payer_claim_number has no index (a scan of every claim), so
+        # it is asked only about the references our patient control numbers do not already settle.
+        by_pcn = {ref: cid for ref, cid in c.execute(
+            f"SELECT patient_control_number, id FROM claims WHERE patient_control_number IN ({marks(refs)})"
+            " ORDER BY id", refs)}
+        for ref, cid in c.execute(f"SELECT payer_claim_number, claim_id FROM claim_postings WHERE claim_id IS NOT"
+                                  f" NULL AND payer_claim_number IN ({marks(refs)}) ORDER BY id", refs):
+            out[ref] = cid
+        rest = [r for r in refs if r not in by_pcn]
+        if rest:
+            for ref, cid in c.execute(f"SELECT payer_claim_number, id FROM claims WHERE payer_claim_number IN"
+                                      f" ({marks(rest)}) ORDER BY id", rest):
+                out[ref] = cid
+        out.update(by_pcn)
+        return out
+
+    # ------------------------------------------------------------------ batch writes
+    def flush(self) -> None:
+        """Hand the pending rows to the writer (in dependency order) and start new batches."""
+        jobs: list[tuple[str | Insert, list]] = []
+        if self.cp:
+            jobs.append((_INS_CP, self.cp))
+            revs = [(r[0], r[9]) for r in self.cp if r[9]]
+            if revs:
+                jobs.append(("UPDATE claim_postings SET reversed_by = ? WHERE id = ?", revs))
+                jobs.append(("UPDATE denials SET status = 'reversed' WHERE claim_posting_id = ? AND status = 'open'",
+                             [(r[1],) for r in revs]))
+        if self.lp:
+            jobs.append((_INS_LP, self.lp))
+        if self.adj:
+            jobs.append((_INS_ADJ, self.adj))
+        if self.den:
+            jobs.append((_INS_DEN, self.den))
+        if self.resolve_lines:
+            jobs.append(("UPDATE denials SET status = 'resolved' WHERE claim_posting_id < ? AND line_id = ?"
+                         " AND status = 'open'", self.resolve_lines))
+        if self.resolve_claims:
+            jobs.append(("UPDATE denials SET status = 'resolved' WHERE claim_posting_id < ? AND claim_id = ?"
+                         " AND line_id IS NULL AND status = 'open'", self.resolve_claims))
+        if self.unm:
+            jobs.append((_INS_UNM, self.unm))
+        if self.status:
+            jobs.append(("UPDATE claims SET status = ?, status_detail = ?, updated_at = ?,"
+                         " payer_claim_number = COALESCE(?, payer_claim_number) WHERE id = ?", self.status))
+            jobs.append((_INS_HIST, self.history))
+        if self.fnd:
+            jobs.append((_INS_FND, self.fnd))
+        if jobs:
+            self.writer.submit(jobs)
+        self._reset()
+
+
+# the poster's bulk inserts (rows bound in groups: see reconcile.posting.writer)
+_INS_CP = Insert("INSERT INTO claim_postings (id, payment_id, claim_id, patient_control_number, payer_claim_number,"
+                 " status_code, charge, paid, patient_responsibility, reversal_of, segment, adjustments_from,"
+                 " adjustments_to)", "(?,?,?,?,?,?,?,?,?,NULLIF(?,0),?,?,?)")
+_INS_LP = Insert("INSERT INTO line_postings (id, claim_posting_id, line_id, line_control_number, code, modifiers,"
+                 " charge, paid, units, service_date, matched_by, segment)", "(?,?,NULLIF(?,0),?,?,?,?,?,?,?,?,?)")
+_INS_ADJ = Insert("INSERT INTO adjustments (id, claim_posting_id, line_posting_id, group_code, reason, amount,"
+                  " quantity)", "(?,?,NULLIF(?,0),?,?,?,NULLIF(?,0))")
+_INS_DEN = Insert("INSERT INTO denials (claim_posting_id, line_posting_id, claim_id, line_id, patient_control_number,"
+                  " line_control_number, payer_claim_number, code, group_code, carc, rarc, remarks, amount, category,"
+                  " action, payer, denied_on)", "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
+_INS_UNM = Insert("INSERT INTO unmatched (payment_id, claim_posting_id, line_posting_id, kind, patient_control_number,"
+                  " line_control_number, code, amount, reason, segment)", "(?,?,?,?,?,?,?,?,?,?)")
+_INS_HIST = Insert("INSERT INTO claim_status_history (claim_id, status, source, detail, created_at)", "(?,?,'835',?,?)")
+_INS_FND = Insert("INSERT INTO posting_findings (file_id, payment_id, severity, code, message, position)",
+                  "(?,?,?,?,?,?)")
+
+
+# ---------------------------------------------------------------------- entry points
+
+def post_remittances(conn: sqlite3.Connection, remittances: Iterable[RRemit], *, path: str, sha256: str,
+                     progress: Progress | None = None, file_findings: list[Finding] | None = None) -> FileResult:
+    """Post one file's remittances (:class:`RRemit` records) in one transaction; see :func:`_post_file`."""
+
+    def feed(poster: _Poster) -> None:
+        for rm in remittances:
+            poster.remittance(rm)
+
+    return _post_file(conn, feed, path=path, sha256=sha256, progress=progress, file_findings=file_findings)
+
+
+def post_835(conn: sqlite3.Connection, path: Path, *, sha256: str, progress: Progress | None = None,
+             file_findings: list[Finding] | None = None) -> FileResult:
+    """Post one 835 file as the reader streams it: claims are posted in batches while the file is
+    read (the reader's claim objects are posted as they are, no copy), one transaction."""
+    from reconcile.posting.remit import convert, stream_835, tail
+
+    found = file_findings if file_findings is not None else []
+
+    def feed(poster: _Poster) -> None:
+        current: list[Any] = [None]
+
+        def on_claims(rem: Any, batch: list) -> None:
+            if current[0] is not rem:
+                current[0] = rem
+                poster.begin(convert(rem, claims=False))
+            poster.claims(batch)
+
+        for rem in stream_835(path, found, on_claims):
+            if current[0] is not rem:
+                poster.begin(convert(rem, claims=False))
+            current[0] = None
+            poster.claims(rem.claims)
+            rem.claims = []
+            rest = tail(rem)
+            poster.end(rest.plbs, rest.findings)
+
+    return _post_file(conn, feed, path=str(path), sha256=sha256, progress=progress, file_findings=found)
+
+
+def _post_file(conn: sqlite3.Connection, feed: Callable[["_Poster"], None], *, path: str, sha256: str,
+               progress: Progress | None = None, file_findings: list[Finding] | None = None) -> FileResult:
+    """Post one file in one transaction (all or nothing); duplicates post nothing.
+
+    ``file_findings`` collects what the reader says about the file outside any remittance (it is
+    filled while ``remittances`` is consumed); those are kept with the posting too. A file with no
+    835 transaction, or whose every payment was already posted, leaves no trace in the ledger.
+    """
+    res = FileResult(path=path, sha256=sha256, status="posted")
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        if conn.execute("SELECT 1 FROM remit_files WHERE sha256 = ?", (sha256,)).fetchone():
+            conn.execute("ROLLBACK")
+            res.status = "duplicate"
+            res.findings.append(info("duplicate-file", "this file (same sha256) was already posted: nothing posted",
+                                     file=path))
+            return res
+        file_id = int(conn.execute("INSERT INTO remit_files (path, sha256, posted_at) VALUES (?,?,?)",
+                                   (path, sha256, _now())).lastrowid)
+        poster = _Poster(conn, file_id, res, progress)
+        try:
+            feed(poster)
+            poster.flush()
+            poster.writer.sync()
+        finally:
+            poster.writer.close()
+        if res.remittances == 0:  # nothing posted: not an 835, or every payment a duplicate
+            conn.execute("ROLLBACK")
+            res.findings.extend(file_findings or [])
+            if res.duplicate_payments:
+                res.status = "duplicate"
+            else:
+                res.status = "error"
+                res.findings.append(Finding("error", "no-remittance", "no 835 transaction set found in the file:"
+                                            " nothing posted", file=path))
+            return res
+        poster.payment_id = None
+        poster._findings(file_findings or [])
+        poster.flush()  # the writer is closed: written at once
+        summary = res.to_dict(findings=False)
+        conn.execute("UPDATE remit_files SET summary = ? WHERE id = ?", (json.dumps(summary), file_id))
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+    return res
+
+
+def post_files(conn: sqlite3.Connection, paths: Sequence[str | Path], progress: Progress | None = None,
+               reader: Callable[[Path, list[Finding]], Iterable[RRemit]] | None = None) -> PostResult:
+    """Post each 835 file in its own transaction; an unreadable file is reported, the rest still post."""
+    out = PostResult()
+    with bulk_gc():
+        for p in paths:
+            _post_path(conn, Path(p), reader, progress, out)
+    return out
+
+
+def _post_path(conn: sqlite3.Connection, path: Path, reader: Callable | None, progress: Progress | None,
+               out: PostResult) -> None:
+    """Post one file (its own transaction) and add its result to ``out``."""
+    try:
+        sha = file_sha256(path)
+    except OSError as exc:
+        out.files.append(FileResult(str(path), None, "error", findings=[
+            Finding("error", "file-unreadable", f"cannot read file: {exc.strerror}", file=str(path))]))
+        return
+    read_findings: list[Finding] = []
+    if reader is None:  # the 835 reader, streamed
+        out.files.append(post_835(conn, path, sha256=sha, progress=progress, file_findings=read_findings))
+    else:
+        out.files.append(post_remittances(conn, reader(path, read_findings), path=str(path), sha256=sha,
+                                          progress=progress, file_findings=read_findings))

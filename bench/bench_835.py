@@ -13,6 +13,7 @@ bench/gen835.py, then measures on the same files in one run:
 
 Run: ``python bench/run.py 835`` (or ``python bench/bench_835.py [--quick]``). Medians of 9 (10k) and 5 (100k) interleaved runs: the machine is a shared VM whose figures move by about 10 % from run to run.
 """
+
 from __future__ import annotations
 
 import importlib.util
@@ -44,8 +45,9 @@ def ensure_file(n: int) -> Path:
     DATA.mkdir(exist_ok=True)
     p = DATA / f"835_{n // 1000}k.835"
     if not p.exists():
-        subprocess.run([PY, str(HERE / "gen835.py"), str(n), str(p), "--per-set", "1000"], check=True,
-                       stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [PY, str(HERE / "gen835.py"), str(n), str(p), "--per-set", "1000"], check=True, stdout=subprocess.DEVNULL
+        )
     return p
 
 
@@ -86,8 +88,7 @@ def children_side_by_side(argvs: dict[str, list[str]], repeat: int) -> dict[str,
     for _ in range(repeat):
         for k, argv in argvs.items():
             runs[k].append(run_child(argv))
-    return {k: (median([r[0] for r in v]), max(r[1] for r in v), median([r[2] for r in v]))
-            for k, v in runs.items()}
+    return {k: (median([r[0] for r in v]), max(r[1] for r in v), median([r[2] for r in v])) for k, v in runs.items()}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -100,12 +101,16 @@ def main(argv: list[str] | None = None) -> None:
     for n in sizes:
         path = str(paths[n])
         rep = 9 if n <= 10_000 else 5
-        res = children_side_by_side({
-            "ours": [DRIPLINE, "remit", "show", path, "--summary"],
-            "oxedi": [PY, "-c", f"import oxedi; oxedi.parse_file({path!r})"],
-        }, rep)
-        _, rss_full, _ = run_child([PY, "-c", "from edi.x835.reader import read_835\n"
-                                    f"for r in read_835({path!r}): pass"])
+        res = children_side_by_side(
+            {
+                "ours": [DRIPLINE, "remit", "show", path, "--summary"],
+                "oxedi": [PY, "-c", f"import oxedi; oxedi.parse_file({path!r})"],
+            },
+            rep,
+        )
+        _, rss_full, _ = run_child(
+            [PY, "-c", f"from edi.x835.reader import read_835\nfor r in read_835({path!r}): pass"]
+        )
         (p_ours, rss_sum, c_ours), (p_ox, rss_ox, c_ox) = res["ours"], res["oxedi"]
         proc[n] = (p_ours, p_ox, rss_sum, rss_ox, rss_full, c_ours, c_ox)
     # 2. library calls, side by side
@@ -114,8 +119,10 @@ def main(argv: list[str] | None = None) -> None:
     from edi.x835.reader import ACCELERATOR_AVAILABLE, read_835
     from edi.x835.summary import summarize_files
 
-    print(f"835 reader driver: {'compiled (edi/x835/_accel.c)' if ACCELERATOR_AVAILABLE else 'pure Python (extension not built)'}",
-          flush=True)
+    print(
+        f"835 reader driver: {'compiled (edi/x835/_accel.c)' if ACCELERATOR_AVAILABLE else 'pure Python (extension not built)'}",
+        flush=True,
+    )
 
     for n in sizes:
         path = paths[n]
@@ -143,37 +150,66 @@ def main(argv: list[str] | None = None) -> None:
                         k += len(ln.adjustments) + len(ln.refs) + len(ln.dates)
             counted.append(k)
 
-        res = side_by_side({"ours": ours, "oxedi": lambda: oxedi.parse_file(str(path)),
-                            "totals": ours_totals, "pure": ours_pure,
-                            "summary": lambda: summarize_files([path], jobs=1, engine="scan"),
-                            "every": ours_every_field}, rep)
+        res = side_by_side(
+            {
+                "ours": ours,
+                "oxedi": lambda: oxedi.parse_file(str(path)),
+                "totals": ours_totals,
+                "pure": ours_pure,
+                "summary": lambda: summarize_files([path], jobs=1, engine="scan"),
+                "every": ours_every_field,
+            },
+            rep,
+        )
         assert counted[0] == n, (counted[0], n)
         (t_ours, tc_ours), (t_ox, tc_ox) = res["ours"], res["oxedi"]
         (t_sum, tc_sum), (t_all, tc_all) = res["summary"], res["every"]
         (t_tot, tc_tot), (t_pure, tc_pure) = res["totals"], res["pure"]
         p_ours, p_ox, rss_sum, rss_ox, rss_full, c_ours, c_ox = proc[n]
         print(f"{n:>7} claims {mb:6.1f} MB, median of {rep} interleaved runs", flush=True)
-        print(f"  library: read_835 {t_ours:6.3f}s wall {tc_ours:6.3f}s cpu ({mb / tc_ours:5.1f} MB/s, "
-              f"{n / tc_ours:7.0f} claims/s) | oxedi.parse_file {t_ox:6.3f}s wall {tc_ox:6.3f}s cpu "
-              f"({mb / tc_ox:5.1f} MB/s) | ours/oxedi throughput wall {t_ox / t_ours:4.2f}x cpu {tc_ox / tc_ours:4.2f}x",
-              flush=True)
-        print(f"  library: read_835 + every claim/line field read {t_all:6.3f}s wall {tc_all:6.3f}s cpu "
-              f"({mb / tc_all:5.1f} MB/s) | vs oxedi cpu {tc_ox / tc_all:4.2f}x", flush=True)
-        print(f"  library: read_835(keep_claims=False) (claims built, balanced, dropped) {t_tot:6.3f}s wall "
-              f"{tc_tot:6.3f}s cpu ({mb / tc_tot:5.1f} MB/s) | vs oxedi cpu {tc_ox / tc_tot:4.2f}x", flush=True)
-        print(f"  library: read_835(accelerated=False) (pure-Python driver) {t_pure:6.3f}s wall {tc_pure:6.3f}s cpu "
-              f"({mb / tc_pure:5.1f} MB/s) | vs oxedi cpu {tc_ox / tc_pure:4.2f}x", flush=True)
-        print(f"  library: summarize_files(engine='scan') (pure-Python scanner, one process) {t_sum:6.3f}s wall {tc_sum:6.3f}s cpu "
-              f"({mb / tc_sum:5.1f} MB/s) | vs oxedi wall {t_ox / t_sum:4.2f}x cpu {tc_ox / tc_sum:4.2f}x", flush=True)
-        print(f"  process: remit show --summary {p_ours:6.3f}s wall {c_ours:6.3f}s cpu | python -c parse_file "
-              f"{p_ox:6.3f}s wall {c_ox:6.3f}s cpu | ours/oxedi throughput wall {p_ox / p_ours:4.2f}x "
-              f"cpu {c_ox / c_ours:4.2f}x", flush=True)
-        print(f"  peak RSS MiB: read_835 loop {rss_full}, remit show --summary {rss_sum}, "
-              f"oxedi parse_file {rss_ox}", flush=True)
+        print(
+            f"  library: read_835 {t_ours:6.3f}s wall {tc_ours:6.3f}s cpu ({mb / tc_ours:5.1f} MB/s, "
+            f"{n / tc_ours:7.0f} claims/s) | oxedi.parse_file {t_ox:6.3f}s wall {tc_ox:6.3f}s cpu "
+            f"({mb / tc_ox:5.1f} MB/s) | ours/oxedi throughput wall {t_ox / t_ours:4.2f}x cpu {tc_ox / tc_ours:4.2f}x",
+            flush=True,
+        )
+        print(
+            f"  library: read_835 + every claim/line field read {t_all:6.3f}s wall {tc_all:6.3f}s cpu "
+            f"({mb / tc_all:5.1f} MB/s) | vs oxedi cpu {tc_ox / tc_all:4.2f}x",
+            flush=True,
+        )
+        print(
+            f"  library: read_835(keep_claims=False) (claims built, balanced, dropped) {t_tot:6.3f}s wall "
+            f"{tc_tot:6.3f}s cpu ({mb / tc_tot:5.1f} MB/s) | vs oxedi cpu {tc_ox / tc_tot:4.2f}x",
+            flush=True,
+        )
+        print(
+            f"  library: read_835(accelerated=False) (pure-Python driver) {t_pure:6.3f}s wall {tc_pure:6.3f}s cpu "
+            f"({mb / tc_pure:5.1f} MB/s) | vs oxedi cpu {tc_ox / tc_pure:4.2f}x",
+            flush=True,
+        )
+        print(
+            f"  library: summarize_files(engine='scan') (pure-Python scanner, one process) {t_sum:6.3f}s wall {tc_sum:6.3f}s cpu "
+            f"({mb / tc_sum:5.1f} MB/s) | vs oxedi wall {t_ox / t_sum:4.2f}x cpu {tc_ox / tc_sum:4.2f}x",
+            flush=True,
+        )
+        print(
+            f"  process: remit show --summary {p_ours:6.3f}s wall {c_ours:6.3f}s cpu | python -c parse_file "
+            f"{p_ox:6.3f}s wall {c_ox:6.3f}s cpu | ours/oxedi throughput wall {p_ox / p_ours:4.2f}x "
+            f"cpu {c_ox / c_ours:4.2f}x",
+            flush=True,
+        )
+        print(
+            f"  peak RSS MiB: read_835 loop {rss_full}, remit show --summary {rss_sum}, oxedi parse_file {rss_ox}",
+            flush=True,
+        )
     if len(sizes) == 2:
         a, b = proc[10_000], proc[100_000]
-        print(f"peak RSS 100k/10k: read_835 loop {b[4] / a[4]:.2f}x, remit show --summary {b[2] / a[2]:.2f}x, "
-              f"oxedi {b[3] / a[3]:.2f}x (target for ours <= 1.5x)", flush=True)
+        print(
+            f"peak RSS 100k/10k: read_835 loop {b[4] / a[4]:.2f}x, remit show --summary {b[2] / a[2]:.2f}x, "
+            f"oxedi {b[3] / a[3]:.2f}x (target for ours <= 1.5x)",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ skips the slow baseline; BENCH_837_SERIAL=1 also times our driver in one process
 BENCH_837_REPEAT=N alternates both measurements N times and keeps the best of each (the
 machine is shared, so single wall-clock runs are noisy).
 """
+
 from __future__ import annotations
 
 import os
@@ -23,19 +24,29 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from coding.config import load_config  # noqa: E402
-from coding.model import Address, CodedEncounter, Encounter, Patient, ServiceLine  # noqa: E402
-from edi.x837.model import EnvelopeNumbers, plan_interchanges, write_interchange  # noqa: E402
+from coding.config import load_config
+from coding.model import Address, CodedEncounter, Encounter, Patient, ServiceLine
+from edi.x837.model import EnvelopeNumbers, plan_interchanges, write_interchange
 
 NOW = datetime(2026, 3, 3, 9, 30)
-DRUGS = [("J1745", "57894003001", "10"), ("J9035", "50242006001", "16"), ("J0897", "55513073001", "1"),
-         ("J2506", "55513019001", "0.5"), ("J1569", "00944270003", "5")]
+DRUGS = [
+    ("J1745", "57894003001", "10"),
+    ("J9035", "50242006001", "16"),
+    ("J0897", "55513073001", "1"),
+    ("J2506", "55513019001", "0.5"),
+    ("J1569", "00944270003", "5"),
+]
 ADMIN = ["96365", "96366", "96367", "96375", "96413", "96415", "96372", "96374"]
 LAST = ["SMITH", "JOHNSON", "GARCIA", "NGUYEN", "O'BRIEN", "MÜLLER", "LÓPEZ", "KIM"]
 
 
-def make_coded(n: int, seed: int = 7, lines_per_claim: int = 5, payers: tuple[str, ...] = ("medicare", "commercial"),
-               setting: str = "office") -> list[CodedEncounter]:
+def make_coded(
+    n: int,
+    seed: int = 7,
+    lines_per_claim: int = 5,
+    payers: tuple[str, ...] = ("medicare", "commercial"),
+    setting: str = "office",
+) -> list[CodedEncounter]:
     """``n`` coded encounters of ``lines_per_claim`` lines (line control numbers assigned)."""
     rnd = random.Random(seed)
     out = []
@@ -43,15 +54,26 @@ def make_coded(n: int, seed: int = 7, lines_per_claim: int = 5, payers: tuple[st
     for i in range(n):
         day = date(2026, 1, 1) + timedelta(days=i % 60)
         addr = Address(f"{rnd.randint(1, 9999)} ELM ST", "SPRINGFIELD", "IL", "62704")
-        pat = Patient(f"P{i}", "ALEX", rnd.choice(LAST), date(1950 + i % 50, 1 + i % 12, 1 + i % 28), "F",
-                      f"M{i:09d}", addr)
+        pat = Patient(
+            f"P{i}", "ALEX", rnd.choice(LAST), date(1950 + i % 50, 1 + i % 12, 1 + i % 28), "F", f"M{i:09d}", addr
+        )
         lines = []
         for k in range(lines_per_claim):
             lcn += 1
             if k == 2:
                 code, ndc, qty = DRUGS[i % len(DRUGS)]
-                ln = ServiceLine(code, 10 + i % 7, day, Decimal("31.04") * (10 + i % 7), "bench", ["JZ"],
-                                 ndc=ndc, ndc_quantity=Decimal(qty), ndc_unit="UN", kind="drug")
+                ln = ServiceLine(
+                    code,
+                    10 + i % 7,
+                    day,
+                    Decimal("31.04") * (10 + i % 7),
+                    "bench",
+                    ["JZ"],
+                    ndc=ndc,
+                    ndc_quantity=Decimal(qty),
+                    ndc_unit="UN",
+                    kind="drug",
+                )
             else:
                 code = ADMIN[(i + k) % len(ADMIN)]
                 ln = ServiceLine(code, 1, day, Decimal("95.00") + k, "bench")
@@ -71,8 +93,9 @@ def write_file(coded: list[CodedEncounter], path: Path) -> int:
     data = b""
     for k, plan in enumerate(plans):
         n = len(plan.transactions)
-        data += write_interchange(plan, cfg, EnvelopeNumbers(1 + k, 1 + k, list(range(1, n + 1)),
-                                                            [f"BATCH{k}{j}" for j in range(n)]), NOW)
+        data += write_interchange(
+            plan, cfg, EnvelopeNumbers(1 + k, 1 + k, list(range(1, n + 1)), [f"BATCH{k}{j}" for j in range(n)]), NOW
+        )
     path.write_bytes(data)
     return len(data)
 
@@ -82,8 +105,9 @@ def bench_writer(n: int = 20000) -> float:
     coded = make_coded(n)
     plans, _ = plan_interchanges(coded, cfg)
     plan = plans[0]
-    nums = EnvelopeNumbers(1, 1, list(range(1, len(plan.transactions) + 1)),
-                           [f"B{j}" for j in range(len(plan.transactions))])
+    nums = EnvelopeNumbers(
+        1, 1, list(range(1, len(plan.transactions) + 1)), [f"B{j}" for j in range(len(plan.transactions))]
+    )
     write_interchange(plan, cfg, nums, NOW)  # warm caches
     best = best_wall = float("inf")
     for _ in range(5):
@@ -94,8 +118,10 @@ def bench_writer(n: int = 20000) -> float:
     plan_interchanges(coded, cfg)
     plan_s = time.process_time() - t
     rate = n / best
-    print(f"writer: {n} claims x 5 lines serialized in {best:.3f}s CPU ({best_wall:.3f}s wall) = {rate:,.0f} claims/s "
-          f"on one core (target 20,000; ratio {rate / 20000:.2f}); planning {n / plan_s:,.0f} claims/s")
+    print(
+        f"writer: {n} claims x 5 lines serialized in {best:.3f}s CPU ({best_wall:.3f}s wall) = {rate:,.0f} claims/s "
+        f"on one core (target 20,000; ratio {rate / 20000:.2f}); planning {n / plan_s:,.0f} claims/s"
+    )
     return rate
 
 

@@ -7,6 +7,7 @@ Figures printed:
 - build: ``build_claims`` end to end (load, code, plan, write, pyx12 + edits, record) for 2,000
   office/hospital encounters, jobs=1, and the share of that time spent in the ledger.
 """
+
 from __future__ import annotations
 
 import json
@@ -31,10 +32,22 @@ def _claims(n: int, lcns: list[str]) -> list[L.ClaimRecord]:
     it = iter(lcns)
     out = []
     for i in range(n):
-        lines = [ServiceLine("96365", 1, date(2026, 3, 2), Decimal("350.00") + k, "bench",
-                             line_control_number=next(it)) for k in range(5)]
-        out.append(L.ClaimRecord(f"B{i:07d}", f"B{i:07d}", "medicare", "00952", "837P", "1", lines,
-                                 source={"id": f"B{i:07d}", "setting": "office"}))
+        lines = [
+            ServiceLine("96365", 1, date(2026, 3, 2), Decimal("350.00") + k, "bench", line_control_number=next(it))
+            for k in range(5)
+        ]
+        out.append(
+            L.ClaimRecord(
+                f"B{i:07d}",
+                f"B{i:07d}",
+                "medicare",
+                "00952",
+                "837P",
+                "1",
+                lines,
+                source={"id": f"B{i:07d}", "setting": "office"},
+            )
+        )
     return out
 
 
@@ -43,7 +56,9 @@ def bench_record(tmp: Path) -> tuple[float, float, float]:
     res = L.reserve_numbers(conn, "837P", 1, N_CLAIMS * 5)
     claims = _claims(N_CLAIMS, res.line_control_numbers)
     t = time.perf_counter()
-    L.record_interchange(conn, res, "bench.x12", "0" * 64, [L.TransactionRecord(res.st02[0], res.bht03[0], "medicare", claims)])
+    L.record_interchange(
+        conn, res, "bench.x12", "0" * 64, [L.TransactionRecord(res.st02[0], res.bht03[0], "medicare", claims)]
+    )
     record_s = time.perf_counter() - t
     t = time.perf_counter()
     n_res = 500
@@ -60,22 +75,68 @@ def bench_record(tmp: Path) -> tuple[float, float, float]:
 
 def _encounters(n: int) -> list[dict]:
     def patient(pid: str) -> dict:
-        return {"id": pid, "first": "JANE", "last": "DOE", "dob": "1960-05-17", "sex": "F", "member_id": "M" + pid,
-                "address": {"line1": "12 OAK ST", "city": "SPRINGFIELD", "state": "IL", "zip": "62704"}}
+        return {
+            "id": pid,
+            "first": "JANE",
+            "last": "DOE",
+            "dob": "1960-05-17",
+            "sex": "F",
+            "member_id": "M" + pid,
+            "address": {"line1": "12 OAK ST", "city": "SPRINGFIELD", "state": "IL", "zip": "62704"},
+        }
+
     out = []
     for i in range(n):
         if i % 3 == 2:
-            out.append({"id": f"BH{i:06d}", "setting": "hospital_outpatient", "payer": "commercial",
-                        "patient": patient(f"H{i}"), "diagnoses": ["C50.911"], "administrations": [
-                            {"id": "A1", "drug": "J9355", "ndc": "50242-0134-01", "route": "iv_infusion",
-                             "start": "2026-03-02T09:00", "end": "2026-03-02T10:30", "dose": {"value": 420, "unit": "mg"}}]})
+            out.append(
+                {
+                    "id": f"BH{i:06d}",
+                    "setting": "hospital_outpatient",
+                    "payer": "commercial",
+                    "patient": patient(f"H{i}"),
+                    "diagnoses": ["C50.911"],
+                    "administrations": [
+                        {
+                            "id": "A1",
+                            "drug": "J9355",
+                            "ndc": "50242-0134-01",
+                            "route": "iv_infusion",
+                            "start": "2026-03-02T09:00",
+                            "end": "2026-03-02T10:30",
+                            "dose": {"value": 420, "unit": "mg"},
+                        }
+                    ],
+                }
+            )
         else:
-            out.append({"id": f"BO{i:06d}", "setting": "office", "payer": "medicare" if i % 2 else "commercial",
-                        "patient": patient(f"O{i}"), "diagnoses": ["K50.90"], "administrations": [
-                            {"id": "A1", "drug": "J1745", "ndc": "57894-030-01", "route": "iv_infusion",
-                             "start": "2026-03-02T09:00", "end": "2026-03-02T11:10", "dose": {"value": 350, "unit": "mg"}},
-                            {"id": "A2", "drug": "J2405", "route": "iv_push", "start": "2026-03-02T08:50",
-                             "end": "2026-03-02T08:52", "dose": {"value": 4, "unit": "mg"}}]})
+            out.append(
+                {
+                    "id": f"BO{i:06d}",
+                    "setting": "office",
+                    "payer": "medicare" if i % 2 else "commercial",
+                    "patient": patient(f"O{i}"),
+                    "diagnoses": ["K50.90"],
+                    "administrations": [
+                        {
+                            "id": "A1",
+                            "drug": "J1745",
+                            "ndc": "57894-030-01",
+                            "route": "iv_infusion",
+                            "start": "2026-03-02T09:00",
+                            "end": "2026-03-02T11:10",
+                            "dose": {"value": 350, "unit": "mg"},
+                        },
+                        {
+                            "id": "A2",
+                            "drug": "J2405",
+                            "route": "iv_push",
+                            "start": "2026-03-02T08:50",
+                            "end": "2026-03-02T08:52",
+                            "dose": {"value": 4, "unit": "mg"},
+                        },
+                    ],
+                }
+            )
     return out
 
 
@@ -96,6 +157,7 @@ def bench_build(tmp: Path) -> tuple[float, float, float]:
                 return fn(*a, **kw)
             finally:
                 spent["ledger"] += time.perf_counter() - t0
+
         return wrapper
 
     L.reserve_numbers, L.record_interchange = timed(orig_reserve), timed(orig_record)
@@ -117,8 +179,10 @@ def main() -> None:
         print(f"reserve: {reserve:,.0f} reservations/s (each committed, WAL)")
         print(f"screen: {screen:,.0f} duplicate checks/s against {N_CLAIMS:,} claims")
         rate, total, share = bench_build(tmp)
-        print(f"build: {rate:,.0f} encounters/s end to end ({N_BUILD:,} encounters in {total:.2f} s, jobs=1); "
-              f"ledger share {share:.1%}")
+        print(
+            f"build: {rate:,.0f} encounters/s end to end ({N_BUILD:,} encounters in {total:.2f} s, jobs=1); "
+            f"ledger share {share:.1%}"
+        )
 
 
 if __name__ == "__main__":

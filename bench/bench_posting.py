@@ -8,6 +8,7 @@ runs in a fresh child process (timing and peak RSS of that process alone).
 
 Usage: ``python bench/bench_posting.py [CLAIMS ...]`` (default 10000 100000).
 """
+
 from __future__ import annotations
 
 import json
@@ -41,12 +42,15 @@ def make_file(n: int, per_set: int) -> Path:
 def make_ledger(n: int, per_set: int, db: Path) -> None:
     """A ledger holding the generator's claims (first occurrence of each PCN), inserted in bulk."""
     import gen835
+
     from reconcile.ledger import store as ledger
 
     conn = ledger.connect(db)
     conn.execute("BEGIN IMMEDIATE")
-    conn.execute("INSERT INTO interchanges (id, isa13, gs06, claim_type, path, sha256, created_at, status)"
-                 " VALUES (1, 1, 1, '837P', 'bench', '', '2026-01-01', 'recorded')")
+    conn.execute(
+        "INSERT INTO interchanges (id, isa13, gs06, claim_type, path, sha256, created_at, status)"
+        " VALUES (1, 1, 1, '837P', 'bench', '', '2026-01-01', 'recorded')"
+    )
     conn.execute("INSERT INTO transactions (id, interchange_id, st02, bht03, payer) VALUES (1, 1, 1, '1', 'bench')")
     seen: set[str] = set()
     claims, lines = [], []
@@ -58,17 +62,49 @@ def make_ledger(n: int, per_set: int, db: Path) -> None:
             seen.add(c.pcn)
             cid += 1
             charge = sum((ln.charge for ln in c.lines), c.charge * 0) if c.lines else c.charge
-            claims.append((cid, c.pcn, c.pcn, "bench", "BENCH", "837P", "1", None, str(abs(charge)), "sent", 1,
-                           "2026-01-01", "2026-01-01"))
+            claims.append(
+                (
+                    cid,
+                    c.pcn,
+                    c.pcn,
+                    "bench",
+                    "BENCH",
+                    "837P",
+                    "1",
+                    None,
+                    str(abs(charge)),
+                    "sent",
+                    1,
+                    "2026-01-01",
+                    "2026-01-01",
+                )
+            )
             for k, ln in enumerate(c.lines, start=1):
                 d = f"{ln.date[:4]}-{ln.date[4:6]}-{ln.date[6:]}"
-                lines.append((cid, ln.control, k, ln.code, ":".join(ln.modifiers), str(ln.units), str(abs(ln.charge)),
-                              ln.code if ln.qualifier == "N4" else None, d))
-    conn.executemany("INSERT INTO claims (id, patient_control_number, encounter_id, payer, payer_id, claim_type,"
-                     " frequency, payer_claim_number, total_charge, status, transaction_id, created_at, updated_at)"
-                     " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", claims)
-    conn.executemany("INSERT INTO lines (claim_id, line_control_number, line_number, code, modifiers, units, charge,"
-                     " ndc, service_date) VALUES (?,?,?,?,?,?,?,?,?)", lines)
+                lines.append(
+                    (
+                        cid,
+                        ln.control,
+                        k,
+                        ln.code,
+                        ":".join(ln.modifiers),
+                        str(ln.units),
+                        str(abs(ln.charge)),
+                        ln.code if ln.qualifier == "N4" else None,
+                        d,
+                    )
+                )
+    conn.executemany(
+        "INSERT INTO claims (id, patient_control_number, encounter_id, payer, payer_id, claim_type,"
+        " frequency, payer_claim_number, total_charge, status, transaction_id, created_at, updated_at)"
+        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        claims,
+    )
+    conn.executemany(
+        "INSERT INTO lines (claim_id, line_control_number, line_number, code, modifiers, units, charge,"
+        " ndc, service_date) VALUES (?,?,?,?,?,?,?,?,?)",
+        lines,
+    )
     conn.execute("COMMIT")
     conn.close()
 
@@ -113,8 +149,14 @@ def child(mode: str, path: str, db: str) -> None:
         t0 = time.perf_counter()
         c0 = time.process_time()
         res = post_files(conn, [path]).files[0]
-        extra = {"claims": res.claims, "lines": res.lines, "status": res.status, "unmatched": res.unmatched,
-                 "denials": res.denials, "reversals": res.reversals}
+        extra = {
+            "claims": res.claims,
+            "lines": res.lines,
+            "status": res.status,
+            "unmatched": res.unmatched,
+            "denials": res.denials,
+            "reversals": res.reversals,
+        }
     elapsed = time.perf_counter() - t0
     cpu = time.process_time() - c0
     rss = peak_mib()
@@ -122,8 +164,13 @@ def child(mode: str, path: str, db: str) -> None:
 
 
 def run_child(mode: str, path: Path, db: Path) -> dict:
-    out = subprocess.run([sys.executable, __file__, "--child", mode, str(path), str(db)], cwd=REPO,
-                         capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, __file__, "--child", mode, str(path), str(db)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -145,9 +192,18 @@ def measure(n: int, per_set: int) -> dict:
         post = min(posts, key=lambda r: r["seconds"])
         post["peak_mib"] = max(p["peak_mib"] for p in posts)
     size = path.stat().st_size / 1e6
-    return {"claims": n, "per_set": per_set, "mb": size, "setup_s": setup, "read": read, "full": full,
-            "post": post, "ratio": post["seconds"] / full["seconds"], "ratio_lazy": post["seconds"] / read["seconds"],
-            "cpu_ratio": post["cpu"] / full["cpu"]}
+    return {
+        "claims": n,
+        "per_set": per_set,
+        "mb": size,
+        "setup_s": setup,
+        "read": read,
+        "full": full,
+        "post": post,
+        "ratio": post["seconds"] / full["seconds"],
+        "ratio_lazy": post["seconds"] / read["seconds"],
+        "cpu_ratio": post["cpu"] / full["cpu"],
+    }
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -158,18 +214,24 @@ def main(argv: list[str] | None = None) -> None:
         for n in sizes:
             r = measure(n, per_set)
             results.append(r)
-            print(f"{n:>7} claims, sets of {per_set:>6} ({r['mb']:.1f} MB): read (every amount) "
-                  f"{r['full']['seconds']:.2f} s ({r['full']['peak_mib']:.0f} MiB) | lazy read (counts only) "
-                  f"{r['read']['seconds']:.2f} s | post {r['post']['seconds']:.2f} s, cpu {r['post']['cpu']:.2f} s "
-                  f"({r['post']['peak_mib']:.0f} MiB, {r['post']['claims']} claims, {r['post']['lines']} lines, "
-                  f"{r['post']['unmatched']} unmatched) | post/read = {r['ratio']:.2f}x (target <= 3x; cpu "
-                  f"{r['cpu_ratio']:.2f}x), post/lazy read = {r['ratio_lazy']:.2f}x", flush=True)
+            print(
+                f"{n:>7} claims, sets of {per_set:>6} ({r['mb']:.1f} MB): read (every amount) "
+                f"{r['full']['seconds']:.2f} s ({r['full']['peak_mib']:.0f} MiB) | lazy read (counts only) "
+                f"{r['read']['seconds']:.2f} s | post {r['post']['seconds']:.2f} s, cpu {r['post']['cpu']:.2f} s "
+                f"({r['post']['peak_mib']:.0f} MiB, {r['post']['claims']} claims, {r['post']['lines']} lines, "
+                f"{r['post']['unmatched']} unmatched) | post/read = {r['ratio']:.2f}x (target <= 3x; cpu "
+                f"{r['cpu_ratio']:.2f}x), post/lazy read = {r['ratio_lazy']:.2f}x",
+                flush=True,
+            )
     for per_set in (1000, 100_000):
         rs = [r for r in results if r["per_set"] == per_set]
         if len(rs) >= 2:
             lo, hi = rs[0], rs[-1]
-            print(f"sets of {per_set}: posting peak memory {hi['claims']} vs {lo['claims']} claims = "
-                  f"{hi['post']['peak_mib'] / lo['post']['peak_mib']:.2f}x", flush=True)
+            print(
+                f"sets of {per_set}: posting peak memory {hi['claims']} vs {lo['claims']} claims = "
+                f"{hi['post']['peak_mib'] / lo['post']['peak_mib']:.2f}x",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

@@ -8,22 +8,47 @@ recoupments/interest. All names and ids are synthetic.
 
 Usage: ``python bench/gen835.py CLAIMS OUT.835 [--seed N] [--per-set N]``
 """
+
 from __future__ import annotations
 
 import os
 import random
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Iterator
 
 CENT = Decimal("0.01")
-CODES = ["96413", "96415", "96417", "96365", "96366", "96375", "96372", "J9035", "J1745", "J2505",
-         "J9271", "J0897", "96360", "96361", "J7050"]
+CODES = [
+    "96413",
+    "96415",
+    "96417",
+    "96365",
+    "96366",
+    "96375",
+    "96372",
+    "J9035",
+    "J1745",
+    "J2505",
+    "J9271",
+    "J0897",
+    "96360",
+    "96361",
+    "J7050",
+]
 MODS = ["", "", "", "59", "JW", "JZ", "XE", "25"]
-GROUPS_REASONS = [("CO", "45"), ("CO", "253"), ("PR", "1"), ("PR", "2"), ("PR", "3"), ("OA", "23"),
-                  ("CO", "4"), ("CO", "16"), ("PI", "97")]
+GROUPS_REASONS = [
+    ("CO", "45"),
+    ("CO", "253"),
+    ("PR", "1"),
+    ("PR", "2"),
+    ("PR", "3"),
+    ("OA", "23"),
+    ("CO", "4"),
+    ("CO", "16"),
+    ("PI", "97"),
+]
 PLB_REASONS = ["WO", "FB", "72", "L6", "J1", "CS"]
 
 
@@ -110,10 +135,17 @@ def random_line(rng: random.Random, n: int, claim_no: int, denied: bool) -> GenL
     for p in pieces:
         g, r = rng.choice(GROUPS_REASONS[:6] if not denied else GROUPS_REASONS[6:])
         adjs.append((g, r, p))
-    line = GenLine("N4" if drug else "HC", f"{rng.randint(0, 99999999999):011d}" if drug else rng.choice(CODES),
-                   [m for m in [rng.choice(MODS), rng.choice(MODS)] if m][: rng.randint(0, 2)],
-                   charge, charge - adj_total, Decimal(rng.randint(1, 12)), adjs,
-                   f"L{claim_no:07d}{n:02d}", f"2026{rng.randint(1, 12):02d}{rng.randint(1, 28):02d}")
+    line = GenLine(
+        "N4" if drug else "HC",
+        f"{rng.randint(0, 99999999999):011d}" if drug else rng.choice(CODES),
+        [m for m in [rng.choice(MODS), rng.choice(MODS)] if m][: rng.randint(0, 2)],
+        charge,
+        charge - adj_total,
+        Decimal(rng.randint(1, 12)),
+        adjs,
+        f"L{claim_no:07d}{n:02d}",
+        f"2026{rng.randint(1, 12):02d}{rng.randint(1, 28):02d}",
+    )
     if not drug and rng.random() < 0.05:
         line.original_code = rng.choice(CODES)
     if denied or rng.random() < 0.1:
@@ -140,19 +172,42 @@ def random_claim(rng: random.Random, i: int) -> GenClaim:
         cadj = [("CO", "45", a)] if a else []
         paid = charge - a
     pr = sum((a for g, _, a in cadj if g == "PR"), Decimal(0)) + sum(
-        (a for ln in lines for g, _, a in ln.adjustments if g == "PR"), Decimal(0))
+        (a for ln in lines for g, _, a in ln.adjustments if g == "PR"), Decimal(0)
+    )
     status = "4" if denied else rng.choice(["1", "1", "1", "2", "19"])
-    return GenClaim(f"E{i:08d}", status, charge, paid, pr, f"PCN{i:010d}", "1", cadj, lines,
-                    ["MA01"] if rng.random() < 0.1 else [])
+    return GenClaim(
+        f"E{i:08d}", status, charge, paid, pr, f"PCN{i:010d}", "1", cadj, lines, ["MA01"] if rng.random() < 0.1 else []
+    )
 
 
 def reversal_of(claim: GenClaim) -> GenClaim:
     """CLP02 22: every amount negated, same payer claim number."""
     neg = lambda adjs: [(g, r, -a) for g, r, a in adjs]  # noqa: E731
-    lines = [GenLine(ln.qualifier, ln.code, ln.modifiers, -ln.charge, -ln.paid, ln.units,
-                     neg(ln.adjustments), ln.control, ln.date) for ln in claim.lines]
-    return GenClaim(claim.pcn, "22", -claim.charge, -claim.paid, -claim.patient_responsibility,
-                    claim.payer_claim_number, "1", neg(claim.adjustments), lines)
+    lines = [
+        GenLine(
+            ln.qualifier,
+            ln.code,
+            ln.modifiers,
+            -ln.charge,
+            -ln.paid,
+            ln.units,
+            neg(ln.adjustments),
+            ln.control,
+            ln.date,
+        )
+        for ln in claim.lines
+    ]
+    return GenClaim(
+        claim.pcn,
+        "22",
+        -claim.charge,
+        -claim.paid,
+        -claim.patient_responsibility,
+        claim.payer_claim_number,
+        "1",
+        neg(claim.adjustments),
+        lines,
+    )
 
 
 def random_set(rng: random.Random, first: int, n: int, set_no: int) -> GenSet:
@@ -174,8 +229,13 @@ def random_set(rng: random.Random, first: int, n: int, set_no: int) -> GenSet:
         ref = rng.choice(claims).pcn if reason in ("WO", "FB", "72", "J1", "CS") else ""
         a = money(rng, 1, 5000)
         plbs.append(GenPLB(reason, ref, -a if reason == "L6" else a))
-    return GenSet("SYNTHETIC HEALTH PLAN" if set_no % 2 == 0 else "OTHER PAYER CO",
-                  f"PAYER{set_no % 2}", f"TRC{set_no:09d}", claims, plbs)
+    return GenSet(
+        "SYNTHETIC HEALTH PLAN" if set_no % 2 == 0 else "OTHER PAYER CO",
+        f"PAYER{set_no % 2}",
+        f"TRC{set_no:09d}",
+        claims,
+        plbs,
+    )
 
 
 def generate_sets(n_claims: int, seed: int = 835, per_set: int = 1000) -> Iterator[GenSet]:
@@ -192,17 +252,26 @@ def generate_sets(n_claims: int, seed: int = 835, per_set: int = 1000) -> Iterat
 
 def render_set(s: GenSet, st: int, e: str = "*", c: str = ":") -> list[str]:
     """Segments (without terminators) of one ST..SE transaction set."""
-    segs = [f"ST{e}835{e}{st:04d}",
-            f"BPR{e}I{e}{amt(s.payment)}{e}C{e}ACH{e}CCP{e}01{e}999999999{e}DA{e}123456{e}1512345678{e}{e}01"
-            f"{e}999988880{e}DA{e}98765{e}20260115",
-            f"TRN{e}1{e}{s.trace}{e}1512345678", f"DTM{e}405{e}20260113",
-            f"N1{e}PR{e}{s.payer}", f"N3{e}1 PAYER WAY", f"N4{e}SPRINGFIELD{e}IL{e}62701",
-            f"PER{e}BL{e}{e}TE{e}8005551212", f"N1{e}PE{e}SYNTHETIC INFUSION CLINIC{e}XX{e}1234567893",
-            f"REF{e}TJ{e}123456789", f"LX{e}1"]
+    segs = [
+        f"ST{e}835{e}{st:04d}",
+        f"BPR{e}I{e}{amt(s.payment)}{e}C{e}ACH{e}CCP{e}01{e}999999999{e}DA{e}123456{e}1512345678{e}{e}01"
+        f"{e}999988880{e}DA{e}98765{e}20260115",
+        f"TRN{e}1{e}{s.trace}{e}1512345678",
+        f"DTM{e}405{e}20260113",
+        f"N1{e}PR{e}{s.payer}",
+        f"N3{e}1 PAYER WAY",
+        f"N4{e}SPRINGFIELD{e}IL{e}62701",
+        f"PER{e}BL{e}{e}TE{e}8005551212",
+        f"N1{e}PE{e}SYNTHETIC INFUSION CLINIC{e}XX{e}1234567893",
+        f"REF{e}TJ{e}123456789",
+        f"LX{e}1",
+    ]
     for cl in s.claims:
-        segs.append(f"CLP{e}{cl.pcn}{e}{cl.status}{e}{amt(cl.charge)}{e}{amt(cl.paid)}{e}"
-                    f"{amt(cl.patient_responsibility) if cl.patient_responsibility else ''}{e}12{e}"
-                    f"{cl.payer_claim_number}{e}11{e}{cl.frequency}")
+        segs.append(
+            f"CLP{e}{cl.pcn}{e}{cl.status}{e}{amt(cl.charge)}{e}{amt(cl.paid)}{e}"
+            f"{amt(cl.patient_responsibility) if cl.patient_responsibility else ''}{e}12{e}"
+            f"{cl.payer_claim_number}{e}11{e}{cl.frequency}"
+        )
         if cl.adjustments:
             segs.extend(_cas(cl.adjustments, e))
         segs.append(f"NM1{e}QC{e}1{e}DOE{e}JANE{e}{e}{e}{e}MI{e}X00000000")
@@ -225,7 +294,7 @@ def render_set(s: GenSet, st: int, e: str = "*", c: str = ":") -> list[str]:
                 segs.append(f"LQ{e}HE{e}{r}")
     for k in range(0, len(s.plbs), 6):
         parts = [f"PLB{e}1234567893{e}20261231"]
-        for p in s.plbs[k:k + 6]:
+        for p in s.plbs[k : k + 6]:
             parts.append(c.join([p.reason, p.reference]) if p.reference else p.reason)
             parts.append(amt(p.amount))
         segs.append(e.join(parts))
@@ -242,18 +311,19 @@ def _cas(adjs: list[tuple[str, str, Decimal]], e: str) -> list[str]:
     for g, items in by_group.items():
         for k in range(0, len(items), 6):
             els = ["CAS", g]
-            for r, a in items[k:k + 6]:
+            for r, a in items[k : k + 6]:
                 els += [r, amt(a), ""]
             out.append(e.join(els[:-1]))
     return out
 
 
-def render_interchange(sets: list[GenSet], control: int = 1, e: str = "*", c: str = ":",
-                       rep: str = "^") -> list[str]:
+def render_interchange(sets: list[GenSet], control: int = 1, e: str = "*", c: str = ":", rep: str = "^") -> list[str]:
     """Segments of one ISA..IEA interchange holding the given sets in one GS."""
-    segs = [f"ISA{e}00{e}{' ' * 10}{e}00{e}{' ' * 10}{e}ZZ{e}{'SYNPAYER':<15}{e}ZZ{e}{'SYNCLINIC':<15}{e}"
-            f"260115{e}1200{e}{rep}{e}00501{e}{control:09d}{e}0{e}P{e}{c}",
-            f"GS{e}HP{e}SYNPAYER{e}SYNCLINIC{e}20260115{e}1200{e}{control}{e}X{e}005010X221A1"]
+    segs = [
+        f"ISA{e}00{e}{' ' * 10}{e}00{e}{' ' * 10}{e}ZZ{e}{'SYNPAYER':<15}{e}ZZ{e}{'SYNCLINIC':<15}{e}"
+        f"260115{e}1200{e}{rep}{e}00501{e}{control:09d}{e}0{e}P{e}{c}",
+        f"GS{e}HP{e}SYNPAYER{e}SYNCLINIC{e}20260115{e}1200{e}{control}{e}X{e}005010X221A1",
+    ]
     for k, s in enumerate(sets):
         segs.extend(render_set(s, k + 1, e, c))
     segs.append(f"GE{e}{len(sets)}{e}{control}")
@@ -263,8 +333,14 @@ def render_interchange(sets: list[GenSet], control: int = 1, e: str = "*", c: st
 
 def write_file(path: str | Path, n_claims: int, seed: int = 835, per_set: int = 1000) -> dict[str, Decimal | int]:
     """Write an 835 of ``n_claims`` claims (one interchange, sets of ``per_set``); return its totals."""
-    totals: dict[str, Decimal | int] = {"claims": 0, "lines": 0, "paid": Decimal(0), "plb": Decimal(0),
-                                        "charge": Decimal(0), "sets": 0}
+    totals: dict[str, Decimal | int] = {
+        "claims": 0,
+        "lines": 0,
+        "paid": Decimal(0),
+        "plb": Decimal(0),
+        "charge": Decimal(0),
+        "sets": 0,
+    }
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # owner-only, like every file we write
     with open(fd, "w", encoding="ascii", newline="") as fh:
         sets_iter = generate_sets(n_claims, seed, per_set)

@@ -1,4 +1,5 @@
 """Run every benchmark in bench/ (bench_*.py, each with a ``main()``) and print its figures."""
+
 from __future__ import annotations
 
 import importlib.util

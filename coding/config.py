@@ -6,6 +6,7 @@ The bundled default lives in ``fixtures/dripline.toml``; ``--config PATH`` repla
 Problems in the file raise :class:`ConfigError` carrying every message at once (the CLI
 prints them and exits 2).
 """
+
 from __future__ import annotations
 
 import tomllib
@@ -148,13 +149,20 @@ def _flag(value: Any, where: str, errs: list[str]) -> bool:
 
 
 def _payer(key: str, tbl: dict[str, Any], errs: list[str]) -> PayerProfile:
-    known = {"name", "payer_id", "filing_indicator", "separate_site_modifier",
-             "separate_encounter_modifier", "complex_biologic_as_chemo",
-             "home_infusion_model", "ndc_unit"}
+    known = {
+        "name",
+        "payer_id",
+        "filing_indicator",
+        "separate_site_modifier",
+        "separate_encounter_modifier",
+        "complex_biologic_as_chemo",
+        "home_infusion_model",
+        "ndc_unit",
+    }
     where = f"payers.{key}"
     filing = str(tbl.get("filing_indicator") or DEFAULT_FILING.get(key.lower(), "CI"))
     if tbl.get("home_infusion_model") not in (None, "per_diem", "medicare_hit"):
-        errs.append(f"config: {where}.home_infusion_model must be \"per_diem\" or \"medicare_hit\"")
+        errs.append(f'config: {where}.home_infusion_model must be "per_diem" or "medicare_hit"')
     return PayerProfile(
         key=key,
         name=str(tbl.get("name") or key.upper()),
@@ -163,8 +171,9 @@ def _payer(key: str, tbl: dict[str, Any], errs: list[str]) -> PayerProfile:
         separate_site_modifier=str(tbl.get("separate_site_modifier", "59")),
         separate_encounter_modifier=str(tbl.get("separate_encounter_modifier", "XE")),
         complex_biologic_as_chemo=_flag(tbl.get("complex_biologic_as_chemo", False), where, errs),
-        home_infusion_model=str(tbl.get("home_infusion_model")
-                                or ("medicare_hit" if filing in MEDICARE_FILING else "per_diem")),
+        home_infusion_model=str(
+            tbl.get("home_infusion_model") or ("medicare_hit" if filing in MEDICARE_FILING else "per_diem")
+        ),
         ndc_unit=str(tbl.get("ndc_unit", "UN")),
         settings={k: v for k, v in tbl.items() if k not in known},
     )
@@ -203,7 +212,7 @@ def parse_config(data: dict[str, Any], source: str | None = None) -> Config:
     fac = data.get("facility", {})
     p340 = fac.get("program_340b")
     if p340 not in (None, "", "JG", "TB"):
-        errs.append("config: facility.program_340b must be \"JG\", \"TB\" or absent")
+        errs.append('config: facility.program_340b must be "JG", "TB" or absent')
     facility = Facility(
         program_340b=p340 or None,
         facility_type=str(fac.get("facility_type", "13")),
@@ -226,8 +235,11 @@ def parse_config(data: dict[str, Any], source: str | None = None) -> Config:
         revenue_codes=rev,
         usage_indicator=str(data.get("interchange", {}).get("usage_indicator", "T")),
         source_path=source,
-        providers={str(npi): (str(v.get("last", "")), str(v.get("first", "")))
-                   for npi, v in data.get("providers", {}).items() if isinstance(v, dict)},
+        providers={
+            str(npi): (str(v.get("last", "")), str(v.get("first", "")))
+            for npi, v in data.get("providers", {}).items()
+            if isinstance(v, dict)
+        },
     )
     if errs:
         raise ConfigError(errs)

@@ -10,12 +10,13 @@ and for ``setting == "home"`` the home-infusion lines of :mod:`coding.home.lines
 ``not-supported`` warning when that module is absent). Output is deterministic: the same input
 gives the same lines in the same order. Problems are findings; only bugs raise.
 """
+
 from __future__ import annotations
 
 import gc
 import importlib
+from collections.abc import Callable, Iterable
 from datetime import date
-from typing import Callable, Iterable
 
 from coding.admin.codes import admin_lines
 from coding.config import Config
@@ -46,25 +47,41 @@ def code_encounter(enc: Encounter, cfg: Config, *, hit_history: HitHistory | Non
     """Code one encounter; an unknown payer or setting gives an ``error`` finding and no lines."""
     payer = cfg.payers.get(enc.payer)
     if payer is None:
-        return CodedEncounter(enc, [], [error(
-            "unknown-payer", "payer is not a payer profile in the config",
-            encounter_id=enc.id, field="payer")])
+        return CodedEncounter(
+            enc,
+            [],
+            [error("unknown-payer", "payer is not a payer profile in the config", encounter_id=enc.id, field="payer")],
+        )
     lines: list[ServiceLine] = []
     findings: list[Finding] = []
     if enc.setting == "home":
         if _HOME is None or not hasattr(_HOME, "home_lines"):
-            findings.append(warning(
-                "not-supported", "home infusion encounters are not coded by this version; no lines",
-                encounter_id=enc.id, field="setting"))
+            findings.append(
+                warning(
+                    "not-supported",
+                    "home infusion encounters are not coded by this version; no lines",
+                    encounter_id=enc.id,
+                    field="setting",
+                )
+            )
         else:
             hl, hf = _HOME.home_lines(enc, cfg, payer, hit_history)
             lines.extend(hl)
             findings.extend(hf)
         return CodedEncounter(enc, lines, findings)
     if enc.setting not in _CODED_SETTINGS:
-        return CodedEncounter(enc, [], [error(
-            "unknown-setting", "setting is not office, infusion_center, home or hospital_outpatient",
-            encounter_id=enc.id, field="setting")])
+        return CodedEncounter(
+            enc,
+            [],
+            [
+                error(
+                    "unknown-setting",
+                    "setting is not office, infusion_center, home or hospital_outpatient",
+                    encounter_id=enc.id,
+                    field="setting",
+                )
+            ],
+        )
     lines, findings = admin_lines(enc, cfg, payer)
     if enc.services:
         sl, sf = service_lines(enc, cfg, payer, lines)
@@ -72,20 +89,19 @@ def code_encounter(enc: Encounter, cfg: Config, *, hit_history: HitHistory | Non
         findings.extend(sf)
     if enc.administrations:
         if _drug_lines is None:  # pragma: no cover
-            findings.append(warning("not-supported", "drug lines module not available",
-                                    encounter_id=enc.id))
+            findings.append(warning("not-supported", "drug lines module not available", encounter_id=enc.id))
         else:
             dl, df = _drug_lines(enc, cfg, payer)
             lines.extend(dl)
             findings.extend(df)
     if not lines and not findings:
-        findings.append(warning("no-lines", "encounter produced no billable lines",
-                                encounter_id=enc.id))
+        findings.append(warning("no-lines", "encounter produced no billable lines", encounter_id=enc.id))
     return CodedEncounter(enc, lines, findings)
 
 
-def code_encounters(encs: Iterable[Encounter], cfg: Config, *,
-                    hit_history: HitHistory | None = None) -> list[CodedEncounter]:
+def code_encounters(
+    encs: Iterable[Encounter], cfg: Config, *, hit_history: HitHistory | None = None
+) -> list[CodedEncounter]:
     """Code many encounters (in input order).
 
     The cyclic garbage collector is paused for the batch: coding creates many small objects but

@@ -6,10 +6,12 @@ either clinical (encounter id, administration id, field) or positional in a file
 segment id, loop, element, line number). Messages must never contain patient data
 (names, dates of birth, member ids): name the field, not its value.
 """
+
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
-from typing import Any, Iterable, Literal
+from typing import Any, Literal
 
 Severity = Literal["error", "warning", "info"]
 SEVERITIES: tuple[str, ...] = ("error", "warning", "info")

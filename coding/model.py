@@ -7,6 +7,7 @@ Input side (parsed from the encounter contract, ``docs/encounter-format.md``):
 Output side (what the coder produces and the 837 writer consumes):
 :class:`ServiceLine` and :class:`CodedEncounter`.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

@@ -11,6 +11,7 @@ Decimal('12.5')
 >>> money_str(Decimal("3"))
 '3.00'
 """
+
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation

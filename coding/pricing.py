@@ -21,6 +21,7 @@ True
 >>> charge, finding.code, finding.severity
 (Decimal('0.00'), 'unpriced-code', 'error')
 """
+
 from __future__ import annotations
 
 from decimal import Decimal

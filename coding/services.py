@@ -13,6 +13,7 @@ Rules (fact base §3.3, §6, §7):
   (0510); other services take the revenue key of their code in ``data/admin_codes.csv`` or
   ``admin`` (0260).
 """
+
 from __future__ import annotations
 
 from datetime import date
@@ -48,8 +49,9 @@ def is_em(code: str) -> bool:
     return code in EM_CODES
 
 
-def service_lines(enc: Encounter, cfg: Config, payer: PayerProfile,
-                  admin_lines: list[ServiceLine]) -> tuple[list[ServiceLine], list[Finding]]:
+def service_lines(
+    enc: Encounter, cfg: Config, payer: PayerProfile, admin_lines: list[ServiceLine]
+) -> tuple[list[ServiceLine], list[Finding]]:
     """Lines for ``enc.services`` (in input order) and findings; dated on the encounter's
     first administration (or nursing visit) date."""
     lines: list[ServiceLine] = []
@@ -69,16 +71,22 @@ def service_lines(enc: Encounter, cfg: Config, payer: PayerProfile,
         code = s.code.upper()
         where = dict(encounter_id=enc.id, field=f"services[{i}].code")
         if code == NO_DRUG_ADMIN_EM and has_admin:
-            findings.append(warning(
-                "99211-with-drug-admin",
-                "99211 is not reported with drug administration services; E/M line dropped",
-                **where))
+            findings.append(
+                warning(
+                    "99211-with-drug-admin",
+                    "99211 is not reported with drug administration services; E/M line dropped",
+                    **where,
+                )
+            )
             continue
         if code == PORT_FLUSH and has_admin:
-            findings.append(warning(
-                "port-flush-with-admin",
-                "96523 (port flush) is not reported when an injection or infusion is on the claim; "
-                "line dropped", **where))
+            findings.append(
+                warning(
+                    "port-flush-with-admin",
+                    "96523 (port flush) is not reported when an injection or infusion is on the claim; line dropped",
+                    **where,
+                )
+            )
             continue
         mods = [m.upper() for m in s.modifiers]
         why = f"{code}: service from the encounter"
@@ -87,13 +95,16 @@ def service_lines(enc: Encounter, cfg: Config, payer: PayerProfile,
             if s.separately_identifiable:
                 if "25" not in mods:
                     mods.insert(0, "25")
-                why = (f"{code}: E/M marked separately identifiable from the drug administration, "
-                       "modifier 25")
+                why = f"{code}: E/M marked separately identifiable from the drug administration, modifier 25"
             elif has_admin:
-                findings.append(warning(
-                    "em-not-separately-identifiable",
-                    "E/M billed with drug administration is not marked separately_identifiable "
-                    "(no modifier 25); payers bundle it into the administration", **where))
+                findings.append(
+                    warning(
+                        "em-not-separately-identifiable",
+                        "E/M billed with drug administration is not marked separately_identifiable "
+                        "(no modifier 25); payers bundle it into the administration",
+                        **where,
+                    )
+                )
                 why = f"{code}: E/M without modifier 25 (not marked separately identifiable)"
             else:
                 why = f"{code}: E/M visit"
@@ -101,17 +112,23 @@ def service_lines(enc: Encounter, cfg: Config, payer: PayerProfile,
                 why += f"; facility claim: {code} reported as the payer's clinic visit {fac_em}"
                 code = fac_em
         if svc_date is None:
-            findings.append(error(
-                "no-service-date", "service has no date: the encounter has no administration or "
-                "visit times and no service_date; service held", **where))
+            findings.append(
+                error(
+                    "no-service-date",
+                    "service has no date: the encounter has no administration or "
+                    "visit times and no service_date; service held",
+                    **where,
+                )
+            )
             continue
         units = max(1, int(s.units))
         amount, f = charge(cfg, code, units, encounter_id=enc.id, field=f"services[{i}].code")
         if f is not None:
             findings.append(f)
             continue
-        ln = ServiceLine(code=code, units=units, service_date=svc_date, charge=amount,
-                         rationale=why, modifiers=mods, kind="service")
+        ln = ServiceLine(
+            code=code, units=units, service_date=svc_date, charge=amount, rationale=why, modifiers=mods, kind="service"
+        )
         if inst:
             if em:
                 ln.revenue_code = rev.get("evaluation", "0510")

@@ -6,6 +6,7 @@ The typer app (``dripline.cli.app``) is built on first use, so a process that on
 fast ``remit show FILE... --summary`` path (:mod:`dripline.fastpath`) never imports typer, rich
 or the other command groups: start-up is part of what a biller waits for on every file.
 """
+
 from __future__ import annotations
 
 import os

@@ -3,14 +3,16 @@
 Commands stay thin: parse options, call one library function, print its result
 (readable with rich, or ``--json``), and turn user errors into exit code 2 with a message.
 """
+
 from __future__ import annotations
 
 import json
 import os
 import sys
+from collections.abc import Iterable
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Iterable, NoReturn
+from typing import Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -25,7 +27,9 @@ console = Console()
 err_console = Console(stderr=True)
 
 ConfigOption = typer.Option(None, "--config", help="TOML config (default: bundled fixtures/dripline.toml).")
-LedgerOption = typer.Option(None, "--ledger", help=f"SQLite ledger path (default ./{DEFAULT_LEDGER}, or ${LEDGER_ENV}).")
+LedgerOption = typer.Option(
+    None, "--ledger", help=f"SQLite ledger path (default ./{DEFAULT_LEDGER}, or ${LEDGER_ENV})."
+)
 JsonOption = typer.Option(False, "--json", help="Print machine-readable JSON instead of a table.")
 
 
@@ -83,11 +87,19 @@ def print_findings(findings: Iterable[Finding], title: str = "Findings") -> None
         t.add_column(col)
     for f in rows:
         where = " ".join(
-            f"{k}={v}" for k, v in (
-                ("enc", f.encounter_id), ("adm", f.administration_id), ("field", f.field),
-                ("file", f.file), ("line", f.line), ("seg", f.segment), ("loop", f.loop),
-                ("ele", f.element), ("seg#", getattr(f, "segment_number", None)),
-            ) if v is not None
+            f"{k}={v}"
+            for k, v in (
+                ("enc", f.encounter_id),
+                ("adm", f.administration_id),
+                ("field", f.field),
+                ("file", f.file),
+                ("line", f.line),
+                ("seg", f.segment),
+                ("loop", f.loop),
+                ("ele", f.element),
+                ("seg#", getattr(f, "segment_number", None)),
+            )
+            if v is not None
         )
         color = {"error": "red", "warning": "yellow"}.get(f.severity, "cyan")
         t.add_row(f"[{color}]{f.severity}[/{color}]", f.code, where, f.message)

@@ -6,6 +6,7 @@ returns False and the typer app handles it, so behaviour and error messages stay
 full CLI (:mod:`dripline.commands.remit`). The output is the same bytes either way (a test holds the
 two against each other).
 """
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -1,5 +1,6 @@
 """The readable ``remit show --summary`` output, shared by the typer command and the fast path
 (no typer/rich import here)."""
+
 from __future__ import annotations
 
 import sys

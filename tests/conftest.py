@@ -1,4 +1,5 @@
 """Shared pytest fixtures: repository paths and the public corpus (skipped when absent)."""
+
 from __future__ import annotations
 
 import os

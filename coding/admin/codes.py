@@ -14,14 +14,15 @@ Rules (fact base §1-§3; payer switches in ``docs/coding-rules.md``):
 * Add-on codes are only emitted with one of their primary codes in the same group
   (``data/admin_codes.csv``: ``primaries``/``fallback``).
 """
+
 from __future__ import annotations
 
 import csv
 import re
 from dataclasses import dataclass
-from operator import attrgetter
 from datetime import date, datetime
 from decimal import Decimal
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +45,7 @@ except ImportError:  # pragma: no cover
 
 
 # --------------------------------------------------------------------------- tables
+
 
 @dataclass(frozen=True, slots=True)
 class AdminCode:
@@ -73,9 +75,14 @@ def load_admin_codes() -> dict[str, AdminCode]:
     out: dict[str, AdminCode] = {}
     for r in _read_csv("admin_codes.csv"):
         out[r["code"]] = AdminCode(
-            code=r["code"], family=r["family"], role=r["role"],
-            primaries=frozenset(r["primaries"].split()), fallback=r["fallback"] or None,
-            time_rule=r["time_rule"], revenue_key=r["revenue_key"], opps_si=r["opps_si"],
+            code=r["code"],
+            family=r["family"],
+            role=r["role"],
+            primaries=frozenset(r["primaries"].split()),
+            fallback=r["fallback"] or None,
+            time_rule=r["time_rule"],
+            revenue_key=r["revenue_key"],
+            opps_si=r["opps_si"],
             summary=r["summary"],
         )
     return out
@@ -96,8 +103,11 @@ def load_hierarchy() -> dict[tuple[str, str], Rank]:
     out: dict[tuple[str, str], Rank] = {}
     for r in _read_csv("hierarchy.csv"):
         out[(r["purpose"], r["mode"])] = Rank(
-            rank=int(r["rank"]), purpose=r["purpose"], mode=r["mode"],
-            can_be_initial=r["can_be_initial"] == "Y", initial_code=r["initial_code"] or None,
+            rank=int(r["rank"]),
+            purpose=r["purpose"],
+            mode=r["mode"],
+            can_be_initial=r["can_be_initial"] == "Y",
+            initial_code=r["initial_code"] or None,
             label=r["label"],
         )
     return out
@@ -109,12 +119,9 @@ ADD_ON_CODES: frozenset[str] = frozenset(c for c, a in ADMIN_CODES.items() if a.
 INITIAL_CODES: frozenset[str] = frozenset(c for c, a in ADMIN_CODES.items() if a.role == "initial")
 
 # initial codes come from hierarchy.csv; the codes that follow them (add-on hour, sequential)
-_INFUSION_INITIAL = {p: r.initial_code for (p, m), r in HIERARCHY.items()
-                     if m == "infusion" and r.initial_code}
-_INFUSION_ADDON = {"96413": "96415", "96365": "96366", "96360": "96361",
-                   "96417": "96415", "96367": "96366"}
-_PUSH_INITIAL = {p: r.initial_code for (p, m), r in HIERARCHY.items()
-                 if m == "push" and r.initial_code}
+_INFUSION_INITIAL = {p: r.initial_code for (p, m), r in HIERARCHY.items() if m == "infusion" and r.initial_code}
+_INFUSION_ADDON = {"96413": "96415", "96365": "96366", "96360": "96361", "96417": "96415", "96367": "96366"}
+_PUSH_INITIAL = {p: r.initial_code for (p, m), r in HIERARCHY.items() if m == "push" and r.initial_code}
 _PUSH_SEQUENTIAL = {"chemo": "96411", "therapeutic": "96375", "hydration": "96375"}
 _INFUSION_SEQUENTIAL = {"chemo": "96417", "therapeutic": "96367"}
 
@@ -130,6 +137,7 @@ def primaries_of(code: str) -> frozenset[str]:
 
 
 # --------------------------------------------------------------------------- payer rules
+
 
 @dataclass(frozen=True, slots=True)
 class AdminRules:
@@ -181,6 +189,7 @@ def admin_rules(payer: PayerProfile) -> AdminRules:
 
 
 # --------------------------------------------------------------------------- drugs (helper A)
+
 
 def resolve_purpose(adm: Administration, payer: PayerProfile) -> str:
     """chemo / therapeutic / hydration: the administration's own, else the drug table's default
@@ -284,13 +293,43 @@ _HM = [f"{m // 60:02d}:{m % 60:02d}" for m in range(1440)]  # "HH:MM" by minute 
 class Svc:
     """One administration service (same-drug infusions of a group are merged)."""
 
-    __slots__ = ("adm_ids", "drug", "purpose", "mode", "start", "end", "minutes", "computed",
-                 "order", "visit", "site", "site_reason", "rank", "intervals", "_tt", "a", "b",
-                 "negmin")
+    __slots__ = (
+        "_tt",
+        "a",
+        "adm_ids",
+        "b",
+        "computed",
+        "drug",
+        "end",
+        "intervals",
+        "minutes",
+        "mode",
+        "negmin",
+        "order",
+        "purpose",
+        "rank",
+        "site",
+        "site_reason",
+        "start",
+        "visit",
+    )
 
-    def __init__(self, adm_ids: list[str], drug: str, purpose: str, mode: str, start: datetime,
-                 end: datetime | None, minutes: int, computed: bool, order: int, visit: str,
-                 site: str, site_reason: bool, rank: int) -> None:
+    def __init__(
+        self,
+        adm_ids: list[str],
+        drug: str,
+        purpose: str,
+        mode: str,
+        start: datetime,
+        end: datetime | None,
+        minutes: int,
+        computed: bool,
+        order: int,
+        visit: str,
+        site: str,
+        site_reason: bool,
+        rank: int,
+    ) -> None:
         self.adm_ids = adm_ids
         self.drug = drug
         self.purpose = purpose
@@ -308,8 +347,7 @@ class Svc:
         d = start - _EPOCH
         self.a = a = d.days * 1440 + d.seconds // 60  # minutes since _EPOCH (a midnight)
         self.b = a + minutes
-        self.intervals: list[tuple[int, int]] = (
-            [(a, a + minutes)] if mode == "infusion" and end is not None else [])
+        self.intervals: list[tuple[int, int]] = [(a, a + minutes)] if mode == "infusion" and end is not None else []
         self._tt: str | None = None
 
     @property
@@ -340,8 +378,13 @@ class Svc:
         return f"{self.drug} {name} ({idt})" if name else f"{self.drug} ({idt})"
 
 
-_ROUTE_MODE = {"iv_push": "push", "sc": "injection", "im": "injection",
-               "intra_arterial": "intra_arterial", "on_body_injector": "obi"}
+_ROUTE_MODE = {
+    "iv_push": "push",
+    "sc": "injection",
+    "im": "injection",
+    "intra_arterial": "intra_arterial",
+    "on_body_injector": "obi",
+}
 # hierarchy rank by (purpose, mode); the injection-like modes share the injection rank
 _RANK: dict[tuple[str, str], int] = {}
 for (_p, _m), _r in HIERARCHY.items():
@@ -356,8 +399,7 @@ _by_start = attrgetter("a", "order")
 _INITIAL_ORDER = attrgetter("rank", "negmin", "a", "order")
 
 
-def classify(enc: Encounter, payer: PayerProfile, rules: AdminRules,
-             findings: list[Finding]) -> list[Svc]:
+def classify(enc: Encounter, payer: PayerProfile, rules: AdminRules, findings: list[Finding]) -> list[Svc]:
     """Resolve purpose, time and mode of every administration; held ones give findings."""
     out: list[Svc] = []
     eid = enc.id
@@ -376,35 +418,55 @@ def classify(enc: Encounter, payer: PayerProfile, rules: AdminRules,
                 computed = end is not None
             if end is None:
                 if rules.missing_stop_time_as_push:
-                    findings.append(warning(
-                        "missing-stop-time-push",
-                        "IV infusion has no stop time and no volume/rate; coded as a push "
-                        "(payer setting missing_stop_time_as_push)",
-                        encounter_id=eid, administration_id=adm.id, field="end"))
+                    findings.append(
+                        warning(
+                            "missing-stop-time-push",
+                            "IV infusion has no stop time and no volume/rate; coded as a push "
+                            "(payer setting missing_stop_time_as_push)",
+                            encounter_id=eid,
+                            administration_id=adm.id,
+                            field="end",
+                        )
+                    )
                     mode = "push"
                     minutes = 0
                 else:
-                    findings.append(error(
-                        "missing-stop-time",
-                        "IV infusion has no stop time and no documented volume and rate to "
-                        "compute it; administration held for documentation review",
-                        encounter_id=eid, administration_id=adm.id, field="end"))
+                    findings.append(
+                        error(
+                            "missing-stop-time",
+                            "IV infusion has no stop time and no documented volume and rate to "
+                            "compute it; administration held for documentation review",
+                            encounter_id=eid,
+                            administration_id=adm.id,
+                            field="end",
+                        )
+                    )
                     continue
             else:
                 d = end - start
                 minutes = d.days * 1440 + d.seconds // 60  # whole minutes, floor
                 if minutes < 0:
-                    findings.append(error(
-                        "end-before-start", "stop time is before start time; administration held",
-                        encounter_id=eid, administration_id=adm.id, field="end"))
+                    findings.append(
+                        error(
+                            "end-before-start",
+                            "stop time is before start time; administration held",
+                            encounter_id=eid,
+                            administration_id=adm.id,
+                            field="end",
+                        )
+                    )
                     continue
                 mode = "push" if minutes <= push_max else "infusion"
                 if mode == "push" and purpose == "hydration" and rules.short_hydration_as_push:
                     purpose = "therapeutic"  # [PAYER] §2.3: a short hydration paid as a push
-                    findings.append(info(
-                        "short-hydration-as-push",
-                        f"hydration of {minutes} min coded as an IV push (payer setting "
-                        "short_hydration_as_push)", encounter_id=eid, administration_id=adm.id))
+                    findings.append(
+                        info(
+                            "short-hydration-as-push",
+                            f"hydration of {minutes} min coded as an IV push (payer setting short_hydration_as_push)",
+                            encounter_id=eid,
+                            administration_id=adm.id,
+                        )
+                    )
         elif route in _ROUTE_MODE:
             mode = _ROUTE_MODE[route]
             if end is not None and end >= start:
@@ -413,20 +475,42 @@ def classify(enc: Encounter, payer: PayerProfile, rules: AdminRules,
             else:
                 end, minutes = None, 0
         else:
-            findings.append(error(
-                "unknown-route", "route is not one of the supported administration routes; held",
-                encounter_id=eid, administration_id=adm.id, field="route"))
+            findings.append(
+                error(
+                    "unknown-route",
+                    "route is not one of the supported administration routes; held",
+                    encounter_id=eid,
+                    administration_id=adm.id,
+                    field="route",
+                )
+            )
             continue
-        out.append(Svc([adm.id], adm.drug, purpose, mode, start, end, minutes, computed, i,
-                       adm.visit or "1", adm.access or "A", bool(adm.separate_site_reason),
-                       _RANK.get((purpose, mode), 99)))
+        out.append(
+            Svc(
+                [adm.id],
+                adm.drug,
+                purpose,
+                mode,
+                start,
+                end,
+                minutes,
+                computed,
+                i,
+                adm.visit or "1",
+                adm.access or "A",
+                bool(adm.separate_site_reason),
+                _RANK.get((purpose, mode), 99),
+            )
+        )
     return out
 
 
 # --------------------------------------------------------------------------- grouping
 
-def group_services(svcs: list[Svc], rules: AdminRules,
-                   reason_for_visit: str | None = None) -> list[tuple[str, list[Svc]]]:
+
+def group_services(
+    svcs: list[Svc], rules: AdminRules, reason_for_visit: str | None = None
+) -> list[tuple[str, list[Svc]]]:
     """Split into (modifier-kind, services) groups: one initial service per group.
 
     Visits in order of their first start; within a visit, the access sites without a
@@ -530,8 +614,18 @@ def _interval_text(s: Svc, minutes: int | None = None) -> str:
     return f"{s.tt()}, {minutes} min not overlapping other infusions"
 
 
-def _hourly(raws: list[Raw], code: str, s: Svc, counted_minutes: int, first_minute: int,
-            units: int, gi: int, why: str, rules: AdminRules, mods: tuple[str, ...] = ()) -> None:
+def _hourly(
+    raws: list[Raw],
+    code: str,
+    s: Svc,
+    counted_minutes: int,
+    first_minute: int,
+    units: int,
+    gi: int,
+    why: str,
+    rules: AdminRules,
+    mods: tuple[str, ...] = (),
+) -> None:
     """Emit ``units`` of an hourly code, dated per the line-date rule (one Raw per date)."""
     if units <= 0:
         return
@@ -563,8 +657,7 @@ def allowed_code(code: str, initial_code: str | None) -> str | None:
 
 # precomputed: initial code -> {wanted code -> code to use (or absent: held)}
 _ALLOWED: dict[str | None, dict[str, str]] = {
-    ini: {c: got for c in ADMIN_CODES if (got := allowed_code(c, ini)) is not None}
-    for ini in [None, *INITIAL_CODES]
+    ini: {c: got for c in ADMIN_CODES if (got := allowed_code(c, ini)) is not None} for ini in [None, *INITIAL_CODES]
 }
 _NONE_ALLOWED = _ALLOWED[None]
 
@@ -589,8 +682,15 @@ def _initial_reason(s: Svc, enc: Encounter, by_reason: bool) -> str:
     return t
 
 
-def sequence_group(gi: int, kind: str, svcs: list[Svc], enc: Encounter, rules: AdminRules,
-                   findings: list[Finding], concurrent_visits: set[str] | None = None) -> list[Raw]:
+def sequence_group(
+    gi: int,
+    kind: str,
+    svcs: list[Svc],
+    enc: Encounter,
+    rules: AdminRules,
+    findings: list[Finding],
+    concurrent_visits: set[str] | None = None,
+) -> list[Raw]:
     """Codes for one visit/site group: one initial, then sequential/concurrent/add-on."""
     eid = enc.id
     raws: list[Raw] = []
@@ -599,8 +699,7 @@ def sequence_group(gi: int, kind: str, svcs: list[Svc], enc: Encounter, rules: A
     professional = enc.setting != "hospital_outpatient"  # 837P
 
     hmin = rules.hydration_min
-    candidates = [s for s in svcs if s.rank in _INITIAL_RANKS
-                  and (s.purpose != "hydration" or s.minutes >= hmin)]
+    candidates = [s for s in svcs if s.rank in _INITIAL_RANKS and (s.purpose != "hydration" or s.minutes >= hmin)]
     initial: Svc | None = None
     by_reason = False
     if candidates:
@@ -623,30 +722,48 @@ def sequence_group(gi: int, kind: str, svcs: list[Svc], enc: Encounter, rules: A
         why0 = _initial_reason(initial, enc, by_reason)
         mods: tuple[str, ...] = ()
         if kind in ("site", "visit"):  # a new calendar day ("day") is dated apart: no modifier
-            mod = (rules.separate_site_modifier if kind == "site"
-                   else rules.separate_encounter_modifier)
+            mod = rules.separate_site_modifier if kind == "site" else rules.separate_encounter_modifier
             if mod:
                 mods = (mod,)
-                why0 += (f"; second initial service: separate "
-                         f"{'access site' if kind == 'site' else 'encounter'} (modifier {mod})")
+                why0 += (
+                    f"; second initial service: separate "
+                    f"{'access site' if kind == 'site' else 'encounter'} (modifier {mod})"
+                )
         if initial.mode == "infusion":
             initial_code = _INFUSION_INITIAL[initial.purpose]
             ilab = f"{initial.label()} {initial.tt()}"
-            raws.append((initial_code, 1, initial.start.date(), initial.adm_ids,
-                         f"{initial_code}: {ilab}, {why0}", mods))
+            raws.append(
+                (initial_code, 1, initial.start.date(), initial.adm_ids, f"{initial_code}: {ilab}, {why0}", mods)
+            )
             n = T.addon_hour_units(initial.minutes, rules.addon_over)
             if n:
                 add = _INFUSION_ADDON[initial_code]
-                _hourly(raws, add, initial, initial.minutes, 60, n, gi,
-                        f"{add}: {ilab}, {n} additional hour(s) beyond the first (each full hour, "
-                        f"or more than {rules.addon_over} min past the last one)", rules)
+                _hourly(
+                    raws,
+                    add,
+                    initial,
+                    initial.minutes,
+                    60,
+                    n,
+                    gi,
+                    f"{add}: {ilab}, {n} additional hour(s) beyond the first (each full hour, "
+                    f"or more than {rules.addon_over} min past the last one)",
+                    rules,
+                )
             (hyd_intervals if initial.purpose == "hydration" else drug_intervals).extend(initial.intervals)
             last_push[initial.drug] = initial.b
         else:
             initial_code = _PUSH_INITIAL[initial.purpose]
-            raws.append((initial_code, 1, initial.start.date(), initial.adm_ids,
-                         f"{initial_code}: {initial.label()} {initial.tt()} (push: "
-                         f"{rules.push_max} min or less), {why0}", mods))
+            raws.append(
+                (
+                    initial_code,
+                    1,
+                    initial.start.date(),
+                    initial.adm_ids,
+                    f"{initial_code}: {initial.label()} {initial.tt()} (push: {rules.push_max} min or less), {why0}",
+                    mods,
+                )
+            )
             last_push[initial.drug] = initial.b
 
     allowed_for = _ALLOWED.get(initial_code, _NONE_ALLOWED)
@@ -660,121 +777,207 @@ def sequence_group(gi: int, kind: str, svcs: list[Svc], enc: Encounter, rules: A
                 what = "on-body injector application"
             elif s.mode == "intra_arterial":
                 if s.purpose == "chemo":
-                    findings.append(warning(
-                        "not-supported", "intra-arterial chemotherapy administration is not "
-                        "coded by dripline; administration left for manual coding",
-                        field="route", **_at(eid, s)))
+                    findings.append(
+                        warning(
+                            "not-supported",
+                            "intra-arterial chemotherapy administration is not "
+                            "coded by dripline; administration left for manual coding",
+                            field="route",
+                            **_at(eid, s),
+                        )
+                    )
                     continue
                 code, what = "96373", "intra-arterial injection"
             elif s.purpose == "chemo":
                 hormonal = is_hormonal(s.drug)
                 code = "96402" if hormonal else "96401"
-                what = ("SC/IM hormonal antineoplastic" if hormonal
-                        else "SC/IM non-hormonal chemo/complex agent")
+                what = "SC/IM hormonal antineoplastic" if hormonal else "SC/IM non-hormonal chemo/complex agent"
             elif s.purpose == "hydration":
-                findings.append(warning(
-                    "not-supported", "hydration fluid given SC/IM is not a reportable "
-                    "administration here; administration left for manual coding",
-                    field="route", **_at(eid, s)))
+                findings.append(
+                    warning(
+                        "not-supported",
+                        "hydration fluid given SC/IM is not a reportable "
+                        "administration here; administration left for manual coding",
+                        field="route",
+                        **_at(eid, s),
+                    )
+                )
                 continue
             else:
                 code, what = "96372", "SC/IM therapeutic injection"
             if (s.drug, code) in standalone_seen:
-                findings.append(info(
-                    "same-drug-injection", f"another {code} for the same drug in this encounter is "
-                    "not reported again (one administration code per drug)", **_at(eid, s)))
+                findings.append(
+                    info(
+                        "same-drug-injection",
+                        f"another {code} for the same drug in this encounter is "
+                        "not reported again (one administration code per drug)",
+                        **_at(eid, s),
+                    )
+                )
                 continue
             standalone_seen.add((s.drug, code))
-            raws.append((code, 1, s.start.date(), s.adm_ids,
-                            f"{code}: {lab} at {T.hm(s.start)}, {what} (own code; not part of "
-                            f"the initial/sequential sequence)", ()))
+            raws.append(
+                (
+                    code,
+                    1,
+                    s.start.date(),
+                    s.adm_ids,
+                    f"{code}: {lab} at {T.hm(s.start)}, {what} (own code; not part of the initial/sequential sequence)",
+                    (),
+                )
+            )
             continue
 
         if s.mode == "push":
             if s.purpose == "hydration":
-                findings.append(info(
-                    "hydration-not-reported", f"hydration of {s.minutes} min is {rules.hydration_min - 1} "
-                    "min or less and is not reported", **_at(eid, s)))
+                findings.append(
+                    info(
+                        "hydration-not-reported",
+                        f"hydration of {s.minutes} min is {rules.hydration_min - 1} min or less and is not reported",
+                        **_at(eid, s),
+                    )
+                )
                 continue
             prev = last_push.get(s.drug)
             if prev is not None:
                 gap = s.a - prev
                 if professional:
-                    findings.append(info(
-                        "same-drug-push-not-reported",
-                        "repeat IV push of the same drug has no code on a professional claim "
-                        "(96376 is facility-only); drug units are still billed", **_at(eid, s)))
+                    findings.append(
+                        info(
+                            "same-drug-push-not-reported",
+                            "repeat IV push of the same drug has no code on a professional claim "
+                            "(96376 is facility-only); drug units are still billed",
+                            **_at(eid, s),
+                        )
+                    )
                 elif gap > 30 and allowed_for.get("96376"):
-                    raws.append(("96376", 1, s.start.date(), s.adm_ids,
-                                    f"96376: {lab} at {T.hm(s.start)}, same drug pushed again "
-                                    f"{gap} min after its previous push (more than 30 min, facility)",
-                                    ()))
+                    raws.append(
+                        (
+                            "96376",
+                            1,
+                            s.start.date(),
+                            s.adm_ids,
+                            f"96376: {lab} at {T.hm(s.start)}, same drug pushed again "
+                            f"{gap} min after its previous push (more than 30 min, facility)",
+                            (),
+                        )
+                    )
                 else:
-                    findings.append(info(
-                        "same-drug-push-not-reported",
-                        f"repeat IV push of the same drug {gap} min after the previous one is not "
-                        + ("reported (30 min or less)" if gap <= 30 else
-                           "reported (96376 has no primary service here)"), **_at(eid, s)))
+                    findings.append(
+                        info(
+                            "same-drug-push-not-reported",
+                            f"repeat IV push of the same drug {gap} min after the previous one is not "
+                            + (
+                                "reported (30 min or less)"
+                                if gap <= 30
+                                else "reported (96376 has no primary service here)"
+                            ),
+                            **_at(eid, s),
+                        )
+                    )
                 last_push[s.drug] = s.b
                 continue
             last_push[s.drug] = s.b
             want = _PUSH_SEQUENTIAL.get(s.purpose)
             if initial is None or want is None:  # defensive: every drug push can be initial
-                findings.append(warning(
-                    "not-supported", f"push with purpose '{s.purpose}' could not be sequenced; "
-                    "left for manual coding", **_at(eid, s)))
+                findings.append(
+                    warning(
+                        "not-supported",
+                        f"push with purpose '{s.purpose}' could not be sequenced; left for manual coding",
+                        **_at(eid, s),
+                    )
+                )
                 continue
             code = allowed_for.get(want)
             if code is None:
-                findings.append(error("add-on-without-primary",
-                                      f"{want} has no primary service in this encounter; held", **_at(eid, s)))
+                findings.append(
+                    error(
+                        "add-on-without-primary",
+                        f"{want} has no primary service in this encounter; held",
+                        **_at(eid, s),
+                    )
+                )
                 continue
             note = "" if code == want else f" ({want} needs a chemo initial service; {code} used)"
-            raws.append((code, 1, s.start.date(), s.adm_ids,
-                            f"{code}: {lab} {s.tt()}, IV push of a new drug after the "
-                            f"initial service{note}", ()))
+            raws.append(
+                (
+                    code,
+                    1,
+                    s.start.date(),
+                    s.adm_ids,
+                    f"{code}: {lab} {s.tt()}, IV push of a new drug after the initial service{note}",
+                    (),
+                )
+            )
             continue
 
         # infusions after the initial
         end = s.end
         assert end is not None
         if s.purpose == "hydration":
-            blocking = [iv for x in svcs if x.mode == "infusion" and x.purpose != "hydration"
-                        for iv in x.intervals] + hyd_intervals
+            blocking = [
+                iv for x in svcs if x.mode == "infusion" and x.purpose != "hydration" for iv in x.intervals
+            ] + hyd_intervals
             remaining = sum(T.uncovered_len(a, b, blocking) for a, b in s.intervals)
             hyd_intervals.extend(s.intervals)
             if initial is None:
-                findings.append(info(
-                    "hydration-not-reported",
-                    f"hydration of {s.minutes} min is {rules.hydration_min - 1} min or less and is not reported",
-                    **_at(eid, s)))
+                findings.append(
+                    info(
+                        "hydration-not-reported",
+                        f"hydration of {s.minutes} min is {rules.hydration_min - 1} min or less and is not reported",
+                        **_at(eid, s),
+                    )
+                )
                 continue
             n = T.hourly_units(remaining, rules.addon_over)
             if n <= 0:
-                why = ("runs concurrently with another infusion" if remaining < s.minutes
-                       else f"{remaining} min is {rules.addon_over} min or less")
-                findings.append(info(
-                    "hydration-not-reported",
-                    f"hydration after the initial service not reported: {why}", **_at(eid, s)))
+                why = (
+                    "runs concurrently with another infusion"
+                    if remaining < s.minutes
+                    else f"{remaining} min is {rules.addon_over} min or less"
+                )
+                findings.append(
+                    info(
+                        "hydration-not-reported",
+                        f"hydration after the initial service not reported: {why}",
+                        **_at(eid, s),
+                    )
+                )
                 continue
             code = allowed_for.get("96361")
             if code is None:
-                findings.append(error("add-on-without-primary",
-                                      "96361 has no primary service in this encounter; held", **_at(eid, s)))
+                findings.append(
+                    error(
+                        "add-on-without-primary", "96361 has no primary service in this encounter; held", **_at(eid, s)
+                    )
+                )
                 continue
             hmod = rules.sequential_hydration_modifier
-            _hourly(raws, code, s, remaining, 0, n, gi,
-                    f"{code}: {lab} {_interval_text(s, remaining)}, hydration after a different "
-                    f"initial service: {n} unit(s) (each full hour, or more than {rules.addon_over} "
-                    f"min)" + (f"; payer requires modifier {hmod} on sequential hydration" if hmod else ""),
-                    rules, (hmod,) if hmod else ())
+            _hourly(
+                raws,
+                code,
+                s,
+                remaining,
+                0,
+                n,
+                gi,
+                f"{code}: {lab} {_interval_text(s, remaining)}, hydration after a different "
+                f"initial service: {n} unit(s) (each full hour, or more than {rules.addon_over} "
+                f"min)" + (f"; payer requires modifier {hmod} on sequential hydration" if hmod else ""),
+                rules,
+                (hmod,) if hmod else (),
+            )
             continue
 
         want = _INFUSION_SEQUENTIAL.get(s.purpose)
         if initial is None or want is None:  # defensive: every drug infusion can be initial
-            findings.append(warning(
-                "not-supported", f"infusion with purpose '{s.purpose}' could not be sequenced; "
-                "left for manual coding", **_at(eid, s)))
+            findings.append(
+                warning(
+                    "not-supported",
+                    f"infusion with purpose '{s.purpose}' could not be sequenced; left for manual coding",
+                    **_at(eid, s),
+                )
+            )
             continue
         ivs = s.intervals
         if not drug_intervals:
@@ -789,53 +992,104 @@ def sequence_group(gi: int, kind: str, svcs: list[Svc], enc: Encounter, rules: A
         if remaining > rules.push_max:
             code = allowed_for.get(want)
             if code is None:
-                findings.append(error("add-on-without-primary",
-                                      f"{want} has no primary service in this encounter; held", **_at(eid, s)))
+                findings.append(
+                    error(
+                        "add-on-without-primary",
+                        f"{want} has no primary service in this encounter; held",
+                        **_at(eid, s),
+                    )
+                )
                 continue
             note = "" if code == want else f" ({want} needs a chemo initial infusion; {code} used)"
             itext = _interval_text(s, remaining)
-            raws.append((code, 1, s.start.date(), s.adm_ids,
-                         f"{code}: {lab} {itext}, sequential infusion of a new drug after the "
-                         f"initial service{note}", ()))
+            raws.append(
+                (
+                    code,
+                    1,
+                    s.start.date(),
+                    s.adm_ids,
+                    f"{code}: {lab} {itext}, sequential infusion of a new drug after the initial service{note}",
+                    (),
+                )
+            )
             n = T.addon_hour_units(remaining, rules.addon_over)
             if n:
                 add = _INFUSION_ADDON[code]
-                _hourly(raws, add, s, remaining, 60, n, gi,
-                        f"{add}: {lab} {itext}, {n} additional hour(s) of the sequential infusion",
-                        rules)
+                _hourly(
+                    raws,
+                    add,
+                    s,
+                    remaining,
+                    60,
+                    n,
+                    gi,
+                    f"{add}: {lab} {itext}, {n} additional hour(s) of the sequential infusion",
+                    rules,
+                )
         elif overlap >= rules.concurrent_min_overlap:
             if s.visit in concurrent_visits:
-                findings.append(info(
-                    "concurrent-once", "a further concurrent infusion is not reported "
-                    "(96368 once per encounter)", **_at(eid, s)))
+                findings.append(
+                    info(
+                        "concurrent-once",
+                        "a further concurrent infusion is not reported (96368 once per encounter)",
+                        **_at(eid, s),
+                    )
+                )
                 continue
             code = allowed_for.get("96368")
             if code is None:
-                findings.append(error("add-on-without-primary",
-                                      "96368 has no primary service in this encounter; held", **_at(eid, s)))
+                findings.append(
+                    error(
+                        "add-on-without-primary", "96368 has no primary service in this encounter; held", **_at(eid, s)
+                    )
+                )
                 continue
             if code == "96368":
                 concurrent_visits.add(s.visit)
-            what = ("concurrent infusion, once per encounter" if code == "96368" else
-                    "infusion concurrent with a service that 96368 cannot follow; coded as sequential")
-            raws.append((code, 1, s.start.date(), s.adm_ids,
-                            f"{code}: {lab} {s.tt()}, overlapping other infusions "
-                            f"{overlap} min, {what}", ()))
+            what = (
+                "concurrent infusion, once per encounter"
+                if code == "96368"
+                else "infusion concurrent with a service that 96368 cannot follow; coded as sequential"
+            )
+            raws.append(
+                (
+                    code,
+                    1,
+                    s.start.date(),
+                    s.adm_ids,
+                    f"{code}: {lab} {s.tt()}, overlapping other infusions {overlap} min, {what}",
+                    (),
+                )
+            )
         else:
             want = _PUSH_SEQUENTIAL[s.purpose]
             code = allowed_for.get(want)
             if code is None:
-                findings.append(error("add-on-without-primary",
-                                      f"{want} has no primary service in this encounter; held", **_at(eid, s)))
+                findings.append(
+                    error(
+                        "add-on-without-primary",
+                        f"{want} has no primary service in this encounter; held",
+                        **_at(eid, s),
+                    )
+                )
                 continue
-            raws.append((code, 1, s.start.date(), s.adm_ids,
-                            f"{code}: {lab} {_interval_text(s, remaining)}, only {remaining} min not "
-                            f"overlapping (not more than {rules.push_max}) and overlap below the "
-                            f"concurrent minimum: counts as a push of a new drug", ()))
+            raws.append(
+                (
+                    code,
+                    1,
+                    s.start.date(),
+                    s.adm_ids,
+                    f"{code}: {lab} {_interval_text(s, remaining)}, only {remaining} min not "
+                    f"overlapping (not more than {rules.push_max}) and overlap below the "
+                    f"concurrent minimum: counts as a push of a new drug",
+                    (),
+                )
+            )
     return raws
 
 
 # --------------------------------------------------------------------------- lines
+
 
 def admin_lines(enc: Encounter, cfg: Config, payer: PayerProfile) -> tuple[list[ServiceLine], list[Finding]]:
     """Administration lines (clinical order: per group the initial and its add-on hours first,
@@ -848,24 +1102,31 @@ def admin_lines(enc: Encounter, cfg: Config, payer: PayerProfile) -> tuple[list[
     professional = enc.setting != "hospital_outpatient"
     rfv = enc.reason_for_visit if professional else None
     if rfv and rfv not in [a.id for a in enc.administrations]:
-        findings.append(warning(
-            "unknown-reason-for-visit", "reason_for_visit names no administration of this "
-            "encounter; initial service chosen by the hierarchy",
-            encounter_id=enc.id, field="reason_for_visit"))
+        findings.append(
+            warning(
+                "unknown-reason-for-visit",
+                "reason_for_visit names no administration of this encounter; initial service chosen by the hierarchy",
+                encounter_id=enc.id,
+                field="reason_for_visit",
+            )
+        )
     raws: list[Raw] = []
     if len({x.site for x in svcs}) > 1:
         for v in sorted({x.visit for x in svcs}):
             sites = {x.site for x in svcs if x.visit == v}
-            plain = sorted(k for k in sites if not any(x.site_reason for x in svcs
-                                                       if x.visit == v and x.site == k))
+            plain = sorted(k for k in sites if not any(x.site_reason for x in svcs if x.visit == v and x.site == k))
             if len(sites) > 1 and len(plain) > 1:
                 first = next(x for x in svcs if x.visit == v and x.site == plain[1])
-                findings.append(info(
-                    "second-site-without-reason",
-                    "administrations at more than one access site without separate_site_reason "
-                    "share one initial service (a second initial needs a documented reason)",
-                    encounter_id=enc.id, administration_id=first.adm_ids[0],
-                    field="separate_site_reason"))
+                findings.append(
+                    info(
+                        "second-site-without-reason",
+                        "administrations at more than one access site without separate_site_reason "
+                        "share one initial service (a second initial needs a documented reason)",
+                        encounter_id=enc.id,
+                        administration_id=first.adm_ids[0],
+                        field="separate_site_reason",
+                    )
+                )
     concurrent_visits: set[str] = set()  # 96368 once per encounter (visit)
     for gi, (kind, members) in enumerate(group_services(svcs, rules, rfv)):
         raws.extend(sequence_group(gi, kind, members, enc, rules, findings, concurrent_visits))
@@ -886,8 +1147,20 @@ def build_lines(enc: Encounter, cfg: Config, raws: list[Raw], findings: list[Fin
         key = (code, day, mods)
         ln = agg.get(key)
         if ln is None:
-            ln = ServiceLine(code, units, day, None, why, list(mods) if mods else [],  # type: ignore[arg-type]
-                             list(ids_in), None, None, None, None, "admin")
+            ln = ServiceLine(
+                code,
+                units,
+                day,
+                None,
+                why,
+                list(mods) if mods else [],  # type: ignore[arg-type]
+                list(ids_in),
+                None,
+                None,
+                None,
+                None,
+                "admin",
+            )
             if inst:
                 ln.revenue_code = rev.get(ADMIN_CODES[code].revenue_key) or rev.get("admin", "0260")
             agg[key] = ln
@@ -907,8 +1180,7 @@ def build_lines(enc: Encounter, cfg: Config, raws: list[Raw], findings: list[Fin
         if unit is not None:
             ln.charge = unit if ln.units == 1 else unit * ln.units
             continue
-        amount, f = charge(cfg, ln.code, ln.units, encounter_id=enc.id,
-                           administration_id=ln.administration_ids[0])
+        amount, f = charge(cfg, ln.code, ln.units, encounter_id=enc.id, administration_id=ln.administration_ids[0])
         if f is not None:
             findings.append(f)
             ln.charge = None  # type: ignore[assignment]
@@ -924,7 +1196,12 @@ def build_lines(enc: Encounter, cfg: Config, raws: list[Raw], findings: list[Fin
         if not orphans:
             return kept
         for ln in orphans:
-            findings.append(error(
-                "add-on-without-primary", f"{ln.code} held because its primary service line was held",
-                encounter_id=enc.id, administration_id=ln.administration_ids[0]))
+            findings.append(
+                error(
+                    "add-on-without-primary",
+                    f"{ln.code} held because its primary service line was held",
+                    encounter_id=enc.id,
+                    administration_id=ln.administration_ids[0],
+                )
+            )
         kept = [ln for ln in kept if ln not in orphans]

@@ -17,16 +17,17 @@ whose payer override is a payer-profile key (see ``docs/coding-rules.md``):
 >>> is_push_minutes(15), is_push_minutes(16)
 (True, False)
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-PUSH_MAX_MINUTES = 15          # §2.1: an infusion of 15 minutes or less is a push
-ADDON_OVER_MINUTES = 30        # §2.2: an additional hour needs MORE than 30 minutes past the hour
-HYDRATION_MIN_MINUTES = 31     # §2.3: hydration of 30 minutes or less is not reported
-CONCURRENT_MIN_OVERLAP = 16    # §2.4 [CONFLICT]: default "more than 15 minutes" of overlap
+PUSH_MAX_MINUTES = 15  # §2.1: an infusion of 15 minutes or less is a push
+ADDON_OVER_MINUTES = 30  # §2.2: an additional hour needs MORE than 30 minutes past the hour
+HYDRATION_MIN_MINUTES = 31  # §2.3: hydration of 30 minutes or less is not reported
+CONCURRENT_MIN_OVERLAP = 16  # §2.4 [CONFLICT]: default "more than 15 minutes" of overlap
 
 
 def minutes_between(start: datetime, end: datetime) -> int:
@@ -69,8 +70,7 @@ def hydration_reportable(minutes: int, hydration_min: int = HYDRATION_MIN_MINUTE
     return minutes >= hydration_min
 
 
-def end_from_volume_rate(start: datetime, volume_ml: Decimal | None,
-                         rate_ml_per_hr: Decimal | None) -> datetime | None:
+def end_from_volume_rate(start: datetime, volume_ml: Decimal | None, rate_ml_per_hr: Decimal | None) -> datetime | None:
     """Stop time computed from documented volume and rate (§2.6), whole minutes rounded down.
 
     >>> end_from_volume_rate(datetime(2026, 3, 2, 9, 0), Decimal("250"), Decimal("100"))
@@ -138,8 +138,7 @@ def union_minutes(intervals: list[tuple[datetime, datetime]]) -> int:
     return total
 
 
-def uncovered_minutes(start: datetime, end: datetime,
-                      others: list[tuple[datetime, datetime]]) -> int:
+def uncovered_minutes(start: datetime, end: datetime, others: list[tuple[datetime, datetime]]) -> int:
     """Minutes of [start, end) not covered by any of ``others`` (overlap subtracted, §2.4)."""
     clipped = [(max(s, start), min(e, end)) for s, e in others if min(e, end) > max(s, start)]
     return minutes_between(start, end) - union_minutes(clipped)

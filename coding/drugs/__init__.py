@@ -14,4 +14,13 @@ from coding.drugs.lines import (
     resolve_purpose,
 )
 
-__all__ = ["DrugInfo", "billing_units", "drug_info", "drug_lines", "is_separately_payable", "known_drug_codes", "order_modifiers", "resolve_purpose"]
+__all__ = [
+    "DrugInfo",
+    "billing_units",
+    "drug_info",
+    "drug_lines",
+    "is_separately_payable",
+    "known_drug_codes",
+    "order_modifiers",
+    "resolve_purpose",
+]

@@ -44,19 +44,22 @@ Rules (fact base §3.3, §4; tables in ``coding/data``, see ``PROVENANCE.md``):
 >>> billing_units(Decimal("5"), "mL", info) is None
 True
 """
+
 from __future__ import annotations
 
 import csv
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_CEILING, Context, Decimal
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterable, Sequence
 
 from coding.config import Config, PayerProfile
-from coding.findings import Finding, error, info as info_finding, warning
-from coding.identifiers import InvalidIdentifier, ndc as ndc_id
+from coding.findings import Finding, error, warning
+from coding.findings import info as info_finding
+from coding.identifiers import InvalidIdentifier
+from coding.identifiers import ndc as ndc_id
 from coding.model import Administration, Encounter, Quantity, ServiceLine
 from coding.pricing import line_charge, unit_price
 
@@ -205,8 +208,11 @@ def _drug_table() -> dict[str, DrugInfo]:
 def _code_changes() -> dict[str, tuple[date, str, str]]:
     out: dict[str, tuple[date, str, str]] = {}
     for r in _rows("drug_code_changes.csv"):
-        out[r["code"].strip().upper()] = (date.fromisoformat(r["last_valid"].strip()),
-                                          r["replaced_by"].strip().upper(), r["note"].strip())
+        out[r["code"].strip().upper()] = (
+            date.fromisoformat(r["last_valid"].strip()),
+            r["replaced_by"].strip().upper(),
+            r["note"].strip(),
+        )
     return out
 
 
@@ -291,8 +297,13 @@ def order_modifiers(mods: Iterable[str]) -> list[str]:
     return sorted(ms, key=lambda m: MODIFIER_ORDER.get(m, 99))
 
 
-def _ndc_quantity(unit_pref: str, amount: Decimal | None, amount_unit: str | None,
-                  billed_units: int, containers: Decimal | None = None) -> tuple[Decimal, str]:
+def _ndc_quantity(
+    unit_pref: str,
+    amount: Decimal | None,
+    amount_unit: str | None,
+    billed_units: int,
+    containers: Decimal | None = None,
+) -> tuple[Decimal, str]:
     """NDC quantity and unit for a line (see module doc); quantity > 0, at most 3 decimals.
 
     ``UN``: ``containers`` (vials/syringes, when the encounter gives them) else the billed units.
@@ -368,7 +379,7 @@ class _Static:
 _STATIC: dict[tuple[int, int, str, str], _Static] = {}
 
 
-def program_340b_modifier(enc: Encounter, st: "_Static") -> str | None:
+def program_340b_modifier(enc: Encounter, st: _Static) -> str | None:
     """The 340B modifier for a separately payable 837I drug: the encounter's own ``program_340b``
     ("JG"/"TB", or "none" for drugs not acquired under 340B) wins over the facility setting."""
     if enc.program_340b is None or not st.sep or enc.claim_type != "837I":
@@ -393,12 +404,25 @@ def _static(cfg: Config, payer: PayerProfile, code: str, claim_type: str) -> _St
         else:
             rev = cfg.revenue_codes.get("packaged_drug", cfg.revenue_codes.get("drug", "0636"))
     si = info.opps_si if info is not None else None
-    pay = (f"separately payable ({'837P' if claim_type == '837P' else 'OPPS SI ' + (si or '')})" if sep
-           else f"packaged (OPPS SI {si or 'none'})")
+    pay = (
+        f"separately payable ({'837P' if claim_type == '837P' else 'OPPS SI ' + (si or '')})"
+        if sep
+        else f"packaged (OPPS SI {si or 'none'})"
+    )
     price = unit_price(cfg, code)
-    st = _Static(cfg, payer, info, sep, program, rev, pay, price if price is None or price > 0 else None,
-                 str(payer.get("ndc_unit", "UN") or "UN").upper(), bool(payer.get("ndc_required", False)),
-                 deleted_after(code))
+    st = _Static(
+        cfg,
+        payer,
+        info,
+        sep,
+        program,
+        rev,
+        pay,
+        price if price is None or price > 0 else None,
+        str(payer.get("ndc_unit", "UN") or "UN").upper(),
+        bool(payer.get("ndc_required", False)),
+        deleted_after(code),
+    )
     if len(_STATIC) > 50_000:
         _STATIC.clear()
     _STATIC[key] = st
@@ -427,8 +451,9 @@ def drug_lines(enc: Encounter, cfg: Config, payer: PayerProfile) -> tuple[list[S
     return lines, findings
 
 
-def _sum_in(adms: Sequence[tuple[int, Administration]], attr: str, to_unit: str,
-            enc: Encounter) -> tuple[Decimal, list[Finding]]:
+def _sum_in(
+    adms: Sequence[tuple[int, Administration]], attr: str, to_unit: str, enc: Encounter
+) -> tuple[Decimal, list[Finding]]:
     total = Decimal(0)
     bad: list[Finding] = []
     for i, a in adms:
@@ -437,11 +462,16 @@ def _sum_in(adms: Sequence[tuple[int, Administration]], attr: str, to_unit: str,
             continue
         c = q.value if q.unit == to_unit else convert(q.value, q.unit, to_unit)
         if c is None:
-            bad.append(error(
-                "dose-unit-mismatch",
-                f"{a.drug}: {attr} is in {q.unit} but the HCPCS billing unit is {to_unit}; "
-                f"cannot convert, drug line held",
-                encounter_id=enc.id, administration_id=a.id, field=f"administrations[{i}].{attr}.unit"))
+            bad.append(
+                error(
+                    "dose-unit-mismatch",
+                    f"{a.drug}: {attr} is in {q.unit} but the HCPCS billing unit is {to_unit}; "
+                    f"cannot convert, drug line held",
+                    encounter_id=enc.id,
+                    administration_id=a.id,
+                    field=f"administrations[{i}].{attr}.unit",
+                )
+            )
         else:
             total = _CTX.add(total, c)
     return total, bad
@@ -451,8 +481,9 @@ def _ceil_div(a: Decimal, b: Decimal) -> int:
     return int(_CTX.divide(a, b).to_integral_value(rounding=ROUND_CEILING))
 
 
-def _drug_group_lines(enc: Encounter, cfg: Config, payer: PayerProfile, g: _Group,
-                      st: _Static | None = None) -> tuple[list[ServiceLine], list[Finding]]:
+def _drug_group_lines(
+    enc: Encounter, cfg: Config, payer: PayerProfile, g: _Group, st: _Static | None = None
+) -> tuple[list[ServiceLine], list[Finding]]:
     code = g.code
     if st is None:
         st = _static(cfg, payer, code, enc.claim_type)
@@ -464,13 +495,25 @@ def _drug_group_lines(enc: Encounter, cfg: Config, payer: PayerProfile, g: _Grou
 
     drug_field = f"administrations[{first_i}].drug"
     if info is None:
-        return [], [error("unknown-drug", f"{code} is not a drug code in the HCPCS tables; drug line held",
-                          field=drug_field, **where())]
+        return [], [
+            error(
+                "unknown-drug",
+                f"{code} is not a drug code in the HCPCS tables; drug line held",
+                field=drug_field,
+                **where(),
+            )
+        ]
     if st.deleted is not None and first.start.date() > st.deleted[0]:
         gone = st.deleted
-        return [], [error(
-            "deleted-code", f"{code} was deleted after {gone[0].isoformat()}; bill {gone[1]} for this service "
-            "date (its billing unit differs); drug line held", field=drug_field, **where())]
+        return [], [
+            error(
+                "deleted-code",
+                f"{code} was deleted after {gone[0].isoformat()}; bill {gone[1]} for this service "
+                "date (its billing unit differs); drug line held",
+                field=drug_field,
+                **where(),
+            )
+        ]
     findings: list[Finding] = []
     sep = st.sep
     program = program_340b_modifier(enc, st)
@@ -483,20 +526,35 @@ def _drug_group_lines(enc: Encounter, cfg: Config, payer: PayerProfile, g: _Grou
             any_waste = True
             c = a.container or default_container
             if c != "single_dose" or not waste_jwjz:
-                why = ("IV solutions do not take JW" if info.is_fluid
-                       else "JW applies only to single-dose containers" if c != "single_dose"
-                       else "the drug is not separately payable on this claim (packaged)")
-                findings.append(info_finding(
-                    "waste-not-billed", f"{code}: documented waste not billed: {why}",
-                    encounter_id=enc.id, administration_id=a.id, field=f"administrations[{i}].wasted"))
+                why = (
+                    "IV solutions do not take JW"
+                    if info.is_fluid
+                    else "JW applies only to single-dose containers"
+                    if c != "single_dose"
+                    else "the drug is not separately payable on this claim (packaged)"
+                )
+                findings.append(
+                    info_finding(
+                        "waste-not-billed",
+                        f"{code}: documented waste not billed: {why}",
+                        encounter_id=enc.id,
+                        administration_id=a.id,
+                        field=f"administrations[{i}].wasted",
+                    )
+                )
 
     # --- units
     status = info.parse_status
     if status in ("unparseable", "no_descriptor") or (info.billing_unit_value is None and status != "noc"):
-        return [], findings + [error(
-            "no-billing-unit",
-            f"{code}: the HCPCS descriptor has no billing unit dripline can convert a dose to "
-            f"({status}); drug line held for manual coding", field=drug_field, **where())]
+        return [], findings + [
+            error(
+                "no-billing-unit",
+                f"{code}: the HCPCS descriptor has no billing unit dripline can convert a dose to "
+                f"({status}); drug line held for manual coding",
+                field=drug_field,
+                **where(),
+            )
+        ]
     jw_units = 0
     jw_ids: list[str] = []
     dose_total: Decimal | None = None
@@ -506,15 +564,26 @@ def _drug_group_lines(enc: Encounter, cfg: Config, payer: PayerProfile, g: _Grou
     if status == "noc" or bu == "each":
         if waste_jwjz and any(a.wasted is not None and a.wasted.value > 0 for _, a in single):
             waste_jwjz = False
-            findings.append(info_finding(
-                "waste-not-billed", f"{code}: waste cannot be expressed in this code's billing unit; "
-                "no JW line and no JZ", field=f"administrations[{first_i}].wasted", **where()))
+            findings.append(
+                info_finding(
+                    "waste-not-billed",
+                    f"{code}: waste cannot be expressed in this code's billing unit; no JW line and no JZ",
+                    field=f"administrations[{first_i}].wasted",
+                    **where(),
+                )
+            )
     if status == "noc":
         units = 1
         calc = f"{code}: not otherwise classified drug, 1 unit (no dosage descriptor)"
-        findings.append(warning(
-            "noc-drug", f"{code}: unclassified drug billed as 1 unit; payers require the drug name, "
-            "dose and NDC in the line note (2400 NTE / SV101-7)", field=drug_field, **where()))
+        findings.append(
+            warning(
+                "noc-drug",
+                f"{code}: unclassified drug billed as 1 unit; payers require the drug name, "
+                "dose and NDC in the line note (2400 NTE / SV101-7)",
+                field=drug_field,
+                **where(),
+            )
+        )
     elif bu == "each":
         units = len(g.adms)
         calc = f"{code}: billed per vial/dose, {units} administration(s) = {units} unit(s)"
@@ -529,10 +598,18 @@ def _drug_group_lines(enc: Encounter, cfg: Config, payer: PayerProfile, g: _Grou
             return [], findings + bad + badw
         units = _ceil_div(dose_total, buv)
         if units <= 0:
-            return [], findings + [error("zero-dose", f"{code}: total dose is not positive; drug line held",
-                                         field=f"administrations[{first_i}].dose.value", **where())]
-        calc = (f"{code}: {_fmt(dose_total)} {bu} ÷ {_fmt(buv)} {bu} ({'up to' if info.up_to else 'per'} unit) "
-                f"= {units} unit{'s' if units != 1 else ''} (rounded up)")
+            return [], findings + [
+                error(
+                    "zero-dose",
+                    f"{code}: total dose is not positive; drug line held",
+                    field=f"administrations[{first_i}].dose.value",
+                    **where(),
+                )
+            ]
+        calc = (
+            f"{code}: {_fmt(dose_total)} {bu} ÷ {_fmt(buv)} {bu} ({'up to' if info.up_to else 'per'} unit) "
+            f"= {units} unit{'s' if units != 1 else ''} (rounded up)"
+        )
         if len(g.adms) > 1:
             calc += f"; {len(g.adms)} administrations summed on one line"
         if waste_total > 0:
@@ -544,12 +621,17 @@ def _drug_group_lines(enc: Encounter, cfg: Config, payer: PayerProfile, g: _Grou
     if waste_jwjz:
         if jw_units > 0:
             admin_mods = base_mods
-            mod_why = (f"single-dose, {_fmt(waste_total)} {bu} wasted → separate JW line of "
-                       f"{jw_units} unit{'s' if jw_units != 1 else ''}; no JW/JZ on the administered line")
+            mod_why = (
+                f"single-dose, {_fmt(waste_total)} {bu} wasted → separate JW line of "
+                f"{jw_units} unit{'s' if jw_units != 1 else ''}; no JW/JZ on the administered line"
+            )
         else:
             admin_mods = base_mods + ["JZ"]  # already in MODIFIER_ORDER (340B before JZ)
-            mod_why = ("single-dose, waste covered by rounding up → JZ, no JW line" if waste_total > 0
-                       else "single-dose, no waste, separately payable → JZ")
+            mod_why = (
+                "single-dose, waste covered by rounding up → JZ, no JW line"
+                if waste_total > 0
+                else "single-dose, no waste, separately payable → JZ"
+            )
     else:
         admin_mods = base_mods
         if info.is_fluid:
@@ -570,20 +652,38 @@ def _drug_group_lines(enc: Encounter, cfg: Config, payer: PayerProfile, g: _Grou
         if a.ndc:
             n = _ndc11(a.ndc)
             if n is None:
-                findings.append(warning("invalid-ndc", f"{code}: NDC is malformed and was left off the line",
-                                        encounter_id=enc.id, administration_id=a.id,
-                                        field=f"administrations[{i}].ndc"))
+                findings.append(
+                    warning(
+                        "invalid-ndc",
+                        f"{code}: NDC is malformed and was left off the line",
+                        encounter_id=enc.id,
+                        administration_id=a.id,
+                        field=f"administrations[{i}].ndc",
+                    )
+                )
             elif n not in ndcs:
                 ndcs.append(n)
     if ndcs:
         ndc11 = ndcs[0]
         if len(ndcs) > 1:
-            findings.append(warning(
-                "multiple-ndc", f"{code}: {len(ndcs)} different NDCs on one line; the first is reported in "
-                "Loop 2410, the others are not", field=f"administrations[{first_i}].ndc", **where()))
+            findings.append(
+                warning(
+                    "multiple-ndc",
+                    f"{code}: {len(ndcs)} different NDCs on one line; the first is reported in "
+                    "Loop 2410, the others are not",
+                    field=f"administrations[{first_i}].ndc",
+                    **where(),
+                )
+            )
     elif st.ndc_required:
-        findings.append(warning("missing-ndc", f"{code}: payer requires an NDC on drug lines and none was given",
-                                field=f"administrations[{first_i}].ndc", **where()))
+        findings.append(
+            warning(
+                "missing-ndc",
+                f"{code}: payer requires an NDC on drug lines and none was given",
+                field=f"administrations[{first_i}].ndc",
+                **where(),
+            )
+        )
 
     # --- charges (chargemaster price per billing unit; unpriced -> held)
     if st.price is None:
@@ -602,21 +702,45 @@ def _drug_group_lines(enc: Encounter, cfg: Config, payer: PayerProfile, g: _Grou
             if jw_units > 0 and dose_total is not None:
                 cont_admin, cont_jw = _split_containers(n_cont, dose_total, waste_total)
         nq, nu = _ndc_quantity(st.ndc_pref, dose_total, bu if dose_total is not None else None, units, cont_admin)
-    lines = [ServiceLine(
-        code=code, units=units, service_date=service_date, charge=charge,
-        rationale=f"{calc}; {st.pay}; {mod_why}",
-        modifiers=list(admin_mods), administration_ids=ids, revenue_code=st.rev,
-        ndc=ndc11, ndc_quantity=nq, ndc_unit=nu, kind="drug")]
+    lines = [
+        ServiceLine(
+            code=code,
+            units=units,
+            service_date=service_date,
+            charge=charge,
+            rationale=f"{calc}; {st.pay}; {mod_why}",
+            modifiers=list(admin_mods),
+            administration_ids=ids,
+            revenue_code=st.rev,
+            ndc=ndc11,
+            ndc_quantity=nq,
+            ndc_unit=nu,
+            kind="drug",
+        )
+    ]
     if jw_units > 0:
         jq = ju = None
         if ndc11:
             jq, ju = _ndc_quantity(st.ndc_pref, waste_total, bu, jw_units, cont_jw)
-        lines.append(ServiceLine(
-            code=code, units=jw_units, service_date=service_date, charge=st.price * jw_units,
-            rationale=(f"{code}-JW: waste {_fmt(waste_total)} {bu}: ceil(({_fmt(dose_total or Decimal(0))} + "
-                       f"{_fmt(waste_total)}) ÷ {_fmt(buv or Decimal(0))}) − {units} = {jw_units} "
-                       f"unit{'s' if jw_units != 1 else ''} discarded from single-dose container(s)"
-                       + (f"; 340B ({program})" if program else "")),
-            modifiers=base_mods + ["JW"], administration_ids=jw_ids or ids,
-            revenue_code=st.rev, ndc=ndc11, ndc_quantity=jq, ndc_unit=ju, kind="drug"))
+        lines.append(
+            ServiceLine(
+                code=code,
+                units=jw_units,
+                service_date=service_date,
+                charge=st.price * jw_units,
+                rationale=(
+                    f"{code}-JW: waste {_fmt(waste_total)} {bu}: ceil(({_fmt(dose_total or Decimal(0))} + "
+                    f"{_fmt(waste_total)}) ÷ {_fmt(buv or Decimal(0))}) − {units} = {jw_units} "
+                    f"unit{'s' if jw_units != 1 else ''} discarded from single-dose container(s)"
+                    + (f"; 340B ({program})" if program else "")
+                ),
+                modifiers=base_mods + ["JW"],
+                administration_ids=jw_ids or ids,
+                revenue_code=st.rev,
+                ndc=ndc11,
+                ndc_quantity=jq,
+                ndc_unit=ju,
+                kind="drug",
+            )
+        )
     return lines, findings

@@ -11,39 +11,85 @@ in ``UN``. It never raises on bad data (junk, huge
 numbers, unicode, non-objects); only programming errors would escape. Messages name the field,
 never echo patient data.
 """
+
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from coding.config import Config
 from coding.drugs.lines import drug_info
 from coding.findings import Finding, error, info
 from coding.identifiers import hcpcs, icd10cm, ndc, npi
 from coding.model import (
-    PURPOSES, QUANTITY_UNITS, ROUTES, SETTINGS, Address, Administration, Encounter, NursingVisit,
-    Patient, Quantity, Service, Therapy,
+    PURPOSES,
+    QUANTITY_UNITS,
+    ROUTES,
+    SETTINGS,
+    Address,
+    Administration,
+    Encounter,
+    NursingVisit,
+    Patient,
+    Quantity,
+    Service,
+    Therapy,
 )
 
 CONTAINERS = ("single_dose", "multi_dose")
 SEXES = ("M", "F", "U")
 FREQUENCIES = ("1", "7", "8")
-THERAPY_CATEGORIES = ("anti_infective", "immunotherapy", "chemotherapy", "pain_management", "inotrope",
-                      "corticosteroid", "hydration", "other")
+THERAPY_CATEGORIES = (
+    "anti_infective",
+    "immunotherapy",
+    "chemotherapy",
+    "pain_management",
+    "inotrope",
+    "corticosteroid",
+    "hydration",
+    "other",
+)
 SCHEDULES = ("q24h", "q12h", "q8h", "q6h", "q4h", "q3h", "continuous", "other")
-RELATIONSHIPS = ("self", "spouse", "child", "employee", "life_partner", "other", "unknown",
-                 "organ_donor", "cadaver_donor", "18", "01", "19", "20", "21", "39", "40", "53", "G8")
+RELATIONSHIPS = (
+    "self",
+    "spouse",
+    "child",
+    "employee",
+    "life_partner",
+    "other",
+    "unknown",
+    "organ_donor",
+    "cadaver_donor",
+    "18",
+    "01",
+    "19",
+    "20",
+    "21",
+    "39",
+    "40",
+    "53",
+    "G8",
+)
 MAX_ID_LEN = 20  # CLM01 patient control number
 MAX_AMOUNT = Decimal("1e9")  # no dose, volume or rate is larger; guards arithmetic on junk
 MAX_UNITS = 99_999
-_UNIT_ALIASES = {"ml": "mL", "cc": "mL", "unit": "units", "iu": "units", "units": "units", "mg": "mg",
-                 "g": "g", "mcg": "mcg"}
+_UNIT_ALIASES = {
+    "ml": "mL",
+    "cc": "mL",
+    "unit": "units",
+    "iu": "units",
+    "units": "units",
+    "mg": "mg",
+    "g": "g",
+    "mcg": "mcg",
+}
 _MOD = re.compile(r"^[A-Z0-9]{2}$")
 _POS = re.compile(r"^[0-9]{2}$")
 _ZIP = re.compile(r"^[0-9]{5}(?:-?[0-9]{4})?$")
@@ -88,8 +134,17 @@ class _Ctx:
     def err(self, code: str, fld: str, message: str, adm: str | None = None) -> None:
         if self.enc_id is None:  # no usable id: name the record's position instead
             message = f"encounters[{self.index}]: {message}"
-        self.findings.append(error(code, message, encounter_id=self.enc_id, administration_id=adm,
-                                   field=fld, file=self.file, line=self.line))
+        self.findings.append(
+            error(
+                code,
+                message,
+                encounter_id=self.enc_id,
+                administration_id=adm,
+                field=fld,
+                file=self.file,
+                line=self.line,
+            )
+        )
 
 
 def _is_num(v: Any) -> bool:
@@ -105,8 +160,17 @@ def _absent(ctx: _Ctx, obj: dict, key: str, path: str, required: bool, adm: str 
     return True
 
 
-def _dec(ctx: _Ctx, obj: dict, key: str, path: str, *, required: bool, positive: bool = True,
-         allow_zero: bool = False, adm: str | None = None) -> Decimal | None:
+def _dec(
+    ctx: _Ctx,
+    obj: dict,
+    key: str,
+    path: str,
+    *,
+    required: bool,
+    positive: bool = True,
+    allow_zero: bool = False,
+    adm: str | None = None,
+) -> Decimal | None:
     if _absent(ctx, obj, key, path, required, adm):
         return None
     v = obj[key]
@@ -131,8 +195,9 @@ def _dec(ctx: _Ctx, obj: dict, key: str, path: str, *, required: bool, positive:
     return d
 
 
-def _str(ctx: _Ctx, obj: dict, key: str, path: str, *, required: bool, adm: str | None = None,
-         max_len: int = 200) -> str | None:
+def _str(
+    ctx: _Ctx, obj: dict, key: str, path: str, *, required: bool, adm: str | None = None, max_len: int = 200
+) -> str | None:
     if key not in obj or obj[key] is None or (isinstance(obj[key], str) and not obj[key].strip()):
         if required:
             ctx.err("missing-field", path, f"{path} is required", adm)
@@ -151,8 +216,17 @@ def _str(ctx: _Ctx, obj: dict, key: str, path: str, *, required: bool, adm: str 
     return s
 
 
-def _enum(ctx: _Ctx, obj: dict, key: str, path: str, allowed: Sequence[str], *, required: bool,
-          adm: str | None = None, default: str | None = None) -> str | None:
+def _enum(
+    ctx: _Ctx,
+    obj: dict,
+    key: str,
+    path: str,
+    allowed: Sequence[str],
+    *,
+    required: bool,
+    adm: str | None = None,
+    default: str | None = None,
+) -> str | None:
     if key not in obj or obj[key] is None:
         if required:
             ctx.err("missing-field", path, f"{path} is required", adm)
@@ -174,8 +248,7 @@ def _bool(ctx: _Ctx, obj: dict, key: str, path: str, adm: str | None = None) -> 
     return obj[key]
 
 
-def _datetime(ctx: _Ctx, obj: dict, key: str, path: str, *, required: bool,
-              adm: str | None = None) -> datetime | None:
+def _datetime(ctx: _Ctx, obj: dict, key: str, path: str, *, required: bool, adm: str | None = None) -> datetime | None:
     if _absent(ctx, obj, key, path, required, adm):
         return None
     v = obj[key]
@@ -223,8 +296,9 @@ def _list(ctx: _Ctx, parent: dict, key: str, path: str, *, required: bool) -> li
     return parent[key]
 
 
-def _quantity(ctx: _Ctx, parent: dict, key: str, path: str, *, required: bool, adm: str | None = None,
-              allow_zero: bool = False) -> Quantity | None:
+def _quantity(
+    ctx: _Ctx, parent: dict, key: str, path: str, *, required: bool, adm: str | None = None, allow_zero: bool = False
+) -> Quantity | None:
     q = _obj(ctx, parent, key, path, required=required, adm=adm)
     if q is None:
         return None
@@ -278,8 +352,9 @@ def _patient(ctx: _Ctx, p: dict, path: str) -> Patient | None:
     last = _str(ctx, p, "last", f"{path}.last", required=True, max_len=60)
     dob = _date(ctx, p, "dob", f"{path}.dob", required=True)
     sx = p.get("sex")
-    sex = _enum(ctx, {"sex": sx.strip().upper() if isinstance(sx, str) else sx}, "sex", f"{path}.sex", SEXES,
-                required=True)
+    sex = _enum(
+        ctx, {"sex": sx.strip().upper() if isinstance(sx, str) else sx}, "sex", f"{path}.sex", SEXES, required=True
+    )
     member = _str(ctx, p, "member_id", f"{path}.member_id", required=True, max_len=80)
     a = _obj(ctx, p, "address", f"{path}.address", required=True)
     addr = None
@@ -338,9 +413,23 @@ def _administration(ctx: _Ctx, a: Any, i: int) -> Administration | None:
     if len(ctx.findings) != n0 or None in (aid, drug, route, start, dose):
         return None
     return Administration(
-        id=aid, drug=drug, route=route, start=start, dose=dose, end=end, ndc=nd,  # type: ignore[arg-type]
-        purpose=purpose, volume_ml=vol, rate_ml_per_hr=rate, wasted=wasted, container=container,
-        access=access, separate_site_reason=ssr, visit=visit, containers=containers)
+        id=aid,
+        drug=drug,
+        route=route,
+        start=start,
+        dose=dose,
+        end=end,
+        ndc=nd,  # type: ignore[arg-type]
+        purpose=purpose,
+        volume_ml=vol,
+        rate_ml_per_hr=rate,
+        wasted=wasted,
+        container=container,
+        access=access,
+        separate_site_reason=ssr,
+        visit=visit,
+        containers=containers,
+    )
 
 
 def _service(ctx: _Ctx, s: Any, i: int) -> Service | None:
@@ -403,12 +492,23 @@ def _therapy(ctx: _Ctx, t: Any, i: int) -> Therapy | None:
     pump = _bool(ctx, t, "pump", f"{path}.pump")
     if len(ctx.findings) != n0:
         return None
-    return Therapy(id=tid, category=cat, start_date=sd, end_date=ed, drug=drug, dose=dose,  # type: ignore[arg-type]
-                   schedule=sched or "q24h", ndc=nd, doses_per_day=dpd, pump=bool(pump))
+    return Therapy(
+        id=tid,
+        category=cat,
+        start_date=sd,
+        end_date=ed,
+        drug=drug,
+        dose=dose,  # type: ignore[arg-type]
+        schedule=sched or "q24h",
+        ndc=nd,
+        doses_per_day=dpd,
+        pump=bool(pump),
+    )
 
 
-def validate_encounter(raw: Any, cfg: Config, *, file: str | None = None, line: int | None = None,
-                       index: int = 0) -> tuple[Encounter | None, list[Finding]]:
+def validate_encounter(
+    raw: Any, cfg: Config, *, file: str | None = None, line: int | None = None, index: int = 0
+) -> tuple[Encounter | None, list[Finding]]:
     """Validate one encounter object; ``(Encounter, [])`` or ``(None, findings)``."""
     if not isinstance(raw, dict):
         ctx = _Ctx(file, line, None, index)
@@ -428,7 +528,11 @@ def validate_encounter(raw: Any, cfg: Config, *, file: str | None = None, line: 
             pos = p.strip()
     payer = _str(ctx, raw, "payer", "payer", required=True, max_len=60)
     if payer is not None and payer not in cfg.payers:
-        ctx.err("unknown-payer", "payer", f"payer is not a payer profile in the config (known: {', '.join(sorted(cfg.payers))})")
+        ctx.err(
+            "unknown-payer",
+            "payer",
+            f"payer is not a payer profile in the config (known: {', '.join(sorted(cfg.payers))})",
+        )
         payer = None
     pobj = _obj(ctx, raw, "patient", "patient", required=True)
     patient = _patient(ctx, pobj, "patient") if pobj is not None else None
@@ -468,7 +572,12 @@ def validate_encounter(raw: Any, cfg: Config, *, file: str | None = None, line: 
         adm = _administration(ctx, a, i)
         if adm is not None:
             if adm.id in seen_adm:
-                ctx.err("duplicate-id", f"administrations[{i}].id", f"administrations[{i}].id repeats an earlier administration id", adm.id)
+                ctx.err(
+                    "duplicate-id",
+                    f"administrations[{i}].id",
+                    f"administrations[{i}].id repeats an earlier administration id",
+                    adm.id,
+                )
             else:
                 seen_adm.add(adm.id)
                 adms.append(adm)
@@ -478,8 +587,15 @@ def validate_encounter(raw: Any, cfg: Config, *, file: str | None = None, line: 
         if sv is not None:
             services.append(sv)
     rfv = _str(ctx, raw, "reason_for_visit", "reason_for_visit", required=False, max_len=50)
-    if rfv is not None and al is not None and rfv not in {str(a.get("id")).strip() for a in al if isinstance(a, dict) and isinstance(a.get("id"), (str, int))}:
-        ctx.err("bad-reference", "reason_for_visit", "reason_for_visit does not name an administration id of this encounter")
+    if (
+        rfv is not None
+        and al is not None
+        and rfv
+        not in {str(a.get("id")).strip() for a in al if isinstance(a, dict) and isinstance(a.get("id"), (str, int))}
+    ):
+        ctx.err(
+            "bad-reference", "reason_for_visit", "reason_for_visit does not name an administration id of this encounter"
+        )
     freq = raw.get("frequency", "1")
     freq = str(freq) if isinstance(freq, int) and not isinstance(freq, bool) else freq
     if freq not in FREQUENCIES:
@@ -514,15 +630,32 @@ def validate_encounter(raw: Any, cfg: Config, *, file: str | None = None, line: 
     fhv = _bool(ctx, raw, "first_hit_visit", "first_hit_visit")
     p340 = _enum(ctx, raw, "program_340b", "program_340b", ("JG", "TB", "none"), required=False)
     if al is not None and not al and not services and not is_home:
-        ctx.err("missing-field", "administrations", "administrations is empty and there are no services: nothing to code")
+        ctx.err(
+            "missing-field", "administrations", "administrations is empty and there are no services: nothing to code"
+        )
     if ctx.findings:
         return None, ctx.findings
     enc = Encounter(
-        id=eid, setting=setting, payer=payer, patient=patient, diagnoses=tuple(diags),  # type: ignore[arg-type]
-        administrations=tuple(adms), services=tuple(services), place_of_service=pos, rendering_npi=rnpi,
-        reason_for_visit=rfv, relationship=relationship or "self", subscriber=subscriber, frequency=freq,
-        payer_claim_number=pcn, therapies=tuple(therapies), nursing_visits=tuple(visits),
-        first_hit_visit=fhv, program_340b=p340, raw=raw)
+        id=eid,
+        setting=setting,
+        payer=payer,
+        patient=patient,
+        diagnoses=tuple(diags),  # type: ignore[arg-type]
+        administrations=tuple(adms),
+        services=tuple(services),
+        place_of_service=pos,
+        rendering_npi=rnpi,
+        reason_for_visit=rfv,
+        relationship=relationship or "self",
+        subscriber=subscriber,
+        frequency=freq,
+        payer_claim_number=pcn,
+        therapies=tuple(therapies),
+        nursing_visits=tuple(visits),
+        first_hit_visit=fhv,
+        program_340b=p340,
+        raw=raw,
+    )
     return enc, []
 
 
@@ -558,15 +691,15 @@ def _read_file(path: Path, in_dir: bool) -> tuple[list[tuple[Any, int | None, in
     if whole_err is None:
         if isinstance(doc, dict) and "encounters" in doc:
             if not isinstance(doc["encounters"], list):
-                return [], [error("bad-value", "\"encounters\" must be a list", file=fname, field="encounters")]
+                return [], [error("bad-value", '"encounters" must be a list', file=fname, field="encounters")]
             return [(e, None, i) for i, e in enumerate(doc["encounters"])], []
         if isinstance(doc, list):
             return [(e, None, i) for i, e in enumerate(doc)], []
         if isinstance(doc, dict) and "id" in doc:
             return [(doc, 1 if "\n" not in text.strip() else None, 0)], []
         if in_dir:
-            return [], [info("skipped-file", "not an encounter file (no \"encounters\" list); skipped", file=fname)]
-        return [], [error("bad-value", "expected {\"encounters\": [...]} or JSON Lines of encounters", file=fname)]
+            return [], [info("skipped-file", 'not an encounter file (no "encounters" list); skipped', file=fname)]
+        return [], [error("bad-value", 'expected {"encounters": [...]} or JSON Lines of encounters', file=fname)]
     # JSON Lines
     lines = text.splitlines()
     nonblank = [ln for ln in lines if ln.strip()]
@@ -591,8 +724,11 @@ def _read_file(path: Path, in_dir: bool) -> tuple[list[tuple[Any, int | None, in
             else:
                 out.append((obj, n, len(out)))
         except (ValueError, RecursionError) as exc:
-            finds.append(error("invalid-json", f"line is not valid JSON: {getattr(exc, 'msg', 'invalid JSON')}",
-                               file=fname, line=n))
+            finds.append(
+                error(
+                    "invalid-json", f"line is not valid JSON: {getattr(exc, 'msg', 'invalid JSON')}", file=fname, line=n
+                )
+            )
     return out, finds
 
 
@@ -632,10 +768,17 @@ def load_encounters(paths: Sequence[Path], cfg: Config) -> tuple[list[Encounter]
                     seen.setdefault(obj["id"].strip(), str(path))
                 continue
             if enc.id in seen:
-                findings.append(error("duplicate-id", "encounter id repeats an earlier encounter", encounter_id=enc.id,
-                                      field="id", file=str(path), line=line))
+                findings.append(
+                    error(
+                        "duplicate-id",
+                        "encounter id repeats an earlier encounter",
+                        encounter_id=enc.id,
+                        field="id",
+                        file=str(path),
+                        line=line,
+                    )
+                )
                 continue
             seen[enc.id] = str(path)
             encounters.append(enc)
     return encounters, findings
-

@@ -34,15 +34,16 @@ Two models, chosen by the payer profile's ``home_infusion_model``:
 Every line carries a rationale. Claims are 837P; the place of service (12, or the encounter's
 ``place_of_service`` such as 49) is claim-level and written by the 837 writer.
 """
+
 from __future__ import annotations
 
 import csv
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
-from typing import Callable, Iterable, Sequence
 
 from coding.config import Config, PayerProfile
 from coding.findings import Finding, error, info, warning
@@ -61,7 +62,6 @@ DEFAULT_ADDON_MINUTES = 30  # an additional hour counts when MORE than this many
 DEFAULT_CONCURRENT_MODIFIERS = ("SH", "SJ")
 DEFAULT_HIT_GAP_DAYS = 60
 MODELS = ("per_diem", "medicare_hit")
-
 
 
 # --------------------------------------------------------------------------- tables
@@ -112,8 +112,9 @@ def _dec(s: str) -> Decimal | None:
 @lru_cache(maxsize=1)
 def per_diem_rules() -> tuple[PerDiemRule, ...]:
     return tuple(
-        PerDiemRule(r["category"], r["schedule"], _dec(r["min_daily_ml"]), _dec(r["max_daily_ml"]),
-                    r["code"], r["meaning"])
+        PerDiemRule(
+            r["category"], r["schedule"], _dec(r["min_daily_ml"]), _dec(r["max_daily_ml"]), r["code"], r["meaning"]
+        )
         for r in _read_table("home_per_diem.csv")
     )
 
@@ -128,8 +129,9 @@ def hit_categories() -> dict[int, HitCategory]:
     out = {}
     for r in _read_table("hit_codes.csv"):
         cat = int(r["category"])
-        out[cat] = HitCategory(cat, r["initial_code"], r["subsequent_code"],
-                               tuple(r["therapy_categories"].split()), r["meaning"])
+        out[cat] = HitCategory(
+            cat, r["initial_code"], r["subsequent_code"], tuple(r["therapy_categories"].split()), r["meaning"]
+        )
     return out
 
 
@@ -318,11 +320,15 @@ def hit_day_kinds(
         recent_hist = [p for p in prior if 0 < (day - p).days <= gap_days]
         recent_claim = [p for p in billed if 0 < (day - p).days <= gap_days]
         if recent_claim:
-            out[day] = ("subsequent", f"HIT visit day {recent_claim[-1].isoformat()} on this claim "
-                                      f"is within {gap_days} days")
+            out[day] = (
+                "subsequent",
+                f"HIT visit day {recent_claim[-1].isoformat()} on this claim is within {gap_days} days",
+            )
         elif recent_hist:
-            out[day] = ("subsequent", f"ledger history has a HIT G-code on {recent_hist[-1].isoformat()}, "
-                                      f"within {gap_days} days")
+            out[day] = (
+                "subsequent",
+                f"ledger history has a HIT G-code on {recent_hist[-1].isoformat()}, within {gap_days} days",
+            )
         else:
             out[day] = ("initial", f"no HIT G-code for this patient in the previous {gap_days} days")
         billed.append(day)
@@ -363,21 +369,35 @@ def course_drug_line(
     where = {"encounter_id": enc.id, "administration_id": t.id}
     dinfo = drugs.drug_info(t.drug)
     if dinfo is None:
-        return None, [error("unknown-drug", f"therapy {t.id}: drug {t.drug} is not in the HCPCS drug table; "
-                            "drug line held", field=_tf(enc, t, "drug"), **where)]
+        return None, [
+            error(
+                "unknown-drug",
+                f"therapy {t.id}: drug {t.drug} is not in the HCPCS drug table; drug line held",
+                field=_tf(enc, t, "drug"),
+                **where,
+            )
+        ]
     findings: list[Finding] = []
     days = therapy_days(t.start_date, t.end_date)
     per_day = doses_per_day(t)
     total = t.dose.value * per_day * days
-    course = (f"course of therapy {t.id} {t.start_date.isoformat()}..{t.end_date.isoformat()}: "
-              f"{_fmt(t.dose.value)} {t.dose.unit} × {per_day} dose(s)/day × {days} day(s) = "
-              f"{_fmt(total)} {t.dose.unit}")
+    course = (
+        f"course of therapy {t.id} {t.start_date.isoformat()}..{t.end_date.isoformat()}: "
+        f"{_fmt(t.dose.value)} {t.dose.unit} × {per_day} dose(s)/day × {days} day(s) = "
+        f"{_fmt(total)} {t.dose.unit}"
+    )
     if dinfo.parse_status == "noc":
         units = 1
         calc = f"{t.drug}: not otherwise classified drug, 1 unit ({course})"
-        findings.append(warning("noc-drug", f"therapy {t.id}: {t.drug} is unclassified, billed as 1 unit; "
-                                "payers require the drug name, dose and NDC in the line note",
-                                field=_tf(enc, t, "drug"), **where))
+        findings.append(
+            warning(
+                "noc-drug",
+                f"therapy {t.id}: {t.drug} is unclassified, billed as 1 unit; "
+                "payers require the drug name, dose and NDC in the line note",
+                field=_tf(enc, t, "drug"),
+                **where,
+            )
+        )
     elif dinfo.billing_unit == "each":
         units = per_day * days
         calc = f"{t.drug}: billed per vial/dose: {per_day} dose(s)/day × {days} day(s) = {units} unit(s)"
@@ -385,12 +405,24 @@ def course_drug_line(
         got = drugs.billing_units(total, t.dose.unit, dinfo)
         if got is None:
             if not dinfo.codable_by_dose:
-                return None, [error("no-billing-unit", f"therapy {t.id}: {t.drug} has no billing unit a "
-                                    "dose converts to; drug line held for manual coding",
-                                    field=_tf(enc, t, "drug"), **where)]
-            return None, [error("dose-unit-mismatch", f"therapy {t.id}: dose unit {t.dose.unit} cannot be "
-                                f"converted to the {t.drug} billing unit ({dinfo.billing_unit}); drug line held",
-                                field=_tf(enc, t, "dose"), **where)]
+                return None, [
+                    error(
+                        "no-billing-unit",
+                        f"therapy {t.id}: {t.drug} has no billing unit a "
+                        "dose converts to; drug line held for manual coding",
+                        field=_tf(enc, t, "drug"),
+                        **where,
+                    )
+                ]
+            return None, [
+                error(
+                    "dose-unit-mismatch",
+                    f"therapy {t.id}: dose unit {t.dose.unit} cannot be "
+                    f"converted to the {t.drug} billing unit ({dinfo.billing_unit}); drug line held",
+                    field=_tf(enc, t, "dose"),
+                    **where,
+                )
+            ]
         units = max(got, 1)
         calc = f"{t.drug}: {course} ÷ {dinfo.unit_label} per unit = {units} unit(s) (rounded up)"
     charge, f = line_charge(cfg, t.drug, units, field=_tf(enc, t, "drug"), **where)
@@ -401,17 +433,23 @@ def course_drug_line(
         try:
             ndc = ndc_id.to_11(t.ndc)
         except ValueError as exc:
-            return None, findings + [error("invalid-ndc", f"therapy {t.id}: {exc}", field=_tf(enc, t, "ndc"),
-                                           **where)]
+            return None, findings + [error("invalid-ndc", f"therapy {t.id}: {exc}", field=_tf(enc, t, "ndc"), **where)]
         pref = str(payer.get("ndc_unit", "UN") or "UN").upper()
         ndc_qty, ndc_unit = drugs._ndc_quantity(pref, total, t.dose.unit, units)
     rationale = calc + "; home infusion drug billed separately from the per diem"
     if ndc:
         rationale += f"; NDC {ndc} quantity {ndc_qty} {ndc_unit}"
     line = ServiceLine(
-        code=t.drug.upper(), units=units, service_date=t.start_date, charge=charge,
-        rationale=rationale, administration_ids=[t.id], ndc=ndc, ndc_quantity=ndc_qty,
-        ndc_unit=ndc_unit, kind="drug",
+        code=t.drug.upper(),
+        units=units,
+        service_date=t.start_date,
+        charge=charge,
+        rationale=rationale,
+        administration_ids=[t.id],
+        ndc=ndc,
+        ndc_quantity=ndc_qty,
+        ndc_unit=ndc_unit,
+        kind="drug",
     )
     return line, findings
 
@@ -419,8 +457,9 @@ def course_drug_line(
 # --------------------------------------------------------------------------- lines
 
 
-def _charged(cfg: Config, line: ServiceLine, findings: list[Finding], lines: list[ServiceLine],
-             **where: object) -> None:
+def _charged(
+    cfg: Config, line: ServiceLine, findings: list[Finding], lines: list[ServiceLine], **where: object
+) -> None:
     charge, f = line_charge(cfg, line.code, line.units, **where)
     if f is not None:
         findings.append(f)
@@ -440,13 +479,20 @@ def per_diem_lines(enc: Encounter, cfg: Config, payer: PayerProfile) -> tuple[li
         vol = daily_volume_ml(t)
         rule = per_diem_rule(t.category, t.schedule, vol)
         if rule is None:
-            findings.append(error("no-per-diem-code", f"therapy {t.id}: no per-diem code for category "
-                                  f"{t.category} and schedule {t.schedule}; per diem held",
-                                  field=_tf(enc, t, "category"), **where))
+            findings.append(
+                error(
+                    "no-per-diem-code",
+                    f"therapy {t.id}: no per-diem code for category "
+                    f"{t.category} and schedule {t.schedule}; per diem held",
+                    field=_tf(enc, t, "category"),
+                    **where,
+                )
+            )
             continue
         mod = concurrent_modifier(ranks[t.id], payer)
-        segments = month_segments(t.start_date, t.end_date) if split == "calendar_month" \
-            else [(t.start_date, t.end_date)]
+        segments = (
+            month_segments(t.start_date, t.end_date) if split == "calendar_month" else [(t.start_date, t.end_date)]
+        )
         basis = f"{t.category} {t.schedule}"
         if rule.has_band and vol is not None:
             basis += f", {_fmt(vol)} mL/day"
@@ -459,14 +505,27 @@ def per_diem_lines(enc: Encounter, cfg: Config, payer: PayerProfile) -> tuple[li
             if len(segments) > 1:
                 why += f" (calendar month {seg_start:%Y-%m} of a {therapy_days(t.start_date, t.end_date)}-day course; one line per month)"
             if mod:
-                why += (f"; per diem #{ranks[t.id]} concurrent with earlier therapies (ordered by start "
-                        f"date, id) → {mod}")
+                why += (
+                    f"; per diem #{ranks[t.id]} concurrent with earlier therapies (ordered by start date, id) → {mod}"
+                )
             why += "; drugs and nursing billed separately"
-            _charged(cfg, ServiceLine(code=rule.code, units=days, service_date=seg_start,
-                                      charge=Decimal(0), rationale=why,
-                                      modifiers=[mod] if mod else [], administration_ids=[t.id],
-                                      kind="home"),
-                     findings, lines, field=_tf(enc, t), **where)
+            _charged(
+                cfg,
+                ServiceLine(
+                    code=rule.code,
+                    units=days,
+                    service_date=seg_start,
+                    charge=Decimal(0),
+                    rationale=why,
+                    modifiers=[mod] if mod else [],
+                    administration_ids=[t.id],
+                    kind="home",
+                ),
+                findings,
+                lines,
+                field=_tf(enc, t),
+                **where,
+            )
     return lines, findings
 
 
@@ -479,10 +538,15 @@ def nursing_lines(enc: Encounter, cfg: Config, payer: PayerProfile) -> tuple[lis
     for i, v in enumerate(enc.nursing_visits):
         by_day.setdefault(v.start.date(), []).append((i, v))
         if enc.therapies and not any(t.start_date <= v.start.date() <= t.end_date for t in enc.therapies):
-            findings.append(warning("nursing-visit-outside-therapy",
-                                    f"nursing visit {i + 1} on {v.start.date().isoformat()} is outside every "
-                                    "therapy's date range; billed as recorded",
-                                    encounter_id=enc.id, field=f"nursing_visits[{i}]"))
+            findings.append(
+                warning(
+                    "nursing-visit-outside-therapy",
+                    f"nursing visit {i + 1} on {v.start.date().isoformat()} is outside every "
+                    "therapy's date range; billed as recorded",
+                    encounter_id=enc.id,
+                    field=f"nursing_visits[{i}]",
+                )
+            )
     for day in sorted(by_day):
         visits = by_day[day]
         times = []
@@ -493,18 +557,44 @@ def nursing_lines(enc: Encounter, cfg: Config, payer: PayerProfile) -> tuple[lis
             addon += a
             times.append(f"{v.start:%H:%M}–{v.end:%H:%M} = {m} min" + (f" → 99602 ×{a}" if a else ""))
         desc = "; ".join(times)
-        _charged(cfg, ServiceLine(
-            code=NURSING_FIRST, units=len(visits), service_date=day, charge=Decimal(0),
-            rationale=(f"99601 ×{len(visits)}: home infusion nursing visit(s) on {day.isoformat()} "
-                       f"({desc}); 99601 covers each visit up to 2 hours"),
-            kind="home"), findings, lines, encounter_id=enc.id, field="nursing_visits")
+        _charged(
+            cfg,
+            ServiceLine(
+                code=NURSING_FIRST,
+                units=len(visits),
+                service_date=day,
+                charge=Decimal(0),
+                rationale=(
+                    f"99601 ×{len(visits)}: home infusion nursing visit(s) on {day.isoformat()} "
+                    f"({desc}); 99601 covers each visit up to 2 hours"
+                ),
+                kind="home",
+            ),
+            findings,
+            lines,
+            encounter_id=enc.id,
+            field="nursing_visits",
+        )
         if addon:
-            _charged(cfg, ServiceLine(
-                code=NURSING_ADDON, units=addon, service_date=day, charge=Decimal(0),
-                rationale=(f"99602 ×{addon}: each additional hour past the first 2 hours of a visit on "
-                           f"{day.isoformat()} ({desc}); an hour counts when more than {threshold} "
-                           "minutes of it are used"),
-                kind="home"), findings, lines, encounter_id=enc.id, field="nursing_visits")
+            _charged(
+                cfg,
+                ServiceLine(
+                    code=NURSING_ADDON,
+                    units=addon,
+                    service_date=day,
+                    charge=Decimal(0),
+                    rationale=(
+                        f"99602 ×{addon}: each additional hour past the first 2 hours of a visit on "
+                        f"{day.isoformat()} ({desc}); an hour counts when more than {threshold} "
+                        "minutes of it are used"
+                    ),
+                    kind="home",
+                ),
+                findings,
+                lines,
+                encounter_id=enc.id,
+                field="nursing_visits",
+            )
     return lines, findings
 
 
@@ -533,45 +623,69 @@ def medicare_hit_model(
         where = {"encounter_id": enc.id, "administration_id": t.id}
         rule = per_diem_rule(t.category, t.schedule, daily_volume_ml(t))
         sname = rule.code if rule else "per diem"
-        findings.append(warning(
-            "medicare-per-diem-not-billed",
-            f"therapy {t.id}: {sname} not billed: Medicare does not recognize S-code per diems; "
-            "the professional services are billed as home infusion therapy (HIT) G-codes",
-            field=_tf(enc, t), **where))
+        findings.append(
+            warning(
+                "medicare-per-diem-not-billed",
+                f"therapy {t.id}: {sname} not billed: Medicare does not recognize S-code per diems; "
+                "the professional services are billed as home infusion therapy (HIT) G-codes",
+                field=_tf(enc, t),
+                **where,
+            )
+        )
         cat, drug = hit_category_of(t)
         if not t.pump:
-            findings.append(warning(
-                "hit-not-pump",
-                f"therapy {t.id}: not given through a durable external pump; Medicare HIT services "
-                f"need a DME pump, so no G-code for it, and its drug {t.drug} is not billed on this claim",
-                field=_tf(enc, t, "pump"), **where))
+            findings.append(
+                warning(
+                    "hit-not-pump",
+                    f"therapy {t.id}: not given through a durable external pump; Medicare HIT services "
+                    f"need a DME pump, so no G-code for it, and its drug {t.drug} is not billed on this claim",
+                    field=_tf(enc, t, "pump"),
+                    **where,
+                )
+            )
             continue
         jb = " with modifier JB" if drug is not None and drug.jb else ""
-        findings.append(info(
-            "medicare-drug-to-dme",
-            f"therapy {t.id}: drug {t.drug}{jb}, the external infusion pump and supplies are billed to the "
-            "DME MAC under the DME benefit, not on this claim",
-            field=_tf(enc, t, "drug"), **where))
+        findings.append(
+            info(
+                "medicare-drug-to-dme",
+                f"therapy {t.id}: drug {t.drug}{jb}, the external infusion pump and supplies are billed to the "
+                "DME MAC under the DME benefit, not on this claim",
+                field=_tf(enc, t, "drug"),
+                **where,
+            )
+        )
         if cat is None:
-            findings.append(warning(
-                "hit-no-category",
-                f"therapy {t.id}: {t.drug} ({t.category}) is in no HIT payment category; no G-code",
-                field=_tf(enc, t, "drug"), **where))
+            findings.append(
+                warning(
+                    "hit-no-category",
+                    f"therapy {t.id}: {t.drug} ({t.category}) is in no HIT payment category; no G-code",
+                    field=_tf(enc, t, "drug"),
+                    **where,
+                )
+            )
             continue
         if drug is None:
-            findings.append(info(
-                "hit-category-from-therapy",
-                f"therapy {t.id}: {t.drug} is not on the HIT drug list; payment category {cat.category} "
-                f"taken from therapy category {t.category}",
-                field=_tf(enc, t, "drug"), **where))
+            findings.append(
+                info(
+                    "hit-category-from-therapy",
+                    f"therapy {t.id}: {t.drug} is not on the HIT drug list; payment category {cat.category} "
+                    f"taken from therapy category {t.category}",
+                    field=_tf(enc, t, "drug"),
+                    **where,
+                )
+            )
         pump_cats.append((t, cat))
 
     if enc.nursing_visits:
-        findings.append(info(
-            "medicare-nursing-not-billed",
-            f"{len(enc.nursing_visits)} nursing visit(s) not billed as 99601/99602 (not payable by "
-            "Medicare); visit days with pump therapy are billed as HIT G-codes",
-            encounter_id=enc.id, field="nursing_visits"))
+        findings.append(
+            info(
+                "medicare-nursing-not-billed",
+                f"{len(enc.nursing_visits)} nursing visit(s) not billed as 99601/99602 (not payable by "
+                "Medicare); visit days with pump therapy are billed as HIT G-codes",
+                encounter_id=enc.id,
+                field="nursing_visits",
+            )
+        )
 
     day_cats: dict[date, list[tuple[HitCategory, list[Therapy]]]] = {}
     for i, v in enumerate(enc.nursing_visits):
@@ -579,11 +693,15 @@ def medicare_hit_model(
         active = [(t, c) for t, c in pump_cats if t.start_date <= day <= t.end_date]
         if not active:
             if pump_cats:
-                findings.append(warning(
-                    "hit-visit-no-pump-therapy",
-                    f"nursing visit {i + 1} on {day.isoformat()}: no pump therapy runs that day; "
-                    "not an infusion drug administration calendar day, no G-code",
-                    encounter_id=enc.id, field=f"nursing_visits[{i}]"))
+                findings.append(
+                    warning(
+                        "hit-visit-no-pump-therapy",
+                        f"nursing visit {i + 1} on {day.isoformat()}: no pump therapy runs that day; "
+                        "not an infusion drug administration calendar day, no G-code",
+                        encounter_id=enc.id,
+                        field=f"nursing_visits[{i}]",
+                    )
+                )
             continue
         entry = day_cats.setdefault(day, [])
         for t, c in active:
@@ -597,10 +715,14 @@ def medicare_hit_model(
 
     if not day_cats:
         if not lines:
-            findings.append(warning(
-                "no-billable-home-lines",
-                "Medicare home infusion: no visit day with pump therapy, so nothing is billable on this "
-                "claim (see the other findings)", encounter_id=enc.id))
+            findings.append(
+                warning(
+                    "no-billable-home-lines",
+                    "Medicare home infusion: no visit day with pump therapy, so nothing is billable on this "
+                    "claim (see the other findings)",
+                    encounter_id=enc.id,
+                )
+            )
         return lines, findings
 
     if enc.first_hit_visit is not None:
@@ -612,22 +734,41 @@ def medicare_hit_model(
     else:
         history = ()
         source = "no ledger history available"
-        findings.append(info(
-            "hit-no-history",
-            "no ledger history of earlier HIT services was available; the first visit day is coded "
-            "as initial", encounter_id=enc.id, field="first_hit_visit"))
+        findings.append(
+            info(
+                "hit-no-history",
+                "no ledger history of earlier HIT services was available; the first visit day is coded as initial",
+                encounter_id=enc.id,
+                field="first_hit_visit",
+            )
+        )
     kinds = hit_day_kinds(list(day_cats), history, enc.first_hit_visit, gap)
     for day in sorted(day_cats):
         kind, reason = kinds[day]
         for cat, ts in sorted(day_cats[day], key=lambda e: e[0].category):
             code = cat.initial_code if kind == "initial" else cat.subsequent_code
             drugs_txt = ", ".join(f"{t.id} {t.drug}" for t in ts)
-            why = (f"{code} ×1: {cat.meaning}, {kind} visit on {day.isoformat()} (nursing visit, pump "
-                   f"therapy {drugs_txt}); {kind}: {reason} ({source}); 1 unit per payment category "
-                   "per infusion drug administration calendar day")
-            _charged(cfg, ServiceLine(code=code, units=1, service_date=day, charge=Decimal(0),
-                                      rationale=why, administration_ids=[t.id for t in ts], kind="home"),
-                     findings, lines, encounter_id=enc.id, field="nursing_visits")
+            why = (
+                f"{code} ×1: {cat.meaning}, {kind} visit on {day.isoformat()} (nursing visit, pump "
+                f"therapy {drugs_txt}); {kind}: {reason} ({source}); 1 unit per payment category "
+                "per infusion drug administration calendar day"
+            )
+            _charged(
+                cfg,
+                ServiceLine(
+                    code=code,
+                    units=1,
+                    service_date=day,
+                    charge=Decimal(0),
+                    rationale=why,
+                    administration_ids=[t.id for t in ts],
+                    kind="home",
+                ),
+                findings,
+                lines,
+                encounter_id=enc.id,
+                field="nursing_visits",
+            )
     return lines, findings
 
 
@@ -637,25 +778,41 @@ def home_lines(
     """Claim lines and findings for a ``setting: home`` encounter (see the module doc)."""
     model = str(payer.get("home_infusion_model", "per_diem"))
     if not enc.therapies:
-        return [], [error("missing-therapies", "home encounter has no therapies", encounter_id=enc.id,
-                          field="therapies")]
+        return [], [
+            error("missing-therapies", "home encounter has no therapies", encounter_id=enc.id, field="therapies")
+        ]
     extra: list[Finding] = []
     if enc.administrations:
-        extra.append(warning(
-            "home-administrations-not-coded",
-            f"{len(enc.administrations)} administration(s) on a home encounter are not coded: a home course "
-            "is described by its therapies and nursing visits", encounter_id=enc.id, field="administrations"))
+        extra.append(
+            warning(
+                "home-administrations-not-coded",
+                f"{len(enc.administrations)} administration(s) on a home encounter are not coded: a home course "
+                "is described by its therapies and nursing visits",
+                encounter_id=enc.id,
+                field="administrations",
+            )
+        )
     if enc.services:
-        extra.append(warning(
-            "home-services-not-coded",
-            f"{len(enc.services)} other service(s) on a home encounter are not coded; bill them on their "
-            "own encounter", encounter_id=enc.id, field="services"))
+        extra.append(
+            warning(
+                "home-services-not-coded",
+                f"{len(enc.services)} other service(s) on a home encounter are not coded; bill them on their "
+                "own encounter",
+                encounter_id=enc.id,
+                field="services",
+            )
+        )
     if model == "per_diem":
         lines, findings = per_diem_model(enc, cfg, payer)
         return lines, extra + findings
     if model == "medicare_hit":
         lines, findings = medicare_hit_model(enc, cfg, payer, hit_history)
         return lines, extra + findings
-    return [], extra + [error("unknown-home-infusion-model",
-                      f"payer {payer.key}: home_infusion_model must be one of {', '.join(MODELS)}",
-                      encounter_id=enc.id, field="payer")]
+    return [], extra + [
+        error(
+            "unknown-home-infusion-model",
+            f"payer {payer.key}: home_infusion_model must be one of {', '.join(MODELS)}",
+            encounter_id=enc.id,
+            field="payer",
+        )
+    ]

@@ -3,6 +3,7 @@
 Each module has ``compact(value)``, ``validate(value)`` (returns the normalized form or raises
 :class:`InvalidIdentifier`), ``is_valid(value)`` (never raises) and ``format(value)``.
 """
+
 from __future__ import annotations
 
 

@@ -23,6 +23,7 @@ coding.identifiers.InvalidIdentifier: HCPCS code must be 5 digits, 4 digits + F/
 >>> is_valid(None), is_valid("")
 (False, False)
 """
+
 from __future__ import annotations
 
 from coding.identifiers import InvalidIdentifier
@@ -41,9 +42,7 @@ def validate(value: str) -> str:
     if len(v) != 5:
         raise InvalidIdentifier("HCPCS code must be 5 characters")
     ok = v.isascii() and (
-        v.isdigit()
-        or (v[:4].isdigit() and v[4] in "FTU")
-        or ("A" <= v[0] <= "Z" and v[1:].isdigit())
+        v.isdigit() or (v[:4].isdigit() and v[4] in "FTU") or ("A" <= v[0] <= "Z" and v[1:].isdigit())
     )
     if not ok:
         raise InvalidIdentifier("HCPCS code must be 5 digits, 4 digits + F/T/U, or a letter + 4 digits")
@@ -65,6 +64,6 @@ def is_valid(value: object) -> bool:
         return False
 
 
-def format(value: str) -> str:  # noqa: A001 - stdnum naming
+def format(value: str) -> str:
     """The printable (upper-case) form."""
     return validate(value)

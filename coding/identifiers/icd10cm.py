@@ -37,6 +37,7 @@ coding.identifiers.InvalidIdentifier: ICD-10-CM code must contain letters and di
 >>> is_valid(""), is_valid(None), is_valid("Z5111")
 (False, False, True)
 """
+
 from __future__ import annotations
 
 from coding.identifiers import InvalidIdentifier
@@ -81,7 +82,7 @@ def is_valid(value: object) -> bool:
         return False
 
 
-def format(value: str) -> str:  # noqa: A001 - stdnum naming
+def format(value: str) -> str:
     """Display form with the dot after the category (``K50.90``)."""
     v = validate(value)
     return v if len(v) == 3 else f"{v[:3]}.{v[3:]}"

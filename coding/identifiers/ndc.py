@@ -40,6 +40,7 @@ coding.identifiers.InvalidIdentifier: NDC labeler, product and package cannot be
 >>> is_valid("0944-2700-03"), is_valid(""), is_valid(None)
 (True, False, False)
 """
+
 from __future__ import annotations
 
 from coding.identifiers import InvalidIdentifier
@@ -93,7 +94,7 @@ def is_valid(value: object) -> bool:
         return False
 
 
-def format(value: str) -> str:  # noqa: A001 - stdnum naming
+def format(value: str) -> str:
     """The dashed 5-4-2 form of the 11-digit NDC."""
     v = validate(value)
     return f"{v[:5]}-{v[5:9]}-{v[9:]}"

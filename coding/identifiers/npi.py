@@ -27,6 +27,7 @@ coding.identifiers.InvalidIdentifier: NPI must contain digits only
 >>> format("1234567893")
 '1234567893'
 """
+
 from __future__ import annotations
 
 from coding.identifiers import InvalidIdentifier
@@ -79,6 +80,6 @@ def is_valid(value: object) -> bool:
         return False
 
 
-def format(value: str) -> str:  # noqa: A001 - stdnum naming
+def format(value: str) -> str:
     """The printable form (10 digits, no separators)."""
     return compact(value)

@@ -1,8 +1,8 @@
 """CLI commands: ``dripline ack`` — apply 999/997 and 277CA acknowledgments to the ledger."""
+
 from __future__ import annotations
 
 from pathlib import Path
-from typing import List, Optional
 
 import typer
 
@@ -15,8 +15,11 @@ def _print_result(res) -> None:  # res: reconcile.claims.acks.AckResult
     if res.duplicate:
         console.print(f"{res.file}: already applied; nothing changed", highlight=False)
         return
-    console.print(f"{res.file}: {res.kind} — {len(res.updates)} claim status change(s), "
-                  f"{len(res.unchanged)} kept, {len(res.unknown)} unknown reference(s)", highlight=False)
+    console.print(
+        f"{res.file}: {res.kind} — {len(res.updates)} claim status change(s), "
+        f"{len(res.unchanged)} kept, {len(res.unknown)} unknown reference(s)",
+        highlight=False,
+    )
     if res.updates or res.unchanged:
         t = Table()
         for col in ("patient_control_number", "previous", "status", "note"):
@@ -34,8 +37,8 @@ def register(app: typer.Typer) -> None:
 
     @app.command("ack")
     def ack(
-        files: List[Path] = typer.Argument(..., help="999, 997, TA1 or 277CA files."),
-        ledger: Optional[Path] = LedgerOption,
+        files: list[Path] = typer.Argument(..., help="999, 997, TA1 or 277CA files."),
+        ledger: Path | None = LedgerOption,
         as_json: bool = JsonOption,
     ) -> None:
         """Read 999/277CA acknowledgments and update claim status in the ledger.

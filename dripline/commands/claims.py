@@ -1,15 +1,24 @@
 """CLI commands: the ``claims`` group (build, list; ``correct`` is added by cmd_reconcile)."""
+
 from __future__ import annotations
 
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, List, Optional
+from typing import Any
 
 import typer
 
 from dripline.common import (
-    ConfigOption, JsonOption, LedgerOption, console, err_console, fail, get_config, ledger_path,
-    print_findings, print_json,
+    ConfigOption,
+    JsonOption,
+    LedgerOption,
+    console,
+    err_console,
+    fail,
+    get_config,
+    ledger_path,
+    print_findings,
+    print_json,
 )
 
 claims_app = typer.Typer(help="Build 837 claim files and list claims in the ledger.", no_args_is_help=True)
@@ -38,8 +47,14 @@ def _progress_callback(enabled: bool):
         return None, lambda: None
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    progress = Progress(TextColumn("[progress.description]{task.description}"), BarColumn(),
-                        MofNCompleteColumn(), TimeElapsedColumn(), console=err_console, transient=True)
+    progress = Progress(
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=True,
+    )
     tasks: dict[str, Any] = {}
 
     def update(stage: str, done: int, total: int) -> None:
@@ -69,8 +84,10 @@ def _print_capped_findings(findings: list[Any]) -> None:
     notes = [f for f in findings if not f.is_error]
     print_findings(errors + notes[:MAX_READABLE_NOTES])
     if len(notes) > MAX_READABLE_NOTES:
-        console.print(f"... and {len(notes) - MAX_READABLE_NOTES} more warning/info finding(s); "
-                      "use --json to see them all", highlight=False)
+        console.print(
+            f"... and {len(notes) - MAX_READABLE_NOTES} more warning/info finding(s); use --json to see them all",
+            highlight=False,
+        )
 
 
 def _print_build(result: Any) -> None:
@@ -84,25 +101,35 @@ def _print_build(result: Any) -> None:
             t.add_column(col)
         for f in result.files:
             color = "green" if f.status == "recorded" else "red" if f.status == "refused" else "yellow"
-            t.add_row(Path(f.path).name, f.claim_type, f"{f.isa13:09d}", str(f.claims), str(f.lines),
-                      f"[{color}]{f.status}[/{color}]", str(f.errors))
+            t.add_row(
+                Path(f.path).name,
+                f.claim_type,
+                f"{f.isa13:09d}",
+                str(f.claims),
+                str(f.lines),
+                f"[{color}]{f.status}[/{color}]",
+                str(f.errors),
+            )
         console.print(t)
     _print_capped_findings(result.findings)
     recorded = [c for c in result.claims if c["recorded"]]
     total = sum((c["charge"] for c in recorded), Decimal("0"))
-    console.print(f"{len(result.files)} file(s), {len(recorded)} claim(s) recorded, total charge "
-                  f"{money_str(total)}; {sum(1 for f in result.findings if f.is_error)} error finding(s)",
-                  highlight=False)
+    console.print(
+        f"{len(result.files)} file(s), {len(recorded)} claim(s) recorded, total charge "
+        f"{money_str(total)}; {sum(1 for f in result.findings if f.is_error)} error finding(s)",
+        highlight=False,
+    )
 
 
 @claims_app.command("build")
 def build(
-    files: List[Path] = typer.Argument(..., help="Encounter files (JSON or JSON Lines) or directories of them."),
+    files: list[Path] = typer.Argument(..., help="Encounter files (JSON or JSON Lines) or directories of them."),
     out: Path = typer.Option(..., "--out", help="Directory for the 837 files (created if needed)."),
-    config: Optional[Path] = ConfigOption,
-    ledger: Optional[Path] = LedgerOption,
-    allow_invalid: bool = typer.Option(False, "--allow-invalid",
-                                       help="Record files even when validation finds errors."),
+    config: Path | None = ConfigOption,
+    ledger: Path | None = LedgerOption,
+    allow_invalid: bool = typer.Option(
+        False, "--allow-invalid", help="Record files even when validation finds errors."
+    ),
     jobs: int = typer.Option(1, "--jobs", min=1, help="Validate large files in N parallel processes."),
     as_json: bool = JsonOption,
 ) -> None:
@@ -150,7 +177,7 @@ def summaries_json(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 @claims_app.command("list")
 def list_claims(
-    ledger: Optional[Path] = LedgerOption,
+    ledger: Path | None = LedgerOption,
     as_json: bool = JsonOption,
 ) -> None:
     """List every claim in the ledger with charge, payments, adjustments, balance and status."""
@@ -167,8 +194,16 @@ def list_claims(
     from rich import box
 
     t = Table(title=f"Claims ({len(rows)})", box=box.SIMPLE_HEAD, pad_edge=False)
-    headers = (("PCN", "patient_control_number"), ("payer", "payer"), ("charge", "charge"), ("paid", "paid"), ("adjusted", "adjusted"),
-               ("pt resp", "patient_responsibility"), ("balance", "balance"), ("status", "status"))
+    headers = (
+        ("PCN", "patient_control_number"),
+        ("payer", "payer"),
+        ("charge", "charge"),
+        ("paid", "paid"),
+        ("adjusted", "adjusted"),
+        ("pt resp", "patient_responsibility"),
+        ("balance", "balance"),
+        ("status", "status"),
+    )
     for title, key in headers:
         money = key in AMOUNT_FIELDS
         t.add_column(title, justify="right" if money else "left", no_wrap=True)

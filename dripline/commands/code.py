@@ -5,16 +5,26 @@ directory of them), validates them against the input contract and codes them int
 Input errors: every problem is printed (file, encounter id, field, message), exit code 2.
 Otherwise exit 0; held lines are findings, not failures.
 """
+
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable, List
 
 import typer
 
 from coding.findings import Finding
 from coding.money import money_str
-from dripline.common import ConfigOption, JsonOption, LedgerOption, console, err_console, get_config, print_findings, print_json
+from dripline.common import (
+    ConfigOption,
+    JsonOption,
+    LedgerOption,
+    console,
+    err_console,
+    get_config,
+    print_findings,
+    print_json,
+)
 
 
 def hit_history_for(encounters: list, ledger: Path | None):
@@ -66,8 +76,16 @@ def _print_coded(coded: list, load_notes: list[Finding]) -> None:
             ndc = ""
             if ln.ndc:
                 ndc = ln.ndc + (f" {ln.ndc_quantity} {ln.ndc_unit}" if ln.ndc_quantity is not None else "")
-            t.add_row(str(n), ln.code, "-".join(ln.modifiers), str(ln.units), ln.revenue_code or "",
-                      ln.service_date.isoformat(), ndc, money_str(ln.charge))
+            t.add_row(
+                str(n),
+                ln.code,
+                "-".join(ln.modifiers),
+                str(ln.units),
+                ln.revenue_code or "",
+                ln.service_date.isoformat(),
+                ndc,
+                money_str(ln.charge),
+            )
         console.print(t)
         console.print(f"  total charge {money_str(ce.total_charge)}  lines {len(ce.lines)}", highlight=False)
         for n, ln in enumerate(ce.lines, start=1):
@@ -82,15 +100,15 @@ def register(app: typer.Typer) -> None:
 
     @app.command("code")
     def code(
-        files: List[Path] = typer.Argument(..., help="Encounter files (JSON, JSON Lines) or directories of them."),
+        files: list[Path] = typer.Argument(..., help="Encounter files (JSON, JSON Lines) or directories of them."),
         config: Path = ConfigOption,
         as_json: bool = JsonOption,
         ledger: Path = LedgerOption,
     ) -> None:
         """Code infusion encounters into claim lines (a table per encounter, or --json)."""
+        from coding.encounters.loader import load_encounters
         from coding.engine import code_encounters
         from coding.findings import has_errors
-        from coding.encounters.loader import load_encounters
 
         cfg = get_config(config)
         encounters, findings = load_encounters(files, cfg)

@@ -1,9 +1,10 @@
 """CLI command: ``dripline demo`` — the whole loop on the bundled fixtures (the README's first command)."""
+
 from __future__ import annotations
 
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import typer
 
@@ -40,15 +41,20 @@ def _print(res: Any, report: Path) -> None:
         errs = [f for f in res.built.findings if f.is_error]
         for f in errs:
             console.print(f"[red]error[/red] {f.code} {f.encounter_id or f.file or ''}: {f.message}", highlight=False)
-        console.print(f"{sum(1 for c in res.built.claims if c['recorded'])} claims recorded; "
-                      f"{len(errs)} encounter/file error(s) reported above.", highlight=False)
+        console.print(
+            f"{sum(1 for c in res.built.claims if c['recorded'])} claims recorded; "
+            f"{len(errs)} encounter/file error(s) reported above.",
+            highlight=False,
+        )
     console.rule("2. post the bundled 835")
     print_post_summary(res.posting)
     console.rule("3. claims after posting")
     tot = _totals(res.claims)
-    console.print(f"{tot['claims']} claims: charge {tot['charge']}, paid {tot['paid']}, adjusted {tot['adjusted']} "
-                  f"(patient responsibility {tot['patient_responsibility']}), balance {tot['balance']}",
-                  highlight=False)
+    console.print(
+        f"{tot['claims']} claims: charge {tot['charge']}, paid {tot['paid']}, adjusted {tot['adjusted']} "
+        f"(patient responsibility {tot['patient_responsibility']}), balance {tot['balance']}",
+        highlight=False,
+    )
     by_status: dict[str, int] = {}
     for c in res.claims:
         by_status[c["status"]] = by_status.get(c["status"], 0) + 1
@@ -65,9 +71,10 @@ def register(app: typer.Typer) -> None:
 
     @app.command("demo")
     def demo(
-        workspace: Path = typer.Option(DEFAULT_WORKSPACE, "--workspace",
-                                       help="Directory for the demo ledger, 837 files and report."),
-        config: Optional[Path] = ConfigOption,
+        workspace: Path = typer.Option(
+            DEFAULT_WORKSPACE, "--workspace", help="Directory for the demo ledger, 837 files and report."
+        ),
+        config: Path | None = ConfigOption,
         as_json: bool = JsonOption,
     ) -> None:
         """Run the whole loop on the bundled fixtures: code, write and validate 837s, record them,
@@ -78,8 +85,8 @@ def register(app: typer.Typer) -> None:
         from dripline.commands.claims import summaries_json
         from dripline.commands.posting import write_private
         from reconcile.demo.run import run_demo
-        from reconcile.ledger.store import LedgerError
         from reconcile.denials.report import denials_html
+        from reconcile.ledger.store import LedgerError
 
         if workspace.exists() and not workspace.is_dir():
             fail([f"--workspace {workspace} exists and is not a directory"])
@@ -91,16 +98,19 @@ def register(app: typer.Typer) -> None:
         report = workspace / "denials.html"
         write_private(report, denials_html(res.denials))
         if as_json:
-            print_json({
-                "workspace": res.workspace, "ledger": res.ledger,
-                "build": res.built.to_dict() if res.built is not None else {"already_built": res.already_built},
-                "posting": res.posting.to_dict(),
-                "totals": _totals(res.claims),
-                "claims": summaries_json(res.claims),
-                "denials": res.denials,
-                "unmatched": res.unmatched,
-                "report": str(report),
-            })
+            print_json(
+                {
+                    "workspace": res.workspace,
+                    "ledger": res.ledger,
+                    "build": res.built.to_dict() if res.built is not None else {"already_built": res.already_built},
+                    "posting": res.posting.to_dict(),
+                    "totals": _totals(res.claims),
+                    "claims": summaries_json(res.claims),
+                    "denials": res.denials,
+                    "unmatched": res.unmatched,
+                    "report": str(report),
+                }
+            )
         else:
             _print(res, report)
         if any(f.status == "error" for f in res.posting.files):

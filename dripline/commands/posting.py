@@ -3,21 +3,29 @@
 Thin over :mod:`reconcile.posting.post`, :mod:`reconcile.denials.worklist`, :mod:`reconcile.denials.report` and
 :mod:`reconcile.claims.correct`; every command takes ``--ledger PATH`` and ``--json``.
 """
+
 from __future__ import annotations
 
 import sys
 from datetime import date
 from pathlib import Path
-from typing import Any, List, Optional
+from typing import Any
 
 import typer
 
 from dripline.commands.claims import claims_app, open_ledger
 from dripline.commands.remit import remit_app
 from dripline.common import (
-    ConfigOption, JsonOption, LedgerOption, console, err_console, fail, get_config, print_findings, print_json,
+    ConfigOption,
+    JsonOption,
+    LedgerOption,
+    console,
+    err_console,
+    fail,
+    get_config,
+    print_findings,
+    print_json,
 )
-
 
 MAX_FINDINGS_SHOWN = 50
 
@@ -47,11 +55,22 @@ def print_post_summary(result: Any) -> None:
     t.add_column("")
     for f in result.files:
         t.add_column(Path(f.path).name, overflow="fold")
-    rows = (("status", "status"), ("payments posted", "remittances"), ("duplicate payments", "duplicate_payments"),
-            ("claims", "claims"), ("lines", "lines"), ("payment (BPR02)", "payment"), ("paid (CLP04)", "paid"),
-            ("adjusted (CAS)", "adjusted"), ("patient responsibility", "patient_responsibility"),
-            ("provider adjustments (PLB)", "provider_adjustments"), ("interest", "interest"),
-            ("reversals", "reversals"), ("denials", "denials"), ("unmatched", "unmatched"))
+    rows = (
+        ("status", "status"),
+        ("payments posted", "remittances"),
+        ("duplicate payments", "duplicate_payments"),
+        ("claims", "claims"),
+        ("lines", "lines"),
+        ("payment (BPR02)", "payment"),
+        ("paid (CLP04)", "paid"),
+        ("adjusted (CAS)", "adjusted"),
+        ("patient responsibility", "patient_responsibility"),
+        ("provider adjustments (PLB)", "provider_adjustments"),
+        ("interest", "interest"),
+        ("reversals", "reversals"),
+        ("denials", "denials"),
+        ("unmatched", "unmatched"),
+    )
     dicts = [f.to_dict() for f in result.files]
     for label, key in rows:
         t.add_row(label, *[str(d[key]) for d in dicts])
@@ -59,12 +78,16 @@ def print_post_summary(result: Any) -> None:
     shown = [x for f in result.files for x in f.findings if x.severity != "info"]
     print_findings(shown[:MAX_FINDINGS_SHOWN])
     if len(shown) > MAX_FINDINGS_SHOWN:
-        console.print(f"... and {len(shown) - MAX_FINDINGS_SHOWN} more finding(s) (all of them with --json)",
-                      highlight=False)
+        console.print(
+            f"... and {len(shown) - MAX_FINDINGS_SHOWN} more finding(s) (all of them with --json)", highlight=False
+        )
     tot = result.to_dict()["totals"]
-    console.print(f"{tot['files_posted']} file(s) posted, {tot['files_duplicate']} duplicate(s), "
-                  f"{tot['files_error']} unreadable; paid {tot['paid']}, PLB {tot['provider_adjustments']}, "
-                  f"{tot['denials']} denial(s), {tot['unmatched']} unmatched", highlight=False)
+    console.print(
+        f"{tot['files_posted']} file(s) posted, {tot['files_duplicate']} duplicate(s), "
+        f"{tot['files_error']} unreadable; paid {tot['paid']}, PLB {tot['provider_adjustments']}, "
+        f"{tot['denials']} denial(s), {tot['unmatched']} unmatched",
+        highlight=False,
+    )
 
 
 def print_worklist(items: list[dict[str, Any]]) -> None:
@@ -77,13 +100,24 @@ def print_worklist(items: list[dict[str, Any]]) -> None:
         return
     t = Table(title=f"Denial worklist ({len(items)})")
     for col in ("payer", "claim", "line", "code", "codes", "amount", "age", "category", "action"):
-        t.add_column(col, no_wrap=col in ("claim", "code", "amount", "age"),
-                     justify="right" if col in ("amount", "age") else "left")
+        t.add_column(
+            col,
+            no_wrap=col in ("claim", "code", "amount", "age"),
+            justify="right" if col in ("amount", "age") else "left",
+        )
     for d in items:
         codes = f"{d['group'] or ''}-{d['carc'] or ''}" + (f" {d['rarc']}" if d["rarc"] else "")
-        t.add_row(d["payer"] or "", d["patient_control_number"], d["line_control_number"] or "", d["code"] or "",
-                  codes, d["amount"], "" if d["age_days"] is None else str(d["age_days"]),
-                  CATEGORIES.get(d["category"], d["category"]), ACTIONS.get(d["action"], d["action"]))
+        t.add_row(
+            d["payer"] or "",
+            d["patient_control_number"],
+            d["line_control_number"] or "",
+            d["code"] or "",
+            codes,
+            d["amount"],
+            "" if d["age_days"] is None else str(d["age_days"]),
+            CATEGORIES.get(d["category"], d["category"]),
+            ACTIONS.get(d["action"], d["action"]),
+        )
     console.print(t)
 
 
@@ -92,8 +126,8 @@ def register(app: typer.Typer) -> None:
 
     @remit_app.command("post")
     def post(
-        files: List[Path] = typer.Argument(..., help="835 files to post."),
-        ledger: Optional[Path] = LedgerOption,
+        files: list[Path] = typer.Argument(..., help="835 files to post."),
+        ledger: Path | None = LedgerOption,
         as_json: bool = JsonOption,
     ) -> None:
         """Post 835 remittances to the ledger, one transaction per file.
@@ -125,7 +159,7 @@ def register(app: typer.Typer) -> None:
 
     @app.command("unmatched")
     def unmatched(
-        ledger: Optional[Path] = LedgerOption,
+        ledger: Path | None = LedgerOption,
         as_json: bool = JsonOption,
         all_: bool = typer.Option(False, "--all", help="Include entries already resolved."),
     ) -> None:
@@ -145,17 +179,25 @@ def register(app: typer.Typer) -> None:
         for col in ("kind", "claim", "line", "code", "amount", "payer", "trace", "reason"):
             t.add_column(col)
         for i in items:
-            t.add_row(i["kind"], i["patient_control_number"] or "", i["line_control_number"] or "", i["code"] or "",
-                      i["amount"], i["payer"] or i["payer_id"] or "", i["trace"] or "", i["reason"])
+            t.add_row(
+                i["kind"],
+                i["patient_control_number"] or "",
+                i["line_control_number"] or "",
+                i["code"] or "",
+                i["amount"],
+                i["payer"] or i["payer_id"] or "",
+                i["trace"] or "",
+                i["reason"],
+            )
         console.print(t)
 
     @app.command("denials")
     def denials(
-        ledger: Optional[Path] = LedgerOption,
+        ledger: Path | None = LedgerOption,
         as_json: bool = JsonOption,
         as_csv: bool = typer.Option(False, "--csv", help="Print CSV (one row per denial)."),
-        html: Optional[Path] = typer.Option(None, "--html", help="Write the HTML report (table + chart) here."),
-        as_of: Optional[str] = typer.Option(None, "--as-of", help="Date for age_days (YYYY-MM-DD; default today)."),
+        html: Path | None = typer.Option(None, "--html", help="Write the HTML report (table + chart) here."),
+        as_of: str | None = typer.Option(None, "--as-of", help="Date for age_days (YYYY-MM-DD; default today)."),
     ) -> None:
         """The denial worklist: largest amount at risk first, then oldest, with category and action."""
         from reconcile.denials.worklist import denial_worklist, worklist_csv
@@ -188,8 +230,8 @@ def register(app: typer.Typer) -> None:
         pcn: str = typer.Argument(..., help="Patient control number of the claim to replace or void."),
         void: bool = typer.Option(False, "--void", help="Void the claim (frequency 8) instead of replacing it (7)."),
         out: Path = typer.Option(Path("."), "--out", help="Directory for the 837 file."),
-        config: Optional[Path] = ConfigOption,
-        ledger: Optional[Path] = LedgerOption,
+        config: Path | None = ConfigOption,
+        ledger: Path | None = LedgerOption,
         as_json: bool = JsonOption,
     ) -> None:
         """Rebuild a claim from its stored encounter as a replacement (7) or void (8) with REF*F8."""

@@ -1,4 +1,5 @@
 """CLI commands: the ``remit`` group (``remit show`` here; ``remit post`` is added by cmd_reconcile)."""
+
 from __future__ import annotations
 
 import sys
@@ -14,8 +15,12 @@ def show(
     files: list[Path] = typer.Argument(..., help="835 files (any separators, several ISA/GS/ST per file)."),
     json_out: bool = typer.Option(False, "--json", help="JSON: remittances, claims, lines, PLB, findings."),
     csv_out: bool = typer.Option(False, "--csv", help="CSV: one row per service line with its claim's fields."),
-    summary: bool = typer.Option(False, "--summary", help="One line per remittance: payer, trace, payment, "
-                                 "claims, lines, paid, PLB, balancing findings (with --json: as JSON)."),
+    summary: bool = typer.Option(
+        False,
+        "--summary",
+        help="One line per remittance: payer, trace, payment, "
+        "claims, lines, paid, PLB, balancing findings (with --json: as JSON).",
+    ),
 ) -> None:
     """Read 835 remittances and show every claim, line, adjustment and balancing finding."""
     from dripline.common import fail
@@ -65,8 +70,17 @@ def _csv(files: list[Path]) -> None:
     file_findings: list = []
     found = write_csv(read_835_files(files, file_findings), sys.stdout)
     for f in [*file_findings, *found]:  # stdout is the CSV: findings go to stderr, one per line
-        where = " ".join(f"{k}={v}" for k, v in (("file", f.file), ("seg#", f.segment_number), ("line", f.line),
-                                                  ("loop", f.loop), ("ele", f.element)) if v is not None)
+        where = " ".join(
+            f"{k}={v}"
+            for k, v in (
+                ("file", f.file),
+                ("seg#", f.segment_number),
+                ("line", f.line),
+                ("loop", f.loop),
+                ("ele", f.element),
+            )
+            if v is not None
+        )
         sys.stderr.write(f"{f.severity}: {f.code}: {f.message} [{where}]\n")
 
 
@@ -82,18 +96,52 @@ def _table(files: list[Path]) -> None:
     for r in read_835_files(files, file_findings):
         console.print(summarize(r).line(), highlight=False)
         t = Table(show_lines=False)
-        for col in ("claim", "status", "charge", "paid", "pt resp", "line", "code", "mods", "line charge",
-                    "line paid", "adjustments", "remarks"):
+        for col in (
+            "claim",
+            "status",
+            "charge",
+            "paid",
+            "pt resp",
+            "line",
+            "code",
+            "mods",
+            "line charge",
+            "line paid",
+            "adjustments",
+            "remarks",
+        ):
             t.add_column(col)
         for c in r.claims:
             cadj = " ".join(f"{a.group}-{a.reason} {money(a.amount)}" for a in c.adjustments)
-            t.add_row(c.patient_control_number, c.status, money(c.charge), money(c.paid),
-                      money(c.patient_responsibility) or "", "", "", "", "", "", cadj, " ".join(c.remark_codes))
+            t.add_row(
+                c.patient_control_number,
+                c.status,
+                money(c.charge),
+                money(c.paid),
+                money(c.patient_responsibility) or "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                cadj,
+                " ".join(c.remark_codes),
+            )
             for ln in c.lines:
-                t.add_row("", "", "", "", "", ln.line_control_number or "", f"{ln.qualifier}:{ln.code}",
-                          ":".join(ln.modifiers), money(ln.charge), money(ln.paid),
-                          " ".join(f"{a.group}-{a.reason} {money(a.amount)}" for a in ln.adjustments),
-                          " ".join(code for _, code in ln.remarks))
+                t.add_row(
+                    "",
+                    "",
+                    "",
+                    "",
+                    "",
+                    ln.line_control_number or "",
+                    f"{ln.qualifier}:{ln.code}",
+                    ":".join(ln.modifiers),
+                    money(ln.charge),
+                    money(ln.paid),
+                    " ".join(f"{a.group}-{a.reason} {money(a.amount)}" for a in ln.adjustments),
+                    " ".join(code for _, code in ln.remarks),
+                )
         for a in r.provider_adjustments:
             t.add_row(f"PLB {a.reason}", "", "", "", "", "", a.reference, "", "", money(a.amount), "", "")
         console.print(t)

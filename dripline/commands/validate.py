@@ -3,6 +3,7 @@
 pyx12 findings plus our own checks for any 837P/837I/835 file (see :mod:`edi.validate.files`).
 Exit 0 when no file has an error finding, 1 when one does, 2 when a file cannot be read.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -13,7 +14,9 @@ from dripline.common import JsonOption, console, fail, print_findings, print_jso
 
 
 def validate(
-    files: list[Path] = typer.Argument(..., metavar="FILE", help="837P, 837I or 835 files (also 999/277CA: pyx12 only)."),
+    files: list[Path] = typer.Argument(
+        ..., metavar="FILE", help="837P, 837I or 835 files (also 999/277CA: pyx12 only)."
+    ),
     json_out: bool = JsonOption,
     jobs: int = typer.Option(1, "--jobs", "-j", min=1, help="Validate large files in N parallel processes."),
     strict: bool = typer.Option(False, "--strict", help="Treat a failed NPI check digit as an error."),
@@ -30,9 +33,15 @@ def validate(
             unreadable.append(f"cannot read {f}: {exc.strerror or type(exc).__name__}")
     errors = sum(r.errors for r in reports)
     if json_out:
-        print_json({"files": [r.to_dict() for r in reports], "errors": errors,
-                    "warnings": sum(r.warnings for r in reports), "valid": errors == 0 and not unreadable,
-                    "unreadable": unreadable})
+        print_json(
+            {
+                "files": [r.to_dict() for r in reports],
+                "errors": errors,
+                "warnings": sum(r.warnings for r in reports),
+                "valid": errors == 0 and not unreadable,
+                "unreadable": unreadable,
+            }
+        )
     else:
         for r in reports:
             status = "[green]valid[/green]" if r.errors == 0 else f"[red]{r.errors} error(s)[/red]"

@@ -4,6 +4,7 @@ Kept apart from the reader so the ledger side (:mod:`reconcile.claims.acks`) and
 types and the code meanings without the parsing state machine. No value that may carry patient
 data is modelled (IK404/AK404 bad-value copies, business-unit contexts other than CLM01).
 """
+
 from __future__ import annotations
 
 import csv
@@ -93,10 +94,14 @@ class SetAck:
         return None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"set_id": self.set_id, "control_number": self.control_number, "code": self.code,
-                "accepted": self.accepted,
-                "set_errors": [{"code": c, "message": code_meaning("IK502", c)} for c in self.set_errors],
-                "errors": [e.to_dict() for e in self.errors]}
+        return {
+            "set_id": self.set_id,
+            "control_number": self.control_number,
+            "code": self.code,
+            "accepted": self.accepted,
+            "set_errors": [{"code": c, "message": code_meaning("IK502", c)} for c in self.set_errors],
+            "errors": [e.to_dict() for e in self.errors],
+        }
 
 
 @dataclass
@@ -116,12 +121,18 @@ class GroupAck:
     line: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, "functional_id": self.functional_id,
-                "group_control_number": self.group_control_number, "version": self.version,
-                "code": self.code, "sets_included": self.sets_included,
-                "sets_received": self.sets_received, "sets_accepted": self.sets_accepted,
-                "group_errors": [{"code": c, "message": code_meaning("AK905", c)} for c in self.group_errors],
-                "sets": [s.to_dict() for s in self.sets]}
+        return {
+            "kind": self.kind,
+            "functional_id": self.functional_id,
+            "group_control_number": self.group_control_number,
+            "version": self.version,
+            "code": self.code,
+            "sets_included": self.sets_included,
+            "sets_received": self.sets_received,
+            "sets_accepted": self.sets_accepted,
+            "group_errors": [{"code": c, "message": code_meaning("AK905", c)} for c in self.group_errors],
+            "sets": [s.to_dict() for s in self.sets],
+        }
 
 
 @dataclass
@@ -217,8 +228,12 @@ class AckDocument:
         return "TA1" if self.interchange_acks else "unknown"
 
     def to_dict(self) -> dict[str, Any]:
-        return {"file": self.file, "kind": self.kind, "groups": [g.to_dict() for g in self.groups],
-                "claims": [c.to_dict() for c in self.claims],
-                "batch_statuses": [asdict(s) for s in self.batch_statuses],
-                "interchange_acks": [asdict(t) for t in self.interchange_acks],
-                "findings": [f.to_dict() for f in self.findings]}
+        return {
+            "file": self.file,
+            "kind": self.kind,
+            "groups": [g.to_dict() for g in self.groups],
+            "claims": [c.to_dict() for c in self.claims],
+            "batch_statuses": [asdict(s) for s in self.batch_statuses],
+            "interchange_acks": [asdict(t) for t in self.interchange_acks],
+            "findings": [f.to_dict() for f in self.findings],
+        }

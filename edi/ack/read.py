@@ -11,6 +11,7 @@ separators, several interchanges) and never raise on bad data: what does not fit
 :class:`~coding.findings.Finding`. Bad-value copies (IK404/AK404) and business-unit contexts other
 than CLM01 are not kept: they may carry patient data.
 """
+
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
@@ -19,8 +20,19 @@ from typing import BinaryIO
 
 from coding.findings import Finding
 from edi.ack.model import (  # noqa: F401  (re-exported: the public types of the readers)
-    ACCEPTED_CODES, PATIENT_LEVELS, REJECTED_CODES, AckDocument, AckError, ClaimStatus, GroupAck,
-    InterchangeAck, LineStatus, SetAck, StatusCode, ack_code_meanings, code_meaning,
+    ACCEPTED_CODES,
+    PATIENT_LEVELS,
+    REJECTED_CODES,
+    AckDocument,
+    AckError,
+    ClaimStatus,
+    GroupAck,
+    InterchangeAck,
+    LineStatus,
+    SetAck,
+    StatusCode,
+    ack_code_meanings,
+    code_meaning,
 )
 from edi.x12.tokenizer import Segment, iter_segments
 
@@ -45,8 +57,13 @@ def _status_codes(seg: Segment) -> list[StatusCode]:
     for i in (1, 10, 11):
         comps = seg.components(i)
         if comps and comps[0]:
-            out.append(StatusCode(comps[0], (comps[1] or None) if len(comps) > 1 else None,
-                                  (comps[2] or None) if len(comps) > 2 else None))
+            out.append(
+                StatusCode(
+                    comps[0],
+                    (comps[1] or None) if len(comps) > 1 else None,
+                    (comps[2] or None) if len(comps) > 2 else None,
+                )
+            )
     return out
 
 
@@ -65,9 +82,18 @@ class _Reader:
         self.set_segments = 0
 
     def finding(self, severity: str, code: str, message: str, seg: Segment) -> None:
-        self.doc.findings.append(Finding(severity, code, message, file=self.doc.file,  # type: ignore[arg-type]
-                                         segment=seg.id, line=seg.line, loop=self._loop(),
-                                         segment_number=seg.number))
+        self.doc.findings.append(
+            Finding(
+                severity,
+                code,
+                message,
+                file=self.doc.file,  # type: ignore[arg-type]
+                segment=seg.id,
+                line=seg.line,
+                loop=self._loop(),
+                segment_number=seg.number,
+            )
+        )
 
     def _loop(self) -> str | None:
         if self.kind in ("999", "997"):
@@ -81,8 +107,9 @@ class _Reader:
         if self.kind is not None:
             self.set_segments += 1
         if sid == "TA1":
-            self.doc.interchange_acks.append(InterchangeAck(seg.get(1).strip(), seg.get(4).strip() or None,
-                                                            seg.get(5).strip() or None, seg.line))
+            self.doc.interchange_acks.append(
+                InterchangeAck(seg.get(1).strip(), seg.get(4).strip() or None, seg.get(5).strip() or None, seg.line)
+            )
             return
         if sid in ("ISA", "GS", "GE", "IEA"):
             return
@@ -91,7 +118,9 @@ class _Reader:
         elif sid == "SE":
             self._end_set(seg)
         elif self.kind is None:
-            self.finding("warning", "ack-segment-outside-set", f"{sid} segment outside a transaction set was ignored", seg)
+            self.finding(
+                "warning", "ack-segment-outside-set", f"{sid} segment outside a transaction set was ignored", seg
+            )
         elif self.kind in ("999", "997"):
             self._feed_999(sid, seg)
         elif self.kind == "277":
@@ -103,8 +132,12 @@ class _Reader:
         self.group = self.set = self.error = None
         self.level = self.claim = self.svc = None
         if self.kind not in ("999", "997", "277"):
-            self.finding("warning", "ack-unsupported-transaction",
-                         f"transaction set {self.kind or '(blank)'} is not a 999, 997 or 277CA; skipped", seg)
+            self.finding(
+                "warning",
+                "ack-unsupported-transaction",
+                f"transaction set {self.kind or '(blank)'} is not a 999, 997 or 277CA; skipped",
+                seg,
+            )
             self.kind = "skip"
         self.doc.kinds.append(self.kind)
 
@@ -117,22 +150,32 @@ class _Reader:
             self._close_set_ack(seg)
         declared = _int(seg.get(1))
         if declared is not None and self.kind != "skip" and declared != self.set_segments:
-            self.finding("warning", "ack-segment-count",
-                         f"SE01 says {declared} segments, the set has {self.set_segments}", seg)
+            self.finding(
+                "warning", "ack-segment-count", f"SE01 says {declared} segments, the set has {self.set_segments}", seg
+            )
         self.kind = None
 
     # --- 999 / 997 --------------------------------------------------------------------------
     def _close_set_ack(self, seg: Segment) -> None:
         if self.set is not None and self.set.code is None:
-            self.finding("warning", "ack-missing-segment",
-                         f"no IK5/AK5 for acknowledged set {self.set.control_number}: its status is unknown", seg)
+            self.finding(
+                "warning",
+                "ack-missing-segment",
+                f"no IK5/AK5 for acknowledged set {self.set.control_number}: its status is unknown",
+                seg,
+            )
         self.set = self.error = None
 
     def _feed_999(self, sid: str, seg: Segment) -> None:
         if sid == "AK1":
             self._close_set_ack(seg)
-            self.group = GroupAck(seg.get(1).strip(), seg.get(2).strip(), seg.get(3).strip() or None,
-                                  kind=self.kind or "999", line=seg.line)
+            self.group = GroupAck(
+                seg.get(1).strip(),
+                seg.get(2).strip(),
+                seg.get(3).strip() or None,
+                kind=self.kind or "999",
+                line=seg.line,
+            )
             self.doc.groups.append(self.group)
         elif self.group is None:
             self.finding("warning", "ack-segment-out-of-place", f"{sid} before the AK1 group response; ignored", seg)
@@ -145,22 +188,31 @@ class _Reader:
                 self.finding("warning", "ack-segment-out-of-place", f"{sid} without an AK2 set response; ignored", seg)
                 return
             if self.set.code is not None:
-                self.finding("warning", "ack-segment-out-of-place",
-                             f"second {sid} for set {self.set.control_number}; the first is kept", seg)
+                self.finding(
+                    "warning",
+                    "ack-segment-out-of-place",
+                    f"second {sid} for set {self.set.control_number}; the first is kept",
+                    seg,
+                )
                 return
             self.set.code = seg.get(1).strip() or None
             if self.set.code not in ACCEPTED_CODES | REJECTED_CODES:
-                self.finding("warning", "ack-unknown-code",
-                             f"{sid}01 code {self.set.code or '(blank)'} is neither accepted nor rejected: "
-                             f"set {self.set.control_number} left with unknown status", seg)
+                self.finding(
+                    "warning",
+                    "ack-unknown-code",
+                    f"{sid}01 code {self.set.code or '(blank)'} is neither accepted nor rejected: "
+                    f"set {self.set.control_number} left with unknown status",
+                    seg,
+                )
             self.set.set_errors = [seg.get(i).strip() for i in range(2, 7) if seg.get(i).strip()]
             self.error = None
         elif sid in ("IK3", "AK3"):
             if self.set is None:
                 self.finding("warning", "ack-segment-out-of-place", f"{sid} without an AK2 set response; ignored", seg)
                 return
-            self.error = AckError(seg.get(1).strip(), _int(seg.get(2)), seg.get(3).strip() or None,
-                                  seg.get(4).strip() or None)
+            self.error = AckError(
+                seg.get(1).strip(), _int(seg.get(2)), seg.get(3).strip() or None, seg.get(4).strip() or None
+            )
             self.set.errors.append(self.error)
         elif sid in ("IK4", "AK4"):
             self._element_error(sid, seg)
@@ -271,19 +323,32 @@ def read_ack(source: str | Path | bytes | BinaryIO, filename: str | None = None)
         count += 1
         reader.feed(seg)
     if reader.kind not in (None, "skip"):
-        doc.findings.append(Finding("warning", "ack-truncated", "the file ends inside a transaction set (no SE)",
-                                    file=filename))
+        doc.findings.append(
+            Finding("warning", "ack-truncated", "the file ends inside a transaction set (no SE)", file=filename)
+        )
         if reader.kind in ("999", "997") and reader.set is not None and reader.set.code is None:
-            doc.findings.append(Finding("warning", "ack-missing-segment",
-                                        f"no IK5/AK5 for acknowledged set {reader.set.control_number}",
-                                        file=filename))
+            doc.findings.append(
+                Finding(
+                    "warning",
+                    "ack-missing-segment",
+                    f"no IK5/AK5 for acknowledged set {reader.set.control_number}",
+                    file=filename,
+                )
+            )
     if count == 0 or not (doc.kinds or doc.interchange_acks):
-        doc.findings.append(Finding("error", "ack-empty", "no acknowledgment transaction set was found",
-                                    file=filename))
+        doc.findings.append(Finding("error", "ack-empty", "no acknowledgment transaction set was found", file=filename))
     for c in doc.claims:
         if not c.patient_control_number:
-            doc.findings.append(Finding("warning", "ack-missing-element",
-                                        "277CA claim without a patient control number (TRN02)",
-                                        file=filename, segment="TRN", line=c.line, loop="2200D",
-                                        segment_number=c.segment_number))
+            doc.findings.append(
+                Finding(
+                    "warning",
+                    "ack-missing-element",
+                    "277CA claim without a patient control number (TRN02)",
+                    file=filename,
+                    segment="TRN",
+                    line=c.line,
+                    loop="2200D",
+                    segment_number=c.segment_number,
+                )
+            )
     return doc

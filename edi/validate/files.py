@@ -6,6 +6,7 @@
 
 The transaction is detected from the first GS08/ST01 (not from the file name).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -33,9 +34,14 @@ class FileReport:
         return sum(1 for f in self.findings if f.severity == "warning")
 
     def to_dict(self) -> dict[str, Any]:
-        return {"file": self.file, "transaction": self.transaction, "valid": self.errors == 0,
-                "errors": self.errors, "warnings": self.warnings,
-                "findings": [f.to_dict() for f in self.findings]}
+        return {
+            "file": self.file,
+            "transaction": self.transaction,
+            "valid": self.errors == 0,
+            "errors": self.errors,
+            "warnings": self.warnings,
+            "findings": [f.to_dict() for f in self.findings],
+        }
 
 
 def detect_transaction(path: str | Path) -> str:
@@ -47,7 +53,7 @@ def detect_transaction(path: str | Path) -> str:
         elif seg.id == "ST":
             st01, version = seg.get(1), seg.get(3) or version
             break
-    if st01 == "837" or version.startswith("00501") and ("X222" in version or "X223" in version):
+    if st01 == "837" or (version.startswith("00501") and ("X222" in version or "X223" in version)):
         if "X223" in version or "X096" in version:
             return "837I"
         return "837P"

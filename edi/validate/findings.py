@@ -6,6 +6,7 @@ guide loop path of the segment (``2000A/2000B/2300``), ``element`` like ``CLM05-
 ``x12-`` + pyx12's error code. Messages never carry element values: pyx12 appends the bad value,
 which may be patient data, so it is removed.
 """
+
 from __future__ import annotations
 
 import re
@@ -26,11 +27,27 @@ def scrub(message: str, value: Any = None) -> str:
     return "value " + text if text.startswith("is ") else text
 
 
-def finding(code: str, message: str, file: str | None, line: int | None, segment: str | None = None,
-             loop: str | None = None, element: str | None = None, value: Any = None,
-             severity: str = "error") -> Finding:
-    return Finding(severity, f"x12-{code.lower()}" if code else "x12-error", scrub(message, value),  # type: ignore[arg-type]
-                   file=file, segment=segment, loop=loop, element=element, line=line)
+def finding(
+    code: str,
+    message: str,
+    file: str | None,
+    line: int | None,
+    segment: str | None = None,
+    loop: str | None = None,
+    element: str | None = None,
+    value: Any = None,
+    severity: str = "error",
+) -> Finding:
+    return Finding(
+        severity,
+        f"x12-{code.lower()}" if code else "x12-error",
+        scrub(message, value),  # type: ignore[arg-type]
+        file=file,
+        segment=segment,
+        loop=loop,
+        element=element,
+        line=line,
+    )
 
 
 _LOG_LINE = re.compile(r"Line:(\d+) (?:(ISA|GS|ST|SEG|ELE):)?(\w*) - (.*)$")
@@ -41,8 +58,13 @@ def log_finding(message: str, file: str | None) -> Finding:
     m = _LOG_LINE.search(message)
     if m is None:
         return finding("log", message, file, None)
-    return finding(m.group(3) or "log", m.group(4), file, int(m.group(1)),
-                    m.group(2) if m.group(2) in ("ISA", "GS", "ST") else None)
+    return finding(
+        m.group(3) or "log",
+        m.group(4),
+        file,
+        int(m.group(1)),
+        m.group(2) if m.group(2) in ("ISA", "GS", "ST") else None,
+    )
 
 
 def element_name(seg_id: str, ele: Any) -> str:
@@ -75,6 +97,7 @@ def tree_findings(errh: Any, file: str | None, loops: dict[int, str]) -> list[Fi
                         out.append(finding(cde, msg, file, line, seg.seg_id, loop, value=val))
                     for ele in seg.elements:
                         for cde, msg, val in ele.errors:
-                            out.append(finding(cde, msg, file, line, seg.seg_id, loop,
-                                                element_name(seg.seg_id, ele), val))
+                            out.append(
+                                finding(cde, msg, file, line, seg.seg_id, loop, element_name(seg.seg_id, ele), val)
+                            )
     return out

@@ -13,6 +13,7 @@ once on the whole file by :func:`envelope_ok`; when anything there is off (or th
 not plain ASCII with a 106-character ISA), the caller validates the whole file in one pass
 instead, so the parallel result is the same as pyx12's.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -114,7 +115,9 @@ def _renumber(seg: str, elem: str, ids: dict[str, str]) -> str:
     return elem.join(e)
 
 
-def _st_blocks(body: list[int], segs: list[str], elem: str) -> tuple[list[int], list[tuple[list[int], list[list[int]]]]]:
+def _st_blocks(
+    body: list[int], segs: list[str], elem: str
+) -> tuple[list[int], list[tuple[list[int], list[list[int]]]]]:
     """Header segment numbers and, per 2000A block, its own segments and its 2000B blocks."""
     header: list[int] = []
     providers: list[tuple[list[int], list[list[int]]]] = []
@@ -154,8 +157,9 @@ def make_pieces(segs: list[str], elem: str, term: str, target: int) -> list[Piec
     return [_close(p, segs, elem) for p in pieces]
 
 
-def _st_pieces(segs: list[str], elem: str, term: str, isa: int, gs: int, st: int, body: list[int],
-               se: int, target: int) -> list[Piece]:
+def _st_pieces(
+    segs: list[str], elem: str, term: str, isa: int, gs: int, st: int, body: list[int], se: int, target: int
+) -> list[Piece]:
     header, providers = _st_blocks(body, segs, elem)
     groups: list[tuple[list[int], list[list[int]]]] = []
     for own, subs in providers:

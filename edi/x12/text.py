@@ -17,6 +17,7 @@ upper-cased and trimmed. :func:`fit` also enforces the element's maximum length.
 >>> fit("A" * 70, 60)
 ('AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA', True)
 """
+
 from __future__ import annotations
 
 import csv
@@ -26,15 +27,34 @@ from functools import lru_cache
 from pathlib import Path
 
 # Letters NFKD does not decompose into ASCII.
-_FOLD = str.maketrans({
-    "ß": "SS", "ẞ": "SS", "Æ": "AE", "æ": "AE", "Ø": "O", "ø": "O", "Œ": "OE", "œ": "OE",
-    "Đ": "D", "đ": "D", "Ł": "L", "ł": "L", "Þ": "TH", "þ": "TH", "ı": "I", "’": "'", "‘": "'",
-    "–": "-", "—": "-",
-})
+_FOLD = str.maketrans(
+    {
+        "ß": "SS",
+        "ẞ": "SS",
+        "Æ": "AE",
+        "æ": "AE",
+        "Ø": "O",
+        "ø": "O",
+        "Œ": "OE",
+        "œ": "OE",
+        "Đ": "D",
+        "đ": "D",
+        "Ł": "L",
+        "ł": "L",
+        "Þ": "TH",
+        "þ": "TH",
+        "ı": "I",
+        "’": "'",
+        "‘": "'",
+        "–": "-",
+        "—": "-",
+    }
+)
 _CLEAN = re.compile(r"[A-Z0-9&'(),\-./]+(?: [A-Z0-9&'(),\-./]+)*")
 _BAD = re.compile(r"[^A-Z0-9&'(),\-./ ]+")
 _SPACES = re.compile(r" {2,}")
 _NOT_DIGIT = re.compile(r"[^0-9]+")
+
 
 def _load_lengths() -> dict[str, int]:
     """Element maximum lengths by kind, from ``edi/x12/data/x12_element_lengths.csv``."""

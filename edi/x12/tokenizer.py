@@ -26,18 +26,20 @@ raise.
 >>> segs[0].get(16), segs[0].get(40, "none")
 (':', 'none')
 """
+
 from __future__ import annotations
 
 import codecs
 import io
-from itertools import accumulate
+from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import accumulate
 from pathlib import Path
-from typing import BinaryIO, Iterator
+from typing import BinaryIO
 
 from coding.findings import Finding
 
-__all__ = ["Separators", "Segment", "X12Tokenizer", "iter_segments", "open_source", "DEFAULT_SEPARATORS"]
+__all__ = ["DEFAULT_SEPARATORS", "Segment", "Separators", "X12Tokenizer", "iter_segments", "open_source"]
 
 CHUNK_CHARS = 1 << 16  # 64 Ki characters per read: C-speed splitting, batches that stay in cache
 _MAX_ISA_SCAN = 512  # an ISA longer than this is not an ISA
@@ -67,7 +69,7 @@ DEFAULT_SEPARATORS = Separators()
 class Segment:
     """One X12 segment: ``elements[0]`` is the segment id, so ``elements[1]`` is XX01."""
 
-    __slots__ = ("id", "elements", "number", "line", "separators")
+    __slots__ = ("elements", "id", "line", "number", "separators")
 
     def __init__(self, elements: list[str], number: int, line: int, separators: Separators) -> None:
         self.id = elements[0]
@@ -132,7 +134,7 @@ def _skip_nl(buf: str, j: int) -> int:
     return j
 
 
-def _detect(buf: str, start: int, final: bool) -> tuple[Separators, int] | None | str:
+def _detect(buf: str, start: int, final: bool) -> tuple[Separators, int] | str | None:
     """Separators of the ISA at ``buf[start:]``: (separators, index of its terminator).
 
     Returns None when more text is needed, or "bad" when this is not a usable ISA. Line breaks
@@ -162,7 +164,7 @@ def _detect(buf: str, start: int, final: bool) -> tuple[Separators, int] | None 
         m = _skip_nl(buf, k)
         nxt = buf[m] if m < len(buf) else "G"
         if nxt.isalnum() or nxt == " ":
-            if term == "\r" and buf[k + 1:k + 2] == "\n":
+            if term == "\r" and buf[k + 1 : k + 2] == "\n":
                 term = "\n"  # CRLF as terminator: split on LF, strip the CR
         else:  # a wrapped ISA: the terminator follows the line break
             term, k = nxt, m
@@ -195,7 +197,7 @@ def _detect_headerless(buf: str) -> Separators | None:
         if k < 0:
             k = buf.find("\n" + tag + elem, 0, 1 << 16)
         if k >= 0:
-            val = buf[k + len(tag) + 2:k + len(tag) + 12]
+            val = buf[k + len(tag) + 2 : k + len(tag) + 12]
             cand = val[2:3] if len(val) > 2 else ""
             if cand and not cand.isalnum() and cand not in (elem, term, " "):
                 comp = cand
@@ -210,8 +212,13 @@ class X12Tokenizer:
     :func:`iter_segments`. ``separators`` always holds those of the interchange being read.
     """
 
-    def __init__(self, source: str | Path | bytes | BinaryIO, findings: list[Finding] | None = None,
-                 filename: str | None = None, chunk_chars: int = CHUNK_CHARS) -> None:
+    def __init__(
+        self,
+        source: str | Path | bytes | BinaryIO,
+        findings: list[Finding] | None = None,
+        filename: str | None = None,
+        chunk_chars: int = CHUNK_CHARS,
+    ) -> None:
         self.source = source
         self.findings = findings if findings is not None else []
         if filename is None and isinstance(source, Path):
@@ -225,16 +232,30 @@ class X12Tokenizer:
         self.segments = 0
         self.truncated = False
 
-    def _finding(self, severity: str, code: str, message: str, line: int | None = None,
-                 segment: str | None = None) -> None:
-        self.findings.append(Finding(severity, code, message, file=self.filename, line=line,  # type: ignore[arg-type]
-                                     segment=segment))
+    def _finding(
+        self, severity: str, code: str, message: str, line: int | None = None, segment: str | None = None
+    ) -> None:
+        self.findings.append(
+            Finding(
+                severity,
+                code,
+                message,
+                file=self.filename,
+                line=line,  # type: ignore[arg-type]
+                segment=segment,
+            )
+        )
 
     def _unterminated(self, sid: str, line: int) -> None:
         self.truncated = True
-        self._finding("warning", "x12-unterminated-segment",
-                      f"the file ends inside a {sid[:3]} segment (no terminator): "
-                      "the file may be truncated and that segment incomplete", segment=sid[:3], line=line)
+        self._finding(
+            "warning",
+            "x12-unterminated-segment",
+            f"the file ends inside a {sid[:3]} segment (no terminator): "
+            "the file may be truncated and that segment incomplete",
+            segment=sid[:3],
+            line=line,
+        )
 
     def _chunks(self) -> Iterator[str]:
         stream, close = open_source(self.source)
@@ -288,9 +309,13 @@ class X12Tokenizer:
         while True:
             if need_read and not final:
                 if seps is not None and len(buf) > _MAX_SEGMENT:  # a megabyte without a terminator
-                    self._finding("error", "x12-no-terminator",
-                                  f"no segment terminator {seps.segment!r} in over {_MAX_SEGMENT} characters; "
-                                  "that text was skipped up to the next terminator", line=line)
+                    self._finding(
+                        "error",
+                        "x12-no-terminator",
+                        f"no segment terminator {seps.segment!r} in over {_MAX_SEGMENT} characters; "
+                        "that text was skipped up to the next terminator",
+                        line=line,
+                    )
                     line += buf.count("\n")
                     buf = ""
                 nxt = next(chunks, None)
@@ -314,10 +339,14 @@ class X12Tokenizer:
                         continue  # a little more text to guess the separators from
                     hl = _detect_headerless(buf)
                     if hl is not None:
-                        self._finding("warning", "x12-no-interchange-header",
-                                      "the file starts without an ISA segment; separators were guessed "
-                                      f"(element {hl.element!r}, component {hl.component!r}, "
-                                      f"terminator {hl.segment!r})", line=line)
+                        self._finding(
+                            "warning",
+                            "x12-no-interchange-header",
+                            "the file starts without an ISA segment; separators were guessed "
+                            f"(element {hl.element!r}, component {hl.component!r}, "
+                            f"terminator {hl.segment!r})",
+                            line=line,
+                        )
                         seps = hl
                         self.separators = seps
                         need_read = False
@@ -326,25 +355,32 @@ class X12Tokenizer:
                     k = buf.find("ISA")
                     if k < 0:
                         if final or len(buf) > _MAX_GARBAGE:
-                            self._finding("error", "x12-not-an-interchange",
-                                          "text outside any interchange (no ISA segment) was skipped", line=line)
+                            self._finding(
+                                "error",
+                                "x12-not-an-interchange",
+                                "text outside any interchange (no ISA segment) was skipped",
+                                line=line,
+                            )
                             keep = 0 if final else 2
                             line += buf.count("\n", 0, len(buf) - keep)
-                            buf = buf[len(buf) - keep:]
+                            buf = buf[len(buf) - keep :]
                         if final:
                             break
                         continue
-                    self._finding("error", "x12-text-before-isa",
-                                  "text before an ISA segment was skipped", line=line)
+                    self._finding("error", "x12-text-before-isa", "text before an ISA segment was skipped", line=line)
                     line += buf.count("\n", 0, k)
                     buf = buf[k:]
                 det = _detect(buf, 0, final)
                 if det is None:
                     continue
                 if det == "bad":
-                    self._finding("error", "x12-bad-isa",
-                                  "ISA segment is malformed (separators cannot be read); skipped to the next ISA",
-                                  line=line, segment="ISA")
+                    self._finding(
+                        "error",
+                        "x12-bad-isa",
+                        "ISA segment is malformed (separators cannot be read); skipped to the next ISA",
+                        line=line,
+                        segment="ISA",
+                    )
                     k = buf.find("ISA", 3)
                     cut = k if k > 0 else len(buf)
                     line += buf.count("\n", 0, cut)
@@ -362,9 +398,9 @@ class X12Tokenizer:
                     isa_text = isa_text.replace("\r", "").replace("\n", "")
                 yield [isa_text if raw else isa_text.split(seps.element)], number, [line]
                 line += buf.count("\n", 0, isa_len)
-                if buf[isa_len:isa_len + 1] == "\n" or buf[isa_len:isa_len + 2] == "\r":
+                if buf[isa_len : isa_len + 1] == "\n" or buf[isa_len : isa_len + 2] == "\r":
                     line += 1
-                rest = buf[isa_len + 1:]
+                rest = buf[isa_len + 1 :]
                 stripped = rest.lstrip(_WS)
                 line += rest.count("\n", 0, len(rest) - len(stripped))
                 buf = stripped
@@ -383,7 +419,7 @@ class X12Tokenizer:
                     k = buf.rfind(term)
                     if k < 0:
                         continue  # no complete segment yet
-                    region, rest = buf[:k], buf[k + 1:]
+                    region, rest = buf[:k], buf[k + 1 :]
                 found = scan(region, term, elem, line, nl_term)
                 if found is not None:
                     n_segs, line, last_sid, last_line, bounds, seg_lines = found
@@ -404,7 +440,7 @@ class X12Tokenizer:
             one_per_piece = False
             nl_total = -1
             if not nl_term:
-                region = whole[:len(whole) - len(buf)] if buf else whole
+                region = whole[: len(whole) - len(buf)] if buf else whole
                 nl_total = region.count("\n")
                 if nl_total == n_pieces and nl_total:
                     lead = region[:1] == "\n" or region[:2] == "\r\n"
@@ -477,7 +513,7 @@ class X12Tokenizer:
                         batch, lines = [], []
                     if s[3:4] != elem or len(els) != 17 or len(els[16]) != 1:
                         # other separators in this interchange: re-detect from the raw text
-                        rest = term.join(pieces[i - 1:])
+                        rest = term.join(pieces[i - 1 :])
                         if buf or not final:
                             rest = rest + term + buf
                         buf = rest.lstrip(_WS)
@@ -506,8 +542,9 @@ class X12Tokenizer:
         self.segments = number
 
 
-def iter_segments(source: str | Path | bytes | BinaryIO, findings: list[Finding] | None = None,
-                  filename: str | None = None) -> Iterator[Segment]:
+def iter_segments(
+    source: str | Path | bytes | BinaryIO, findings: list[Finding] | None = None, filename: str | None = None
+) -> Iterator[Segment]:
     """Stream the segments of an X12 file (path, bytes, text starting with ISA, or binary stream).
 
     Findings (no ISA, malformed ISA, unterminated last segment) go to ``findings`` when given.

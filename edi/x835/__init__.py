@@ -19,4 +19,12 @@ from edi.x835.reader import (
     read_835_with_findings,
 )
 
-__all__ = ["ACCELERATOR_AVAILABLE", "balance_findings_835", "findings_835", "probe_835", "read_835", "read_835_files", "read_835_with_findings"]
+__all__ = [
+    "ACCELERATOR_AVAILABLE",
+    "balance_findings_835",
+    "findings_835",
+    "probe_835",
+    "read_835",
+    "read_835_files",
+    "read_835_with_findings",
+]

@@ -6,6 +6,7 @@ Qualified repeating segments (REF, DTM, AMT, QTY) are kept as lists of small rec
 order, so nothing the payer sent is lost; convenience properties pick the common qualifiers.
 Segments that fit nowhere are kept verbatim in :attr:`Remittance.unknown_segments`.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -15,10 +16,16 @@ from coding.findings import Finding
 
 # CLP02 claim status codes (paraphrased labels)
 CLAIM_STATUS = {
-    "1": "processed as primary", "2": "processed as secondary", "3": "processed as tertiary",
-    "4": "denied", "19": "processed as primary, forwarded", "20": "processed as secondary, forwarded",
-    "21": "processed as tertiary, forwarded", "22": "reversal of previous payment",
-    "23": "not our claim, forwarded", "25": "predetermination pricing only",
+    "1": "processed as primary",
+    "2": "processed as secondary",
+    "3": "processed as tertiary",
+    "4": "denied",
+    "19": "processed as primary, forwarded",
+    "20": "processed as secondary, forwarded",
+    "21": "processed as tertiary, forwarded",
+    "22": "reversal of previous payment",
+    "23": "not our claim, forwarded",
+    "25": "predetermination pricing only",
 }
 REVERSAL = "22"
 
@@ -152,11 +159,23 @@ class Loop2110(_Qualified):
     # sum of the line's CAS amounts, kept by the reader as it reads them (None: not kept)
     _adj: Decimal | None = field(default=None, repr=False, compare=False)
 
-    def __init__(self, qualifier: str, code: str, modifiers: list[str], charge: Decimal | None,
-                 paid: Decimal | None, revenue_code: str = "", units: Decimal | None = None,
-                 description: str = "", original_qualifier: str = "", original_code: str = "",
-                 original_modifiers: list[str] | None = None, original_units: Decimal | None = None,
-                 segment_number: int = 0, line: int = 0) -> None:
+    def __init__(
+        self,
+        qualifier: str,
+        code: str,
+        modifiers: list[str],
+        charge: Decimal | None,
+        paid: Decimal | None,
+        revenue_code: str = "",
+        units: Decimal | None = None,
+        description: str = "",
+        original_qualifier: str = "",
+        original_code: str = "",
+        original_modifiers: list[str] | None = None,
+        original_units: Decimal | None = None,
+        segment_number: int = 0,
+        line: int = 0,
+    ) -> None:
         self.qualifier = qualifier
         self.code = code
         self.modifiers = modifiers
@@ -229,12 +248,26 @@ class Loop2100(_Qualified):
     # sum of the claim-level CAS amounts, kept by the reader as it reads them (None: not kept)
     _adj: Decimal | None = field(default=None, repr=False, compare=False)
 
-    def __init__(self, patient_control_number: str, status: str, charge: Decimal | None, paid: Decimal | None,
-                 patient_responsibility: Decimal | None = None, filing_indicator: str = "",
-                 payer_claim_number: str = "", facility_type: str = "", frequency: str = "",
-                 patient_status: str = "", drg_code: str = "", drg_weight: Decimal | None = None,
-                 discharge_fraction: Decimal | None = None, condition_indicator: str = "",
-                 header_number: str = "", segment_number: int = 0, line: int = 0) -> None:
+    def __init__(
+        self,
+        patient_control_number: str,
+        status: str,
+        charge: Decimal | None,
+        paid: Decimal | None,
+        patient_responsibility: Decimal | None = None,
+        filing_indicator: str = "",
+        payer_claim_number: str = "",
+        facility_type: str = "",
+        frequency: str = "",
+        patient_status: str = "",
+        drg_code: str = "",
+        drg_weight: Decimal | None = None,
+        discharge_fraction: Decimal | None = None,
+        condition_indicator: str = "",
+        header_number: str = "",
+        segment_number: int = 0,
+        line: int = 0,
+    ) -> None:
         self.patient_control_number = patient_control_number
         self.status = status
         self.charge = charge
@@ -381,5 +414,4 @@ class Remittance:
         return [f for f in self.findings if f.code in BALANCING_CODES]
 
 
-BALANCING_CODES = frozenset({"claim-out-of-balance", "service-line-out-of-balance",
-                             "transaction-out-of-balance"})
+BALANCING_CODES = frozenset({"claim-out-of-balance", "service-line-out-of-balance", "transaction-out-of-balance"})

@@ -2,6 +2,7 @@
 
 Its own small module so the CLI can check its arguments without loading the reader and model.
 """
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -28,26 +28,43 @@ in :mod:`edi.x835.envelope`, loop/segment handlers in :mod:`edi.x835.segments`, 
 :mod:`edi.x835.summary`. ``reconcile.posting.remit`` drives ``_Reader`` (``tok``, ``body``,
 ``rem``, ``_other``, ``_eof``, ``remittances``) claim by claim: keep those names.
 """
+
 from __future__ import annotations
 
 import gc
 import os
+from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import BinaryIO, Callable, Iterable, Iterator
+from typing import BinaryIO
 
 from coding.findings import Finding
 from edi.x12.tokenizer import DEFAULT_SEPARATORS, X12Tokenizer
-from edi.x835.envelope import EnvelopeMixin
 from edi.x835 import model as x835_model
+from edi.x835.envelope import EnvelopeMixin
 from edi.x835.model import (
-    BALANCING_CODES, Adjustment, AmountRef, DateRef, Loop2110, Name, Reference, Remittance, UnknownSegment,
+    BALANCING_CODES,
+    Adjustment,
+    AmountRef,
+    DateRef,
+    Loop2110,
+    Name,
+    Reference,
+    Remittance,
+    UnknownSegment,
 )
 from edi.x835.probe import probe_835  # noqa: F401  (public here; its own module for a light CLI start)
 from edi.x835.segments import SegmentsMixin, _amt
 
-__all__ = ["read_835", "read_835_files", "read_835_with_findings", "findings_835",
-           "balance_findings_835", "Remittance", "ACCELERATOR_AVAILABLE"]
+__all__ = [
+    "ACCELERATOR_AVAILABLE",
+    "Remittance",
+    "balance_findings_835",
+    "findings_835",
+    "read_835",
+    "read_835_files",
+    "read_835_with_findings",
+]
 
 _ZERO = Decimal(0)
 _BIG = Decimal("1e15")  # as x835_segments._amt
@@ -74,8 +91,7 @@ class _Reader(EnvelopeMixin, SegmentsMixin):
     # attribute turns it off)
     accelerated = False
 
-    def __init__(self, source: Source, filename: str | None, findings: list[Finding] | None,
-                 keep_claims: bool) -> None:
+    def __init__(self, source: Source, filename: str | None, findings: list[Finding] | None, keep_claims: bool) -> None:
         self.findings: list[Finding] = findings if findings is not None else []
         self.tok = X12Tokenizer(source, self.findings, filename)
         self.file = self.tok.filename
@@ -100,19 +116,57 @@ class _Reader(EnvelopeMixin, SegmentsMixin):
         self.lx = ""
         self.bpr_pos: tuple[int | None, int | None] = (None, None)
         self.body: dict[str, Callable[[list[str], int, int], None]] = {
-            "BPR": self._bpr, "TRN": self._trn, "CUR": self._cur, "REF": self._ref, "DTM": self._dtm,
-            "N1": self._n1, "N3": self._n3, "N4": self._n4, "PER": self._per, "RDM": self._rdm,
-            "LX": self._lx, "TS3": self._ts3, "TS2": self._ts2, "CLP": self._clp, "CAS": self._cas,
-            "NM1": self._nm1, "MIA": self._mia, "MOA": self._moa, "AMT": self._amt_seg,
-            "QTY": self._qty, "SVC": self._svc, "LQ": self._lq, "PLB": self._plb,
+            "BPR": self._bpr,
+            "TRN": self._trn,
+            "CUR": self._cur,
+            "REF": self._ref,
+            "DTM": self._dtm,
+            "N1": self._n1,
+            "N3": self._n3,
+            "N4": self._n4,
+            "PER": self._per,
+            "RDM": self._rdm,
+            "LX": self._lx,
+            "TS3": self._ts3,
+            "TS2": self._ts2,
+            "CLP": self._clp,
+            "CAS": self._cas,
+            "NM1": self._nm1,
+            "MIA": self._mia,
+            "MOA": self._moa,
+            "AMT": self._amt_seg,
+            "QTY": self._qty,
+            "SVC": self._svc,
+            "LQ": self._lq,
+            "PLB": self._plb,
         }
 
     # ------------------------------------------------------------------ findings
-    def _find(self, severity: str, code: str, message: str, num: int | None, line: int | None,
-              segment: str | None = None, loop: str | None = None, element: str | None = None,
-              pcn: str | None = None, to_file: bool = False) -> None:
-        f = Finding(severity, code, message, encounter_id=pcn, file=self.file,  # type: ignore[arg-type]
-                    segment=segment, loop=loop, element=element, line=line, segment_number=num)
+    def _find(
+        self,
+        severity: str,
+        code: str,
+        message: str,
+        num: int | None,
+        line: int | None,
+        segment: str | None = None,
+        loop: str | None = None,
+        element: str | None = None,
+        pcn: str | None = None,
+        to_file: bool = False,
+    ) -> None:
+        f = Finding(
+            severity,
+            code,
+            message,
+            encounter_id=pcn,
+            file=self.file,  # type: ignore[arg-type]
+            segment=segment,
+            loop=loop,
+            element=element,
+            line=line,
+            segment_number=num,
+        )
         if self.rem is not None and not to_file:
             self.rem.findings.append(f)
         else:
@@ -124,20 +178,33 @@ class _Reader(EnvelopeMixin, SegmentsMixin):
         if self.rem is not None:
             self.rem.unknown_segments.append(UnknownSegment(text, loop, num, line))
         sid = els[0][:3]
-        self._find("warning", "x835-unexpected-segment",
-                   f"segment {sid} does not fit loop {loop} here{why}; kept verbatim", num, line,
-                   segment=sid, loop=loop)
+        self._find(
+            "warning",
+            "x835-unexpected-segment",
+            f"segment {sid} does not fit loop {loop} here{why}; kept verbatim",
+            num,
+            line,
+            segment=sid,
+            loop=loop,
+        )
 
-    def _bad_amount(self, els: list[str], i: int, num: int, line: int, loop: str,
-                    required: bool = True) -> None:
+    def _bad_amount(self, els: list[str], i: int, num: int, line: int, loop: str, required: bool = True) -> None:
         sid = els[0]
         present = i < len(els) and els[i] != ""
         if not present and not required:
             return
         what = "is not a number" if present else "is missing"
-        self._find("error", "x835-bad-amount", f"{sid}{i:02d} {what}; counted as 0 in totals",
-                   num, line, segment=sid, loop=loop, element=f"{sid}{i:02d}",
-                   pcn=self.claim.patient_control_number if self.claim else None)
+        self._find(
+            "error",
+            "x835-bad-amount",
+            f"{sid}{i:02d} {what}; counted as 0 in totals",
+            num,
+            line,
+            segment=sid,
+            loop=loop,
+            element=f"{sid}{i:02d}",
+            pcn=self.claim.patient_control_number if self.claim else None,
+        )
 
     # ------------------------------------------------------------------ driver
     def __iter__(self) -> Iterator[Remittance]:
@@ -169,8 +236,14 @@ class _Reader(EnvelopeMixin, SegmentsMixin):
             if was_enabled:
                 gc.enable()
         if self.remittances == 0:
-            self._find("error", "x835-no-remittance",
-                       "no 835 transaction set (ST*835) was found in this file", None, None, to_file=True)
+            self._find(
+                "error",
+                "x835-no-remittance",
+                "no 835 transaction set (ST*835) was found in this file",
+                None,
+                None,
+                to_file=True,
+            )
 
     def _run_compiled(self) -> Iterator[Remittance]:
         """The same loop as :meth:`_run_python`, run by edi/x835/_accel.c over whole batches of segment
@@ -206,8 +279,11 @@ class _Reader(EnvelopeMixin, SegmentsMixin):
                     n = len(els)
                     if loop == "2110":
                         if sid == "DTM":
-                            l_dates.append(DateRef(els[1], els[2]) if n == 3 else
-                                           DateRef(els[1] if n > 1 else "", els[2] if n > 2 else ""))
+                            l_dates.append(
+                                DateRef(els[1], els[2])
+                                if n == 3
+                                else DateRef(els[1] if n > 1 else "", els[2] if n > 2 else "")
+                            )
                             continue
                         if sid == "CAS":
                             if (n == 4 or n == 5) and els[2]:
@@ -221,8 +297,11 @@ class _Reader(EnvelopeMixin, SegmentsMixin):
                                 except (InvalidOperation, ValueError):
                                     pass
                         elif sid == "REF":
-                            l_refs.append(Reference(els[1], els[2]) if n == 3 else
-                                          Reference(els[1] if n > 1 else "", els[2] if n > 2 else ""))
+                            l_refs.append(
+                                Reference(els[1], els[2])
+                                if n == 3
+                                else Reference(els[1] if n > 1 else "", els[2] if n > 2 else "")
+                            )
                             continue
                         elif sid == "AMT":
                             if n > 2:
@@ -235,8 +314,11 @@ class _Reader(EnvelopeMixin, SegmentsMixin):
                                     pass
                     elif loop == "2100":
                         if sid == "DTM":
-                            c_dates.append(DateRef(els[1], els[2]) if n == 3 else
-                                           DateRef(els[1] if n > 1 else "", els[2] if n > 2 else ""))
+                            c_dates.append(
+                                DateRef(els[1], els[2])
+                                if n == 3
+                                else DateRef(els[1] if n > 1 else "", els[2] if n > 2 else "")
+                            )
                             continue
                         if sid == "CAS":
                             if (n == 4 or n == 5) and els[2]:
@@ -254,8 +336,11 @@ class _Reader(EnvelopeMixin, SegmentsMixin):
                             c_names.append(Name(e[1], e[2], e[3], e[4], e[5], e[7], e[8], e[9]))
                             continue
                         elif sid == "REF":
-                            c_refs.append(Reference(els[1], els[2]) if n == 3 else
-                                          Reference(els[1] if n > 1 else "", els[2] if n > 2 else ""))
+                            c_refs.append(
+                                Reference(els[1], els[2])
+                                if n == 3
+                                else Reference(els[1] if n > 1 else "", els[2] if n > 2 else "")
+                            )
                             continue
                     if sid == "SVC" and (loop == "2110" or loop == "2100") and 3 < n < 7:
                         a = els[1]  # the regular service line (no SVC06/07; see _svc)
@@ -269,11 +354,22 @@ class _Reader(EnvelopeMixin, SegmentsMixin):
                                 c = a.split(comp)
                                 nc = len(c)
                                 u = els[5] if n > 5 else ""
-                                svc = Loop2110(c[0], c[1] if nc > 1 else "",
-                                               [m for m in c[2:6] if m] if nc > 2 else [], ch, pd,
-                                               els[4] if n > 4 else "", _amt(u) if u else None,
-                                               c[6] if nc > 6 else "", "", "", None, None, num,
-                                               lines[num - first])
+                                svc = Loop2110(
+                                    c[0],
+                                    c[1] if nc > 1 else "",
+                                    [m for m in c[2:6] if m] if nc > 2 else [],
+                                    ch,
+                                    pd,
+                                    els[4] if n > 4 else "",
+                                    _amt(u) if u else None,
+                                    c[6] if nc > 6 else "",
+                                    "",
+                                    "",
+                                    None,
+                                    None,
+                                    num,
+                                    lines[num - first],
+                                )
                                 svc._adj = ZERO
                                 claim.lines.append(svc)
                                 self.svc = svc
@@ -322,11 +418,18 @@ class _Reader(EnvelopeMixin, SegmentsMixin):
             line_adj += adj
             ch, pd = ln.charge, ln.paid
             if ch is not None and pd is not None and ch - adj != pd:
-                self._find("error", "service-line-out-of-balance",
-                           f"claim {claim.patient_control_number} line {ln.code}: SVC02 {ch} - adjustments "
-                           f"{adj} = {ch - adj}, but SVC03 is {pd} (difference {ch - adj - pd})",
-                           ln.segment_number, ln.line, segment="SVC", loop="2110", element="SVC03",
-                           pcn=claim.patient_control_number)
+                self._find(
+                    "error",
+                    "service-line-out-of-balance",
+                    f"claim {claim.patient_control_number} line {ln.code}: SVC02 {ch} - adjustments "
+                    f"{adj} = {ch - adj}, but SVC03 is {pd} (difference {ch - adj - pd})",
+                    ln.segment_number,
+                    ln.line,
+                    segment="SVC",
+                    loop="2110",
+                    element="SVC03",
+                    pcn=claim.patient_control_number,
+                )
         claim_adj = claim._adj
         if claim_adj is None:
             claim_adj = _ZERO
@@ -337,12 +440,19 @@ class _Reader(EnvelopeMixin, SegmentsMixin):
         if ch is not None and pd is not None:
             expect = ch - claim_adj - line_adj
             if expect != pd:
-                self._find("error", "claim-out-of-balance",
-                           f"claim {claim.patient_control_number}: CLP03 {ch} - claim adjustments {claim_adj}"
-                           f" - line adjustments {line_adj} = {expect}, but CLP04 is {pd}"
-                           f" (difference {expect - pd})",
-                           claim.segment_number, claim.line, segment="CLP", loop="2100", element="CLP04",
-                           pcn=claim.patient_control_number)
+                self._find(
+                    "error",
+                    "claim-out-of-balance",
+                    f"claim {claim.patient_control_number}: CLP03 {ch} - claim adjustments {claim_adj}"
+                    f" - line adjustments {line_adj} = {expect}, but CLP04 is {pd}"
+                    f" (difference {expect - pd})",
+                    claim.segment_number,
+                    claim.line,
+                    segment="CLP",
+                    loop="2100",
+                    element="CLP04",
+                    pcn=claim.patient_control_number,
+                )
         rem.claim_count += 1
         rem.line_count += len(lines)
         if ch is not None:
@@ -358,16 +468,29 @@ class _Reader(EnvelopeMixin, SegmentsMixin):
         assert rem is not None
         bpr = rem.payment.amount
         if self.bpr_pos[0] is None:
-            self._find("error", "x835-missing-segment",
-                       "the transaction set has no BPR (payment) segment: it cannot be balanced",
-                       rem.start_segment or None, None, segment="BPR", loop="HEADER")
+            self._find(
+                "error",
+                "x835-missing-segment",
+                "the transaction set has no BPR (payment) segment: it cannot be balanced",
+                rem.start_segment or None,
+                None,
+                segment="BPR",
+                loop="HEADER",
+            )
         if bpr is not None:
             expect = rem.total_paid - rem.plb_total
             if expect != bpr:
-                self._find("error", "transaction-out-of-balance",
-                           f"BPR02 {bpr} differs from claim payments {rem.total_paid} - provider "
-                           f"adjustments {rem.plb_total} = {expect} (difference {bpr - expect})",
-                           self.bpr_pos[0], self.bpr_pos[1], segment="BPR", loop="HEADER", element="BPR02")
+                self._find(
+                    "error",
+                    "transaction-out-of-balance",
+                    f"BPR02 {bpr} differs from claim payments {rem.total_paid} - provider "
+                    f"adjustments {rem.plb_total} = {expect} (difference {bpr - expect})",
+                    self.bpr_pos[0],
+                    self.bpr_pos[1],
+                    segment="BPR",
+                    loop="HEADER",
+                    element="BPR02",
+                )
         if not rem.complete and rem.segment_count == 0 and num is not None:
             rem.segment_count = num - self.st_number
         self.rem = None
@@ -380,9 +503,17 @@ def _bind_accelerator() -> bool:
     if _ACCEL is None:
         return False
     try:
-        _ACCEL.setup({k: getattr(x835_model, k) for k in (
-            "Adjustment", "Reference", "DateRef", "AmountRef", "Name", "Loop2110", "Loop2100")},
-            Decimal, InvalidOperation, _BIG, _ZERO, _Reader.__dict__["_end_claim"])
+        _ACCEL.setup(
+            {
+                k: getattr(x835_model, k)
+                for k in ("Adjustment", "Reference", "DateRef", "AmountRef", "Name", "Loop2110", "Loop2100")
+            },
+            Decimal,
+            InvalidOperation,
+            _BIG,
+            _ZERO,
+            _Reader.__dict__["_end_claim"],
+        )
     except TypeError:  # the model changed shape: the pure-Python driver stays correct
         return False
     return True
@@ -392,8 +523,13 @@ ACCELERATOR_AVAILABLE = _bind_accelerator()
 _Reader.accelerated = ACCELERATOR_AVAILABLE and not os.environ.get("DRIPLINE_PURE_PYTHON")
 
 
-def read_835(source: Source, filename: str | None = None, findings: list[Finding] | None = None,
-             keep_claims: bool = True, accelerated: bool | None = None) -> Iterator[Remittance]:
+def read_835(
+    source: Source,
+    filename: str | None = None,
+    findings: list[Finding] | None = None,
+    keep_claims: bool = True,
+    accelerated: bool | None = None,
+) -> Iterator[Remittance]:
     """Stream the remittances (ST/SE sets) of one 835 file.
 
     ``source``: a path, bytes, X12 text, or a binary stream. Findings about a remittance are in
@@ -409,15 +545,17 @@ def read_835(source: Source, filename: str | None = None, findings: list[Finding
     return iter(reader)
 
 
-def read_835_files(paths: Iterable[str | Path], findings: list[Finding] | None = None,
-                   keep_claims: bool = True) -> Iterator[Remittance]:
+def read_835_files(
+    paths: Iterable[str | Path], findings: list[Finding] | None = None, keep_claims: bool = True
+) -> Iterator[Remittance]:
     """Stream the remittances of several files, one after the other."""
     for p in paths:
         yield from read_835(p, str(p), findings, keep_claims)
 
 
-def read_835_with_findings(source: Source, filename: str | None = None,
-                           keep_claims: bool = True) -> tuple[list[Remittance], list[Finding]]:
+def read_835_with_findings(
+    source: Source, filename: str | None = None, keep_claims: bool = True
+) -> tuple[list[Remittance], list[Finding]]:
     """All remittances of a file and all findings (file-level first, then per remittance)."""
     file_findings: list[Finding] = []
     rems = list(read_835(source, filename, file_findings, keep_claims))

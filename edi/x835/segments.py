@@ -4,6 +4,7 @@
 Each handler gets the split elements, the segment's ordinal and its line; a segment that does not
 fit the current loop is kept verbatim through ``self._unknown`` with a finding.
 """
+
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
@@ -11,7 +12,16 @@ from decimal import Decimal, InvalidOperation
 _ZERO = Decimal(0)
 
 from edi.x835.model import (
-    Adjustment, AmountRef, Contact, DateRef, Loop2000, Loop2100, Loop2110, Name, Party, ProviderAdjustment,
+    Adjustment,
+    AmountRef,
+    Contact,
+    DateRef,
+    Loop2000,
+    Loop2100,
+    Loop2110,
+    Name,
+    Party,
+    ProviderAdjustment,
     Reference,
 )
 
@@ -46,9 +56,19 @@ class SegmentsMixin:
         p.amount = _amt(e[2])
         if p.amount is None:
             self._bad_amount(els, 2, num, line, "HEADER")
-        (p.sender_dfi_qualifier, p.sender_dfi, p.sender_account_qualifier, p.sender_account,
-         p.originating_company, p.originating_supplemental, p.receiver_dfi_qualifier, p.receiver_dfi,
-         p.receiver_account_qualifier, p.receiver_account, p.date) = e[6:17]
+        (
+            p.sender_dfi_qualifier,
+            p.sender_dfi,
+            p.sender_account_qualifier,
+            p.sender_account,
+            p.originating_company,
+            p.originating_supplemental,
+            p.receiver_dfi_qualifier,
+            p.receiver_dfi,
+            p.receiver_account_qualifier,
+            p.receiver_account,
+            p.date,
+        ) = e[6:17]
 
     def _trn(self, els: list[str], num: int, line: int) -> None:
         if self.loop != "HEADER":
@@ -169,9 +189,25 @@ class SegmentsMixin:
         e = els if len(els) >= 15 else els + [""] * (15 - len(els))
         charge, paid = _amt(e[3]), _amt(e[4])
         pr = _amt(e[5]) if e[5] else None
-        claim = Loop2100(e[1], e[2], charge, paid, pr, e[6], e[7], e[8], e[9], e[10], e[11],
-                         _amt(e[12]) if e[12] else None, _amt(e[13]) if e[13] else None, e[14],
-                         self.lx, num, line)
+        claim = Loop2100(
+            e[1],
+            e[2],
+            charge,
+            paid,
+            pr,
+            e[6],
+            e[7],
+            e[8],
+            e[9],
+            e[10],
+            e[11],
+            _amt(e[12]) if e[12] else None,
+            _amt(e[13]) if e[13] else None,
+            e[14],
+            self.lx,
+            num,
+            line,
+        )
         claim._adj = _ZERO
         self.claim = claim
         self.svc = None
@@ -183,9 +219,16 @@ class SegmentsMixin:
         if pr is None and e[5]:
             self._bad_amount(els, 5, num, line, "2100")
         if not e[1] or not e[2]:
-            self._find("error", "x835-missing-element",
-                       "CLP01 (patient control number) or CLP02 (status) is empty", num, line,
-                       segment="CLP", loop="2100", element="CLP01" if not e[1] else "CLP02")
+            self._find(
+                "error",
+                "x835-missing-element",
+                "CLP01 (patient control number) or CLP02 (status) is empty",
+                num,
+                line,
+                segment="CLP",
+                loop="2100",
+                element="CLP01" if not e[1] else "CLP02",
+            )
 
     def _cas(self, els: list[str], num: int, line: int) -> None:
         loop = self.loop
@@ -214,9 +257,15 @@ class SegmentsMixin:
             target.append(Adjustment(group, els[2], amount, _amt(q) if q else None))
             return
         if n > 20:
-            self._find("warning", "x835-cas-too-many",
-                       "CAS has more than six reason/amount/quantity triplets; all were read", num, line,
-                       segment="CAS", loop=loop)
+            self._find(
+                "warning",
+                "x835-cas-too-many",
+                "CAS has more than six reason/amount/quantity triplets; all were read",
+                num,
+                line,
+                segment="CAS",
+                loop=loop,
+            )
         for j in range(2, n, 3):
             reason = els[j]
             s = els[j + 1] if j + 1 < n else ""
@@ -286,8 +335,22 @@ class SegmentsMixin:
         except (InvalidOperation, ValueError):
             charge, paid = _amt(e[2]), _amt(e[3])
         units = _amt(e[5]) if e[5] else None
-        svc = Loop2110(comp[0], comp[1] if nc > 1 else "", [m for m in comp[2:6] if m] if nc > 2 else [],
-                       charge, paid, e[4], units, comp[6] if nc > 6 else "", "", "", None, None, num, line)
+        svc = Loop2110(
+            comp[0],
+            comp[1] if nc > 1 else "",
+            [m for m in comp[2:6] if m] if nc > 2 else [],
+            charge,
+            paid,
+            e[4],
+            units,
+            comp[6] if nc > 6 else "",
+            "",
+            "",
+            None,
+            None,
+            num,
+            line,
+        )
         if e[6]:
             osep = self.comp if self.comp in e[6] or len(e[6]) < 4 or e[6][2].isalnum() else e[6][2]
             orig = e[6].split(osep)
@@ -307,9 +370,16 @@ class SegmentsMixin:
 
     def _other_component(self, sep: str, num: int, line: int) -> str:
         """SVC01 split on a character other than ISA16 (seen from real payers): read, and said."""
-        self._find("warning", "x835-component-separator",
-                   f"SVC01 uses {sep!r} between its components although ISA16 is {self.comp!r}; read with {sep!r}",
-                   num, line, segment="SVC", loop="2110", element="SVC01")
+        self._find(
+            "warning",
+            "x835-component-separator",
+            f"SVC01 uses {sep!r} between its components although ISA16 is {self.comp!r}; read with {sep!r}",
+            num,
+            line,
+            segment="SVC",
+            loop="2110",
+            element="SVC01",
+        )
         return sep
 
     def _lq(self, els: list[str], num: int, line: int) -> None:
@@ -326,9 +396,15 @@ class SegmentsMixin:
         provider, period = e[1], e[2]
         n = len(els)
         if n > 15:
-            self._find("warning", "x835-plb-too-many",
-                       "PLB has more than six adjustment pairs; all were read", num, line,
-                       segment="PLB", loop="FOOTER")
+            self._find(
+                "warning",
+                "x835-plb-too-many",
+                "PLB has more than six adjustment pairs; all were read",
+                num,
+                line,
+                segment="PLB",
+                loop="FOOTER",
+            )
         for j in range(3, n, 2):
             ident = els[j]
             s = els[j + 1] if j + 1 < n else ""
@@ -340,5 +416,6 @@ class SegmentsMixin:
                 self._bad_amount(els, j + 1, num, line, "FOOTER")
             else:
                 rem.plb_total += amount
-            rem.provider_adjustments.append(ProviderAdjustment(
-                provider, period, parts[0], parts[1] if len(parts) > 1 else "", amount, num))
+            rem.provider_adjustments.append(
+                ProviderAdjustment(provider, period, parts[0], parts[1] if len(parts) > 1 else "", amount, num)
+            )

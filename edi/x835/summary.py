@@ -16,14 +16,15 @@ last segment...), it gives up on that file and the full reader summarizes it ins
 result is always exactly what :func:`edi.x835.report.summarize` gives over :func:`edi.x835.reader.read_835`
 (a test holds the two against each other).
 """
+
 from __future__ import annotations
 
 import codecs
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Iterable
 
 from coding.findings import Finding
 from edi.x12.tokenizer import _WS, _detect
@@ -42,12 +43,22 @@ class _Irregular(Exception):
 
 # loops in which the full reader accepts each segment (anything else: irregular here)
 _ALLOWED = {
-    "DTM": frozenset({"HEADER", "2100", "2110"}), "REF": frozenset({"HEADER", "1000A", "1000B", "2100", "2110"}),
-    "AMT": frozenset({"2100", "2110"}), "QTY": frozenset({"2100", "2110"}), "NM1": frozenset({"2100"}),
-    "MIA": frozenset({"2100"}), "MOA": frozenset({"2100"}), "LQ": frozenset({"2110"}),
-    "N3": frozenset({"1000A", "1000B"}), "N4": frozenset({"1000A", "1000B"}),
-    "PER": frozenset({"1000A", "1000B", "2100"}), "RDM": frozenset({"1000B"}), "TS3": frozenset({"2000"}),
-    "TS2": frozenset({"2000"}), "CUR": frozenset({"HEADER"}), "TRN": frozenset({"HEADER"}),
+    "DTM": frozenset({"HEADER", "2100", "2110"}),
+    "REF": frozenset({"HEADER", "1000A", "1000B", "2100", "2110"}),
+    "AMT": frozenset({"2100", "2110"}),
+    "QTY": frozenset({"2100", "2110"}),
+    "NM1": frozenset({"2100"}),
+    "MIA": frozenset({"2100"}),
+    "MOA": frozenset({"2100"}),
+    "LQ": frozenset({"2110"}),
+    "N3": frozenset({"1000A", "1000B"}),
+    "N4": frozenset({"1000A", "1000B"}),
+    "PER": frozenset({"1000A", "1000B", "2100"}),
+    "RDM": frozenset({"1000B"}),
+    "TS3": frozenset({"2000"}),
+    "TS2": frozenset({"2000"}),
+    "CUR": frozenset({"HEADER"}),
+    "TRN": frozenset({"HEADER"}),
 }
 
 
@@ -95,8 +106,13 @@ class _Part:
     iea: tuple[str, str] | None = None  # mid part: (IEA01, IEA02)
 
 
-def _scan(path: Path, seps=None, start: int = 0, end: int | None = None,  # noqa: C901
-          mid: bool = False) -> _Part:
+def _scan(
+    path: Path,
+    seps=None,
+    start: int = 0,
+    end: int | None = None,
+    mid: bool = False,
+) -> _Part:
     """Scan bytes [start, end) of the file. ``mid``: the range starts at an ST inside the file's
     one open interchange/group, whose GE/IEA checks are left to the caller."""
     fname = str(path)
@@ -301,8 +317,21 @@ def _scan(path: Path, seps=None, start: int = 0, end: int | None = None,  # noqa
                             raise _Irregular
                         if total_paid - plb_total != pay_amount:
                             bal += 1
-                        out.append(RemitSummary(fname, payer, trace, pay_amount, iso_date(pay_date), claims,
-                                                lines, total_paid, plb_total, bal, bal))
+                        out.append(
+                            RemitSummary(
+                                fname,
+                                payer,
+                                trace,
+                                pay_amount,
+                                iso_date(pay_date),
+                                claims,
+                                lines,
+                                total_paid,
+                                plb_total,
+                                bal,
+                                bal,
+                            )
+                        )
                         in_st = False
                         loop = ""
                     continue
@@ -340,8 +369,16 @@ def _scan(path: Path, seps=None, start: int = 0, end: int | None = None,  # noqa
                     continue
                 if k == k_gs:
                     e = s.split(elem)
-                    if in_st or in_gs or not in_isa or len(e) < 9 or e[1] != "HP" \
-                            or not e[8].startswith("005010X221") or mid or (end is not None and isa_groups):
+                    if (
+                        in_st
+                        or in_gs
+                        or not in_isa
+                        or len(e) < 9
+                        or e[1] != "HP"
+                        or not e[8].startswith("005010X221")
+                        or mid
+                        or (end is not None and isa_groups)
+                    ):
                         raise _Irregular
                     in_gs, gs06, gs_sets = True, e[6], 0
                     isa_groups += 1
@@ -370,8 +407,7 @@ def _scan(path: Path, seps=None, start: int = 0, end: int | None = None,  # noqa
                     continue
                 if k == k_isa:
                     e = s.split(elem)
-                    if in_isa or len(e) != 17 or e[16] != comp or s[3] != elem or mid \
-                            or (end is not None and isa13):
+                    if in_isa or len(e) != 17 or e[16] != comp or s[3] != elem or mid or (end is not None and isa13):
                         raise _Irregular
                     in_isa, isa13, isa_groups = True, e[13], 0
                     continue
@@ -410,9 +446,9 @@ def _find_split(path: Path, seps, near: int) -> int | None:
     k = window.find(pat)
     while k > 0:
         j = k - 1
-        while j >= 0 and window[j:j + 1] in (b"\n", b"\r", b" ", b"\t"):
+        while j >= 0 and window[j : j + 1] in (b"\n", b"\r", b" ", b"\t"):
             j -= 1
-        if j >= 0 and window[j:j + 1] == t:
+        if j >= 0 and window[j : j + 1] == t:
             return near + k
         k = window.find(pat, k + 1)
     return None
@@ -497,8 +533,9 @@ def _compiled_reader_available() -> bool:
     return bool(x835._Reader.accelerated)
 
 
-def summarize_files(paths: Iterable[str | Path], jobs: int | None = None,
-                    engine: str = "auto") -> tuple[list[RemitSummary], list[Finding]]:
+def summarize_files(
+    paths: Iterable[str | Path], jobs: int | None = None, engine: str = "auto"
+) -> tuple[list[RemitSummary], list[Finding]]:
     """One summary per remittance of every file, plus file-level findings.
 
     ``engine``: ``"reader"`` summarizes what the full reader reads (``keep_claims=False``: only

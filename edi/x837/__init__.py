@@ -16,4 +16,11 @@ from edi.x837.model import (
     write_interchange,
 )
 
-__all__ = ["ClaimPlan", "EnvelopeNumbers", "InterchangePlan", "TransactionPlan", "plan_interchanges", "write_interchange"]
+__all__ = [
+    "ClaimPlan",
+    "EnvelopeNumbers",
+    "InterchangePlan",
+    "TransactionPlan",
+    "plan_interchanges",
+    "write_interchange",
+]

@@ -15,11 +15,12 @@ findings with the file position (``segment_number``: ordinal of the segment in t
 - ``missing-line-control-number`` (warning: situational in the guide, but dripline puts one on
   every line so remittances match back) and ``duplicate-line-control-number`` (error).
 """
+
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable, Iterable
 from decimal import Decimal
-from typing import Callable, Iterable
 
 from coding.findings import Finding
 from coding.identifiers import icd10cm, npi
@@ -29,11 +30,28 @@ ICD10_QUALIFIERS = {"ABK", "ABF", "ABJ", "APR"}
 Check = Callable[[ReadClaim, str | None], list[Finding]]
 
 
-def _f(code: str, msg: str, file: str | None, pos: tuple[int, int], seg: str, loop: str, element: str | None = None,
-       severity: str = "error") -> Finding:
+def _f(
+    code: str,
+    msg: str,
+    file: str | None,
+    pos: tuple[int, int],
+    seg: str,
+    loop: str,
+    element: str | None = None,
+    severity: str = "error",
+) -> Finding:
     """A finding at ``pos`` = (segment number in the file, physical line)."""
-    return Finding(severity, code, msg, file=file, line=pos[1] or None, segment=seg, loop=loop,  # type: ignore[arg-type]
-                   element=element, segment_number=pos[0] or None)
+    return Finding(
+        severity,
+        code,
+        msg,
+        file=file,
+        line=pos[1] or None,
+        segment=seg,
+        loop=loop,  # type: ignore[arg-type]
+        element=element,
+        segment_number=pos[0] or None,
+    )
 
 
 def _at(obj: ReadClaim | ReadLine) -> tuple[int, int]:
@@ -44,8 +62,18 @@ def check_charge_balance(c: ReadClaim, file: str | None) -> list[Finding]:
     """CLM02 = sum of line charges."""
     total = sum((ln.charge for ln in c.lines), Decimal(0))
     if c.charge is None or c.charge != total:
-        return [_f("claim-charge-mismatch", f"claim {c.patient_control_number}: CLM02 {c.raw_charge or 'missing'}"
-                   f" is not the sum of its line charges ({total})", file, _at(c), "CLM", c.loop, "CLM02")]
+        return [
+            _f(
+                "claim-charge-mismatch",
+                f"claim {c.patient_control_number}: CLM02 {c.raw_charge or 'missing'}"
+                f" is not the sum of its line charges ({total})",
+                file,
+                _at(c),
+                "CLM",
+                c.loop,
+                "CLM02",
+            )
+        ]
     return []
 
 
@@ -64,12 +92,32 @@ def check_npis(c: ReadClaim, file: str | None, severity: str = "warning") -> lis
     """NPI check digits on the billing provider and every claim-level provider."""
     out = []
     if c.billing_npi is not None and not npi.is_valid(c.billing_npi):
-        out.append(_f("bad-npi", f"billing provider NPI of claim {c.patient_control_number} fails the check digit",
-                      file, c.billing_pos, "NM1", "2000A/2010AA", "NM109", severity))
+        out.append(
+            _f(
+                "bad-npi",
+                f"billing provider NPI of claim {c.patient_control_number} fails the check digit",
+                file,
+                c.billing_pos,
+                "NM1",
+                "2000A/2010AA",
+                "NM109",
+                severity,
+            )
+        )
     for who, value, number, line in c.provider_npis:
         if not npi.is_valid(value):
-            out.append(_f("bad-npi", f"provider NPI (NM1*{who}) fails the check digit", file, (number, line), "NM1",
-                          _provider_loop(c, who), "NM109", severity))
+            out.append(
+                _f(
+                    "bad-npi",
+                    f"provider NPI (NM1*{who}) fails the check digit",
+                    file,
+                    (number, line),
+                    "NM1",
+                    _provider_loop(c, who),
+                    "NM109",
+                    severity,
+                )
+            )
     return out
 
 
@@ -85,12 +133,29 @@ def check_ndcs(c: ReadClaim, file: str | None) -> list[Finding]:
         if ln.ndc is None:
             continue
         if ln.ndc_qualifier == "N4" and (len(ln.ndc) != 11 or not ln.ndc.isdigit()):
-            out.append(_f("bad-ndc", f"line {ln.number} of claim {c.patient_control_number}: NDC must be 11 digits",
-                          file, _at(ln), "LIN", f"{c.loop}/2400/2410", "LIN03"))
+            out.append(
+                _f(
+                    "bad-ndc",
+                    f"line {ln.number} of claim {c.patient_control_number}: NDC must be 11 digits",
+                    file,
+                    _at(ln),
+                    "LIN",
+                    f"{c.loop}/2400/2410",
+                    "LIN03",
+                )
+            )
         if not ln.has_ctp or ln.ndc_quantity is None or ln.ndc_quantity <= 0:
-            out.append(_f("missing-ndc-quantity", f"line {ln.number} of claim {c.patient_control_number}: "
-                          "NDC needs a CTP quantity greater than zero", file, _at(ln), "CTP", f"{c.loop}/2400/2410",
-                          "CTP04"))
+            out.append(
+                _f(
+                    "missing-ndc-quantity",
+                    f"line {ln.number} of claim {c.patient_control_number}: NDC needs a CTP quantity greater than zero",
+                    file,
+                    _at(ln),
+                    "CTP",
+                    f"{c.loop}/2400/2410",
+                    "CTP04",
+                )
+            )
     return out
 
 
@@ -102,28 +167,61 @@ def check_jw_jz(c: ReadClaim, file: str | None) -> list[Finding]:
         key = (ln.code, ln.service_date)
         seen[key].update(m for m in ln.modifiers if m in ("JW", "JZ"))
         first_line.setdefault(key, _at(ln))
-    return [_f("jw-jz-conflict", f"claim {c.patient_control_number}: drug {code} has both JW and JZ on one date",
-               file, first_line[(code, d)], "SV1" if c.claim_type == "837P" else "SV2", f"{c.loop}/2400")
-            for (code, d), mods in seen.items() if mods == {"JW", "JZ"}]
+    return [
+        _f(
+            "jw-jz-conflict",
+            f"claim {c.patient_control_number}: drug {code} has both JW and JZ on one date",
+            file,
+            first_line[(code, d)],
+            "SV1" if c.claim_type == "837P" else "SV2",
+            f"{c.loop}/2400",
+        )
+        for (code, d), mods in seen.items()
+        if mods == {"JW", "JZ"}
+    ]
 
 
 def check_frequency(c: ReadClaim, file: str | None) -> list[Finding]:
     """Replacement (7) and void (8) claims name the claim they change (REF*F8)."""
     if c.frequency in ("7", "8") and not c.payer_claim_number:
-        return [_f("missing-payer-claim-number", f"claim {c.patient_control_number} has frequency {c.frequency} "
-                   "without REF*F8", file, _at(c), "CLM", c.loop, "CLM05-03")]
+        return [
+            _f(
+                "missing-payer-claim-number",
+                f"claim {c.patient_control_number} has frequency {c.frequency} without REF*F8",
+                file,
+                _at(c),
+                "CLM",
+                c.loop,
+                "CLM05-03",
+            )
+        ]
     return []
 
 
 def check_icd10(c: ReadClaim, file: str | None) -> list[Finding]:
     """ICD-10-CM shape of every diagnosis (ICD-9 qualifiers BK/BF are not checked)."""
-    return [_f("bad-icd10", f"claim {c.patient_control_number}: diagnosis {code!r} is not an ICD-10-CM code",
-               file, _at(c), "HI", c.loop)
-            for qual, code in c.diagnoses if qual in ICD10_QUALIFIERS and not icd10cm.is_valid(code)]
+    return [
+        _f(
+            "bad-icd10",
+            f"claim {c.patient_control_number}: diagnosis {code!r} is not an ICD-10-CM code",
+            file,
+            _at(c),
+            "HI",
+            c.loop,
+        )
+        for qual, code in c.diagnoses
+        if qual in ICD10_QUALIFIERS and not icd10cm.is_valid(code)
+    ]
 
 
-CLAIM_CHECKS: tuple[Check, ...] = (check_charge_balance, check_npis, check_ndcs, check_jw_jz,
-                                   check_frequency, check_icd10)
+CLAIM_CHECKS: tuple[Check, ...] = (
+    check_charge_balance,
+    check_npis,
+    check_ndcs,
+    check_jw_jz,
+    check_frequency,
+    check_icd10,
+)
 STRICT_CHECKS: tuple[Check, ...] = tuple(check_npis_strict if c is check_npis else c for c in CLAIM_CHECKS)
 
 
@@ -135,12 +233,30 @@ def check_line_control_numbers(claims: Iterable[ReadClaim], file: str | None) ->
         for ln in c.lines:
             lcn = ln.line_control_number
             if not lcn:
-                out.append(_f("missing-line-control-number", f"line {ln.number} of claim {c.patient_control_number} "
-                              "has no REF*6R line control number", file, _at(ln), "REF", f"{c.loop}/2400", "REF02",
-                              severity="warning"))
+                out.append(
+                    _f(
+                        "missing-line-control-number",
+                        f"line {ln.number} of claim {c.patient_control_number} has no REF*6R line control number",
+                        file,
+                        _at(ln),
+                        "REF",
+                        f"{c.loop}/2400",
+                        "REF02",
+                        severity="warning",
+                    )
+                )
             elif lcn in seen:
-                out.append(_f("duplicate-line-control-number", f"line control number {lcn} is used twice "
-                              f"(first at segment {seen[lcn][0]})", file, _at(ln), "REF", f"{c.loop}/2400", "REF02"))
+                out.append(
+                    _f(
+                        "duplicate-line-control-number",
+                        f"line control number {lcn} is used twice (first at segment {seen[lcn][0]})",
+                        file,
+                        _at(ln),
+                        "REF",
+                        f"{c.loop}/2400",
+                        "REF02",
+                    )
+                )
             else:
                 seen[lcn] = _at(ln)
     return out

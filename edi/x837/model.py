@@ -16,11 +16,12 @@ claim is not split; for the parts of a split 837P claim the encounter id cut to
 ``20 - len(suffix)`` characters followed by the suffix ``-<part>`` (``ENC123-1``,
 ``ENC123-2``, ...). See :mod:`edi.x837.plan`.
 """
+
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Sequence
 
 from coding.config import Config
 from coding.findings import Finding
@@ -77,18 +78,14 @@ class EnvelopeNumbers:
     bht03: list[str]
 
 
-def plan_interchanges(
-    coded: Sequence[CodedEncounter], cfg: Config
-) -> tuple[list[InterchangePlan], list[Finding]]:
+def plan_interchanges(coded: Sequence[CodedEncounter], cfg: Config) -> tuple[list[InterchangePlan], list[Finding]]:
     """Group coded encounters into interchange plans; see :mod:`edi.x837.plan`."""
     from edi.x837.plan import plan_interchanges as _plan
 
     return _plan(coded, cfg)
 
 
-def write_interchange(
-    plan: InterchangePlan, cfg: Config, numbers: EnvelopeNumbers, now: datetime
-) -> bytes:
+def write_interchange(plan: InterchangePlan, cfg: Config, numbers: EnvelopeNumbers, now: datetime) -> bytes:
     """Serialize one interchange plan to X12 bytes; see :mod:`edi.x837.write`."""
     from edi.x837.write import write_interchange as _write
 
@@ -96,6 +93,12 @@ def write_interchange(
 
 
 __all__ = [
-    "ClaimPlan", "TransactionPlan", "InterchangePlan", "EnvelopeNumbers",
-    "plan_interchanges", "write_interchange", "MAX_LINES_837P", "MAX_LINES_837I",
+    "MAX_LINES_837I",
+    "MAX_LINES_837P",
+    "ClaimPlan",
+    "EnvelopeNumbers",
+    "InterchangePlan",
+    "TransactionPlan",
+    "plan_interchanges",
+    "write_interchange",
 ]

@@ -11,11 +11,12 @@ Rules (issue 3):
   50 lines. Patient control number of a part: ``<encounter id cut to 20 - len(suffix)>`` +
   ``-<part>`` (``ENC9-1``, ``ENC9-2``); an unsplit claim keeps the encounter id.
 """
+
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from functools import lru_cache
-from typing import Sequence
 
 from coding.config import Config
 from coding.findings import Finding, error, info, warning
@@ -23,7 +24,12 @@ from coding.identifiers import ndc
 from coding.model import CodedEncounter, Patient
 from edi.x12.text import MAX_LEN, clean, digits, fit, ident
 from edi.x837.model import (
-    MAX_LINES_837I, MAX_LINES_837P, MAX_PCN_LENGTH, ClaimPlan, InterchangePlan, TransactionPlan,
+    MAX_LINES_837I,
+    MAX_LINES_837P,
+    MAX_PCN_LENGTH,
+    ClaimPlan,
+    InterchangePlan,
+    TransactionPlan,
 )
 
 FREQUENCIES = ("1", "7", "8")
@@ -60,42 +66,78 @@ def part_pcn(encounter_id: str, part: int) -> str:
 
 def split_lines(lines: list, limit: int) -> list[list]:
     """Consecutive chunks of at most ``limit`` lines (order kept)."""
-    return [lines[i:i + limit] for i in range(0, len(lines), limit)] or [[]]
+    return [lines[i : i + limit] for i in range(0, len(lines), limit)] or [[]]
 
 
 def _person_findings(p: Patient, role: str, enc_id: str) -> list[Finding]:
     """Text-safety findings for one person (patient or subscriber)."""
     out: list[Finding] = []
-    for fld, raw, kind in (("last", p.last, "last"), ("first", p.first, "first"),
-                           ("address.line1", p.address.line1, "address"),
-                           ("address.line2", p.address.line2, "address"),
-                           ("address.city", p.address.city, "city")):
+    for fld, raw, kind in (
+        ("last", p.last, "last"),
+        ("first", p.first, "first"),
+        ("address.line1", p.address.line1, "address"),
+        ("address.line2", p.address.line2, "address"),
+        ("address.city", p.address.city, "city"),
+    ):
         if raw is None or (fld == "address.line2" and not raw.strip()):
             continue
         value = clean(raw)
         where = f"{role}.{fld}"
         if not value or (kind == "city" and len(value) < 2):
             if fld in ("first", "address.line2"):
-                out.append(warning("text-dropped", f"{where} has no usable characters and is left out",
-                                   encounter_id=enc_id, field=where))
+                out.append(
+                    warning(
+                        "text-dropped",
+                        f"{where} has no usable characters and is left out",
+                        encounter_id=enc_id,
+                        field=where,
+                    )
+                )
             else:
-                why = ("is shorter than the 2 characters X12 requires for a city (N401)" if value
-                       else "has no usable characters for X12")
+                why = (
+                    "is shorter than the 2 characters X12 requires for a city (N401)"
+                    if value
+                    else "has no usable characters for X12"
+                )
                 out.append(error("unusable-text", f"{where} {why}", encounter_id=enc_id, field=where))
             continue
         if value != raw:
-            out.append(info("text-normalized", f"{where} was normalized for X12 (case, accents, separators)",
-                            encounter_id=enc_id, field=where))
+            out.append(
+                info(
+                    "text-normalized",
+                    f"{where} was normalized for X12 (case, accents, separators)",
+                    encounter_id=enc_id,
+                    field=where,
+                )
+            )
         if fit(value, MAX_LEN[kind])[1]:
-            out.append(warning("text-truncated", f"{where} is longer than {MAX_LEN[kind]} characters and was cut",
-                               encounter_id=enc_id, field=where))
+            out.append(
+                warning(
+                    "text-truncated",
+                    f"{where} is longer than {MAX_LEN[kind]} characters and was cut",
+                    encounter_id=enc_id,
+                    field=where,
+                )
+            )
     state = clean(p.address.state)
     if len(state) != 2 or not state.isalpha():
-        out.append(error("bad-state", f"{role}.address.state must be a 2-letter code",
-                         encounter_id=enc_id, field=f"{role}.address.state"))
+        out.append(
+            error(
+                "bad-state",
+                f"{role}.address.state must be a 2-letter code",
+                encounter_id=enc_id,
+                field=f"{role}.address.state",
+            )
+        )
     if len(digits(p.address.zip)) not in (5, 9):
-        out.append(error("bad-zip", f"{role}.address.zip must have 5 or 9 digits",
-                         encounter_id=enc_id, field=f"{role}.address.zip"))
+        out.append(
+            error(
+                "bad-zip",
+                f"{role}.address.zip must have 5 or 9 digits",
+                encounter_id=enc_id,
+                field=f"{role}.address.zip",
+            )
+        )
     return out
 
 
@@ -105,8 +147,14 @@ def encounter_findings(coded: CodedEncounter, cfg: Config) -> list[Finding]:
     out = _claim_findings(coded, cfg)
     insured, role = (enc.patient, "patient") if patient_is_subscriber(enc) else (enc.subscriber, "subscriber")
     if len(ident(insured.member_id)) < 2:
-        out.append(error("unusable-text", f"{role}.member_id has no usable characters for X12",
-                         encounter_id=enc.id, field=f"{role}.member_id"))
+        out.append(
+            error(
+                "unusable-text",
+                f"{role}.member_id has no usable characters for X12",
+                encounter_id=enc.id,
+                field=f"{role}.member_id",
+            )
+        )
     out += _person_findings(enc.patient, "patient", enc.id)
     if not patient_is_subscriber(enc):
         out += _person_findings(enc.subscriber, "subscriber", enc.id)
@@ -120,8 +168,9 @@ def _claim_findings(coded: CodedEncounter, cfg: Config) -> list[Finding]:
     if any(f.severity == "error" for f in coded.findings):
         out.append(error("claim-held", "encounter has coding errors; claim not written", encounter_id=enc.id))
     if not coded.lines:
-        out.append(error("no-billable-lines", "coding produced no billable line; claim not written",
-                         encounter_id=enc.id))
+        out.append(
+            error("no-billable-lines", "coding produced no billable line; claim not written", encounter_id=enc.id)
+        )
     if enc.payer not in cfg.payers:
         out.append(error("unknown-payer", "payer is not a profile in the config", encounter_id=enc.id, field="payer"))
     if not enc.diagnoses:
@@ -131,12 +180,23 @@ def _claim_findings(coded: CodedEncounter, cfg: Config) -> list[Finding]:
     elif enc.frequency in ("7", "8") and not ident(enc.payer_claim_number):
         # kept: the ledger fills ClaimPlan.payer_claim_number before writing (claims build /
         # claims correct); a file written without it fails the REF*F8 edit.
-        out.append(warning("payer-claim-number-from-ledger", "frequency 7/8 claim has no payer_claim_number; "
-                           "REF*F8 must come from the ledger", encounter_id=enc.id, field="payer_claim_number"))
+        out.append(
+            warning(
+                "payer-claim-number-from-ledger",
+                "frequency 7/8 claim has no payer_claim_number; REF*F8 must come from the ledger",
+                encounter_id=enc.id,
+                field="payer_claim_number",
+            )
+        )
     if not PCN_OK.fullmatch(enc.id or ""):
-        out.append(error("bad-patient-control-number",
-                         f"encounter id must be 1-{MAX_PCN_LENGTH} letters, digits, '-', '.' or '/' (it is CLM01)",
-                         encounter_id=enc.id, field="id"))
+        out.append(
+            error(
+                "bad-patient-control-number",
+                f"encounter id must be 1-{MAX_PCN_LENGTH} letters, digits, '-', '.' or '/' (it is CLM01)",
+                encounter_id=enc.id,
+                field="id",
+            )
+        )
     return out
 
 
@@ -146,17 +206,41 @@ def _line_findings(coded: CodedEncounter) -> list[Finding]:
     out: list[Finding] = []
     for ln in coded.lines:
         if ln.ndc is not None and ndc11(ln.ndc) is None:
-            out.append(error("bad-ndc", f"line {ln.code}: NDC is not a valid 11-digit (or dashed 10-digit) NDC",
-                             encounter_id=eid, field="ndc"))
+            out.append(
+                error(
+                    "bad-ndc",
+                    f"line {ln.code}: NDC is not a valid 11-digit (or dashed 10-digit) NDC",
+                    encounter_id=eid,
+                    field="ndc",
+                )
+            )
         if ln.ndc is not None and ln.ndc_unit and ln.ndc_unit.upper() not in NDC_UNITS:
-            out.append(warning("ndc-unit-defaulted", f"line {ln.code}: NDC unit is not F2/GR/ME/ML/UN; sent as UN",
-                               encounter_id=eid, field="ndc_unit"))
+            out.append(
+                warning(
+                    "ndc-unit-defaulted",
+                    f"line {ln.code}: NDC unit is not F2/GR/ME/ML/UN; sent as UN",
+                    encounter_id=eid,
+                    field="ndc_unit",
+                )
+            )
         if ln.ndc is not None and ln.ndc_quantity is not None and ln.ndc_quantity <= 0:
-            out.append(error("bad-ndc-quantity", f"line {ln.code}: NDC quantity must be greater than zero",
-                             encounter_id=eid, field="ndc_quantity"))
+            out.append(
+                error(
+                    "bad-ndc-quantity",
+                    f"line {ln.code}: NDC quantity must be greater than zero",
+                    encounter_id=eid,
+                    field="ndc_quantity",
+                )
+            )
         if coded.claim_type == "837I" and not ln.revenue_code:
-            out.append(error("missing-revenue-code", f"837I line {ln.code} has no revenue code",
-                             encounter_id=eid, field="revenue_code"))
+            out.append(
+                error(
+                    "missing-revenue-code",
+                    f"837I line {ln.code} has no revenue code",
+                    encounter_id=eid,
+                    field="revenue_code",
+                )
+            )
     return out
 
 
@@ -166,17 +250,38 @@ def _claim_warnings(coded: CodedEncounter, cfg: Config) -> list[Finding]:
     out: list[Finding] = []
     limit = 12 if coded.claim_type == "837P" else 25
     if len(enc.diagnoses) > limit:
-        out.append(warning("diagnoses-truncated", f"only the first {limit} diagnoses fit on a {coded.claim_type} claim",
-                           encounter_id=enc.id, field="diagnoses"))
+        out.append(
+            warning(
+                "diagnoses-truncated",
+                f"only the first {limit} diagnoses fit on a {coded.claim_type} claim",
+                encounter_id=enc.id,
+                field="diagnoses",
+            )
+        )
     if any(len(ln.modifiers) > 4 for ln in coded.lines):
-        out.append(warning("too-many-modifiers", "a line has more than 4 modifiers; only the first 4 are sent",
-                           encounter_id=enc.id, field="modifiers"))
+        out.append(
+            warning(
+                "too-many-modifiers",
+                "a line has more than 4 modifiers; only the first 4 are sent",
+                encounter_id=enc.id,
+                field="modifiers",
+            )
+        )
     bp, fac = cfg.billing_provider, cfg.facility
     npi = digits(enc.rendering_npi)
-    if npi and npi not in cfg.providers and npi not in (digits(bp.rendering_npi), digits(fac.attending_npi or ""),
-                                                        digits(bp.npi)):
-        out.append(warning("provider-name-unknown", "rendering/attending NPI is not in the config; "
-                           "its name is sent as UNKNOWN", encounter_id=enc.id, field="rendering_npi"))
+    if (
+        npi
+        and npi not in cfg.providers
+        and npi not in (digits(bp.rendering_npi), digits(fac.attending_npi or ""), digits(bp.npi))
+    ):
+        out.append(
+            warning(
+                "provider-name-unknown",
+                "rendering/attending NPI is not in the config; its name is sent as UNKNOWN",
+                encounter_id=enc.id,
+                field="rendering_npi",
+            )
+        )
     return out
 
 
@@ -184,30 +289,51 @@ def config_findings(cfg: Config) -> list[Finding]:
     """Config values the envelope needs (errors stop the whole batch)."""
     out: list[Finding] = []
     bp = cfg.billing_provider
-    for where, value in (("submitter.name", cfg.submitter.name), ("submitter.id", cfg.submitter.id),
-                         ("receiver.name", cfg.receiver.name), ("receiver.id", cfg.receiver.id),
-                         ("billing_provider.name", bp.name), ("billing_provider.address.line1", bp.address.line1),
-                         ("billing_provider.address.city", bp.address.city)):
+    for where, value in (
+        ("submitter.name", cfg.submitter.name),
+        ("submitter.id", cfg.submitter.id),
+        ("receiver.name", cfg.receiver.name),
+        ("receiver.id", cfg.receiver.id),
+        ("billing_provider.name", bp.name),
+        ("billing_provider.address.line1", bp.address.line1),
+        ("billing_provider.address.city", bp.address.city),
+    ):
         if not clean(value):
             out.append(error("unusable-text", f"config {where} has no usable characters", field=f"config.{where}"))
     if len(cfg.submitter.id) > 15 or len(cfg.receiver.id) > 15:
-        out.append(error("bad-interchange-id", "submitter/receiver id must be at most 15 characters (ISA06/ISA08)",
-                         field="config.submitter.id"))
+        out.append(
+            error(
+                "bad-interchange-id",
+                "submitter/receiver id must be at most 15 characters (ISA06/ISA08)",
+                field="config.submitter.id",
+            )
+        )
     if len(digits(cfg.submitter.phone)) < 10:
-        out.append(error("missing-contact", "config submitter.phone needs 10 digits (1000A PER)",
-                         field="config.submitter.phone"))
+        out.append(
+            error(
+                "missing-contact", "config submitter.phone needs 10 digits (1000A PER)", field="config.submitter.phone"
+            )
+        )
     if len(digits(bp.address.zip)) != 9:
-        out.append(error("bad-zip", "billing provider ZIP must have 9 digits (2010AA N403)",
-                         field="config.billing_provider.address.zip"))
+        out.append(
+            error(
+                "bad-zip",
+                "billing provider ZIP must have 9 digits (2010AA N403)",
+                field="config.billing_provider.address.zip",
+            )
+        )
     if len(digits(bp.npi)) != 10 or len(digits(bp.ein)) != 9:
-        out.append(error("bad-provider-id", "billing provider needs a 10-digit NPI and a 9-digit EIN",
-                         field="config.billing_provider"))
+        out.append(
+            error(
+                "bad-provider-id",
+                "billing provider needs a 10-digit NPI and a 9-digit EIN",
+                field="config.billing_provider",
+            )
+        )
     return out
 
 
-def plan_interchanges(
-    coded: Sequence[CodedEncounter], cfg: Config
-) -> tuple[list[InterchangePlan], list[Finding]]:
+def plan_interchanges(coded: Sequence[CodedEncounter], cfg: Config) -> tuple[list[InterchangePlan], list[Finding]]:
     """Group coded encounters into interchanges/transactions/claims; findings say what was left out."""
     findings = config_findings(cfg)
     if findings:
@@ -230,14 +356,25 @@ def plan_interchanges(
         enc = ce.encounter
         pcn_ = enc.id
         if len(chunks) > 1:
-            findings.append(warning("claim-split", f"{len(ce.lines)} lines exceed the {limit}-line limit; "
-                                    f"claim split into {len(chunks)} claims", encounter_id=enc.id))
+            findings.append(
+                warning(
+                    "claim-split",
+                    f"{len(ce.lines)} lines exceed the {limit}-line limit; claim split into {len(chunks)} claims",
+                    encounter_id=enc.id,
+                )
+            )
         for n, chunk in enumerate(chunks, 1):
             parts = len(chunks)
-            sets[key].claims.append(ClaimPlan(
-                patient_control_number=pcn_ if parts == 1 else part_pcn(pcn_, n),
-                coded=ce, lines=chunk, frequency=enc.frequency,
-                payer_claim_number=ident(enc.payer_claim_number) or None,
-                part=0 if parts == 1 else n, parts=0 if parts == 1 else parts))
+            sets[key].claims.append(
+                ClaimPlan(
+                    patient_control_number=pcn_ if parts == 1 else part_pcn(pcn_, n),
+                    coded=ce,
+                    lines=chunk,
+                    frequency=enc.frequency,
+                    payer_claim_number=ident(enc.payer_claim_number) or None,
+                    part=0 if parts == 1 else n,
+                    parts=0 if parts == 1 else parts,
+                )
+            )
     order = [p for p in ("837P", "837I") if p in plans]
     return [plans[p] for p in order], findings

@@ -7,13 +7,15 @@ NPIs; per line the procedure code and modifiers, units, charge, revenue code, se
 line control number (REF*6R) and the 2410 NDC with quantity and unit. Structure problems are
 pyx12's job; this reader never raises on bad data (it reads what it can).
 """
+
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import BinaryIO, Iterator
+from typing import BinaryIO
 
 from coding.findings import Finding
 from edi.x12.tokenizer import Segment, iter_segments
@@ -112,11 +114,22 @@ class _State:
 
 def _on_clm(s: _State, seg: Segment, out: list[ReadClaim]) -> None:
     comp = seg.components(5)
-    s.claim = ReadClaim(claim_type_of(s.version), seg.get(1), _dec(seg.get(2)),
-                        frequency=comp[2] if len(comp) > 2 else "", facility_code=comp[0] if comp else "",
-                        payer_id=s.payer[0], payer_name=s.payer[1], billing_npi=s.billing_npi,
-                        st02=s.st02, segment_line=seg.number, file_line=seg.line, raw_charge=seg.get(2),
-                        billing_pos=s.billing_pos, loop=f"{s.hl_path}/2300".lstrip("/"))
+    s.claim = ReadClaim(
+        claim_type_of(s.version),
+        seg.get(1),
+        _dec(seg.get(2)),
+        frequency=comp[2] if len(comp) > 2 else "",
+        facility_code=comp[0] if comp else "",
+        payer_id=s.payer[0],
+        payer_name=s.payer[1],
+        billing_npi=s.billing_npi,
+        st02=s.st02,
+        segment_line=seg.number,
+        file_line=seg.line,
+        raw_charge=seg.get(2),
+        billing_pos=s.billing_pos,
+        loop=f"{s.hl_path}/2300".lstrip("/"),
+    )
     s.line = None
     out.append(s.claim)
 
@@ -194,8 +207,9 @@ def _on_segment(s: _State, seg: Segment, out: list[ReadClaim], versions: list[st
         s.line.ndc_unit = unit[0] if unit else None
 
 
-def iter_claims(source: str | Path | bytes | BinaryIO, findings: list[Finding] | None = None,
-                versions: list[str] | None = None) -> Iterator[ReadClaim]:
+def iter_claims(
+    source: str | Path | bytes | BinaryIO, findings: list[Finding] | None = None, versions: list[str] | None = None
+) -> Iterator[ReadClaim]:
     """Stream claims; each is yielded once its next claim (or the file end) starts."""
     s = _State()
     pending: list[ReadClaim] = []

@@ -6,6 +6,7 @@ writer is a plain generator of strings: every free-text value goes through
 :func:`coding.money.x12_amount`. Envelope control numbers and the clock are injected.
 Separators: element ``*``, component ``:``, repetition ``^``, segment ``~`` + newline.
 """
+
 from __future__ import annotations
 
 import re
@@ -23,8 +24,16 @@ from edi.x837.plan import NDC_UNITS, PCN_OK, ndc11, patient_is_subscriber
 VERSION = {"837P": "005010X222A1", "837I": "005010X223A2"}
 TERM = "~\n"
 # PAT01 individual relationship codes (2000C) by the encounter's `relationship`.
-RELATIONSHIP = {"spouse": "01", "child": "19", "employee": "20", "unknown": "21",
-                "organ_donor": "39", "cadaver_donor": "40", "life_partner": "53", "other": "G8"}
+RELATIONSHIP = {
+    "spouse": "01",
+    "child": "19",
+    "employee": "20",
+    "unknown": "21",
+    "organ_donor": "39",
+    "cadaver_donor": "40",
+    "life_partner": "53",
+    "other": "G8",
+}
 DEFAULT_POS = {"home": "12"}  # otherwise 11 (office / infusion center)
 _MILLI = Decimal("0.001")
 _TRAILING = re.compile(r"\*+~")
@@ -125,7 +134,7 @@ def _diagnoses(codes: tuple[str, ...], claim_type: str) -> tuple[str, ...]:
     out = [f"HI*ABK:{dx[0]}"]
     others = dx[1:25]
     for i in range(0, len(others), 12):
-        out.append("HI*" + "*".join(f"ABF:{c}" for c in others[i:i + 12]))
+        out.append("HI*" + "*".join(f"ABF:{c}" for c in others[i : i + 12]))
     return tuple(out)
 
 
@@ -142,10 +151,12 @@ def _claim(cp: ClaimPlan, cfg: Config, claim_type: str) -> list[str]:
     else:
         dates = [ln.service_date for ln in cp.lines]
         payer = cfg.payers[enc.payer]
-        out = [f"CLM*{pcn}*{total}***{clean(cfg.facility.facility_type)}:A:{cp.frequency}**A*Y*Y",
-               f"DTP*434*RD8*{d8(min(dates))}-{d8(max(dates))}",
-               f"CL1*{clean(str(payer.get('admission_type', '')))}*{clean(str(payer.get('admission_source', '')))}"
-               f"*{clean(str(payer.get('patient_status', '01')))}"]
+        out = [
+            f"CLM*{pcn}*{total}***{clean(cfg.facility.facility_type)}:A:{cp.frequency}**A*Y*Y",
+            f"DTP*434*RD8*{d8(min(dates))}-{d8(max(dates))}",
+            f"CL1*{clean(str(payer.get('admission_type', '')))}*{clean(str(payer.get('admission_source', '')))}"
+            f"*{clean(str(payer.get('patient_status', '01')))}",
+        ]
     if cp.frequency in ("7", "8") and cp.payer_claim_number:
         out.append(f"REF*F8*{fit(ident(cp.payer_claim_number), MAX_LEN['ref'])[0]}")
     out += _diagnoses(tuple(enc.diagnoses), claim_type)
@@ -173,10 +184,16 @@ def _subscriber_and_claim(cp: ClaimPlan, cfg: Config, claim_type: str, hl: int, 
     is_self = patient_is_subscriber(enc)
     sub = enc.patient if is_self else enc.subscriber
     sbr = f"SBR*P*{'18' if is_self else ''}*******{clean(payer.filing_indicator)}"
-    out = [f"HL*{hl}*{parent}*22*{0 if is_self else 1}", sbr, *_person(sub, "IL", True),
-           f"NM1*PR*2*{_text(payer.name, 'org')}*****PI*{ident(payer.payer_id)}"]
+    out = [
+        f"HL*{hl}*{parent}*22*{0 if is_self else 1}",
+        sbr,
+        *_person(sub, "IL", True),
+        f"NM1*PR*2*{_text(payer.name, 'org')}*****PI*{ident(payer.payer_id)}",
+    ]
     if not is_self:
-        rel = RELATIONSHIP.get(enc.relationship, enc.relationship if enc.relationship in RELATIONSHIP.values() else "G8")
+        rel = RELATIONSHIP.get(
+            enc.relationship, enc.relationship if enc.relationship in RELATIONSHIP.values() else "G8"
+        )
         out += [f"HL*{hl + 1}*{hl}*23*0", f"PAT*{rel}", *_person(enc.patient, "QC", False)]
     return out + _claim(cp, cfg, claim_type)
 
@@ -186,14 +203,18 @@ def _transaction(tp, cfg: Config, claim_type: str, st02: int, bht03: str, now: d
     bp, sub, rcv = cfg.billing_provider, cfg.submitter, cfg.receiver
     version = VERSION[claim_type]
     contact = _text(sub.contact_name, "contact")
-    segs = [f"ST*837*{st02:04d}*{version}", f"BHT*0019*00*{ident(bht03)}*{now:%Y%m%d}*{now:%H%M}*CH",
-            f"NM1*41*2*{_text(sub.name, 'org')}*****46*{ident(sub.id)}",
-            f"PER*IC*{contact}*TE*{digits(sub.phone)}",
-            f"NM1*40*2*{_text(rcv.name, 'org')}*****46*{ident(rcv.id)}",
-            "HL*1**20*1", f"PRV*BI*PXC*{ident(bp.taxonomy)}",
-            f"NM1*85*2*{_text(bp.name, 'org')}*****XX*{digits(bp.npi)}",
-            *_address(bp.address.line1, None, bp.address.city, bp.address.state, bp.address.zip),
-            f"REF*EI*{digits(bp.ein)}"]
+    segs = [
+        f"ST*837*{st02:04d}*{version}",
+        f"BHT*0019*00*{ident(bht03)}*{now:%Y%m%d}*{now:%H%M}*CH",
+        f"NM1*41*2*{_text(sub.name, 'org')}*****46*{ident(sub.id)}",
+        f"PER*IC*{contact}*TE*{digits(sub.phone)}",
+        f"NM1*40*2*{_text(rcv.name, 'org')}*****46*{ident(rcv.id)}",
+        "HL*1**20*1",
+        f"PRV*BI*PXC*{ident(bp.taxonomy)}",
+        f"NM1*85*2*{_text(bp.name, 'org')}*****XX*{digits(bp.npi)}",
+        *_address(bp.address.line1, None, bp.address.city, bp.address.state, bp.address.zip),
+        f"REF*EI*{digits(bp.ein)}",
+    ]
     hl = 2
     for cp in tp.claims:
         part = _subscriber_and_claim(cp, cfg, claim_type, hl, 1)
@@ -209,9 +230,11 @@ def write_interchange(plan: InterchangePlan, cfg: Config, numbers: EnvelopeNumbe
         raise ValueError("EnvelopeNumbers needs one ST02 and one BHT03 per transaction set")
     sub, rcv = cfg.submitter, cfg.receiver
     sid, rid = ident(sub.id)[:15], ident(rcv.id)[:15]
-    segs = [f"ISA*00*          *00*          *{ident(sub.qualifier)[:2]:<2}*{sid:<15}*{ident(rcv.qualifier)[:2]:<2}"
-            f"*{rid:<15}*{now:%y%m%d}*{now:%H%M}*^*00501*{numbers.isa13:09d}*0*{clean(cfg.usage_indicator)[:1] or 'T'}*:",
-            f"GS*HC*{sid}*{rid}*{now:%Y%m%d}*{now:%H%M}*{numbers.gs06}*X*{VERSION[plan.claim_type]}"]
+    segs = [
+        f"ISA*00*          *00*          *{ident(sub.qualifier)[:2]:<2}*{sid:<15}*{ident(rcv.qualifier)[:2]:<2}"
+        f"*{rid:<15}*{now:%y%m%d}*{now:%H%M}*^*00501*{numbers.isa13:09d}*0*{clean(cfg.usage_indicator)[:1] or 'T'}*:",
+        f"GS*HC*{sid}*{rid}*{now:%Y%m%d}*{now:%H%M}*{numbers.gs06}*X*{VERSION[plan.claim_type]}",
+    ]
     for tp, st02, bht03 in zip(plan.transactions, numbers.st02, numbers.bht03):
         segs += _transaction(tp, cfg, plan.claim_type, st02, bht03, now)
     segs += [f"GE*{len(plan.transactions)}*{numbers.gs06}", f"IEA*1*{numbers.isa13:09d}"]

@@ -8,16 +8,18 @@ and lines in one transaction, only when the file has no errors (or ``allow_inval
 file is renamed ``*.refused`` and its interchange row keeps status ``refused`` with the sha256,
 so no claim of it is half-recorded and no control number of it is handed out again.
 """
+
 from __future__ import annotations
 
 import hashlib
 import os
 import sqlite3
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from coding.config import Config
 from coding.findings import Finding, error, has_errors, info, warning
@@ -25,8 +27,9 @@ from coding.model import CodedEncounter
 from reconcile.ledger import store as L
 
 CORRECTION_FREQUENCIES = frozenset({"7", "8"})
-REFUSAL_CODES = frozenset({"already-sent", "duplicate-encounter", "missing-payer-claim-number",
-                           "output-exists", "file-refused"})
+REFUSAL_CODES = frozenset(
+    {"already-sent", "duplicate-encounter", "missing-payer-claim-number", "output-exists", "file-refused"}
+)
 CODE_CHUNK = 500  # encounters coded between two progress reports
 ProgressFn = Callable[[str, int, int], None]
 
@@ -98,27 +101,47 @@ def screen_already_sent(
     for ce in coded:
         enc = ce.encounter
         if enc.id in seen:
-            findings.append(error("duplicate-encounter",
-                                  "encounter id appears more than once in this batch; only the first is built",
-                                  encounter_id=enc.id, field="id"))
+            findings.append(
+                error(
+                    "duplicate-encounter",
+                    "encounter id appears more than once in this batch; only the first is built",
+                    encounter_id=enc.id,
+                    field="id",
+                )
+            )
             continue
         seen.add(enc.id)
         active = L.active_claims_for_encounter(conn, enc.id)
         if enc.frequency in CORRECTION_FREQUENCIES:
             if not active:
-                findings.append(warning("correction-without-original",
-                                        f"frequency {enc.frequency} claim for an encounter this ledger never sent",
-                                        encounter_id=enc.id, field="frequency"))
+                findings.append(
+                    warning(
+                        "correction-without-original",
+                        f"frequency {enc.frequency} claim for an encounter this ledger never sent",
+                        encounter_id=enc.id,
+                        field="frequency",
+                    )
+                )
             if not (enc.payer_claim_number or _ledger_payer_claim_number(active)):
-                findings.append(error("missing-payer-claim-number",
-                                      f"frequency {enc.frequency} needs the payer claim number (REF*F8); "
-                                      "none given and none in the ledger", encounter_id=enc.id,
-                                      field="payer_claim_number"))
+                findings.append(
+                    error(
+                        "missing-payer-claim-number",
+                        f"frequency {enc.frequency} needs the payer claim number (REF*F8); "
+                        "none given and none in the ledger",
+                        encounter_id=enc.id,
+                        field="payer_claim_number",
+                    )
+                )
                 continue
         elif active:
-            findings.append(error("already-sent",
-                                  "a claim for this encounter was already sent; send a replacement "
-                                  "(frequency 7) or void (8) instead", encounter_id=enc.id, field="id"))
+            findings.append(
+                error(
+                    "already-sent",
+                    "a claim for this encounter was already sent; send a replacement (frequency 7) or void (8) instead",
+                    encounter_id=enc.id,
+                    field="id",
+                )
+            )
             continue
         kept.append(ce)
     return kept, findings
@@ -166,7 +189,8 @@ def _fill_payer_claim_numbers(conn: sqlite3.Connection, plan: Any) -> None:
     for cp in plan.claims:
         if cp.frequency in CORRECTION_FREQUENCIES and not cp.payer_claim_number:
             cp.payer_claim_number = _ledger_payer_claim_number(
-                L.active_claims_for_encounter(conn, cp.coded.encounter.id))
+                L.active_claims_for_encounter(conn, cp.coded.encounter.id)
+            )
 
 
 def _records(plan: Any, res: L.Reservation, cfg: Config) -> list[L.TransactionRecord]:
@@ -176,27 +200,52 @@ def _records(plan: Any, res: L.Reservation, cfg: Config) -> list[L.TransactionRe
         tx = L.TransactionRecord(st02=st02, bht03=bht03, payer=tp.payer_key)
         for cp in tp.claims:
             enc = cp.coded.encounter
-            tx.claims.append(L.ClaimRecord(
-                patient_control_number=cp.patient_control_number, encounter_id=enc.id,
-                payer=tp.payer_key, payer_id=payer.payer_id if payer else "",
-                claim_type=plan.claim_type, frequency=cp.frequency, lines=list(cp.lines),
-                payer_claim_number=cp.payer_claim_number, source=_source(cp.coded)))
+            tx.claims.append(
+                L.ClaimRecord(
+                    patient_control_number=cp.patient_control_number,
+                    encounter_id=enc.id,
+                    payer=tp.payer_key,
+                    payer_id=payer.payer_id if payer else "",
+                    claim_type=plan.claim_type,
+                    frequency=cp.frequency,
+                    lines=list(cp.lines),
+                    payer_claim_number=cp.payer_claim_number,
+                    source=_source(cp.coded),
+                )
+            )
         out.append(tx)
     return out
 
 
 def _claim_rows(txs: list[L.TransactionRecord], built: BuiltFile) -> list[dict[str, Any]]:
-    return [{
-        "patient_control_number": c.patient_control_number, "encounter_id": c.encounter_id,
-        "payer": c.payer, "claim_type": c.claim_type, "frequency": c.frequency,
-        "charge": c.total_charge, "lines": len(c.lines), "file": built.path,
-        "isa13": built.isa13, "st02": tx.st02, "recorded": built.status != "refused",
-    } for tx in txs for c in tx.claims]
+    return [
+        {
+            "patient_control_number": c.patient_control_number,
+            "encounter_id": c.encounter_id,
+            "payer": c.payer,
+            "claim_type": c.claim_type,
+            "frequency": c.frequency,
+            "charge": c.total_charge,
+            "lines": len(c.lines),
+            "file": built.path,
+            "isa13": built.isa13,
+            "st02": tx.st02,
+            "recorded": built.status != "refused",
+        }
+        for tx in txs
+        for c in tx.claims
+    ]
 
 
 def _build_one(
-    conn: sqlite3.Connection, plan: Any, cfg: Config, out_dir: Path, allow_invalid: bool,
-    jobs: int, now: datetime, result: BuildResult,
+    conn: sqlite3.Connection,
+    plan: Any,
+    cfg: Config,
+    out_dir: Path,
+    allow_invalid: bool,
+    jobs: int,
+    now: datetime,
+    result: BuildResult,
 ) -> None:
     from edi.x837.model import EnvelopeNumbers, write_interchange
 
@@ -212,8 +261,13 @@ def _build_one(
             _write_new(path, data)
         except FileExistsError:
             L.mark_interchange(conn, res.interchange_id, "refused", None, sha)
-            result.findings.append(error("output-exists", "output file already exists; not overwritten "
-                                         "(use another --out directory or ledger)", file=str(path)))
+            result.findings.append(
+                error(
+                    "output-exists",
+                    "output file already exists; not overwritten (use another --out directory or ledger)",
+                    file=str(path),
+                )
+            )
             return
         found = validate_written(path, jobs)
     except BaseException:  # a bug or I/O error: the numbers stay spent, the row says what happened
@@ -222,25 +276,40 @@ def _build_one(
     result.findings.extend(found)
     errors = sum(1 for f in found if f.severity == "error")
     txs = _records(plan, res, cfg)
-    built = BuiltFile(str(path), plan.claim_type, res.isa13, res.gs06, sha, len(plan.claims),
-                      n_lines, "recorded", errors)
+    built = BuiltFile(
+        str(path), plan.claim_type, res.isa13, res.gs06, sha, len(plan.claims), n_lines, "recorded", errors
+    )
     if errors and not allow_invalid:
-        _refuse(conn, res, path, sha, built, result,
-                f"file has {errors} validation error(s); not recorded (use --allow-invalid to record anyway)")
+        _refuse(
+            conn,
+            res,
+            path,
+            sha,
+            built,
+            result,
+            f"file has {errors} validation error(s); not recorded (use --allow-invalid to record anyway)",
+        )
     else:
         built.status = "recorded-invalid" if errors else "recorded"
         try:
             L.record_interchange(conn, res, str(path), sha, txs, built.status, now)
         except L.DuplicateEncounterError as exc:
-            _refuse(conn, res, path, sha, built, result,
-                    "an encounter of this file was recorded by another build meanwhile: "
-                    + ", ".join(exc.encounter_ids))
+            _refuse(
+                conn,
+                res,
+                path,
+                sha,
+                built,
+                result,
+                "an encounter of this file was recorded by another build meanwhile: " + ", ".join(exc.encounter_ids),
+            )
     result.files.append(built)
     result.claims.extend(_claim_rows(txs, built))
 
 
-def _refuse(conn: sqlite3.Connection, res: L.Reservation, path: Path, sha: str, built: BuiltFile,
-            result: BuildResult, why: str) -> None:
+def _refuse(
+    conn: sqlite3.Connection, res: L.Reservation, path: Path, sha: str, built: BuiltFile, result: BuildResult, why: str
+) -> None:
     refused = path.with_name(path.name + ".refused")
     os.replace(path, refused)
     L.mark_interchange(conn, res.interchange_id, "refused", str(refused), sha)
@@ -258,9 +327,15 @@ def _hit_history(conn: sqlite3.Connection) -> Any:
 
 
 def build_claims(
-    paths: Sequence[str | Path], cfg: Config, ledger: sqlite3.Connection | str | Path,
-    out_dir: str | Path, *, allow_invalid: bool = False, jobs: int = 1,
-    now: datetime | None = None, progress: ProgressFn | None = None,
+    paths: Sequence[str | Path],
+    cfg: Config,
+    ledger: sqlite3.Connection | str | Path,
+    out_dir: str | Path,
+    *,
+    allow_invalid: bool = False,
+    jobs: int = 1,
+    now: datetime | None = None,
+    progress: ProgressFn | None = None,
 ) -> BuildResult:
     """Code the encounters in ``paths`` and write, validate and record their 837 files.
 
@@ -268,12 +343,12 @@ def build_claims(
     nothing and sets ``input_error``. ``progress(stage, done, total)`` reports coding ("code",
     encounters) and writing/validating/recording ("write", claims) as they advance.
     """
-    from coding.engine import code_encounters
     from coding.encounters.loader import load_encounters
+    from coding.engine import code_encounters
     from edi.x837.model import plan_interchanges
 
     conn = ledger if isinstance(ledger, sqlite3.Connection) else L.connect(ledger)
-    now = now or datetime.now(timezone.utc).replace(microsecond=0)
+    now = now or datetime.now(UTC).replace(microsecond=0)
     result = BuildResult()
     encounters, load_findings = load_encounters([Path(p) for p in paths], cfg)
     result.findings.extend(load_findings)
@@ -283,7 +358,7 @@ def build_claims(
     history = _hit_history(conn)
     coded: list[CodedEncounter] = []
     for start in range(0, len(encounters), CODE_CHUNK):
-        coded.extend(code_encounters(encounters[start:start + CODE_CHUNK], cfg, hit_history=history))
+        coded.extend(code_encounters(encounters[start : start + CODE_CHUNK], cfg, hit_history=history))
         if progress:
             progress("code", len(coded), len(encounters))
     for ce in coded:

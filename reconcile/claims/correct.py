@@ -4,6 +4,7 @@ The encounter the ledger kept for audit is coded again and goes through the same
 validation and recording as ``claims build`` (:func:`reconcile.claims.build.build_claims`), with CLM05-3
 = 7/8 and REF*F8 = the payer claim number the ledger learned from the 835 (or 277CA).
 """
+
 from __future__ import annotations
 
 import json
@@ -26,13 +27,17 @@ def correction_source(conn: sqlite3.Connection, pcn: str, void: bool = False) ->
     rows = conn.execute(
         "SELECT c.encounter_id, c.payer_claim_number, e.source FROM claims c"
         " LEFT JOIN encounters e ON e.id = c.encounter_row WHERE c.patient_control_number = ?"
-        " ORDER BY c.id DESC", (pcn,)).fetchall()
+        " ORDER BY c.id DESC",
+        (pcn,),
+    ).fetchall()
     if not rows:
         raise CorrectionError(f"claim {pcn}: no claim with this patient control number in the ledger")
     icn = next((r[1] for r in rows if r[1]), None)
     if not icn:
-        raise CorrectionError(f"claim {pcn}: field payer_claim_number is unknown (no 835 or 277CA has named "
-                              "it yet); a replacement or void needs it for REF*F8")
+        raise CorrectionError(
+            f"claim {pcn}: field payer_claim_number is unknown (no 835 or 277CA has named "
+            "it yet); a replacement or void needs it for REF*F8"
+        )
     source = next((r[2] for r in rows if r[2]), None)
     try:
         enc = json.loads(source) if source else None
@@ -46,8 +51,15 @@ def correction_source(conn: sqlite3.Connection, pcn: str, void: bool = False) ->
     return enc
 
 
-def correct_claim(conn: sqlite3.Connection, pcn: str, cfg: Config, out_dir: str | Path, *, void: bool = False,
-                  now: datetime | None = None) -> Any:
+def correct_claim(
+    conn: sqlite3.Connection,
+    pcn: str,
+    cfg: Config,
+    out_dir: str | Path,
+    *,
+    void: bool = False,
+    now: datetime | None = None,
+) -> Any:
     """Build, validate and record the replacement/void of claim ``pcn``; returns the ``BuildResult``."""
     from reconcile.claims.build import build_claims
 

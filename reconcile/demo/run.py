@@ -11,6 +11,7 @@ again is safe: the claims are already recorded (not built twice) and the 835 is 
 coinsurance and deductible as patient responsibility, a CO-16/M119 NDC denial, a CO-4 modifier
 denial, a reversal with its correction in a later payment, and a PLB recoupment plus interest.
 """
+
 from __future__ import annotations
 
 import sqlite3
@@ -77,6 +78,7 @@ def run_demo(workspace: str | Path, cfg: Config, remit: Path = DEMO_835) -> Demo
 
 # ---------------------------------------------------------------------- the payer simulator policy
 
+
 def _r(v: Decimal) -> Decimal:
     return v.quantize(CENT, rounding=ROUND_HALF_UP)
 
@@ -109,10 +111,13 @@ def _ledger_claims(conn: sqlite3.Connection) -> list[_Claim]:
     claims: dict[int, _Claim] = {}
     for r in conn.execute("SELECT id, patient_control_number, payer, payer_id, claim_type FROM claims ORDER BY id"):
         claims[r[0]] = _Claim(r[1], r[2], r[3], r[4], [])
-    for r in conn.execute("SELECT claim_id, line_control_number, code, modifiers, units, charge, service_date, ndc"
-                          " FROM lines ORDER BY claim_id, line_number"):
-        claims[r[0]].lines.append(_Line(r[1], r[2], tuple(m for m in r[3].split(":") if m), Decimal(r[4]),
-                                        Decimal(r[5]), r[6], r[7]))
+    for r in conn.execute(
+        "SELECT claim_id, line_control_number, code, modifiers, units, charge, service_date, ndc"
+        " FROM lines ORDER BY claim_id, line_number"
+    ):
+        claims[r[0]].lines.append(
+            _Line(r[1], r[2], tuple(m for m in r[3].split(":") if m), Decimal(r[4]), Decimal(r[5]), r[6], r[7])
+        )
     return sorted(claims.values(), key=lambda c: (c.payer, c.claim_type, c.pcn))
 
 
@@ -130,27 +135,58 @@ def _paid_line(ln: _Line, payer: str, deductible: Decimal = Decimal(0), rate: De
 
 
 def _rline(ln: _Line, paid: Decimal, adjs: list[Adj], remarks: list[str] | None = None) -> RLine:
-    return RLine(code=ln.code, charge=ln.charge, paid=paid, modifiers=ln.modifiers, units=ln.units,
-                 service_date=ln.service_date, line_control_number=ln.lcn, adjustments=adjs,
-                 remarks=remarks or [])
+    return RLine(
+        code=ln.code,
+        charge=ln.charge,
+        paid=paid,
+        modifiers=ln.modifiers,
+        units=ln.units,
+        service_date=ln.service_date,
+        line_control_number=ln.lcn,
+        adjustments=adjs,
+        remarks=remarks or [],
+    )
 
 
 def _rclaim(c: _Claim, lines: list[RLine], icn: str, status: str = "1") -> RClaim:
     pr = sum((a.amount for ln in lines for a in ln.adjustments if a.group == "PR"), Decimal(0))
-    return RClaim(patient_control_number=c.pcn, status=status, charge=c.charge,
-                  paid=sum((ln.paid for ln in lines), Decimal(0)), patient_responsibility=pr,
-                  payer_claim_number=icn, frequency="1", lines=lines)
+    return RClaim(
+        patient_control_number=c.pcn,
+        status=status,
+        charge=c.charge,
+        paid=sum((ln.paid for ln in lines), Decimal(0)),
+        patient_responsibility=pr,
+        payer_claim_number=icn,
+        frequency="1",
+        lines=lines,
+    )
 
 
 def _negate(rc: RClaim, icn: str) -> RClaim:
     """The reversal of an earlier payment: same claim, every amount negated, CLP02 22."""
-    lines = [RLine(code=ln.code, charge=-ln.charge, paid=-ln.paid, modifiers=ln.modifiers,
-                   units=None if ln.units is None else -ln.units, service_date=ln.service_date,
-                   line_control_number=ln.line_control_number,
-                   adjustments=[Adj(a.group, a.reason, -a.amount) for a in ln.adjustments]) for ln in rc.lines]
-    return RClaim(patient_control_number=rc.patient_control_number, status="22", charge=-rc.charge,
-                  paid=-rc.paid, patient_responsibility=-rc.patient_responsibility, payer_claim_number=icn,
-                  frequency="1", lines=lines)
+    lines = [
+        RLine(
+            code=ln.code,
+            charge=-ln.charge,
+            paid=-ln.paid,
+            modifiers=ln.modifiers,
+            units=None if ln.units is None else -ln.units,
+            service_date=ln.service_date,
+            line_control_number=ln.line_control_number,
+            adjustments=[Adj(a.group, a.reason, -a.amount) for a in ln.adjustments],
+        )
+        for ln in rc.lines
+    ]
+    return RClaim(
+        patient_control_number=rc.patient_control_number,
+        status="22",
+        charge=-rc.charge,
+        paid=-rc.paid,
+        patient_responsibility=-rc.patient_responsibility,
+        payer_claim_number=icn,
+        frequency="1",
+        lines=lines,
+    )
 
 
 def answer_claims(conn: sqlite3.Connection, cfg: Config) -> tuple[list[RRemit], date]:
@@ -162,8 +198,11 @@ def answer_claims(conn: sqlite3.Connection, cfg: Config) -> tuple[list[RRemit], 
     ndc_claim = next((c for c in claims if any(ln.ndc for ln in c.lines)), None)
     if ndc_claim:
         used.add(ndc_claim.pcn)
-    with_mods = [c for c in claims if c.pcn not in used
-                 and any(set(ln.modifiers) & {"JW", "JZ", "59", "XE", "XS", "XU"} for ln in c.lines)]
+    with_mods = [
+        c
+        for c in claims
+        if c.pcn not in used and any(set(ln.modifiers) & {"JW", "JZ", "59", "XE", "XS", "XU"} for ln in c.lines)
+    ]
     other_payer = [c for c in with_mods if ndc_claim is None or c.payer != ndc_claim.payer]
     mod_claim = (other_payer or with_mods or [None])[0]  # another payer when there is one: the chart shows both
     if mod_claim:
@@ -183,8 +222,11 @@ def answer_claims(conn: sqlite3.Connection, cfg: Config) -> tuple[list[RRemit], 
         for ln in c.lines:
             if c is ndc_claim and ln.ndc and not any(x.remarks for x in lines):
                 lines.append(_rline(ln, Decimal(0), [Adj("CO", "16", ln.charge)], ["M119"]))
-            elif c is mod_claim and set(ln.modifiers) & {"JW", "JZ", "59", "XE", "XS", "XU"} \
-                    and not any(a.reason == "4" for x in lines for a in x.adjustments):
+            elif (
+                c is mod_claim
+                and set(ln.modifiers) & {"JW", "JZ", "59", "XE", "XS", "XU"}
+                and not any(a.reason == "4" for x in lines for a in x.adjustments)
+            ):
                 lines.append(_rline(ln, Decimal(0), [Adj("CO", "4", ln.charge)]))
             elif c is full_claim:
                 lines.append(_rline(ln, ln.charge, []))
@@ -198,23 +240,42 @@ def answer_claims(conn: sqlite3.Connection, cfg: Config) -> tuple[list[RRemit], 
     for payer_key in sorted(by_payer):
         prof = cfg.payers.get(payer_key)
         rcs = by_payer[payer_key]
-        remits.append(RRemit(payer_id=prof.payer_id if prof else payer_key, trace=f"DEMO{payer_key[:4].upper()}0001",
-                             amount=sum((rc.paid for rc in rcs), Decimal(0)),
-                             payer_name=prof.name if prof else payer_key, method="ACH",
-                             payment_date=pay_date.isoformat(), claims=rcs))
+        remits.append(
+            RRemit(
+                payer_id=prof.payer_id if prof else payer_key,
+                trace=f"DEMO{payer_key[:4].upper()}0001",
+                amount=sum((rc.paid for rc in rcs), Decimal(0)),
+                payer_name=prof.name if prof else payer_key,
+                method="ACH",
+                payment_date=pay_date.isoformat(),
+                claims=rcs,
+            )
+        )
     if rev_claim:  # a later payment: reversal + correction, a recoupment and interest
         prof = cfg.payers.get(rev_claim.payer)
         original = next(rc for r in remits for rc in r.claims if rc.patient_control_number == rev_claim.pcn)
-        corrected = _rclaim(rev_claim, [_paid_line(ln, rev_claim.payer, rate=Decimal("0.80"))
-                                        for ln in rev_claim.lines], icn_of[rev_claim.pcn] + "C")
+        corrected = _rclaim(
+            rev_claim,
+            [_paid_line(ln, rev_claim.payer, rate=Decimal("0.80")) for ln in rev_claim.lines],
+            icn_of[rev_claim.pcn] + "C",
+        )
         target = full_claim or rev_claim
-        plbs = [RPlb("WO", Decimal("25.00"), icn_of[target.pcn], cfg.billing_provider.npi,
-                     f"{pay_date.year}-12-31"),
-                RPlb("L6", Decimal("-1.23"), None, cfg.billing_provider.npi, f"{pay_date.year}-12-31")]
+        plbs = [
+            RPlb("WO", Decimal("25.00"), icn_of[target.pcn], cfg.billing_provider.npi, f"{pay_date.year}-12-31"),
+            RPlb("L6", Decimal("-1.23"), None, cfg.billing_provider.npi, f"{pay_date.year}-12-31"),
+        ]
         rcs = [_negate(original, original.payer_claim_number or ""), corrected]
         amount = sum((rc.paid for rc in rcs), Decimal(0)) - sum((p.amount for p in plbs), Decimal(0))
-        remits.append(RRemit(payer_id=prof.payer_id if prof else rev_claim.payer,
-                             trace=f"DEMO{rev_claim.payer[:4].upper()}0002", amount=amount,
-                             payer_name=prof.name if prof else rev_claim.payer, method="ACH",
-                             payment_date=(pay_date + timedelta(days=14)).isoformat(), claims=rcs, plbs=plbs))
+        remits.append(
+            RRemit(
+                payer_id=prof.payer_id if prof else rev_claim.payer,
+                trace=f"DEMO{rev_claim.payer[:4].upper()}0002",
+                amount=amount,
+                payer_name=prof.name if prof else rev_claim.payer,
+                method="ACH",
+                payment_date=(pay_date + timedelta(days=14)).isoformat(),
+                claims=rcs,
+                plbs=plbs,
+            )
+        )
     return remits, pay_date

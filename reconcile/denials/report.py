@@ -4,20 +4,21 @@
 Everything shown is escaped by lxml (no input can inject markup). Identifiers shown are our own
 claim and line control numbers and the payer's codes: no patient names, birth dates or member ids.
 """
+
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime, timezone
+from collections.abc import Sequence
+from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any, Sequence
+from typing import Any
 
 from lxml import etree
 from lxml.html import builder as E
 
 from reconcile.denials.worklist import ACTIONS, CATEGORIES
 
-PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
-           "#bcbd22", "#17becf")
+PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf")
 CSS = """
 body{font-family:system-ui,Arial,sans-serif;margin:2em;color:#222}
 h1{font-size:1.4em} table{border-collapse:collapse;font-size:.85em;margin-top:1em}
@@ -25,9 +26,19 @@ th,td{border:1px solid #ccc;padding:3px 6px;text-align:left} td.num{text-align:r
 th{background:#eee} .summary{margin:.5em 0 1em} svg text{font-size:12px;fill:#222}
 td:nth-child(2),td:nth-child(3),td:nth-child(4){white-space:nowrap}
 """
-COLUMNS = (("payer", "Payer"), ("patient_control_number", "Claim"), ("line_control_number", "Line"),
-           ("code", "Code"), ("group", "Group"), ("carc", "CARC"), ("rarc", "RARC"), ("amount", "Amount at risk"),
-           ("age_days", "Age (days)"), ("category", "Category"), ("action", "Action"))
+COLUMNS = (
+    ("payer", "Payer"),
+    ("patient_control_number", "Claim"),
+    ("line_control_number", "Line"),
+    ("code", "Code"),
+    ("group", "Group"),
+    ("carc", "CARC"),
+    ("rarc", "RARC"),
+    ("amount", "Amount at risk"),
+    ("age_days", "Age (days)"),
+    ("category", "Category"),
+    ("action", "Action"),
+)
 
 BAR_H, GAP, LABEL_W, CHART_W, LEFT_PAD = 22, 8, 230, 440, 10
 
@@ -59,8 +70,7 @@ def chart_svg(items: Sequence[dict[str, Any]]) -> etree._Element:
     legend_h = 20 * len(payers) + 10
     height = max(1, len(cats)) * (BAR_H + GAP) + legend_h + 20
     width = LABEL_W + CHART_W + 120
-    svg = _svg("svg", width=width, height=height,
-               viewBox=f"0 0 {width} {height}", role="img", id="denial-chart")
+    svg = _svg("svg", width=width, height=height, viewBox=f"0 0 {width} {height}", role="img", id="denial-chart")
     title = etree.SubElement(svg, "title")
     title.text = "Denials by category and payer (amount at risk)"
     if not cats:
@@ -78,10 +88,21 @@ def chart_svg(items: Sequence[dict[str, Any]]) -> etree._Element:
             if not amt:
                 continue
             w = max(Decimal(1), (amt / top * CHART_W).quantize(Decimal("0.1")))
-            rect = etree.SubElement(svg, "rect", {"class": "bar", "x": str(x), "y": str(y), "width": str(w),
-                                                  "height": str(BAR_H), "fill": colors[payer],
-                                                  "data-category": cat, "data-payer": payer,
-                                                  "data-amount": str(amt)})
+            rect = etree.SubElement(
+                svg,
+                "rect",
+                {
+                    "class": "bar",
+                    "x": str(x),
+                    "y": str(y),
+                    "width": str(w),
+                    "height": str(BAR_H),
+                    "fill": colors[payer],
+                    "data-category": cat,
+                    "data-payer": payer,
+                    "data-amount": str(amt),
+                },
+            )
             tip = etree.SubElement(rect, "title")
             tip.text = f"{CATEGORIES.get(cat, cat)} / {payer}: {amt:.2f}"
             x += w
@@ -91,8 +112,11 @@ def chart_svg(items: Sequence[dict[str, Any]]) -> etree._Element:
     ly = 10 + len(cats) * (BAR_H + GAP) + 10
     for i, payer in enumerate(payers):
         y = ly + i * 20
-        etree.SubElement(svg, "rect", {"class": "legend", "x": str(LABEL_W), "y": str(y), "width": "14",
-                                       "height": "14", "fill": colors[payer]})
+        etree.SubElement(
+            svg,
+            "rect",
+            {"class": "legend", "x": str(LABEL_W), "y": str(y), "width": "14", "height": "14", "fill": colors[payer]},
+        )
         t = etree.SubElement(svg, "text", x=str(LABEL_W + 20), y=str(y + 12))
         t.text = payer
     return svg
@@ -109,7 +133,7 @@ def _cell(key: str, value: Any) -> etree._Element:
 
 def denials_html(items: Sequence[dict[str, Any]], generated_at: datetime | None = None) -> bytes:
     """The whole page as UTF-8 bytes (``<!DOCTYPE html>``)."""
-    when = (generated_at or datetime.now(timezone.utc)).strftime("%Y-%m-%d %H:%M UTC")
+    when = (generated_at or datetime.now(UTC)).strftime("%Y-%m-%d %H:%M UTC")
     total = sum((Decimal(i["amount"]) for i in items), Decimal(0))
     head = E.HEAD(E.META(charset="utf-8"), E.TITLE("dripline denial worklist"), E.STYLE(CSS))
     rows = [E.TR(*[_cell(k, it.get(k)) for k, _ in COLUMNS]) for it in items]

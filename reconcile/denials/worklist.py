@@ -5,16 +5,18 @@ is a denial. Each denial gets a category (what went wrong) and a rework action (
 the shipped table ``reconcile/denials/data/carc_rarc_rework.csv``; codes the table does not know still
 appear in the worklist with category ``other``.
 """
+
 from __future__ import annotations
 
 import csv
 import sqlite3
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 from coding.money import money_str
 
@@ -109,8 +111,19 @@ def primary_reason(adjustments: Sequence[tuple[str, str, Decimal]]) -> tuple[str
 
 # ---------------------------------------------------------------- worklist (reads the ledger)
 
-WORKLIST_FIELDS = ("patient_control_number", "line_control_number", "code", "group", "carc", "rarc",
-                   "amount", "category", "action", "payer", "age_days")
+WORKLIST_FIELDS = (
+    "patient_control_number",
+    "line_control_number",
+    "code",
+    "group",
+    "carc",
+    "rarc",
+    "amount",
+    "category",
+    "action",
+    "payer",
+    "age_days",
+)
 
 
 def denial_worklist(conn: sqlite3.Connection, as_of: date | None = None) -> list[dict[str, Any]]:
@@ -127,15 +140,33 @@ def denial_worklist(conn: sqlite3.Connection, as_of: date | None = None) -> list
             age = (today - date.fromisoformat(r[10])).days if r[10] else None
         except ValueError:
             age = None
-        items.append({
-            "patient_control_number": r[0], "line_control_number": r[1], "code": r[2],
-            "group": r[3], "carc": r[4], "rarc": r[5], "amount": money_str(Decimal(r[6])),
-            "category": r[7], "action": r[8], "payer": r[9], "age_days": age,
-            "denied_on": r[10], "payer_claim_number": r[11],
-            "remarks": [x for x in (r[12] or "").split(",") if x], "payer_key": r[13],
-        })
-    items.sort(key=lambda d: (-Decimal(d["amount"]), -(d["age_days"] or 0),
-                              d["patient_control_number"] or "", d["line_control_number"] or ""))
+        items.append(
+            {
+                "patient_control_number": r[0],
+                "line_control_number": r[1],
+                "code": r[2],
+                "group": r[3],
+                "carc": r[4],
+                "rarc": r[5],
+                "amount": money_str(Decimal(r[6])),
+                "category": r[7],
+                "action": r[8],
+                "payer": r[9],
+                "age_days": age,
+                "denied_on": r[10],
+                "payer_claim_number": r[11],
+                "remarks": [x for x in (r[12] or "").split(",") if x],
+                "payer_key": r[13],
+            }
+        )
+    items.sort(
+        key=lambda d: (
+            -Decimal(d["amount"]),
+            -(d["age_days"] or 0),
+            d["patient_control_number"] or "",
+            d["line_control_number"] or "",
+        )
+    )
     return items
 
 

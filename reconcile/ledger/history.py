@@ -13,12 +13,13 @@ services were furnished. HIT codes come from ``coding/data/hit_codes.csv``.
 Known limit: encounters coded in the same run are not in the ledger yet, so two home encounters
 of one patient built together see only the ledger's history, not each other.
 """
+
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import Callable
 
 from coding.home.lines import hit_categories
 

@@ -9,11 +9,13 @@ append a new one. Later issues (posting, denials) append their own entries to th
 Conventions: money is TEXT holding an exact decimal string (never REAL); timestamps are ISO 8601
 UTC text; control numbers are INTEGER.
 """
+
 from __future__ import annotations
 
 import sqlite3
-from datetime import datetime, timezone
-from typing import Callable, Union
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Union
 
 MigrationBody = Union[str, Callable[[sqlite3.Connection], None]]
 
@@ -138,15 +140,11 @@ def split_statements(sql: str) -> list[str]:
 
 def applied_migrations(conn: sqlite3.Connection) -> list[str]:
     """Names of the migrations recorded in this ledger, in the order they were applied."""
-    conn.execute(
-        "CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)"
-    )
+    conn.execute("CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
     return [r[0] for r in conn.execute("SELECT name FROM migrations ORDER BY rowid")]
 
 
-def apply_migrations(
-    conn: sqlite3.Connection, migrations: list[tuple[str, MigrationBody]] | None = None
-) -> list[str]:
+def apply_migrations(conn: sqlite3.Connection, migrations: list[tuple[str, MigrationBody]] | None = None) -> list[str]:
     """Apply the pending migrations in order; return the names applied now (idempotent).
 
     ``conn`` must be in autocommit mode (``isolation_level=None``): each migration runs in its
@@ -169,7 +167,7 @@ def apply_migrations(
                         conn.execute(stmt)
                 conn.execute(
                     "INSERT INTO migrations (name, applied_at) VALUES (?, ?)",
-                    (name, datetime.now(timezone.utc).isoformat(timespec="seconds")),
+                    (name, datetime.now(UTC).isoformat(timespec="seconds")),
                 )
                 applied_now.append(name)
             conn.execute("COMMIT")
@@ -177,6 +175,7 @@ def apply_migrations(
             conn.execute("ROLLBACK")
             raise
     return applied_now
+
 
 # Issue 5 (posting, denials): appended, never interleaved with the entries above.
 from reconcile.ledger.posting_tables import POSTING_MIGRATIONS  # noqa: E402

@@ -8,6 +8,7 @@ adjustments linked to our claim when PLB03-2 names it. A reversal (CLP02 22) poi
 it reverses. Denials and unmatched remittance claims/lines are rows of their own, and the reader's
 balancing findings are kept with the payment they belong to.
 """
+
 from __future__ import annotations
 
 POSTING_SCHEMA = """

@@ -7,6 +7,7 @@ handed out by :func:`reserve_numbers` are unique across runs and across concurre
 and a recorded interchange is all there or not there at all. All SQL is parameterized; money is
 stored as exact decimal TEXT.
 """
+
 from __future__ import annotations
 
 import json
@@ -14,12 +15,13 @@ import os
 import re
 import sqlite3
 import uuid
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from coding.model import ServiceLine
 from reconcile.ledger.migrations import apply_migrations
@@ -85,7 +87,7 @@ class TransactionRecord:
 
 
 def utcnow() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def _iso(now: datetime | None) -> str:
@@ -160,8 +162,7 @@ def reserve_numbers(
         bht = _take(conn, "bht03", n_sets) if n_sets else []
         lines = _take(conn, "line", n_lines) if n_lines else []
         cur = conn.execute(
-            "INSERT INTO interchanges (isa13, gs06, claim_type, created_at, status)"
-            " VALUES (?, ?, ?, ?, 'reserved')",
+            "INSERT INTO interchanges (isa13, gs06, claim_type, created_at, status) VALUES (?, ?, ?, ?, 'reserved')",
             (isa13, gs06, claim_type, _iso(now)),
         )
         iid = int(cur.lastrowid)
@@ -225,14 +226,28 @@ def _insert_claim(conn: sqlite3.Connection, tx_id: int, claim: ClaimRecord, ts: 
             "INSERT INTO encounters (encounter_id, source, recorded_at) VALUES (?, ?, ?)",
             (claim.encounter_id, source_json(claim.source), ts),
         ).lastrowid
-    cid = int(conn.execute(
-        "INSERT INTO claims (patient_control_number, encounter_id, encounter_row, payer, payer_id,"
-        " claim_type, frequency, payer_claim_number, total_charge, status, transaction_id,"
-        " created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-        (claim.patient_control_number, claim.encounter_id, enc_row, claim.payer, claim.payer_id,
-         claim.claim_type, claim.frequency, claim.payer_claim_number, str(claim.total_charge),
-         "sent", tx_id, ts, ts),
-    ).lastrowid)
+    cid = int(
+        conn.execute(
+            "INSERT INTO claims (patient_control_number, encounter_id, encounter_row, payer, payer_id,"
+            " claim_type, frequency, payer_claim_number, total_charge, status, transaction_id,"
+            " created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (
+                claim.patient_control_number,
+                claim.encounter_id,
+                enc_row,
+                claim.payer,
+                claim.payer_id,
+                claim.claim_type,
+                claim.frequency,
+                claim.payer_claim_number,
+                str(claim.total_charge),
+                "sent",
+                tx_id,
+                ts,
+                ts,
+            ),
+        ).lastrowid
+    )
     for number, ln in enumerate(claim.lines, start=1):
         if not ln.line_control_number:
             raise ValueError("every line must carry its line control number before recording")
@@ -240,9 +255,20 @@ def _insert_claim(conn: sqlite3.Connection, tx_id: int, claim: ClaimRecord, ts: 
             "INSERT INTO lines (claim_id, line_control_number, line_number, code, modifiers, units,"
             " charge, ndc, ndc_quantity, ndc_unit, revenue_code, service_date)"
             " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-            (cid, ln.line_control_number, number, ln.code, ":".join(ln.modifiers), str(ln.units),
-             str(ln.charge), ln.ndc, None if ln.ndc_quantity is None else str(ln.ndc_quantity),
-             ln.ndc_unit, ln.revenue_code, ln.service_date.isoformat()),
+            (
+                cid,
+                ln.line_control_number,
+                number,
+                ln.code,
+                ":".join(ln.modifiers),
+                str(ln.units),
+                str(ln.charge),
+                ln.ndc,
+                None if ln.ndc_quantity is None else str(ln.ndc_quantity),
+                ln.ndc_unit,
+                ln.revenue_code,
+                ln.service_date.isoformat(),
+            ),
         )
     conn.execute(
         "INSERT INTO claim_status_history (claim_id, status, source, detail, created_at)"
@@ -274,9 +300,14 @@ def record_interchange(
     claim_ids: list[int] = []
     with transaction(conn):
         if refuse_duplicates:
-            dups = sorted({c.encounter_id for tx in transactions for c in tx.claims
-                           if c.frequency not in ("7", "8")
-                           and active_claims_for_encounter(conn, c.encounter_id)})
+            dups = sorted(
+                {
+                    c.encounter_id
+                    for tx in transactions
+                    for c in tx.claims
+                    if c.frequency not in ("7", "8") and active_claims_for_encounter(conn, c.encounter_id)
+                }
+            )
             if dups:
                 raise DuplicateEncounterError(dups)
         conn.execute(
@@ -284,17 +315,23 @@ def record_interchange(
             (status, path, sha256, reservation.interchange_id),
         )
         for tx in transactions:
-            tx_id = int(conn.execute(
-                "INSERT INTO transactions (interchange_id, st02, bht03, payer) VALUES (?,?,?,?)",
-                (reservation.interchange_id, tx.st02, tx.bht03, tx.payer),
-            ).lastrowid)
+            tx_id = int(
+                conn.execute(
+                    "INSERT INTO transactions (interchange_id, st02, bht03, payer) VALUES (?,?,?,?)",
+                    (reservation.interchange_id, tx.st02, tx.bht03, tx.payer),
+                ).lastrowid
+            )
             claim_ids.extend(_insert_claim(conn, tx_id, c, ts) for c in tx.claims)
     return claim_ids
 
 
 def set_claim_status(
-    conn: sqlite3.Connection, claim_id: int, status: str, source: str,
-    detail: Any = None, now: datetime | None = None,
+    conn: sqlite3.Connection,
+    claim_id: int,
+    status: str,
+    source: str,
+    detail: Any = None,
+    now: datetime | None = None,
 ) -> None:
     """Change a claim's status and keep the change in ``claim_status_history`` (caller's tx)."""
     ts = _iso(now)
@@ -304,16 +341,16 @@ def set_claim_status(
         (status, text, ts, claim_id),
     )
     conn.execute(
-        "INSERT INTO claim_status_history (claim_id, status, source, detail, created_at)"
-        " VALUES (?, ?, ?, ?, ?)",
+        "INSERT INTO claim_status_history (claim_id, status, source, detail, created_at) VALUES (?, ?, ?, ?, ?)",
         (claim_id, status, source, text, ts),
     )
 
 
 def _table_exists(conn: sqlite3.Connection, name: str) -> bool:
-    return conn.execute(
-        "SELECT 1 FROM sqlite_master WHERE type IN ('table','view') AND name = ?", (name,)
-    ).fetchone() is not None
+    return (
+        conn.execute("SELECT 1 FROM sqlite_master WHERE type IN ('table','view') AND name = ?", (name,)).fetchone()
+        is not None
+    )
 
 
 def posting_totals(conn: sqlite3.Connection) -> dict[int, dict[str, Decimal]]:
@@ -349,23 +386,25 @@ def claim_summaries(conn: sqlite3.Connection) -> list[dict[str, Any]]:
         charge = Decimal(r["total_charge"])
         paid = t.get("paid", zero)
         adjusted = t.get("adjusted", zero)
-        out.append({
-            "claim_id": r["id"],
-            "patient_control_number": r["patient_control_number"],
-            "encounter_id": r["encounter_id"],
-            "payer": r["payer"],
-            "payer_id": r["payer_id"],
-            "claim_type": r["claim_type"],
-            "frequency": r["frequency"],
-            "payer_claim_number": r["payer_claim_number"],
-            "charge": charge,
-            "paid": paid,
-            "adjusted": adjusted,
-            "patient_responsibility": t.get("patient_responsibility", zero),
-            "balance": charge - paid - adjusted,
-            "status": r["status"],
-            "isa13": r["isa13"],
-            "st02": r["st02"],
-            "created_at": r["created_at"],
-        })
+        out.append(
+            {
+                "claim_id": r["id"],
+                "patient_control_number": r["patient_control_number"],
+                "encounter_id": r["encounter_id"],
+                "payer": r["payer"],
+                "payer_id": r["payer_id"],
+                "claim_type": r["claim_type"],
+                "frequency": r["frequency"],
+                "payer_claim_number": r["payer_claim_number"],
+                "charge": charge,
+                "paid": paid,
+                "adjusted": adjusted,
+                "patient_responsibility": t.get("patient_responsibility", zero),
+                "balance": charge - paid - adjusted,
+                "status": r["status"],
+                "isa13": r["isa13"],
+                "st02": r["st02"],
+                "created_at": r["created_at"],
+            }
+        )
     return out

@@ -7,16 +7,18 @@ date + units, the original code in SVC06 when the payer restated the code, the N
 N4-qualified line, then code + date (and code alone) when exactly one sent line is left.
 The ledger is read in chunks (one query for many claims), never one SELECT per claim.
 """
+
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from operator import itemgetter
-from typing import Any, Iterable, NamedTuple, Sequence
+from typing import Any, NamedTuple
 
-from reconcile.posting.remit import iso
 from reconcile.posting.records import RClaim, RLine
+from reconcile.posting.remit import iso
 
 CHUNK = 500  # claims per prefetch query (well under SQLite's bound-parameter limit)
 
@@ -60,11 +62,15 @@ class LedgerClaim:
 # reason when unmatched, the remittance line's REF*6R read once). A plain tuple: one per line.
 LineMatch = tuple
 
-_CLAIMS = ("SELECT id, patient_control_number, payer, payer_claim_number, total_charge, status FROM claims"
-           " WHERE {} IN ({}) ORDER BY id")
+_CLAIMS = (
+    "SELECT id, patient_control_number, payer, payer_claim_number, total_charge, status FROM claims"
+    " WHERE {} IN ({}) ORDER BY id"
+)
 _LINES = "SELECT id, line_control_number, code, claim_id FROM lines WHERE claim_id IN ({})"
-_DETAIL = ("SELECT id, line_control_number, code, modifiers, units, charge, service_date, ndc, revenue_code"
-           " FROM lines WHERE claim_id = ? ORDER BY line_number")
+_DETAIL = (
+    "SELECT id, line_control_number, code, modifiers, units, charge, service_date, ndc, revenue_code"
+    " FROM lines WHERE claim_id = ? ORDER BY line_number"
+)
 _line_of = LedgerLine._make
 
 
@@ -75,8 +81,9 @@ def _tuples(conn: sqlite3.Connection) -> sqlite3.Cursor:
     return cur
 
 
-def prefetch_claims(conn: sqlite3.Connection, pcns: Iterable[str],
-                    icns: dict[str, str] | None = None) -> dict[str, list[LedgerClaim]]:
+def prefetch_claims(
+    conn: sqlite3.Connection, pcns: Iterable[str], icns: dict[str, str] | None = None
+) -> dict[str, list[LedgerClaim]]:
     """Claims (with their lines) for many patient control numbers, two queries per chunk.
 
     Keys are the patient control numbers as the payer sent them. For those with no exact match:
@@ -92,7 +99,7 @@ def prefetch_claims(conn: sqlite3.Connection, pcns: Iterable[str],
 
     def load(where: str, params: list[str], key_of) -> None:
         for i in range(0, len(params), CHUNK):
-            part = params[i:i + CHUNK]
+            part = params[i : i + CHUNK]
             fresh: list[int] = []
             for r in cur.execute(_CLAIMS.format(where, ",".join("?" * len(part))), part).fetchall():
                 lc = by_id.get(r[0])
@@ -101,7 +108,7 @@ def prefetch_claims(conn: sqlite3.Connection, pcns: Iterable[str],
                     fresh.append(r[0])
                 out.setdefault(key_of(r), []).append(lc)
             for j in range(0, len(fresh), CHUNK):
-                ids = fresh[j:j + CHUNK]
+                ids = fresh[j : j + CHUNK]
                 rows = cur.execute(_LINES.format(",".join("?" * len(ids))), ids).fetchall()
                 sent.update(zip(map(_LCN, rows), rows))
 
@@ -160,17 +167,31 @@ def _fallbacks(rl: RLine, claim_date: str | None):
         yield "ndc", lambda ln: ln.ndc is not None and ln.ndc == code
         return
     if rl.qualifier == "NU":
-        yield "revenue-date-units", lambda ln: (ln.revenue_code == code and _date_ok(rl, ln, claim_date)
-                                                and _units_ok(rl, ln))
+        yield (
+            "revenue-date-units",
+            lambda ln: ln.revenue_code == code and _date_ok(rl, ln, claim_date) and _units_ok(rl, ln),
+        )
         return
-    yield "code-modifiers-date-units", lambda ln: (ln.code == code and _mods(ln.modifiers) == mods
-                                                   and _date_ok(rl, ln, claim_date) and _units_ok(rl, ln))
+    yield (
+        "code-modifiers-date-units",
+        lambda ln: (
+            ln.code == code and _mods(ln.modifiers) == mods and _date_ok(rl, ln, claim_date) and _units_ok(rl, ln)
+        ),
+    )
     if rl.original_code:
         omods = _mods(rl.original_modifiers)
-        yield "svc06", lambda ln: (ln.code == rl.original_code and (not omods or _mods(ln.modifiers) == omods)
-                                   and _date_ok(rl, ln, claim_date))
-    yield "code-modifiers-date", lambda ln: (ln.code == code and _mods(ln.modifiers) == mods
-                                             and _date_ok(rl, ln, claim_date))
+        yield (
+            "svc06",
+            lambda ln: (
+                ln.code == rl.original_code
+                and (not omods or _mods(ln.modifiers) == omods)
+                and _date_ok(rl, ln, claim_date)
+            ),
+        )
+    yield (
+        "code-modifiers-date",
+        lambda ln: ln.code == code and _mods(ln.modifiers) == mods and _date_ok(rl, ln, claim_date),
+    )
 
 
 def _relaxed(rl: RLine, claim_date: str | None):
@@ -180,8 +201,9 @@ def _relaxed(rl: RLine, claim_date: str | None):
         yield "code-date-unique", lambda ln: ln.code == rl.code and _date_ok(rl, ln, claim_date)
 
 
-def match_lines(claim: LedgerClaim, rlines: Sequence[RLine], rclaim: Any = None,
-                conn: sqlite3.Connection | None = None) -> list[LineMatch]:
+def match_lines(
+    claim: LedgerClaim, rlines: Sequence[RLine], rclaim: Any = None, conn: sqlite3.Connection | None = None
+) -> list[LineMatch]:
     """Pair every remittance line with at most one sent line of ``claim`` (each sent line once).
 
     ``rclaim`` (the remittance claim) gives the statement date (DTM*232) for lines without a date;
@@ -213,7 +235,7 @@ def match_lines(claim: LedgerClaim, rlines: Sequence[RLine], rclaim: Any = None,
         for i, rl in enumerate(rlines):
             if result[i] is not None:
                 continue
-            for name, pred in (_fallbacks(rl, claim_date) if strict else _relaxed(rl, claim_date)):
+            for name, pred in _fallbacks(rl, claim_date) if strict else _relaxed(rl, claim_date):
                 hits = [ln for ln in detail if ln.id not in taken and pred(ln)]
                 if hits and (strict or len(hits) == 1):
                     taken.add(hits[0].id)
@@ -222,7 +244,10 @@ def match_lines(claim: LedgerClaim, rlines: Sequence[RLine], rclaim: Any = None,
                     break
     for i, rl in enumerate(rlines):
         if result[i] is None:
-            why = ("line control number (REF*6R) not on this claim" if lcns[i]
-                   else "no sent line with this code, modifiers, date and units")
+            why = (
+                "line control number (REF*6R) not on this claim"
+                if lcns[i]
+                else "no sent line with this code, modifiers, date and units"
+            )
             result[i] = (rl, None, None, why, lcns[i])
     return result

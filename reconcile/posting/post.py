@@ -12,6 +12,7 @@ Rows are collected per chunk of claims and written with multi-row inserts
 (:mod:`reconcile.posting.writer`), and the ledger is read with two queries per chunk (the claims,
 then their lines), so posting 100,000 claims costs a small multiple of reading the file.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -19,21 +20,23 @@ import json
 import os
 import signal
 import sqlite3
-from datetime import datetime, timezone
+from collections.abc import Callable, Iterable, Sequence
+from datetime import UTC, datetime
 from decimal import Decimal
 from itertools import islice
 from pathlib import Path
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any
 
 from coding.findings import Finding, info, warning
 from coding.money import money_str
 from reconcile.denials import worklist as dn
 from reconcile.posting.matching import CHUNK, LedgerClaim, LineMatch, choose_claim, match_lines, prefetch_claims
 from reconcile.posting.queries import posting_totals, unmatched_queue  # noqa: F401  (public here too)
+from reconcile.posting.records import ZERO, Adj, RClaim, RPlb, RRemit
+from reconcile.posting.remit import _ISO as _ISO_CACHE
+from reconcile.posting.remit import iso
 from reconcile.posting.result import FileResult, PostResult
 from reconcile.posting.writer import Insert, Writer, bulk_gc
-from reconcile.posting.remit import _ISO as _ISO_CACHE, iso
-from reconcile.posting.records import ZERO, Adj, RClaim, RPlb, RRemit
 
 Progress = Callable[[str, int], None]  # (file path, claims posted so far in it)
 _DETAIL: dict[str, str] = {}
@@ -41,19 +44,39 @@ KILL_HOOK_ENV = "DRIPLINE_TEST_KILL_AFTER_CLAIMS"  # test seam: SIGKILL ourselve
 
 # CLP02 claim status codes (paraphrased labels)
 CLAIM_STATUS: dict[str, str] = {
-    "1": "processed as primary", "2": "processed as secondary", "3": "processed as tertiary",
-    "4": "denied", "19": "processed as primary, forwarded", "20": "processed as secondary, forwarded",
-    "21": "processed as tertiary, forwarded", "22": "reversal of previous payment",
-    "23": "not our claim, forwarded", "25": "predetermination pricing only",
+    "1": "processed as primary",
+    "2": "processed as secondary",
+    "3": "processed as tertiary",
+    "4": "denied",
+    "19": "processed as primary, forwarded",
+    "20": "processed as secondary, forwarded",
+    "21": "processed as tertiary, forwarded",
+    "22": "reversal of previous payment",
+    "23": "not our claim, forwarded",
+    "25": "predetermination pricing only",
 }
 STATUS_FIXED = {"23": "forwarded", "25": "predetermination"}
-STATUS_SUFFIX = {"2": "_secondary", "3": "_tertiary", "19": "_forwarded", "20": "_secondary_forwarded",
-                 "21": "_tertiary_forwarded"}
+STATUS_SUFFIX = {
+    "2": "_secondary",
+    "3": "_tertiary",
+    "19": "_forwarded",
+    "20": "_secondary_forwarded",
+    "21": "_tertiary_forwarded",
+}
 # PLB03-1 adjustment reason -> kind of provider-level adjustment
 PLB_KIND: dict[str, str] = {
-    "L6": "interest", "WO": "recoupment", "72": "recoupment", "FB": "forward_balance",
-    "J1": "nonreimbursable", "CS": "adjustment", "B2": "rebate", "BD": "bad_debt",
-    "L3": "penalty", "IR": "tax_withholding", "50": "late_charge", "WU": "recoupment",
+    "L6": "interest",
+    "WO": "recoupment",
+    "72": "recoupment",
+    "FB": "forward_balance",
+    "J1": "nonreimbursable",
+    "CS": "adjustment",
+    "B2": "rebate",
+    "BD": "bad_debt",
+    "L3": "penalty",
+    "IR": "tax_withholding",
+    "50": "late_charge",
+    "WU": "recoupment",
 }
 
 
@@ -66,12 +89,13 @@ def file_sha256(path: str | Path) -> str:
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def _pos(f: Finding) -> str | None:
-    where = {k: getattr(f, k) for k in ("file", "segment", "loop", "element", "line", "field")
-             if getattr(f, k) is not None}
+    where = {
+        k: getattr(f, k) for k in ("file", "segment", "loop", "element", "line", "field") if getattr(f, k) is not None
+    }
     return json.dumps(where) if where else None
 
 
@@ -96,22 +120,29 @@ def _adj_rows(adjs: Sequence[Adj]) -> list[tuple[str, str, Decimal]]:
 class _Poster:
     """Writes one file's remittances inside the caller's open transaction."""
 
-    def __init__(self, conn: sqlite3.Connection, file_id: int, res: FileResult,
-                 progress: Progress | None) -> None:
+    def __init__(self, conn: sqlite3.Connection, file_id: int, res: FileResult, progress: Progress | None) -> None:
         self.writer = Writer(conn)
         self._conn, self.file_id, self.res, self.progress = conn, file_id, res, progress
-        self.ids = {t: int(conn.execute(f"SELECT COALESCE(MAX(id), 0) FROM {t}").fetchone()[0])
-                    for t in ("claim_postings", "line_postings", "adjustments")}
+        self.ids = {
+            t: int(conn.execute(f"SELECT COALESCE(MAX(id), 0) FROM {t}").fetchone()[0])
+            for t in ("claim_postings", "line_postings", "adjustments")
+        }
         self.kill_after = int(os.environ.get(KILL_HOOK_ENV, "0") or 0)
         self.done = 0
         self.payment_id: int | None = None
         self.active = False
         # lines / claims with open denials: only those can be resolved by a later payment
-        self.denied_lines = {r[0] for r in conn.execute(
-            "SELECT DISTINCT line_id FROM denials WHERE status = 'open' AND line_id IS NOT NULL")}
-        self.denied_claims = {r[0] for r in conn.execute(
-            "SELECT DISTINCT claim_id FROM denials WHERE status = 'open' AND line_id IS NULL"
-            " AND claim_id IS NOT NULL")}
+        self.denied_lines = {
+            r[0]
+            for r in conn.execute("SELECT DISTINCT line_id FROM denials WHERE status = 'open' AND line_id IS NOT NULL")
+        }
+        self.denied_claims = {
+            r[0]
+            for r in conn.execute(
+                "SELECT DISTINCT claim_id FROM denials WHERE status = 'open' AND line_id IS NULL"
+                " AND claim_id IS NOT NULL"
+            )
+        }
         self.line_codes: dict[int, str] = {}  # sent code of denied lines (the worklist names what we billed)
         self.ts = _now()
         self.reversed_ids: set[int] = set()  # postings reversed in this file (their UPDATE may be pending)
@@ -164,15 +195,22 @@ class _Poster:
         self.active = False
         if c.execute("SELECT 1 FROM payments WHERE payer_id=? AND trace=? AND amount=?", key).fetchone():
             self.res.duplicate_payments += 1
-            self.res.findings.append(info("duplicate-payment", "payment (payer id, TRN02 trace, BPR02 amount)"
-                                          " already posted: nothing posted for this remittance",
-                                          segment="TRN", line=rm.segment))
+            self.res.findings.append(
+                info(
+                    "duplicate-payment",
+                    "payment (payer id, TRN02 trace, BPR02 amount) already posted: nothing posted for this remittance",
+                    segment="TRN",
+                    line=rm.segment,
+                )
+            )
             return False
-        self.payment_id = int(c.execute(
-            "INSERT INTO payments (file_id, payer_id, payer_name, trace, amount, method, payment_date, segment)"
-            " VALUES (?,?,?,?,?,?,?,?)",
-            (self.file_id, key[0], rm.payer_name, key[1], key[2], rm.method, rm.payment_date, rm.segment),
-        ).lastrowid)
+        self.payment_id = int(
+            c.execute(
+                "INSERT INTO payments (file_id, payer_id, payer_name, trace, amount, method, payment_date, segment)"
+                " VALUES (?,?,?,?,?,?,?,?)",
+                (self.file_id, key[0], rm.payer_name, key[1], key[2], rm.method, rm.payment_date, rm.segment),
+            ).lastrowid
+        )
         self.res.remittances += 1
         self.res.payment += rm.amount
         self.remit = rm
@@ -185,10 +223,16 @@ class _Poster:
         if not self.active:
             return
         for i in range(0, len(batch), CHUNK):
-            chunk = batch[i:i + CHUNK]
-            pref = prefetch_claims(self.conn, (rc.patient_control_number for rc in chunk),
-                                   {rc.patient_control_number: rc.payer_claim_number for rc in chunk
-                                    if rc.payer_claim_number and rc.status != "22"})
+            chunk = batch[i : i + CHUNK]
+            pref = prefetch_claims(
+                self.conn,
+                (rc.patient_control_number for rc in chunk),
+                {
+                    rc.patient_control_number: rc.payer_claim_number
+                    for rc in chunk
+                    if rc.payer_claim_number and rc.status != "22"
+                },
+            )
             self._prefetch_originals(chunk, pref)
             for rc in chunk:
                 self.claim(rc, choose_claim(pref.get(rc.patient_control_number), rc))
@@ -234,9 +278,17 @@ class _Poster:
             res.reversals += 1
             original = self._original(rc, claim_id)
             if original is None:
-                self._findings([warning("reversal-without-original", "reversal (CLP02 22) of a payer claim"
-                                        " number with no earlier posting here: posted as received",
-                                        segment="CLP", line=rc.segment_number)])
+                self._findings(
+                    [
+                        warning(
+                            "reversal-without-original",
+                            "reversal (CLP02 22) of a payer claim"
+                            " number with no earlier posting here: posted as received",
+                            segment="CLP",
+                            line=rc.segment_number,
+                        )
+                    ]
+                )
             else:
                 reversal_of = original[0]
                 claim_id = claim_id or original[1]
@@ -257,8 +309,17 @@ class _Poster:
         else:
             claim_adjs = []
         if claim_id is None:
-            self._unmatched("claim", cp_id, None, rc.patient_control_number, None, None, paid,
-                            "no claim sent with this patient control number (CLP01)", rc.segment_number)
+            self._unmatched(
+                "claim",
+                cp_id,
+                None,
+                rc.patient_control_number,
+                None,
+                None,
+                paid,
+                "no claim sent with this patient control number (CLP01)",
+                rc.segment_number,
+            )
         lines = rc.lines
         if lines:
             if lc is not None:
@@ -269,24 +330,54 @@ class _Poster:
         elif original is not None and not claim_adjs:
             self._mirror(original[0], cp_id, rc)
         adj_to = ids["adjustments"]
-        self.cp.append((cp_id, self.payment_id, claim_id, rc.patient_control_number, icn, status,
-                        str(charge), str(paid), str(pr), reversal_of or 0, rc.segment_number,
-                        adj_from if adj_to >= adj_from else None, adj_to if adj_to >= adj_from else None))
+        self.cp.append(
+            (
+                cp_id,
+                self.payment_id,
+                claim_id,
+                rc.patient_control_number,
+                icn,
+                status,
+                str(charge),
+                str(paid),
+                str(pr),
+                reversal_of or 0,
+                rc.segment_number,
+                adj_from if adj_to >= adj_from else None,
+                adj_to if adj_to >= adj_from else None,
+            )
+        )
         if status != "22" and not lines and dn.is_denial(status, paid, claim_adjs):
             self._denial(rc, cp_id, None, claim_id, None, None, None, claim_adjs, charge)
         if claim_id is not None:
             self._claim_status(rc, claim_id, cp_id, paid, icn)
 
-    def _adj(self, cp_id: int, lp_id: int | None, group: str, reason: str, amount: Decimal,
-             quantity: Decimal | None) -> None:
-        self.adj.append((self._next("adjustments"), cp_id, lp_id or 0, group, reason, str(amount),
-                         0 if quantity is None else str(quantity)))
+    def _adj(
+        self, cp_id: int, lp_id: int | None, group: str, reason: str, amount: Decimal, quantity: Decimal | None
+    ) -> None:
+        self.adj.append(
+            (
+                self._next("adjustments"),
+                cp_id,
+                lp_id or 0,
+                group,
+                reason,
+                str(amount),
+                0 if quantity is None else str(quantity),
+            )
+        )
         self.res.adjusted += amount
         if group == "PR":
             self.res.patient_responsibility += amount
 
-    def _lines(self, rc: Any, cp_id: int, claim_id: int | None, matches: list[LineMatch],
-               claim_adjs: list[tuple[str, str, Decimal]]) -> None:
+    def _lines(
+        self,
+        rc: Any,
+        cp_id: int,
+        claim_id: int | None,
+        matches: list[LineMatch],
+        claim_adjs: list[tuple[str, str, Decimal]],
+    ) -> None:
         """Post the lines of one remittance claim (each with the sent line it pays, or None).
 
         The hot loop of posting (one pass per remittance line): row tuples are built directly,
@@ -305,9 +396,22 @@ class _Poster:
                 paid = ZERO
             if charge is None:
                 charge = ZERO
-            lp_append((lp_id, cp_id, ln[0] if ln else 0, lcn, rl.code, ":".join(rl.modifiers), str(charge),
-                       str(paid), None if units is None else str(units),
-                       (iso_of(d) or iso(d)) if d else None, matched_by, rl.segment_number))
+            lp_append(
+                (
+                    lp_id,
+                    cp_id,
+                    ln[0] if ln else 0,
+                    lcn,
+                    rl.code,
+                    ":".join(rl.modifiers),
+                    str(charge),
+                    str(paid),
+                    None if units is None else str(units),
+                    (iso_of(d) or iso(d)) if d else None,
+                    matched_by,
+                    rl.segment_number,
+                )
+            )
             ladjs = rl.adjustments
             if ladjs:
                 for a in ladjs:
@@ -320,8 +424,17 @@ class _Poster:
                     if group == "PR":
                         patient += amt
             if ln is None and claim_id is not None:
-                self._unmatched("line", cp_id, lp_id, rc.patient_control_number, lcn,
-                                rl.code, paid, why or "unmatched", rl.segment_number)
+                self._unmatched(
+                    "line",
+                    cp_id,
+                    lp_id,
+                    rc.patient_control_number,
+                    lcn,
+                    rl.code,
+                    paid,
+                    why or "unmatched",
+                    rl.segment_number,
+                )
             if paid != ZERO or reversal:
                 if paid > ZERO and ln is not None and not reversal and ln[0] in denied_lines:
                     self.resolve_lines.append((cp_id, ln[0]))
@@ -332,28 +445,75 @@ class _Poster:
             if rc.status == dn.DENIED_STATUS or dn.is_denial("", paid, line_adjs or claim_adjs):
                 if ln is not None:
                     self.line_codes[ln[0]] = ln[2]
-                self._denial(rc, cp_id, lp_id, claim_id, ln[0] if ln else None, lcn or (ln[1] if ln else None),
-                             rl, line_adjs or claim_adjs, charge)
+                self._denial(
+                    rc,
+                    cp_id,
+                    lp_id,
+                    claim_id,
+                    ln[0] if ln else None,
+                    lcn or (ln[1] if ln else None),
+                    rl,
+                    line_adjs or claim_adjs,
+                    charge,
+                )
         ids["line_postings"], ids["adjustments"] = lp_id, aid
         res.adjusted, res.patient_responsibility = adjusted, patient
         res.lines += len(matches)
 
-    def _unmatched(self, kind: str, cp_id: int, lp_id: int | None, pcn: str, lcn: str | None,
-                   code: str | None, amount: Decimal, reason: str, segment: int | None) -> None:
+    def _unmatched(
+        self,
+        kind: str,
+        cp_id: int,
+        lp_id: int | None,
+        pcn: str,
+        lcn: str | None,
+        code: str | None,
+        amount: Decimal,
+        reason: str,
+        segment: int | None,
+    ) -> None:
         self.unm.append((self.payment_id, cp_id, lp_id, kind, pcn, lcn, code, str(amount), reason, segment))
         self.res.unmatched += 1
 
-    def _denial(self, rc: RClaim, cp_id: int, lp_id: int | None, claim_id: int | None, line_id: int | None,
-                lcn: str | None, rl: Any, adjs: list[tuple[str, str, Decimal]], charge: Decimal) -> None:
+    def _denial(
+        self,
+        rc: RClaim,
+        cp_id: int,
+        lp_id: int | None,
+        claim_id: int | None,
+        line_id: int | None,
+        lcn: str | None,
+        rl: Any,
+        adjs: list[tuple[str, str, Decimal]],
+        charge: Decimal,
+    ) -> None:
         group, carc = dn.primary_reason(adjs)
         remarks = list(dict.fromkeys([*_codes(rl.remarks if rl is not None else ()), *rc.remark_codes]))
         rework, rarc = dn.categorize(group, carc, remarks)
         own = adjs if rl is None else _adj_rows(rl.adjustments)  # a line's own CAS, else its charge
         at_risk = sum((a for g, _r, a in own if g != "PR"), ZERO)
         amount = at_risk if at_risk > 0 else charge
-        self.den.append((cp_id, lp_id, claim_id, line_id, rc.patient_control_number, lcn, rc.payer_claim_number or None,
-                         _billed_code(rl, line_id, self.line_codes), group, carc, rarc, ",".join(remarks), str(amount),
-                         rework.category, rework.action, self.payer, self.remit.payment_date))
+        self.den.append(
+            (
+                cp_id,
+                lp_id,
+                claim_id,
+                line_id,
+                rc.patient_control_number,
+                lcn,
+                rc.payer_claim_number or None,
+                _billed_code(rl, line_id, self.line_codes),
+                group,
+                carc,
+                rarc,
+                ",".join(remarks),
+                str(amount),
+                rework.category,
+                rework.action,
+                self.payer,
+                self.remit.payment_date,
+            )
+        )
         self.res.denials += 1
         if line_id is not None:
             self.denied_lines.add(line_id)
@@ -399,14 +559,18 @@ class _Poster:
         if not revs:
             return
         conn = self.conn
-        base = ("SELECT id, claim_id, payer_claim_number, reversed_by FROM claim_postings"
-                " WHERE status_code != '22' AND {} IN ({}) ORDER BY id")
+        base = (
+            "SELECT id, claim_id, payer_claim_number, reversed_by FROM claim_postings"
+            " WHERE status_code != '22' AND {} IN ({}) ORDER BY id"
+        )
         icns = sorted({rc.payer_claim_number for rc in revs if rc.payer_claim_number})  # "" = none
         cids = sorted({c.id for rc in revs for c in (pref.get(rc.patient_control_number) or ())})
-        for col, keys, into, k in (("payer_claim_number", icns, self.orig_icn, 2),
-                                   ("claim_id", cids, self.orig_claim, 1)):
+        for col, keys, into, k in (
+            ("payer_claim_number", icns, self.orig_icn, 2),
+            ("claim_id", cids, self.orig_claim, 1),
+        ):
             for i in range(0, len(keys), CHUNK):
-                part = keys[i:i + CHUNK]
+                part = keys[i : i + CHUNK]
                 for r in conn.execute(base.format(col, ",".join("?" * len(part))), part):
                     if r[3] is not None:
                         self.reversed_ids.add(r[0])  # reversed before: never reversed twice
@@ -439,18 +603,49 @@ class _Poster:
             self.flush()  # the original's rows may not be written yet
         c = self.conn
         lp_map: dict[int, int] = {}
-        for r in c.execute("SELECT id, line_id, line_control_number, code, modifiers, charge, paid, units,"
-                           " service_date, segment FROM line_postings WHERE claim_posting_id = ?", (orig_id,)):
+        for r in c.execute(
+            "SELECT id, line_id, line_control_number, code, modifiers, charge, paid, units,"
+            " service_date, segment FROM line_postings WHERE claim_posting_id = ?",
+            (orig_id,),
+        ):
             new = self._next("line_postings")
             lp_map[r[0]] = new
-            self.lp.append((new, cp_id, r[1] or 0, r[2], r[3], r[4], str(-Decimal(r[5])), str(-Decimal(r[6])),
-                            None if r[7] is None else str(-Decimal(r[7])), r[8], "reversal-mirror", rc.segment_number))
-        rng = c.execute("SELECT adjustments_from, adjustments_to FROM claim_postings WHERE id = ?",
-                        (orig_id,)).fetchone()
-        for r in c.execute("SELECT line_posting_id, group_code, reason, amount, quantity FROM adjustments"
-                           " WHERE id BETWEEN ? AND ? ORDER BY id", (rng[0], rng[1])) if rng and rng[0] else ():
-            self._adj(cp_id, lp_map.get(r[0]) if r[0] else None, r[1], r[2], -Decimal(r[3]),
-                      None if r[4] is None else -Decimal(r[4]))
+            self.lp.append(
+                (
+                    new,
+                    cp_id,
+                    r[1] or 0,
+                    r[2],
+                    r[3],
+                    r[4],
+                    str(-Decimal(r[5])),
+                    str(-Decimal(r[6])),
+                    None if r[7] is None else str(-Decimal(r[7])),
+                    r[8],
+                    "reversal-mirror",
+                    rc.segment_number,
+                )
+            )
+        rng = c.execute(
+            "SELECT adjustments_from, adjustments_to FROM claim_postings WHERE id = ?", (orig_id,)
+        ).fetchone()
+        for r in (
+            c.execute(
+                "SELECT line_posting_id, group_code, reason, amount, quantity FROM adjustments"
+                " WHERE id BETWEEN ? AND ? ORDER BY id",
+                (rng[0], rng[1]),
+            )
+            if rng and rng[0]
+            else ()
+        ):
+            self._adj(
+                cp_id,
+                lp_map.get(r[0]) if r[0] else None,
+                r[1],
+                r[2],
+                -Decimal(r[3]),
+                None if r[4] is None else -Decimal(r[4]),
+            )
 
     # ------------------------------------------------------------------ provider level
     def plbs(self, plbs: Sequence[RPlb]) -> None:
@@ -462,18 +657,43 @@ class _Poster:
         for p in plbs:
             kind = PLB_KIND.get(p.reason, "other")
             claim_id = link.get(p.reference) if p.reference else None
-            rows.append((self.payment_id, p.provider, p.fiscal_period_date, p.reason, p.reference,
-                         str(p.amount), kind, claim_id, p.segment))
+            rows.append(
+                (
+                    self.payment_id,
+                    p.provider,
+                    p.fiscal_period_date,
+                    p.reason,
+                    p.reference,
+                    str(p.amount),
+                    kind,
+                    claim_id,
+                    p.segment,
+                )
+            )
             self.res.provider_adjustments += p.amount
             if kind == "interest":
                 self.res.interest -= p.amount  # L6 is negative in PLB: money added to the payment
             if p.reference and claim_id is None and kind != "interest":
-                self._findings([info("plb-reference-not-ours", f"PLB {p.reason} reference (PLB03-2) names no"
-                                     " claim in this ledger: kept as a provider-level adjustment",
-                                     segment="PLB", line=p.segment)])
-        self.writer.submit([(
-            "INSERT INTO provider_adjustments (payment_id, provider, fiscal_period_date, reason, reference,"
-            " amount, kind, claim_id, segment) VALUES (?,?,?,?,?,?,?,?,?)", rows)])
+                self._findings(
+                    [
+                        info(
+                            "plb-reference-not-ours",
+                            f"PLB {p.reason} reference (PLB03-2) names no"
+                            " claim in this ledger: kept as a provider-level adjustment",
+                            segment="PLB",
+                            line=p.segment,
+                        )
+                    ]
+                )
+        self.writer.submit(
+            [
+                (
+                    "INSERT INTO provider_adjustments (payment_id, provider, fiscal_period_date, reason, reference,"
+                    " amount, kind, claim_id, segment) VALUES (?,?,?,?,?,?,?,?,?)",
+                    rows,
+                )
+            ]
+        )
 
     def _claims_by_reference(self, refs: list[str]) -> dict[str, int]:
         """PLB03-2 may carry our patient control number or the payer's claim number."""
@@ -488,16 +708,26 @@ class _Poster:
         # precedence (last wins): a posting's payer claim number, a claim's payer claim number, our
         # patient control number. claims.payer_claim_number has no index (a scan of every claim), so
         # it is asked only about the references our patient control numbers do not already settle.
-        by_pcn = {ref: cid for ref, cid in c.execute(
-            f"SELECT patient_control_number, id FROM claims WHERE patient_control_number IN ({marks(refs)})"
-            " ORDER BY id", refs)}
-        for ref, cid in c.execute(f"SELECT payer_claim_number, claim_id FROM claim_postings WHERE claim_id IS NOT"
-                                  f" NULL AND payer_claim_number IN ({marks(refs)}) ORDER BY id", refs):
+        by_pcn = {
+            ref: cid
+            for ref, cid in c.execute(
+                f"SELECT patient_control_number, id FROM claims WHERE patient_control_number IN ({marks(refs)})"
+                " ORDER BY id",
+                refs,
+            )
+        }
+        for ref, cid in c.execute(
+            f"SELECT payer_claim_number, claim_id FROM claim_postings WHERE claim_id IS NOT"
+            f" NULL AND payer_claim_number IN ({marks(refs)}) ORDER BY id",
+            refs,
+        ):
             out[ref] = cid
         rest = [r for r in refs if r not in by_pcn]
         if rest:
-            for ref, cid in c.execute(f"SELECT payer_claim_number, id FROM claims WHERE payer_claim_number IN"
-                                      f" ({marks(rest)}) ORDER BY id", rest):
+            for ref, cid in c.execute(
+                f"SELECT payer_claim_number, id FROM claims WHERE payer_claim_number IN ({marks(rest)}) ORDER BY id",
+                rest,
+            ):
                 out[ref] = cid
         out.update(by_pcn)
         return out
@@ -511,8 +741,12 @@ class _Poster:
             revs = [(r[0], r[9]) for r in self.cp if r[9]]
             if revs:
                 jobs.append(("UPDATE claim_postings SET reversed_by = ? WHERE id = ?", revs))
-                jobs.append(("UPDATE denials SET status = 'reversed' WHERE claim_posting_id = ? AND status = 'open'",
-                             [(r[1],) for r in revs]))
+                jobs.append(
+                    (
+                        "UPDATE denials SET status = 'reversed' WHERE claim_posting_id = ? AND status = 'open'",
+                        [(r[1],) for r in revs],
+                    )
+                )
         if self.lp:
             jobs.append((_INS_LP, self.lp))
         if self.adj:
@@ -520,16 +754,31 @@ class _Poster:
         if self.den:
             jobs.append((_INS_DEN, self.den))
         if self.resolve_lines:
-            jobs.append(("UPDATE denials SET status = 'resolved' WHERE claim_posting_id < ? AND line_id = ?"
-                         " AND status = 'open'", self.resolve_lines))
+            jobs.append(
+                (
+                    "UPDATE denials SET status = 'resolved' WHERE claim_posting_id < ? AND line_id = ?"
+                    " AND status = 'open'",
+                    self.resolve_lines,
+                )
+            )
         if self.resolve_claims:
-            jobs.append(("UPDATE denials SET status = 'resolved' WHERE claim_posting_id < ? AND claim_id = ?"
-                         " AND line_id IS NULL AND status = 'open'", self.resolve_claims))
+            jobs.append(
+                (
+                    "UPDATE denials SET status = 'resolved' WHERE claim_posting_id < ? AND claim_id = ?"
+                    " AND line_id IS NULL AND status = 'open'",
+                    self.resolve_claims,
+                )
+            )
         if self.unm:
             jobs.append((_INS_UNM, self.unm))
         if self.status:
-            jobs.append(("UPDATE claims SET status = ?, status_detail = ?, updated_at = ?,"
-                         " payer_claim_number = COALESCE(?, payer_claim_number) WHERE id = ?", self.status))
+            jobs.append(
+                (
+                    "UPDATE claims SET status = ?, status_detail = ?, updated_at = ?,"
+                    " payer_claim_number = COALESCE(?, payer_claim_number) WHERE id = ?",
+                    self.status,
+                )
+            )
             jobs.append((_INS_HIST, self.history))
         if self.fnd:
             jobs.append((_INS_FND, self.fnd))
@@ -539,27 +788,50 @@ class _Poster:
 
 
 # the poster's bulk inserts (rows bound in groups: see reconcile.posting.writer)
-_INS_CP = Insert("INSERT INTO claim_postings (id, payment_id, claim_id, patient_control_number, payer_claim_number,"
-                 " status_code, charge, paid, patient_responsibility, reversal_of, segment, adjustments_from,"
-                 " adjustments_to)", "(?,?,?,?,?,?,?,?,?,NULLIF(?,0),?,?,?)")
-_INS_LP = Insert("INSERT INTO line_postings (id, claim_posting_id, line_id, line_control_number, code, modifiers,"
-                 " charge, paid, units, service_date, matched_by, segment)", "(?,?,NULLIF(?,0),?,?,?,?,?,?,?,?,?)")
-_INS_ADJ = Insert("INSERT INTO adjustments (id, claim_posting_id, line_posting_id, group_code, reason, amount,"
-                  " quantity)", "(?,?,NULLIF(?,0),?,?,?,NULLIF(?,0))")
-_INS_DEN = Insert("INSERT INTO denials (claim_posting_id, line_posting_id, claim_id, line_id, patient_control_number,"
-                  " line_control_number, payer_claim_number, code, group_code, carc, rarc, remarks, amount, category,"
-                  " action, payer, denied_on)", "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
-_INS_UNM = Insert("INSERT INTO unmatched (payment_id, claim_posting_id, line_posting_id, kind, patient_control_number,"
-                  " line_control_number, code, amount, reason, segment)", "(?,?,?,?,?,?,?,?,?,?)")
+_INS_CP = Insert(
+    "INSERT INTO claim_postings (id, payment_id, claim_id, patient_control_number, payer_claim_number,"
+    " status_code, charge, paid, patient_responsibility, reversal_of, segment, adjustments_from,"
+    " adjustments_to)",
+    "(?,?,?,?,?,?,?,?,?,NULLIF(?,0),?,?,?)",
+)
+_INS_LP = Insert(
+    "INSERT INTO line_postings (id, claim_posting_id, line_id, line_control_number, code, modifiers,"
+    " charge, paid, units, service_date, matched_by, segment)",
+    "(?,?,NULLIF(?,0),?,?,?,?,?,?,?,?,?)",
+)
+_INS_ADJ = Insert(
+    "INSERT INTO adjustments (id, claim_posting_id, line_posting_id, group_code, reason, amount, quantity)",
+    "(?,?,NULLIF(?,0),?,?,?,NULLIF(?,0))",
+)
+_INS_DEN = Insert(
+    "INSERT INTO denials (claim_posting_id, line_posting_id, claim_id, line_id, patient_control_number,"
+    " line_control_number, payer_claim_number, code, group_code, carc, rarc, remarks, amount, category,"
+    " action, payer, denied_on)",
+    "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+)
+_INS_UNM = Insert(
+    "INSERT INTO unmatched (payment_id, claim_posting_id, line_posting_id, kind, patient_control_number,"
+    " line_control_number, code, amount, reason, segment)",
+    "(?,?,?,?,?,?,?,?,?,?)",
+)
 _INS_HIST = Insert("INSERT INTO claim_status_history (claim_id, status, source, detail, created_at)", "(?,?,'835',?,?)")
-_INS_FND = Insert("INSERT INTO posting_findings (file_id, payment_id, severity, code, message, position)",
-                  "(?,?,?,?,?,?)")
+_INS_FND = Insert(
+    "INSERT INTO posting_findings (file_id, payment_id, severity, code, message, position)", "(?,?,?,?,?,?)"
+)
 
 
 # ---------------------------------------------------------------------- entry points
 
-def post_remittances(conn: sqlite3.Connection, remittances: Iterable[RRemit], *, path: str, sha256: str,
-                     progress: Progress | None = None, file_findings: list[Finding] | None = None) -> FileResult:
+
+def post_remittances(
+    conn: sqlite3.Connection,
+    remittances: Iterable[RRemit],
+    *,
+    path: str,
+    sha256: str,
+    progress: Progress | None = None,
+    file_findings: list[Finding] | None = None,
+) -> FileResult:
     """Post one file's remittances (:class:`RRemit` records) in one transaction; see :func:`_post_file`."""
 
     def feed(poster: _Poster) -> None:
@@ -569,8 +841,14 @@ def post_remittances(conn: sqlite3.Connection, remittances: Iterable[RRemit], *,
     return _post_file(conn, feed, path=path, sha256=sha256, progress=progress, file_findings=file_findings)
 
 
-def post_835(conn: sqlite3.Connection, path: Path, *, sha256: str, progress: Progress | None = None,
-             file_findings: list[Finding] | None = None) -> FileResult:
+def post_835(
+    conn: sqlite3.Connection,
+    path: Path,
+    *,
+    sha256: str,
+    progress: Progress | None = None,
+    file_findings: list[Finding] | None = None,
+) -> FileResult:
     """Post one 835 file as the reader streams it: claims are posted in batches while the file is
     read (the reader's claim objects are posted as they are, no copy), one transaction."""
     from reconcile.posting.remit import convert, stream_835, tail
@@ -598,8 +876,15 @@ def post_835(conn: sqlite3.Connection, path: Path, *, sha256: str, progress: Pro
     return _post_file(conn, feed, path=str(path), sha256=sha256, progress=progress, file_findings=found)
 
 
-def _post_file(conn: sqlite3.Connection, feed: Callable[["_Poster"], None], *, path: str, sha256: str,
-               progress: Progress | None = None, file_findings: list[Finding] | None = None) -> FileResult:
+def _post_file(
+    conn: sqlite3.Connection,
+    feed: Callable[[_Poster], None],
+    *,
+    path: str,
+    sha256: str,
+    progress: Progress | None = None,
+    file_findings: list[Finding] | None = None,
+) -> FileResult:
     """Post one file in one transaction (all or nothing); duplicates post nothing.
 
     ``file_findings`` collects what the reader says about the file outside any remittance (it is
@@ -612,11 +897,15 @@ def _post_file(conn: sqlite3.Connection, feed: Callable[["_Poster"], None], *, p
         if conn.execute("SELECT 1 FROM remit_files WHERE sha256 = ?", (sha256,)).fetchone():
             conn.execute("ROLLBACK")
             res.status = "duplicate"
-            res.findings.append(info("duplicate-file", "this file (same sha256) was already posted: nothing posted",
-                                     file=path))
+            res.findings.append(
+                info("duplicate-file", "this file (same sha256) was already posted: nothing posted", file=path)
+            )
             return res
-        file_id = int(conn.execute("INSERT INTO remit_files (path, sha256, posted_at) VALUES (?,?,?)",
-                                   (path, sha256, _now())).lastrowid)
+        file_id = int(
+            conn.execute(
+                "INSERT INTO remit_files (path, sha256, posted_at) VALUES (?,?,?)", (path, sha256, _now())
+            ).lastrowid
+        )
         poster = _Poster(conn, file_id, res, progress)
         try:
             feed(poster)
@@ -631,8 +920,11 @@ def _post_file(conn: sqlite3.Connection, feed: Callable[["_Poster"], None], *, p
                 res.status = "duplicate"
             else:
                 res.status = "error"
-                res.findings.append(Finding("error", "no-remittance", "no 835 transaction set found in the file:"
-                                            " nothing posted", file=path))
+                res.findings.append(
+                    Finding(
+                        "error", "no-remittance", "no 835 transaction set found in the file: nothing posted", file=path
+                    )
+                )
             return res
         poster.payment_id = None
         poster._findings(file_findings or [])
@@ -646,8 +938,12 @@ def _post_file(conn: sqlite3.Connection, feed: Callable[["_Poster"], None], *, p
     return res
 
 
-def post_files(conn: sqlite3.Connection, paths: Sequence[str | Path], progress: Progress | None = None,
-               reader: Callable[[Path, list[Finding]], Iterable[RRemit]] | None = None) -> PostResult:
+def post_files(
+    conn: sqlite3.Connection,
+    paths: Sequence[str | Path],
+    progress: Progress | None = None,
+    reader: Callable[[Path, list[Finding]], Iterable[RRemit]] | None = None,
+) -> PostResult:
     """Post each 835 file in its own transaction; an unreadable file is reported, the rest still post."""
     out = PostResult()
     with bulk_gc():
@@ -656,18 +952,33 @@ def post_files(conn: sqlite3.Connection, paths: Sequence[str | Path], progress: 
     return out
 
 
-def _post_path(conn: sqlite3.Connection, path: Path, reader: Callable | None, progress: Progress | None,
-               out: PostResult) -> None:
+def _post_path(
+    conn: sqlite3.Connection, path: Path, reader: Callable | None, progress: Progress | None, out: PostResult
+) -> None:
     """Post one file (its own transaction) and add its result to ``out``."""
     try:
         sha = file_sha256(path)
     except OSError as exc:
-        out.files.append(FileResult(str(path), None, "error", findings=[
-            Finding("error", "file-unreadable", f"cannot read file: {exc.strerror}", file=str(path))]))
+        out.files.append(
+            FileResult(
+                str(path),
+                None,
+                "error",
+                findings=[Finding("error", "file-unreadable", f"cannot read file: {exc.strerror}", file=str(path))],
+            )
+        )
         return
     read_findings: list[Finding] = []
     if reader is None:  # the 835 reader, streamed
         out.files.append(post_835(conn, path, sha256=sha, progress=progress, file_findings=read_findings))
     else:
-        out.files.append(post_remittances(conn, reader(path, read_findings), path=str(path), sha256=sha,
-                                          progress=progress, file_findings=read_findings))
+        out.files.append(
+            post_remittances(
+                conn,
+                reader(path, read_findings),
+                path=str(path),
+                sha256=sha,
+                progress=progress,
+                file_findings=read_findings,
+            )
+        )

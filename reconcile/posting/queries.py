@@ -1,4 +1,5 @@
 """Reading what was posted: totals per claim (for ``claims list``) and the unmatched queue."""
+
 from __future__ import annotations
 
 import sqlite3
@@ -16,13 +17,16 @@ def posting_totals(conn: sqlite3.Connection) -> dict[int, dict[str, Decimal]]:
     totals: dict[int, dict[str, Decimal]] = {}
 
     def slot(cid: int) -> dict[str, Decimal]:
-        return totals.setdefault(cid, {"paid": ZERO, "adjusted": ZERO, "patient_responsibility": ZERO,
-                                       "provider_adjustments": ZERO})
+        return totals.setdefault(
+            cid, {"paid": ZERO, "adjusted": ZERO, "patient_responsibility": ZERO, "provider_adjustments": ZERO}
+        )
+
     for cid, paid in conn.execute("SELECT claim_id, paid FROM claim_postings WHERE claim_id IS NOT NULL"):
         slot(cid)["paid"] += Decimal(paid)
     for cid, group, amount in conn.execute(
-            "SELECT p.claim_id, a.group_code, a.amount FROM adjustments a"
-            " JOIN claim_postings p ON p.id = a.claim_posting_id WHERE p.claim_id IS NOT NULL"):
+        "SELECT p.claim_id, a.group_code, a.amount FROM adjustments a"
+        " JOIN claim_postings p ON p.id = a.claim_posting_id WHERE p.claim_id IS NOT NULL"
+    ):
         s = slot(cid)
         s["adjusted"] += Decimal(amount)
         if group == "PR":
@@ -39,9 +43,22 @@ def unmatched_queue(conn: sqlite3.Connection, include_closed: bool = False) -> l
         "SELECT u.kind, u.patient_control_number, u.line_control_number, u.code, u.amount, u.reason,"
         " u.segment, u.status, p.payer_name, p.payer_id, p.trace, f.path FROM unmatched u"
         " JOIN payments p ON p.id = u.payment_id JOIN remit_files f ON f.id = p.file_id"
-        f" {where} ORDER BY u.id")
-    keys = ("kind", "patient_control_number", "line_control_number", "code", "amount", "reason", "segment",
-            "status", "payer", "payer_id", "trace", "file")
+        f" {where} ORDER BY u.id"
+    )
+    keys = (
+        "kind",
+        "patient_control_number",
+        "line_control_number",
+        "code",
+        "amount",
+        "reason",
+        "segment",
+        "status",
+        "payer",
+        "payer_id",
+        "trace",
+        "file",
+    )
     items = [dict(zip(keys, r)) for r in rows]
     for it in items:
         it["amount"] = money_str(Decimal(it["amount"] or "0"))

@@ -5,6 +5,7 @@ claims and lines by the names the 835 reader's model uses (``edi.x835.model.Loop
 ``Loop2110``: ``segment_number``, ``remark_codes``, ``date("232")``, amounts possibly None, CCYYMMDD
 dates), so it takes the reader's objects as they stream (no copy per claim) or these records.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

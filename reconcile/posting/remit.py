@@ -3,16 +3,16 @@
 The only module of ``reconcile`` that knows the reader's classes. Missing amounts (which the reader
 already reported as findings) post as zero; CCYYMMDD dates become ISO dates.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from decimal import Decimal
+from functools import cache
 from pathlib import Path
-from functools import lru_cache
-from typing import Callable, Iterator
 
 from coding.findings import Finding
 from reconcile.posting.records import ZERO, Adj, RClaim, RLine, RPlb, RRemit
-
 
 _ISO: dict[str, str | None] = {}
 
@@ -46,21 +46,38 @@ def _adjs(adjs) -> list:
 def _line(s) -> RLine:
     ch, pd = s.charge, s.paid
     return RLine(
-        s.code, ZERO if ch is None else ch, ZERO if pd is None else pd, s.qualifier or "HC",
-        tuple(s.modifiers), s.units, s.revenue_code or None, s.original_qualifier or None,
-        s.original_code or None, tuple(s.original_modifiers) if s.original_modifiers else (),
-        iso(s.service_date), s.line_control_number, _adjs(s.adjustments) if s.adjustments else [],
-        [code for _q, code in s.remarks if code] if s.remarks else [], s.segment_number or None,
+        s.code,
+        ZERO if ch is None else ch,
+        ZERO if pd is None else pd,
+        s.qualifier or "HC",
+        tuple(s.modifiers),
+        s.units,
+        s.revenue_code or None,
+        s.original_qualifier or None,
+        s.original_code or None,
+        tuple(s.original_modifiers) if s.original_modifiers else (),
+        iso(s.service_date),
+        s.line_control_number,
+        _adjs(s.adjustments) if s.adjustments else [],
+        [code for _q, code in s.remarks if code] if s.remarks else [],
+        s.segment_number or None,
     )
 
 
 def _claim(c) -> RClaim:
     ch, pd, pr = c.charge, c.paid, c.patient_responsibility
     return RClaim(
-        c.patient_control_number, c.status, ZERO if ch is None else ch, ZERO if pd is None else pd,
-        ZERO if pr is None else pr, c.payer_claim_number or None, c.frequency or None,
-        _adjs(c.adjustments) if c.adjustments else [], [_line(s) for s in c.lines],
-        c.remark_codes if (c.outpatient or c.inpatient) else [], iso(c.date("232")) if c.dates else None,
+        c.patient_control_number,
+        c.status,
+        ZERO if ch is None else ch,
+        ZERO if pd is None else pd,
+        ZERO if pr is None else pr,
+        c.payer_claim_number or None,
+        c.frequency or None,
+        _adjs(c.adjustments) if c.adjustments else [],
+        [_line(s) for s in c.lines],
+        c.remark_codes if (c.outpatient or c.inpatient) else [],
+        iso(c.date("232")) if c.dates else None,
         c.segment_number or None,
     )
 
@@ -79,8 +96,12 @@ def convert(rm, claims: bool = True) -> RRemit:
     """One reader ``Remittance`` as the poster's ``RRemit`` (header only when ``claims`` is False)."""
     pay = rm.payment
     out = RRemit(
-        payer_id=payer_id(rm), trace=pay.trace, amount=_m(pay.amount), payer_name=rm.payer.name or None,
-        method=pay.method or None, payment_date=iso(pay.date) or iso(rm.production_date),
+        payer_id=payer_id(rm),
+        trace=pay.trace,
+        amount=_m(pay.amount),
+        payer_name=rm.payer.name or None,
+        method=pay.method or None,
+        payment_date=iso(pay.date) or iso(rm.production_date),
         segment=rm.start_segment or None,
     )
     if claims:
@@ -90,15 +111,24 @@ def convert(rm, claims: bool = True) -> RRemit:
 
 
 def _tail(out: RRemit, rm) -> None:
-    out.plbs = [RPlb(p.reason, _m(p.amount), p.reference or None, p.provider or None, iso(p.fiscal_period_date),
-                     p.segment_number or None) for p in rm.provider_adjustments]
+    out.plbs = [
+        RPlb(
+            p.reason,
+            _m(p.amount),
+            p.reference or None,
+            p.provider or None,
+            iso(p.fiscal_period_date),
+            p.segment_number or None,
+        )
+        for p in rm.provider_adjustments
+    ]
     out.findings = list(rm.findings)
 
 
 BATCH = 500  # finished claims handed to the poster at a time (one ledger chunk)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _stream_class(base: type) -> type:
     """The reader with one addition: finished claims leave the remittance in batches."""
 
@@ -118,8 +148,7 @@ def _stream_class(base: type) -> type:
     return _StreamReader
 
 
-def stream_835(path: Path, findings: list[Finding],
-               on_claims: Callable[[object, list], None]) -> Iterator[object]:
+def stream_835(path: Path, findings: list[Finding], on_claims: Callable[[object, list], None]) -> Iterator[object]:
     """The reader's remittances of one file (``edi.x835.reader`` ``Remittance`` objects, one per ST/SE).
 
     While a remittance is read, every :data:`BATCH` finished claims are handed to

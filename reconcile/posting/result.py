@@ -1,4 +1,5 @@
 """What posting did: per file and in total (amounts as two-decimal strings in JSON)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -36,9 +37,21 @@ class FileResult:
     def to_dict(self, findings: bool = True) -> dict[str, Any]:
         """Counts and totals (amounts as two-decimal strings), with the findings unless ``findings``
         is False."""
-        d: dict[str, Any] = {k: getattr(self, k) for k in (
-            "path", "sha256", "status", "remittances", "duplicate_payments", "claims", "lines",
-            "reversals", "denials", "unmatched")}
+        d: dict[str, Any] = {
+            k: getattr(self, k)
+            for k in (
+                "path",
+                "sha256",
+                "status",
+                "remittances",
+                "duplicate_payments",
+                "claims",
+                "lines",
+                "reversals",
+                "denials",
+                "unmatched",
+            )
+        }
         for k in ("payment", "paid", "adjusted", "patient_responsibility", "provider_adjustments", "interest"):
             d[k] = money_str(getattr(self, k))
         if findings:
@@ -59,8 +72,10 @@ class PostResult:
         return sum(1 for f in self.files if f.status == "duplicate")
 
     def to_dict(self) -> dict[str, Any]:
-        tot = {k: money_str(sum((getattr(f, k) for f in self.files), ZERO)) for k in (
-            "payment", "paid", "adjusted", "patient_responsibility", "provider_adjustments", "interest")}
+        tot = {
+            k: money_str(sum((getattr(f, k) for f in self.files), ZERO))
+            for k in ("payment", "paid", "adjusted", "patient_responsibility", "provider_adjustments", "interest")
+        }
         for k in ("remittances", "duplicate_payments", "claims", "lines", "reversals", "denials", "unmatched"):
             tot[k] = sum(getattr(f, k) for f in self.files)
         tot["files_posted"], tot["files_duplicate"] = self.posted, self.duplicates

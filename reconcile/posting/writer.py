@@ -14,13 +14,14 @@ NULL takes the integer 0 instead, which the statement turns back into NULL: ``NU
 an id that is never 0 or a text column (an integer never equals a text: ``'0'`` stays ``'0'``). The
 stored rows are the same.
 """
+
 from __future__ import annotations
 
 import gc
 import sqlite3
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from itertools import chain
-from typing import Iterator, Sequence
 
 MAX_GROUP = 64  # rows per multi-row INSERT (and fewer when the row is wide: see _group)
 
@@ -29,7 +30,7 @@ class Insert:
     """One multi-row insert: ``INSERT INTO table (cols) VALUES`` + ``values`` (one row's
     ``(?, …)``, with any ``NULLIF`` sentinels) repeated for a group of rows."""
 
-    __slots__ = ("head", "values", "width", "_sql")
+    __slots__ = ("_sql", "head", "values", "width")
 
     def __init__(self, head: str, values: str) -> None:
         self.head, self.values = head, values
@@ -81,13 +82,13 @@ class Writer:
         full = n - n % k
         step = k * w
         if full:
-            self.conn.executemany(stmt.sql(k), [flat[i:i + step] for i in range(0, full * w, step)])
+            self.conn.executemany(stmt.sql(k), [flat[i : i + step] for i in range(0, full * w, step)])
         pos = full * w
         rest = n - full
         while rest:  # the rest in power-of-two groups (few distinct statements)
             k //= 2
             if rest >= k:
-                self.conn.execute(stmt.sql(k), flat[pos:pos + k * w])
+                self.conn.execute(stmt.sql(k), flat[pos : pos + k * w])
                 pos += k * w
                 rest -= k
 

@@ -2,6 +2,7 @@
 
 Times are ``HH:MM`` on a fixed date (or full ISO date-times); doses ``"400 mg"``.
 """
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -11,8 +12,15 @@ from typing import Any
 from coding.model import Address, Administration, Encounter, Patient, Quantity, Service
 
 DAY = "2026-03-02"
-PATIENT = Patient(id="P1", first="TEST", last="PATIENT", dob=date(1970, 1, 1), sex="F",
-                  member_id="M0001", address=Address("1 TEST ST", "SPRINGFIELD", "IL", "62701"))
+PATIENT = Patient(
+    id="P1",
+    first="TEST",
+    last="PATIENT",
+    dob=date(1970, 1, 1),
+    sex="F",
+    member_id="M0001",
+    address=Address("1 TEST ST", "SPRINGFIELD", "IL", "62701"),
+)
 
 
 def dt(t: str | None, day: str = DAY) -> datetime | None:
@@ -28,22 +36,36 @@ def qty(s: str | None) -> Quantity | None:
     return Quantity(Decimal(v), u)
 
 
-def adm(id: str, drug: str, route: str, start: str, end: str | None = None, dose: str = "1 mg",
-        **kw: Any) -> Administration:
+def adm(
+    id: str, drug: str, route: str, start: str, end: str | None = None, dose: str = "1 mg", **kw: Any
+) -> Administration:
     extra = dict(kw)
     for k in ("volume_ml", "rate_ml_per_hr"):
         if k in extra and extra[k] is not None:
             extra[k] = Decimal(str(extra[k]))
     if "wasted" in extra:
         extra["wasted"] = qty(extra["wasted"])
-    return Administration(id=id, drug=drug, route=route, start=dt(start), end=dt(end),
-                          dose=qty(dose), **extra)
+    return Administration(id=id, drug=drug, route=route, start=dt(start), end=dt(end), dose=qty(dose), **extra)
 
 
-def enc(admins: list[Administration], setting: str = "office", payer: str = "medicare",
-        services: list[Service] | None = None, id: str = "ENC-T", **kw: Any) -> Encounter:
-    return Encounter(id=id, setting=setting, payer=payer, patient=PATIENT, diagnoses=("K5090",),
-                     administrations=tuple(admins), services=tuple(services or ()), **kw)
+def enc(
+    admins: list[Administration],
+    setting: str = "office",
+    payer: str = "medicare",
+    services: list[Service] | None = None,
+    id: str = "ENC-T",
+    **kw: Any,
+) -> Encounter:
+    return Encounter(
+        id=id,
+        setting=setting,
+        payer=payer,
+        patient=PATIENT,
+        diagnoses=("K5090",),
+        administrations=tuple(admins),
+        services=tuple(services or ()),
+        **kw,
+    )
 
 
 def summary(coded) -> list[tuple]:

@@ -1,4 +1,5 @@
 """The foundation: config loads, findings serialize, money formats for X12."""
+
 from decimal import Decimal
 
 from typer.testing import CliRunner
@@ -18,8 +19,13 @@ def test_default_config_has_both_payer_profiles():
 
 def test_finding_to_dict_drops_empty_positions():
     f = Finding("error", "missing-stop-time", "no stop time", encounter_id="E1", administration_id="A2")
-    assert f.to_dict() == {"severity": "error", "code": "missing-stop-time", "message": "no stop time",
-                           "encounter_id": "E1", "administration_id": "A2"}
+    assert f.to_dict() == {
+        "severity": "error",
+        "code": "missing-stop-time",
+        "message": "no stop time",
+        "encounter_id": "E1",
+        "administration_id": "A2",
+    }
 
 
 def test_cli_has_help():
@@ -32,9 +38,11 @@ def test_partial_config_is_merged_over_the_bundled_default(tmp_path):
     from coding.config import load_config as load
 
     p = tmp_path / "c.toml"
-    p.write_text('[facility]\nprogram_340b = "TB"\n\n[payers.medicare]\nfiling_indicator = "MB"\n'
-                 'separate_site_modifier = "XU"\n\n[payers.bcbs]\ncomplex_biologic_as_chemo = true\n\n'
-                 '[chargemaster]\n"96365" = 400\n')
+    p.write_text(
+        '[facility]\nprogram_340b = "TB"\n\n[payers.medicare]\nfiling_indicator = "MB"\n'
+        'separate_site_modifier = "XU"\n\n[payers.bcbs]\ncomplex_biologic_as_chemo = true\n\n'
+        '[chargemaster]\n"96365" = 400\n'
+    )
     cfg = load(p)
     assert cfg.facility.program_340b == "TB"
     assert set(cfg.payers) == {"medicare", "bcbs"}
@@ -49,11 +57,14 @@ def test_partial_config_is_merged_over_the_bundled_default(tmp_path):
 def test_bad_config_lists_every_problem(tmp_path):
     import pytest
 
-    from coding.config import ConfigError, load_config as load
+    from coding.config import ConfigError
+    from coding.config import load_config as load
 
     p = tmp_path / "c.toml"
-    p.write_text('[facility]\nprogram_340b = "XX"\n[payers.m]\ncomplex_biologic_as_chemo = "maybe"\n'
-                 '[chargemaster]\n"96365" = "abc"\n')
+    p.write_text(
+        '[facility]\nprogram_340b = "XX"\n[payers.m]\ncomplex_biologic_as_chemo = "maybe"\n'
+        '[chargemaster]\n"96365" = "abc"\n'
+    )
     with pytest.raises(ConfigError) as exc:
         load(p)
     assert len(exc.value.messages) == 3

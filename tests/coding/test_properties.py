@@ -1,27 +1,40 @@
 """Property tests (hypothesis) for the coder: any valid encounter codes without exception, every
 line has a rationale and units >= 1, add-on codes never appear without a primary, at most one
 initial service per visit/site, deterministic output."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from coding.admin.codes import ADD_ON_CODES, ADMIN_CODES, INITIAL_CODES
 from coding.config import load_config
 from coding.engine import code_encounter, code_encounters
 from coding.model import Administration, Quantity, Service
-
 from tests.coding.builders import enc
 
 CFG = load_config()
 BASE = datetime(2026, 3, 2, 7, 0)
-DRUGS = [("J1745", "mg"), ("J1956", "mg"), ("J0690", "mg"), ("J0133", "mg"), ("J9267", "mg"),
-         ("J9045", "mg"), ("J2405", "mg"), ("J1100", "mg"), ("J1200", "mg"), ("J2506", "mg"),
-         ("J0897", "mg"), ("J7030", "mL"), ("J1569", "g"), ("J9217", "mg")]
-ROUTES = ["iv_infusion", "iv_infusion", "iv_infusion", "iv_push", "sc", "im", "intra_arterial",
-          "on_body_injector"]
+DRUGS = [
+    ("J1745", "mg"),
+    ("J1956", "mg"),
+    ("J0690", "mg"),
+    ("J0133", "mg"),
+    ("J9267", "mg"),
+    ("J9045", "mg"),
+    ("J2405", "mg"),
+    ("J1100", "mg"),
+    ("J1200", "mg"),
+    ("J2506", "mg"),
+    ("J0897", "mg"),
+    ("J7030", "mL"),
+    ("J1569", "g"),
+    ("J9217", "mg"),
+]
+ROUTES = ["iv_infusion", "iv_infusion", "iv_infusion", "iv_push", "sc", "im", "intra_arterial", "on_body_injector"]
 
 
 @st.composite
@@ -40,10 +53,16 @@ def administration(draw, i: int):
     if draw(st.integers(0, 4)) == 0:
         wasted = Quantity(Decimal(draw(st.integers(1, 100))), unit)
     return Administration(
-        id=f"A{i}", drug=drug, route=route, start=start, end=end,
+        id=f"A{i}",
+        drug=drug,
+        route=route,
+        start=start,
+        end=end,
         dose=Quantity(Decimal(draw(st.integers(1, 1000))), unit),
         purpose=draw(st.sampled_from([None, None, None, "chemo", "therapeutic", "hydration"])),
-        volume_ml=vol, rate_ml_per_hr=rate, wasted=wasted,
+        volume_ml=vol,
+        rate_ml_per_hr=rate,
+        wasted=wasted,
         container=draw(st.sampled_from([None, "single_dose", "multi_dose"])),
         access=draw(st.sampled_from(["A", "A", "B"])),
         separate_site_reason=draw(st.sampled_from([None, None, "incompatible"])),
@@ -55,15 +74,26 @@ def administration(draw, i: int):
 def encounter(draw):
     n = draw(st.integers(0, 7))
     admins = [draw(administration(i)) for i in range(n)]
-    services = draw(st.lists(st.builds(
-        Service, code=st.sampled_from(["99211", "99213", "99214", "G0463", "96523"]),
-        separately_identifiable=st.booleans()), max_size=2))
+    services = draw(
+        st.lists(
+            st.builds(
+                Service,
+                code=st.sampled_from(["99211", "99213", "99214", "G0463", "96523"]),
+                separately_identifiable=st.booleans(),
+            ),
+            max_size=2,
+        )
+    )
     if not admins and not services:
         services = [Service(code="99213")]
     reason = draw(st.sampled_from([None, "A0", "A1", "A9"]))
-    return enc(admins, setting=draw(st.sampled_from(["office", "infusion_center", "hospital_outpatient"])),
-               payer=draw(st.sampled_from(["medicare", "commercial"])), services=services,
-               reason_for_visit=reason)
+    return enc(
+        admins,
+        setting=draw(st.sampled_from(["office", "infusion_center", "hospital_outpatient"])),
+        payer=draw(st.sampled_from(["medicare", "commercial"])),
+        services=services,
+        reason_for_visit=reason,
+    )
 
 
 def _groups(e):
@@ -114,9 +144,12 @@ def test_deterministic(encs):
 
 
 @settings(max_examples=200, deadline=None)
-@given(minutes=st.integers(0, 24 * 60), start=st.integers(0, 23 * 60 + 59),
-       purpose=st.sampled_from(["therapeutic", "chemo", "hydration"]),
-       setting=st.sampled_from(["office", "hospital_outpatient"]))
+@given(
+    minutes=st.integers(0, 24 * 60),
+    start=st.integers(0, 23 * 60 + 59),
+    purpose=st.sampled_from(["therapeutic", "chemo", "hydration"]),
+    setting=st.sampled_from(["office", "hospital_outpatient"]),
+)
 def test_single_infusion_units_follow_the_time_rule(minutes, start, purpose, setting):
     """One IV administration of T minutes: push at <= 15, else initial + floor((T-60)/60) +
     (remainder > 30) additional hours (hydration: nothing at <= 30), dated on the day each hour
@@ -125,9 +158,15 @@ def test_single_infusion_units_follow_the_time_rule(minutes, start, purpose, set
 
     drug = {"therapeutic": "J1956", "chemo": "J9267", "hydration": "J7030"}[purpose]
     s = BASE.replace(hour=0, minute=0) + timedelta(minutes=start)
-    a = Administration(id="A1", drug=drug, route="iv_infusion", start=s, end=s + timedelta(minutes=minutes),
-                       dose=Quantity(Decimal(100 if drug != "J7030" else 1000), "mg" if drug != "J7030" else "mL"),
-                       purpose=purpose)
+    a = Administration(
+        id="A1",
+        drug=drug,
+        route="iv_infusion",
+        start=s,
+        end=s + timedelta(minutes=minutes),
+        dose=Quantity(Decimal(100 if drug != "J7030" else 1000), "mg" if drug != "J7030" else "mL"),
+        purpose=purpose,
+    )
     coded = code_encounter(enc([a], setting=setting), CFG)
     got: dict[str, int] = {}
     for ln in coded.lines:

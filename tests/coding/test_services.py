@@ -1,5 +1,6 @@
 """Other services and the engine: E/M modifier 25, 99211 with drug administration, port flush,
 facility clinic visit, services-only encounters, unknown payer, home routing, line order."""
+
 from __future__ import annotations
 
 import tomllib
@@ -7,7 +8,6 @@ import tomllib
 from coding.config import DEFAULT_CONFIG_PATH, load_config, parse_config
 from coding.engine import code_encounter, code_encounters
 from coding.model import Service
-
 from tests.coding.builders import adm, enc, summary
 
 CFG = load_config()
@@ -43,14 +43,22 @@ def test_port_flush_dropped_with_infusion():
 
 
 def test_facility_em_code_and_revenue():
-    coded = code_encounter(enc(INJ, setting="hospital_outpatient",
-                               services=[Service("99213", separately_identifiable=True)]), CFG)
+    coded = code_encounter(
+        enc(INJ, setting="hospital_outpatient", services=[Service("99213", separately_identifiable=True)]), CFG
+    )
     assert ("0510", "G0463", ("25",), 1) in summary(coded)
     data = tomllib.loads(DEFAULT_CONFIG_PATH.read_text(encoding="utf-8"))
     data["payers"]["commercial"]["facility_em_code"] = ""
     cfg = parse_config(data)
-    keep = code_encounter(enc(INJ, setting="hospital_outpatient", payer="commercial",
-                              services=[Service("99213", separately_identifiable=True)]), cfg)
+    keep = code_encounter(
+        enc(
+            INJ,
+            setting="hospital_outpatient",
+            payer="commercial",
+            services=[Service("99213", separately_identifiable=True)],
+        ),
+        cfg,
+    )
     assert ("0510", "99213", ("25",), 1) in summary(keep)
 
 
@@ -65,8 +73,10 @@ def test_unknown_payer_is_a_finding():
 
 
 def test_line_order_admin_services_drugs_and_deterministic():
-    admins = [adm("P1", "J2405", "iv_push", "09:00", dose="4 mg"),
-              adm("A1", "J1956", "iv_infusion", "09:10", "11:00", "500 mg")]
+    admins = [
+        adm("P1", "J2405", "iv_push", "09:00", dose="4 mg"),
+        adm("A1", "J1956", "iv_infusion", "09:10", "11:00", "500 mg"),
+    ]
     e = enc(admins, services=[Service("99213", separately_identifiable=True)])
     coded = code_encounter(e, CFG)
     kinds = [ln.kind for ln in coded.lines]

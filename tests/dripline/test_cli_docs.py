@@ -1,4 +1,5 @@
 """Every command has --help, offers --json, and is documented in the README (sqlite-utils style)."""
+
 from __future__ import annotations
 
 import re
@@ -34,8 +35,19 @@ COMMANDS = _commands()
 
 def test_the_cli_has_the_documented_command_set():
     names = {" ".join(c) for c in COMMANDS}
-    for expected in ("code", "validate", "claims build", "claims list", "claims correct", "ack",
-                     "remit show", "remit post", "denials", "unmatched", "demo"):
+    for expected in (
+        "code",
+        "validate",
+        "claims build",
+        "claims list",
+        "claims correct",
+        "ack",
+        "remit show",
+        "remit post",
+        "denials",
+        "unmatched",
+        "demo",
+    ):
         assert expected in names
 
 
@@ -49,5 +61,6 @@ def test_command_has_help_and_json(path):
 @pytest.mark.parametrize("path", COMMANDS, ids=" ".join)
 def test_command_is_documented_in_readme(path):
     text = README.read_text(encoding="utf-8")
-    assert re.search(r"dripline " + r"\s+".join(map(re.escape, path)) + r"\b", text), \
+    assert re.search(r"dripline " + r"\s+".join(map(re.escape, path)) + r"\b", text), (
         f"'dripline {' '.join(path)}' is not documented in README.md"
+    )

@@ -1,4 +1,5 @@
 """`dripline code`: JSON contract output, readable table, input errors -> exit 2 without traceback."""
+
 from __future__ import annotations
 
 import json
@@ -14,19 +15,38 @@ REPO = Path(__file__).resolve().parents[2]
 
 def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
     env = dict(os.environ, COLUMNS="200", PYTHONPATH=str(REPO))
-    return subprocess.run([sys.executable, "-m", "dripline", *args], capture_output=True, text=True,
-                          cwd=cwd or REPO, env=env, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "dripline", *args], capture_output=True, text=True, cwd=cwd or REPO, env=env, timeout=120
+    )
 
 
 def enc(eid="ENC-1", setting="office", **adm_over):
-    a = {"id": "A1", "drug": "J1745", "ndc": "57894-030-01", "route": "iv_infusion",
-         "start": "2026-03-02T10:00", "end": "2026-03-02T12:05", "dose": {"value": 400, "unit": "mg"}}
+    a = {
+        "id": "A1",
+        "drug": "J1745",
+        "ndc": "57894-030-01",
+        "route": "iv_infusion",
+        "start": "2026-03-02T10:00",
+        "end": "2026-03-02T12:05",
+        "dose": {"value": 400, "unit": "mg"},
+    }
     a.update(adm_over)
-    return {"id": eid, "setting": setting, "payer": "medicare",
-            "patient": {"id": "P1", "first": "Ann", "last": "Doe", "dob": "1960-05-01", "sex": "F",
-                        "member_id": "1EG4TE5MK72",
-                        "address": {"line1": "1 Main St", "city": "Springfield", "state": "IL", "zip": "62701"}},
-            "diagnoses": ["K50.90"], "administrations": [a]}
+    return {
+        "id": eid,
+        "setting": setting,
+        "payer": "medicare",
+        "patient": {
+            "id": "P1",
+            "first": "Ann",
+            "last": "Doe",
+            "dob": "1960-05-01",
+            "sex": "F",
+            "member_id": "1EG4TE5MK72",
+            "address": {"line1": "1 Main St", "city": "Springfield", "state": "IL", "zip": "62701"},
+        },
+        "diagnoses": ["K50.90"],
+        "administrations": [a],
+    }
 
 
 def test_json_output_is_the_contract(tmp_path):
@@ -38,16 +58,37 @@ def test_json_output_is_the_contract(tmp_path):
     assert [e["id"] for e in out["encounters"]] == ["ENC-1", "ENC-2"]
     e1, e2 = out["encounters"]
     assert e1["claim_type"] == "837P" and e2["claim_type"] == "837I"
-    keys = {"code", "modifiers", "units", "revenue_code", "service_date", "ndc", "ndc_quantity", "ndc_unit",
-            "charge", "administration_ids", "rationale"}
+    keys = {
+        "code",
+        "modifiers",
+        "units",
+        "revenue_code",
+        "service_date",
+        "ndc",
+        "ndc_quantity",
+        "ndc_unit",
+        "charge",
+        "administration_ids",
+        "rationale",
+    }
     for e in out["encounters"]:
         assert set(e) == {"id", "claim_type", "lines", "findings"}
         for ln in e["lines"]:
             assert set(ln) == keys and isinstance(ln["units"], int) and ln["rationale"]
             assert isinstance(ln["charge"], str)
     drug1 = [ln for ln in e1["lines"] if ln["code"] == "J1745"]
-    assert drug1 == [{**drug1[0], "modifiers": ["JZ"], "units": 40, "ndc": "57894003001", "ndc_unit": "UN",
-                      "revenue_code": None, "service_date": "2026-03-02", "administration_ids": ["A1"]}]
+    assert drug1 == [
+        {
+            **drug1[0],
+            "modifiers": ["JZ"],
+            "units": 40,
+            "ndc": "57894003001",
+            "ndc_unit": "UN",
+            "revenue_code": None,
+            "service_date": "2026-03-02",
+            "administration_ids": ["A1"],
+        }
+    ]
     drug2 = [ln for ln in e2["lines"] if ln["code"] == "J1745"]
     assert drug2[0]["modifiers"] == ["JZ"] and drug2[0]["revenue_code"] == "0636"  # default config: not 340B
 
@@ -72,8 +113,14 @@ def test_input_errors_exit_2_listing_every_problem_without_traceback(tmp_path):
     assert r.returncode == 2
     assert "Traceback" not in r.stderr + r.stdout
     err = r.stderr
-    for fld in ("administrations[0].drug", "administrations[0].end", "administrations[0].ndc", "payer",
-                "diagnoses[0]", "rendering_npi"):
+    for fld in (
+        "administrations[0].drug",
+        "administrations[0].end",
+        "administrations[0].ndc",
+        "payer",
+        "diagnoses[0]",
+        "rendering_npi",
+    ):
         assert f"field {fld}" in err, fld
     assert err.count("encounter ENC-BAD") >= 6
     assert "Doe" not in err and "1EG4TE5MK72" not in err
@@ -81,7 +128,7 @@ def test_input_errors_exit_2_listing_every_problem_without_traceback(tmp_path):
     assert r.returncode == 2 and "Traceback" not in r.stderr
 
 
-@pytest.mark.parametrize("content", ["not json at all", "{\"encounters\": [", "\x00\xff", "[1, 2, 3]", "{}"])
+@pytest.mark.parametrize("content", ["not json at all", '{"encounters": [', "\x00\xff", "[1, 2, 3]", "{}"])
 def test_junk_files_exit_2_cleanly(tmp_path, content):
     p = tmp_path / "junk.json"
     p.write_text(content, encoding="latin-1")

@@ -1,4 +1,5 @@
 """`dripline code --json` on home infusion encounters (the contract's output shape)."""
+
 from __future__ import annotations
 
 import json
@@ -27,9 +28,13 @@ def test_code_json_home_fixtures(fixtures_dir):
 
     # Example 14
     e1 = by_id["HOME-001"]
-    assert _lines(e1) == [("S9500", (), 14, "2026-03-02"), ("99601", (), 1, "2026-03-02"),
-                          ("99601", (), 1, "2026-03-09"), ("99601", (), 1, "2026-03-15"),
-                          ("J0696", (), 112, "2026-03-02")]
+    assert _lines(e1) == [
+        ("S9500", (), 14, "2026-03-02"),
+        ("99601", (), 1, "2026-03-02"),
+        ("99601", (), 1, "2026-03-09"),
+        ("99601", (), 1, "2026-03-15"),
+        ("J0696", (), 112, "2026-03-02"),
+    ]
     drug = e1["lines"][-1]
     assert drug["ndc"] == "00409733201" and drug["ndc_unit"] and float(drug["ndc_quantity"]) > 0
     assert drug["charge"] == "392.00" and drug["revenue_code"] is None
@@ -37,7 +42,9 @@ def test_code_json_home_fixtures(fixtures_dir):
 
     # 45 days across a month boundary, q12h vancomycin
     assert [x for x in _lines(by_id["HOME-002"]) if x[0] == "S9501"] == [
-        ("S9501", (), 21, "2026-04-10"), ("S9501", (), 24, "2026-05-01")]
+        ("S9501", (), 21, "2026-04-10"),
+        ("S9501", (), 24, "2026-05-01"),
+    ]
 
     # concurrent per diems: second SH, third SJ; a 3-hour visit: 99601 + 99602
     e3 = _lines(by_id["HOME-003"])
@@ -47,8 +54,11 @@ def test_code_json_home_fixtures(fixtures_dir):
     assert ("99601", (), 1, "2026-03-05") in e3 and ("99602", (), 1, "2026-03-05") in e3
 
     # Medicare pump therapy: initial then subsequent G-codes, nothing else
-    assert _lines(by_id["HOME-005"]) == [("G0088", (), 1, "2026-03-02"), ("G0068", (), 1, "2026-03-09"),
-                                         ("G0068", (), 1, "2026-03-16")]
+    assert _lines(by_id["HOME-005"]) == [
+        ("G0088", (), 1, "2026-03-02"),
+        ("G0068", (), 1, "2026-03-09"),
+        ("G0068", (), 1, "2026-03-16"),
+    ]
     # Medicare claim that would have had S-codes: no lines, findings say why
     e6 = by_id["HOME-006"]
     assert e6["lines"] == []
@@ -76,15 +86,28 @@ def test_code_uses_the_ledger_history_for_the_60_day_rule(tmp_path, fixtures_dir
     monkeypatch.chdir(tmp_path)  # no ./dripline.db from elsewhere
     monkeypatch.delenv("DRIPLINE_DB", raising=False)
     db = tmp_path / "ledger.db"
-    res = runner.invoke(app, ["claims", "build", str(fixtures_dir / "home_encounters.json"),
-                              "--out", str(tmp_path / "out"), "--ledger", str(db), "--json"])
+    res = runner.invoke(
+        app,
+        [
+            "claims",
+            "build",
+            str(fixtures_dir / "home_encounters.json"),
+            "--out",
+            str(tmp_path / "out"),
+            "--ledger",
+            str(db),
+            "--json",
+        ],
+    )
     assert res.exit_code == 0, res.output
     raw = json.loads((fixtures_dir / "home_encounters.json").read_text())
     enc = next(e for e in raw["encounters"] if e["id"] == "HOME-005")
     enc["id"] = "HOME-005B"
     enc["therapies"][0].update(start_date="2026-04-20", end_date="2026-05-03")
-    enc["nursing_visits"] = [{"start": "2026-04-20T10:00", "end": "2026-04-20T11:00"},
-                             {"start": "2026-04-27T10:00", "end": "2026-04-27T11:00"}]
+    enc["nursing_visits"] = [
+        {"start": "2026-04-20T10:00", "end": "2026-04-20T11:00"},
+        {"start": "2026-04-27T10:00", "end": "2026-04-27T11:00"},
+    ]
     src = tmp_path / "follow.json"
     src.write_text(json.dumps({"encounters": [enc]}))
     with_ledger = _code(str(src), "--ledger", str(db))["encounters"][0]

@@ -1,4 +1,5 @@
 """``dripline validate``: readable and --json output, exit codes, 837/835 detection, --jobs."""
+
 from __future__ import annotations
 
 import json
@@ -15,7 +16,7 @@ from edi.x837.model import EnvelopeNumbers, plan_interchanges, write_interchange
 from tests.edi.x837.factory import NOW, assign_lcns, hospital_set, office_set
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
-from bench_837 import make_coded, write_file  # noqa: E402
+from bench_837 import make_coded, write_file
 
 runner = CliRunner()
 
@@ -30,7 +31,9 @@ def files(tmp_path):
     for k, plan in enumerate(plans):
         n = len(plan.transactions)
         p = tmp_path / f"{plan.claim_type}.x12"
-        p.write_bytes(write_interchange(plan, cfg, EnvelopeNumbers(k + 1, k + 1, list(range(1, n + 1)), ["V"] * n), NOW))
+        p.write_bytes(
+            write_interchange(plan, cfg, EnvelopeNumbers(k + 1, k + 1, list(range(1, n + 1)), ["V"] * n), NOW)
+        )
         out[plan.claim_type] = p
     return out
 
@@ -49,14 +52,20 @@ def test_valid_837p_and_837i_exit_zero(files):
 
 def test_error_finding_exits_one_with_position(files):
     bad = files["837P"].parent / "bad.x12"
-    bad.write_text(files["837P"].read_text().replace("CLM*ENC-P-001*810.41*", "CLM*ENC-P-001*810*", 1)
-                   .replace("DMG*D8*19600517*F", "DMG*D8*19600517*X", 1))
+    bad.write_text(
+        files["837P"]
+        .read_text()
+        .replace("CLM*ENC-P-001*810.41*", "CLM*ENC-P-001*810*", 1)
+        .replace("DMG*D8*19600517*F", "DMG*D8*19600517*X", 1)
+    )
     code, doc = _json([bad])
     assert code == 1 and doc["valid"] is False
     found = {f["code"]: f for f in doc["files"][0]["findings"]}
     assert found["claim-charge-mismatch"]["segment"] == "CLM" and found["claim-charge-mismatch"]["line"] == 21
     pyx = [f for f in doc["files"][0]["findings"] if f["code"].startswith("x12-")]
-    assert pyx and pyx[0]["segment"] == "DMG" and pyx[0]["loop"] == "2000A/2000B/2010BA" and pyx[0]["element"] == "DMG03"
+    assert (
+        pyx and pyx[0]["segment"] == "DMG" and pyx[0]["loop"] == "2000A/2000B/2010BA" and pyx[0]["element"] == "DMG03"
+    )
     assert pyx[0]["line"] == 19 and pyx[0]["segment_number"] == 19 and "X" not in pyx[0]["message"].split("(")[0]
 
 

@@ -18,11 +18,22 @@ Why our own driver instead of ``pyx12.x12n_document.x12n_document``:
 Messages never carry element values (pyx12 appends the bad value; we drop it: it could be
 patient data).
 """
+
 from __future__ import annotations
 
 from edi.validate.pyx12._baseline import plain_pyx12_errors, plain_pyx12_pass
 from edi.validate.pyx12._driver import load_map, map_file_for, params, positions, preload, validate_text
 from edi.validate.pyx12._parallel import validate_file, validate_path
 
-__all__ = ["load_map", "map_file_for", "params", "positions", "preload", "validate_text", "validate_file",
-           "validate_path", "plain_pyx12_pass", "plain_pyx12_errors"]
+__all__ = [
+    "load_map",
+    "map_file_for",
+    "params",
+    "plain_pyx12_errors",
+    "plain_pyx12_pass",
+    "positions",
+    "preload",
+    "validate_file",
+    "validate_path",
+    "validate_text",
+]

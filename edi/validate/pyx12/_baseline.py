@@ -1,11 +1,10 @@
 """pyx12's own entry point, unchanged: the baseline for benchmarks and equivalence tests."""
+
 from __future__ import annotations
 
 import io
 import logging
 from pathlib import Path
-
-import pyx12.params
 
 from edi.validate.pyx12._driver import _Capture
 

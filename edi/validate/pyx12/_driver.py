@@ -1,5 +1,6 @@
 """Our pyx12 driver: the segment loop of ``x12n_document`` with cached maps, no 997/999/HTML
 output (so its 999-on-835 crash cannot happen), its logger captured, GC paused, findings out."""
+
 from __future__ import annotations
 
 import gc
@@ -18,8 +19,10 @@ from pyx12.map_if._segment import apply_segment_errors
 from pyx12.map_walker import apply_walk_errors, walk_tree
 
 from coding.findings import Finding
+from edi.validate.findings import finding as _finding
+from edi.validate.findings import log_finding as _log_finding
+from edi.validate.findings import tree_findings as _tree_findings
 from edi.validate.pyx12._speed import _accelerated, _FastCounter
-from edi.validate.findings import finding as _finding, log_finding as _log_finding, tree_findings as _tree_findings
 from edi.x12.tokenizer import iter_segments
 
 _MAPS: dict[str, Any] = {}
@@ -109,7 +112,8 @@ def _walk(src: Any, errh: Any, loops: dict[int, str]) -> None:
             walker.forceWalkCounterToLoopStart("/ISA_LOOP/GS_LOOP", "/ISA_LOOP/GS_LOOP/GS")
         else:
             node, _pop, _push, walk_errors = walker.walk_errors(
-                node, seg, src.get_seg_count(), src.get_cur_line(), src.get_ls_id())
+                node, seg, src.get_seg_count(), src.get_cur_line(), src.get_ls_id()
+            )
             apply_walk_errors(errh, walk_errors)
         if node is None:  # segment not found: report it in the loop where the search started
             node = orig_node
@@ -200,8 +204,9 @@ def _validate_raw(text: str, file: str | None = None) -> list[Finding]:
         except pyx12.errors.EngineError as exc:
             out.append(_finding("engine", f"pyx12 cannot validate this file: {exc}", file, src.get_cur_line()))
         except Exception as exc:  # pyx12 bug on odd input: contained, reported, never raised
-            out.append(_finding("crash", f"pyx12 failed ({type(exc).__name__}) at this segment", file,
-                                src.get_cur_line() + 1))
+            out.append(
+                _finding("crash", f"pyx12 failed ({type(exc).__name__}) at this segment", file, src.get_cur_line() + 1)
+            )
         out = _tree_findings(errh, file, loops) + out
         for rec in cap.records:  # errors pyx12 only logged (never attached to its error tree)
             msg = rec.getMessage()

@@ -1,4 +1,5 @@
 """Whole files: ASCII check, one pass or ``jobs`` worker processes over split pieces."""
+
 from __future__ import annotations
 
 import multiprocessing
@@ -26,8 +27,11 @@ def _read_ascii(p: Path) -> tuple[str | None, list[Finding]]:
     try:
         return data.decode("ascii"), []
     except UnicodeDecodeError as exc:
-        what = ("starts with a UTF-8 byte order mark" if data.startswith(b"\xef\xbb\xbf")
-                else f"contains a non-ASCII byte at offset {exc.start}")
+        what = (
+            "starts with a UTF-8 byte order mark"
+            if data.startswith(b"\xef\xbb\xbf")
+            else f"contains a non-ASCII byte at offset {exc.start}"
+        )
         return None, [Finding("error", "x12-encoding", f"file {what}; X12 data must be ASCII", file=str(p))]
 
 

@@ -11,11 +11,13 @@ every error with pyx12's own ``x12n_document``):
 - the control-character scan builds two dicts per element -> one regex pre-check;
 - ``element_if.is_valid_errors`` (documented pure) -> remember values an element accepted.
 """
+
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any
 
 import pyx12.map_if
 import pyx12.path

@@ -1,4 +1,5 @@
 """Drug lines: billing units, JW/JZ/340B decision table, NDC, revenue codes, reference tables."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -6,12 +7,19 @@ from datetime import date, datetime
 from decimal import Decimal as D
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from coding.config import load_config
 from coding.drugs.lines import (
-    DrugInfo, billing_units, drug_info, drug_lines, is_separately_payable, known_drug_codes,
-    order_modifiers, resolve_purpose,
+    DrugInfo,
+    billing_units,
+    drug_info,
+    drug_lines,
+    is_separately_payable,
+    known_drug_codes,
+    order_modifiers,
+    resolve_purpose,
 )
 from coding.model import Address, Administration, Encounter, Patient, Quantity
 
@@ -27,8 +35,15 @@ def cfg_with(program_340b="JG", **payer_changes):
 
 def adm(aid, drug, value, unit="mg", start="2026-03-02T10:00", wasted=None, **kw):
     w = Quantity(D(str(wasted[0])), wasted[1]) if wasted else None
-    return Administration(aid, drug, kw.pop("route", "iv_infusion"), datetime.fromisoformat(start),
-                          Quantity(D(str(value)), unit), wasted=w, **kw)
+    return Administration(
+        aid,
+        drug,
+        kw.pop("route", "iv_infusion"),
+        datetime.fromisoformat(start),
+        Quantity(D(str(value)), unit),
+        wasted=w,
+        **kw,
+    )
 
 
 def enc(setting, *adms, payer="medicare"):
@@ -45,29 +60,32 @@ def summary(lines):
 
 
 # ------------------------------------------------------------------ units
-@pytest.mark.parametrize("drug,value,unit,units", [
-    ("J1745", 400, "mg", 40),         # 10 mg
-    ("J1745", 401, "mg", 41),         # rounded up
-    ("J1745", 5, "mg", 1),            # below one unit bills 1
-    ("J1745", "0.4", "g", 40),        # g -> mg
-    ("J1569", 35, "g", 70),           # 500 mg units, example 2
-    ("J9267", 315, "mg", 315),        # 1 mg
-    ("J9045", 600, "mg", 12),         # 50 mg
-    ("J2405", 8, "mg", 8),            # "per 1 mg"
-    ("J1200", 25, "mg", 1),           # "up to 50 mg"
-    ("J1200", 75, "mg", 2),           # "up to 50 mg", 75 mg -> 2
-    ("J2506", 6, "mg", 12),           # 0.5 mg (2022 code, from the curated reference)
-    ("J0881", 100, "mcg", 100),       # 1 microgram
-    ("J0881", "0.1", "mg", 100),      # mg -> mcg
-    ("J0885", 40000, "units", 40),    # 1000 units
-    ("J9213", 6000000, "units", 2),   # 3 million units
-    ("J7050", 1000, "mL", 4),         # 250 cc
-    ("J7040", 1000, "mL", 2),         # (500 ml = 1 unit)
-    ("J7030", 1000, "mL", 1),         # 1000 cc
-    ("J0295", 3, "g", 2),             # per 1.5 gm
-    ("J2543", "3.375", "g", 3),       # 1.125 g combination
-    ("J0897", 60, "mg", 60),          # example 12
-])
+@pytest.mark.parametrize(
+    "drug,value,unit,units",
+    [
+        ("J1745", 400, "mg", 40),  # 10 mg
+        ("J1745", 401, "mg", 41),  # rounded up
+        ("J1745", 5, "mg", 1),  # below one unit bills 1
+        ("J1745", "0.4", "g", 40),  # g -> mg
+        ("J1569", 35, "g", 70),  # 500 mg units, example 2
+        ("J9267", 315, "mg", 315),  # 1 mg
+        ("J9045", 600, "mg", 12),  # 50 mg
+        ("J2405", 8, "mg", 8),  # "per 1 mg"
+        ("J1200", 25, "mg", 1),  # "up to 50 mg"
+        ("J1200", 75, "mg", 2),  # "up to 50 mg", 75 mg -> 2
+        ("J2506", 6, "mg", 12),  # 0.5 mg (2022 code, from the curated reference)
+        ("J0881", 100, "mcg", 100),  # 1 microgram
+        ("J0881", "0.1", "mg", 100),  # mg -> mcg
+        ("J0885", 40000, "units", 40),  # 1000 units
+        ("J9213", 6000000, "units", 2),  # 3 million units
+        ("J7050", 1000, "mL", 4),  # 250 cc
+        ("J7040", 1000, "mL", 2),  # (500 ml = 1 unit)
+        ("J7030", 1000, "mL", 1),  # 1000 cc
+        ("J0295", 3, "g", 2),  # per 1.5 gm
+        ("J2543", "3.375", "g", 3),  # 1.125 g combination
+        ("J0897", 60, "mg", 60),  # example 12
+    ],
+)
 def test_billing_units(drug, value, unit, units):
     info = drug_info(drug)
     assert billing_units(D(str(value)), unit, info) == units
@@ -91,16 +109,18 @@ def test_dose_unit_that_cannot_convert_is_held():
 
 
 def test_same_drug_summed_on_one_line_then_rounded():
-    lines, _ = code("office", adm("A2", "J1745", 155, start="2026-03-02T11:00"),
-                    adm("A1", "J1745", 155, start="2026-03-02T09:00"))
-    assert summary(lines) == [("J1745", ["JZ"], 31)]   # ceil(310/10), not 16 + 16
+    lines, _ = code(
+        "office", adm("A2", "J1745", 155, start="2026-03-02T11:00"), adm("A1", "J1745", 155, start="2026-03-02T09:00")
+    )
+    assert summary(lines) == [("J1745", ["JZ"], 31)]  # ceil(310/10), not 16 + 16
     assert lines[0].administration_ids == ["A1", "A2"]
     assert lines[0].service_date == date(2026, 3, 2)
 
 
 def test_service_date_is_first_administration_across_midnight():
-    lines, _ = code("office", adm("A1", "J1745", 100, start="2026-03-02T23:30"),
-                    adm("A2", "J1745", 100, start="2026-03-03T01:00"))
+    lines, _ = code(
+        "office", adm("A1", "J1745", 100, start="2026-03-02T23:30"), adm("A2", "J1745", 100, start="2026-03-03T01:00")
+    )
     assert len(lines) == 1 and lines[0].service_date == date(2026, 3, 2) and lines[0].units == 20
 
 
@@ -110,32 +130,43 @@ TB = cfg_with("TB")
 NO340 = cfg_with(None)
 
 
-@pytest.mark.parametrize("setting,cfg,a,expected", [
-    # 837P: every drug separately payable; single-dose default
-    ("office", JG, adm("A1", "J1745", 400), [("J1745", ["JZ"], 40)]),
-    ("office", JG, adm("A1", "J1745", 350, wasted=(50, "mg")), [("J1745", [], 35), ("J1745", ["JW"], 5)]),
-    ("office", JG, adm("A1", "J2405", 4), [("J2405", ["JZ"], 4)]),
-    ("office", JG, adm("A1", "J1745", 395, wasted=(5, "mg")), [("J1745", ["JZ"], 40)]),   # rounding covers waste
-    ("office", JG, adm("A1", "J1745", 400, container="multi_dose"), [("J1745", [], 40)]),
-    ("office", JG, adm("A1", "J1745", 350, wasted=(50, "mg"), container="multi_dose"), [("J1745", [], 35)]),
-    ("office", JG, adm("A1", "J9267", 315), [("J9267", [], 315)]),                       # table: multi-dose
-    ("office", JG, adm("A1", "J7030", 1000, "mL"), [("J7030", [], 1)]),                  # IV solution
-    ("infusion_center", TB, adm("A1", "J1745", 400), [("J1745", ["JZ"], 40)]),           # no 340B on 837P
-    # 837I: SI K separately payable -> JW/JZ + 340B
-    ("hospital_outpatient", JG, adm("A1", "J1745", 400), [("J1745", ["JG", "JZ"], 40)]),
-    ("hospital_outpatient", TB, adm("A1", "J1745", 400), [("J1745", ["TB", "JZ"], 40)]),
-    ("hospital_outpatient", NO340, adm("A1", "J1745", 400), [("J1745", ["JZ"], 40)]),
-    ("hospital_outpatient", JG, adm("A1", "J1745", 350, wasted=(50, "mg")),
-     [("J1745", ["JG"], 35), ("J1745", ["JG", "JW"], 5)]),
-    ("hospital_outpatient", NO340, adm("A1", "J1745", 350, wasted=(50, "mg")),
-     [("J1745", [], 35), ("J1745", ["JW"], 5)]),
-    ("hospital_outpatient", JG, adm("A1", "J1745", 395, wasted=(5, "mg")), [("J1745", ["JG", "JZ"], 40)]),
-    ("hospital_outpatient", JG, adm("A1", "J2506", 6, route="on_body_injector"), [("J2506", ["JG", "JZ"], 12)]),
-    # 837I: SI N packaged -> no JW/JZ, no 340B
-    ("hospital_outpatient", JG, adm("A1", "J2405", 4), [("J2405", [], 4)]),
-    ("hospital_outpatient", JG, adm("A1", "J2405", 4, wasted=(4, "mg")), [("J2405", [], 4)]),
-    ("hospital_outpatient", JG, adm("A1", "J7030", 1000, "mL"), [("J7030", [], 1)]),
-])
+@pytest.mark.parametrize(
+    "setting,cfg,a,expected",
+    [
+        # 837P: every drug separately payable; single-dose default
+        ("office", JG, adm("A1", "J1745", 400), [("J1745", ["JZ"], 40)]),
+        ("office", JG, adm("A1", "J1745", 350, wasted=(50, "mg")), [("J1745", [], 35), ("J1745", ["JW"], 5)]),
+        ("office", JG, adm("A1", "J2405", 4), [("J2405", ["JZ"], 4)]),
+        ("office", JG, adm("A1", "J1745", 395, wasted=(5, "mg")), [("J1745", ["JZ"], 40)]),  # rounding covers waste
+        ("office", JG, adm("A1", "J1745", 400, container="multi_dose"), [("J1745", [], 40)]),
+        ("office", JG, adm("A1", "J1745", 350, wasted=(50, "mg"), container="multi_dose"), [("J1745", [], 35)]),
+        ("office", JG, adm("A1", "J9267", 315), [("J9267", [], 315)]),  # table: multi-dose
+        ("office", JG, adm("A1", "J7030", 1000, "mL"), [("J7030", [], 1)]),  # IV solution
+        ("infusion_center", TB, adm("A1", "J1745", 400), [("J1745", ["JZ"], 40)]),  # no 340B on 837P
+        # 837I: SI K separately payable -> JW/JZ + 340B
+        ("hospital_outpatient", JG, adm("A1", "J1745", 400), [("J1745", ["JG", "JZ"], 40)]),
+        ("hospital_outpatient", TB, adm("A1", "J1745", 400), [("J1745", ["TB", "JZ"], 40)]),
+        ("hospital_outpatient", NO340, adm("A1", "J1745", 400), [("J1745", ["JZ"], 40)]),
+        (
+            "hospital_outpatient",
+            JG,
+            adm("A1", "J1745", 350, wasted=(50, "mg")),
+            [("J1745", ["JG"], 35), ("J1745", ["JG", "JW"], 5)],
+        ),
+        (
+            "hospital_outpatient",
+            NO340,
+            adm("A1", "J1745", 350, wasted=(50, "mg")),
+            [("J1745", [], 35), ("J1745", ["JW"], 5)],
+        ),
+        ("hospital_outpatient", JG, adm("A1", "J1745", 395, wasted=(5, "mg")), [("J1745", ["JG", "JZ"], 40)]),
+        ("hospital_outpatient", JG, adm("A1", "J2506", 6, route="on_body_injector"), [("J2506", ["JG", "JZ"], 12)]),
+        # 837I: SI N packaged -> no JW/JZ, no 340B
+        ("hospital_outpatient", JG, adm("A1", "J2405", 4), [("J2405", [], 4)]),
+        ("hospital_outpatient", JG, adm("A1", "J2405", 4, wasted=(4, "mg")), [("J2405", [], 4)]),
+        ("hospital_outpatient", JG, adm("A1", "J7030", 1000, "mL"), [("J7030", [], 1)]),
+    ],
+)
 def test_waste_and_340b_decision_table(setting, cfg, a, expected):
     lines, findings = code(setting, a, cfg=cfg)
     assert summary(lines) == expected
@@ -152,15 +183,19 @@ def test_waste_not_billed_is_explained():
 
 
 def test_waste_in_grams_and_summed_waste():
-    lines, _ = code("office", adm("A1", "J1569", 9, "g", wasted=("0.5", "g")),
-                    adm("A2", "J1569", 1, "g", start="2026-03-02T12:00", wasted=(500, "mg")))
+    lines, _ = code(
+        "office",
+        adm("A1", "J1569", 9, "g", wasted=("0.5", "g")),
+        adm("A2", "J1569", 1, "g", start="2026-03-02T12:00", wasted=(500, "mg")),
+    )
     assert summary(lines) == [("J1569", [], 20), ("J1569", ["JW"], 2)]
     assert lines[1].administration_ids == ["A1", "A2"]
 
 
 def test_revenue_codes_on_837i_only():
-    lines, _ = code("hospital_outpatient", adm("A1", "J1745", 400), adm("A2", "J7030", 1000, "mL"),
-                    adm("A3", "J2405", 4))
+    lines, _ = code(
+        "hospital_outpatient", adm("A1", "J1745", 400), adm("A2", "J7030", 1000, "mL"), adm("A3", "J2405", 4)
+    )
     assert {ln.code: ln.revenue_code for ln in lines} == {"J1745": "0636", "J7030": "0258", "J2405": "0636"}
     lines, _ = code("office", adm("A1", "J1745", 400))
     assert lines[0].revenue_code is None
@@ -175,16 +210,23 @@ def test_modifier_order_constant():
 
 
 @settings(max_examples=150, deadline=None)
-@given(setting=st.sampled_from(["office", "hospital_outpatient"]),
-       drug=st.sampled_from(["J1745", "J2405", "J9267", "J0897", "J1569", "J2506", "J1200", "J7030"]),
-       doses=st.lists(st.tuples(st.integers(1, 2000), st.integers(0, 300),
-                                st.sampled_from([None, "single_dose", "multi_dose"])), min_size=1, max_size=3),
-       program=st.sampled_from([None, "JG", "TB"]))
+@given(
+    setting=st.sampled_from(["office", "hospital_outpatient"]),
+    drug=st.sampled_from(["J1745", "J2405", "J9267", "J0897", "J1569", "J2506", "J1200", "J7030"]),
+    doses=st.lists(
+        st.tuples(st.integers(1, 2000), st.integers(0, 300), st.sampled_from([None, "single_dose", "multi_dose"])),
+        min_size=1,
+        max_size=3,
+    ),
+    program=st.sampled_from([None, "JG", "TB"]),
+)
 def test_never_jw_and_jz_on_one_drug_and_units_cover_dose(setting, drug, doses, program):
     cfg = cfg_with(program)
     unit = "mL" if drug == "J7030" else "mg"
-    adms = [adm(f"A{i}", drug, d, unit, start=f"2026-03-02T{10 + i}:00",
-                wasted=(w, unit) if w else None, container=c) for i, (d, w, c) in enumerate(doses)]
+    adms = [
+        adm(f"A{i}", drug, d, unit, start=f"2026-03-02T{10 + i}:00", wasted=(w, unit) if w else None, container=c)
+        for i, (d, w, c) in enumerate(doses)
+    ]
     lines, findings = code(setting, *adms, cfg=cfg)
     mods = [m for ln in lines for m in ln.modifiers]
     assert not ("JW" in mods and "JZ" in mods)
@@ -208,7 +250,9 @@ def test_ndc_normalized_with_quantity_and_unit():
     assert (ln.ndc, ln.ndc_quantity, ln.ndc_unit) == ("57894003001", D(40), "UN")
     lines, _ = code("office", adm("A1", "J1745", 350, wasted=(50, "mg"), ndc="57894-030-01"))
     assert [(ln.ndc, ln.ndc_quantity, ln.ndc_unit) for ln in lines] == [
-        ("57894003001", D(35), "UN"), ("57894003001", D(5), "UN")]
+        ("57894003001", D(35), "UN"),
+        ("57894003001", D(5), "UN"),
+    ]
 
 
 def test_ndc_unit_from_payer_profile():
@@ -224,8 +268,11 @@ def test_ndc_unit_from_payer_profile():
 
 
 def test_two_ndcs_for_one_drug_warns_and_keeps_first():
-    lines, findings = code("office", adm("A1", "J1745", 200, ndc="57894-030-01"),
-                           adm("A2", "J1745", 200, start="2026-03-02T11:00", ndc="0069-0809-01"))
+    lines, findings = code(
+        "office",
+        adm("A1", "J1745", 200, ndc="57894-030-01"),
+        adm("A2", "J1745", 200, start="2026-03-02T11:00", ndc="0069-0809-01"),
+    )
     assert lines[0].ndc == "57894003001"
     assert [f.code for f in findings] == ["multiple-ndc"]
 
@@ -270,6 +317,7 @@ def test_every_jq_code_is_codable_or_held_with_a_clear_finding():
 def test_reference_drug_units_match_the_shipped_table():
     import csv
     from pathlib import Path
+
     ref = Path(__file__).resolve().parents[3] / "coding" / "data" / "hcpcs_drugs.csv"
     rows = {r["code"]: r for r in csv.DictReader(ln for ln in ref.open() if not ln.startswith("#"))}
     assert rows["J1745"]["billing_unit_value"] == "10" and rows["J1745"]["billing_unit"] == "mg"
@@ -282,7 +330,7 @@ def test_noc_and_per_item_and_unparseable():
     lines, findings = code("office", adm("A1", "J3490", 10))
     assert summary(lines) == [("J3490", ["JZ"], 1)] and [f.code for f in findings] == ["noc-drug"]
     lines, _ = code("office", adm("A1", "J9266", 1), adm("A2", "J9266", 1, start="2026-03-02T12:00"))
-    assert lines[0].units == 2   # per single-dose vial: one per administration
+    assert lines[0].units == 2  # per single-dose vial: one per administration
     lines, findings = code("office", adm("A1", "J3480", 20))
     assert lines == [] and findings[0].code == "no-billing-unit"
 
@@ -298,15 +346,27 @@ def test_opps_status_and_separately_payable():
 
 
 # ------------------------------------------------------------------ purpose
-@pytest.mark.parametrize("drug,purpose,hormonal,biologic", [
-    ("J9035", "chemo", False, True), ("J9267", "chemo", False, False), ("J9999", "chemo", False, False),
-    ("J9217", "chemo", True, False), ("J9202", "chemo", True, False), ("J9395", "chemo", True, False),
-    ("J9155", "chemo", True, False), ("J3315", "chemo", True, False),
-    ("J1745", "therapeutic", False, True), ("Q5121", "therapeutic", False, True),
-    ("Q5103", "therapeutic", False, True), ("J3262", "therapeutic", False, True),
-    ("J7030", "hydration", False, False), ("J7050", "hydration", False, False),
-    ("J2405", "therapeutic", False, False), ("J1569", "therapeutic", False, False),
-])
+@pytest.mark.parametrize(
+    "drug,purpose,hormonal,biologic",
+    [
+        ("J9035", "chemo", False, True),
+        ("J9267", "chemo", False, False),
+        ("J9999", "chemo", False, False),
+        ("J9217", "chemo", True, False),
+        ("J9202", "chemo", True, False),
+        ("J9395", "chemo", True, False),
+        ("J9155", "chemo", True, False),
+        ("J3315", "chemo", True, False),
+        ("J1745", "therapeutic", False, True),
+        ("Q5121", "therapeutic", False, True),
+        ("Q5103", "therapeutic", False, True),
+        ("J3262", "therapeutic", False, True),
+        ("J7030", "hydration", False, False),
+        ("J7050", "hydration", False, False),
+        ("J2405", "therapeutic", False, False),
+        ("J1569", "therapeutic", False, False),
+    ],
+)
 def test_purpose_table(drug, purpose, hormonal, biologic):
     info = drug_info(drug)
     assert (info.purpose, info.hormonal_antineoplastic, info.complex_biologic) == (purpose, hormonal, biologic)
@@ -328,21 +388,24 @@ def test_deleted_code_is_held_after_its_last_valid_date():
     lines, findings = code("office", adm("A1", "J2505", 6, start="2026-03-02T10:00"))
     assert lines == [] and findings[0].code == "deleted-code" and "J2506" in findings[0].message
     lines, _ = code("office", adm("A1", "J2505", 6, start="2021-06-01T10:00"))
-    assert summary(lines) == [("J2505", ["JZ"], 1)]   # 6 mg per unit while it was valid
+    assert summary(lines) == [("J2505", ["JZ"], 1)]  # 6 mg per unit while it was valid
 
 
-@pytest.mark.parametrize("setting,drug,value,unit,expected", [
-    # worked examples (coding-examples.md): drug lines only
-    ("office", "J1956", 750, "mg", [("J1956", ["JZ"], 3)]),               # ex. 9 levofloxacin 250 mg units
-    ("hospital_outpatient", "J1956", 750, "mg", [("J1956", [], 3)]),      # SI N
-    ("hospital_outpatient", "J0690", 2, "g", [("J0690", [], 4)]),         # ex. 9 cefazolin 500 mg units
-    ("hospital_outpatient", "J0133", 400, "mg", [("J0133", [], 80)]),     # ex. 10 acyclovir 5 mg units
-    ("hospital_outpatient", "J1956", 500, "mg", [("J1956", [], 2)]),      # ex. 10
-    ("office", "J9045", 600, "mg", [("J9045", [], 12)]),                  # ex. 5 carboplatin (multi-dose)
-    ("office", "J2506", 6, "mg", [("J2506", ["JZ"], 12)]),                # ex. 5 pegfilgrastim OBI
-    ("hospital_outpatient", "J0897", 60, "mg", [("J0897", ["JG", "JZ"], 60)]),  # ex. 12 (SI K, 340B)
-    ("hospital_outpatient", "J1569", 35, "g", [("J1569", ["JG", "JZ"], 70)]),   # ex. 2
-])
+@pytest.mark.parametrize(
+    "setting,drug,value,unit,expected",
+    [
+        # worked examples (coding-examples.md): drug lines only
+        ("office", "J1956", 750, "mg", [("J1956", ["JZ"], 3)]),  # ex. 9 levofloxacin 250 mg units
+        ("hospital_outpatient", "J1956", 750, "mg", [("J1956", [], 3)]),  # SI N
+        ("hospital_outpatient", "J0690", 2, "g", [("J0690", [], 4)]),  # ex. 9 cefazolin 500 mg units
+        ("hospital_outpatient", "J0133", 400, "mg", [("J0133", [], 80)]),  # ex. 10 acyclovir 5 mg units
+        ("hospital_outpatient", "J1956", 500, "mg", [("J1956", [], 2)]),  # ex. 10
+        ("office", "J9045", 600, "mg", [("J9045", [], 12)]),  # ex. 5 carboplatin (multi-dose)
+        ("office", "J2506", 6, "mg", [("J2506", ["JZ"], 12)]),  # ex. 5 pegfilgrastim OBI
+        ("hospital_outpatient", "J0897", 60, "mg", [("J0897", ["JG", "JZ"], 60)]),  # ex. 12 (SI K, 340B)
+        ("hospital_outpatient", "J1569", 35, "g", [("J1569", ["JG", "JZ"], 70)]),  # ex. 2
+    ],
+)
 def test_worked_example_drug_lines(setting, drug, value, unit, expected):
     lines, findings = code(setting, adm("A1", drug, value, unit), cfg=JG)
     assert summary(lines) == expected
@@ -365,17 +428,27 @@ ALL_CODES = sorted(known_drug_codes())
 
 
 @settings(max_examples=300, deadline=None)
-@given(codev=st.sampled_from(ALL_CODES),
-       unit=st.sampled_from(["mg", "g", "mcg", "units", "mL"]),
-       value=st.decimals(min_value=D("0.000001"), max_value=D("1e9"), allow_nan=False, allow_infinity=False, places=6),
-       waste=st.one_of(st.none(), st.decimals(min_value=D(0), max_value=D("1e6"), places=3)),
-       container=st.sampled_from([None, "single_dose", "multi_dose"]),
-       setting=st.sampled_from(["office", "infusion_center", "hospital_outpatient"]),
-       ndc_value=st.sampled_from([None, "57894-030-01", "0574-4072-05"]),
-       containers=st.one_of(st.none(), st.integers(1, 20)))
+@given(
+    codev=st.sampled_from(ALL_CODES),
+    unit=st.sampled_from(["mg", "g", "mcg", "units", "mL"]),
+    value=st.decimals(min_value=D("0.000001"), max_value=D("1e9"), allow_nan=False, allow_infinity=False, places=6),
+    waste=st.one_of(st.none(), st.decimals(min_value=D(0), max_value=D("1e6"), places=3)),
+    container=st.sampled_from([None, "single_dose", "multi_dose"]),
+    setting=st.sampled_from(["office", "infusion_center", "hospital_outpatient"]),
+    ndc_value=st.sampled_from([None, "57894-030-01", "0574-4072-05"]),
+    containers=st.one_of(st.none(), st.integers(1, 20)),
+)
 def test_any_drug_any_dose_never_raises(codev, unit, value, waste, container, setting, ndc_value, containers):
-    a = adm("A1", codev, value, unit, wasted=(waste, unit) if waste is not None else None,
-            container=container, ndc=ndc_value, containers=containers)
+    a = adm(
+        "A1",
+        codev,
+        value,
+        unit,
+        wasted=(waste, unit) if waste is not None else None,
+        container=container,
+        ndc=ndc_value,
+        containers=containers,
+    )
     lines, findings = code(setting, a, cfg=JG)
     if not lines:
         assert any(f.is_error for f in findings)

@@ -1,4 +1,5 @@
 """Encounter loader: the input contract, every error at once, robustness to junk."""
+
 from __future__ import annotations
 
 import copy
@@ -6,8 +7,8 @@ import json
 from decimal import Decimal as D
 from pathlib import Path
 
-import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from coding.config import load_config
 from coding.encounters.loader import load_encounters, validate_encounter
@@ -17,14 +18,30 @@ CFG = load_config()
 
 def good(eid="ENC-1", **over):
     e = {
-        "id": eid, "setting": "office", "payer": "medicare",
-        "patient": {"id": "P1", "first": "Ann", "last": "Lee", "dob": "1960-05-01", "sex": "F",
-                    "member_id": "1EG4TE5MK72",
-                    "address": {"line1": "1 Main St", "city": "Springfield", "state": "IL", "zip": "62701"}},
+        "id": eid,
+        "setting": "office",
+        "payer": "medicare",
+        "patient": {
+            "id": "P1",
+            "first": "Ann",
+            "last": "Lee",
+            "dob": "1960-05-01",
+            "sex": "F",
+            "member_id": "1EG4TE5MK72",
+            "address": {"line1": "1 Main St", "city": "Springfield", "state": "IL", "zip": "62701"},
+        },
         "diagnoses": ["K50.90"],
         "administrations": [
-            {"id": "A1", "drug": "J1745", "ndc": "57894-030-01", "route": "iv_infusion",
-             "start": "2026-03-02T10:00", "end": "2026-03-02T12:05", "dose": {"value": 400, "unit": "mg"}}],
+            {
+                "id": "A1",
+                "drug": "J1745",
+                "ndc": "57894-030-01",
+                "route": "iv_infusion",
+                "start": "2026-03-02T10:00",
+                "end": "2026-03-02T12:05",
+                "dose": {"value": 400, "unit": "mg"},
+            }
+        ],
     }
     e.update(over)
     return e
@@ -64,27 +81,54 @@ def test_json_lines_and_directory(tmp_path):
 
 
 def test_many_errors_reported_at_once_with_encounter_and_field(tmp_path):
-    bad = good("ENC-9", setting="clinic", payer="nobody", diagnoses=["K50.", "K5090"], rendering_npi="1234567890",
-               frequency="7")
+    bad = good(
+        "ENC-9",
+        setting="clinic",
+        payer="nobody",
+        diagnoses=["K50.", "K5090"],
+        rendering_npi="1234567890",
+        frequency="7",
+    )
     bad["patient"]["dob"] = "1960-13-01"
     bad["administrations"] = [
-        {"id": "A1", "drug": "J1745", "route": "iv_infusion", "start": "2026-03-02T10:00",
-         "end": "2026-03-02T09:00", "dose": {"value": 400, "unit": "mg"}, "ndc": "12345"},
-        {"id": "A2", "drug": "J0000", "route": "iv", "start": "yesterday", "dose": {"value": -3, "unit": "kg"},
-         "container": "bag"},
+        {
+            "id": "A1",
+            "drug": "J1745",
+            "route": "iv_infusion",
+            "start": "2026-03-02T10:00",
+            "end": "2026-03-02T09:00",
+            "dose": {"value": 400, "unit": "mg"},
+            "ndc": "12345",
+        },
+        {
+            "id": "A2",
+            "drug": "J0000",
+            "route": "iv",
+            "start": "yesterday",
+            "dose": {"value": -3, "unit": "kg"},
+            "container": "bag",
+        },
         {"id": "A3", "drug": "J1745", "route": "iv_push", "start": "2026-03-02T10:00"},
     ]
     p = write(tmp_path, "bad.json", {"encounters": [bad, good("ENC-OK")]})
     encs, findings = load_encounters([p], CFG)
-    assert [e.id for e in encs] == ["ENC-OK"]           # the bad one is reported, not coded
+    assert [e.id for e in encs] == ["ENC-OK"]  # the bad one is reported, not coded
     errs = errors_by_field(findings)
     expected = {
-        "setting": "bad-value", "payer": "unknown-payer", "diagnoses[0]": "invalid-icd10",
-        "rendering_npi": "invalid-npi", "payer_claim_number": "missing-field", "patient.dob": "bad-date",
-        "administrations[0].end": "end-before-start", "administrations[0].ndc": "invalid-ndc",
-        "administrations[1].drug": "unknown-drug", "administrations[1].route": "bad-value",
-        "administrations[1].start": "bad-datetime", "administrations[1].dose.value": "bad-number",
-        "administrations[1].dose.unit": "bad-unit", "administrations[1].container": "bad-value",
+        "setting": "bad-value",
+        "payer": "unknown-payer",
+        "diagnoses[0]": "invalid-icd10",
+        "rendering_npi": "invalid-npi",
+        "payer_claim_number": "missing-field",
+        "patient.dob": "bad-date",
+        "administrations[0].end": "end-before-start",
+        "administrations[0].ndc": "invalid-ndc",
+        "administrations[1].drug": "unknown-drug",
+        "administrations[1].route": "bad-value",
+        "administrations[1].start": "bad-datetime",
+        "administrations[1].dose.value": "bad-number",
+        "administrations[1].dose.unit": "bad-unit",
+        "administrations[1].container": "bad-value",
         "administrations[2].dose": "missing-field",
     }
     for fld, codev in expected.items():
@@ -142,7 +186,9 @@ def test_reason_for_visit_must_name_an_administration():
 
 
 def test_services_and_empty_administrations():
-    e, findings = validate_encounter(good(administrations=[], services=[{"code": "99213", "separately_identifiable": True}]), CFG)
+    e, findings = validate_encounter(
+        good(administrations=[], services=[{"code": "99213", "separately_identifiable": True}]), CFG
+    )
     assert findings == [] and e.services[0].code == "99213" and e.services[0].separately_identifiable
     _, findings = validate_encounter(good(administrations=[]), CFG)
     assert [f.field for f in findings] == ["administrations"]
@@ -155,8 +201,18 @@ def test_home_fields_validated():
     del home["administrations"]
     _, findings = validate_encounter(home, CFG)
     assert [f.field for f in findings] == ["therapies"]
-    home["therapies"] = [{"id": "T1", "category": "anti_infective", "start_date": "2026-03-01", "end_date": "2026-03-14",
-                          "drug": "J0696", "dose": {"value": 2, "unit": "g"}, "schedule": "q24h", "pump": False}]
+    home["therapies"] = [
+        {
+            "id": "T1",
+            "category": "anti_infective",
+            "start_date": "2026-03-01",
+            "end_date": "2026-03-14",
+            "drug": "J0696",
+            "dose": {"value": 2, "unit": "g"},
+            "schedule": "q24h",
+            "pump": False,
+        }
+    ]
     home["nursing_visits"] = [{"start": "2026-03-01T09:00", "end": "2026-03-01T10:30"}]
     home["first_hit_visit"] = True
     e, findings = validate_encounter(home, CFG)
@@ -165,8 +221,14 @@ def test_home_fields_validated():
     home["nursing_visits"][0]["end"] = "2026-03-01T08:00"
     home["first_hit_visit"] = "yes"
     _, findings = validate_encounter(home, CFG)
-    assert {f.field for f in findings} == {"therapies[0].category", "therapies[0].end_date", "therapies[0].schedule",
-                                           "therapies[0].doses_per_day", "nursing_visits[0].end", "first_hit_visit"}
+    assert {f.field for f in findings} == {
+        "therapies[0].category",
+        "therapies[0].end_date",
+        "therapies[0].schedule",
+        "therapies[0].doses_per_day",
+        "nursing_visits[0].end",
+        "first_hit_visit",
+    }
 
 
 def test_not_json_names_file_and_line(tmp_path):
@@ -188,7 +250,7 @@ def test_unicode_and_huge_numbers(tmp_path):
     text = json.dumps({"encounters": [e]}, ensure_ascii=False)
     p.write_text(text.replace("123456789", "1" + "0" * 5000), encoding="utf-8")
     encs, findings = load_encounters([p], CFG)
-    assert encs == [] and any(f.is_error for f in findings)   # never raises
+    assert encs == [] and any(f.is_error for f in findings)  # never raises
     p.write_text(text.replace("123456789", "1e400"), encoding="utf-8")
     encs, findings = load_encounters([p], CFG)
     assert encs == [] and errors_by_field(findings)["administrations[0].dose.value"].code == "bad-number"
@@ -207,7 +269,8 @@ def test_nan_and_infinity_rejected(tmp_path):
 JSONISH = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=12),
     lambda kids: st.lists(kids, max_size=4) | st.dictionaries(st.text(max_size=8), kids, max_size=4),
-    max_leaves=20)
+    max_leaves=20,
+)
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -217,17 +280,52 @@ def test_junk_encounters_never_raise(junk):
     assert e is None and findings and all(f.is_error for f in findings)
 
 
-KEYS = ["id", "setting", "payer", "patient", "diagnoses", "administrations", "services", "frequency",
-        "rendering_npi", "reason_for_visit", "place_of_service", "relationship", "subscriber", "therapies"]
+KEYS = [
+    "id",
+    "setting",
+    "payer",
+    "patient",
+    "diagnoses",
+    "administrations",
+    "services",
+    "frequency",
+    "rendering_npi",
+    "reason_for_visit",
+    "place_of_service",
+    "relationship",
+    "subscriber",
+    "therapies",
+]
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.sampled_from(KEYS + ["administrations.0." + k for k in ("id", "drug", "dose", "start", "end", "route", "ndc",
-                                                                   "wasted", "volume_ml", "container", "visit",
-                                                                   "containers", "purpose", "access")]
-                       + ["patient." + k for k in ("id", "first", "dob", "sex", "address", "member_id")]
-                       + ["administrations.0.dose.value", "administrations.0.dose.unit", "patient.address.zip"]),
-       JSONISH)
+@given(
+    st.sampled_from(
+        KEYS
+        + [
+            "administrations.0." + k
+            for k in (
+                "id",
+                "drug",
+                "dose",
+                "start",
+                "end",
+                "route",
+                "ndc",
+                "wasted",
+                "volume_ml",
+                "container",
+                "visit",
+                "containers",
+                "purpose",
+                "access",
+            )
+        ]
+        + ["patient." + k for k in ("id", "first", "dob", "sex", "address", "member_id")]
+        + ["administrations.0.dose.value", "administrations.0.dose.unit", "patient.address.zip"]
+    ),
+    JSONISH,
+)
 def test_mutating_one_field_of_a_valid_encounter_never_raises(key, value):
     e = good(reason_for_visit="A1")
     target = e
@@ -259,7 +357,10 @@ def test_containers_extension():
 
 
 def test_json_lines_of_encounter_documents(tmp_path):
-    p = write(tmp_path, "batches.jsonl", json.dumps({"encounters": [good("E1"), good("E2")]}) + "\n"
-              + json.dumps(good("E3")) + "\n")
+    p = write(
+        tmp_path,
+        "batches.jsonl",
+        json.dumps({"encounters": [good("E1"), good("E2")]}) + "\n" + json.dumps(good("E3")) + "\n",
+    )
     encs, findings = load_encounters([p], CFG)
     assert [e.id for e in encs] == ["E1", "E2", "E3"] and findings == []

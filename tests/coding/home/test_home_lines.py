@@ -4,6 +4,7 @@ Scenarios from issue 6: Example 14 exactly, a 45-day therapy crossing a month bo
 second antibiotic with SH, a 3-hour nursing visit, Medicare pump therapy with an initial and two
 subsequent visit days, the 60-day rule, a Medicare claim that would have had S-codes.
 """
+
 from __future__ import annotations
 
 from dataclasses import replace
@@ -15,21 +16,44 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from coding.config import load_config
-from coding.home.lines import home_lines, hit_day_kinds, nursing_addon_units
+from coding.home.lines import hit_day_kinds, home_lines, nursing_addon_units
 from coding.model import Address, Encounter, NursingVisit, Patient, Quantity, Therapy
 
 CFG = load_config()
 COMMERCIAL = CFG.payers["commercial"]
 MEDICARE = CFG.payers["medicare"]
 
-PATIENT = Patient(id="PAT-H1", first="TEST", last="PATIENT", dob=date(1950, 1, 2), sex="F",
-                  member_id="M123", address=Address("1 ELM ST", "SPRINGFIELD", "IL", "62701"))
+PATIENT = Patient(
+    id="PAT-H1",
+    first="TEST",
+    last="PATIENT",
+    dob=date(1950, 1, 2),
+    sex="F",
+    member_id="M123",
+    address=Address("1 ELM ST", "SPRINGFIELD", "IL", "62701"),
+)
 
 
-def therapy(tid="T1", category="anti_infective", start=date(2026, 3, 2), days=14, drug="J0696",
-            dose=("2", "g"), schedule="q24h", **kw) -> Therapy:
-    return Therapy(id=tid, category=category, start_date=start, end_date=start + timedelta(days=days - 1),
-                   drug=drug, dose=Quantity(Decimal(dose[0]), dose[1]), schedule=schedule, **kw)
+def therapy(
+    tid="T1",
+    category="anti_infective",
+    start=date(2026, 3, 2),
+    days=14,
+    drug="J0696",
+    dose=("2", "g"),
+    schedule="q24h",
+    **kw,
+) -> Therapy:
+    return Therapy(
+        id=tid,
+        category=category,
+        start_date=start,
+        end_date=start + timedelta(days=days - 1),
+        drug=drug,
+        dose=Quantity(Decimal(dose[0]), dose[1]),
+        schedule=schedule,
+        **kw,
+    )
 
 
 def visit(day: date, hour: int, minutes: int) -> NursingVisit:
@@ -38,8 +62,16 @@ def visit(day: date, hour: int, minutes: int) -> NursingVisit:
 
 
 def encounter(therapies, visits=(), payer="commercial", **kw) -> Encounter:
-    return Encounter(id="HOME-T", setting="home", payer=payer, patient=PATIENT, diagnoses=("A419",),
-                     therapies=tuple(therapies), nursing_visits=tuple(visits), **kw)
+    return Encounter(
+        id="HOME-T",
+        setting="home",
+        payer=payer,
+        patient=PATIENT,
+        diagnoses=("A419",),
+        therapies=tuple(therapies),
+        nursing_visits=tuple(visits),
+        **kw,
+    )
 
 
 def summary(lines):
@@ -95,7 +127,9 @@ def test_45_day_therapy_crossing_a_month_boundary_gives_two_per_diem_lines():
     enc = encounter([therapy(start=date(2026, 4, 10), days=45)])  # 04-10 .. 05-24
     lines, _ = home_lines(enc, CFG, COMMERCIAL)
     assert summary([ln for ln in lines if ln.code.startswith("S")]) == [
-        ("S9500", (), 21, "2026-04-10"), ("S9500", (), 24, "2026-05-01")]
+        ("S9500", (), 21, "2026-04-10"),
+        ("S9500", (), 24, "2026-05-01"),
+    ]
 
 
 def test_course_split_payer_setting_gives_one_line():
@@ -125,8 +159,7 @@ def test_third_concurrent_per_diem_gets_sj_and_a_later_one_none():
     ]
     lines, _ = home_lines(encounter(ts), CFG, COMMERCIAL)
     per_diem = {ln.administration_ids[0]: (ln.code, tuple(ln.modifiers)) for ln in lines if ln.kind == "home"}
-    assert per_diem == {"T1": ("S9500", ()), "T2": ("S9502", ("SH",)), "T3": ("S9374", ("SJ",)),
-                        "T4": ("S9501", ())}
+    assert per_diem == {"T1": ("S9500", ()), "T2": ("S9502", ("SH",)), "T3": ("S9374", ("SJ",)), "T4": ("S9501", ())}
 
 
 def test_three_hour_nursing_visit_gives_99601_and_99602():
@@ -138,8 +171,9 @@ def test_three_hour_nursing_visit_gives_99601_and_99602():
     assert "180 min" in nursing[0].rationale
 
 
-@pytest.mark.parametrize("minutes,addon", [(60, 0), (120, 0), (150, 0), (151, 1), (180, 1), (210, 1),
-                                           (211, 2), (240, 2), (271, 3)])
+@pytest.mark.parametrize(
+    "minutes,addon", [(60, 0), (120, 0), (150, 0), (151, 1), (180, 1), (210, 1), (211, 2), (240, 2), (271, 3)]
+)
 def test_nursing_additional_hour_boundaries(minutes, addon):
     assert nursing_addon_units(minutes) == addon
     enc = encounter([therapy()], [visit(date(2026, 3, 3), 8, minutes)])
@@ -177,16 +211,20 @@ def test_other_categories_and_schedules_map_to_their_s_codes():
 
 def medicare_pump_encounter(**kw):
     d1 = date(2026, 3, 2)
-    t = therapy(category="inotrope", drug="J1250", dose=("250", "mg"), schedule="continuous", days=28,
-                pump=True, start=d1)
+    t = therapy(
+        category="inotrope", drug="J1250", dose=("250", "mg"), schedule="continuous", days=28, pump=True, start=d1
+    )
     visits = [visit(d1, 9, 90), visit(d1 + timedelta(days=7), 9, 60), visit(d1 + timedelta(days=14), 9, 60)]
     return encounter([t], visits, payer="medicare", **kw)
 
 
 def test_medicare_pump_therapy_initial_then_two_subsequent_visit_days():
     lines, findings = home_lines(medicare_pump_encounter(), CFG, MEDICARE, hit_history=lambda pid: [])
-    assert summary(lines) == [("G0088", (), 1, "2026-03-02"), ("G0068", (), 1, "2026-03-09"),
-                              ("G0068", (), 1, "2026-03-16")]
+    assert summary(lines) == [
+        ("G0088", (), 1, "2026-03-02"),
+        ("G0068", (), 1, "2026-03-09"),
+        ("G0068", (), 1, "2026-03-16"),
+    ]
     assert lines[0].charge == CFG.price("G0088")
     assert all("initial" in ln.rationale or "subsequent" in ln.rationale for ln in lines)
     # no S-code, no 99601/99602, no drug line; each left out with a finding
@@ -206,11 +244,13 @@ def test_medicare_60_day_rule_from_history_callable():
     assert seen == ["PAT-H1"]
     assert [ln.code for ln in lines] == ["G0068", "G0068", "G0068"]
     # 61 days before: initial again
-    lines, _ = home_lines(medicare_pump_encounter(), CFG, MEDICARE,
-                          hit_history=lambda pid: [date(2026, 3, 2) - timedelta(days=61)])
+    lines, _ = home_lines(
+        medicare_pump_encounter(), CFG, MEDICARE, hit_history=lambda pid: [date(2026, 3, 2) - timedelta(days=61)]
+    )
     assert [ln.code for ln in lines] == ["G0088", "G0068", "G0068"]
-    lines, _ = home_lines(medicare_pump_encounter(), CFG, MEDICARE,
-                          hit_history=lambda pid: [date(2026, 3, 2) - timedelta(days=60)])
+    lines, _ = home_lines(
+        medicare_pump_encounter(), CFG, MEDICARE, hit_history=lambda pid: [date(2026, 3, 2) - timedelta(days=60)]
+    )
     assert [ln.code for ln in lines] == ["G0068", "G0068", "G0068"]
 
 
@@ -225,13 +265,16 @@ def test_first_hit_visit_overrides_history():
 
 def test_medicare_claim_that_would_have_had_s_codes():
     """Ceftriaxone by gravity (no pump) with nursing: commercial would bill S9500/99601/J0696."""
-    enc = encounter([therapy()], [visit(date(2026, 3, 2), 9, 90), visit(date(2026, 3, 9), 9, 150)],
-                    payer="medicare")
+    enc = encounter([therapy()], [visit(date(2026, 3, 2), 9, 90), visit(date(2026, 3, 9), 9, 150)], payer="medicare")
     lines, findings = home_lines(enc, CFG, MEDICARE, hit_history=lambda pid: [])
     assert lines == []
     fc = codes(findings)
-    assert {"medicare-per-diem-not-billed", "hit-not-pump", "medicare-nursing-not-billed",
-            "no-billable-home-lines"} <= fc
+    assert {
+        "medicare-per-diem-not-billed",
+        "hit-not-pump",
+        "medicare-nursing-not-billed",
+        "no-billable-home-lines",
+    } <= fc
     per_diem = [f for f in findings if f.code == "medicare-per-diem-not-billed"][0]
     assert "S9500" in per_diem.message and per_diem.encounter_id == "HOME-T"
     assert per_diem.administration_id == "T1"
@@ -240,19 +283,42 @@ def test_medicare_claim_that_would_have_had_s_codes():
 def test_medicare_visit_days_only_and_one_unit_per_category_per_day():
     d1 = date(2026, 3, 2)
     ts = [
-        therapy("T1", category="anti_infective", drug="J0133", dose=("500", "mg"), schedule="q8h",
-                days=10, pump=True, start=d1),
-        therapy("T2", category="chemotherapy", drug="J9190", dose=("1000", "mg"), schedule="continuous",
-                days=5, pump=True, start=d1),
-        therapy("T3", category="anti_infective", drug="J2185", dose=("1", "g"), schedule="q8h",
-                days=10, pump=True, start=d1),
+        therapy(
+            "T1",
+            category="anti_infective",
+            drug="J0133",
+            dose=("500", "mg"),
+            schedule="q8h",
+            days=10,
+            pump=True,
+            start=d1,
+        ),
+        therapy(
+            "T2",
+            category="chemotherapy",
+            drug="J9190",
+            dose=("1000", "mg"),
+            schedule="continuous",
+            days=5,
+            pump=True,
+            start=d1,
+        ),
+        therapy(
+            "T3", category="anti_infective", drug="J2185", dose=("1", "g"), schedule="q8h", days=10, pump=True, start=d1
+        ),
     ]
-    visits = [visit(d1, 9, 60), visit(d1, 15, 45), visit(d1 + timedelta(days=6), 9, 60),
-              visit(d1 + timedelta(days=20), 9, 60)]  # the last one: no pump therapy running
-    lines, findings = home_lines(encounter(ts, visits, payer="medicare"), CFG, MEDICARE,
-                                 hit_history=lambda pid: [])
-    assert summary(lines) == [("G0088", (), 1, "2026-03-02"), ("G0090", (), 1, "2026-03-02"),
-                              ("G0068", (), 1, "2026-03-08")]
+    visits = [
+        visit(d1, 9, 60),
+        visit(d1, 15, 45),
+        visit(d1 + timedelta(days=6), 9, 60),
+        visit(d1 + timedelta(days=20), 9, 60),
+    ]  # the last one: no pump therapy running
+    lines, findings = home_lines(encounter(ts, visits, payer="medicare"), CFG, MEDICARE, hit_history=lambda pid: [])
+    assert summary(lines) == [
+        ("G0088", (), 1, "2026-03-02"),
+        ("G0090", (), 1, "2026-03-02"),
+        ("G0068", (), 1, "2026-03-08"),
+    ]
     assert sorted(lines[0].administration_ids) == ["T1", "T3"]
     assert "hit-visit-no-pump-therapy" in codes(findings)
     assert "hit-category-from-therapy" in codes(findings)  # J2185 meropenem is not on the HIT list
@@ -260,8 +326,7 @@ def test_medicare_visit_days_only_and_one_unit_per_category_per_day():
 
 def test_medicare_subcutaneous_immunoglobulin_category_2_and_jb_note():
     d1 = date(2026, 3, 2)
-    t = therapy(category="immunotherapy", drug="J1559", dose=("10", "g"), schedule="other", days=1,
-                pump=True, start=d1)
+    t = therapy(category="immunotherapy", drug="J1559", dose=("10", "g"), schedule="other", days=1, pump=True, start=d1)
     lines, findings = home_lines(encounter([t], [visit(d1, 9, 120)], payer="medicare"), CFG, MEDICARE)
     assert summary(lines) == [("G0089", (), 1, "2026-03-02")]
     dme = [f for f in findings if f.code == "medicare-drug-to-dme"][0]
@@ -312,18 +377,39 @@ HIT_SUBSEQUENT = {"G0068", "G0069", "G0070"}
 @given(
     offsets=st.lists(st.integers(min_value=0, max_value=150), min_size=1, max_size=8, unique=True),
     therapies_=st.lists(
-        st.tuples(st.sampled_from([("anti_infective", "J0133"), ("chemotherapy", "J9190"),
-                                   ("immunotherapy", "J1559"), ("inotrope", "J1250")]),
-                  st.integers(min_value=0, max_value=100), st.integers(min_value=1, max_value=90),
-                  st.booleans()),
-        min_size=1, max_size=3),
+        st.tuples(
+            st.sampled_from(
+                [
+                    ("anti_infective", "J0133"),
+                    ("chemotherapy", "J9190"),
+                    ("immunotherapy", "J1559"),
+                    ("inotrope", "J1250"),
+                ]
+            ),
+            st.integers(min_value=0, max_value=100),
+            st.integers(min_value=1, max_value=90),
+            st.booleans(),
+        ),
+        min_size=1,
+        max_size=3,
+    ),
     history=st.lists(st.integers(min_value=1, max_value=120), max_size=3),
 )
 def test_property_medicare_hit_one_unit_per_category_per_visit_day(offsets, therapies_, history):
     d0 = date(2026, 1, 1)
-    ts = [therapy(f"T{i}", category=cat, drug=drug, dose=("100", "mg"), start=d0 + timedelta(days=s), days=n,
-                  pump=pump, schedule="continuous")
-          for i, ((cat, drug), s, n, pump) in enumerate(therapies_)]
+    ts = [
+        therapy(
+            f"T{i}",
+            category=cat,
+            drug=drug,
+            dose=("100", "mg"),
+            start=d0 + timedelta(days=s),
+            days=n,
+            pump=pump,
+            schedule="continuous",
+        )
+        for i, ((cat, drug), s, n, pump) in enumerate(therapies_)
+    ]
     visits = [visit(d0 + timedelta(days=o), 9, 60) for o in offsets]
     hist = [d0 - timedelta(days=h) for h in history]
     lines, findings = home_lines(encounter(ts, visits, payer="medicare"), CFG, MEDICARE, hit_history=lambda p: hist)

@@ -1,8 +1,10 @@
 """Identifier validators: NPI, NDC, ICD-10-CM, HCPCS (doctests run too, via --doctest-modules)."""
+
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from coding.identifiers import InvalidIdentifier, hcpcs, icd10cm, ndc, npi
 
@@ -16,10 +18,17 @@ def test_npi_valid(value):
     assert npi.validate(value) == npi.compact(value)
 
 
-@pytest.mark.parametrize("value,reason", [
-    ("1234567890", "check digit"), ("123456789", "10 digits"), ("12345678931", "10 digits"),
-    ("12345678a3", "digits only"), ("", "digits only"), ("１２３４５６７８９３", "digits only"),
-])
+@pytest.mark.parametrize(
+    "value,reason",
+    [
+        ("1234567890", "check digit"),
+        ("123456789", "10 digits"),
+        ("12345678931", "10 digits"),
+        ("12345678a3", "digits only"),
+        ("", "digits only"),
+        ("１２３４５６７８９３", "digits only"),
+    ],
+)
 def test_npi_invalid(value, reason):
     with pytest.raises(InvalidIdentifier, match=reason):
         npi.validate(value)
@@ -34,27 +43,43 @@ def test_npi_check_digit_roundtrip_and_single_digit_errors_detected(first9):
     for pos in range(10):
         for d in "0123456789":
             if d != good[pos]:
-                assert not npi.is_valid(good[:pos] + d + good[pos + 1:])
+                assert not npi.is_valid(good[:pos] + d + good[pos + 1 :])
 
 
 # ----------------------------------------------------------------- NDC
-@pytest.mark.parametrize("label,eleven", [
-    ("0574-4072-05", "00574407205"),     # 4-4-2 -> pad segment 1
-    ("51655-089-52", "51655008952"),     # 5-3-2 -> pad segment 2
-    ("58118-1397-3", "58118139703"),     # 5-4-1 -> pad segment 3
-    ("57894-030-01", "57894003001"),     # example 1
-    ("55513-710-01", "55513071001"),     # example 12
-    ("0944-2700-03", "00944270003"),     # example 2 (4-4-2)
-    ("57894003001", "57894003001"),      # 11 digits as is
-    ("57894-0030-01", "57894003001"),    # dashed 5-4-2
-])
+@pytest.mark.parametrize(
+    "label,eleven",
+    [
+        ("0574-4072-05", "00574407205"),  # 4-4-2 -> pad segment 1
+        ("51655-089-52", "51655008952"),  # 5-3-2 -> pad segment 2
+        ("58118-1397-3", "58118139703"),  # 5-4-1 -> pad segment 3
+        ("57894-030-01", "57894003001"),  # example 1
+        ("55513-710-01", "55513071001"),  # example 12
+        ("0944-2700-03", "00944270003"),  # example 2 (4-4-2)
+        ("57894003001", "57894003001"),  # 11 digits as is
+        ("57894-0030-01", "57894003001"),  # dashed 5-4-2
+    ],
+)
 def test_ndc_to_11(label, eleven):
     assert ndc.to_11(label) == eleven
     assert ndc.format(label) == f"{eleven[:5]}-{eleven[5:9]}-{eleven[9:]}"
 
 
-@pytest.mark.parametrize("value", ["5789400300", "1234-56789-0", "12345-67-890", "123", "5789A003001",
-                                   "57894--003001", "1-2-3", "57894-0030-01-1", "", "00000-0000-00"])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "5789400300",
+        "1234-56789-0",
+        "12345-67-890",
+        "123",
+        "5789A003001",
+        "57894--003001",
+        "1-2-3",
+        "57894-0030-01-1",
+        "",
+        "00000-0000-00",
+    ],
+)
 def test_ndc_invalid(value):
     assert not ndc.is_valid(value)
     with pytest.raises(InvalidIdentifier):
@@ -74,9 +99,19 @@ def test_ndc_any_10_digit_label_gives_11_digits_with_same_digits(layout, data):
 
 
 # ----------------------------------------------------------------- ICD-10-CM
-@pytest.mark.parametrize("value,norm", [("K50.90", "K5090"), ("K5090", "K5090"), ("e86.0", "E860"),
-                                        ("Z51.11", "Z5111"), ("C50.911", "C50911"), ("T80.1XXA", "T801XXA"),
-                                        ("D84.9", "D849"), ("R11", "R11")])
+@pytest.mark.parametrize(
+    "value,norm",
+    [
+        ("K50.90", "K5090"),
+        ("K5090", "K5090"),
+        ("e86.0", "E860"),
+        ("Z51.11", "Z5111"),
+        ("C50.911", "C50911"),
+        ("T80.1XXA", "T801XXA"),
+        ("D84.9", "D849"),
+        ("R11", "R11"),
+    ],
+)
 def test_icd10_valid(value, norm):
     assert icd10cm.validate(value) == norm
 
@@ -98,8 +133,16 @@ def test_hcpcs_invalid(value):
 
 
 # ----------------------------------------------------------------- robustness
-JUNK = st.one_of(st.text(), st.binary(), st.integers(), st.floats(allow_nan=True), st.none(), st.booleans(),
-                 st.lists(st.text(), max_size=3), st.dictionaries(st.text(max_size=3), st.integers(), max_size=2))
+JUNK = st.one_of(
+    st.text(),
+    st.binary(),
+    st.integers(),
+    st.floats(allow_nan=True),
+    st.none(),
+    st.booleans(),
+    st.lists(st.text(), max_size=3),
+    st.dictionaries(st.text(max_size=3), st.integers(), max_size=2),
+)
 
 
 @settings(max_examples=300)

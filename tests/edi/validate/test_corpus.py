@@ -1,5 +1,6 @@
 """Corpus: every 837 pyx12 accepts validates clean through ``dripline validate``; every one it
 rejects shows an error finding (PROVENANCE.tsv ``pyx12_accepts``)."""
+
 from __future__ import annotations
 
 import csv

@@ -1,4 +1,5 @@
 """Envelope problems are findings (pyx12 logs some of them only: the adapter captures its logger)."""
+
 from __future__ import annotations
 
 import logging
@@ -19,17 +20,20 @@ def good() -> str:
     return write_interchange(plans[0], load_config(), EnvelopeNumbers(101, 201, [1, 2], ["A", "B"]), NOW).decode()
 
 
-@pytest.mark.parametrize("mutate,segment", [
-    (lambda t: t + "XYZ*1~\n", "XYZ"),  # after IEA: pyx12 only logs it
-    (lambda t: t.replace("ST*837*0001", "REF*XX*1~\nST*837*0001", 1), None),  # outside any ST: logged only
-    (lambda t: t.replace("IEA*1*000000101~\n", ""), "ISA"),
-    (lambda t: t.replace("GE*2*201~\n", ""), "ISA"),
-    (lambda t: t.replace("SE*43*0001~\n", "", 1), "SE"),
-    (lambda t: t.replace("IEA*1*000000101", "IEA*1*000000102"), "ISA"),
-    (lambda t: t.replace("GE*2*", "GE*3*"), "GS"),
-    (lambda t: t.replace("SE*43*0001", "SE*44*0001"), "ST"),
-    (lambda t: t.replace("IEA*1*000000101~\n", "") + t, "ISA"),
-])
+@pytest.mark.parametrize(
+    "mutate,segment",
+    [
+        (lambda t: t + "XYZ*1~\n", "XYZ"),  # after IEA: pyx12 only logs it
+        (lambda t: t.replace("ST*837*0001", "REF*XX*1~\nST*837*0001", 1), None),  # outside any ST: logged only
+        (lambda t: t.replace("IEA*1*000000101~\n", ""), "ISA"),
+        (lambda t: t.replace("GE*2*201~\n", ""), "ISA"),
+        (lambda t: t.replace("SE*43*0001~\n", "", 1), "SE"),
+        (lambda t: t.replace("IEA*1*000000101", "IEA*1*000000102"), "ISA"),
+        (lambda t: t.replace("GE*2*", "GE*3*"), "GS"),
+        (lambda t: t.replace("SE*43*0001", "SE*44*0001"), "ST"),
+        (lambda t: t.replace("IEA*1*000000101~\n", "") + t, "ISA"),
+    ],
+)
 def test_envelope_error_is_a_finding(good, mutate, segment):
     findings = validate_text(mutate(good), "env.x12")
     assert any(f.severity == "error" and f.line for f in findings)
@@ -52,13 +56,17 @@ from edi.x837.edits import run_edits  # noqa: E402
 from edi.x837.read import read_837  # noqa: E402
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
-@given(cuts=st.lists(st.tuples(st.integers(0, 4000), st.integers(0, 12), st.binary(max_size=6)), min_size=1, max_size=4))
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
+)
+@given(
+    cuts=st.lists(st.tuples(st.integers(0, 4000), st.integers(0, 12), st.binary(max_size=6)), min_size=1, max_size=4)
+)
 def test_random_byte_mutations_never_raise(good, cuts):
     data = bytearray(good.encode())
     for pos, length, repl in cuts:
         pos %= len(data)
-        data[pos:pos + length] = repl
+        data[pos : pos + length] = repl
     text = bytes(data).decode("ascii", "replace")
     findings = validate_text(text, "mutated.x12")
     assert all(f.severity in ("error", "warning", "info") for f in findings)

@@ -1,5 +1,6 @@
 """Our pyx12 driver (maps cached, memoized hot spots, GC off, parallel pieces) reports exactly the
 errors pyx12's own ``x12n_document`` reports, at the same segments."""
+
 from __future__ import annotations
 
 import csv
@@ -9,19 +10,25 @@ from pathlib import Path
 from edi.validate.pyx12 import plain_pyx12_errors, validate_file
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "bench"))
-from bench_837 import make_coded, write_file  # noqa: E402
+from bench_837 import make_coded, write_file
 
 
 def _ours(path, jobs=1):
-    return sorted((f.code.removeprefix("x12-"), f.segment_number) for f in validate_file(path, jobs)
-                  if f.code.startswith("x12-") and f.segment_number)
+    return sorted(
+        (f.code.removeprefix("x12-"), f.segment_number)
+        for f in validate_file(path, jobs)
+        if f.code.startswith("x12-") and f.segment_number
+    )
 
 
 def test_same_errors_as_plain_pyx12_on_rejected_corpus_files(corpus_dir):
     with open(corpus_dir / "PROVENANCE.tsv", newline="", encoding="utf-8") as fh:
-        rows = [r for r in csv.DictReader(fh, delimiter="\t")
-                if r["file"].startswith(("837P/imsweb", "837P/kputnam", "837I/kputnam", "837I/imsweb"))
-                and r["file"] != "837P/imsweb_x12-parser__x12_many_claims.txt"]
+        rows = [
+            r
+            for r in csv.DictReader(fh, delimiter="\t")
+            if r["file"].startswith(("837P/imsweb", "837P/kputnam", "837I/kputnam", "837I/imsweb"))
+            and r["file"] != "837P/imsweb_x12-parser__x12_many_claims.txt"
+        ]
     compared = 0
     for row in rows:
         plain = plain_pyx12_errors(corpus_dir / row["file"])

@@ -1,4 +1,5 @@
 """Splitting a batch for parallel validation: pieces are valid interchanges that map back exactly."""
+
 from __future__ import annotations
 
 import sys
@@ -8,7 +9,7 @@ from edi.validate.pyx12 import validate_file, validate_text
 from edi.x12.split import envelope_ok, make_pieces, split_segments
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "bench"))
-from bench_837 import make_coded, write_file  # noqa: E402
+from bench_837 import make_coded, write_file
 
 
 def _batch(tmp_path, n=120):

@@ -1,4 +1,5 @@
 """The shared streaming X12 tokenizer: separators, layouts, several interchanges, truncation."""
+
 from __future__ import annotations
 
 import io
@@ -9,10 +10,16 @@ from hypothesis import strategies as st
 
 from edi.x12.tokenizer import Separators, X12Tokenizer, iter_segments
 
-ISA = ("ISA*00*          *00*          *ZZ*SENDER         *ZZ*RECEIVER       "
-       "*200101*1200*^*00501*000000001*0*P*:")
-BODY = ["GS*HP*S*R*20200101*1200*1*X*005010X221A1", "ST*835*0001", "CLP*PCN1*1*100*80**MC*X1*11",
-        "SVC*HC:96413:59*100*80**1", "SE*4*0001", "GE*1*1", "IEA*1*000000001"]
+ISA = "ISA*00*          *00*          *ZZ*SENDER         *ZZ*RECEIVER       *200101*1200*^*00501*000000001*0*P*:"
+BODY = [
+    "GS*HP*S*R*20200101*1200*1*X*005010X221A1",
+    "ST*835*0001",
+    "CLP*PCN1*1*100*80**MC*X1*11",
+    "SVC*HC:96413:59*100*80**1",
+    "SE*4*0001",
+    "GE*1*1",
+    "IEA*1*000000001",
+]
 
 
 def doc(isa: str = ISA, body: list[str] = BODY, term: str = "~", after: str = "") -> str:
@@ -54,7 +61,7 @@ def test_crlf_as_segment_terminator() -> None:
 
 def test_segments_wrapped_across_lines_are_rejoined() -> None:
     text = doc()
-    wrapped = "\n".join(text[i:i + 50] for i in range(0, len(text), 50))
+    wrapped = "\n".join(text[i : i + 50] for i in range(0, len(text), 50))
     segs = list(iter_segments(wrapped))
     assert [s.id for s in segs] == EXPECTED
     assert [s.elements for s in segs] == [s.elements for s in iter_segments(text)]
@@ -95,8 +102,7 @@ def test_second_isa_without_iea_is_still_read() -> None:
 
 @pytest.mark.parametrize("chunk", [1, 2, 3, 7, 64, 105, 106, 107])
 def test_chunk_boundaries_do_not_change_the_result(chunk: int) -> None:
-    text = doc(after="\r\n") + doc(ISA.replace("*", "|")[:-1] + ">",
-                                   [b.replace("*", "|") for b in BODY], term="\n")
+    text = doc(after="\r\n") + doc(ISA.replace("*", "|")[:-1] + ">", [b.replace("*", "|") for b in BODY], term="\n")
     tok = X12Tokenizer(io.BytesIO(text.encode()), chunk_chars=chunk)
     got = [els for els, _, _ in tok]
     assert got == [s.elements for s in iter_segments(text)]
@@ -153,7 +159,7 @@ def test_random_bytes_never_raise(data: bytes, chunk: int) -> None:
 def test_mutated_interchange_never_raises(pos: int, junk: bytes) -> None:
     raw = doc(after="\n").encode()
     pos = min(pos, len(raw))
-    list(iter_segments(raw[:pos] + junk + raw[pos + 1:], []))
+    list(iter_segments(raw[:pos] + junk + raw[pos + 1 :], []))
 
 
 @pytest.mark.parametrize("after", ["\n", "\r\n", "\n\n", "", "\n  "])

@@ -24,6 +24,7 @@ random segment sequences.
 When the extension is not built (``edi.x835.reader.ACCELERATOR_AVAILABLE`` False) there is nothing to
 compare and these tests skip; the pure reader is covered by the other ``test_x835_*`` files.
 """
+
 from __future__ import annotations
 
 import decimal
@@ -53,8 +54,10 @@ from tests.edi.x835.test_corpus import corpus_835_files
 
 ACCEL = bool(getattr(x835, "ACCELERATOR_AVAILABLE", False))
 needs_accel = pytest.mark.skipif(
-    not ACCEL, reason="the compiled 835 accelerator (edi.x835._accel) is not available: nothing to compare "
-                      "(the pure-Python reader is tested by the other test_x835_* files)")
+    not ACCEL,
+    reason="the compiled 835 accelerator (edi.x835._accel) is not available: nothing to compare "
+    "(the pure-Python reader is tested by the other test_x835_* files)",
+)
 
 # --------------------------------------------------------------------------- harness
 
@@ -93,8 +96,10 @@ def _first_difference(a: list, b: list) -> str:
         if x != y:
             k = next((j for j, (p, q) in enumerate(zip(str(x), str(y))) if p != q), min(len(str(x)), len(str(y))))
             lo = max(0, k - 150)
-            return (f"item {i} first differs at character {k}:\n  pure:        ...{str(x)[lo:k + 250]!s}\n"
-                    f"  accelerated: ...{str(y)[lo:k + 250]!s}")
+            return (
+                f"item {i} first differs at character {k}:\n  pure:        ...{str(x)[lo : k + 250]!s}\n"
+                f"  accelerated: ...{str(y)[lo : k + 250]!s}"
+            )
     return f"lengths differ: pure {len(a)}, accelerated {len(b)}"
 
 
@@ -115,8 +120,17 @@ def assert_same(source: Source, label: str = "", filename: str | None = None) ->
 
 # --------------------------------------------------------------------------- building 835 texts
 
-def doc(bodies: list[list[str]] | list[str], e: str = "*", c: str = ":", r: str = "^", term: str = "~",
-        after: str = "\n", bpr: str = "0", ctl: int = 1) -> str:
+
+def doc(
+    bodies: list[list[str]] | list[str],
+    e: str = "*",
+    c: str = ":",
+    r: str = "^",
+    term: str = "~",
+    after: str = "\n",
+    bpr: str = "0",
+    ctl: int = 1,
+) -> str:
     """One interchange (ISA/GS/ST/BPR/TRN/N1 PR/N1 PE/LX ... SE/GE/IEA) of one or more sets.
 
     ``bodies`` are written with ``*`` and ``:`` and translated to the separators asked for
@@ -147,16 +161,77 @@ def line(*segs: str, svc: str = "SVC*HC:96413*100*80**1") -> list[str]:
 
 # Amount spellings Decimal() takes, refuses, or takes with another exponent; beyond the 1e15 cap.
 WEIRD_AMOUNTS = [
-    "", "garbage", "NaN", "nan", "-NaN", "sNaN", "NaN12", "Infinity", "-Infinity", "inf", "-inf", "1e20", "1E2",
-    "1e-3", "1E+2", " 12 ", "12 ", " 12", "\t5", "1_000", "1__0", "_1", "-0", "+0", "-0.00", "+5", ".5", "5.", "-.5",
-    "0.00", "00012.3400", "999999999999999", "999999999999999.99", "1000000000000000", "-999999999999999.99",
-    "1e15", "-1e15", "1e14", "0e999", "1e-999", "1.2.3", "--5", "5-", "0x1F", "1,000", "\u0661\u0662",
-    "\uff11\uff12", "12\u00a0", "\u00bd", "\u00b2", "12\u200b", "1 000", "e5", "1e", ".", "-", "+", "1.",
-    "12345678901234567890123456789012345", "0.000000000000000000000000000001",
+    "",
+    "garbage",
+    "NaN",
+    "nan",
+    "-NaN",
+    "sNaN",
+    "NaN12",
+    "Infinity",
+    "-Infinity",
+    "inf",
+    "-inf",
+    "1e20",
+    "1E2",
+    "1e-3",
+    "1E+2",
+    " 12 ",
+    "12 ",
+    " 12",
+    "\t5",
+    "1_000",
+    "1__0",
+    "_1",
+    "-0",
+    "+0",
+    "-0.00",
+    "+5",
+    ".5",
+    "5.",
+    "-.5",
+    "0.00",
+    "00012.3400",
+    "999999999999999",
+    "999999999999999.99",
+    "1000000000000000",
+    "-999999999999999.99",
+    "1e15",
+    "-1e15",
+    "1e14",
+    "0e999",
+    "1e-999",
+    "1.2.3",
+    "--5",
+    "5-",
+    "0x1F",
+    "1,000",
+    "\u0661\u0662",
+    "\uff11\uff12",
+    "12\u00a0",
+    "\u00bd",
+    "\u00b2",
+    "12\u200b",
+    "1 000",
+    "e5",
+    "1e",
+    ".",
+    "-",
+    "+",
+    "1.",
+    "12345678901234567890123456789012345",
+    "0.000000000000000000000000000001",
 ]
 
-CAS_TRIPLETS = [("45", "10", "1"), ("253", "2", ""), ("97", "3", "2"), ("16", "4", ""), ("4", "1", "1"),
-                ("B7", "5", ""), ("A1", "6", "3")]
+CAS_TRIPLETS = [
+    ("45", "10", "1"),
+    ("253", "2", ""),
+    ("97", "3", "2"),
+    ("16", "4", ""),
+    ("4", "1", "1"),
+    ("B7", "5", ""),
+    ("A1", "6", "3"),
+]
 
 
 def _cas(k: int, group: str = "CO", qty: bool = True) -> str:
@@ -178,22 +253,50 @@ def hand_made_cases() -> dict[str, bytes]:
             cases[f"cas-line-{k}-triplets-qty{qty}"] = doc(line(_cas(k, "PR", qty=qty), "DTM*472*20260105"))
     cases["cas-7-triplets-trailing-empties"] = doc(line(_cas(7) + "****"))
     # CAS shapes: missing amount, empty reason, empty group, bare CAS, too many elements
-    for i, cas in enumerate(["CAS", "CAS*CO", "CAS*CO*45", "CAS*CO*45*", "CAS*CO**10", "CAS**45*10", "CAS*CO*45*10*",
-                             "CAS*CO*45*10*1*", "CAS*CO*45*10*1*253", "CAS*CO*45*10*1*253*", "CAS*CO*45*10*1*253*2*",
-                             "CAS*CO*45*10**253*2*x", "CAS*CO*45*10*NaN", "CAS*CO*45*10*1e20"]):
+    for i, cas in enumerate(
+        [
+            "CAS",
+            "CAS*CO",
+            "CAS*CO*45",
+            "CAS*CO*45*",
+            "CAS*CO**10",
+            "CAS**45*10",
+            "CAS*CO*45*10*",
+            "CAS*CO*45*10*1*",
+            "CAS*CO*45*10*1*253",
+            "CAS*CO*45*10*1*253*",
+            "CAS*CO*45*10*1*253*2*",
+            "CAS*CO*45*10**253*2*x",
+            "CAS*CO*45*10*NaN",
+            "CAS*CO*45*10*1e20",
+        ]
+    ):
         cases[f"cas-shape-{i}-claim"] = doc(claim(cas))
         cases[f"cas-shape-{i}-line"] = doc(line(cas))
     # weird amounts in CAS amounts and quantities, AMT/QTY, SVC02/03/05/07, CLP03/04/05, PLB, BPR02
     weird_bodies: dict[str, list[str]] = {}
     for j, w in enumerate(WEIRD_AMOUNTS):
         weird_bodies[f"amount-{j}"] = [
-            f"CLP*ENC{j}*1*{w}*80*{w}*12*PCN1*11*1", f"CAS*CO*45*{w}", f"CAS*PR*1*5*{w}", f"CAS*OA*23*{w}*{w}*94*{w}",
-            f"AMT*AU*{w}", f"QTY*CA*{w}", "NM1*QC*1*DOE*JANE****MI*X1",
-            f"SVC*HC:96413*{w}*80**{w}", f"CAS*CO*45*{w}", f"CAS*CO*253*1*{w}", f"CAS*PR*2*{w}*1*3*{w}*{w}",
-            f"AMT*B6*{w}", f"QTY*ZK*{w}", "REF*6R*L1",
-            f"SVC*HC:96415*100*{w}**1", "CAS*CO*45*20",
-            f"SVC*HC:96417*100*80**1*HC:96413*{w}", "CAS*CO*45*20",
-            f"CLP*ENC{j}B*1*100*{w}**12*PCN2", f"PLB*1234567893*20261231*WO:PCN1*{w}*L6*{w}",
+            f"CLP*ENC{j}*1*{w}*80*{w}*12*PCN1*11*1",
+            f"CAS*CO*45*{w}",
+            f"CAS*PR*1*5*{w}",
+            f"CAS*OA*23*{w}*{w}*94*{w}",
+            f"AMT*AU*{w}",
+            f"QTY*CA*{w}",
+            "NM1*QC*1*DOE*JANE****MI*X1",
+            f"SVC*HC:96413*{w}*80**{w}",
+            f"CAS*CO*45*{w}",
+            f"CAS*CO*253*1*{w}",
+            f"CAS*PR*2*{w}*1*3*{w}*{w}",
+            f"AMT*B6*{w}",
+            f"QTY*ZK*{w}",
+            "REF*6R*L1",
+            f"SVC*HC:96415*100*{w}**1",
+            "CAS*CO*45*20",
+            f"SVC*HC:96417*100*80**1*HC:96413*{w}",
+            "CAS*CO*45*20",
+            f"CLP*ENC{j}B*1*100*{w}**12*PCN2",
+            f"PLB*1234567893*20261231*WO:PCN1*{w}*L6*{w}",
         ]
     for name, body in weird_bodies.items():
         cases[name] = doc(body)
@@ -206,31 +309,66 @@ def hand_made_cases() -> dict[str, bytes]:
 
     # SVC shapes
     svcs = [
-        "SVC*N4:00002775001:JW*300*200**10", "SVC*N4:00002775001*300*200", "SVC*HC:96413*100*80",
-        "SVC*HC:96413*100*80*", "SVC*HC:96413*100*80*0260", "SVC*HC:96413*100*80*0260*2",
-        "SVC*HC:96413*100*80**1*HC:96415", "SVC*HC:96413*100*80**1*HC:96415:59:XE*2",
-        "SVC*HC:96413*100*80**1**2", "SVC*HC:96413*100*80**1*HC:96415*x", "SVC*HC:96413*100*80**1*HC>96415>59",
-        "SVC*HC:96413*100*80**1*HC:96415*2*extra", "SVC*HC:96413*100", "SVC*HC:96413", "SVC",
-        "SVC*HC>96413>59*100*80**1", "SVC*HC>96413>59*100*80**1*HC>96415", "SVC*HC^96413^59*100*80**1",
-        "SVC*HC|96413*100*80**1", "SVC*HC-96413-59*100*80**1", "SVC*96413*100*80**1", "SVC*HC*100*80**1",
-        "SVC*H*100*80**1", "SVC**100*80**1", "SVC*HC 96413*100*80**1", "SVC*HC\u00e996413*100*80**1",
-        "SVC*HC\u4e2d1*100*80**1", "SVC*HC\u00b21*100*80**1", "SVC*HC\u00a096413*100*80**1",
-        "SVC*HC_96413*100*80**1", "SVC*HC\U0001f600X*100*80**1", "SVC*HC\u00e9:96413*100*80**1",
-        "SVC*HC:96413:A1:A2:A3:A4:DESCRIPTION*100*80**1", "SVC*HC:96413:A1:A2:A3:A4:DESC:EXTRA*100*80**1",
-        "SVC*HC:96413::59::XE*100*80**1", "SVC*HC:96413:::::DESC*100*80**1", "SVC*HC:96413:*100*80**1",
-        "SVC*:*100*80**1", "SVC*::::::::*100*80**1", "SVC*HC:96413:59*100*80*0260*1*HC:96413:XE*2",
-        "SVC*NU:0260*100*80*0260*1", "SVC*HC:96413*1e20*80**1", "SVC*HC:96413*100*NaN**1",
-        "SVC*HC:96413*100*80**1e20", "SVC*HC:96413*100*80**x", "SVC*HC:96413* 100 *80**1",
-        "SVC*HC:96413*100*80**1*", "SVC*HC:96413*100*80**1**", "SVC*HC:96413*100*80**1*HC*2",
+        "SVC*N4:00002775001:JW*300*200**10",
+        "SVC*N4:00002775001*300*200",
+        "SVC*HC:96413*100*80",
+        "SVC*HC:96413*100*80*",
+        "SVC*HC:96413*100*80*0260",
+        "SVC*HC:96413*100*80*0260*2",
+        "SVC*HC:96413*100*80**1*HC:96415",
+        "SVC*HC:96413*100*80**1*HC:96415:59:XE*2",
+        "SVC*HC:96413*100*80**1**2",
+        "SVC*HC:96413*100*80**1*HC:96415*x",
+        "SVC*HC:96413*100*80**1*HC>96415>59",
+        "SVC*HC:96413*100*80**1*HC:96415*2*extra",
+        "SVC*HC:96413*100",
+        "SVC*HC:96413",
+        "SVC",
+        "SVC*HC>96413>59*100*80**1",
+        "SVC*HC>96413>59*100*80**1*HC>96415",
+        "SVC*HC^96413^59*100*80**1",
+        "SVC*HC|96413*100*80**1",
+        "SVC*HC-96413-59*100*80**1",
+        "SVC*96413*100*80**1",
+        "SVC*HC*100*80**1",
+        "SVC*H*100*80**1",
+        "SVC**100*80**1",
+        "SVC*HC 96413*100*80**1",
+        "SVC*HC\u00e996413*100*80**1",
+        "SVC*HC\u4e2d1*100*80**1",
+        "SVC*HC\u00b21*100*80**1",
+        "SVC*HC\u00a096413*100*80**1",
+        "SVC*HC_96413*100*80**1",
+        "SVC*HC\U0001f600X*100*80**1",
+        "SVC*HC\u00e9:96413*100*80**1",
+        "SVC*HC:96413:A1:A2:A3:A4:DESCRIPTION*100*80**1",
+        "SVC*HC:96413:A1:A2:A3:A4:DESC:EXTRA*100*80**1",
+        "SVC*HC:96413::59::XE*100*80**1",
+        "SVC*HC:96413:::::DESC*100*80**1",
+        "SVC*HC:96413:*100*80**1",
+        "SVC*:*100*80**1",
+        "SVC*::::::::*100*80**1",
+        "SVC*HC:96413:59*100*80*0260*1*HC:96413:XE*2",
+        "SVC*NU:0260*100*80*0260*1",
+        "SVC*HC:96413*1e20*80**1",
+        "SVC*HC:96413*100*NaN**1",
+        "SVC*HC:96413*100*80**1e20",
+        "SVC*HC:96413*100*80**x",
+        "SVC*HC:96413* 100 *80**1",
+        "SVC*HC:96413*100*80**1*",
+        "SVC*HC:96413*100*80**1**",
+        "SVC*HC:96413*100*80**1*HC*2",
     ]
     for i, svc in enumerate(svcs):
         cases[f"svc-{i}"] = doc(line("CAS*CO*45*20", "DTM*472*20260105", "REF*6R*L1", "LQ*HE*N519", svc=svc))
-    cases["svc-several-lines-mixed"] = doc(["CLP*ENC1*1*500*400**12*PCN1",
-                                            *[x for s in svcs[:20] for x in (s, "CAS*CO*45*1")]])
+    cases["svc-several-lines-mixed"] = doc(
+        ["CLP*ENC1*1*500*400**12*PCN1", *[x for s in svcs[:20] for x in (s, "CAS*CO*45*1")]]
+    )
     # SVC01 with another component separator than ISA16 (ISA16 '>' and the file uses ':' / '>' / '^')
     cases["svc-comp-gt-isa16"] = doc(line("CAS*CO*45*20"), c=">")
-    cases["svc-colon-while-isa16-gt"] = doc([*claim(), "SVC*HC:96413:59*100*80**1*HC:96415", "CAS*CO*45*20",
-                                             "SVC*HC>96365*10*10**1"]).replace("*:~", "*>~")
+    cases["svc-colon-while-isa16-gt"] = doc(
+        [*claim(), "SVC*HC:96413:59*100*80**1*HC:96415", "CAS*CO*45*20", "SVC*HC>96365*10*10**1"]
+    ).replace("*:~", "*>~")
     # NM1 with 1..12 elements (claim level inline, line level to the handler)
     for n in range(1, 13):
         nm1 = "*".join(["NM1", "QC", "1", "DOE", "JANE", "Q", "MR", "JR", "MI", "X1", "XX", "Y"][:n])
@@ -239,19 +377,41 @@ def hand_made_cases() -> dict[str, bytes]:
     for sid in ("DTM", "REF", "LQ"):
         for n in range(1, 5):
             seg = "*".join([sid, "472" if sid == "DTM" else "6R", "20260105", "D8", "X"][:n])
-            cases[f"{sid.lower()}-{n}-elements"] = doc([seg, *claim(seg), "SVC*HC:96413*100*80**1", "CAS*CO*45*20",
-                                                        seg, seg])
+            cases[f"{sid.lower()}-{n}-elements"] = doc(
+                [seg, *claim(seg), "SVC*HC:96413*100*80**1", "CAS*CO*45*20", seg, seg]
+            )
     # CLP shapes
-    clps = ["CLP", "CLP*", "CLP**1*100*80", "CLP*ENC1*1*100*80**12*PCN1",
-            "CLP*ENC1*1*100*80**12*PCN1*11*1***1.5*0.5*Y", "CLP*ENC1*1*100*80**12*PCN1*11*1***1.5*0.5*Y*EXTRA",
-            "CLP*ENC1*1*100*80**12*PCN1*11*1***1.5*0.5*Y*E1*E2", "CLP*ENC1*1*x*80", "CLP*ENC1*1*100*x*y",
-            "CLP*ENC1*1*100", "CLP*ENC1", "CLP*ENC1*22*-100*-80**12*PCN1*11*1", "CLP*ENC1*1*100*80*NaN*12"]
+    clps = [
+        "CLP",
+        "CLP*",
+        "CLP**1*100*80",
+        "CLP*ENC1*1*100*80**12*PCN1",
+        "CLP*ENC1*1*100*80**12*PCN1*11*1***1.5*0.5*Y",
+        "CLP*ENC1*1*100*80**12*PCN1*11*1***1.5*0.5*Y*EXTRA",
+        "CLP*ENC1*1*100*80**12*PCN1*11*1***1.5*0.5*Y*E1*E2",
+        "CLP*ENC1*1*x*80",
+        "CLP*ENC1*1*100*x*y",
+        "CLP*ENC1*1*100",
+        "CLP*ENC1",
+        "CLP*ENC1*22*-100*-80**12*PCN1*11*1",
+        "CLP*ENC1*1*100*80*NaN*12",
+    ]
     for i, c in enumerate(clps):
-        cases[f"clp-{i}"] = doc([c, "CAS*CO*45*10", "NM1*QC*1*DOE", "SVC*HC:96413*100*80**1", "CAS*CO*45*10",
-                                 "CLP*ENC2*1*10*10"])
+        cases[f"clp-{i}"] = doc(
+            [c, "CAS*CO*45*10", "NM1*QC*1*DOE", "SVC*HC:96413*100*80**1", "CAS*CO*45*10", "CLP*ENC2*1*10*10"]
+        )
     # segments with very many elements (past any fixed-size element table), each hot segment
-    for sid in ("CLP*ENC1*1*100*80", "CAS*CO*45*20", "SVC*HC:96413*100*80**1", "DTM*472*20260105",
-                "REF*6R*L1", "NM1*QC*1*DOE", "AMT*B6*80", "QTY*ZK*1", "LQ*HE*N1"):
+    for sid in (
+        "CLP*ENC1*1*100*80",
+        "CAS*CO*45*20",
+        "SVC*HC:96413*100*80**1",
+        "DTM*472*20260105",
+        "REF*6R*L1",
+        "NM1*QC*1*DOE",
+        "AMT*B6*80",
+        "QTY*ZK*1",
+        "LQ*HE*N1",
+    ):
         for extra in (40, 44, 45, 46, 47, 48, 60):
             seg = sid + "*X" * (extra - sid.count("*"))
             cases[f"many-elements-{sid[:3].lower()}-{extra}"] = doc([*line("CAS*CO*45*20"), seg, "CAS*CO*45*1"])
@@ -262,19 +422,62 @@ def hand_made_cases() -> dict[str, bytes]:
     cases["clp-in-header"] = base.replace("DTM*405*20260113~", "DTM*405*20260113~\nCLP*E0*1*5*5~\nNM1*QC~")
     cases["lower-case-ids"] = doc(line("cas*CO*45*20", "Dtm*472*1", "svc*HC:1*1*1", "CAS*CO*45*20"))
     # segments out of place
-    cases["svc-before-any-clp"] = doc(["SVC*HC:96413*100*80**1", "CAS*CO*45*20", "DTM*472*20260105", "REF*6R*X",
-                                       "AMT*B6*80", "NM1*QC*1*DOE", *claim()])
+    cases["svc-before-any-clp"] = doc(
+        [
+            "SVC*HC:96413*100*80**1",
+            "CAS*CO*45*20",
+            "DTM*472*20260105",
+            "REF*6R*X",
+            "AMT*B6*80",
+            "NM1*QC*1*DOE",
+            *claim(),
+        ]
+    )
     cases["cas-in-header"] = doc(["CAS*CO*45*20", "NM1*QC*1*DOE", "AMT*AU*1", "QTY*CA*1", "LQ*HE*N1", *claim()])
     cases["cas-before-lx"] = doc(["CAS*CO*45*20"]).replace("LX*1~", "CAS*CO*45*1~\nLX*1~")
-    cases["after-plb"] = doc([*line("CAS*CO*45*20"), "PLB*1234567893*20261231*WO*5", "DTM*472*20260105",
-                              "CAS*CO*45*1", "REF*6R*X", "SVC*HC:96413*1*1", "NM1*QC*1", "AMT*B6*1",
-                              "CLP*ENC9*1*5*5", "SVC*HC:96413*5*5**1", "LX*2", "TS3*1"])
-    cases["lx-between-claims"] = doc([*line("CAS*CO*45*20"), "LX*2", "TS3*1234567893*11*20261231*1*100",
-                                      "TS2*1", "CAS*CO*45*1", *line("CAS*CO*45*20")])
-    cases["unknown-segments-everywhere"] = doc(["ZZZ*1", *claim("ZZZ*2"), "SVC*HC:96413*100*80**1", "ZZZ*3",
-                                                "CAS*CO*45*20", "N3*X", "PER*CX*A", "MIA*1", "MOA*1", "RDM*A"])
-    cases["moa-mia-per"] = doc(claim("MIA*0***12*MA01", "MOA***MA130*N130", "PER*CX*CLAIMS*TE*8005550000",
-                                     "CAS*CO*45*20"))
+    cases["after-plb"] = doc(
+        [
+            *line("CAS*CO*45*20"),
+            "PLB*1234567893*20261231*WO*5",
+            "DTM*472*20260105",
+            "CAS*CO*45*1",
+            "REF*6R*X",
+            "SVC*HC:96413*1*1",
+            "NM1*QC*1",
+            "AMT*B6*1",
+            "CLP*ENC9*1*5*5",
+            "SVC*HC:96413*5*5**1",
+            "LX*2",
+            "TS3*1",
+        ]
+    )
+    cases["lx-between-claims"] = doc(
+        [
+            *line("CAS*CO*45*20"),
+            "LX*2",
+            "TS3*1234567893*11*20261231*1*100",
+            "TS2*1",
+            "CAS*CO*45*1",
+            *line("CAS*CO*45*20"),
+        ]
+    )
+    cases["unknown-segments-everywhere"] = doc(
+        [
+            "ZZZ*1",
+            *claim("ZZZ*2"),
+            "SVC*HC:96413*100*80**1",
+            "ZZZ*3",
+            "CAS*CO*45*20",
+            "N3*X",
+            "PER*CX*A",
+            "MIA*1",
+            "MOA*1",
+            "RDM*A",
+        ]
+    )
+    cases["moa-mia-per"] = doc(
+        claim("MIA*0***12*MA01", "MOA***MA130*N130", "PER*CX*CLAIMS*TE*8005550000", "CAS*CO*45*20")
+    )
     cases["reversal-pair"] = doc(REVERSAL_PAIR, bpr="20")
     # envelope irregularities
     base = doc(line("CAS*CO*45*20"))
@@ -288,11 +491,19 @@ def hand_made_cases() -> dict[str, bytes]:
     cases["no-bpr"] = re.sub(r"BPR\*[^~]*~\n", "", base)
 
     # non-ASCII and invalid UTF-8 inside elements
-    cases["non-ascii"] = doc(["CLP*\u00c91*1*100*80**12*\u4e2d\u6587*11*1",
-                              "NM1*QC*1*D\u00c9J\u00c0*\u4e2d\u6587****MI*\U0001f600",
-                              "REF*6R*\u00e9\U0001f600", "DTM*472*2026\u00e9", "CAS*C\u00d6*45*20",
-                              "SVC*HC:9641\u00e9:\U0001f600*100*80**1", "REF*6R*\u4e2d", "LQ*HE*\U0001f600",
-                              "AMT*B6*\u00e9"])
+    cases["non-ascii"] = doc(
+        [
+            "CLP*\u00c91*1*100*80**12*\u4e2d\u6587*11*1",
+            "NM1*QC*1*D\u00c9J\u00c0*\u4e2d\u6587****MI*\U0001f600",
+            "REF*6R*\u00e9\U0001f600",
+            "DTM*472*2026\u00e9",
+            "CAS*C\u00d6*45*20",
+            "SVC*HC:9641\u00e9:\U0001f600*100*80**1",
+            "REF*6R*\u4e2d",
+            "LQ*HE*\U0001f600",
+            "AMT*B6*\u00e9",
+        ]
+    )
     cases["invalid-utf8"] = doc(line("CAS*CO*45*20", "REF*6R*L@@1")).encode().replace(b"@@", b"\xff\xfe\xc3")
     cases["nul-bytes"] = doc(line("CAS*CO*45*20", "REF*6R*L\x001"))
 
@@ -307,22 +518,31 @@ def hand_made_cases() -> dict[str, bytes]:
     cases["seps-non-ascii-element"] = doc(body, e="\u00e9", c="\u20ac", term="~")
     cases["seps-cjk-element"] = doc(body, e="\u4e2d", c=">", term="\U0001f600")
     cases["seps-non-ascii-component"] = doc(body, c="\u00a7")
-    cases["several-isas"] = (doc(body, ctl=1) + doc(body, e="|", c=">", term="\n", after="", ctl=2)
-                             + doc(body, e="^", c="!", r="{", ctl=3) + doc(body, e="*", c="^", r="!", ctl=4)
-                             + doc(body, ctl=5))
-    mixed = ["SVC*HC:96413:59*100*80**1", "CAS*CO*45*20", "SVC*HC>96413>59*100*80**1", "CAS*CO*45*20",
-             "SVC*HC^96413^59*100*80**1"]
-    cases["several-isas-comp-changes-svc"] = (doc([*claim(), "@@"], c=":") + doc([*claim(), "@@"], c=">", ctl=2)
-                                              + doc([*claim(), "@@"], c="^", r="!", ctl=3)
-                                              ).replace("@@", "~\n".join(mixed))
+    cases["several-isas"] = (
+        doc(body, ctl=1)
+        + doc(body, e="|", c=">", term="\n", after="", ctl=2)
+        + doc(body, e="^", c="!", r="{", ctl=3)
+        + doc(body, e="*", c="^", r="!", ctl=4)
+        + doc(body, ctl=5)
+    )
+    mixed = [
+        "SVC*HC:96413:59*100*80**1",
+        "CAS*CO*45*20",
+        "SVC*HC>96413>59*100*80**1",
+        "CAS*CO*45*20",
+        "SVC*HC^96413^59*100*80**1",
+    ]
+    cases["several-isas-comp-changes-svc"] = (
+        doc([*claim(), "@@"], c=":") + doc([*claim(), "@@"], c=">", ctl=2) + doc([*claim(), "@@"], c="^", r="!", ctl=3)
+    ).replace("@@", "~\n".join(mixed))
     cases["no-line-breaks"] = doc(body, after="")
     cases["crlf"] = doc(body, after="\r\n")
     cases["cr-only"] = doc(body, after="\r")
     cases["newline-terminator-crlf"] = doc(body, term="\r\n", after="")
     cases["indented"] = doc(body, after="\n    ")
     wrapped = doc(body, after="")
-    cases["wrapped-80"] = "\n".join(wrapped[i:i + 80] for i in range(0, len(wrapped), 80))
-    cases["wrapped-7-crlf"] = "\r\n".join(wrapped[i:i + 7] for i in range(0, len(wrapped), 7))
+    cases["wrapped-80"] = "\n".join(wrapped[i : i + 80] for i in range(0, len(wrapped), 80))
+    cases["wrapped-7-crlf"] = "\r\n".join(wrapped[i : i + 7] for i in range(0, len(wrapped), 7))
     cases["bom"] = b"\xef\xbb\xbf" + doc(body).encode()
     cases["bom-crlf-indent"] = b"\xef\xbb\xbf  " + doc(body, after="\r\n  ").encode()
     cases["headerless"] = doc(body).split("\n", 2)[2]  # starts at ST
@@ -338,17 +558,33 @@ def hand_made_cases() -> dict[str, bytes]:
     # text of every string width (ASCII, Latin-1, BMP, astral)
     join_body = [*body, "REF*6R*XIS", "AMT*B6*1", "REF*6R*I", "S", "AMT*B6*2", "REF*F8*LISA", "DTM*472*ISA"]
     for wide in ("", "\u00e9", "\u20ac", "\U0001f600"):
-        for j, after in enumerate(["\n", "", "\r\n", "\r", "\n\n", "\x0b", "\x0c", "\x00", "\t", " \ufeff ",
-                                   "\n  ", "\r\n\r\n"]):
+        for j, after in enumerate(
+            ["\n", "", "\r\n", "\r", "\n\n", "\x0b", "\x0c", "\x00", "\t", " \ufeff ", "\n  ", "\r\n\r\n"]
+        ):
             wide_body = [*body[:2], f"REF*EA*{wide}", *body[2:]] if wide else body
             cases[f"layout-{j}-width{len(wide.encode())}"] = doc(wide_body, after=after)
             if j < 4:
                 cases[f"layout-{j}-width{len(wide.encode())}-isa-joins"] = doc(
-                    [*join_body[:2], f"REF*EA*{wide}", *join_body[2:]], after=after)
+                    [*join_body[:2], f"REF*EA*{wide}", *join_body[2:]], after=after
+                )
         cases[f"wrapped-width{len(wide.encode())}"] = doc([*body, f"REF*EA*{wide}"], after="").replace("*DOE", "*D\nOE")
     full = doc([*body, *claim("CAS*CO*45*20", pcn="ENC9")])
-    for cut in (10, 60, 105, 106, 107, 120, full.index("CLP"), full.index("CLP") + 5, full.index("SVC") + 9,
-                full.index("CAS") + 6, full.index("ENC9") + 3, len(full) - 30, len(full) - 2, len(full) - 1):
+    for cut in (
+        10,
+        60,
+        105,
+        106,
+        107,
+        120,
+        full.index("CLP"),
+        full.index("CLP") + 5,
+        full.index("SVC") + 9,
+        full.index("CAS") + 6,
+        full.index("ENC9") + 3,
+        len(full) - 30,
+        len(full) - 2,
+        len(full) - 1,
+    ):
         cases[f"truncated-at-{cut}"] = full[:cut]
     return {k: (v if isinstance(v, bytes) else v.encode("utf-8")) for k, v in cases.items()}
 
@@ -375,6 +611,7 @@ def _generated(n_claims: int, seed: int, e: str = "*", c: str = ":", term: str =
 
 # --------------------------------------------------------------------------- corpus
 
+
 def _all_corpus_files() -> list[Path]:
     if not CORPUS.is_dir():
         return []
@@ -392,11 +629,58 @@ def _rel(p: Path) -> str:
 # --------------------------------------------------------------------------- mutations
 
 N_MUTANTS = 400
-_SEPARATOR_INSERTS = [b"*", b":", b"~", b"^", b"\n", b"\r", b"\r\n", b"-", b".", b">", b"|", b" ", b"0", b"1", b"5",
-                      b"9", b"A", b"e", b"E", b"Z", b"x", b"~\n", b"**", b"::", b"\xc3\xa9", b"\xe4\xb8\xad", b"\xff"]
-_TOKEN_INSERTS = [b"ISA", b"SE*", b"ST*835*", b"CLP*", b"SVC*", b"CAS*CO*", b"CAS*PR*1*", b"PLB*", b"DTM*472*",
-                  b"REF*6R*", b"NM1*QC*", b"AMT*B6*", b"QTY*", b"LQ*HE*", b"LX*", b"GS*", b"IEA*", b"NaN", b"1e20",
-                  b"Infinity", b"\xef\xbb\xbf"]
+_SEPARATOR_INSERTS = [
+    b"*",
+    b":",
+    b"~",
+    b"^",
+    b"\n",
+    b"\r",
+    b"\r\n",
+    b"-",
+    b".",
+    b">",
+    b"|",
+    b" ",
+    b"0",
+    b"1",
+    b"5",
+    b"9",
+    b"A",
+    b"e",
+    b"E",
+    b"Z",
+    b"x",
+    b"~\n",
+    b"**",
+    b"::",
+    b"\xc3\xa9",
+    b"\xe4\xb8\xad",
+    b"\xff",
+]
+_TOKEN_INSERTS = [
+    b"ISA",
+    b"SE*",
+    b"ST*835*",
+    b"CLP*",
+    b"SVC*",
+    b"CAS*CO*",
+    b"CAS*PR*1*",
+    b"PLB*",
+    b"DTM*472*",
+    b"REF*6R*",
+    b"NM1*QC*",
+    b"AMT*B6*",
+    b"QTY*",
+    b"LQ*HE*",
+    b"LX*",
+    b"GS*",
+    b"IEA*",
+    b"NaN",
+    b"1e20",
+    b"Infinity",
+    b"\xef\xbb\xbf",
+]
 _HOT = re.compile(rb"CAS|SVC|CLP|DTM|REF|NM1|AMT|QTY|LQ|PLB|ISA|SE\*|ST\*|LX|MOA|MIA")
 
 
@@ -404,8 +688,14 @@ def _bases() -> list[tuple[str, bytes]]:
     out = [(f"corpus:{p.name}", p.read_bytes()) for p in FILES_835]
     out.append(("gen:40", _generated(40, 11, per_set=15)))
     out.append(("gen:12|>", _generated(12, 12, "|", ">", "\n")))
-    for name in ("reversal-pair", "amount-5", "svc-7", "several-isas", "seps-control-chars",
-                 "cas-line-7-triplets-qtyTrue"):
+    for name in (
+        "reversal-pair",
+        "amount-5",
+        "svc-7",
+        "several-isas",
+        "seps-control-chars",
+        "cas-line-7-triplets-qtyTrue",
+    ):
         out.append((f"hand:{name}", HAND_MADE[name]))
     return out
 
@@ -439,8 +729,22 @@ def mutate(k: int) -> tuple[str, bytes, list[str]]:
         hot = _HOT_CACHE[bi] = [m.start() for m in _HOT.finditer(base)]
     done: list[str] = []
     for _ in range(rng.randint(1, 6)):
-        kind = rng.choice(["flip", "flip", "delete", "insert-sep", "insert-sep", "insert-token", "cut",
-                           "dup-segment", "move-segment", "amount", "amount", "drop-segment"])
+        kind = rng.choice(
+            [
+                "flip",
+                "flip",
+                "delete",
+                "insert-sep",
+                "insert-sep",
+                "insert-token",
+                "cut",
+                "dup-segment",
+                "move-segment",
+                "amount",
+                "amount",
+                "drop-segment",
+            ]
+        )
         if not blob:
             kind = "insert-token"
         if hot and rng.random() < 0.7:  # mostly near the segments the C loop handles inline
@@ -451,7 +755,7 @@ def mutate(k: int) -> tuple[str, bytes, list[str]]:
         if kind == "flip" and blob:
             blob[pos] = rng.randrange(256)
         elif kind == "delete":
-            del blob[pos:pos + rng.randint(1, 40)]
+            del blob[pos : pos + rng.randint(1, 40)]
         elif kind == "insert-sep":
             blob[pos:pos] = rng.choice(_SEPARATOR_INSERTS)
         elif kind == "insert-token":
@@ -473,8 +777,11 @@ def mutate(k: int) -> tuple[str, bytes, list[str]]:
                 del segs[i]
             else:  # an element of a CAS/SVC/CLP/AMT/QTY/PLB/BPR becomes an odd amount
                 e = _elem(bytes(blob))
-                cands = [j for j, s in enumerate(segs)
-                         if s.strip()[:3] in (b"CAS", b"SVC", b"CLP", b"AMT", b"QTY", b"PLB", b"BPR")]
+                cands = [
+                    j
+                    for j, s in enumerate(segs)
+                    if s.strip()[:3] in (b"CAS", b"SVC", b"CLP", b"AMT", b"QTY", b"PLB", b"BPR")
+                ]
                 if not cands:
                     continue
                 i = rng.choice(cands)
@@ -492,6 +799,7 @@ def mutate(k: int) -> tuple[str, bytes, list[str]]:
 
 
 # =========================================================================== tests
+
 
 @needs_accel
 def test_contract() -> None:
@@ -531,11 +839,13 @@ def test_accelerated_true_without_the_extension_runs_python(monkeypatch) -> None
     # where the extension is built, pretend it is not
     monkeypatch.setattr(x835, "ACCELERATOR_AVAILABLE", False)
     data = HAND_MADE["reversal-pair"]
-    assert [repr(r) for r in x835.read_835(data, accelerated=True)] == \
-        [repr(r) for r in x835.read_835(data, accelerated=False)]
+    assert [repr(r) for r in x835.read_835(data, accelerated=True)] == [
+        repr(r) for r in x835.read_835(data, accelerated=False)
+    ]
 
 
 # ---- 1. the public corpus, every file
+
 
 @needs_accel
 @pytest.mark.parametrize("path", ALL_FILES, ids=[_rel(p) for p in ALL_FILES])
@@ -562,6 +872,7 @@ def test_corpus_835_as_streams_and_text(corpus_dir: Path) -> None:
 
 # ---- 2. seeded mutations of corpus 835s (and generated/hand-made files)
 
+
 @needs_accel
 @pytest.mark.parametrize("k", range(N_MUTANTS))
 def test_mutated(k: int) -> None:
@@ -570,6 +881,7 @@ def test_mutated(k: int) -> None:
 
 
 # ---- 3. hand-made texts
+
 
 @needs_accel
 @pytest.mark.parametrize("name", sorted(HAND_MADE))
@@ -583,10 +895,22 @@ def test_small_tokenizer_chunks(monkeypatch, chunk: int) -> None:
     """Batches of a few segments: state carried across batch boundaries (open claim/line, separators)."""
     real = x835.X12Tokenizer
     monkeypatch.setattr(x835, "X12Tokenizer", lambda s, f=None, n=None: real(s, f, n, chunk_chars=chunk))
-    names = ["several-isas", "several-isas-comp-changes-svc", "wrapped-7-crlf", "bom-crlf-indent",
-             "cas-line-7-triplets-qtyTrue", "svc-several-lines-mixed", "amount-20", "truncated-at-120",
-             "layout-3-width0-isa-joins", "layout-10-width2", "layout-9-width3", "layout-4-width4",
-             "wrapped-width4", "layout-1-width4-isa-joins"]
+    names = [
+        "several-isas",
+        "several-isas-comp-changes-svc",
+        "wrapped-7-crlf",
+        "bom-crlf-indent",
+        "cas-line-7-triplets-qtyTrue",
+        "svc-several-lines-mixed",
+        "amount-20",
+        "truncated-at-120",
+        "layout-3-width0-isa-joins",
+        "layout-10-width2",
+        "layout-9-width3",
+        "layout-4-width4",
+        "wrapped-width4",
+        "layout-1-width4-isa-joins",
+    ]
     for name in names:
         assert_same(HAND_MADE[name], f"{name} in chunks of {chunk}")
     if chunk >= 113:
@@ -597,11 +921,13 @@ def test_small_tokenizer_chunks(monkeypatch, chunk: int) -> None:
 def test_large_file_of_mixed_layouts_and_widths() -> None:
     """Several 64 Ki character chunks: interchanges with other separators and terminators, non-ASCII
     text appearing only in later chunks, "ISA" inside element values; as bytes and as a stream."""
-    parts = [_generated(250, 21, term="~\n", per_set=100).decode(),
-             _generated(80, 22, "|", ">", "\n", per_set=40).decode().replace("DOE", "D\u00d6E"),
-             _generated(80, 23, "*", ":", "~", per_set=40).decode().replace("JANE", "\u4e2d"),
-             _generated(60, 24, "^", "}", "~\r\n", per_set=30).decode().replace("DOE", "\U0001f600"),
-             _generated(60, 25, "*", ":", "~\n", per_set=30).decode().replace("X00000000", "ISA00")]
+    parts = [
+        _generated(250, 21, term="~\n", per_set=100).decode(),
+        _generated(80, 22, "|", ">", "\n", per_set=40).decode().replace("DOE", "D\u00d6E"),
+        _generated(80, 23, "*", ":", "~", per_set=40).decode().replace("JANE", "\u4e2d"),
+        _generated(60, 24, "^", "}", "~\r\n", per_set=30).decode().replace("DOE", "\U0001f600"),
+        _generated(60, 25, "*", ":", "~\n", per_set=30).decode().replace("X00000000", "ISA00"),
+    ]
     data = "\r\n".join(parts).encode()
     assert len(data) > 3 * 65536  # several chunks
     assert_same(data, "mixed layouts")
@@ -614,8 +940,18 @@ def test_large_file_of_mixed_layouts_and_widths() -> None:
 @pytest.mark.parametrize("prec,trap", [(28, False), (4, True), (4, False)], ids=["lax", "prec4", "prec4-lax"])
 def test_other_decimal_contexts(prec: int, trap: bool) -> None:
     """Both drivers build and add amounts in the caller's decimal context (precision, traps)."""
-    names = ["amount-3", "amount-5", "amount-9", "amount-16", "amount-28", "amount-33", "cas-line-6-triplets-qtyTrue",
-             "svc-several-lines-mixed", "reversal-pair", "several-isas"]
+    names = [
+        "amount-3",
+        "amount-5",
+        "amount-9",
+        "amount-16",
+        "amount-28",
+        "amount-33",
+        "cas-line-6-triplets-qtyTrue",
+        "svc-several-lines-mixed",
+        "reversal-pair",
+        "several-isas",
+    ]
     generated = _generated(40, 9, per_set=15)
     with decimal.localcontext() as ctx:
         ctx.prec = prec
@@ -627,6 +963,7 @@ def test_other_decimal_contexts(prec: int, trap: bool) -> None:
 
 # ---- 4. the bench generator and random segment sequences
 
+
 @needs_accel
 def test_bench_generator_300_claims(tmp_path: Path) -> None:
     path = tmp_path / "bench300.835"
@@ -637,8 +974,11 @@ def test_bench_generator_300_claims(tmp_path: Path) -> None:
 
 
 @needs_accel
-@pytest.mark.parametrize("layout", [("*", ":", "~"), ("|", ">", "\n"), ("^", "}", "~\r\n"), ("*", ">", "~")],
-                         ids=["star-colon", "pipe-gt-nl", "caret-brace-crlf", "star-gt"])
+@pytest.mark.parametrize(
+    "layout",
+    [("*", ":", "~"), ("|", ">", "\n"), ("^", "}", "~\r\n"), ("*", ">", "~")],
+    ids=["star-colon", "pipe-gt-nl", "caret-brace-crlf", "star-gt"],
+)
 def test_generated_layouts(layout) -> None:
     e, c, term = layout
     assert_same(_generated(50, 3, e, c, term, per_set=20), f"generated {layout!r}")
@@ -659,6 +999,7 @@ def test_stream_835_subclass_hands_out_the_same_batches(monkeypatch, tmp_path: P
             monkeypatch.setattr(x835._Reader, "accelerated", flag)
             findings: list = []
             log: list[str] = []
+
             def on_claims(rem, batch, log=log) -> None:
                 log.append(repr([rem.control_number, batch]))
 
@@ -690,21 +1031,98 @@ def test_partial_iteration_and_close_restore_the_collector() -> None:
         gc.enable()
 
 
-_VALUES = ["", "1", "0", "-5", "100", "80", "20", "10.5", ".5", "5.", "-0", "+5", "1e20", "NaN", "Infinity", " 12 ",
-           "1_000", "x", "CO", "PR", "OA", "45", "253", "HC", "N4", "6R", "472", "20260105", "QC", "B6", "HE",
-           "N519", "\u00e9", "\u4e2d", "\U0001f600", "\u00b2", "\u0661", "ENC1"]
-_SIDS = ["CLP", "CLP", "CAS", "CAS", "CAS", "SVC", "SVC", "SVC", "DTM", "DTM", "REF", "REF", "AMT", "QTY", "NM1",
-         "NM1", "LQ", "MOA", "MIA", "PLB", "LX", "TS3", "N1", "N3", "PER", "BPR", "TRN", "ZZZ", "SE", "ST", "CUR",
-         "RDM"]
-_LAYOUTS = [("*", ":", "~", "\n"), ("*", ":", "~", ""), ("|", ">", "\n", ""), ("^", "!", "~", "\r\n"),
-            ("*", ">", "~", "")]
+_VALUES = [
+    "",
+    "1",
+    "0",
+    "-5",
+    "100",
+    "80",
+    "20",
+    "10.5",
+    ".5",
+    "5.",
+    "-0",
+    "+5",
+    "1e20",
+    "NaN",
+    "Infinity",
+    " 12 ",
+    "1_000",
+    "x",
+    "CO",
+    "PR",
+    "OA",
+    "45",
+    "253",
+    "HC",
+    "N4",
+    "6R",
+    "472",
+    "20260105",
+    "QC",
+    "B6",
+    "HE",
+    "N519",
+    "\u00e9",
+    "\u4e2d",
+    "\U0001f600",
+    "\u00b2",
+    "\u0661",
+    "ENC1",
+]
+_SIDS = [
+    "CLP",
+    "CLP",
+    "CAS",
+    "CAS",
+    "CAS",
+    "SVC",
+    "SVC",
+    "SVC",
+    "DTM",
+    "DTM",
+    "REF",
+    "REF",
+    "AMT",
+    "QTY",
+    "NM1",
+    "NM1",
+    "LQ",
+    "MOA",
+    "MIA",
+    "PLB",
+    "LX",
+    "TS3",
+    "N1",
+    "N3",
+    "PER",
+    "BPR",
+    "TRN",
+    "ZZZ",
+    "SE",
+    "ST",
+    "CUR",
+    "RDM",
+]
+_LAYOUTS = [
+    ("*", ":", "~", "\n"),
+    ("*", ":", "~", ""),
+    ("|", ">", "\n", ""),
+    ("^", "!", "~", "\r\n"),
+    ("*", ">", "~", ""),
+]
 
 
 _AMOUNT = st.one_of(
-    st.builds(lambda n, k: str(n) if k == 0 else f"{n / 10 ** k:.{k}f}", st.integers(-10**7, 10**7), st.integers(0, 2)),
-    st.sampled_from(WEIRD_AMOUNTS))
-_COMPONENT = st.lists(st.sampled_from(["HC", "N4", "NU", "96413", "J9035", "0260", "59", "", "XE", "DESC", "\u00e9"]),
-                      min_size=1, max_size=8)
+    st.builds(lambda n, k: str(n) if k == 0 else f"{n / 10**k:.{k}f}", st.integers(-(10**7), 10**7), st.integers(0, 2)),
+    st.sampled_from(WEIRD_AMOUNTS),
+)
+_COMPONENT = st.lists(
+    st.sampled_from(["HC", "N4", "NU", "96413", "J9035", "0260", "59", "", "XE", "DESC", "\u00e9"]),
+    min_size=1,
+    max_size=8,
+)
 
 
 @st.composite
@@ -716,38 +1134,70 @@ def _segment(draw, e: str, c: str) -> str:
         comp = draw(st.sampled_from([c, c, c, ">", ":", "-"]))
         code = lambda: comp.join(draw(_COMPONENT))  # noqa: E731
         if sid == "CLP":
-            els = [draw(st.sampled_from(["ENC1", "ENC2", ""])), draw(st.sampled_from(["1", "4", "22", ""])),
-                   draw(amount), draw(amount), draw(st.sampled_from(["", "0", "10"])), "12", "PCN", "11", "1",
-                   "", "", "", draw(st.sampled_from(["", "1.5"])), draw(st.sampled_from(["", "0.5", "x"])), "Y"]
-            els = els[:draw(st.integers(2, 16))]
+            els = [
+                draw(st.sampled_from(["ENC1", "ENC2", ""])),
+                draw(st.sampled_from(["1", "4", "22", ""])),
+                draw(amount),
+                draw(amount),
+                draw(st.sampled_from(["", "0", "10"])),
+                "12",
+                "PCN",
+                "11",
+                "1",
+                "",
+                "",
+                "",
+                draw(st.sampled_from(["", "1.5"])),
+                draw(st.sampled_from(["", "0.5", "x"])),
+                "Y",
+            ]
+            els = els[: draw(st.integers(2, 16))]
         elif sid == "CAS":
             els = [draw(st.sampled_from(["CO", "PR", "OA", ""]))]
             for _ in range(draw(st.integers(1, 7))):
-                els += [draw(st.sampled_from(["45", "253", "1", "2", ""])), draw(amount),
-                        draw(st.sampled_from(["", "", "1", "2.5", "x"]))]
+                els += [
+                    draw(st.sampled_from(["45", "253", "1", "2", ""])),
+                    draw(amount),
+                    draw(st.sampled_from(["", "", "1", "2.5", "x"])),
+                ]
             while len(els) > 3 and els[-1] == "" and draw(st.booleans()):
                 els.pop()
         elif sid == "SVC":
-            els = [code(), draw(amount), draw(amount), draw(st.sampled_from(["", "0260"])),
-                   draw(st.sampled_from(["", "1", "2.5", "x"]))]
+            els = [
+                code(),
+                draw(amount),
+                draw(amount),
+                draw(st.sampled_from(["", "0260"])),
+                draw(st.sampled_from(["", "1", "2.5", "x"])),
+            ]
             if draw(st.booleans()):
-                els += [code(), draw(st.sampled_from(["", "1", "x"]))][:draw(st.integers(1, 2))]
-            els = els[:draw(st.integers(1, len(els)))]
+                els += [code(), draw(st.sampled_from(["", "1", "x"]))][: draw(st.integers(1, 2))]
+            els = els[: draw(st.integers(1, len(els)))]
         elif sid == "PLB":
             els = ["1234567893", "20261231"]
             for _ in range(draw(st.integers(1, 7))):
-                els += [comp.join(draw(st.lists(st.sampled_from(["WO", "FB", "L6", "PCN1", ""]), min_size=1,
-                                                max_size=2))), draw(amount)]
+                els += [
+                    comp.join(draw(st.lists(st.sampled_from(["WO", "FB", "L6", "PCN1", ""]), min_size=1, max_size=2))),
+                    draw(amount),
+                ]
         elif sid in ("AMT", "QTY"):
             els = [draw(st.sampled_from(["AU", "B6", "CA", "ZK"])), draw(amount)]
         elif sid == "NM1":
-            els = ["QC", "1", "DOE", "JANE", "Q", "", "", "MI", "X1", "EXTRA", "MORE"][:draw(st.integers(0, 11))]
+            els = ["QC", "1", "DOE", "JANE", "Q", "", "", "MI", "X1", "EXTRA", "MORE"][: draw(st.integers(0, 11))]
         else:
             els = [draw(st.sampled_from(_VALUES)) for _ in range(draw(st.integers(0, 3)))]
     else:  # any shape: random element values (separators inside them included now and then)
-        els = [draw(st.one_of(st.sampled_from(_VALUES), _AMOUNT, st.text("0123456789.-+eE :\u00e9", max_size=6),
-                              st.sampled_from([c, e + "X", "~", "*", "\n", ":" + "96413", ">59"])))
-               for _ in range(draw(st.integers(0, 12)))]
+        els = [
+            draw(
+                st.one_of(
+                    st.sampled_from(_VALUES),
+                    _AMOUNT,
+                    st.text("0123456789.-+eE :\u00e9", max_size=6),
+                    st.sampled_from([c, e + "X", "~", "*", "\n", ":" + "96413", ">59"]),
+                )
+            )
+            for _ in range(draw(st.integers(0, 12)))
+        ]
     return e.join([sid, *els])
 
 

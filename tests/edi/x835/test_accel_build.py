@@ -1,6 +1,7 @@
 """The compiled 835 driver is built wherever it can be: a machine with a C compiler and the
 Python headers must not fall back to the pure-Python driver silently (the benchmark figures in
 bench/RESULTS.md are for the compiled driver; the pure one is the reference and is tested too)."""
+
 from __future__ import annotations
 
 import shutil
@@ -30,13 +31,15 @@ def test_built_extension_is_not_older_than_its_source() -> None:
     if not built:
         pytest.skip("extension not built in the source tree (installed elsewhere or pure Python)")
     src = (ROOT / "edi" / "_x835c.c").stat().st_mtime
-    assert max(p.stat().st_mtime for p in built) >= src - 1, \
+    assert max(p.stat().st_mtime for p in built) >= src - 1, (
         "edi/x835/_accel.c changed after the extension was built: rebuild with `pip install -e .`"
+    )
 
 
 def test_an_end_claim_set_on_the_instance_is_called_by_either_driver(tmp_path: Path) -> None:
-    from tests.edi.x835.test_property import _doc, gen835
     import random
+
+    from tests.edi.x835.test_property import _doc, gen835
 
     rng = random.Random(5)
     p = tmp_path / "g.835"

@@ -1,25 +1,40 @@
 """835 reader scenarios: reversals, PLB, CAS, N4/SVC06 lines, MOA/MIA, envelopes, layouts, truncation."""
+
 from __future__ import annotations
 
 from decimal import Decimal as D
 
 from edi.x835.reader import balance_findings_835, read_835, read_835_with_findings
 
-ISA = ("ISA*00*          *00*          *ZZ*PAYER          *ZZ*CLINIC         "
-       "*260115*1200*^*00501*{ctl:09d}*0*P*:")
+ISA = "ISA*00*          *00*          *ZZ*PAYER          *ZZ*CLINIC         *260115*1200*^*00501*{ctl:09d}*0*P*:"
 
 
 def st_set(body: list[str], bpr: str, st: str = "0001", payer: str = "ACME HEALTH", payer_id: str = "P1") -> list[str]:
-    segs = [f"ST*835*{st}", f"BPR*I*{bpr}*C*ACH*CCP*01*999999999*DA*1234*1512345678**01*999988880*DA*9876*20260115",
-            "TRN*1*TRACE001*1512345678", "DTM*405*20260113", f"N1*PR*{payer}*XV*{payer_id}", "N3*1 MAIN ST",
-            "N4*SPRINGFIELD*IL*62701", "PER*BL**TE*8005551212", "N1*PE*CLINIC*XX*1234567893", "REF*TJ*123456789",
-            "LX*1", *body]
+    segs = [
+        f"ST*835*{st}",
+        f"BPR*I*{bpr}*C*ACH*CCP*01*999999999*DA*1234*1512345678**01*999988880*DA*9876*20260115",
+        "TRN*1*TRACE001*1512345678",
+        "DTM*405*20260113",
+        f"N1*PR*{payer}*XV*{payer_id}",
+        "N3*1 MAIN ST",
+        "N4*SPRINGFIELD*IL*62701",
+        "PER*BL**TE*8005551212",
+        "N1*PE*CLINIC*XX*1234567893",
+        "REF*TJ*123456789",
+        "LX*1",
+        *body,
+    ]
     return [*segs, f"SE*{len(segs) + 1}*{st}"]
 
 
 def interchange(sets: list[list[str]], ctl: int = 1) -> list[str]:
-    return [ISA.format(ctl=ctl), f"GS*HP*PAYER*CLINIC*20260115*1200*{ctl}*X*005010X221A1",
-            *[s for st in sets for s in st], f"GE*{len(sets)}*{ctl}", f"IEA*1*{ctl:09d}"]
+    return [
+        ISA.format(ctl=ctl),
+        f"GS*HP*PAYER*CLINIC*20260115*1200*{ctl}*X*005010X221A1",
+        *[s for st in sets for s in st],
+        f"GE*{len(sets)}*{ctl}",
+        f"IEA*1*{ctl:09d}",
+    ]
 
 
 def text(segs: list[str], term: str = "~\n") -> str:
@@ -31,10 +46,19 @@ def read(doc: str):
 
 
 REVERSAL_PAIR = [
-    "CLP*ENC1*22*-200*-150**12*PAYER111*11*1", "NM1*QC*1*DOE*JANE****MI*X1",
-    "SVC*HC:96413*-200*-150**1", "DTM*472*20260105", "CAS*CO*45*-50", "REF*6R*L0001",
-    "CLP*ENC1*1*200*170*10*12*PAYER222*11*1", "CAS*PR*1*10", "NM1*QC*1*DOE*JANE****MI*X1",
-    "SVC*HC:96413*200*180**1", "DTM*472*20260105", "CAS*CO*45*20", "REF*6R*L0001",
+    "CLP*ENC1*22*-200*-150**12*PAYER111*11*1",
+    "NM1*QC*1*DOE*JANE****MI*X1",
+    "SVC*HC:96413*-200*-150**1",
+    "DTM*472*20260105",
+    "CAS*CO*45*-50",
+    "REF*6R*L0001",
+    "CLP*ENC1*1*200*170*10*12*PAYER222*11*1",
+    "CAS*PR*1*10",
+    "NM1*QC*1*DOE*JANE****MI*X1",
+    "SVC*HC:96413*200*180**1",
+    "DTM*472*20260105",
+    "CAS*CO*45*20",
+    "REF*6R*L0001",
 ]
 
 
@@ -59,14 +83,22 @@ def test_reversal_out_of_balance_is_reported_not_raised() -> None:
 
 
 def test_plb_wo_fb_l6_with_claim_reference() -> None:
-    body = ["CLP*ENC1*1*100*100**12*PCN1*11*1", "CLP*ENC2*1*50*50**12*PCN2*11*1",
-            "PLB*1234567893*20261231*WO:PCN1*30*FB:ENC2*-5*L6*-2.5", "PLB*1234567893*20261231*72:PCN2*10"]
+    body = [
+        "CLP*ENC1*1*100*100**12*PCN1*11*1",
+        "CLP*ENC2*1*50*50**12*PCN2*11*1",
+        "PLB*1234567893*20261231*WO:PCN1*30*FB:ENC2*-5*L6*-2.5",
+        "PLB*1234567893*20261231*72:PCN2*10",
+    ]
     # BPR02 = 150 - (30 - 5 - 2.5 + 10) = 117.5
     rems, findings = read(text(interchange([st_set(body, "117.5")])))
     assert findings == []
     adjs = rems[0].provider_adjustments
     assert [(a.reason, a.reference, a.amount) for a in adjs] == [
-        ("WO", "PCN1", D("30")), ("FB", "ENC2", D("-5")), ("L6", "", D("-2.5")), ("72", "PCN2", D("10"))]
+        ("WO", "PCN1", D("30")),
+        ("FB", "ENC2", D("-5")),
+        ("L6", "", D("-2.5")),
+        ("72", "PCN2", D("10")),
+    ]
     assert all(a.provider == "1234567893" and a.fiscal_period_date == "20261231" for a in adjs)
     assert rems[0].plb_total == D("32.5")
 
@@ -79,18 +111,31 @@ def test_transaction_out_of_balance_names_bpr02() -> None:
 
 
 def test_claim_and_line_cas_with_several_triplets() -> None:
-    body = ["CLP*ENC1*1*300*130*45*12*PCN1*11*1", "CAS*OA*23*10*1*94*5",
-            "SVC*HC:96365*200*100**1", "CAS*CO*45*50**253*2*1*97*3", "CAS*PR*1*20*1*2*10*1*3*15",
-            "SVC*HC:96366*100*45**2", "CAS*CO*45*55"]
+    body = [
+        "CLP*ENC1*1*300*130*45*12*PCN1*11*1",
+        "CAS*OA*23*10*1*94*5",
+        "SVC*HC:96365*200*100**1",
+        "CAS*CO*45*50**253*2*1*97*3",
+        "CAS*PR*1*20*1*2*10*1*3*15",
+        "SVC*HC:96366*100*45**2",
+        "CAS*CO*45*55",
+    ]
     rems, findings = read(text(interchange([st_set(body, "130")])))
     assert findings == [], findings
     claim = rems[0].claims[0]
     assert [(a.group, a.reason, a.amount, a.quantity) for a in claim.adjustments] == [
-        ("OA", "23", D("10"), D("1")), ("OA", "94", D("5"), None)]
+        ("OA", "23", D("10"), D("1")),
+        ("OA", "94", D("5"), None),
+    ]
     line = claim.lines[0]
     assert [(a.group, a.reason, a.amount, a.quantity) for a in line.adjustments] == [
-        ("CO", "45", D("50"), None), ("CO", "253", D("2"), D("1")), ("CO", "97", D("3"), None),
-        ("PR", "1", D("20"), D("1")), ("PR", "2", D("10"), D("1")), ("PR", "3", D("15"), None)]
+        ("CO", "45", D("50"), None),
+        ("CO", "253", D("2"), D("1")),
+        ("CO", "97", D("3"), None),
+        ("PR", "1", D("20"), D("1")),
+        ("PR", "2", D("10"), D("1")),
+        ("PR", "3", D("15"), None),
+    ]
 
 
 def test_six_triplets_in_one_cas() -> None:
@@ -111,26 +156,52 @@ def test_line_out_of_balance_position() -> None:
 
 
 def test_n4_qualified_line_and_svc06_restated_code() -> None:
-    body = ["CLP*ENC1*1*500*400**12*PCN1", "SVC*N4:00002775001:JW*300*200**10", "CAS*CO*45*100",
-            "SVC*HC:96365:59*200*200*0260*1*HC:96413:XE*2", "DTM*150*20260101", "DTM*151*20260102",
-            "LQ*HE*N519", "LQ*RX*12"]
+    body = [
+        "CLP*ENC1*1*500*400**12*PCN1",
+        "SVC*N4:00002775001:JW*300*200**10",
+        "CAS*CO*45*100",
+        "SVC*HC:96365:59*200*200*0260*1*HC:96413:XE*2",
+        "DTM*150*20260101",
+        "DTM*151*20260102",
+        "LQ*HE*N519",
+        "LQ*RX*12",
+    ]
     rems, findings = read(text(interchange([st_set(body, "400")])))
     assert findings == []
     n4, restated = rems[0].claims[0].lines
     assert (n4.qualifier, n4.code, n4.modifiers, n4.units) == ("N4", "00002775001", ["JW"], D("10"))
     assert (restated.code, restated.modifiers, restated.revenue_code) == ("96365", ["59"], "0260")
-    assert (restated.original_qualifier, restated.original_code, restated.original_modifiers,
-            restated.original_units) == ("HC", "96413", ["XE"], D("2"))
+    assert (
+        restated.original_qualifier,
+        restated.original_code,
+        restated.original_modifiers,
+        restated.original_units,
+    ) == ("HC", "96413", ["XE"], D("2"))
     assert restated.service_date == "20260101" and restated.remarks == [("HE", "N519"), ("RX", "12")]
 
 
 def test_moa_mia_names_refs_dates_amounts() -> None:
-    body = ["CLP*ENC1*2*100*60*20*13*PCN1*13*1***1.5*0.5*Y", "CAS*PR*1*20", "CAS*CO*45*20",
-            "NM1*QC*1*DOE*JANE****MI*X1", "NM1*IL*1*DOE*JOHN****MI*X2", "NM1*74*1*DOE*JANE",
-            "NM1*82*1*SMITH*AL****XX*1234567893", "NM1*TT*2*CROSSOVER PLAN*****PI*9999",
-            "NM1*PR*2*PRIMARY PLAN*****PI*8888", "MIA*0***12*MA01", "MOA***MA130*N130",
-            "REF*1L*GROUP1", "REF*F8*ORIGREF", "DTM*232*20260101", "DTM*233*20260102", "DTM*050*20260110",
-            "PER*CX*CLAIMS*TE*8005550000", "AMT*AU*60", "QTY*CA*2"]
+    body = [
+        "CLP*ENC1*2*100*60*20*13*PCN1*13*1***1.5*0.5*Y",
+        "CAS*PR*1*20",
+        "CAS*CO*45*20",
+        "NM1*QC*1*DOE*JANE****MI*X1",
+        "NM1*IL*1*DOE*JOHN****MI*X2",
+        "NM1*74*1*DOE*JANE",
+        "NM1*82*1*SMITH*AL****XX*1234567893",
+        "NM1*TT*2*CROSSOVER PLAN*****PI*9999",
+        "NM1*PR*2*PRIMARY PLAN*****PI*8888",
+        "MIA*0***12*MA01",
+        "MOA***MA130*N130",
+        "REF*1L*GROUP1",
+        "REF*F8*ORIGREF",
+        "DTM*232*20260101",
+        "DTM*233*20260102",
+        "DTM*050*20260110",
+        "PER*CX*CLAIMS*TE*8005550000",
+        "AMT*AU*60",
+        "QTY*CA*2",
+    ]
     rems, findings = read(text(interchange([st_set(body, "60")])))
     assert findings == []
     c = rems[0].claims[0]
@@ -152,11 +223,22 @@ def test_claim_without_service_lines() -> None:
 def test_header_payer_payee_and_payment() -> None:
     rems, _ = read(text(interchange([st_set(["CLP*ENC1*1*10*10**12*PCN1"], "10")])))
     r = rems[0]
-    assert (r.payer.name, r.payer.id, r.payer.city, r.payer.contacts[0].function) == ("ACME HEALTH", "P1", "SPRINGFIELD", "BL")
+    assert (r.payer.name, r.payer.id, r.payer.city, r.payer.contacts[0].function) == (
+        "ACME HEALTH",
+        "P1",
+        "SPRINGFIELD",
+        "BL",
+    )
     assert (r.payee.name, r.payee.id, r.payee.refs[0].value) == ("CLINIC", "1234567893", "123456789")
     p = r.payment
     assert (p.handling, p.amount, p.method, p.date, p.trace, p.trace_originator) == (
-        "I", D("10"), "ACH", "20260115", "TRACE001", "1512345678")
+        "I",
+        D("10"),
+        "ACH",
+        "20260115",
+        "TRACE001",
+        "1512345678",
+    )
     assert r.production_date == "20260113" and r.header_groups[0].number == "1"
     assert (r.interchange_control, r.control_number, r.version) == ("000000001", "0001", "005010X221A1")
 
@@ -166,17 +248,23 @@ def test_two_payers_in_one_file() -> None:
     s2 = st_set(["CLP*ENC2*1*20*15**12*PCN2", "CAS*CO*45*5"], "15", "0002", "OTHER PLAN", "P2")
     rems, findings = read(text(interchange([s1, s2])))
     assert findings == []
-    assert [(r.payer.name, r.payer.id, r.total_paid) for r in rems] == [("ACME HEALTH", "P1", D("10")),
-                                                                        ("OTHER PLAN", "P2", D("15"))]
+    assert [(r.payer.name, r.payer.id, r.total_paid) for r in rems] == [
+        ("ACME HEALTH", "P1", D("10")),
+        ("OTHER PLAN", "P2", D("15")),
+    ]
 
 
 def test_two_interchanges_in_one_file() -> None:
     a = interchange([st_set(["CLP*ENC1*1*10*10**12*PCN1"], "10")], ctl=1)
-    b = [s.replace("*", "|").replace(":", "^") for s in interchange([st_set(["CLP*ENC2*1*20*20**12*PCN2"], "20")], ctl=2)]
+    b = [
+        s.replace("*", "|").replace(":", "^") for s in interchange([st_set(["CLP*ENC2*1*20*20**12*PCN2"], "20")], ctl=2)
+    ]
     rems, findings = read(text(a) + "\r\n" + text(b, "'\r\n"))
     assert findings == []
     assert [(r.interchange_control, r.claims[0].patient_control_number) for r in rems] == [
-        ("000000001", "ENC1"), ("000000002", "ENC2")]
+        ("000000001", "ENC1"),
+        ("000000002", "ENC2"),
+    ]
 
 
 def test_unusual_separators_and_newline_terminator() -> None:
@@ -218,13 +306,19 @@ def test_unknown_segment_is_kept_verbatim() -> None:
     body = ["CLP*ENC1*1*10*10**12*PCN1", "ZZZ*SOMETHING*ELSE", "SVC*HC:96372*10*10**1", "N3*MISPLACED"]
     rems, findings = read(text(interchange([st_set(body, "10")])))
     assert [f.code for f in findings] == ["x835-unexpected-segment", "x835-unexpected-segment"]
-    assert [(u.text, u.loop) for u in rems[0].unknown_segments] == [("ZZZ*SOMETHING*ELSE", "2100"),
-                                                                     ("N3*MISPLACED", "2110")]
+    assert [(u.text, u.loop) for u in rems[0].unknown_segments] == [
+        ("ZZZ*SOMETHING*ELSE", "2100"),
+        ("N3*MISPLACED", "2110"),
+    ]
     assert len(rems[0].claims[0].lines) == 1
     from edi.x835.report import remittance_json
 
     assert remittance_json(rems[0])["unknown_segments"][0] == {
-        "text": "ZZZ*SOMETHING*ELSE", "loop": "2100", "segment_number": 15, "line": 15}
+        "text": "ZZZ*SOMETHING*ELSE",
+        "loop": "2100",
+        "segment_number": 15,
+        "line": 15,
+    }
 
 
 def test_bad_amount_is_a_finding_not_an_exception() -> None:
@@ -235,8 +329,15 @@ def test_bad_amount_is_a_finding_not_an_exception() -> None:
 
 
 def test_non_835_transaction_is_skipped_with_a_finding() -> None:
-    segs = [ISA.format(ctl=1), "GS*HC*A*B*20260101*1200*1*X*005010X222A1", "ST*837*0001", "BHT*0019", "SE*3*0001",
-            "GE*1*1", "IEA*1*000000001"]
+    segs = [
+        ISA.format(ctl=1),
+        "GS*HC*A*B*20260101*1200*1*X*005010X222A1",
+        "ST*837*0001",
+        "BHT*0019",
+        "SE*3*0001",
+        "GE*1*1",
+        "IEA*1*000000001",
+    ]
     findings: list = []
     assert list(read_835(text(segs).encode(), findings=findings)) == []
     assert "x835-no-remittance" in {f.code for f in findings}

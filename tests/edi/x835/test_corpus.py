@@ -4,6 +4,7 @@ The independent count below does not use the tokenizer or the reader: it splits 
 the separators found at the fixed ISA positions (or the obvious ones for files without ISA) and
 adds up CLP04 and the PLB amounts of the ST*835 sets, counting CLP and SVC segments.
 """
+
 from __future__ import annotations
 
 import csv
@@ -104,7 +105,8 @@ def test_known_shapes(corpus_dir: Path) -> None:
     assert len(rems) == 156
     rems, f = read_835_with_findings(c / "LinuxForHealth_x12__demo.835")
     assert f == [] and [(a.reason, a.reference, a.amount) for a in rems[0].provider_adjustments] == [
-        ("CV", "CP", Decimal("-1.27"))]
+        ("CV", "CP", Decimal("-1.27"))
+    ]
     other = corpus_dir / "other"
     rems, _ = read_835_with_findings(other / "Inteligenz_X12Parser__835_DeIdent_02.dat")
     statuses = {c.status for r in rems for c in r.claims}

@@ -1,4 +1,5 @@
 """Property tests: generated balanced 835s read back exactly; mutated corpus files never raise."""
+
 from __future__ import annotations
 
 import importlib.util
@@ -10,8 +11,8 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from edi.x835.reader import read_835_with_findings
 from edi.x835.model import BALANCING_CODES
+from edi.x835.reader import read_835_with_findings
 from tests.conftest import CORPUS
 
 _spec = importlib.util.spec_from_file_location("gen835", Path(__file__).resolve().parents[3] / "bench" / "gen835.py")
@@ -27,8 +28,12 @@ def _doc(sets, e: str, c: str, term: str) -> bytes:
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(seed=st.integers(0, 10**6), n=st.integers(1, 25), n_sets=st.integers(1, 3),
-       layout=st.sampled_from([("*", ":", "~\n"), ("*", ">", "~"), ("|", "^", "\n"), ("^", "}", "~\r\n")]))
+@given(
+    seed=st.integers(0, 10**6),
+    n=st.integers(1, 25),
+    n_sets=st.integers(1, 3),
+    layout=st.sampled_from([("*", ":", "~\n"), ("*", ">", "~"), ("|", "^", "\n"), ("^", "}", "~\r\n")]),
+)
 def test_generated_835_reads_back_to_the_same_amounts(seed: int, n: int, n_sets: int, layout) -> None:
     rng = random.Random(seed)
     sets = [gen835.random_set(rng, k * 100 + 1, n, k) for k in range(n_sets)]
@@ -44,8 +49,7 @@ def test_generated_835_reads_back_to_the_same_amounts(seed: int, n: int, n_sets:
         for g, c_ in zip(s.claims, r.claims):
             assert (c_.patient_control_number, c_.status, c_.charge, c_.paid) == (g.pcn, g.status, g.charge, g.paid)
             assert c_.payer_claim_number == g.payer_claim_number
-            assert [(a.group, a.reason, a.amount) for a in c_.adjustments] == \
-                sorted_by_group(g.adjustments)
+            assert [(a.group, a.reason, a.amount) for a in c_.adjustments] == sorted_by_group(g.adjustments)
             assert len(c_.lines) == len(g.lines)
             for gl, rl in zip(g.lines, c_.lines):
                 assert (rl.qualifier, rl.code, rl.modifiers) == (gl.qualifier, gl.code, gl.modifiers)
@@ -53,8 +57,9 @@ def test_generated_835_reads_back_to_the_same_amounts(seed: int, n: int, n_sets:
                 assert rl.line_control_number == gl.control
                 assert sorted((a.group, a.reason, a.amount) for a in rl.adjustments) == sorted(gl.adjustments)
                 assert rl.original_code == gl.original_code
-        assert [(a.reason, a.reference, a.amount) for a in r.provider_adjustments] == \
-            [(p.reason, p.reference, p.amount) for p in s.plbs]
+        assert [(a.reason, a.reference, a.amount) for a in r.provider_adjustments] == [
+            (p.reason, p.reference, p.amount) for p in s.plbs
+        ]
         assert r.total_paid - r.plb_total == s.payment
 
 
@@ -99,10 +104,27 @@ def test_random_mutations_never_raise(data) -> None:
         if kind == "flip" and blob:
             blob[pos] = data.draw(st.integers(0, 255))
         elif kind == "insert":
-            blob[pos:pos] = data.draw(st.sampled_from([b"~", b"*", b":", b"\n", b"ISA", b"SE*", b"CLP*", b"SVC*",
-                                                         b"CAS*CO*", b"PLB*", b"\xff\xfe", b"NaN", b"-"]))
+            blob[pos:pos] = data.draw(
+                st.sampled_from(
+                    [
+                        b"~",
+                        b"*",
+                        b":",
+                        b"\n",
+                        b"ISA",
+                        b"SE*",
+                        b"CLP*",
+                        b"SVC*",
+                        b"CAS*CO*",
+                        b"PLB*",
+                        b"\xff\xfe",
+                        b"NaN",
+                        b"-",
+                    ]
+                )
+            )
         elif kind == "delete":
-            del blob[pos:pos + data.draw(st.integers(1, 40))]
+            del blob[pos : pos + data.draw(st.integers(1, 40))]
         elif kind == "cut":
             del blob[pos:]
     rems, findings = read_835_with_findings(bytes(blob))

@@ -1,4 +1,5 @@
 """The fast summary scanner gives exactly what the full reader's summaries give (or falls back)."""
+
 from __future__ import annotations
 
 import random
@@ -7,9 +8,9 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import edi.x835.summary as xs
 from edi.x835.reader import read_835
 from edi.x835.report import summarize
-import edi.x835.summary as xs
 from edi.x835.summary import _Irregular, _scan, _scan_parallel, summarize_files
 from tests.edi.x835.test_corpus import corpus_835_files
 from tests.edi.x835.test_property import _doc, gen835
@@ -33,7 +34,9 @@ def test_corpus_summaries_equal_full_reader(corpus_dir: Path) -> None:
     assert fast_files >= 5  # the regular ones really take the fast path
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
+)
 @given(seed=st.integers(0, 10**6), unbalance=st.booleans(), mutate=st.integers(0, 3))
 def test_generated_summaries_equal_full_reader(tmp_path_factory, seed: int, unbalance: bool, mutate: int) -> None:
     rng = random.Random(seed)
@@ -43,7 +46,7 @@ def test_generated_summaries_equal_full_reader(tmp_path_factory, seed: int, unba
     raw = bytearray(_doc(sets, "*", ":", "~\n"))
     for _ in range(mutate):
         pos = rng.randrange(len(raw))
-        raw[pos:pos + 1] = rng.choice([b"~", b"*", b"9", b"", b"X", b"\n"])
+        raw[pos : pos + 1] = rng.choice([b"~", b"*", b"9", b"", b"X", b"\n"])
     p = tmp_path_factory.mktemp("s") / "g.835"
     p.write_bytes(bytes(raw))
     for engine in ("scan", "reader"):

@@ -1,4 +1,5 @@
 """Property tests: no name, address or id can corrupt the X12 structure."""
+
 from __future__ import annotations
 
 from hypothesis import HealthCheck, given, settings
@@ -27,16 +28,18 @@ def test_clean_output_is_always_safe(value):
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(first=wordy, last=wordy, line1=wordy, line2=st.none() | wordy, city=wordy, member=wordy,
-       sub_last=st.none() | wordy)
+@given(
+    first=wordy, last=wordy, line1=wordy, line2=st.none() | wordy, city=wordy, member=wordy, sub_last=st.none() | wordy
+)
 def test_random_names_and_addresses_never_break_the_file(first, last, line1, line2, city, member, sub_last):
     addr = Address(line1, city, "IL", "62704", line2)
     pat = patient(first=first, last=last, member_id=member, address=addr)
     kw = {}
     if sub_last is not None:
         kw = {"relationship": "spouse", "subscriber": patient("S", "ANN", sub_last, member_id=member, address=addr)}
-    ce = encounter("FUZZ-1", patient=pat, lines=[line("96365", "350"), line("J1745", "31", 3, ndc="57894003001", qty="1")],
-                   **kw)
+    ce = encounter(
+        "FUZZ-1", patient=pat, lines=[line("96365", "350"), line("J1745", "31", 3, ndc="57894003001", qty="1")], **kw
+    )
     assign_lcns([ce])
     plans, findings = plan_interchanges([ce], CFG)
     if not plans:  # left out: an error finding names the field, never the value
@@ -55,8 +58,11 @@ def test_config_text_with_separators_cannot_break_the_file():
     from dataclasses import replace
 
     bp = CFG.billing_provider
-    cfg = replace(CFG, submitter=replace(CFG.submitter, name="ACME*BILLING~INC", contact_name="JO:^ANN"),
-                  billing_provider=replace(bp, name="RIVERSIDE ~ INFUSION*", address=replace(bp.address, line1="1 MAIN*ST~")))
+    cfg = replace(
+        CFG,
+        submitter=replace(CFG.submitter, name="ACME*BILLING~INC", contact_name="JO:^ANN"),
+        billing_provider=replace(bp, name="RIVERSIDE ~ INFUSION*", address=replace(bp.address, line1="1 MAIN*ST~")),
+    )
     ce = encounter("CFG-1", lines=[line("96365", "350")])
     assign_lcns([ce])
     plans, findings = plan_interchanges([ce], cfg)

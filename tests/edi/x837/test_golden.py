@@ -3,6 +3,7 @@
 Regenerate after an intended change with ``DRIPLINE_REGEN_GOLDEN=1 pytest tests/edi/x837/test_golden.py``
 and review the diff.
 """
+
 from __future__ import annotations
 
 import os
@@ -12,8 +13,8 @@ import pytest
 
 from coding.config import load_config
 from coding.findings import has_errors
-from edi.x837.edits import run_edits
 from edi.validate.pyx12 import validate_text
+from edi.x837.edits import run_edits
 from edi.x837.model import EnvelopeNumbers, plan_interchanges, write_interchange
 from edi.x837.read import read_837
 from tests.edi.x837.factory import NOW, assign_lcns, hospital_set, office_set
@@ -28,7 +29,9 @@ def _write(coded, claim_type: str, isa13: int) -> bytes:
     assert not has_errors(findings), findings
     (plan,) = [p for p in plans if p.claim_type == claim_type]
     n = len(plan.transactions)
-    nums = EnvelopeNumbers(isa13, isa13 + 1000, [isa13 * 10 + i for i in range(n)], [f"BATCH{isa13}-{i}" for i in range(n)])
+    nums = EnvelopeNumbers(
+        isa13, isa13 + 1000, [isa13 * 10 + i for i in range(n)], [f"BATCH{isa13}-{i}" for i in range(n)]
+    )
     return write_interchange(plan, cfg, nums, NOW)
 
 
@@ -40,10 +43,13 @@ def _check_golden(name: str, data: bytes) -> None:
     assert data.decode() == path.read_text(), f"output differs from {name}"
 
 
-@pytest.mark.parametrize("claim_type,name,factory", [
-    ("837P", "837P_office.x12", office_set),
-    ("837I", "837I_hospital.x12", hospital_set),
-])
+@pytest.mark.parametrize(
+    "claim_type,name,factory",
+    [
+        ("837P", "837P_office.x12", office_set),
+        ("837I", "837I_hospital.x12", hospital_set),
+    ],
+)
 def test_writer_matches_golden_and_validates(claim_type, name, factory):
     coded = factory()
     assign_lcns(coded)
@@ -79,8 +85,8 @@ def test_envelope_carries_injected_control_numbers():
 
 
 def _coded_fixtures(fixtures_dir):
-    from coding.engine import code_encounters
     from coding.encounters.loader import load_encounters
+    from coding.engine import code_encounters
 
     cfg = load_config(CONFIG)
     encs, problems = load_encounters([fixtures_dir / "encounters.json"], cfg)
@@ -91,13 +97,15 @@ def _coded_fixtures(fixtures_dir):
 def test_coder_golden(fixtures_dir):
     """One golden file through the real coder: the first office and first hospital fixture."""
     cfg, coded = _coded_fixtures(fixtures_dir)
-    pick = [next(c for c in coded if c.claim_type == t and c.lines and not has_errors(c.findings))
-            for t in ("837P", "837I")]
+    pick = [
+        next(c for c in coded if c.claim_type == t and c.lines and not has_errors(c.findings)) for t in ("837P", "837I")
+    ]
     assign_lcns(pick, "C")
     plans, findings = plan_interchanges(pick, cfg)
     assert not has_errors(findings)
-    data = b"".join(write_interchange(p, cfg, EnvelopeNumbers(9 + k, 9 + k, [1], ["CODER"]), NOW)
-                    for k, p in enumerate(plans))
+    data = b"".join(
+        write_interchange(p, cfg, EnvelopeNumbers(9 + k, 9 + k, [1], ["CODER"]), NOW) for k, p in enumerate(plans)
+    )
     _check_golden("coder_fixtures.x12", data)
 
 

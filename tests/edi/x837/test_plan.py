@@ -1,4 +1,5 @@
 """Batching rules: claim types never mixed, one ST per payer, 50-line split, nothing dropped silently."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -38,20 +39,26 @@ def test_837p_claim_over_50_lines_is_split_with_finding():
     plans, findings = plan_interchanges([ce], CFG)
     claims = plans[0].claims
     assert [len(c.lines) for c in claims] == [50, 50, 23]
-    assert [c.patient_control_number for c in claims] == ["ENC-LONG-000000000-1", "ENC-LONG-000000000-2",
-                                                          "ENC-LONG-000000000-3"]
+    assert [c.patient_control_number for c in claims] == [
+        "ENC-LONG-000000000-1",
+        "ENC-LONG-000000000-2",
+        "ENC-LONG-000000000-3",
+    ]
     assert all(len(c.patient_control_number) <= 20 for c in claims)
     assert [ln for c in claims for ln in c.lines] == lines  # every line kept, in order
     assert "claim-split" in _codes(findings)
     assign_lcns([ce])
     data = write_interchange(plans[0], CFG, EnvelopeNumbers(1, 1, [1], ["S"]), NOW)
     assert validate_text(data.decode()) == []
-    assert [sum(ln.charge for ln in c.lines) for c in read_837(data).claims] == [c.charge for c in read_837(data).claims]
+    assert [sum(ln.charge for ln in c.lines) for c in read_837(data).claims] == [
+        c.charge for c in read_837(data).claims
+    ]
 
 
 def test_837i_with_many_lines_is_not_split():
-    ce = encounter("ENC-I-LONG", setting="hospital_outpatient",
-                   lines=[line("96372", "45.00", rev="0260") for _ in range(80)])
+    ce = encounter(
+        "ENC-I-LONG", setting="hospital_outpatient", lines=[line("96372", "45.00", rev="0260") for _ in range(80)]
+    )
     plans, findings = plan_interchanges([ce], CFG)
     assert len(plans[0].claims) == 1 and "claim-split" not in _codes(findings)
 
@@ -61,22 +68,37 @@ def test_part_pcn_fits_20_characters():
     assert len(part_pcn("Y" * 20, 100)) == 20
 
 
-@pytest.mark.parametrize("make,code", [
-    (lambda: encounter("E1", lines=[]), "no-billable-lines"),
-    (lambda: encounter("E1", payer="nobody", lines=[line("96372", "45")]), "unknown-payer"),
-    (lambda: encounter("E1", diagnoses=(), lines=[line("96372", "45")]), "no-diagnosis"),
-    (lambda: encounter("E1", patient=patient(last="~*:^"), lines=[line("96372", "45")]), "unusable-text"),
-    (lambda: encounter("E1", patient=patient(member_id="**"), lines=[line("96372", "45")]), "unusable-text"),
-    (lambda: encounter("E1", patient=patient(address=Address("1 A ST", "X", "IL", "62704")),
-                       lines=[line("96372", "45")]), "unusable-text"),
-    (lambda: encounter("E1", patient=patient(address=Address("1 A ST", "CITY", "I1", "62704")),
-                       lines=[line("96372", "45")]), "bad-state"),
-    (lambda: encounter("E1", patient=patient(address=Address("1 A ST", "CITY", "IL", "627")),
-                       lines=[line("96372", "45")]), "bad-zip"),
-    (lambda: encounter("E1", setting="hospital_outpatient", lines=[line("96372", "45")]), "missing-revenue-code"),
-    (lambda: encounter("E~1", lines=[line("96372", "45")]), "bad-patient-control-number"),
-    (lambda: encounter("E" * 21, lines=[line("96372", "45")]), "bad-patient-control-number"),
-])
+@pytest.mark.parametrize(
+    "make,code",
+    [
+        (lambda: encounter("E1", lines=[]), "no-billable-lines"),
+        (lambda: encounter("E1", payer="nobody", lines=[line("96372", "45")]), "unknown-payer"),
+        (lambda: encounter("E1", diagnoses=(), lines=[line("96372", "45")]), "no-diagnosis"),
+        (lambda: encounter("E1", patient=patient(last="~*:^"), lines=[line("96372", "45")]), "unusable-text"),
+        (lambda: encounter("E1", patient=patient(member_id="**"), lines=[line("96372", "45")]), "unusable-text"),
+        (
+            lambda: encounter(
+                "E1", patient=patient(address=Address("1 A ST", "X", "IL", "62704")), lines=[line("96372", "45")]
+            ),
+            "unusable-text",
+        ),
+        (
+            lambda: encounter(
+                "E1", patient=patient(address=Address("1 A ST", "CITY", "I1", "62704")), lines=[line("96372", "45")]
+            ),
+            "bad-state",
+        ),
+        (
+            lambda: encounter(
+                "E1", patient=patient(address=Address("1 A ST", "CITY", "IL", "627")), lines=[line("96372", "45")]
+            ),
+            "bad-zip",
+        ),
+        (lambda: encounter("E1", setting="hospital_outpatient", lines=[line("96372", "45")]), "missing-revenue-code"),
+        (lambda: encounter("E~1", lines=[line("96372", "45")]), "bad-patient-control-number"),
+        (lambda: encounter("E" * 21, lines=[line("96372", "45")]), "bad-patient-control-number"),
+    ],
+)
 def test_unbillable_encounter_is_left_out_with_error_finding(make, code):
     ok = encounter("OK1", lines=[line("96372", "45")])
     bad = make()
@@ -93,7 +115,9 @@ def test_coding_errors_hold_the_claim():
 
 
 def test_finding_messages_never_contain_patient_data():
-    p = patient(first="Zoë~", last="Ünal*Smith", member_id="SECRET42", address=Address("9 Secret Rd^", "Hidden", "IL", "62704"))
+    p = patient(
+        first="Zoë~", last="Ünal*Smith", member_id="SECRET42", address=Address("9 Secret Rd^", "Hidden", "IL", "62704")
+    )
     _, findings = plan_interchanges([encounter("E3", patient=p, lines=[line("96372", "45")])], CFG)
     assert findings
     for f in findings:
@@ -158,8 +182,12 @@ def test_patient_control_number_keeps_case_and_validates():
 
 
 def test_writer_warnings_for_what_it_cuts_or_guesses():
-    ce = encounter("W1", rendering_npi="1497758544", diagnoses=tuple(f"C50{i:02d}" for i in range(14)),
-                   lines=[line("96372", "45", mods=("25", "59", "XS", "GA", "GY"))])
+    ce = encounter(
+        "W1",
+        rendering_npi="1497758544",
+        diagnoses=tuple(f"C50{i:02d}" for i in range(14)),
+        lines=[line("96372", "45", mods=("25", "59", "XS", "GA", "GY"))],
+    )
     plans, findings = plan_interchanges([ce], CFG)
     assert {"diagnoses-truncated", "too-many-modifiers", "provider-name-unknown"} <= _codes(findings, "W1")
     assert plans and plans[0].claims[0].patient_control_number == "W1"
@@ -178,6 +206,7 @@ def test_replacement_without_payer_claim_number_is_kept_for_the_ledger_to_fill()
     assign_lcns([ce])
     data = write_interchange(plans[0], CFG, EnvelopeNumbers(1, 1, [1], ["A"]), NOW)
     from edi.x837.edits import run_edits
+
     assert "missing-payer-claim-number" in {f.code for f in run_edits(read_837(data).claims, strict=True)}
     cp.payer_claim_number = "PAYER-123"  # what claims build does from the ledger
     data = write_interchange(plans[0], CFG, EnvelopeNumbers(1, 1, [1], ["A"]), NOW)
@@ -196,8 +225,10 @@ def test_dashed_ndc_is_written_as_11_digits_and_bad_ndc_holds_the_claim():
     assert read_837(data).claims[0].lines[0].ndc == "00574407205"
 
 
-@pytest.mark.parametrize("rel,pat01", [("spouse", "01"), ("child", "19"), ("life_partner", "53"), ("G8", "G8"),
-                                       ("unknown", "21"), ("01", "01")])
+@pytest.mark.parametrize(
+    "rel,pat01",
+    [("spouse", "01"), ("child", "19"), ("life_partner", "53"), ("G8", "G8"), ("unknown", "21"), ("01", "01")],
+)
 def test_relationship_codes_in_2000c(rel, pat01):
     sub = patient("S9", "ANN", "ROE", member_id="SUB99")
     ce = encounter("REL1", relationship=rel, subscriber=sub, lines=[line("96372", "45")])

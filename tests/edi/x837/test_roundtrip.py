@@ -1,4 +1,5 @@
 """Round trip: the claims read back from a written 837 equal the claims that were written."""
+
 from __future__ import annotations
 
 import sys
@@ -13,7 +14,7 @@ from edi.x837.read import read_837
 from tests.edi.x837.factory import NOW, assign_lcns, hospital_set, office_set
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "bench"))
-from bench_837 import make_coded  # noqa: E402
+from bench_837 import make_coded
 
 
 def _roundtrip(coded):
@@ -33,15 +34,33 @@ def _roundtrip(coded):
 
 
 def _expected_line(ln):
-    return (ln.code, list(ln.modifiers), Decimal(ln.units), ln.charge.quantize(Decimal("0.01")),
-            ln.revenue_code, ln.service_date, ln.line_control_number, ln.ndc,
-            None if ln.ndc is None else (ln.ndc_quantity if ln.ndc_quantity is not None else Decimal(ln.units)),
-            None if ln.ndc is None else (ln.ndc_unit or "UN"))
+    return (
+        ln.code,
+        list(ln.modifiers),
+        Decimal(ln.units),
+        ln.charge.quantize(Decimal("0.01")),
+        ln.revenue_code,
+        ln.service_date,
+        ln.line_control_number,
+        ln.ndc,
+        None if ln.ndc is None else (ln.ndc_quantity if ln.ndc_quantity is not None else Decimal(ln.units)),
+        None if ln.ndc is None else (ln.ndc_unit or "UN"),
+    )
 
 
 def _read_line(r):
-    return (r.code, r.modifiers, r.units, r.charge.quantize(Decimal("0.01")), r.revenue_code, r.service_date,
-            r.line_control_number, r.ndc, r.ndc_quantity, r.ndc_unit)
+    return (
+        r.code,
+        r.modifiers,
+        r.units,
+        r.charge.quantize(Decimal("0.01")),
+        r.revenue_code,
+        r.service_date,
+        r.line_control_number,
+        r.ndc,
+        r.ndc_quantity,
+        r.ndc_unit,
+    )
 
 
 @pytest.mark.parametrize("factory", [office_set, hospital_set])
@@ -62,8 +81,9 @@ def test_hand_made_claims_round_trip(factory):
 def test_generated_batch_round_trips_both_claim_types():
     coded = make_coded(40, seed=5) + make_coded(20, seed=6, setting="hospital_outpatient")
     for i, ce in enumerate(coded[40:]):
-        ce.encounter = type(ce.encounter)(**{**{f: getattr(ce.encounter, f) for f in ce.encounter.__dataclass_fields__},
-                                            "id": f"H{i:06d}"})
+        ce.encounter = type(ce.encounter)(
+            **{**{f: getattr(ce.encounter, f) for f in ce.encounter.__dataclass_fields__}, "id": f"H{i:06d}"}
+        )
         for ln in ce.lines:
             ln.line_control_number = "H" + ln.line_control_number
     pairs = _roundtrip(coded)

@@ -1,4 +1,5 @@
 """Applying 999 and 277CA acknowledgments to the ledger (and ``dripline ack``)."""
+
 from __future__ import annotations
 
 import json
@@ -12,8 +13,8 @@ from typer.testing import CliRunner
 
 from coding.model import ServiceLine
 from dripline.cli import app
-from reconcile.ledger import store as L
 from reconcile.claims.acks import apply_ack_file, claim_status_for
+from reconcile.ledger import store as L
 
 ISA = "ISA*00*          *00*          *ZZ*CLEARHOUSE01   *ZZ*DRIPLINE01     *260301*1200*^*00501*{n:09d}*0*T*:~"
 
@@ -25,27 +26,40 @@ def _sent(conn: sqlite3.Connection, sets: list[list[tuple[str, str]]]) -> L.Rese
     lcn = iter(res.line_control_numbers)
     txs = []
     for st02, bht, claims in zip(res.st02, res.bht03, sets):
-        recs = [L.ClaimRecord(pcn, pcn, "medicare", "00952", "837P", "1",
-                              [ServiceLine("96365", 1, date(2026, 3, 2), Decimal(charge), "t",
-                                           line_control_number=next(lcn))], source={"id": pcn})
-                for pcn, charge in claims]
+        recs = [
+            L.ClaimRecord(
+                pcn,
+                pcn,
+                "medicare",
+                "00952",
+                "837P",
+                "1",
+                [ServiceLine("96365", 1, date(2026, 3, 2), Decimal(charge), "t", line_control_number=next(lcn))],
+                source={"id": pcn},
+            )
+            for pcn, charge in claims
+        ]
         txs.append(L.TransactionRecord(st02, bht, "medicare", recs))
     L.record_interchange(conn, res, "/tmp/f.x12", "cd" * 32, txs)
     return res
 
 
 def _status(conn: sqlite3.Connection, pcn: str) -> str:
-    return conn.execute("SELECT status FROM claims WHERE patient_control_number = ? ORDER BY id DESC",
-                        (pcn,)).fetchone()[0]
+    return conn.execute(
+        "SELECT status FROM claims WHERE patient_control_number = ? ORDER BY id DESC", (pcn,)
+    ).fetchone()[0]
 
 
 def _999(gs06: int, sets: list[tuple[int, str]], ak9: str, errors: str = "", n: int = 1) -> str:
-    body = "".join(f"AK2*837*{st02:04d}*005010X222A1~" + (errors if code == "R" else "") + f"IK5*{code}~"
-                   for st02, code in sets)
+    body = "".join(
+        f"AK2*837*{st02:04d}*005010X222A1~" + (errors if code == "R" else "") + f"IK5*{code}~" for st02, code in sets
+    )
     segs = 2 + body.count("~") + 2
-    return (ISA.format(n=n) + f"GS*FA*CLEARHOUSE01*DRIPLINE01*20260301*1200*{n}*X*005010X231A1~"
-            f"ST*999*0001*005010X231A1~AK1*HC*{gs06}*005010X222A1~{body}AK9*{ak9}*{len(sets)}*{len(sets)}*1~"
-            f"SE*{segs}*0001~GE*1*{n}~IEA*1*{n:09d}~")
+    return (
+        ISA.format(n=n) + f"GS*FA*CLEARHOUSE01*DRIPLINE01*20260301*1200*{n}*X*005010X231A1~"
+        f"ST*999*0001*005010X231A1~AK1*HC*{gs06}*005010X222A1~{body}AK9*{ak9}*{len(sets)}*{len(sets)}*1~"
+        f"SE*{segs}*0001~GE*1*{n}~IEA*1*{n:09d}~"
+    )
 
 
 def _277(claims: list[tuple[str, str, str | None, str]], n: int = 5) -> str:
@@ -56,12 +70,16 @@ def _277(claims: list[tuple[str, str, str | None, str]], n: int = 5) -> str:
         body += f"HL*{hl}*3*PT~NM1*QC*1*X*Y****MI*Z~TRN*2*{pcn}~STC*{stc}*20260305*WQ*{charge}~"
         body += f"REF*1K*{icn}~" if icn else ""
         body += "DTP*472*D8*20260302~"
-    head = ("BHT*0085*08*1*20260305*1200*TH~HL*1**20*1~NM1*PR*2*PAYER*****PI*1~TRN*1*1~"
-            "DTP*050*D8*20260305~DTP*009*D8*20260305~HL*2*1*21*1~NM1*41*2*SUB*****46*S~TRN*2*B1~"
-            "STC*A1:19:PR*20260305*WQ*1~HL*3*2*19*1~NM1*85*2*PROV*****XX*1234567893~TRN*1*0~")
+    head = (
+        "BHT*0085*08*1*20260305*1200*TH~HL*1**20*1~NM1*PR*2*PAYER*****PI*1~TRN*1*1~"
+        "DTP*050*D8*20260305~DTP*009*D8*20260305~HL*2*1*21*1~NM1*41*2*SUB*****46*S~TRN*2*B1~"
+        "STC*A1:19:PR*20260305*WQ*1~HL*3*2*19*1~NM1*85*2*PROV*****XX*1234567893~TRN*1*0~"
+    )
     segs = 1 + (head + body).count("~") + 1
-    return (ISA.format(n=n) + f"GS*HN*P*R*20260305*1200*{n}*X*005010X214~ST*277*0001*005010X214~"
-            f"{head}{body}SE*{segs}*0001~GE*1*{n}~IEA*1*{n:09d}~")
+    return (
+        ISA.format(n=n) + f"GS*HN*P*R*20260305*1200*{n}*X*005010X214~ST*277*0001*005010X214~"
+        f"{head}{body}SE*{segs}*0001~GE*1*{n}~IEA*1*{n:09d}~"
+    )
 
 
 @pytest.fixture()
@@ -77,9 +95,13 @@ def test_999_accepts_and_rejects_sets_by_gs06_and_st02(conn: sqlite3.Connection,
     out = apply_ack_file(conn, f)
     assert out.kind == "999" and not out.unknown
     assert [_status(conn, p) for p in ("ENC-A", "ENC-B", "ENC-C")] == ["accepted", "rejected", "rejected"]
-    detail = json.loads(conn.execute("SELECT status_detail FROM claims WHERE patient_control_number='ENC-B'").fetchone()[0])
+    detail = json.loads(
+        conn.execute("SELECT status_detail FROM claims WHERE patient_control_number='ENC-B'").fetchone()[0]
+    )
     assert detail["errors"][0]["segment_id"] == "CLM" and detail["errors"][0]["claim"] == "ENC-B"
-    assert conn.execute("SELECT status FROM interchanges WHERE id = ?", (res.interchange_id,)).fetchone()[0] == "partial"
+    assert (
+        conn.execute("SELECT status FROM interchanges WHERE id = ?", (res.interchange_id,)).fetchone()[0] == "partial"
+    )
     # a rejected encounter may be built again as an original
     assert not L.encounter_sent(conn, "ENC-B") and L.encounter_sent(conn, "ENC-A")
 
@@ -110,8 +132,16 @@ def test_999_unknown_group_and_set_are_reported(conn: sqlite3.Connection, tmp_pa
 def test_277ca_updates_status_and_payer_claim_number(conn: sqlite3.Connection, tmp_path: Path) -> None:
     _sent(conn, [[("ENC-G", "300"), ("ENC-H", "75.5"), ("ENC-I", "10")]])
     f = tmp_path / "a.277"
-    f.write_text(_277([("ENC-G", "A2:20:PR", "ICN-123", "300"), ("ENC-H", "A7:562:85", None, "75.5"),
-                       ("ENC-I", "A1:19:PR", None, "10"), ("NOT-OURS", "A2:20", "ICN-9", "5")]))
+    f.write_text(
+        _277(
+            [
+                ("ENC-G", "A2:20:PR", "ICN-123", "300"),
+                ("ENC-H", "A7:562:85", None, "75.5"),
+                ("ENC-I", "A1:19:PR", None, "10"),
+                ("NOT-OURS", "A2:20", "ICN-9", "5"),
+            ]
+        )
+    )
     out = apply_ack_file(conn, f)
     assert out.kind == "277CA"
     assert [_status(conn, p) for p in ("ENC-G", "ENC-H", "ENC-I")] == ["accepted", "rejected", "acknowledged"]
@@ -206,15 +236,25 @@ def test_round_trip_build_999_277ca_and_rebuild_rejected(tmp_path: Path) -> None
     assert sorted(u["patient_control_number"] for u in out.updates) == ["RT-001", "RT-002", "RT-003"]
     charges = {c["patient_control_number"]: str(c["charge"]) for c in built.claims}
     ack277 = tmp_path / "rt.277"
-    ack277.write_text(_277([("RT-001", "A2:20:PR", "ICN-RT-1", charges["RT-001"]),
-                            ("RT-002", "A7:562:85", None, charges["RT-002"])]))
+    ack277.write_text(
+        _277([("RT-001", "A2:20:PR", "ICN-RT-1", charges["RT-001"]), ("RT-002", "A7:562:85", None, charges["RT-002"])])
+    )
     apply_ack_file(L.connect(db), ack277)
     r = CliRunner().invoke(app, ["claims", "list", "--ledger", str(db), "--json"])
     rows = {c["patient_control_number"]: c for c in json.loads(r.stdout)["claims"]}
-    assert {k: v["status"] for k, v in rows.items()} == {"RT-001": "accepted", "RT-002": "rejected", "RT-003": "accepted"}
+    assert {k: v["status"] for k, v in rows.items()} == {
+        "RT-001": "accepted",
+        "RT-002": "rejected",
+        "RT-003": "accepted",
+    }
     assert rows["RT-001"]["payer_claim_number"] == "ICN-RT-1"
-    again = billing.build_claims([_write(tmp_path / "again.json", [_office("RT-002"), _office("RT-001")])], cfg, db,
-                                 tmp_path / "out", now=datetime(2026, 3, 4, 9, 30))
+    again = billing.build_claims(
+        [_write(tmp_path / "again.json", [_office("RT-002"), _office("RT-001")])],
+        cfg,
+        db,
+        tmp_path / "out",
+        now=datetime(2026, 3, 4, 9, 30),
+    )
     assert [c["patient_control_number"] for c in again.claims if c["recorded"]] == ["RT-002"]
     assert any(f.code == "already-sent" and f.encounter_id == "RT-001" for f in again.findings)
 
@@ -254,8 +294,10 @@ def test_277ca_falls_back_to_ref_ej_and_d9(conn: sqlite3.Connection, tmp_path: P
 def test_ta1_rejecting_an_interchange_rejects_its_claims(conn: sqlite3.Connection, tmp_path: Path) -> None:
     res = _sent(conn, [[("ENC-P1", "10")], [("ENC-P2", "20")]])
     other = _sent(conn, [[("ENC-P3", "30")]])
-    ta1 = (ISA.format(n=40) + f"TA1*{res.isa13:09d}*260301*1200*R*024~"
-           f"TA1*{other.isa13:09d}*260301*1200*A*000~TA1*000000999*260301*1200*R*024~IEA*0*000000040~")
+    ta1 = (
+        ISA.format(n=40) + f"TA1*{res.isa13:09d}*260301*1200*R*024~"
+        f"TA1*{other.isa13:09d}*260301*1200*A*000~TA1*000000999*260301*1200*R*024~IEA*0*000000040~"
+    )
     f = tmp_path / "x.ta1"
     f.write_text(ta1)
     out = apply_ack_file(conn, f)

@@ -1,11 +1,11 @@
 """``claims build`` end to end: coded encounters -> validated 837 files recorded in the ledger."""
+
 from __future__ import annotations
 
 import hashlib
 import json
 import os
 import re
-import sqlite3
 import stat
 import subprocess
 import sys
@@ -27,26 +27,74 @@ NOW = datetime(2026, 3, 3, 9, 30)
 
 
 def _patient(pid: str) -> dict:
-    return {"id": pid, "first": "JANE", "last": "DOE", "dob": "1960-05-17", "sex": "F", "member_id": f"M{pid}X",
-            "address": {"line1": "12 OAK ST", "city": "SPRINGFIELD", "state": "IL", "zip": "62704"}}
+    return {
+        "id": pid,
+        "first": "JANE",
+        "last": "DOE",
+        "dob": "1960-05-17",
+        "sex": "F",
+        "member_id": f"M{pid}X",
+        "address": {"line1": "12 OAK ST", "city": "SPRINGFIELD", "state": "IL", "zip": "62704"},
+    }
 
 
 def _office(eid: str, payer: str = "medicare", **extra) -> dict:
-    return {"id": eid, "setting": "office", "payer": payer, "patient": _patient("P" + eid[-3:]),
-            "diagnoses": ["K50.90"], "administrations": [
-                {"id": "A1", "drug": "J1745", "ndc": "57894-030-01", "route": "iv_infusion",
-                 "start": "2026-03-02T09:00", "end": "2026-03-02T11:10", "dose": {"value": 350, "unit": "mg"}},
-                {"id": "A2", "drug": "J2405", "route": "iv_push", "start": "2026-03-02T08:50",
-                 "end": "2026-03-02T08:52", "dose": {"value": 4, "unit": "mg"}}], **extra}
+    return {
+        "id": eid,
+        "setting": "office",
+        "payer": payer,
+        "patient": _patient("P" + eid[-3:]),
+        "diagnoses": ["K50.90"],
+        "administrations": [
+            {
+                "id": "A1",
+                "drug": "J1745",
+                "ndc": "57894-030-01",
+                "route": "iv_infusion",
+                "start": "2026-03-02T09:00",
+                "end": "2026-03-02T11:10",
+                "dose": {"value": 350, "unit": "mg"},
+            },
+            {
+                "id": "A2",
+                "drug": "J2405",
+                "route": "iv_push",
+                "start": "2026-03-02T08:50",
+                "end": "2026-03-02T08:52",
+                "dose": {"value": 4, "unit": "mg"},
+            },
+        ],
+        **extra,
+    }
 
 
 def _hospital(eid: str, payer: str = "commercial") -> dict:
-    return {"id": eid, "setting": "hospital_outpatient", "payer": payer, "patient": _patient("H" + eid[-3:]),
-            "diagnoses": ["C50.911"], "administrations": [
-                {"id": "A1", "drug": "J9355", "ndc": "50242-0134-01", "route": "iv_infusion",
-                 "start": "2026-03-02T09:00", "end": "2026-03-02T10:30", "dose": {"value": 420, "unit": "mg"}},
-                {"id": "A2", "drug": "J7050", "route": "iv_infusion", "start": "2026-03-02T10:30",
-                 "end": "2026-03-02T11:45", "dose": {"value": 500, "unit": "mL"}}]}
+    return {
+        "id": eid,
+        "setting": "hospital_outpatient",
+        "payer": payer,
+        "patient": _patient("H" + eid[-3:]),
+        "diagnoses": ["C50.911"],
+        "administrations": [
+            {
+                "id": "A1",
+                "drug": "J9355",
+                "ndc": "50242-0134-01",
+                "route": "iv_infusion",
+                "start": "2026-03-02T09:00",
+                "end": "2026-03-02T10:30",
+                "dose": {"value": 420, "unit": "mg"},
+            },
+            {
+                "id": "A2",
+                "drug": "J7050",
+                "route": "iv_infusion",
+                "start": "2026-03-02T10:30",
+                "end": "2026-03-02T11:45",
+                "dose": {"value": 500, "unit": "mL"},
+            },
+        ],
+    }
 
 
 def _write(path: Path, encounters: list[dict]) -> Path:
@@ -83,8 +131,10 @@ def cfg():
 
 @pytest.fixture()
 def batch(tmp_path: Path) -> Path:
-    return _write(tmp_path / "batch1.json", [_office("ENC-001"), _office("ENC-002", "commercial"),
-                                             _hospital("ENC-003"), _hospital("ENC-004", "medicare")])
+    return _write(
+        tmp_path / "batch1.json",
+        [_office("ENC-001"), _office("ENC-002", "commercial"), _hospital("ENC-003"), _hospital("ENC-004", "medicare")],
+    )
 
 
 def test_build_writes_valid_private_files_and_records_them(tmp_path: Path, batch: Path, cfg) -> None:
@@ -117,7 +167,9 @@ def test_build_writes_valid_private_files_and_records_them(tmp_path: Path, batch
             assert Decimal(db["charge"]) == Decimal(sv[2] if sv[0] == "SV1" else sv[3])
         # CLM02 = sum of its lines, as in the ledger
         for clm in (s for s in segs if s[0] == "CLM"):
-            total = conn.execute("SELECT total_charge FROM claims WHERE patient_control_number = ?", (clm[1],)).fetchone()[0]
+            total = conn.execute(
+                "SELECT total_charge FROM claims WHERE patient_control_number = ?", (clm[1],)
+            ).fetchone()[0]
             assert Decimal(clm[2]) == Decimal(total)
         # NDCs are 11 digits with a positive CTP quantity
         for i, s in enumerate(segs):
@@ -132,7 +184,9 @@ def test_build_writes_valid_private_files_and_records_them(tmp_path: Path, batch
 def test_building_twice_never_reuses_a_control_number(tmp_path: Path, batch: Path, cfg) -> None:
     db = tmp_path / "l.db"
     first = billing.build_claims([batch], cfg, db, tmp_path / "out", now=NOW)
-    second_in = _write(tmp_path / "batch2.json", [_office("ENC-011"), _hospital("ENC-013"), _office("ENC-014", "commercial")])
+    second_in = _write(
+        tmp_path / "batch2.json", [_office("ENC-011"), _hospital("ENC-013"), _office("ENC-014", "commercial")]
+    )
     second = billing.build_claims([second_in], cfg, L.connect(db), tmp_path / "out", now=NOW)
     files = [Path(f.path) for f in first.files + second.files]
     assert len(files) == 4 and len({f.name for f in files}) == 4
@@ -145,36 +199,47 @@ def test_building_twice_never_reuses_a_control_number(tmp_path: Path, batch: Pat
 def test_duplicate_encounter_refused_and_replacement_accepted(tmp_path: Path, cfg) -> None:
     db = tmp_path / "l.db"
     billing.build_claims([_write(tmp_path / "a.json", [_office("ENC-020")])], cfg, db, tmp_path / "out", now=NOW)
-    again = billing.build_claims([_write(tmp_path / "b.json", [_office("ENC-020")])], cfg, db, tmp_path / "out", now=NOW)
+    again = billing.build_claims(
+        [_write(tmp_path / "b.json", [_office("ENC-020")])], cfg, db, tmp_path / "out", now=NOW
+    )
     assert again.files == [] and any(f.code == "already-sent" and f.encounter_id == "ENC-020" for f in again.findings)
     # a replacement without payer claim number: none given and none in the ledger
-    no_ref = billing.build_claims([_write(tmp_path / "c.json", [_office("ENC-020", frequency="7")])], cfg, db,
-                                  tmp_path / "out", now=NOW)
-    assert no_ref.files == [] and any(f.field == "payer_claim_number" and f.severity == "error"
-                                      for f in no_ref.findings)
-    repl = billing.build_claims([_write(tmp_path / "d.json", [_office("ENC-020", frequency="7",
-                                                                      payer_claim_number="ICN20260301")])],
-                                cfg, db, tmp_path / "out", now=NOW)
+    no_ref = billing.build_claims(
+        [_write(tmp_path / "c.json", [_office("ENC-020", frequency="7")])], cfg, db, tmp_path / "out", now=NOW
+    )
+    assert no_ref.files == [] and any(
+        f.field == "payer_claim_number" and f.severity == "error" for f in no_ref.findings
+    )
+    repl = billing.build_claims(
+        [_write(tmp_path / "d.json", [_office("ENC-020", frequency="7", payer_claim_number="ICN20260301")])],
+        cfg,
+        db,
+        tmp_path / "out",
+        now=NOW,
+    )
     assert [f.status for f in repl.files] == ["recorded"]
     segs = _segments(Path(repl.files[0].path))
     clm = next(s for s in segs if s[0] == "CLM")
     assert clm[5].split(":")[2] == "7"
     assert ["REF", "F8", "ICN20260301"] in segs
     conn = L.connect(db)
-    rows = conn.execute("SELECT frequency, payer_claim_number FROM claims WHERE encounter_id='ENC-020' ORDER BY id").fetchall()
+    rows = conn.execute(
+        "SELECT frequency, payer_claim_number FROM claims WHERE encounter_id='ENC-020' ORDER BY id"
+    ).fetchall()
     assert [tuple(r) for r in rows] == [("1", None), ("7", "ICN20260301")]
 
 
 def test_screen_takes_payer_claim_number_from_ledger(tmp_path: Path, cfg) -> None:
-    from coding.model import CodedEncounter
     from dataclasses import replace as dc_replace
 
     db = tmp_path / "l.db"
-    first = billing.build_claims([_write(tmp_path / "a.json", [_office("ENC-021")])], cfg, db, tmp_path / "out", now=NOW)
+    first = billing.build_claims(
+        [_write(tmp_path / "a.json", [_office("ENC-021")])], cfg, db, tmp_path / "out", now=NOW
+    )
     conn = L.connect(db)
     conn.execute("UPDATE claims SET payer_claim_number = 'ICN-FROM-277' WHERE encounter_id = 'ENC-021'")
-    from coding.engine import code_encounters
     from coding.encounters.loader import load_encounters
+    from coding.engine import code_encounters
 
     [enc], _ = load_encounters([tmp_path / "a.json"], cfg)
     [coded] = code_encounters([dc_replace(enc, frequency="8")], cfg)
@@ -208,8 +273,9 @@ def test_refused_invalid_file_is_not_recorded(tmp_path: Path, batch: Path, cfg, 
     assert min(f.isa13 for f in again.files) > max(f.isa13 for f in res.files)
     # --allow-invalid records despite errors
     monkeypatch.setattr(billing, "validate_written", failing)
-    forced = billing.build_claims([_write(tmp_path / "x.json", [_office("ENC-099")])], cfg, conn,
-                                  tmp_path / "out", allow_invalid=True, now=NOW)
+    forced = billing.build_claims(
+        [_write(tmp_path / "x.json", [_office("ENC-099")])], cfg, conn, tmp_path / "out", allow_invalid=True, now=NOW
+    )
     assert [f.status for f in forced.files] == ["recorded-invalid"]
     assert conn.execute("SELECT COUNT(*) FROM claims WHERE encounter_id = 'ENC-099'").fetchone()[0] == 1
 
@@ -227,18 +293,25 @@ def test_claim_over_50_lines_is_split_with_part_pcns(tmp_path: Path, cfg, monkey
         out = real(encs, cfg, **kw)
         for ce in out:
             base = ce.lines[0]
-            ce.lines = [dataclasses.replace(base, service_date=base.service_date + timedelta(days=i % 28),
-                                            charge=Decimal("10.00") + i) for i in range(55)]
+            ce.lines = [
+                dataclasses.replace(
+                    base, service_date=base.service_date + timedelta(days=i % 28), charge=Decimal("10.00") + i
+                )
+                for i in range(55)
+            ]
         return out
 
     monkeypatch.setattr(coding.engine, "code_encounters", many_lines)
-    res = billing.build_claims([_write(tmp_path / "a.json", [_office("ENC-030")])], cfg, tmp_path / "l.db",
-                               tmp_path / "out", now=NOW)
+    res = billing.build_claims(
+        [_write(tmp_path / "a.json", [_office("ENC-030")])], cfg, tmp_path / "l.db", tmp_path / "out", now=NOW
+    )
     assert [f.status for f in res.files] == ["recorded"]
     assert [f for f in validate_path(Path(res.files[0].path)) if f.severity == "error"] == []
     conn = L.connect(tmp_path / "l.db")
-    rows = conn.execute("SELECT c.patient_control_number, c.encounter_id, COUNT(l.id) FROM claims c"
-                        " JOIN lines l ON l.claim_id = c.id GROUP BY c.id ORDER BY c.id").fetchall()
+    rows = conn.execute(
+        "SELECT c.patient_control_number, c.encounter_id, COUNT(l.id) FROM claims c"
+        " JOIN lines l ON l.claim_id = c.id GROUP BY c.id ORDER BY c.id"
+    ).fetchall()
     assert [tuple(r) for r in rows] == [("ENC-030-1", "ENC-030", 50), ("ENC-030-2", "ENC-030", 5)]
     assert any(f.code == "claim-split" for f in res.findings)
     # the encounter as a whole counts as sent
@@ -248,8 +321,9 @@ def test_claim_over_50_lines_is_split_with_part_pcns(tmp_path: Path, cfg, monkey
 def test_bad_input_builds_nothing(tmp_path: Path, cfg) -> None:
     bad = _office("ENC-040")
     del bad["diagnoses"]
-    res = billing.build_claims([_write(tmp_path / "a.json", [bad, _office("ENC-041")])], cfg, tmp_path / "l.db",
-                               tmp_path / "out", now=NOW)
+    res = billing.build_claims(
+        [_write(tmp_path / "a.json", [bad, _office("ENC-041")])], cfg, tmp_path / "l.db", tmp_path / "out", now=NOW
+    )
     assert res.input_error and res.files == []
     assert any(f.encounter_id == "ENC-040" and f.severity == "error" for f in res.findings)
 
@@ -257,7 +331,9 @@ def test_bad_input_builds_nothing(tmp_path: Path, cfg) -> None:
 def test_cli_build_json_exit_codes_and_list(tmp_path: Path, batch: Path) -> None:
     runner = CliRunner()
     db = tmp_path / "cli.db"
-    r = runner.invoke(app, ["claims", "build", str(batch), "--out", str(tmp_path / "out"), "--ledger", str(db), "--json"])
+    r = runner.invoke(
+        app, ["claims", "build", str(batch), "--out", str(tmp_path / "out"), "--ledger", str(db), "--json"]
+    )
     assert r.exit_code == 0, r.output
     data = json.loads(r.stdout)
     assert {f["claim_type"] for f in data["files"]} == {"837P", "837I"}
@@ -267,15 +343,25 @@ def test_cli_build_json_exit_codes_and_list(tmp_path: Path, batch: Path) -> None
     bad = _write(tmp_path / "bad.json", [{"id": "ENC-X", "setting": "office"}])
     r = runner.invoke(app, ["claims", "build", str(bad), "--out", str(tmp_path / "out"), "--ledger", str(db)])
     assert r.exit_code == 2 and "ENC-X" in r.output and "Traceback" not in r.output
-    r = runner.invoke(app, ["claims", "build", str(tmp_path / "nope.json"), "--out", str(tmp_path / "o"), "--ledger", str(db)])
+    r = runner.invoke(
+        app, ["claims", "build", str(tmp_path / "nope.json"), "--out", str(tmp_path / "o"), "--ledger", str(db)]
+    )
     assert r.exit_code == 2
     r = runner.invoke(app, ["claims", "list", "--ledger", str(db), "--json"])
     assert r.exit_code == 0
     claims = json.loads(r.stdout)["claims"]
     assert len(claims) == 4
     for c in claims:
-        assert {"patient_control_number", "payer", "charge", "paid", "adjusted", "patient_responsibility",
-                "balance", "status"} <= set(c)
+        assert {
+            "patient_control_number",
+            "payer",
+            "charge",
+            "paid",
+            "adjusted",
+            "patient_responsibility",
+            "balance",
+            "status",
+        } <= set(c)
         assert c["status"] == "sent" and c["paid"] == "0.00" and c["balance"] == c["charge"]
     r = runner.invoke(app, ["claims", "list", "--ledger", str(tmp_path / "nodir" / "x.db")])
     assert r.exit_code == 2 and "Traceback" not in r.output
@@ -291,13 +377,37 @@ def test_ledger_env_variable_is_honoured(tmp_path: Path, batch: Path, monkeypatc
 
 def test_concurrent_builds_never_share_control_numbers(tmp_path: Path) -> None:
     db = tmp_path / "l.db"
-    inputs = [_write(tmp_path / f"in{k}.json", [_office(f"ENC-{k}{i:02d}") for i in range(6)] +
-                     [_hospital(f"ENC-{k}9{i}") for i in range(3)]) for k in (5, 6)]
+    inputs = [
+        _write(
+            tmp_path / f"in{k}.json",
+            [_office(f"ENC-{k}{i:02d}") for i in range(6)] + [_hospital(f"ENC-{k}9{i}") for i in range(3)],
+        )
+        for k in (5, 6)
+    ]
     env = dict(os.environ, PYTHONPATH=str(REPO))
-    procs = [subprocess.Popen([sys.executable, "-m", "dripline", "claims", "build", str(p), "--out",
-                               str(tmp_path / f"out{k}"), "--ledger", str(db), "--json"],
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=str(tmp_path))
-             for k, p in enumerate(inputs)]
+    procs = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "dripline",
+                "claims",
+                "build",
+                str(p),
+                "--out",
+                str(tmp_path / f"out{k}"),
+                "--ledger",
+                str(db),
+                "--json",
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+            cwd=str(tmp_path),
+        )
+        for k, p in enumerate(inputs)
+    ]
     outs = [p.communicate(timeout=300) for p in procs]
     assert [p.returncode for p in procs] == [0, 0], [o[1][-2000:] for o in outs]
     files = sorted(tmp_path.glob("out*/*.x12"))
@@ -347,10 +457,29 @@ def test_concurrent_builds_of_the_same_encounters_record_each_once(tmp_path: Pat
     L.connect(db).close()
     src = _write(tmp_path / "same.json", [_office(f"ENC-7{i:02d}") for i in range(8)])
     env = dict(os.environ, PYTHONPATH=str(REPO))
-    procs = [subprocess.Popen([sys.executable, "-m", "dripline", "claims", "build", str(src), "--out",
-                               str(tmp_path / f"out{k}"), "--ledger", str(db), "--json"],
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=str(tmp_path))
-             for k in range(2)]
+    procs = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "dripline",
+                "claims",
+                "build",
+                str(src),
+                "--out",
+                str(tmp_path / f"out{k}"),
+                "--ledger",
+                str(db),
+                "--json",
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+            cwd=str(tmp_path),
+        )
+        for k in range(2)
+    ]
     outs = [p.communicate(timeout=300) for p in procs]
     codes = sorted(p.returncode for p in procs)
     assert codes == [0, 1], [o[1][-2000:] for o in outs]
@@ -372,9 +501,13 @@ def test_encounter_recorded_by_another_build_meanwhile_refuses_the_file(tmp_path
     def validate_while_another_build_records(path: Path, jobs: int = 1) -> list[Finding]:
         other = L.connect(db)  # a second process would do this between our screen and our record
         res = L.reserve_numbers(other, "837P", 1, 1)
-        ln = ServiceLine("96365", 1, _date(2026, 3, 2), Decimal("1"), "t", line_control_number=res.line_control_numbers[0])
+        ln = ServiceLine(
+            "96365", 1, _date(2026, 3, 2), Decimal("1"), "t", line_control_number=res.line_control_numbers[0]
+        )
         claim = L.ClaimRecord("ENC-800", "ENC-800", "medicare", "00952", "837P", "1", [ln])
-        L.record_interchange(other, res, "other.x12", "1" * 64, [L.TransactionRecord(res.st02[0], res.bht03[0], "medicare", [claim])])
+        L.record_interchange(
+            other, res, "other.x12", "1" * 64, [L.TransactionRecord(res.st02[0], res.bht03[0], "medicare", [claim])]
+        )
         return real_validate(path, jobs)
 
     monkeypatch.setattr(billing, "validate_written", validate_while_another_build_records)

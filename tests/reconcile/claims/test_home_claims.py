@@ -1,5 +1,6 @@
 """Home infusion through the rest of the pipeline: 837P written from the home fixtures validates
 with pyx12 with zero errors, is recorded in the ledger, and the ledger then drives the 60-day rule."""
+
 from __future__ import annotations
 
 import json
@@ -9,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from coding.config import load_config
-from coding.engine import code_encounters
 from coding.encounters.loader import load_encounters
+from coding.engine import code_encounters
 from reconcile.ledger.history import hit_history_from_ledger
 
 CFG = load_config()
@@ -22,8 +23,7 @@ def built(tmp_path_factory, fixtures_dir):
 
     out = tmp_path_factory.mktemp("home837")
     db = out / "ledger.db"
-    result = build_claims([fixtures_dir / "home_encounters.json"], CFG, db, out,
-                          now=datetime(2026, 4, 1, 12, 0))
+    result = build_claims([fixtures_dir / "home_encounters.json"], CFG, db, out, now=datetime(2026, 4, 1, 12, 0))
     return result, out, db
 
 
@@ -68,8 +68,12 @@ def _follow_up(first_day: date):
     t["start_date"] = first_day.isoformat()
     t["end_date"] = (first_day + timedelta(days=13)).isoformat()
     enc["nursing_visits"] = [
-        {"start": f"{(first_day + timedelta(days=k)).isoformat()}T10:00",
-         "end": f"{(first_day + timedelta(days=k)).isoformat()}T11:00"} for k in (0, 7)]
+        {
+            "start": f"{(first_day + timedelta(days=k)).isoformat()}T10:00",
+            "end": f"{(first_day + timedelta(days=k)).isoformat()}T11:00",
+        }
+        for k in (0, 7)
+    ]
     return enc
 
 
@@ -77,8 +81,10 @@ def test_60_day_rule_from_the_ledger_after_a_real_build(built, tmp_path):
     _, _, db = built
     history = hit_history_from_ledger(db)
     assert history("HP-2001") == [date(2026, 3, 2), date(2026, 3, 9), date(2026, 3, 16)]
-    for first_day, expected in ((date(2026, 5, 15), ["G0068", "G0068"]),   # 60 days after 03-16
-                                (date(2026, 5, 16), ["G0088", "G0068"])):  # 61 days after
+    for first_day, expected in (
+        (date(2026, 5, 15), ["G0068", "G0068"]),  # 60 days after 03-16
+        (date(2026, 5, 16), ["G0088", "G0068"]),
+    ):  # 61 days after
         src = tmp_path / f"follow-{first_day.isoformat()}.json"
         src.write_text(json.dumps({"encounters": [_follow_up(first_day)]}))
         encs, findings = load_encounters([src], CFG)

@@ -1,4 +1,5 @@
 """End to end: `dripline demo` on a fresh workspace, twice, plus the commands around it."""
+
 from __future__ import annotations
 
 import json
@@ -56,15 +57,27 @@ def test_first_run_builds_posts_and_balances(demo_runs):
 def test_worklist_has_the_ndc_and_modifier_denials(demo_runs):
     _ws, first, _ = demo_runs
     items = first["denials"]
-    assert [(d["group"], d["carc"]) for d in items] == [("CO", "16"), ("CO", "4")] or \
-        {(d["group"], d["carc"]) for d in items} == {("CO", "16"), ("CO", "4")}
+    assert [(d["group"], d["carc"]) for d in items] == [("CO", "16"), ("CO", "4")] or {
+        (d["group"], d["carc"]) for d in items
+    } == {("CO", "16"), ("CO", "4")}
     ndc = next(d for d in items if d["carc"] == "16")
     assert (ndc["rarc"], ndc["category"], ndc["action"]) == ("M119", "missing_information", "corrected_claim")
     mod = next(d for d in items if d["carc"] == "4")
     assert (mod["category"], mod["action"]) == ("coding_modifier", "corrected_claim")
     for d in items:
-        assert set(d) >= {"patient_control_number", "line_control_number", "code", "group", "carc", "rarc",
-                          "amount", "category", "action", "payer", "age_days"}
+        assert set(d) >= {
+            "patient_control_number",
+            "line_control_number",
+            "code",
+            "group",
+            "carc",
+            "rarc",
+            "amount",
+            "category",
+            "action",
+            "payer",
+            "age_days",
+        }
         assert d["line_control_number"] and d["code"] and d["payer"]
     amounts = [D(d["amount"]) for d in items]
     assert amounts == sorted(amounts, reverse=True)
@@ -110,8 +123,16 @@ def test_claims_list_and_reports_on_the_demo_ledger(demo_runs, tmp_path):
     listed = json.loads(invoke("claims", "list", "--ledger", db, "--json").stdout)["claims"]
     assert {c["patient_control_number"] for c in listed} == {c["patient_control_number"] for c in first["claims"]}
     for c in listed:
-        assert {"patient_control_number", "payer", "charge", "paid", "adjusted", "patient_responsibility",
-                "balance", "status"} <= set(c)
+        assert {
+            "patient_control_number",
+            "payer",
+            "charge",
+            "paid",
+            "adjusted",
+            "patient_responsibility",
+            "balance",
+            "status",
+        } <= set(c)
     csv_out = invoke("denials", "--ledger", db, "--csv").stdout.splitlines()
     assert csv_out[0].startswith("patient_control_number,line_control_number,code,group,carc,rarc,amount")
     assert len(csv_out) == 1 + len(first["denials"])

@@ -1,4 +1,5 @@
 """The denial report in a real headless Chromium: the SVG chart is in the rendered DOM and paints."""
+
 from __future__ import annotations
 
 import os
@@ -32,8 +33,7 @@ def chromium() -> str:
         env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
         try:
             subprocess.run(["apt-get", "update", "-q"], env=env, capture_output=True, timeout=600)
-            subprocess.run(["apt-get", "install", "-y", "-q", "chromium"], env=env, capture_output=True,
-                           timeout=1200)
+            subprocess.run(["apt-get", "install", "-y", "-q", "chromium"], env=env, capture_output=True, timeout=1200)
         except (OSError, subprocess.TimeoutExpired):
             pass
         found = _find_browser()
@@ -43,25 +43,75 @@ def chromium() -> str:
 
 
 def _run(browser: str, tmp: Path, *args: str) -> subprocess.CompletedProcess:
-    cmd = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-           "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
-           f"--user-data-dir={tmp / 'profile'}", *args]
+    cmd = [
+        browser,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--disable-dev-shm-usage",
+        f"--user-data-dir={tmp / 'profile'}",
+        *args,
+    ]
     return subprocess.run(cmd, capture_output=True, timeout=120)
 
 
 ITEMS = [
-    {"payer": "ACME HEALTH PLAN", "patient_control_number": "ENC-1", "line_control_number": "12", "code": "J1745",
-     "group": "CO", "carc": "16", "rarc": "M119", "amount": "1200.00", "category": "missing_information",
-     "action": "corrected_claim", "age_days": 12},
-    {"payer": "MEDICARE PART B", "patient_control_number": "ENC-2", "line_control_number": "20", "code": "J9312",
-     "group": "CO", "carc": "4", "rarc": None, "amount": "900.00", "category": "coding_modifier",
-     "action": "corrected_claim", "age_days": 3},
-    {"payer": "ACME HEALTH PLAN", "patient_control_number": "ENC-3", "line_control_number": "31", "code": "96413",
-     "group": "CO", "carc": "4", "rarc": None, "amount": "480.00", "category": "coding_modifier",
-     "action": "corrected_claim", "age_days": 3},
-    {"payer": "ACME <script>alert(1)</script>", "patient_control_number": "ENC-4", "line_control_number": None,
-     "code": None, "group": "CO", "carc": "ZZ9", "rarc": None, "amount": "45.00", "category": "other",
-     "action": "appeal", "age_days": 1},
+    {
+        "payer": "ACME HEALTH PLAN",
+        "patient_control_number": "ENC-1",
+        "line_control_number": "12",
+        "code": "J1745",
+        "group": "CO",
+        "carc": "16",
+        "rarc": "M119",
+        "amount": "1200.00",
+        "category": "missing_information",
+        "action": "corrected_claim",
+        "age_days": 12,
+    },
+    {
+        "payer": "MEDICARE PART B",
+        "patient_control_number": "ENC-2",
+        "line_control_number": "20",
+        "code": "J9312",
+        "group": "CO",
+        "carc": "4",
+        "rarc": None,
+        "amount": "900.00",
+        "category": "coding_modifier",
+        "action": "corrected_claim",
+        "age_days": 3,
+    },
+    {
+        "payer": "ACME HEALTH PLAN",
+        "patient_control_number": "ENC-3",
+        "line_control_number": "31",
+        "code": "96413",
+        "group": "CO",
+        "carc": "4",
+        "rarc": None,
+        "amount": "480.00",
+        "category": "coding_modifier",
+        "action": "corrected_claim",
+        "age_days": 3,
+    },
+    {
+        "payer": "ACME <script>alert(1)</script>",
+        "patient_control_number": "ENC-4",
+        "line_control_number": None,
+        "code": None,
+        "group": "CO",
+        "carc": "ZZ9",
+        "rarc": None,
+        "amount": "45.00",
+        "category": "other",
+        "action": "appeal",
+        "age_days": 1,
+    },
 ]
 
 
@@ -86,8 +136,8 @@ def _png_pixels(data: bytes) -> tuple[int, int, int, bytes]:
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     pos, idat, width = 8, b"", 0
     while pos < len(data):
-        (length,), kind = struct.unpack(">I", data[pos:pos + 4]), data[pos + 4:pos + 8]
-        body = data[pos + 8:pos + 8 + length]
+        (length,), kind = struct.unpack(">I", data[pos : pos + 4]), data[pos + 4 : pos + 8]
+        body = data[pos + 8 : pos + 8 + length]
         if kind == b"IHDR":
             width, height, depth, ctype, _c, _f, interlace = struct.unpack(">IIBBBBB", body)
             assert depth == 8 and ctype in (2, 6) and interlace == 0
@@ -101,7 +151,7 @@ def _png_pixels(data: bytes) -> tuple[int, int, int, bytes]:
     prev = bytearray(stride)
     i = 0
     for _ in range(height):
-        ftype, row = raw[i], bytearray(raw[i + 1:i + 1 + stride])
+        ftype, row = raw[i], bytearray(raw[i + 1 : i + 1 + stride])
         i += 1 + stride
         for x in range(stride):
             a = row[x - ch] if x >= ch else 0
@@ -137,9 +187,9 @@ def test_report_renders_in_headless_chromium(chromium, tmp_path):
     res = _run(chromium, tmp_path, f"--screenshot={shot}", "--window-size=1100,700", "--hide-scrollbars", url)
     assert shot.is_file(), res.stderr.decode(errors="replace")[-2000:]
     width, height, ch, px = _png_pixels(shot.read_bytes())
-    colors = {px[i:i + 3] for i in range(0, len(px), ch * 7)}  # sample every 7th pixel
+    colors = {px[i : i + 3] for i in range(0, len(px), ch * 7)}  # sample every 7th pixel
     assert len(colors) > 5, "screenshot is blank"
-    first_payer = bytes(int(PALETTE[0][k:k + 2], 16) for k in (1, 3, 5))
-    second_payer = bytes(int(PALETTE[1][k:k + 2], 16) for k in (1, 3, 5))
-    painted = {px[i:i + 3] for i in range(0, len(px), ch)}
+    first_payer = bytes(int(PALETTE[0][k : k + 2], 16) for k in (1, 3, 5))
+    second_payer = bytes(int(PALETTE[1][k : k + 2], 16) for k in (1, 3, 5))
+    painted = {px[i : i + 3] for i in range(0, len(px), ch)}
     assert first_payer in painted and second_payer in painted, "chart bars were not painted"

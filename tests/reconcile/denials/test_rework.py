@@ -1,4 +1,5 @@
 """The rework table: categories and actions by group/CARC/RARC, unknown codes as `other`."""
+
 from __future__ import annotations
 
 import csv
@@ -6,7 +7,8 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from reconcile.denials.worklist import ACTIONS, CATEGORIES, categorize, is_denial, primary_reason, rework_rules
 
@@ -21,26 +23,29 @@ def test_table_rows_use_known_categories_and_actions():
         assert rw.category in CATEGORIES and rw.action in ACTIONS and rw.note
 
 
-@pytest.mark.parametrize("group, carc, rarcs, category, action, rarc", [
-    ("CO", "16", ["M119"], "missing_information", "corrected_claim", "M119"),
-    ("CO", "16", ["N290", "M119"], "missing_information", "corrected_claim", "M119"),
-    ("CO", "16", ["MA130"], "missing_information", "corrected_claim", "MA130"),
-    ("CO", "16", [], "missing_information", "corrected_claim", None),
-    ("CO", "4", [], "coding_modifier", "corrected_claim", None),
-    ("CO", "97", ["M15"], "bundling", "corrected_claim", "M15"),
-    ("CO", "B15", [], "bundling", "corrected_claim", None),
-    ("CO", "50", ["N115"], "medical_necessity", "appeal", "N115"),
-    ("CO", "197", [], "authorization", "appeal", None),
-    ("CO", "22", [], "eligibility", "rebill_another_payer", None),
-    ("CO", "27", [], "eligibility", "bill_patient", None),
-    ("CO", "29", [], "timely_filing", "appeal", None),
-    ("OA", "18", [], "duplicate", "write_off", None),
-    ("CO", "18", [], "duplicate", "write_off", None),
-    ("PR", "2", [], "other", "bill_patient", None),
-    ("CO", "151", ["N362"], "coding_modifier", "corrected_claim", "N362"),
-    ("CO", "999", [], "other", "appeal", None),           # unknown CARC: still listed, category other
-    ("CO", "999", ["M119"], "missing_information", "corrected_claim", "M119"),  # the remark tells
-])
+@pytest.mark.parametrize(
+    "group, carc, rarcs, category, action, rarc",
+    [
+        ("CO", "16", ["M119"], "missing_information", "corrected_claim", "M119"),
+        ("CO", "16", ["N290", "M119"], "missing_information", "corrected_claim", "M119"),
+        ("CO", "16", ["MA130"], "missing_information", "corrected_claim", "MA130"),
+        ("CO", "16", [], "missing_information", "corrected_claim", None),
+        ("CO", "4", [], "coding_modifier", "corrected_claim", None),
+        ("CO", "97", ["M15"], "bundling", "corrected_claim", "M15"),
+        ("CO", "B15", [], "bundling", "corrected_claim", None),
+        ("CO", "50", ["N115"], "medical_necessity", "appeal", "N115"),
+        ("CO", "197", [], "authorization", "appeal", None),
+        ("CO", "22", [], "eligibility", "rebill_another_payer", None),
+        ("CO", "27", [], "eligibility", "bill_patient", None),
+        ("CO", "29", [], "timely_filing", "appeal", None),
+        ("OA", "18", [], "duplicate", "write_off", None),
+        ("CO", "18", [], "duplicate", "write_off", None),
+        ("PR", "2", [], "other", "bill_patient", None),
+        ("CO", "151", ["N362"], "coding_modifier", "corrected_claim", "N362"),
+        ("CO", "999", [], "other", "appeal", None),  # unknown CARC: still listed, category other
+        ("CO", "999", ["M119"], "missing_information", "corrected_claim", "M119"),  # the remark tells
+    ],
+)
 def test_categorize(group, carc, rarcs, category, action, rarc):
     rw, chosen = categorize(group, carc, rarcs)
     assert (rw.category, rw.action, chosen) == (category, action, rarc)

@@ -1,4 +1,5 @@
 """The 60-day HIT rule with a real SQLite ledger holding an earlier HIT claim (reconcile.ledger.history)."""
+
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
@@ -12,18 +13,32 @@ from reconcile.ledger.history import hit_history_from_ledger, hit_service_dates
 
 CFG = load_config()
 MEDICARE = CFG.payers["medicare"]
-PAT = Patient(id="PAT-HIST", first="A", last="B", dob=date(1940, 5, 6), sex="M", member_id="1EG4TE5MK73",
-              address=Address("1 ELM ST", "SPRINGFIELD", "IL", "62701"))
+PAT = Patient(
+    id="PAT-HIST",
+    first="A",
+    last="B",
+    dob=date(1940, 5, 6),
+    sex="M",
+    member_id="1EG4TE5MK73",
+    address=Address("1 ELM ST", "SPRINGFIELD", "IL", "62701"),
+)
 
 
 def _record(conn, enc_id, patient_id, lines, frequency="1", status=None):
     res = L.reserve_numbers(conn, "837P", 1, len(lines))
     for ln, lcn in zip(lines, res.line_control_numbers):
         ln.line_control_number = lcn
-    claim = L.ClaimRecord(patient_control_number=enc_id, encounter_id=enc_id, payer="medicare",
-                          payer_id="00952", claim_type="837P", frequency=frequency, lines=lines,
-                          payer_claim_number="PCN1" if frequency in ("7", "8") else None,
-                          source={"id": enc_id, "setting": "home", "patient": {"id": patient_id}})
+    claim = L.ClaimRecord(
+        patient_control_number=enc_id,
+        encounter_id=enc_id,
+        payer="medicare",
+        payer_id="00952",
+        claim_type="837P",
+        frequency=frequency,
+        lines=lines,
+        payer_claim_number="PCN1" if frequency in ("7", "8") else None,
+        source={"id": enc_id, "setting": "home", "patient": {"id": patient_id}},
+    )
     tx = L.TransactionRecord(st02=res.st02[0], bht03=res.bht03[0], payer="medicare", claims=[claim])
     ids = L.record_interchange(conn, res, f"/tmp/{enc_id}.x12", "0" * 64, [tx])
     if status:
@@ -37,21 +52,45 @@ def _g(code, day):
 
 
 def _encounter(first_day):
-    t = Therapy(id="T1", category="anti_infective", start_date=first_day, end_date=first_day + timedelta(days=20),
-                drug="J0133", dose=Quantity(Decimal(500), "mg"), schedule="q8h", pump=True)
-    visits = tuple(NursingVisit(datetime(d.year, d.month, d.day, 9), datetime(d.year, d.month, d.day, 10))
-                   for d in (first_day, first_day + timedelta(days=7), first_day + timedelta(days=14)))
-    return Encounter(id="HOME-NEW", setting="home", payer="medicare", patient=PAT, diagnoses=("B259",),
-                     therapies=(t,), nursing_visits=visits)
+    t = Therapy(
+        id="T1",
+        category="anti_infective",
+        start_date=first_day,
+        end_date=first_day + timedelta(days=20),
+        drug="J0133",
+        dose=Quantity(Decimal(500), "mg"),
+        schedule="q8h",
+        pump=True,
+    )
+    visits = tuple(
+        NursingVisit(datetime(d.year, d.month, d.day, 9), datetime(d.year, d.month, d.day, 10))
+        for d in (first_day, first_day + timedelta(days=7), first_day + timedelta(days=14))
+    )
+    return Encounter(
+        id="HOME-NEW",
+        setting="home",
+        payer="medicare",
+        patient=PAT,
+        diagnoses=("B259",),
+        therapies=(t,),
+        nursing_visits=visits,
+    )
 
 
 def test_60_day_rule_with_ledger_history(tmp_path):
     db = tmp_path / "ledger.db"
     conn = L.connect(db)
     # an earlier HIT claim for this patient: last G-code on 2026-02-10
-    _record(conn, "HOME-OLD", "PAT-HIST", [_g("G0088", date(2026, 2, 3)), _g("G0068", date(2026, 2, 10)),
-                                           ServiceLine(code="99601", units=1, service_date=date(2026, 3, 1),
-                                                       charge=Decimal(1), rationale="x")])
+    _record(
+        conn,
+        "HOME-OLD",
+        "PAT-HIST",
+        [
+            _g("G0088", date(2026, 2, 3)),
+            _g("G0068", date(2026, 2, 10)),
+            ServiceLine(code="99601", units=1, service_date=date(2026, 3, 1), charge=Decimal(1), rationale="x"),
+        ],
+    )
     # another patient's HIT claim, a rejected claim and a voided encounter: none of them count
     _record(conn, "HOME-OTHER", "PAT-OTHER", [_g("G0088", date(2026, 3, 1))])
     _record(conn, "HOME-REJ", "PAT-HIST", [_g("G0088", date(2026, 3, 3))], status="rejected")
@@ -67,7 +106,10 @@ def test_60_day_rule_with_ledger_history(tmp_path):
     # 2026-04-01 is 50 days after 2026-02-10: within 60 days -> every visit day is subsequent
     lines, findings = home_lines(_encounter(date(2026, 4, 1)), CFG, MEDICARE, hit_history=history)
     assert [(ln.code, ln.service_date) for ln in lines] == [
-        ("G0068", date(2026, 4, 1)), ("G0068", date(2026, 4, 8)), ("G0068", date(2026, 4, 15))]
+        ("G0068", date(2026, 4, 1)),
+        ("G0068", date(2026, 4, 8)),
+        ("G0068", date(2026, 4, 15)),
+    ]
     assert "ledger history" in lines[0].rationale and "2026-02-10" in lines[0].rationale
 
     # 2026-04-12 is 61 days after 2026-02-10: initial again, then subsequent
@@ -85,7 +127,11 @@ def test_replacement_claim_does_not_see_itself_as_history(tmp_path):
     """Re-coding an encounter whose claim is already in the ledger: its own days are not earlier."""
     conn = L.connect(tmp_path / "l.db")
     first = date(2026, 5, 4)
-    _record(conn, "HOME-NEW", "PAT-HIST", [_g("G0088", first), _g("G0068", first + timedelta(days=7)),
-                                           _g("G0068", first + timedelta(days=14))])
+    _record(
+        conn,
+        "HOME-NEW",
+        "PAT-HIST",
+        [_g("G0088", first), _g("G0068", first + timedelta(days=7)), _g("G0068", first + timedelta(days=14))],
+    )
     lines, _ = home_lines(_encounter(first), CFG, MEDICARE, hit_history=hit_history_from_ledger(conn))
     assert [ln.code for ln in lines] == ["G0088", "G0068", "G0068"]

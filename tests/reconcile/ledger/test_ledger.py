@@ -1,4 +1,5 @@
 """The SQLite ledger: migrations, file safety, control numbers, recording claims atomically."""
+
 from __future__ import annotations
 
 import os
@@ -17,23 +18,45 @@ from hypothesis import strategies as st
 
 from coding.model import ServiceLine
 from reconcile.ledger import store as L
-from reconcile.ledger.migrations import MIGRATIONS, apply_migrations, applied_migrations, split_statements
+from reconcile.ledger.migrations import MIGRATIONS, applied_migrations, apply_migrations, split_statements
 
 REPO = Path(__file__).resolve().parents[3]
 
 
 def _line(code: str = "96365", charge: str = "350.00", lcn: str | None = None, **kw) -> ServiceLine:
-    return ServiceLine(code=code, units=kw.pop("units", 1), service_date=date(2026, 3, 2),
-                       charge=Decimal(charge), rationale="test", line_control_number=lcn, **kw)
+    return ServiceLine(
+        code=code,
+        units=kw.pop("units", 1),
+        service_date=date(2026, 3, 2),
+        charge=Decimal(charge),
+        rationale="test",
+        line_control_number=lcn,
+        **kw,
+    )
 
 
-def _record(conn: sqlite3.Connection, enc_id: str, lines: list[ServiceLine], frequency: str = "1",
-            payer_claim_number: str | None = None, payer: str = "medicare") -> list[int]:
+def _record(
+    conn: sqlite3.Connection,
+    enc_id: str,
+    lines: list[ServiceLine],
+    frequency: str = "1",
+    payer_claim_number: str | None = None,
+    payer: str = "medicare",
+) -> list[int]:
     res = L.reserve_numbers(conn, "837P", 1, len(lines))
     for ln, n in zip(lines, res.line_control_numbers):
         ln.line_control_number = n
-    claim = L.ClaimRecord(enc_id, enc_id, payer, "00952", "837P", frequency, lines,
-                          payer_claim_number=payer_claim_number, source={"id": enc_id})
+    claim = L.ClaimRecord(
+        enc_id,
+        enc_id,
+        payer,
+        "00952",
+        "837P",
+        frequency,
+        lines,
+        payer_claim_number=payer_claim_number,
+        source={"id": enc_id},
+    )
     tx = L.TransactionRecord(res.st02[0], res.bht03[0], payer, [claim])
     return L.record_interchange(conn, res, f"/tmp/{res.isa13}.x12", "ab" * 32, [tx])
 
@@ -53,8 +76,17 @@ def test_migrations_are_named_recorded_and_idempotent(tmp_path: Path) -> None:
     assert apply_migrations(c2) == []  # nothing pending on reopen
     assert applied_migrations(c2) == names
     tables = {r[0] for r in c2.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-    assert {"migrations", "interchanges", "transactions", "claims", "lines", "encounters",
-            "control_counters", "claim_status_history", "acknowledgments"} <= tables
+    assert {
+        "migrations",
+        "interchanges",
+        "transactions",
+        "claims",
+        "lines",
+        "encounters",
+        "control_counters",
+        "claim_status_history",
+        "acknowledgments",
+    } <= tables
 
 
 def test_appended_migration_applies_once(conn: sqlite3.Connection) -> None:
@@ -150,9 +182,15 @@ def test_control_numbers_unique_across_concurrent_processes(tmp_path: Path) -> N
     go = tmp_path / "go"
     ready = [tmp_path / f"ready{k}" for k in range(2)]
     n = 300
-    procs = [subprocess.Popen([sys.executable, str(script), str(path), str(n), str(go), str(ready[k])],
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-             for k in range(2)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, str(script), str(path), str(n), str(go), str(ready[k])],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for k in range(2)
+    ]
     deadline = time.time() + 60
     while not all(r.exists() for r in ready) and time.time() < deadline:
         time.sleep(0.01)
@@ -164,9 +202,13 @@ def test_control_numbers_unique_across_concurrent_processes(tmp_path: Path) -> N
     assert spans[0][0] < spans[1][1] and spans[1][0] < spans[0][1], "the workers did not overlap in time"
     rows = [r for rows in per_proc for r in rows[:-1]]
     assert len(rows) == 2 * n
-    cols = {"isa13": [r[0] for r in rows], "gs06": [r[1] for r in rows],
-            "st02": [x for r in rows for x in r[2:4]], "bht03": [x for r in rows for x in r[4:6]],
-            "line": [x for r in rows for x in r[6:9]]}
+    cols = {
+        "isa13": [r[0] for r in rows],
+        "gs06": [r[1] for r in rows],
+        "st02": [x for r in rows for x in r[2:4]],
+        "bht03": [x for r in rows for x in r[4:6]],
+        "line": [x for r in rows for x in r[6:9]],
+    }
     for name, values in cols.items():
         assert len(values) == len(set(values)), f"{name} reused across processes"
     conn = L.connect(path)
@@ -175,9 +217,18 @@ def test_control_numbers_unique_across_concurrent_processes(tmp_path: Path) -> N
 
 
 def test_record_interchange_stores_exact_money_and_lines(conn: sqlite3.Connection) -> None:
-    lines = [_line("96365", "350.00"), _line("J9035", "1234.565", units=40, ndc="50242006001",
-                                              ndc_quantity=Decimal("16"), ndc_unit="ML",
-                                              modifiers=["JZ", "59"])]
+    lines = [
+        _line("96365", "350.00"),
+        _line(
+            "J9035",
+            "1234.565",
+            units=40,
+            ndc="50242006001",
+            ndc_quantity=Decimal("16"),
+            ndc_unit="ML",
+            modifiers=["JZ", "59"],
+        ),
+    ]
     [cid] = _record(conn, "ENC-1", lines)
     row = conn.execute("SELECT * FROM claims WHERE id = ?", (cid,)).fetchone()
     assert row["total_charge"] == "1584.565" and row["status"] == "sent"
@@ -210,8 +261,9 @@ def test_rejected_claim_may_be_sent_again(conn: sqlite3.Connection) -> None:
         L.set_claim_status(conn, cid, "rejected", "999", {"errors": ["x"]})
     assert not L.encounter_sent(conn, "ENC-3")
     _record(conn, "ENC-3", [_line()])
-    hist = conn.execute("SELECT status, source FROM claim_status_history WHERE claim_id = ? ORDER BY id",
-                        (cid,)).fetchall()
+    hist = conn.execute(
+        "SELECT status, source FROM claim_status_history WHERE claim_id = ? ORDER BY id", (cid,)
+    ).fetchall()
     assert [tuple(r) for r in hist] == [("sent", "build"), ("rejected", "999")]
 
 
@@ -220,8 +272,9 @@ def test_failed_recording_leaves_nothing_half_recorded(conn: sqlite3.Connection)
     good, bad = _line(lcn=res.line_control_numbers[0]), _line(lcn=None)  # second line unnumbered
     claim = L.ClaimRecord("ENC-4", "ENC-4", "medicare", "00952", "837P", "1", [good, bad])
     with pytest.raises(ValueError):
-        L.record_interchange(conn, res, "/tmp/x", "00" * 32,
-                             [L.TransactionRecord(res.st02[0], res.bht03[0], "medicare", [claim])])
+        L.record_interchange(
+            conn, res, "/tmp/x", "00" * 32, [L.TransactionRecord(res.st02[0], res.bht03[0], "medicare", [claim])]
+        )
     for table in ("claims", "lines", "transactions", "encounters"):
         assert conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0] == 0, table
     assert conn.execute("SELECT status FROM interchanges").fetchone()[0] == "reserved"
@@ -262,12 +315,17 @@ def test_any_text_and_amount_round_trips_exactly(tmp_path: Path, enc_id: str, co
 def test_source_encounter_keeps_decimal_numbers_exact(conn: sqlite3.Connection) -> None:
     import json
 
-    src = {"id": "ENC-6", "administrations": [{"dose": {"value": Decimal("350.50"), "unit": "mg"},
-                                               "rate_ml_per_hr": Decimal("0.1")}], "note": "a \"quoted\" @dec-0"}
+    src = {
+        "id": "ENC-6",
+        "administrations": [{"dose": {"value": Decimal("350.50"), "unit": "mg"}, "rate_ml_per_hr": Decimal("0.1")}],
+        "note": 'a "quoted" @dec-0',
+    }
     res = L.reserve_numbers(conn, "837P", 1, 1)
     ln = _line(lcn=res.line_control_numbers[0])
     claim = L.ClaimRecord("ENC-6", "ENC-6", "medicare", "00952", "837P", "1", [ln], source=src)
-    L.record_interchange(conn, res, "/tmp/x", "00" * 32, [L.TransactionRecord(res.st02[0], res.bht03[0], "medicare", [claim])])
+    L.record_interchange(
+        conn, res, "/tmp/x", "00" * 32, [L.TransactionRecord(res.st02[0], res.bht03[0], "medicare", [claim])]
+    )
     text = conn.execute("SELECT source FROM encounters").fetchone()[0]
     back = json.loads(text, parse_float=Decimal)
     assert back == src
@@ -285,8 +343,13 @@ def test_reservations_never_overlap_whatever_the_sequence(tmp_path_factory, plan
             conn.close()
             conn = L.connect(path)
         r = L.reserve_numbers(conn, "837I", n_sets, n_lines)
-        for name, values in (("isa13", [r.isa13]), ("gs06", [r.gs06]), ("st02", r.st02),
-                             ("bht03", r.bht03), ("line", r.line_control_numbers)):
+        for name, values in (
+            ("isa13", [r.isa13]),
+            ("gs06", [r.gs06]),
+            ("st02", r.st02),
+            ("bht03", r.bht03),
+            ("line", r.line_control_numbers),
+        ):
             assert not seen[name] & set(values), name
             seen[name] |= set(values)
         assert len(r.st02) == len(r.bht03) == n_sets and len(r.line_control_numbers) == n_lines

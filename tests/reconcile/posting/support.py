@@ -1,4 +1,5 @@
 """Helpers for the posting tests: a ledger holding hand-made claims, and remittances answering them."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -13,8 +14,11 @@ from reconcile.posting.records import Adj, RClaim, RLine, RRemit
 D = Decimal
 
 
-def make_ledger(path: Path, claims: list[tuple[str, list[tuple[str, tuple[str, ...], int, str, str | None]]]],
-                payer: str = "commercial"):
+def make_ledger(
+    path: Path,
+    claims: list[tuple[str, list[tuple[str, tuple[str, ...], int, str, str | None]]]],
+    payer: str = "commercial",
+):
     """claims: [(pcn, [(code, modifiers, units, charge, ndc)])]; returns (conn, {pcn: [lcn, ...]})."""
     conn = ledger.connect(path)
     n_lines = sum(len(lines) for _pcn, lines in claims)
@@ -25,33 +29,88 @@ def make_ledger(path: Path, claims: list[tuple[str, list[tuple[str, tuple[str, .
     for pcn, lines in claims:
         sl = []
         for code, mods, units, charge, ndc in lines:
-            ln = ServiceLine(code=code, units=units, service_date=date(2026, 3, 2), charge=D(charge),
-                             rationale="test", modifiers=list(mods), ndc=ndc,
-                             ndc_quantity=D("1") if ndc else None, ndc_unit="UN" if ndc else None)
+            ln = ServiceLine(
+                code=code,
+                units=units,
+                service_date=date(2026, 3, 2),
+                charge=D(charge),
+                rationale="test",
+                modifiers=list(mods),
+                ndc=ndc,
+                ndc_quantity=D("1") if ndc else None,
+                ndc_unit="UN" if ndc else None,
+            )
             ln.line_control_number = next(lcns)
             sl.append(ln)
         out[pcn] = [ln.line_control_number for ln in sl]
         records.append(ClaimRecord(pcn, pcn, payer, "ACME01", "837P", "1", sl))
-    ledger.record_interchange(conn, res, "x.x12", "0" * 64,
-                              [TransactionRecord(res.st02[0], res.bht03[0], payer, records)])
+    ledger.record_interchange(
+        conn, res, "x.x12", "0" * 64, [TransactionRecord(res.st02[0], res.bht03[0], payer, records)]
+    )
     return conn, out
 
 
-def line(code: str, charge: str, paid: str, lcn: str | None, adjs=(), mods=(), units="1", remarks=(),
-         qualifier="HC", original: str | None = None, date_: str | None = "2026-03-02") -> RLine:
-    return RLine(code=code, charge=D(charge), paid=D(paid), qualifier=qualifier, modifiers=tuple(mods),
-                 units=None if units is None else D(units), original_code=original,
-                 original_qualifier="HC" if original else None, service_date=date_, line_control_number=lcn,
-                 adjustments=[Adj(g, r, D(a)) for g, r, a in adjs], remarks=list(remarks))
+def line(
+    code: str,
+    charge: str,
+    paid: str,
+    lcn: str | None,
+    adjs=(),
+    mods=(),
+    units="1",
+    remarks=(),
+    qualifier="HC",
+    original: str | None = None,
+    date_: str | None = "2026-03-02",
+) -> RLine:
+    return RLine(
+        code=code,
+        charge=D(charge),
+        paid=D(paid),
+        qualifier=qualifier,
+        modifiers=tuple(mods),
+        units=None if units is None else D(units),
+        original_code=original,
+        original_qualifier="HC" if original else None,
+        service_date=date_,
+        line_control_number=lcn,
+        adjustments=[Adj(g, r, D(a)) for g, r, a in adjs],
+        remarks=list(remarks),
+    )
 
 
-def claim(pcn: str, status: str, charge: str, paid: str, lines=(), adjs=(), pr: str = "0",
-          icn: str | None = "ICN-" + "1", remarks=()) -> RClaim:
-    return RClaim(patient_control_number=pcn, status=status, charge=D(charge), paid=D(paid),
-                  patient_responsibility=D(pr), payer_claim_number=icn,
-                  adjustments=[Adj(g, r, D(a)) for g, r, a in adjs], lines=list(lines), remarks=list(remarks))
+def claim(
+    pcn: str,
+    status: str,
+    charge: str,
+    paid: str,
+    lines=(),
+    adjs=(),
+    pr: str = "0",
+    icn: str | None = "ICN-" + "1",
+    remarks=(),
+) -> RClaim:
+    return RClaim(
+        patient_control_number=pcn,
+        status=status,
+        charge=D(charge),
+        paid=D(paid),
+        patient_responsibility=D(pr),
+        payer_claim_number=icn,
+        adjustments=[Adj(g, r, D(a)) for g, r, a in adjs],
+        lines=list(lines),
+        remarks=list(remarks),
+    )
 
 
 def remit(claims, amount: str, trace: str = "TRACE1", plbs=()) -> RRemit:
-    return RRemit(payer_id="ACME01", trace=trace, amount=D(amount), payer_name="ACME HEALTH PLAN",
-                  method="ACH", payment_date="2026-04-01", claims=list(claims), plbs=list(plbs))
+    return RRemit(
+        payer_id="ACME01",
+        trace=trace,
+        amount=D(amount),
+        payer_name="ACME HEALTH PLAN",
+        method="ACH",
+        payment_date="2026-04-01",
+        claims=list(claims),
+        plbs=list(plbs),
+    )

@@ -1,24 +1,28 @@
 """Posting hand-built remittances against a ledger of hand-made claims (no 835 reader involved)."""
+
 from __future__ import annotations
 
 from decimal import Decimal
 
 import pytest
 
+from reconcile.denials.worklist import denial_worklist
 from reconcile.ledger.store import claim_summaries
 from reconcile.posting.post import post_remittances, posting_totals, unmatched_queue
-from reconcile.denials.worklist import denial_worklist
 from reconcile.posting.records import RPlb
 from tests.reconcile.posting.support import D, claim, line, make_ledger, remit
 
 
 @pytest.fixture
 def led(tmp_path):
-    conn, lcns = make_ledger(tmp_path / "l.db", [
-        ("ENC1", [("96365", (), 1, "350.00", None), ("J1745", ("JZ",), 40, "1200.00", "57894003001")]),
-        ("ENC2", [("96413", (), 1, "480.00", None), ("J9312", ("JZ",), 10, "900.00", "50242005121")]),
-        ("ENC3", [("96372", (), 1, "45.00", None)]),
-    ])
+    conn, lcns = make_ledger(
+        tmp_path / "l.db",
+        [
+            ("ENC1", [("96365", (), 1, "350.00", None), ("J1745", ("JZ",), 40, "1200.00", "57894003001")]),
+            ("ENC2", [("96413", (), 1, "480.00", None), ("J9312", ("JZ",), 10, "900.00", "50242005121")]),
+            ("ENC3", [("96372", (), 1, "45.00", None)]),
+        ],
+    )
     return conn, lcns
 
 
@@ -28,15 +32,31 @@ def totals_by_pcn(conn):
 
 def test_full_and_partial_payment_posts_per_line(led):
     conn, l = led
-    rm = remit([
-        claim("ENC1", "1", "1550", "1240", lines=[
-            line("96365", "350", "280", l["ENC1"][0], adjs=[("CO", "45", "70")]),
-            line("J1745", "1200", "960", l["ENC1"][1], mods=["JZ"], units="40", adjs=[("CO", "45", "240")]),
-        ]),
-        claim("ENC3", "1", "45", "20", pr="16", lines=[
-            line("96372", "45", "20", l["ENC3"][0], adjs=[("CO", "45", "9"), ("PR", "2", "16")]),
-        ]),
-    ], "1260")
+    rm = remit(
+        [
+            claim(
+                "ENC1",
+                "1",
+                "1550",
+                "1240",
+                lines=[
+                    line("96365", "350", "280", l["ENC1"][0], adjs=[("CO", "45", "70")]),
+                    line("J1745", "1200", "960", l["ENC1"][1], mods=["JZ"], units="40", adjs=[("CO", "45", "240")]),
+                ],
+            ),
+            claim(
+                "ENC3",
+                "1",
+                "45",
+                "20",
+                pr="16",
+                lines=[
+                    line("96372", "45", "20", l["ENC3"][0], adjs=[("CO", "45", "9"), ("PR", "2", "16")]),
+                ],
+            ),
+        ],
+        "1260",
+    )
     res = post_remittances(conn, [rm], path="a.835", sha256="a" * 64)
     assert res.status == "posted" and res.claims == 2 and res.lines == 3
     assert res.paid == D("1260") and res.patient_responsibility == D("16")
@@ -64,19 +84,43 @@ def test_same_file_or_same_payment_again_posts_nothing(led):
 
 def test_reversal_and_correction_net_to_corrected_amount(led):
     conn, l = led
-    first = remit([claim("ENC2", "1", "1380", "1000", icn="ICN-A", lines=[
-        line("96413", "480", "400", l["ENC2"][0], adjs=[("CO", "45", "80")]),
-        line("J9312", "900", "600", l["ENC2"][1], mods=["JZ"], units="10", adjs=[("CO", "45", "300")]),
-    ])], "1000", trace="T1")
+    first = remit(
+        [
+            claim(
+                "ENC2",
+                "1",
+                "1380",
+                "1000",
+                icn="ICN-A",
+                lines=[
+                    line("96413", "480", "400", l["ENC2"][0], adjs=[("CO", "45", "80")]),
+                    line("J9312", "900", "600", l["ENC2"][1], mods=["JZ"], units="10", adjs=[("CO", "45", "300")]),
+                ],
+            )
+        ],
+        "1000",
+        trace="T1",
+    )
     post_remittances(conn, [first], path="1.835", sha256="1" * 64)
     # reversal without detail (mirrors the original) and the correction with a new ICN
-    second = remit([
-        claim("ENC2", "22", "-1380", "-1000", icn="ICN-A", adjs=[]),
-        claim("ENC2", "1", "1380", "1100", icn="ICN-B", lines=[
-            line("96413", "480", "400", l["ENC2"][0], adjs=[("CO", "45", "80")]),
-            line("J9312", "900", "700", l["ENC2"][1], mods=["JZ"], units="10", adjs=[("CO", "45", "200")]),
-        ]),
-    ], "100", trace="T2")
+    second = remit(
+        [
+            claim("ENC2", "22", "-1380", "-1000", icn="ICN-A", adjs=[]),
+            claim(
+                "ENC2",
+                "1",
+                "1380",
+                "1100",
+                icn="ICN-B",
+                lines=[
+                    line("96413", "480", "400", l["ENC2"][0], adjs=[("CO", "45", "80")]),
+                    line("J9312", "900", "700", l["ENC2"][1], mods=["JZ"], units="10", adjs=[("CO", "45", "200")]),
+                ],
+            ),
+        ],
+        "100",
+        trace="T2",
+    )
     res = post_remittances(conn, [second], path="2.835", sha256="2" * 64)
     assert res.reversals == 1
     t = totals_by_pcn(conn)["ENC2"]
@@ -94,33 +138,92 @@ def test_reversal_and_correction_net_to_corrected_amount(led):
 
 def test_reversal_with_its_own_negative_detail(led):
     conn, l = led
-    post_remittances(conn, [remit([claim("ENC3", "1", "45", "40", icn="X1", lines=[
-        line("96372", "45", "40", l["ENC3"][0], adjs=[("CO", "45", "5")])])], "40", trace="A")],
-        path="1", sha256="1" * 64)
-    post_remittances(conn, [remit([
-        claim("ENC3", "22", "-45", "-40", icn="X1", lines=[
-            line("96372", "-45", "-40", l["ENC3"][0], units="-1", adjs=[("CO", "45", "-5")])]),
-        claim("ENC3", "1", "45", "30", icn="X2", lines=[
-            line("96372", "45", "30", l["ENC3"][0], adjs=[("CO", "45", "15")])]),
-    ], "-10", trace="B")], path="2", sha256="2" * 64)
+    post_remittances(
+        conn,
+        [
+            remit(
+                [
+                    claim(
+                        "ENC3",
+                        "1",
+                        "45",
+                        "40",
+                        icn="X1",
+                        lines=[line("96372", "45", "40", l["ENC3"][0], adjs=[("CO", "45", "5")])],
+                    )
+                ],
+                "40",
+                trace="A",
+            )
+        ],
+        path="1",
+        sha256="1" * 64,
+    )
+    post_remittances(
+        conn,
+        [
+            remit(
+                [
+                    claim(
+                        "ENC3",
+                        "22",
+                        "-45",
+                        "-40",
+                        icn="X1",
+                        lines=[line("96372", "-45", "-40", l["ENC3"][0], units="-1", adjs=[("CO", "45", "-5")])],
+                    ),
+                    claim(
+                        "ENC3",
+                        "1",
+                        "45",
+                        "30",
+                        icn="X2",
+                        lines=[line("96372", "45", "30", l["ENC3"][0], adjs=[("CO", "45", "15")])],
+                    ),
+                ],
+                "-10",
+                trace="B",
+            )
+        ],
+        path="2",
+        sha256="2" * 64,
+    )
     t = totals_by_pcn(conn)["ENC3"]
     assert (t["paid"], t["adjusted"], t["balance"]) == (D("30"), D("15"), D("0"))
 
 
 def test_plb_recoupment_linked_to_claim_and_interest_recorded(led):
     conn, l = led
-    rm = remit([claim("ENC1", "1", "1550", "1550", icn="ICN-9", lines=[
-        line("96365", "350", "350", l["ENC1"][0]), line("J1745", "1200", "1200", l["ENC1"][1], mods=["JZ"],
-                                                          units="40")])],
-        "1450.5", plbs=[RPlb("WO", D("100"), "ICN-9", "1234567893", "2026-12-31"),
-                        RPlb("L6", D("-0.5"), None, "1234567893", "2026-12-31"),
-                        RPlb("FB", D("1"), "SOMEONE-ELSE", "1234567893", "2026-12-31")])
+    rm = remit(
+        [
+            claim(
+                "ENC1",
+                "1",
+                "1550",
+                "1550",
+                icn="ICN-9",
+                lines=[
+                    line("96365", "350", "350", l["ENC1"][0]),
+                    line("J1745", "1200", "1200", l["ENC1"][1], mods=["JZ"], units="40"),
+                ],
+            )
+        ],
+        "1450.5",
+        plbs=[
+            RPlb("WO", D("100"), "ICN-9", "1234567893", "2026-12-31"),
+            RPlb("L6", D("-0.5"), None, "1234567893", "2026-12-31"),
+            RPlb("FB", D("1"), "SOMEONE-ELSE", "1234567893", "2026-12-31"),
+        ],
+    )
     res = post_remittances(conn, [rm], path="p", sha256="p" * 64)
     assert res.provider_adjustments == D("100.5") and res.interest == D("0.5")
     rows = conn.execute("SELECT reason, kind, claim_id FROM provider_adjustments ORDER BY id").fetchall()
     enc1 = conn.execute("SELECT id FROM claims WHERE patient_control_number='ENC1'").fetchone()[0]
-    assert [tuple(r) for r in rows] == [("WO", "recoupment", enc1), ("L6", "interest", None),
-                                        ("FB", "forward_balance", None)]
+    assert [tuple(r) for r in rows] == [
+        ("WO", "recoupment", enc1),
+        ("L6", "interest", None),
+        ("FB", "forward_balance", None),
+    ]
     assert posting_totals(conn)[enc1]["provider_adjustments"] == D("100")
     assert any(f.code == "plb-reference-not-ours" for f in res.findings)
 
@@ -131,14 +234,22 @@ def test_plb_reference_precedence_pcn_then_claim_icn_then_posting_icn(led):
     conn, l = led
     ids = {r[0]: r[1] for r in conn.execute("SELECT patient_control_number, id FROM claims")}
     conn.execute("UPDATE claims SET payer_claim_number = 'ENC1' WHERE patient_control_number = 'ENC2'")
-    first = remit([claim("ENC3", "1", "45", "45", icn="ICN-P", lines=[line("96372", "45", "45", l["ENC3"][0])])],
-                  "45", trace="T1")
+    first = remit(
+        [claim("ENC3", "1", "45", "45", icn="ICN-P", lines=[line("96372", "45", "45", l["ENC3"][0])])], "45", trace="T1"
+    )
     post_remittances(conn, [first], path="1", sha256="1" * 64)
     conn.execute("UPDATE claims SET payer_claim_number = 'ICN-277' WHERE patient_control_number = 'ENC3'")
     conn.execute("UPDATE claims SET payer_claim_number = 'ICN-P' WHERE patient_control_number = 'ENC2'")
-    rm = remit([], "-3", trace="T2", plbs=[RPlb("WO", D("1"), "ENC1", "1234567893", "2026-12-31"),
-                                            RPlb("WO", D("1"), "ICN-277", "1234567893", "2026-12-31"),
-                                            RPlb("WO", D("1"), "ICN-P", "1234567893", "2026-12-31")])
+    rm = remit(
+        [],
+        "-3",
+        trace="T2",
+        plbs=[
+            RPlb("WO", D("1"), "ENC1", "1234567893", "2026-12-31"),
+            RPlb("WO", D("1"), "ICN-277", "1234567893", "2026-12-31"),
+            RPlb("WO", D("1"), "ICN-P", "1234567893", "2026-12-31"),
+        ],
+    )
     post_remittances(conn, [rm], path="2", sha256="2" * 64)
     rows = conn.execute("SELECT reference, claim_id FROM provider_adjustments ORDER BY id").fetchall()
     # ENC1 is ENC1's own number (though ENC2 carries it as payer claim number); ICN-277 only a
@@ -148,27 +259,62 @@ def test_plb_reference_precedence_pcn_then_claim_icn_then_posting_icn(led):
 
 def test_fallback_line_matching_without_ref6r(led):
     conn, l = led
-    rm = remit([claim("ENC1", "1", "1550", "1550", lines=[
-        # order swapped, no REF*6R; J1745 restated by the payer (SVC06 carries the original code)
-        line("J1745", "1200", "1200", None, mods=["JZ"], units="40"),
-        line("96366", "350", "350", None, original="96365"),
-    ]), claim("ENC2", "1", "1380", "1380", lines=[
-        line("50242005121", "900", "900", None, qualifier="N4", units=None),
-        line("96413", "480", "480", None),
-    ])], "2930")
+    rm = remit(
+        [
+            claim(
+                "ENC1",
+                "1",
+                "1550",
+                "1550",
+                lines=[
+                    # order swapped, no REF*6R; J1745 restated by the payer (SVC06 carries the original code)
+                    line("J1745", "1200", "1200", None, mods=["JZ"], units="40"),
+                    line("96366", "350", "350", None, original="96365"),
+                ],
+            ),
+            claim(
+                "ENC2",
+                "1",
+                "1380",
+                "1380",
+                lines=[
+                    line("50242005121", "900", "900", None, qualifier="N4", units=None),
+                    line("96413", "480", "480", None),
+                ],
+            ),
+        ],
+        "2930",
+    )
     post_remittances(conn, [rm], path="f", sha256="f" * 64)
-    got = dict(conn.execute("SELECT l.line_control_number, lp.matched_by FROM line_postings lp"
-                            " JOIN lines l ON l.id = lp.line_id").fetchall())
-    assert got == {l["ENC1"][1]: "code-modifiers-date-units", l["ENC1"][0]: "svc06",
-                   l["ENC2"][1]: "ndc", l["ENC2"][0]: "code-modifiers-date-units"}
+    got = dict(
+        conn.execute(
+            "SELECT l.line_control_number, lp.matched_by FROM line_postings lp JOIN lines l ON l.id = lp.line_id"
+        ).fetchall()
+    )
+    assert got == {
+        l["ENC1"][1]: "code-modifiers-date-units",
+        l["ENC1"][0]: "svc06",
+        l["ENC2"][1]: "ndc",
+        l["ENC2"][0]: "code-modifiers-date-units",
+    }
     assert unmatched_queue(conn) == []
 
 
 def test_unmatched_claims_and_lines_are_queued_with_reason(led):
     conn, l = led
-    rm = remit([claim("NOT-OURS", "1", "10", "10", lines=[line("99213", "10", "10", "77")]),
-                claim("ENC3", "1", "100", "100", lines=[
-                    line("96372", "45", "45", l["ENC3"][0]), line("99999", "55", "55", "999999")])], "110")
+    rm = remit(
+        [
+            claim("NOT-OURS", "1", "10", "10", lines=[line("99213", "10", "10", "77")]),
+            claim(
+                "ENC3",
+                "1",
+                "100",
+                "100",
+                lines=[line("96372", "45", "45", l["ENC3"][0]), line("99999", "55", "55", "999999")],
+            ),
+        ],
+        "110",
+    )
     res = post_remittances(conn, [rm], path="u", sha256="u" * 64)
     q = unmatched_queue(conn)
     assert res.unmatched == 2 and [i["kind"] for i in q] == ["claim", "line"]
@@ -180,25 +326,60 @@ def test_unmatched_claims_and_lines_are_queued_with_reason(led):
 
 def test_denials_categorized_and_sorted(led):
     conn, l = led
-    rm = remit([
-        claim("ENC1", "1", "1550", "350", lines=[
-            line("96365", "350", "350", l["ENC1"][0]),
-            line("J1745", "1200", "0", l["ENC1"][1], mods=["JZ"], units="40", adjs=[("CO", "16", "1200")],
-                 remarks=["M119"])]),
-        claim("ENC2", "4", "1380", "0", adjs=[("CO", "4", "1380")], lines=[
-            line("96413", "480", "0", l["ENC2"][0]), line("J9312", "900", "0", l["ENC2"][1], mods=["JZ"],
-                                                         units="10")]),
-        claim("ENC3", "4", "45", "0", adjs=[("CO", "ZZ9", "45")]),
-    ], "350")
+    rm = remit(
+        [
+            claim(
+                "ENC1",
+                "1",
+                "1550",
+                "350",
+                lines=[
+                    line("96365", "350", "350", l["ENC1"][0]),
+                    line(
+                        "J1745",
+                        "1200",
+                        "0",
+                        l["ENC1"][1],
+                        mods=["JZ"],
+                        units="40",
+                        adjs=[("CO", "16", "1200")],
+                        remarks=["M119"],
+                    ),
+                ],
+            ),
+            claim(
+                "ENC2",
+                "4",
+                "1380",
+                "0",
+                adjs=[("CO", "4", "1380")],
+                lines=[
+                    line("96413", "480", "0", l["ENC2"][0]),
+                    line("J9312", "900", "0", l["ENC2"][1], mods=["JZ"], units="10"),
+                ],
+            ),
+            claim("ENC3", "4", "45", "0", adjs=[("CO", "ZZ9", "45")]),
+        ],
+        "350",
+    )
     post_remittances(conn, [rm], path="d", sha256="d" * 64)
     from datetime import date
+
     items = denial_worklist(conn, as_of=date(2026, 4, 11))
     assert [(i["patient_control_number"], i["code"], i["amount"]) for i in items] == [
-        ("ENC1", "J1745", "1200.00"), ("ENC2", "J9312", "900.00"), ("ENC2", "96413", "480.00"),
-        ("ENC3", None, "45.00")]
+        ("ENC1", "J1745", "1200.00"),
+        ("ENC2", "J9312", "900.00"),
+        ("ENC2", "96413", "480.00"),
+        ("ENC3", None, "45.00"),
+    ]
     first = items[0]
     assert (first["group"], first["carc"], first["rarc"], first["category"], first["action"]) == (
-        "CO", "16", "M119", "missing_information", "corrected_claim")
+        "CO",
+        "16",
+        "M119",
+        "missing_information",
+        "corrected_claim",
+    )
     assert first["line_control_number"] == l["ENC1"][1] and first["age_days"] == 10
     assert first["payer"] == "ACME HEALTH PLAN"
     assert items[1]["category"] == "coding_modifier" and items[3]["category"] == "other"
@@ -209,10 +390,23 @@ def test_denials_categorized_and_sorted(led):
 def test_claim_matched_when_payer_changes_case_or_only_keeps_our_claim_number(led):
     conn, l = led
     conn.execute("UPDATE claims SET payer_claim_number = 'ICN-77' WHERE patient_control_number = 'ENC3'")
-    rm = remit([claim(" enc1 ", "1", "1550", "1550", icn="X", lines=[
-        line("96365", "350", "350", l["ENC1"][0]), line("J1745", "1200", "1200", l["ENC1"][1], mods=["JZ"],
-                                                          units="40")]),
-        claim("GARBLED", "1", "45", "45", icn="ICN-77", lines=[line("96372", "45", "45", l["ENC3"][0])])], "1595")
+    rm = remit(
+        [
+            claim(
+                " enc1 ",
+                "1",
+                "1550",
+                "1550",
+                icn="X",
+                lines=[
+                    line("96365", "350", "350", l["ENC1"][0]),
+                    line("J1745", "1200", "1200", l["ENC1"][1], mods=["JZ"], units="40"),
+                ],
+            ),
+            claim("GARBLED", "1", "45", "45", icn="ICN-77", lines=[line("96372", "45", "45", l["ENC3"][0])]),
+        ],
+        "1595",
+    )
     post_remittances(conn, [rm], path="c", sha256="c" * 64)
     t = totals_by_pcn(conn)
     assert t["ENC1"]["paid"] == D("1550") and t["ENC3"]["paid"] == D("45")
@@ -221,36 +415,91 @@ def test_claim_matched_when_payer_changes_case_or_only_keeps_our_claim_number(le
 
 def test_zero_paid_lines_denied_by_claim_level_reason(led):
     conn, l = led
-    rm = remit([claim("ENC2", "1", "1380", "0", adjs=[("CO", "197", "1380")], lines=[
-        line("96413", "480", "0", l["ENC2"][0]), line("J9312", "900", "0", l["ENC2"][1], mods=["JZ"], units="10")])],
-        "0")
+    rm = remit(
+        [
+            claim(
+                "ENC2",
+                "1",
+                "1380",
+                "0",
+                adjs=[("CO", "197", "1380")],
+                lines=[
+                    line("96413", "480", "0", l["ENC2"][0]),
+                    line("J9312", "900", "0", l["ENC2"][1], mods=["JZ"], units="10"),
+                ],
+            )
+        ],
+        "0",
+    )
     post_remittances(conn, [rm], path="z", sha256="z" * 64)
     items = denial_worklist(conn)
     assert [(i["code"], i["carc"], i["category"], i["action"], i["amount"]) for i in items] == [
-        ("J9312", "197", "authorization", "appeal", "900.00"), ("96413", "197", "authorization", "appeal", "480.00")]
+        ("J9312", "197", "authorization", "appeal", "900.00"),
+        ("96413", "197", "authorization", "appeal", "480.00"),
+    ]
     assert totals_by_pcn(conn)["ENC2"]["status"] == "denied"
 
 
 def test_denial_resolved_when_the_line_is_paid_later(led):
     conn, l = led
-    post_remittances(conn, [remit([claim("ENC3", "1", "45", "0", lines=[
-        line("96372", "45", "0", l["ENC3"][0], adjs=[("CO", "16", "45")], remarks=["M53"])])], "0", trace="A")],
-        path="1", sha256="1" * 64)
+    post_remittances(
+        conn,
+        [
+            remit(
+                [
+                    claim(
+                        "ENC3",
+                        "1",
+                        "45",
+                        "0",
+                        lines=[line("96372", "45", "0", l["ENC3"][0], adjs=[("CO", "16", "45")], remarks=["M53"])],
+                    )
+                ],
+                "0",
+                trace="A",
+            )
+        ],
+        path="1",
+        sha256="1" * 64,
+    )
     assert len(denial_worklist(conn)) == 1
-    post_remittances(conn, [remit([claim("ENC3", "1", "45", "45", icn="I2", lines=[
-        line("96372", "45", "45", l["ENC3"][0])])], "45", trace="B")], path="2", sha256="2" * 64)
+    post_remittances(
+        conn,
+        [
+            remit(
+                [claim("ENC3", "1", "45", "45", icn="I2", lines=[line("96372", "45", "45", l["ENC3"][0])])],
+                "45",
+                trace="B",
+            )
+        ],
+        path="2",
+        sha256="2" * 64,
+    )
     assert denial_worklist(conn) == []
     assert totals_by_pcn(conn)["ENC3"]["paid"] == D("45")
 
 
 def test_original_reversal_and_correction_in_one_remittance(led):
     conn, l = led
-    orig = claim("ENC3", "1", "45", "40", icn="Q1", lines=[line("96372", "45", "40", l["ENC3"][0],
-                                                               adjs=[("CO", "45", "5")])])
-    rm = remit([orig, claim("ENC3", "22", "-45", "-40", icn="Q1"),  # no detail: mirrors the original
-                claim("ENC3", "1", "45", "42", icn="Q2", lines=[line("96372", "45", "42", l["ENC3"][0],
-                                                                     adjs=[("CO", "45", "3")])]),
-                claim("ENC3", "22", "-45", "-99", icn="Q1")], "-57")  # a second reversal of Q1: nothing left
+    orig = claim(
+        "ENC3", "1", "45", "40", icn="Q1", lines=[line("96372", "45", "40", l["ENC3"][0], adjs=[("CO", "45", "5")])]
+    )
+    rm = remit(
+        [
+            orig,
+            claim("ENC3", "22", "-45", "-40", icn="Q1"),  # no detail: mirrors the original
+            claim(
+                "ENC3",
+                "1",
+                "45",
+                "42",
+                icn="Q2",
+                lines=[line("96372", "45", "42", l["ENC3"][0], adjs=[("CO", "45", "3")])],
+            ),
+            claim("ENC3", "22", "-45", "-99", icn="Q1"),
+        ],
+        "-57",
+    )  # a second reversal of Q1: nothing left
     res = post_remittances(conn, [rm], path="s", sha256="s" * 64)
     t = totals_by_pcn(conn)["ENC3"]
     # the stray second reversal posts as received (with a finding); the first nets the original out
@@ -258,20 +507,25 @@ def test_original_reversal_and_correction_in_one_remittance(led):
     assert t["paid"] == D("40") - D("40") + D("42") - D("99")
     mirrored = conn.execute("SELECT COUNT(*) FROM line_postings WHERE matched_by = 'reversal-mirror'").fetchone()[0]
     assert mirrored == 1
-    rows = conn.execute("SELECT payer_claim_number, status_code, reversed_by IS NOT NULL, reversal_of IS NOT NULL"
-                        " FROM claim_postings ORDER BY id").fetchall()
+    rows = conn.execute(
+        "SELECT payer_claim_number, status_code, reversed_by IS NOT NULL, reversal_of IS NOT NULL"
+        " FROM claim_postings ORDER BY id"
+    ).fetchall()
     assert [tuple(r) for r in rows] == [("Q1", "1", 1, 0), ("Q1", "22", 0, 1), ("Q2", "1", 0, 0), ("Q1", "22", 0, 0)]
 
 
-@pytest.mark.parametrize("clp02, paid, adjs, status", [
-    ("1", "45", [], "paid"),
-    ("2", "45", [], "paid_secondary"),
-    ("19", "45", [], "paid_forwarded"),
-    ("20", "0", [("OA", "23", "45")], "denied_secondary_forwarded"),
-    ("1", "0", [("PR", "1", "45")], "processed"),
-    ("4", "0", [("CO", "50", "45")], "denied"),
-    ("23", "0", [("OA", "23", "45")], "forwarded"),
-])
+@pytest.mark.parametrize(
+    "clp02, paid, adjs, status",
+    [
+        ("1", "45", [], "paid"),
+        ("2", "45", [], "paid_secondary"),
+        ("19", "45", [], "paid_forwarded"),
+        ("20", "0", [("OA", "23", "45")], "denied_secondary_forwarded"),
+        ("1", "0", [("PR", "1", "45")], "processed"),
+        ("4", "0", [("CO", "50", "45")], "denied"),
+        ("23", "0", [("OA", "23", "45")], "forwarded"),
+    ],
+)
 def test_claim_status_follows_clp02(led, clp02, paid, adjs, status):
     conn, l = led
     rm = remit([claim("ENC3", clp02, "45", paid, lines=[line("96372", "45", paid, l["ENC3"][0], adjs=adjs)])], paid)

@@ -1,4 +1,5 @@
 """Posting real 835 files (written by the payer simulator, read by the real reader)."""
+
 from __future__ import annotations
 
 import os
@@ -8,13 +9,14 @@ import sys
 from decimal import Decimal
 from pathlib import Path
 
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+from reconcile.demo.simulate import Envelope, write_835
 from reconcile.ledger import store as ledger
 from reconcile.ledger.store import claim_summaries
-from reconcile.posting.post import post_files, KILL_HOOK_ENV
+from reconcile.posting.post import KILL_HOOK_ENV, post_files
 from reconcile.posting.remit import read_remittances
-from reconcile.demo.simulate import Envelope, write_835
 from tests.reconcile.posting.support import D, claim, line, make_ledger, remit
 
 REPO = Path(__file__).resolve().parents[3]
@@ -60,8 +62,10 @@ def test_kill_during_posting_leaves_nothing_partial(tmp_path):
     f = tmp_path / "big.835"
     f.write_text(write_835([_answer_all(lcns, {p: ["45.00"] for p in lcns})]))
     conn.close()
-    code = ("import sys; from reconcile.ledger import store as ledger; from reconcile.posting.post import post_files;"
-            "post_files(ledger.connect(sys.argv[1]), [sys.argv[2]])")
+    code = (
+        "import sys; from reconcile.ledger import store as ledger; from reconcile.posting.post import post_files;"
+        "post_files(ledger.connect(sys.argv[1]), [sys.argv[2]])"
+    )
     env = dict(os.environ, **{KILL_HOOK_ENV: "600"})  # killed after the second chunk was written
     proc = subprocess.run([sys.executable, "-c", code, str(db), str(f)], env=env, cwd=REPO, capture_output=True)
     assert proc.returncode == -signal.SIGKILL
@@ -112,8 +116,13 @@ def scenario(draw):
             paid = draw(st.integers(0, int(charge * 100))) / Decimal(100)
             rest = charge - paid
             split = draw(st.integers(0, int(rest * 100))) / Decimal(100)
-            adjs = [(draw(st.sampled_from(["CO", "OA", "PI", "CR"])), draw(st.sampled_from(["45", "16", "4", "97"])),
-                     str(rest - split))]
+            adjs = [
+                (
+                    draw(st.sampled_from(["CO", "OA", "PI", "CR"])),
+                    draw(st.sampled_from(["45", "16", "4", "97"])),
+                    str(rest - split),
+                )
+            ]
             if split:
                 adjs.append(("PR", draw(st.sampled_from(["1", "2", "3"])), str(split)))
             lines.append((str(charge), str(paid), [a for a in adjs if D(a[2]) != 0]))
@@ -126,13 +135,22 @@ def scenario(draw):
 @given(scenario())
 def test_balance_is_charge_minus_payments_minus_adjustments(tmp_path_factory, spec):
     tmp = tmp_path_factory.mktemp("prop")
-    conn, lcns = make_ledger(tmp / "l.db", [(pcn, [("96372", (), 1, ch, None) for ch, _p, _a in lines])
-                                            for pcn, _s, lines in spec])
+    conn, lcns = make_ledger(
+        tmp / "l.db", [(pcn, [("96372", (), 1, ch, None) for ch, _p, _a in lines]) for pcn, _s, lines in spec]
+    )
     rclaims = []
     for pcn, status, lines in spec:
         rl = [line("96372", ch, paid, lcn, adjs=adjs) for (ch, paid, adjs), lcn in zip(lines, lcns[pcn])]
-        rclaims.append(claim(pcn, status, str(sum(D(ch) for ch, _p, _a in lines)),
-                             str(sum(D(p) for _c, p, _a in lines)), lines=rl, icn="X" + pcn))
+        rclaims.append(
+            claim(
+                pcn,
+                status,
+                str(sum(D(ch) for ch, _p, _a in lines)),
+                str(sum(D(p) for _c, p, _a in lines)),
+                lines=rl,
+                icn="X" + pcn,
+            )
+        )
     total = sum((c.paid for c in rclaims), D(0))
     f = tmp / "p.835"
     f.write_text(write_835([remit(rclaims, str(total))]))
@@ -147,18 +165,34 @@ def test_balance_is_charge_minus_payments_minus_adjustments(tmp_path_factory, sp
         pr = sum(D(a[2]) for _c, _p, adjs in lines for a in adjs if a[0] == "PR")
         assert (s["paid"], s["adjusted"], s["patient_responsibility"]) == (paid, adjusted, pr)
         assert s["balance"] == s["charge"] - s["paid"] - s["adjusted"] == charge - paid - adjusted == 0
-    denied_lines = sum(1 for _p, status, lines in spec for _c, paid, adjs in lines
-                       if (status == "4" and D(paid) == 0)
-                       or (D(paid) == 0 and any(a[0] in ("CO", "OA", "PI") for a in adjs)))
+    denied_lines = sum(
+        1
+        for _p, status, lines in spec
+        for _c, paid, adjs in lines
+        if (status == "4" and D(paid) == 0) or (D(paid) == 0 and any(a[0] in ("CO", "OA", "PI") for a in adjs))
+    )
     assert conn.execute("SELECT COUNT(*) FROM denials").fetchone()[0] == denied_lines
     conn.close()
 
 
 def _summary(rm, claims):
     pay = rm.payment
-    return (pay.trace, pay.amount, [(c.patient_control_number, c.status, c.paid, c.charge,
-                                     [(ln.code, ln.paid, ln.line_control_number) for ln in c.lines]) for c in claims],
-            [(p.reason, p.reference, p.amount) for p in rm.provider_adjustments], sorted(f.code for f in rm.findings))
+    return (
+        pay.trace,
+        pay.amount,
+        [
+            (
+                c.patient_control_number,
+                c.status,
+                c.paid,
+                c.charge,
+                [(ln.code, ln.paid, ln.line_control_number) for ln in c.lines],
+            )
+            for c in claims
+        ],
+        [(p.reason, p.reference, p.amount) for p in rm.provider_adjustments],
+        sorted(f.code for f in rm.findings),
+    )
 
 
 def test_streaming_reader_hands_over_every_claim_once(corpus_dir, tmp_path):
@@ -220,10 +254,14 @@ def test_two_processes_posting_the_same_file_post_it_once(tmp_path):
     f = tmp_path / "c.835"
     f.write_text(write_835([_answer_all(lcns, {p: ["45.00"] for p in lcns})]))
     conn.close()
-    code = ("import sys, json; from reconcile.ledger import store as ledger; from reconcile.posting.post import post_files;"
-            "print(post_files(ledger.connect(sys.argv[1]), [sys.argv[2]]).files[0].status)")
-    procs = [subprocess.Popen([sys.executable, "-c", code, str(db), str(f)], cwd=REPO, stdout=subprocess.PIPE,
-                              text=True) for _ in range(2)]
+    code = (
+        "import sys, json; from reconcile.ledger import store as ledger; from reconcile.posting.post import post_files;"
+        "print(post_files(ledger.connect(sys.argv[1]), [sys.argv[2]]).files[0].status)"
+    )
+    procs = [
+        subprocess.Popen([sys.executable, "-c", code, str(db), str(f)], cwd=REPO, stdout=subprocess.PIPE, text=True)
+        for _ in range(2)
+    ]
     statuses = sorted(p.communicate(timeout=120)[0].strip() for p in procs)
     assert statuses == ["duplicate", "posted"]
     conn = ledger.connect(db)

@@ -22,7 +22,9 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from types import ModuleType
 
 HERE = Path(__file__).resolve().parent
 DATA = HERE / "data"
@@ -30,11 +32,11 @@ PY = sys.executable
 DRIPLINE = str(Path(PY).with_name("dripline"))
 
 
-def _gen835():
+def _gen835() -> ModuleType:
     spec = importlib.util.spec_from_file_location("gen835", HERE / "gen835.py")
+    assert spec is not None and spec.loader is not None
     mod = importlib.util.module_from_spec(spec)
     sys.modules.setdefault("gen835", mod)
-    assert spec.loader is not None
     spec.loader.exec_module(mod)
     return mod
 
@@ -55,7 +57,7 @@ def median(xs: list[float]) -> float:
     return statistics.median(xs)
 
 
-def side_by_side(fns: dict[str, object], repeat: int) -> dict[str, tuple[float, float]]:
+def side_by_side(fns: dict[str, Callable[[], object]], repeat: int) -> dict[str, tuple[float, float]]:
     """Median (wall, CPU) seconds of each function, the functions interleaved run by run so that
     they share the machine's load (it is shared with other jobs; CPU time is the steadier one)."""
     walls: dict[str, list[float]] = {k: [] for k in fns}
@@ -63,7 +65,7 @@ def side_by_side(fns: dict[str, object], repeat: int) -> dict[str, tuple[float, 
     for _ in range(repeat):
         for k, fn in fns.items():
             t, c = time.perf_counter(), time.process_time()
-            fn()  # type: ignore[operator]
+            fn()
             walls[k].append(time.perf_counter() - t)
             cpus[k].append(time.process_time() - c)
     return {k: (median(walls[k]), median(cpus[k])) for k in fns}
@@ -99,19 +101,19 @@ def main(argv: list[str] | None = None) -> None:
     # 1. whole processes first, while this process is still small (see ensure_file)
     proc: dict[int, tuple] = {}
     for n in sizes:
-        path = str(paths[n])
+        path_arg = str(paths[n])
         rep = 9 if n <= 10_000 else 5
-        res = children_side_by_side(
+        runs = children_side_by_side(
             {
-                "ours": [DRIPLINE, "remit", "show", path, "--summary"],
-                "oxedi": [PY, "-c", f"import oxedi; oxedi.parse_file({path!r})"],
+                "ours": [DRIPLINE, "remit", "show", path_arg, "--summary"],
+                "oxedi": [PY, "-c", f"import oxedi; oxedi.parse_file({path_arg!r})"],
             },
             rep,
         )
         _, rss_full, _ = run_child(
-            [PY, "-c", f"from edi.x835.reader import read_835\nfor r in read_835({path!r}): pass"]
+            [PY, "-c", f"from edi.x835.reader import read_835\nfor r in read_835({path_arg!r}): pass"]
         )
-        (p_ours, rss_sum, c_ours), (p_ox, rss_ox, c_ox) = res["ours"], res["oxedi"]
+        (p_ours, rss_sum, c_ours), (p_ox, rss_ox, c_ox) = runs["ours"], runs["oxedi"]
         proc[n] = (p_ours, p_ox, rss_sum, rss_ox, rss_full, c_ours, c_ox)
     # 2. library calls, side by side
     import oxedi

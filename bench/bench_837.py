@@ -154,10 +154,10 @@ def bench_validation(n: int, repeat: int = 1) -> None:
 
 
 def main() -> None:
-    print("load average at start: %.2f %.2f %.2f" % os.getloadavg())
+    print("load average at start: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
     bench_writer()
     bench_validation(int(os.environ.get("BENCH_837_CLAIMS", "10000")), int(os.environ.get("BENCH_837_REPEAT", "1")))
-    print("load average at end: %.2f %.2f %.2f" % os.getloadavg())
+    print("load average at end: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
 
 
 if __name__ == "__main__":

@@ -14,9 +14,11 @@ import json
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -150,8 +152,8 @@ def bench_build(tmp: Path) -> tuple[float, float, float]:
     spent = {"ledger": 0.0}
     orig_reserve, orig_record = L.reserve_numbers, L.record_interchange
 
-    def timed(fn):
-        def wrapper(*a, **kw):
+    def timed(fn: Callable[..., Any]) -> Callable[..., Any]:
+        def wrapper(*a: Any, **kw: Any) -> Any:
             t0 = time.perf_counter()
             try:
                 return fn(*a, **kw)

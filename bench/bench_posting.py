@@ -124,6 +124,7 @@ def child(mode: str, path: str, db: str) -> None:
     """Run one measurement in this (fresh) process and print JSON."""
     t0 = time.perf_counter()
     c0 = time.process_time()
+    extra: dict[str, int | str]
     if mode == "read":  # the reader as it is: claims and lines stay unparsed until a field is read
         from edi.x835.reader import read_835
 

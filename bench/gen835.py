@@ -350,11 +350,11 @@ def write_file(path: str | Path, n_claims: int, seed: int = 835, per_set: int = 
         for s in sets_iter:
             n += 1
             fh.write("~\n".join(render_set(s, n)) + "~\n")
-            totals["claims"] += len(s.claims)  # type: ignore[operator]
-            totals["lines"] += sum(len(cl.lines) for cl in s.claims)  # type: ignore[operator]
-            totals["paid"] += sum((cl.paid for cl in s.claims), Decimal(0))  # type: ignore[operator]
-            totals["charge"] += sum((cl.charge for cl in s.claims), Decimal(0))  # type: ignore[operator]
-            totals["plb"] += sum((p.amount for p in s.plbs), Decimal(0))  # type: ignore[operator]
+            totals["claims"] += len(s.claims)
+            totals["lines"] += sum(len(cl.lines) for cl in s.claims)
+            totals["paid"] += sum((cl.paid for cl in s.claims), Decimal(0))
+            totals["charge"] += sum((cl.charge for cl in s.claims), Decimal(0))
+            totals["plb"] += sum((p.amount for p in s.plbs), Decimal(0))
         fh.write(f"GE*{n}*1~\nIEA*1*000000001~\n")
         totals["sets"] = n
     return totals

@@ -16,8 +16,8 @@ def main(argv: list[str]) -> int:
         if wanted and name not in wanted and name.removeprefix("bench_") not in wanted:
             continue
         spec = importlib.util.spec_from_file_location(name, path)
+        assert spec is not None and spec.loader is not None
         mod = importlib.util.module_from_spec(spec)
-        assert spec.loader is not None
         spec.loader.exec_module(mod)
         print(f"== {name}", flush=True)
         saved, sys.argv = sys.argv, [str(path)]  # each bench parses its own argv

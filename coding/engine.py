@@ -17,6 +17,7 @@ import gc
 import importlib
 from collections.abc import Callable, Iterable
 from datetime import date
+from types import ModuleType
 
 from coding.admin.codes import admin_lines
 from coding.config import Config
@@ -32,7 +33,7 @@ except ImportError:  # pragma: no cover - only while helper A's module is absent
     _drug_lines = None  # type: ignore[assignment]
 
 
-def _home_module():
+def _home_module() -> ModuleType | None:
     try:
         return importlib.import_module("coding.home.lines")
     except ImportError:

@@ -54,12 +54,12 @@ def line_charge(cfg: Config, code: str, units: int, **where: object) -> tuple[De
         return ZERO_CHARGE, error(
             "unpriced-code",
             f"{code} has no price in the chargemaster; line held (a zero-charge line is rejected)",
-            **where,  # type: ignore[arg-type]
+            **where,
         )
     if price <= 0:
         return ZERO_CHARGE, error(
             "unpriced-code",
             f"{code} has a chargemaster price that is not positive; line held",
-            **where,  # type: ignore[arg-type]
+            **where,
         )
     return price * Decimal(int(units)), None

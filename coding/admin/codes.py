@@ -262,7 +262,7 @@ def drug_name(code: str) -> str:
     return _NAMES.get(code, "")
 
 
-def charge(cfg: Config, code: str, units: int, **where: Any):
+def charge(cfg: Config, code: str, units: int, **where: Any) -> tuple[Decimal, Finding | None]:
     """Line charge via the pricing module (``(Decimal, Finding | None)``).
 
     ``line_charge`` is price per unit x units, so a successful unit price is remembered per
@@ -769,6 +769,7 @@ def sequence_group(
     allowed_for = _ALLOWED.get(initial_code, _NONE_ALLOWED)
     standalone_seen: set[tuple[str, str]] = set()
     rest = sorted([s for s in svcs if s is not initial], key=_by_start)
+    code: str | None  # each branch below sets it; a code the payer does not allow is None
     for s in rest:
         lab = s.label()
         if s.mode in ("injection", "intra_arterial", "obi"):
@@ -1151,9 +1152,9 @@ def build_lines(enc: Encounter, cfg: Config, raws: list[Raw], findings: list[Fin
                 code,
                 units,
                 day,
-                None,
+                Decimal(0),  # priced below, once the units of every day are summed
                 why,
-                list(mods) if mods else [],  # type: ignore[arg-type]
+                list(mods) if mods else [],
                 list(ids_in),
                 None,
                 None,
@@ -1173,7 +1174,7 @@ def build_lines(enc: Encounter, cfg: Config, raws: list[Raw], findings: list[Fin
                     ids.append(a)
             if why not in ln.rationale:
                 ln.rationale += "; " + why
-    held = False
+    held: set[int] = set()  # id() of the lines whose charge is held
     known = _price_table(cfg)[1]
     for ln in lines:
         unit = known.get(ln.code)
@@ -1183,13 +1184,12 @@ def build_lines(enc: Encounter, cfg: Config, raws: list[Raw], findings: list[Fin
         amount, f = charge(cfg, ln.code, ln.units, encounter_id=enc.id, administration_id=ln.administration_ids[0])
         if f is not None:
             findings.append(f)
-            ln.charge = None  # type: ignore[assignment]
-            held = True
+            held.add(id(ln))
         else:
             ln.charge = amount
     if not held:
         return lines
-    kept = [ln for ln in lines if ln.charge is not None]
+    kept = [ln for ln in lines if id(ln) not in held]
     while True:  # hold add-ons left without any primary (repeat: chains such as 96417 -> 96415)
         codes = {ln.code for ln in kept}
         orphans = [ln for ln in kept if ln.code in ADD_ON_CODES and not (ADMIN_CODES[ln.code].primaries & codes)]

@@ -161,11 +161,11 @@ def union_len(intervals: list[tuple[int, int]]) -> int:
         a, b = intervals[0]
         return b - a if b > a else 0
     total = 0
-    cs, ce = None, None
-    for s, e in sorted(intervals):
-        if ce is None or s > ce:
-            if ce is not None:
-                total += ce - cs
+    ordered = iter(sorted(intervals))
+    cs, ce = next(ordered)
+    for s, e in ordered:
+        if s > ce:
+            total += ce - cs
             cs, ce = s, e
         elif e > ce:
             ce = e

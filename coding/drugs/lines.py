@@ -280,12 +280,13 @@ def convert(value: Decimal, unit: str, to_unit: str) -> Decimal | None:
 
 def billing_units(amount: Decimal, unit: str, info: DrugInfo) -> int | None:
     """ceil(amount ÷ billing unit) after unit conversion; None when the unit cannot convert."""
-    if not info.codable_by_dose:
+    per_unit = info.billing_unit_value
+    if per_unit is None or not info.codable_by_dose:
         return None
     conv = convert(amount, unit, info.billing_unit or "")
     if conv is None:
         return None
-    q = _CTX.divide(conv, info.billing_unit_value)
+    q = _CTX.divide(conv, per_unit)
     return int(q.to_integral_value(rounding=ROUND_CEILING))
 
 
@@ -696,8 +697,9 @@ def _drug_group_lines(
     cont_admin = cont_jw = None
     if ndc11:
         counts = [a.containers for _, a in g.adms]
-        if all(c is not None and c > 0 for c in counts):
-            n_cont = sum(counts)  # type: ignore[arg-type]
+        opened = [c for c in counts if c is not None and c > 0]
+        if len(opened) == len(counts):
+            n_cont = sum(opened)
             cont_admin = Decimal(n_cont)
             if jw_units > 0 and dose_total is not None:
                 cont_admin, cont_jw = _split_containers(n_cont, dose_total, waste_total)

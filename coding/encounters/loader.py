@@ -370,14 +370,14 @@ def _patient(ctx: _Ctx, p: dict, path: str) -> Patient | None:
         if zp is not None and not _ZIP.match(zp):
             ctx.err("bad-value", f"{path}.address.zip", f"{path}.address.zip must be 5 or 9 digits")
             zp = None
-        if None not in (l1, city, state, zp):
-            addr = Address(l1, city, state.upper(), zp.replace("-", ""), l2)  # type: ignore[union-attr,arg-type]
+        if l1 is not None and city is not None and state is not None and zp is not None:
+            addr = Address(l1, city, state.upper(), zp.replace("-", ""), l2)
     if dob is not None and dob > date.today():
         ctx.err("bad-date", f"{path}.dob", f"{path}.dob is in the future")
         dob = None
-    if None in (pid, first, last, dob, sex, member, addr):
+    if pid is None or first is None or last is None or dob is None or sex is None or member is None or addr is None:
         return None
-    return Patient(pid, first, last, dob, sex, member, addr)  # type: ignore[arg-type]
+    return Patient(pid, first, last, dob, sex, member, addr)
 
 
 def _administration(ctx: _Ctx, a: Any, i: int) -> Administration | None:
@@ -410,7 +410,7 @@ def _administration(ctx: _Ctx, a: Any, i: int) -> Administration | None:
     access = _str(ctx, a, "access", f"{path}.access", required=False, adm=aid, max_len=20) or "A"
     ssr = _str(ctx, a, "separate_site_reason", f"{path}.separate_site_reason", required=False, adm=aid, max_len=500)
     visit = _str(ctx, a, "visit", f"{path}.visit", required=False, adm=aid, max_len=20) or "1"
-    if len(ctx.findings) != n0 or None in (aid, drug, route, start, dose):
+    if len(ctx.findings) != n0 or aid is None or drug is None or route is None or start is None or dose is None:
         return None
     return Administration(
         id=aid,
@@ -419,7 +419,7 @@ def _administration(ctx: _Ctx, a: Any, i: int) -> Administration | None:
         start=start,
         dose=dose,
         end=end,
-        ndc=nd,  # type: ignore[arg-type]
+        ndc=nd,
         purpose=purpose,
         volume_ml=vol,
         rate_ml_per_hr=rate,
@@ -492,13 +492,16 @@ def _therapy(ctx: _Ctx, t: Any, i: int) -> Therapy | None:
     pump = _bool(ctx, t, "pump", f"{path}.pump")
     if len(ctx.findings) != n0:
         return None
+    # A required field that is missing or bad has added a finding above.
+    assert tid is not None and cat is not None and sd is not None and ed is not None
+    assert drug is not None and dose is not None
     return Therapy(
         id=tid,
         category=cat,
         start_date=sd,
         end_date=ed,
         drug=drug,
-        dose=dose,  # type: ignore[arg-type]
+        dose=dose,
         schedule=sched or "q24h",
         ndc=nd,
         doses_per_day=dpd,
@@ -635,12 +638,14 @@ def validate_encounter(
         )
     if ctx.findings:
         return None, ctx.findings
+    # A required field that is missing or bad has added a finding above.
+    assert eid is not None and setting is not None and payer is not None and patient is not None
     enc = Encounter(
         id=eid,
         setting=setting,
         payer=payer,
         patient=patient,
-        diagnoses=tuple(diags),  # type: ignore[arg-type]
+        diagnoses=tuple(diags),
         administrations=tuple(adms),
         services=tuple(services),
         place_of_service=pos,

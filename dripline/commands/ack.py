@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from dripline.common import JsonOption, LedgerOption, console, fail, print_findings, print_json
 
+if TYPE_CHECKING:  # annotations only: the ledger code is imported when a command runs
+    from reconcile.claims.acks import AckResult
 
-def _print_result(res) -> None:  # res: reconcile.claims.acks.AckResult
+
+def _print_result(res: AckResult) -> None:
     from rich.table import Table
 
     if res.duplicate:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -21,12 +22,15 @@ from dripline.common import (
     print_json,
 )
 
+if TYPE_CHECKING:  # annotations only: the ledger is opened when a command runs
+    import sqlite3
+
 claims_app = typer.Typer(help="Build 837 claim files and list claims in the ledger.", no_args_is_help=True)
 
 AMOUNT_FIELDS = ("charge", "paid", "adjusted", "patient_responsibility", "balance")
 
 
-def open_ledger(option: Path | None):  # -> sqlite3.Connection
+def open_ledger(option: Path | None) -> sqlite3.Connection:
     """Open the ledger named by --ledger / $DRIPLINE_DB / ./dripline.db, or exit 2 with a message."""
     from reconcile.ledger.store import LedgerError, connect
 
@@ -41,7 +45,7 @@ PROGRESS_MIN_ENCOUNTERS = 200  # smaller batches finish before a bar is worth dr
 STAGES = {"code": "coding encounters", "write": "writing, validating and recording claims"}
 
 
-def _progress_callback(enabled: bool):
+def _progress_callback(enabled: bool) -> tuple[Callable[[str, int, int], None] | None, Callable[[], None]]:
     """A rich progress bar on stderr for large batches (None when not wanted)."""
     if not enabled:
         return None, lambda: None

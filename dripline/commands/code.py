@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
@@ -26,8 +27,12 @@ from dripline.common import (
     print_json,
 )
 
+if TYPE_CHECKING:  # annotations only: the CLI imports the coder when a command runs
+    from coding.engine import HitHistory
+    from coding.model import Encounter
 
-def hit_history_for(encounters: list, ledger: Path | None):
+
+def hit_history_for(encounters: list[Encounter], ledger: Path | None) -> HitHistory | None:
     """Medicare home infusion 60-day rule: the ledger's HIT history (``--ledger``, ``$DRIPLINE_DB``
     or ``./dripline.db``) when a home encounter needs it and the ledger exists; else None."""
     from dripline.common import fail, ledger_path

@@ -7,9 +7,10 @@ Thin over :mod:`reconcile.posting.post`, :mod:`reconcile.denials.worklist`, :mod
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -27,10 +28,13 @@ from dripline.common import (
     print_json,
 )
 
+if TYPE_CHECKING:  # annotations only: rich's progress display is imported when it is shown
+    from rich.progress import Progress
+
 MAX_FINDINGS_SHOWN = 50
 
 
-def _post_progress(enabled: bool):
+def _post_progress(enabled: bool) -> tuple[Callable[[str, int], None] | None, Progress | None]:
     """A rich progress display (claims posted per file) on stderr, or None."""
     if not enabled or not err_console.is_terminal:
         return None, None

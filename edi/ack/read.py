@@ -18,7 +18,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import BinaryIO
 
-from coding.findings import Finding
+from coding.findings import Finding, Severity
 from edi.ack.model import (  # noqa: F401  (re-exported: the public types of the readers)
     ACCEPTED_CODES,
     PATIENT_LEVELS,
@@ -81,13 +81,13 @@ class _Reader:
         self.svc: LineStatus | None = None
         self.set_segments = 0
 
-    def finding(self, severity: str, code: str, message: str, seg: Segment) -> None:
+    def finding(self, severity: Severity, code: str, message: str, seg: Segment) -> None:
         self.doc.findings.append(
             Finding(
                 severity,
                 code,
                 message,
-                file=self.doc.file,  # type: ignore[arg-type]
+                file=self.doc.file,
                 segment=seg.id,
                 line=seg.line,
                 loop=self._loop(),

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from coding.findings import Finding
+from coding.findings import Finding, Severity
 
 _VALUE_INLINE = re.compile(r"with a value of \([^()]*\)\s*")
 _VALUE_LEAD = re.compile(r"^\([^()]*\)\s*")
@@ -36,12 +36,12 @@ def finding(
     loop: str | None = None,
     element: str | None = None,
     value: Any = None,
-    severity: str = "error",
+    severity: Severity = "error",
 ) -> Finding:
     return Finding(
         severity,
         f"x12-{code.lower()}" if code else "x12-error",
-        scrub(message, value),  # type: ignore[arg-type]
+        scrub(message, value),
         file=file,
         segment=segment,
         loop=loop,

@@ -22,7 +22,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from decimal import Decimal
 
-from coding.findings import Finding
+from coding.findings import Finding, Severity
 from coding.identifiers import icd10cm, npi
 from edi.x837.read import ReadClaim, ReadLine
 
@@ -38,7 +38,7 @@ def _f(
     seg: str,
     loop: str,
     element: str | None = None,
-    severity: str = "error",
+    severity: Severity = "error",
 ) -> Finding:
     """A finding at ``pos`` = (segment number in the file, physical line)."""
     return Finding(
@@ -48,7 +48,7 @@ def _f(
         file=file,
         line=pos[1] or None,
         segment=seg,
-        loop=loop,  # type: ignore[arg-type]
+        loop=loop,
         element=element,
         segment_number=pos[0] or None,
     )
@@ -88,7 +88,7 @@ def _provider_loop(c: ReadClaim, who: str) -> str:
     return f"{c.loop}/{PROVIDER_LOOPS.get(c.claim_type, {}).get(who, '2310')}"
 
 
-def check_npis(c: ReadClaim, file: str | None, severity: str = "warning") -> list[Finding]:
+def check_npis(c: ReadClaim, file: str | None, severity: Severity = "warning") -> list[Finding]:
     """NPI check digits on the billing provider and every claim-level provider."""
     out = []
     if c.billing_npi is not None and not npi.is_valid(c.billing_npi):

@@ -21,7 +21,7 @@ from functools import lru_cache
 from coding.config import Config
 from coding.findings import Finding, error, info, warning
 from coding.identifiers import ndc
-from coding.model import CodedEncounter, Patient
+from coding.model import CodedEncounter, Encounter, Patient
 from edi.x12.text import MAX_LEN, clean, digits, fit, ident
 from edi.x837.model import (
     MAX_LINES_837I,
@@ -47,7 +47,7 @@ def ndc11(value: str) -> str | None:
     return ndc.to_11(value) if ndc.is_valid(value) else None
 
 
-def patient_is_subscriber(enc) -> bool:
+def patient_is_subscriber(enc: Encounter) -> bool:
     """True when the patient is the insured (relationship self/18, or no subscriber given)."""
     return enc.subscriber is None or enc.relationship in ("self", "18")
 
@@ -145,7 +145,8 @@ def encounter_findings(coded: CodedEncounter, cfg: Config) -> list[Finding]:
     """Why (if at all) this encounter cannot be written as a claim: error findings block it."""
     enc = coded.encounter
     out = _claim_findings(coded, cfg)
-    insured, role = (enc.patient, "patient") if patient_is_subscriber(enc) else (enc.subscriber, "subscriber")
+    subscriber = None if patient_is_subscriber(enc) else enc.subscriber
+    insured, role = (enc.patient, "patient") if subscriber is None else (subscriber, "subscriber")
     if len(ident(insured.member_id)) < 2:
         out.append(
             error(
@@ -156,8 +157,8 @@ def encounter_findings(coded: CodedEncounter, cfg: Config) -> list[Finding]:
             )
         )
     out += _person_findings(enc.patient, "patient", enc.id)
-    if not patient_is_subscriber(enc):
-        out += _person_findings(enc.subscriber, "subscriber", enc.id)
+    if subscriber is not None:
+        out += _person_findings(subscriber, "subscriber", enc.id)
     return out + _claim_warnings(coded, cfg) + _line_findings(coded)
 
 

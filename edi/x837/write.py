@@ -18,7 +18,7 @@ from coding.config import Config
 from coding.model import Patient, ServiceLine
 from coding.money import round_cents, x12_amount
 from edi.x12.text import MAX_LEN, clean, digits, fit, ident
-from edi.x837.model import ClaimPlan, EnvelopeNumbers, InterchangePlan
+from edi.x837.model import ClaimPlan, EnvelopeNumbers, InterchangePlan, TransactionPlan
 from edi.x837.plan import NDC_UNITS, PCN_OK, ndc11, patient_is_subscriber
 
 VERSION = {"837P": "005010X222A1", "837I": "005010X223A2"}
@@ -182,7 +182,7 @@ def _subscriber_and_claim(cp: ClaimPlan, cfg: Config, claim_type: str, hl: int, 
     enc = cp.coded.encounter
     payer = cfg.payers[enc.payer]
     is_self = patient_is_subscriber(enc)
-    sub = enc.patient if is_self else enc.subscriber
+    sub = enc.patient if is_self or enc.subscriber is None else enc.subscriber
     sbr = f"SBR*P*{'18' if is_self else ''}*******{clean(payer.filing_indicator)}"
     out = [
         f"HL*{hl}*{parent}*22*{0 if is_self else 1}",
@@ -198,7 +198,7 @@ def _subscriber_and_claim(cp: ClaimPlan, cfg: Config, claim_type: str, hl: int, 
     return out + _claim(cp, cfg, claim_type)
 
 
-def _transaction(tp, cfg: Config, claim_type: str, st02: int, bht03: str, now: datetime) -> list[str]:
+def _transaction(tp: TransactionPlan, cfg: Config, claim_type: str, st02: int, bht03: str, now: datetime) -> list[str]:
     """ST..SE for one payer's claims."""
     bp, sub, rcv = cfg.billing_provider, cfg.submitter, cfg.receiver
     version = VERSION[claim_type]

@@ -204,7 +204,7 @@ def answer_claims(conn: sqlite3.Connection, cfg: Config) -> tuple[list[RRemit], 
         if c.pcn not in used and any(set(ln.modifiers) & {"JW", "JZ", "59", "XE", "XS", "XU"} for ln in c.lines)
     ]
     other_payer = [c for c in with_mods if ndc_claim is None or c.payer != ndc_claim.payer]
-    mod_claim = (other_payer or with_mods or [None])[0]  # another payer when there is one: the chart shows both
+    mod_claim = next(iter(other_payer or with_mods), None)  # another payer when there is one: the chart shows both
     if mod_claim:
         used.add(mod_claim.pcn)
     others = [c for c in claims if c.pcn not in used and c.payer != "medicare"]
@@ -218,7 +218,7 @@ def answer_claims(conn: sqlite3.Connection, cfg: Config) -> tuple[list[RRemit], 
     for n, c in enumerate(claims, start=1):
         icn = f"26{pay_date:%j}{n:07d}"
         icn_of[c.pcn] = icn
-        lines = []
+        lines: list[RLine] = []
         for ln in c.lines:
             if c is ndc_claim and ln.ndc and not any(x.remarks for x in lines):
                 lines.append(_rline(ln, Decimal(0), [Adj("CO", "16", ln.charge)], ["M119"]))

@@ -79,7 +79,7 @@ def chart_svg(items: Sequence[dict[str, Any]]) -> etree._Element:
         return svg
     for row, cat in enumerate(cats):
         y = 10 + row * (BAR_H + GAP)
-        label = etree.SubElement(svg, "text", x=str(LABEL_W - 6), y=str(y + BAR_H * 0.7), **{"text-anchor": "end"})
+        label = etree.SubElement(svg, "text", {"x": str(LABEL_W - 6), "y": str(y + BAR_H * 0.7), "text-anchor": "end"})
         label.text = CATEGORIES.get(cat, cat)
         x = Decimal(LABEL_W)
         total = Decimal(0)

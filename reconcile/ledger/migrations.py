@@ -15,9 +15,8 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Union
 
-MigrationBody = Union[str, Callable[[sqlite3.Connection], None]]
+MigrationBody = str | Callable[[sqlite3.Connection], None]
 
 CORE_SCHEMA = """
 CREATE TABLE control_counters (

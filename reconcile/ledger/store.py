@@ -37,6 +37,14 @@ class LedgerError(Exception):
     """The ledger cannot be opened or used (I/O, not a SQLite database, exhausted counter)."""
 
 
+def inserted_id(cur: sqlite3.Cursor) -> int:
+    """The row id the ``INSERT`` just run on ``cur`` gave its row."""
+    rowid = cur.lastrowid
+    if rowid is None:  # sqlite3 sets it after every INSERT of one row
+        raise LedgerError("an INSERT reported no row id")
+    return rowid
+
+
 class DuplicateEncounterError(Exception):
     """Recording would send an original claim for an encounter whose claim is still active."""
 
@@ -165,7 +173,7 @@ def reserve_numbers(
             "INSERT INTO interchanges (isa13, gs06, claim_type, created_at, status) VALUES (?, ?, ?, ?, 'reserved')",
             (isa13, gs06, claim_type, _iso(now)),
         )
-        iid = int(cur.lastrowid)
+        iid = inserted_id(cur)
     return Reservation(iid, isa13, gs06, st02, [str(b) for b in bht], [str(n) for n in lines])
 
 
@@ -226,7 +234,7 @@ def _insert_claim(conn: sqlite3.Connection, tx_id: int, claim: ClaimRecord, ts: 
             "INSERT INTO encounters (encounter_id, source, recorded_at) VALUES (?, ?, ?)",
             (claim.encounter_id, source_json(claim.source), ts),
         ).lastrowid
-    cid = int(
+    cid = inserted_id(
         conn.execute(
             "INSERT INTO claims (patient_control_number, encounter_id, encounter_row, payer, payer_id,"
             " claim_type, frequency, payer_claim_number, total_charge, status, transaction_id,"
@@ -246,7 +254,7 @@ def _insert_claim(conn: sqlite3.Connection, tx_id: int, claim: ClaimRecord, ts: 
                 ts,
                 ts,
             ),
-        ).lastrowid
+        )
     )
     for number, ln in enumerate(claim.lines, start=1):
         if not ln.line_control_number:
@@ -315,11 +323,11 @@ def record_interchange(
             (status, path, sha256, reservation.interchange_id),
         )
         for tx in transactions:
-            tx_id = int(
+            tx_id = inserted_id(
                 conn.execute(
                     "INSERT INTO transactions (interchange_id, st02, bht03, payer) VALUES (?,?,?,?)",
                     (reservation.interchange_id, tx.st02, tx.bht03, tx.payer),
-                ).lastrowid
+                )
             )
             claim_ids.extend(_insert_claim(conn, tx_id, c, ts) for c in tx.claims)
     return claim_ids

@@ -11,7 +11,7 @@ The ledger is read in chunks (one query for many claims), never one SELECT per c
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from operator import itemgetter
@@ -72,6 +72,7 @@ _DETAIL = (
     " FROM lines WHERE claim_id = ? ORDER BY line_number"
 )
 _line_of = LedgerLine._make
+LinePredicate = Callable[[LedgerLine], bool]  # a fallback's test of one sent line
 
 
 def _tuples(conn: sqlite3.Connection) -> sqlite3.Cursor:
@@ -97,14 +98,14 @@ def prefetch_claims(
     sent: dict[str, SentLine] = {}
     cur = _tuples(conn)
 
-    def load(where: str, params: list[str], key_of) -> None:
+    def load(where: str, params: list[str], key_of: Callable[[Any], str]) -> None:
         for i in range(0, len(params), CHUNK):
             part = params[i : i + CHUNK]
             fresh: list[int] = []
             for r in cur.execute(_CLAIMS.format(where, ",".join("?" * len(part))), part).fetchall():
                 lc = by_id.get(r[0])
                 if lc is None:  # (a claim already loaded under another key has its lines)
-                    lc = by_id[r[0]] = LedgerClaim(*r, sent)
+                    lc = by_id[r[0]] = LedgerClaim(r[0], r[1], r[2], r[3], r[4], r[5], sent)
                     fresh.append(r[0])
                 out.setdefault(key_of(r), []).append(lc)
             for j in range(0, len(fresh), CHUNK):
@@ -160,7 +161,7 @@ def _date_ok(rl: RLine, ln: LedgerLine, claim_date: str | None) -> bool:
     return d is None or d == ln.service_date
 
 
-def _fallbacks(rl: RLine, claim_date: str | None):
+def _fallbacks(rl: RLine, claim_date: str | None) -> Iterator[tuple[str, LinePredicate]]:
     """(name, predicate) pairs tried in order on the sent lines not yet taken."""
     code, mods = rl.code, _mods(rl.modifiers)
     if rl.qualifier == "N4":
@@ -194,7 +195,7 @@ def _fallbacks(rl: RLine, claim_date: str | None):
     )
 
 
-def _relaxed(rl: RLine, claim_date: str | None):
+def _relaxed(rl: RLine, claim_date: str | None) -> Iterator[tuple[str, LinePredicate]]:
     code = rl.original_code or rl.code
     yield "code-date-unique", lambda ln: ln.code == code and _date_ok(rl, ln, claim_date)
     if rl.original_code:

@@ -30,6 +30,7 @@ from typing import Any
 from coding.findings import Finding, info, warning
 from coding.money import money_str
 from reconcile.denials import worklist as dn
+from reconcile.ledger.store import inserted_id
 from reconcile.posting.matching import CHUNK, LedgerClaim, LineMatch, choose_claim, match_lines, prefetch_claims
 from reconcile.posting.queries import posting_totals, unmatched_queue  # noqa: F401  (public here too)
 from reconcile.posting.records import ZERO, Adj, RClaim, RPlb, RRemit
@@ -204,12 +205,12 @@ class _Poster:
                 )
             )
             return False
-        self.payment_id = int(
+        self.payment_id = inserted_id(
             c.execute(
                 "INSERT INTO payments (file_id, payer_id, payer_name, trace, amount, method, payment_date, segment)"
                 " VALUES (?,?,?,?,?,?,?,?)",
                 (self.file_id, key[0], rm.payer_name, key[1], key[2], rm.method, rm.payment_date, rm.segment),
-            ).lastrowid
+            )
         )
         self.res.remittances += 1
         self.res.payment += rm.amount
@@ -550,7 +551,7 @@ class _Poster:
         self.history.append((claim_id, status, text, ts))
 
     # ------------------------------------------------------------------ reversals
-    def _prefetch_originals(self, chunk: list[RClaim], pref: dict[str, list[LedgerClaim]]) -> None:
+    def _prefetch_originals(self, chunk: Sequence[RClaim], pref: dict[str, list[LedgerClaim]]) -> None:
         """Earlier postings the reversals of this chunk may undo, one query each way (right after the
         claims prefetch); postings of this chunk not written yet are kept in memory."""
         self.chunk_icn, self.chunk_claim, self.chunk_ids = {}, {}, set()
@@ -901,10 +902,8 @@ def _post_file(
                 info("duplicate-file", "this file (same sha256) was already posted: nothing posted", file=path)
             )
             return res
-        file_id = int(
-            conn.execute(
-                "INSERT INTO remit_files (path, sha256, posted_at) VALUES (?,?,?)", (path, sha256, _now())
-            ).lastrowid
+        file_id = inserted_id(
+            conn.execute("INSERT INTO remit_files (path, sha256, posted_at) VALUES (?,?,?)", (path, sha256, _now()))
         )
         poster = _Poster(conn, file_id, res, progress)
         try:

@@ -72,7 +72,7 @@ class PostResult:
         return sum(1 for f in self.files if f.status == "duplicate")
 
     def to_dict(self) -> dict[str, Any]:
-        tot = {
+        tot: dict[str, str | int] = {
             k: money_str(sum((getattr(f, k) for f in self.files), ZERO))
             for k in ("payment", "paid", "adjusted", "patient_responsibility", "provider_adjustments", "interest")
         }

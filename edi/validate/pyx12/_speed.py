@@ -142,16 +142,16 @@ def _accelerated() -> Iterator[None]:
     Outside our runs (e.g. :func:`plain_pyx12_pass`) pyx12 is untouched.
     """
     seg_cls, loop_cls = pyx12.map_if.segment_if, pyx12.map_if.loop_if
-    pyx12.segment.Segment._parse_refdes = _cached_parse_refdes  # type: ignore[method-assign]
-    seg_cls.get_child_node_by_idx = _cached_child  # type: ignore[method-assign]
-    loop_cls.__len__ = _cached_len  # type: ignore[method-assign]
+    pyx12.segment.Segment._parse_refdes = _cached_parse_refdes
+    seg_cls.get_child_node_by_idx = _cached_child
+    loop_cls.__len__ = _cached_len
     pyx12.validation.contains_control_character = _fast_control
-    pyx12.map_if.element_if.is_valid_errors = _cached_element_valid  # type: ignore[method-assign]
+    pyx12.map_if.element_if.is_valid_errors = _cached_element_valid
     try:
         yield
     finally:
-        pyx12.segment.Segment._parse_refdes = _ORIG["refdes"]  # type: ignore[method-assign]
-        seg_cls.get_child_node_by_idx = _ORIG["child"]  # type: ignore[method-assign]
-        loop_cls.__len__ = _ORIG["len"]  # type: ignore[method-assign]
+        pyx12.segment.Segment._parse_refdes = _ORIG["refdes"]
+        seg_cls.get_child_node_by_idx = _ORIG["child"]
+        loop_cls.__len__ = _ORIG["len"]
         pyx12.validation.contains_control_character = _ORIG["ctrl"]
-        pyx12.map_if.element_if.is_valid_errors = _ORIG["element"]  # type: ignore[method-assign]
+        pyx12.map_if.element_if.is_valid_errors = _ORIG["element"]

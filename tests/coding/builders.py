@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, overload
 
 from coding.model import Address, Administration, Encounter, Patient, Quantity, Service
 
@@ -23,12 +23,20 @@ PATIENT = Patient(
 )
 
 
+@overload
+def dt(t: str, day: str = DAY) -> datetime: ...
+@overload
+def dt(t: None, day: str = DAY) -> None: ...
 def dt(t: str | None, day: str = DAY) -> datetime | None:
     if t is None:
         return None
     return datetime.fromisoformat(t if "T" in t else f"{day}T{t}")
 
 
+@overload
+def qty(s: str) -> Quantity: ...
+@overload
+def qty(s: None) -> None: ...
 def qty(s: str | None) -> Quantity | None:
     if s is None:
         return None

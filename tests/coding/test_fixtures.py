@@ -18,7 +18,7 @@ from coding.engine import code_encounters
 
 CFG = load_config()
 
-EXPECTED = {
+EXPECTED: dict[str, list[tuple[str | None, str, tuple[str, ...], int]]] = {
     "ENC-001": [(None, "96365", (), 1), (None, "96366", (), 1)],
     "ENC-002": [(None, "96365", (), 1), (None, "96366", (), 3)],
     "ENC-003": [(None, "96365", (), 1), (None, "96366", (), 1)],

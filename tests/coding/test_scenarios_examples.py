@@ -298,9 +298,9 @@ def test_worked_example(name, setting, admins, kw, expected):
 
 def test_ex1_ndc_11_digits():
     coded = code_encounter(enc(ex1(), setting=P), CFG)
-    drug = [ln for ln in coded.lines if ln.code == "J1745"][0]
+    drug = next(ln for ln in coded.lines if ln.code == "J1745")
     assert drug.ndc == "57894003001"
-    assert drug.ndc_unit == "UN" and drug.ndc_quantity > 0
+    assert drug.ndc_unit == "UN" and drug.ndc_quantity is not None and drug.ndc_quantity > 0
 
 
 def test_ex1_payer_switch_complex_biologic_as_chemo():
@@ -331,7 +331,7 @@ def test_ex9_separate_site_modifier_by_payer():
     assert mods == [(), ("XS",)]
     default = code_encounter(enc(ex9(), setting=I, payer="commercial"), CFG)
     assert sorted(tuple(ln.modifiers) for ln in default.lines if ln.code == "96365") == [(), ("59",)]
-    second = [ln for ln in coded.lines if ln.code == "96365" and ln.modifiers][0]
+    second = next(ln for ln in coded.lines if ln.code == "96365" and ln.modifiers)
     assert second.administration_ids == ["C1"]
 
 

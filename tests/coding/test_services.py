@@ -16,7 +16,7 @@ INJ = [adm("I1", "J0897", "sc", "10:00", dose="60 mg", container="single_dose")]
 
 def test_em_separately_identifiable_gets_25_first():
     coded = code_encounter(enc(INJ, services=[Service("99214", modifiers=("GT",), separately_identifiable=True)]), CFG)
-    em = [ln for ln in coded.lines if ln.code == "99214"][0]
+    em = next(ln for ln in coded.lines if ln.code == "99214")
     assert em.modifiers == ["25", "GT"] and em.kind == "service" and "25" in em.rationale
 
 

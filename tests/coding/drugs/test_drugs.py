@@ -55,6 +55,13 @@ def code(setting, *adms, cfg=CFG, payer="medicare"):
     return drug_lines(e, cfg, cfg.payers[payer])
 
 
+def known(code: str) -> DrugInfo:
+    """The drug table's row for a code the table has."""
+    info = drug_info(code)
+    assert info is not None, code
+    return info
+
+
 def summary(lines):
     return [(ln.code, ln.modifiers, ln.units) for ln in lines]
 
@@ -87,7 +94,7 @@ def summary(lines):
     ],
 )
 def test_billing_units(drug, value, unit, units):
-    info = drug_info(drug)
+    info = known(drug)
     assert billing_units(D(str(value)), unit, info) == units
     lines, findings = code("office", adm("A1", drug, value, unit))
     assert lines[0].units == units
@@ -95,10 +102,10 @@ def test_billing_units(drug, value, unit, units):
 
 
 def test_unit_labels_from_descriptor():
-    assert drug_info("J1200").up_to and drug_info("J1200").unit_label == "up to 50 mg"
-    assert drug_info("J2405").unit_label == "1 mg"
-    assert drug_info("J7120").up_to and drug_info("J7120").billing_unit == "mL"
-    assert drug_info("q5121").billing_unit_value == D("10")
+    assert known("J1200").up_to and known("J1200").unit_label == "up to 50 mg"
+    assert known("J2405").unit_label == "1 mg"
+    assert known("J7120").up_to and known("J7120").billing_unit == "mL"
+    assert known("q5121").billing_unit_value == D("10")
 
 
 def test_dose_unit_that_cannot_convert_is_held():
@@ -227,11 +234,11 @@ def test_never_jw_and_jz_on_one_drug_and_units_cover_dose(setting, drug, doses, 
         adm(f"A{i}", drug, d, unit, start=f"2026-03-02T{10 + i}:00", wasted=(w, unit) if w else None, container=c)
         for i, (d, w, c) in enumerate(doses)
     ]
-    lines, findings = code(setting, *adms, cfg=cfg)
+    lines, _findings = code(setting, *adms, cfg=cfg)
     mods = [m for ln in lines for m in ln.modifiers]
     assert not ("JW" in mods and "JZ" in mods)
     assert lines and all(ln.units > 0 and ln.charge > 0 and ln.rationale for ln in lines)
-    info = drug_info(drug)
+    info = known(drug)
     administered = [ln for ln in lines if "JW" not in ln.modifiers]
     assert len(administered) == 1
     total = sum(D(d) for d, _, _ in doses)
@@ -281,6 +288,7 @@ def test_two_ndcs_for_one_drug_warns_and_keeps_first():
 def test_charge_is_price_per_billing_unit_times_units():
     lines, _ = code("office", adm("A1", "J1745", 350, wasted=(50, "mg")))
     price = CFG.price("J1745")
+    assert price is not None
     assert [ln.charge for ln in lines] == [price * 35, price * 5]
 
 
@@ -296,7 +304,7 @@ def test_unpriced_drug_is_held_with_error():
 def test_every_jq_code_is_codable_or_held_with_a_clear_finding():
     seen = {"ok": 0, "held": 0}
     for codev in sorted(known_drug_codes()):
-        info = drug_info(codev)
+        info = known(codev)
         unit = info.billing_unit if info.billing_unit in ("mg", "g", "mcg", "units", "mL") else "mg"
         value = (info.billing_unit_value or D(1)) * 3
         lines, findings = code("office", adm("A1", codev, value, unit))
@@ -336,12 +344,12 @@ def test_noc_and_per_item_and_unparseable():
 
 
 def test_opps_status_and_separately_payable():
-    assert drug_info("J1745").opps_si == "K" and drug_info("J1745").opps_rate == D("31.041")
-    assert drug_info("J2405").opps_si == "N"
-    assert is_separately_payable(drug_info("J2405"), "837P")
-    assert not is_separately_payable(drug_info("J2405"), "837I")
-    assert is_separately_payable(drug_info("J1745"), "837I")
-    assert drug_info("J2506").opps_si == "K"
+    assert known("J1745").opps_si == "K" and known("J1745").opps_rate == D("31.041")
+    assert known("J2405").opps_si == "N"
+    assert is_separately_payable(known("J2405"), "837P")
+    assert not is_separately_payable(known("J2405"), "837I")
+    assert is_separately_payable(known("J1745"), "837I")
+    assert known("J2506").opps_si == "K"
     assert drug_info("NOPE1") is None and drug_info(None) is None  # type: ignore[arg-type]
 
 
@@ -368,7 +376,7 @@ def test_opps_status_and_separately_payable():
     ],
 )
 def test_purpose_table(drug, purpose, hormonal, biologic):
-    info = drug_info(drug)
+    info = known(drug)
     assert (info.purpose, info.hormonal_antineoplastic, info.complex_biologic) == (purpose, hormonal, biologic)
 
 

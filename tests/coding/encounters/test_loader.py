@@ -169,7 +169,7 @@ def test_id_too_long_for_clm01():
 
 def test_frequency_7_with_payer_claim_number_ok():
     e, findings = validate_encounter(good(frequency="7", payer_claim_number="PCN123"), CFG)
-    assert findings == [] and e.frequency == "7" and e.payer_claim_number == "PCN123"
+    assert findings == [] and e is not None and e.frequency == "7" and e.payer_claim_number == "PCN123"
 
 
 def test_subscriber_required_when_not_self():
@@ -177,7 +177,7 @@ def test_subscriber_required_when_not_self():
     assert [f.field for f in findings] == ["subscriber"]
     sub = copy.deepcopy(good()["patient"])
     e, findings = validate_encounter(good(relationship="child", subscriber=sub), CFG)
-    assert findings == [] and e.subscriber is not None
+    assert findings == [] and e is not None and e.subscriber is not None
 
 
 def test_reason_for_visit_must_name_an_administration():
@@ -189,7 +189,7 @@ def test_services_and_empty_administrations():
     e, findings = validate_encounter(
         good(administrations=[], services=[{"code": "99213", "separately_identifiable": True}]), CFG
     )
-    assert findings == [] and e.services[0].code == "99213" and e.services[0].separately_identifiable
+    assert findings == [] and e is not None and e.services[0].code == "99213" and e.services[0].separately_identifiable
     _, findings = validate_encounter(good(administrations=[]), CFG)
     assert [f.field for f in findings] == ["administrations"]
     _, findings = validate_encounter(good(services=[{"code": "99X13", "units": 0, "modifiers": ["250"]}]), CFG)
@@ -216,7 +216,13 @@ def test_home_fields_validated():
     home["nursing_visits"] = [{"start": "2026-03-01T09:00", "end": "2026-03-01T10:30"}]
     home["first_hit_visit"] = True
     e, findings = validate_encounter(home, CFG)
-    assert findings == [] and e.therapies[0].drug == "J0696" and e.nursing_visits and e.first_hit_visit is True
+    assert (
+        findings == []
+        and e is not None
+        and e.therapies[0].drug == "J0696"
+        and e.nursing_visits
+        and e.first_hit_visit is True
+    )
     home["therapies"][0].update(category="magic", end_date="2026-02-01", schedule="q1h", doses_per_day=0)
     home["nursing_visits"][0]["end"] = "2026-03-01T08:00"
     home["first_hit_visit"] = "yes"
@@ -350,7 +356,7 @@ def test_containers_extension():
     e = good()
     e["administrations"][0]["containers"] = 4
     enc, findings = validate_encounter(e, CFG)
-    assert findings == [] and enc.administrations[0].containers == 4
+    assert findings == [] and enc is not None and enc.administrations[0].containers == 4
     e["administrations"][0]["containers"] = 0
     _, findings = validate_encounter(e, CFG)
     assert [f.field for f in findings] == ["administrations[0].containers"]

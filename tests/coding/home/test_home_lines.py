@@ -23,6 +23,14 @@ CFG = load_config()
 COMMERCIAL = CFG.payers["commercial"]
 MEDICARE = CFG.payers["medicare"]
 
+
+def price(code: str) -> Decimal:
+    """The chargemaster price of a code the fixture config prices."""
+    p = CFG.price(code)
+    assert p is not None, code
+    return p
+
+
 PATIENT = Patient(
     id="PAT-H1",
     first="TEST",
@@ -105,9 +113,9 @@ def test_example_14_commercial_ceftriaxone_q24h_14_days():
     assert drug.ndc_quantity is not None and drug.ndc_quantity > 0 and drug.ndc_unit
     assert "112" in drug.rationale and "250" in drug.rationale
     # charges from the chargemaster: per diem per day, per visit, per drug billing unit
-    assert lines[0].charge == CFG.price("S9500") * 14
-    assert lines[1].charge == CFG.price("99601")
-    assert drug.charge == CFG.price("J0696") * 112
+    assert lines[0].charge == price("S9500") * 14
+    assert lines[1].charge == price("99601")
+    assert drug.charge == price("J0696") * 112
     assert all(ln.rationale for ln in lines)
     assert "99602" not in {ln.code for ln in lines}
 
@@ -142,11 +150,11 @@ def test_course_split_payer_setting_gives_one_line():
 def test_q12h_second_concurrent_antibiotic_gets_sh():
     first = therapy("T1", start=date(2026, 3, 2), days=14)
     second = therapy("T2", start=date(2026, 3, 4), days=10, drug="J3370", dose=("1", "g"), schedule="q12h")
-    lines, findings = home_lines(encounter([second, first]), CFG, COMMERCIAL)
+    lines, _findings = home_lines(encounter([second, first]), CFG, COMMERCIAL)
     per_diem = [ln for ln in lines if ln.code.startswith("S")]
     assert summary(per_diem) == [("S9500", (), 14, "2026-03-02"), ("S9501", ("SH",), 10, "2026-03-04")]
     assert "SH" in per_diem[1].rationale
-    vanco = [ln for ln in lines if ln.code == "J3370"][0]
+    vanco = next(ln for ln in lines if ln.code == "J3370")
     assert vanco.units == 40  # 1 g × 2/day × 10 days = 20 g ÷ 500 mg
 
 
@@ -167,7 +175,7 @@ def test_three_hour_nursing_visit_gives_99601_and_99602():
     lines, _ = home_lines(enc, CFG, COMMERCIAL)
     nursing = [ln for ln in lines if ln.code in ("99601", "99602")]
     assert summary(nursing) == [("99601", (), 1, "2026-03-02"), ("99602", (), 1, "2026-03-02")]
-    assert nursing[1].charge == CFG.price("99602")
+    assert nursing[1].charge == price("99602")
     assert "180 min" in nursing[0].rationale
 
 
@@ -225,7 +233,7 @@ def test_medicare_pump_therapy_initial_then_two_subsequent_visit_days():
         ("G0068", (), 1, "2026-03-09"),
         ("G0068", (), 1, "2026-03-16"),
     ]
-    assert lines[0].charge == CFG.price("G0088")
+    assert lines[0].charge == price("G0088")
     assert all("initial" in ln.rationale or "subsequent" in ln.rationale for ln in lines)
     # no S-code, no 99601/99602, no drug line; each left out with a finding
     assert not {ln.code for ln in lines} & {"S9348", "99601", "99602", "J1250"}
@@ -275,7 +283,7 @@ def test_medicare_claim_that_would_have_had_s_codes():
         "medicare-nursing-not-billed",
         "no-billable-home-lines",
     } <= fc
-    per_diem = [f for f in findings if f.code == "medicare-per-diem-not-billed"][0]
+    per_diem = next(f for f in findings if f.code == "medicare-per-diem-not-billed")
     assert "S9500" in per_diem.message and per_diem.encounter_id == "HOME-T"
     assert per_diem.administration_id == "T1"
 
@@ -329,7 +337,7 @@ def test_medicare_subcutaneous_immunoglobulin_category_2_and_jb_note():
     t = therapy(category="immunotherapy", drug="J1559", dose=("10", "g"), schedule="other", days=1, pump=True, start=d1)
     lines, findings = home_lines(encounter([t], [visit(d1, 9, 120)], payer="medicare"), CFG, MEDICARE)
     assert summary(lines) == [("G0089", (), 1, "2026-03-02")]
-    dme = [f for f in findings if f.code == "medicare-drug-to-dme"][0]
+    dme = next(f for f in findings if f.code == "medicare-drug-to-dme")
     assert "JB" in dme.message
     assert "hit-no-history" in codes(findings)
 

@@ -331,6 +331,6 @@ def test_generated_277ca_reads_back(claims, seps) -> None:
     assert doc.kind == "277CA"
     assert [f for f in doc.findings if f.severity != "info"] == []
     assert [c.patient_control_number for c in doc.claims] == [c[0] for c in claims]
-    for got, (pcn, statuses, icn, charge) in zip(doc.claims, claims):
+    for got, (_pcn, statuses, icn, charge) in zip(doc.claims, claims):
         assert [s.category for s in got.statuses] == [s[0] for s in statuses]
         assert got.payer_claim_number == icn and got.charge == charge

@@ -39,6 +39,7 @@ import random
 import re
 import subprocess
 import sys
+from collections.abc import Generator
 from pathlib import Path
 from typing import Any
 
@@ -103,9 +104,9 @@ def _first_difference(a: list, b: list) -> str:
     return f"lengths differ: pure {len(a)}, accelerated {len(b)}"
 
 
-def assert_same(source: Source, label: str = "", filename: str | None = None) -> dict[str, Any]:
-    """Pure and accelerated reads agree in everything, with and without claims kept."""
-    out: dict[str, Any] = {}
+def assert_same(source: Source, label: str = "", filename: str | None = None) -> dict[bool, Any]:
+    """Pure and accelerated reads agree in everything, with and without claims kept (by keep_claims)."""
+    out: dict[bool, Any] = {}
     for keep in (True, False):
         pure = _snapshot(source, False, keep, filename)
         fast = _snapshot(source, True, keep, filename)
@@ -137,7 +138,7 @@ def doc(
     (ISA11 = ``r``, ISA16 = ``c``); ``after`` follows every terminator.
     """
     if bodies and isinstance(bodies[0], str):
-        bodies = [bodies]  # type: ignore[list-item]
+        bodies = [bodies]
     sets = [st_set(list(b), bpr, st=f"{k + 1:04d}") for k, b in enumerate(bodies)]
     segs = interchange(sets, ctl)
     out = []
@@ -1017,6 +1018,7 @@ def test_partial_iteration_and_close_restore_the_collector() -> None:
     first = {}
     for flag in (False, True):
         it = x835.read_835(data, accelerated=flag)
+        assert isinstance(it, Generator)
         first[flag] = repr(next(it))
         assert gc.isenabled()
         it.close()

@@ -36,7 +36,7 @@ def test_built_extension_is_not_older_than_its_source() -> None:
     )
 
 
-def test_an_end_claim_set_on_the_instance_is_called_by_either_driver(tmp_path: Path) -> None:
+def test_an_end_claim_set_on_the_instance_is_called_by_either_driver(tmp_path: Path, monkeypatch) -> None:
     import random
 
     from tests.edi.x835.test_property import _doc, gen835
@@ -56,7 +56,7 @@ def test_an_end_claim_set_on_the_instance_is_called_by_either_driver(tmp_path: P
                 seen.append(reader.claim.patient_control_number)
             base()
 
-        reader._end_claim = spy
+        monkeypatch.setattr(reader, "_end_claim", spy)
         rems = list(reader)
         counts.append((seen, [c.patient_control_number for r in rems for c in r.claims]))
     assert counts[0] == counts[1]

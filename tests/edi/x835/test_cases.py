@@ -104,7 +104,7 @@ def test_plb_wo_fb_l6_with_claim_reference() -> None:
 
 
 def test_transaction_out_of_balance_names_bpr02() -> None:
-    rems, findings = read(text(interchange([st_set(["CLP*ENC1*1*100*100**12*PCN1"], "99")])))
+    _rems, findings = read(text(interchange([st_set(["CLP*ENC1*1*100*100**12*PCN1"], "99")])))
     (f,) = findings
     assert (f.code, f.segment, f.element, f.loop) == ("transaction-out-of-balance", "BPR", "BPR02", "HEADER")
     assert f.segment_number == 4  # ISA, GS, ST, BPR

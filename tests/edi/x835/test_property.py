@@ -16,9 +16,9 @@ from edi.x835.reader import read_835_with_findings
 from tests.conftest import CORPUS
 
 _spec = importlib.util.spec_from_file_location("gen835", Path(__file__).resolve().parents[3] / "bench" / "gen835.py")
+assert _spec is not None and _spec.loader is not None
 gen835 = importlib.util.module_from_spec(_spec)
 sys.modules.setdefault("gen835", gen835)
-assert _spec.loader is not None
 _spec.loader.exec_module(gen835)
 
 
@@ -75,7 +75,7 @@ def test_generated_file_unbalanced_claim_is_found() -> None:
     rng = random.Random(3)
     s = gen835.random_set(rng, 1, 5, 0)
     s.claims[2].paid += Decimal("0.01")
-    rems, findings = read_835_with_findings(_doc([s], "*", ":", "~"))
+    _rems, findings = read_835_with_findings(_doc([s], "*", ":", "~"))
     codes = [f.code for f in findings]
     assert codes.count("claim-out-of-balance") == 1 and codes.count("transaction-out-of-balance") == 0
     assert [f.encounter_id for f in findings if f.code == "claim-out-of-balance"] == [s.claims[2].pcn]
@@ -127,7 +127,7 @@ def test_random_mutations_never_raise(data) -> None:
             del blob[pos : pos + data.draw(st.integers(1, 40))]
         elif kind == "cut":
             del blob[pos:]
-    rems, findings = read_835_with_findings(bytes(blob))
+    rems, _findings = read_835_with_findings(bytes(blob))
     for r in rems:
         assert r.claim_count >= len(r.claims)
         for f in r.findings:

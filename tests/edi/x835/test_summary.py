@@ -94,7 +94,12 @@ def test_engine_choice(tmp_path: Path, monkeypatch) -> None:
     p = _gen_file(tmp_path, 3, 2)
     calls: list[Path] = []
     real_scan = xs._scan
-    monkeypatch.setattr(xs, "_scan", lambda path, *a, **k: calls.append(path) or real_scan(path, *a, **k))
+
+    def counted_scan(path, *a, **k):
+        calls.append(path)
+        return real_scan(path, *a, **k)
+
+    monkeypatch.setattr(xs, "_scan", counted_scan)
     summarize_files([p], engine="reader")
     assert calls == []  # the reader alone
     summarize_files([p], engine="scan", jobs=1)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -34,7 +36,7 @@ def test_clean_output_is_always_safe(value):
 def test_random_names_and_addresses_never_break_the_file(first, last, line1, line2, city, member, sub_last):
     addr = Address(line1, city, "IL", "62704", line2)
     pat = patient(first=first, last=last, member_id=member, address=addr)
-    kw = {}
+    kw: dict[str, Any] = {}
     if sub_last is not None:
         kw = {"relationship": "spouse", "subscriber": patient("S", "ANN", sub_last, member_id=member, address=addr)}
     ce = encounter(
@@ -65,7 +67,7 @@ def test_config_text_with_separators_cannot_break_the_file():
     )
     ce = encounter("CFG-1", lines=[line("96365", "350")])
     assign_lcns([ce])
-    plans, findings = plan_interchanges([ce], cfg)
+    plans, _findings = plan_interchanges([ce], cfg)
     data = write_interchange(plans[0], cfg, EnvelopeNumbers(1, 1, [1], ["C"]), NOW).decode()
     assert validate_text(data) == []
     assert "NM1*85*2*RIVERSIDE INFUSION*****XX*" in data and "PER*IC*JO ANN*TE*" in data

@@ -23,7 +23,7 @@ def _codes(findings, enc_id=None):
 
 
 def test_claim_types_never_mixed_and_one_st_per_payer():
-    plans, findings = plan_interchanges(office_set() + hospital_set(), CFG)
+    plans, _findings = plan_interchanges(office_set() + hospital_set(), CFG)
     assert [p.claim_type for p in plans] == ["837P", "837I"]
     for p in plans:
         assert all(c.coded.claim_type == p.claim_type for c in p.claims)

@@ -67,7 +67,7 @@ def _read_line(r):
 def test_hand_made_claims_round_trip(factory):
     coded = factory()
     assign_lcns(coded)
-    for pcn, (cp, rc) in _roundtrip(coded).items():
+    for _pcn, (cp, rc) in _roundtrip(coded).items():
         enc = cp.coded.encounter
         assert rc.claim_type == cp.coded.claim_type
         assert rc.frequency == cp.frequency
@@ -85,6 +85,7 @@ def test_generated_batch_round_trips_both_claim_types():
             **{**{f: getattr(ce.encounter, f) for f in ce.encounter.__dataclass_fields__}, "id": f"H{i:06d}"}
         )
         for ln in ce.lines:
+            assert ln.line_control_number is not None
             ln.line_control_number = "H" + ln.line_control_number
     pairs = _roundtrip(coded)
     assert len(pairs) == 60

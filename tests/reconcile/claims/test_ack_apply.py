@@ -175,8 +175,9 @@ def test_applying_same_file_twice_is_a_no_op(conn: sqlite3.Connection, tmp_path:
 
 
 def test_status_category_priorities() -> None:
-    assert claim_status_for(["A1", "A7"]).ledger_status == "rejected"
-    assert claim_status_for(["A1", "A2"]).ledger_status == "accepted"
+    rejected, accepted = claim_status_for(["A1", "A7"]), claim_status_for(["A1", "A2"])
+    assert rejected is not None and rejected.ledger_status == "rejected"
+    assert accepted is not None and accepted.ledger_status == "accepted"
     assert claim_status_for(["E0"]) is None and claim_status_for(["ZZ"]) is None
 
 

@@ -30,7 +30,7 @@ def built(tmp_path_factory, fixtures_dir):
 def test_home_fixtures_build_valid_837p_and_are_recorded(built):
     from edi.validate.pyx12 import validate_file
 
-    result, out, _ = built
+    result, _out, _ = built
     assert not result.input_error and not result.refused
     assert result.files and all(f.claim_type == "837P" for f in result.files)
     for f in result.files:

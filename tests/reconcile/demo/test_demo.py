@@ -37,7 +37,7 @@ def demo_runs(tmp_path_factory):
 
 
 def test_first_run_builds_posts_and_balances(demo_runs):
-    ws, first, _ = demo_runs
+    _ws, first, _ = demo_runs
     assert first["build"]["files"] and all(f["status"] == "recorded" for f in first["build"]["files"])
     assert {f["claim_type"] for f in first["build"]["files"]} == {"837P", "837I"}
     post = first["posting"]["files"][0]
@@ -185,6 +185,7 @@ def test_bundled_835_is_what_the_generator_makes(tmp_path):
     import importlib.util
 
     spec = importlib.util.spec_from_file_location("make_demo_835", DEMO_835.parent / "make_demo_835.py")
+    assert spec is not None and spec.loader is not None
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     fresh = mod.make(tmp_path / "demo.835")

@@ -8,6 +8,7 @@ import struct
 import subprocess
 import zlib
 from pathlib import Path
+from typing import Any
 
 import pytest
 from lxml import html as lhtml
@@ -59,7 +60,7 @@ def _run(browser: str, tmp: Path, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run(cmd, capture_output=True, timeout=120)
 
 
-ITEMS = [
+ITEMS: list[dict[str, Any]] = [
     {
         "payer": "ACME HEALTH PLAN",
         "patient_control_number": "ENC-1",
@@ -115,6 +116,13 @@ ITEMS = [
 ]
 
 
+def _nodes(doc: Any, query: str) -> list[Any]:
+    """The nodes an XPath query selects (lxml types an XPath result as any XPath value)."""
+    found = doc.xpath(query)
+    assert isinstance(found, list)
+    return found
+
+
 def test_chart_data_groups_by_category_and_payer():
     cats, payers, amounts = chart_data(ITEMS)
     assert cats == ["coding_modifier", "missing_information", "other"]
@@ -127,8 +135,8 @@ def test_markup_is_escaped_and_self_contained():
     assert "<script" not in page and "&lt;script&gt;" in page
     assert "http://" not in page and "https://" not in page  # no network
     doc = lhtml.fromstring(page)
-    assert len(doc.xpath("//table[@id='worklist']/tbody/tr")) == 4
-    assert len(doc.xpath("//svg//rect[@class='bar']")) == 4
+    assert len(_nodes(doc, "//table[@id='worklist']/tbody/tr")) == 4
+    assert len(_nodes(doc, "//svg//rect[@class='bar']")) == 4
 
 
 def _png_pixels(data: bytes) -> tuple[int, int, int, bytes]:
@@ -179,14 +187,14 @@ def test_report_renders_in_headless_chromium(chromium, tmp_path):
     dom = _run(chromium, tmp_path, "--dump-dom", url)
     assert dom.returncode == 0, dom.stderr.decode(errors="replace")[-2000:]
     doc = lhtml.fromstring(dom.stdout.decode())
-    bars = doc.xpath("//svg[@id='denial-chart']//rect[@class='bar']")
+    bars = _nodes(doc, "//svg[@id='denial-chart']//rect[@class='bar']")
     assert len(bars) == 4
     assert {b.get("data-payer") for b in bars} >= {"ACME HEALTH PLAN", "MEDICARE PART B"}
     assert not doc.xpath("//script")  # the escaped payer name stayed text
     shot = tmp_path / "shot.png"
     res = _run(chromium, tmp_path, f"--screenshot={shot}", "--window-size=1100,700", "--hide-scrollbars", url)
     assert shot.is_file(), res.stderr.decode(errors="replace")[-2000:]
-    width, height, ch, px = _png_pixels(shot.read_bytes())
+    _width, _height, ch, px = _png_pixels(shot.read_bytes())
     colors = {px[i : i + 3] for i in range(0, len(px), ch * 7)}  # sample every 7th pixel
     assert len(colors) > 5, "screenshot is blank"
     first_payer = bytes(int(PALETTE[0][k : k + 2], 16) for k in (1, 3, 5))

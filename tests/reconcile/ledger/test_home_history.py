@@ -104,7 +104,7 @@ def test_60_day_rule_with_ledger_history(tmp_path):
     assert history("NOBODY") == []
 
     # 2026-04-01 is 50 days after 2026-02-10: within 60 days -> every visit day is subsequent
-    lines, findings = home_lines(_encounter(date(2026, 4, 1)), CFG, MEDICARE, hit_history=history)
+    lines, _findings = home_lines(_encounter(date(2026, 4, 1)), CFG, MEDICARE, hit_history=history)
     assert [(ln.code, ln.service_date) for ln in lines] == [
         ("G0068", date(2026, 4, 1)),
         ("G0068", date(2026, 4, 8)),

@@ -28,6 +28,7 @@ def make_ledger(
     out: dict[str, list[str]] = {}
     for pcn, lines in claims:
         sl = []
+        assigned: list[str] = []
         for code, mods, units, charge, ndc in lines:
             ln = ServiceLine(
                 code=code,
@@ -40,9 +41,10 @@ def make_ledger(
                 ndc_quantity=D("1") if ndc else None,
                 ndc_unit="UN" if ndc else None,
             )
-            ln.line_control_number = next(lcns)
+            ln.line_control_number = lcn = next(lcns)
             sl.append(ln)
-        out[pcn] = [ln.line_control_number for ln in sl]
+            assigned.append(lcn)
+        out[pcn] = assigned
         records.append(ClaimRecord(pcn, pcn, payer, "ACME01", "837P", "1", sl))
     ledger.record_interchange(
         conn, res, "x.x12", "0" * 64, [TransactionRecord(res.st02[0], res.bht03[0], payer, records)]

@@ -157,7 +157,7 @@ def test_balance_is_charge_minus_payments_minus_adjustments(tmp_path_factory, sp
     for _ in range(2):  # posting twice changes nothing
         post_files(conn, [f])
     by_pcn = {s["patient_control_number"]: s for s in claim_summaries(conn)}
-    for pcn, status, lines in spec:
+    for pcn, _status, lines in spec:
         s = by_pcn[pcn]
         charge = sum(D(ch) for ch, _p, _a in lines)
         paid = sum(D(p) for _c, p, _a in lines)
@@ -202,7 +202,7 @@ def test_streaming_reader_hands_over_every_claim_once(corpus_dir, tmp_path):
     from reconcile.posting.remit import stream_835
 
     big = tmp_path / "big.835"
-    conn, lcns = make_ledger(tmp_path / "l.db", [(f"B{i}", [("96372", (), 1, "45.00", None)]) for i in range(1300)])
+    _conn, lcns = make_ledger(tmp_path / "l.db", [(f"B{i}", [("96372", (), 1, "45.00", None)]) for i in range(1300)])
     big.write_text(write_835([_answer_all(lcns, {p: ["45.00"] for p in lcns})]))
     files = sorted(p for p in (corpus_dir / "835").iterdir() if p.is_file())
     files += [REPO / "fixtures" / "demo.835", big]

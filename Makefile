@@ -1,10 +1,10 @@
-# Two entry points: `make demo` (the main job) and `make test` (the test suite).
-# Both create their own virtual environment in .venv on first use.
+# Two entry points: `make demo` (the main job) and `make test` (the test suite); `make lint` runs
+# the checks CI runs (ruff, ruff format, mypy). All create the virtual environment in .venv on first use.
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test venv bench clean
+.PHONY: demo test venv bench lint clean
 
 $(BIN)/dripline: pyproject.toml setup.py edi/x835/_accel.c
 	$(PY) -m venv $(VENV)
@@ -23,6 +23,20 @@ test: venv
 bench: venv
 	$(BIN)/pip install -q -e '.[bench]'
 	$(BIN)/python bench/run.py
+
+# The pinned checkers (the `lint` extra), installed once per change of pyproject.toml.
+$(VENV)/.lint-tools: $(BIN)/dripline pyproject.toml
+	$(BIN)/pip install -q -e '.[lint]'
+	touch $@
+
+# ruff and mypy read their settings from pyproject.toml (mypy: which folders, how strict).
+# All three checks run; the target fails when any of them fails.
+lint: $(VENV)/.lint-tools
+	@rc=0; \
+	echo "ruff check ."; $(BIN)/ruff check . || rc=1; \
+	echo "ruff format --check ."; $(BIN)/ruff format --check . || rc=1; \
+	echo "mypy"; $(BIN)/mypy || rc=1; \
+	exit $$rc
 
 clean:
 	rm -rf $(VENV) build *.egg-info

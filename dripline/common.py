@@ -9,15 +9,19 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Iterable
+import tempfile
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, Literal, NoReturn
 
 import typer
 from rich.console import Console
+from rich.text import Text
 
 from coding.config import Config, ConfigError, load_config
+from coding.display import visible
 from coding.findings import Finding
 
 DEFAULT_LEDGER = "dripline.db"
@@ -44,8 +48,193 @@ def ledger_path(option: Path | None) -> Path:
 def fail(messages: Iterable[str], code: int = 2) -> NoReturn:
     """Print user-facing errors (no traceback) and exit."""
     for m in messages:
-        err_console.print(f"[red]error:[/red] {m}", markup=True, highlight=False, soft_wrap=True)
+        err_console.print(Text.assemble(("error:", "red"), " ", cell(m)), highlight=False, soft_wrap=True)
     raise typer.Exit(code)
+
+
+def cell(value: Any, style: str = "") -> Text:
+    """A value from data as rich text: never read as markup (``[/]``, ``[link=...]``), control
+    characters shown as escapes (:func:`coding.display.visible`)."""
+    return Text(visible("" if value is None else str(value)), style=style)
+
+
+def say(*parts: Any, style: str = "", out: Console | None = None) -> None:
+    """Print one line made of data and text: no markup, no highlighting, escapes for controls."""
+    (out or console).print(cell("".join("" if p is None else str(p) for p in parts), style), highlight=False)
+
+
+# ---------------------------------------------------------------- tables that never hide money
+
+ColumnKind = Literal["keep", "words", "text"]
+TEXT_FLOOR = 10  # a "text" column is never narrower than this (or its content)
+
+
+@dataclass(frozen=True, slots=True)
+class Col:
+    """One table column.
+
+    ``kind``: ``keep`` (amounts, codes, claim and line numbers: always shown whole on one line),
+    ``words`` (may wrap between words, never inside one: lists of codes with amounts), ``text``
+    (free text: wraps, and a long word folds). ``drop``: when the terminal is too narrow,
+    columns with the highest ``drop`` go first (0: never dropped).
+    """
+
+    header: str
+    kind: ColumnKind = "text"
+    drop: int = 0
+    justify: Literal["left", "right", "center"] = "left"
+
+
+def _width(value: Text) -> int:
+    return max((len(line) for line in value.plain.split("\n")), default=0)
+
+
+def _floor(col: Col, values: list[Text]) -> int:
+    """The narrowest a column may get: its content for ``keep``, its longest word for ``words``."""
+    natural = max([_width(v) for v in values] + [len(col.header)])
+    if col.kind == "keep":
+        return natural
+    if col.kind == "words":
+        longest = max((len(w) for v in values for w in v.plain.split()), default=0)
+        return max(longest, min(natural, len(col.header)))
+    return min(natural, TEXT_FLOOR)
+
+
+def _fit_widths(
+    cols: Sequence[Col], rows: list[list[Text]], room: int, overhead: Any
+) -> tuple[list[int], list[int]] | None:
+    """Column indexes kept and their widths so the table fits ``room`` characters, dropping
+    columns by ``drop`` priority; None when even the columns that cannot go do not fit."""
+    keep = list(range(len(cols)))
+    columns = [[r[i] for r in rows] for i in range(len(cols))]
+    natural = [max([_width(v) for v in columns[i]] + [len(cols[i].header)]) for i in keep]
+    floor = [_floor(cols[i], columns[i]) for i in keep]
+    droppable = sorted((i for i in keep if cols[i].drop), key=lambda i: (-cols[i].drop, -i))
+    while True:
+        avail = room - overhead(len(keep))
+        need = sum(floor[i] for i in keep)
+        if need <= avail:
+            break
+        if not droppable:
+            return None
+        keep.remove(droppable.pop(0))
+    widths = {i: floor[i] for i in keep}
+    spare = avail - need
+    # give the spare room to the columns that want more, narrowest want first (water filling)
+    wanting = sorted((i for i in keep if natural[i] > widths[i]), key=lambda i: natural[i] - widths[i])
+    while wanting and spare > 0:
+        share = max(1, spare // len(wanting))
+        i = wanting.pop(0)
+        extra = min(natural[i] - widths[i], share)
+        widths[i] += extra
+        spare -= extra
+    return keep, [widths[i] for i in keep]
+
+
+def print_table(
+    cols: Sequence[Col],
+    rows: Iterable[Sequence[Any]],
+    title: str | None = None,
+    *,
+    box: Any = "default",
+    pad_edge: bool = True,
+    out: Console | None = None,
+) -> None:
+    """A table whose amounts, codes and claim numbers are never cut.
+
+    Every cell is data (:func:`cell`: no markup, escaped controls; pass a ``Text`` for a styled
+    value). When the console is too narrow, free text wraps first, then the least important
+    columns are dropped (a note names them); when even the columns that must stay do not fit,
+    each row is printed as ``header: value`` lines instead, so no value is ever cut to ``…``.
+    """
+    from rich import box as boxes
+    from rich.table import Table
+
+    out = out or console
+    chosen = boxes.HEAVY_HEAD if box == "default" else box
+    body = [[v if isinstance(v, Text) else cell(v) for v in row] for row in rows]
+    n_pad = 2  # rich's default padding: one space either side of a cell
+
+    def overhead(n: int) -> int:
+        frame = (2 + n - 1) if chosen is not None else 0
+        return frame + n * n_pad - (0 if pad_edge else n_pad)
+
+    fitted = _fit_widths(cols, body, out.width, overhead)
+    heading = cell(title) if title else None
+    if fitted is None:
+        _print_records(cols, body, heading, out)
+        return
+    keep, widths = fitted
+    t = Table(title=heading, box=chosen, pad_edge=pad_edge, show_lines=False)
+    for i, w in zip(keep, widths):
+        col = cols[i]
+        t.add_column(
+            col.header,
+            width=w,
+            justify=col.justify,
+            no_wrap=col.kind == "keep",
+            overflow="fold",
+        )
+    for row in body:
+        t.add_row(*[row[i] for i in keep])
+    out.print(t)
+    hidden = [cols[i].header for i in range(len(cols)) if i not in keep]
+    if hidden:
+        say(f"(hidden for width: {', '.join(hidden)}; widen the terminal or use --json)", out=out)
+
+
+def _print_records(cols: Sequence[Col], rows: list[list[Text]], title: Text | None, out: Console) -> None:
+    """The narrow-terminal form of a table: one block per row, ``header: value`` per line."""
+    if title is not None:
+        out.print(title)
+    for n, row in enumerate(rows):
+        if n:
+            out.print()
+        for col, value in zip(cols, row):
+            if value.plain:
+                out.print(Text.assemble((f"{col.header}: ", "bold"), value), overflow="fold", highlight=False)
+
+
+# ---------------------------------------------------------------- report files
+
+
+class ReportPathError(Exception):
+    """The path given for a report must not be written (not ours, the ledger, a link)."""
+
+
+REPORT_MARKER = b'<meta name="generator" content="dripline">'
+_OLD_REPORT_TITLE = b"<title>dripline denial worklist</title>"  # reports written before the marker
+
+
+def write_report(path: Path, data: bytes, ledger: Path | None = None) -> None:
+    """Write a report readable by its owner only, in one step (a temporary file in the same
+    folder, then renamed over ``path``), so a reader never sees half a report.
+
+    Refuses (:class:`ReportPathError`) a symbolic link, the ledger, and an existing file that is
+    not a dripline report: a mistyped path must never destroy a file.
+    """
+    if path.is_symlink():
+        raise ReportPathError(f"{path} is a symbolic link; write the report to a plain file path")
+    if path.exists():
+        if not path.is_file():
+            raise ReportPathError(f"{path} exists and is not a file")
+        if ledger is not None and ledger.exists() and path.samefile(ledger):
+            raise ReportPathError(f"{path} is the ledger; choose another path for the report")
+        with open(path, "rb") as fh:
+            head = fh.read(4096)
+        if REPORT_MARKER not in head and _OLD_REPORT_TITLE not in head:
+            raise ReportPathError(f"{path} exists and is not a dripline report; not overwritten")
+    folder = path.parent if str(path.parent) else Path(".")
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")  # mode 0600
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def get_config(path: Path | None) -> Config:
@@ -75,16 +264,15 @@ def print_json(data: Any) -> None:
     sys.stdout.write(dumps(data) + "\n")
 
 
+FINDING_COLUMNS = (Col("severity", "keep"), Col("code", "keep"), Col("where"), Col("message"))
+
+
 def print_findings(findings: Iterable[Finding], title: str = "Findings") -> None:
     """Readable findings table (severity, code, where, message)."""
-    from rich.table import Table
-
     rows = list(findings)
     if not rows:
         return
-    t = Table(title=title, show_lines=False)
-    for col in ("severity", "code", "where", "message"):
-        t.add_column(col)
+    table = []
     for f in rows:
         where = " ".join(
             f"{k}={v}"
@@ -102,5 +290,5 @@ def print_findings(findings: Iterable[Finding], title: str = "Findings") -> None
             if v is not None
         )
         color = {"error": "red", "warning": "yellow"}.get(f.severity, "cyan")
-        t.add_row(f"[{color}]{f.severity}[/{color}]", f.code, where, f.message)
-    console.print(t)
+        table.append([cell(f.severity, color), f.code, where, f.message])
+    print_table(FINDING_COLUMNS, table, title)

@@ -7,32 +7,26 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from dripline.common import JsonOption, LedgerOption, console, fail, print_findings, print_json
+from dripline.common import Col, JsonOption, LedgerOption, fail, print_findings, print_json, print_table, say
+
+ACK_COLUMNS = (Col("patient_control_number", "keep"), Col("previous", "keep"), Col("status", "keep"), Col("note"))
 
 if TYPE_CHECKING:  # annotations only: the ledger code is imported when a command runs
     from reconcile.claims.acks import AckResult
 
 
 def _print_result(res: AckResult) -> None:
-    from rich.table import Table
-
     if res.duplicate:
-        console.print(f"{res.file}: already applied; nothing changed", highlight=False)
+        say(f"{res.file}: already applied; nothing changed")
         return
-    console.print(
+    say(
         f"{res.file}: {res.kind} — {len(res.updates)} claim status change(s), "
-        f"{len(res.unchanged)} kept, {len(res.unknown)} unknown reference(s)",
-        highlight=False,
+        f"{len(res.unchanged)} kept, {len(res.unknown)} unknown reference(s)"
     )
     if res.updates or res.unchanged:
-        t = Table()
-        for col in ("patient_control_number", "previous", "status", "note"):
-            t.add_column(col)
-        for u in res.updates:
-            t.add_row(u["patient_control_number"], u["previous"], u["status"], "")
-        for u in res.unchanged:
-            t.add_row(u["patient_control_number"], u["previous"], u["status"], u.get("reason", ""))
-        console.print(t)
+        rows = [[u["patient_control_number"], u["previous"], u["status"], ""] for u in res.updates]
+        rows += [[u["patient_control_number"], u["previous"], u["status"], u.get("reason", "")] for u in res.unchanged]
+        print_table(ACK_COLUMNS, rows)
     print_findings(res.findings, title=f"Findings: {Path(res.file).name}")
 
 

@@ -10,9 +10,11 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from dripline.common import (
+    Col,
     ConfigOption,
     JsonOption,
     LedgerOption,
+    cell,
     console,
     err_console,
     fail,
@@ -20,6 +22,7 @@ from dripline.common import (
     ledger_path,
     print_findings,
     print_json,
+    print_table,
 )
 
 if TYPE_CHECKING:  # annotations only: the ledger is opened when a command runs
@@ -94,27 +97,36 @@ def _print_capped_findings(findings: list[Any]) -> None:
         )
 
 
-def _print_build(result: Any) -> None:
-    from rich.table import Table
+BUILD_COLUMNS = (
+    Col("file", "words"),
+    Col("type", "keep"),
+    Col("ISA13", "keep"),
+    Col("claims", "keep", justify="right"),
+    Col("lines", "keep", justify="right"),
+    Col("status", "keep"),
+    Col("errors", "keep", justify="right"),
+)
 
+
+def _print_build(result: Any) -> None:
     from coding.money import money_str
 
     if result.files:
-        t = Table(title=f"837 files in {Path(result.files[0].path).parent}")
-        for col in ("file", "type", "ISA13", "claims", "lines", "status", "errors"):
-            t.add_column(col)
+        rows = []
         for f in result.files:
             color = "green" if f.status == "recorded" else "red" if f.status == "refused" else "yellow"
-            t.add_row(
-                Path(f.path).name,
-                f.claim_type,
-                f"{f.isa13:09d}",
-                str(f.claims),
-                str(f.lines),
-                f"[{color}]{f.status}[/{color}]",
-                str(f.errors),
+            rows.append(
+                [
+                    Path(f.path).name,
+                    f.claim_type,
+                    f"{f.isa13:09d}",
+                    str(f.claims),
+                    str(f.lines),
+                    cell(f.status, color),
+                    str(f.errors),
+                ]
             )
-        console.print(t)
+        print_table(BUILD_COLUMNS, rows, f"837 files in {Path(result.files[0].path).parent}")
     _print_capped_findings(result.findings)
     recorded = [c for c in result.claims if c["recorded"]]
     total = sum((c["charge"] for c in recorded), Decimal("0"))
@@ -185,8 +197,6 @@ def list_claims(
     as_json: bool = JsonOption,
 ) -> None:
     """List every claim in the ledger with charge, payments, adjustments, balance and status."""
-    from rich.table import Table
-
     from coding.money import money_str
     from reconcile.ledger.store import claim_summaries
 
@@ -197,7 +207,6 @@ def list_claims(
         return
     from rich import box
 
-    t = Table(title=f"Claims ({len(rows)})", box=box.SIMPLE_HEAD, pad_edge=False)
     headers = (
         ("PCN", "patient_control_number"),
         ("payer", "payer"),
@@ -208,12 +217,14 @@ def list_claims(
         ("balance", "balance"),
         ("status", "status"),
     )
-    for title, key in headers:
-        money = key in AMOUNT_FIELDS
-        t.add_column(title, justify="right" if money else "left", no_wrap=True)
-    for r in rows:
-        t.add_row(*(money_str(r[key]) if key in AMOUNT_FIELDS else str(r[key]) for _, key in headers))
-    console.print(t)
+    cols = [
+        Col(title, "keep", justify="right")
+        if key in AMOUNT_FIELDS
+        else Col(title, "text" if key == "payer" else "keep")
+        for title, key in headers
+    ]
+    table = [[money_str(r[key]) if key in AMOUNT_FIELDS else str(r[key]) for _, key in headers] for r in rows]
+    print_table(cols, table, f"Claims ({len(rows)})", box=box.SIMPLE_HEAD, pad_edge=False)
 
 
 def register(app: typer.Typer) -> None:

@@ -13,18 +13,23 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
+from rich.text import Text
 
 from coding.findings import Finding
 from coding.money import money_str
 from dripline.common import (
+    Col,
     ConfigOption,
     JsonOption,
     LedgerOption,
+    cell,
     console,
     err_console,
     get_config,
     print_findings,
     print_json,
+    print_table,
+    say,
 )
 
 if TYPE_CHECKING:  # annotations only: the CLI imports the coder when a command runs
@@ -69,32 +74,42 @@ def input_problem_lines(findings: Iterable[Finding]) -> list[str]:
     return out
 
 
-def _print_coded(coded: list, load_notes: list[Finding]) -> None:
-    from rich.table import Table
+CODED_COLUMNS = (
+    Col("#", "keep", justify="right"),
+    Col("code", "keep"),
+    Col("mods", "keep"),
+    Col("units", "keep", justify="right"),
+    Col("rev", "keep"),
+    Col("date", "keep"),
+    Col("NDC (qty unit)", "words"),
+    Col("charge", "keep", justify="right"),
+)
 
+
+def _print_coded(coded: list, load_notes: list[Finding]) -> None:
     for ce in coded:
         enc = ce.encounter
-        t = Table(title=f"{ce.id}  {ce.claim_type}  {enc.setting}  payer={enc.payer}", title_justify="left")
-        for col in ("#", "code", "mods", "units", "rev", "date", "NDC (qty unit)", "charge"):
-            t.add_column(col, no_wrap=True, justify="right" if col in ("#", "units", "charge") else "left")
+        rows = []
         for n, ln in enumerate(ce.lines, start=1):
             ndc = ""
             if ln.ndc:
                 ndc = ln.ndc + (f" {ln.ndc_quantity} {ln.ndc_unit}" if ln.ndc_quantity is not None else "")
-            t.add_row(
-                str(n),
-                ln.code,
-                "-".join(ln.modifiers),
-                str(ln.units),
-                ln.revenue_code or "",
-                ln.service_date.isoformat(),
-                ndc,
-                money_str(ln.charge),
+            rows.append(
+                [
+                    str(n),
+                    ln.code,
+                    "-".join(ln.modifiers),
+                    str(ln.units),
+                    ln.revenue_code or "",
+                    ln.service_date.isoformat(),
+                    ndc,
+                    money_str(ln.charge),
+                ]
             )
-        console.print(t)
+        print_table(CODED_COLUMNS, rows, f"{ce.id}  {ce.claim_type}  {enc.setting}  payer={enc.payer}")
         console.print(f"  total charge {money_str(ce.total_charge)}  lines {len(ce.lines)}", highlight=False)
         for n, ln in enumerate(ce.lines, start=1):
-            console.print(f"  {n}. {ln.rationale}", highlight=False, markup=False)
+            say(f"  {n}. {ln.rationale}")
         print_findings(ce.findings, title=f"{ce.id} findings")
     if load_notes:
         print_findings(load_notes, title="input notes")
@@ -120,7 +135,7 @@ def register(app: typer.Typer) -> None:
         if has_errors(findings):
             problems = [f for f in findings if f.severity == "error"]
             for line in input_problem_lines(problems):
-                err_console.print(f"[red]error:[/red] {line}", markup=True, highlight=False, soft_wrap=True)
+                err_console.print(Text.assemble(("error:", "red"), " ", cell(line)), highlight=False, soft_wrap=True)
             err_console.print(f"{len(problems)} input problem(s); nothing coded", highlight=False)
             raise typer.Exit(2)
         coded = code_encounters(encounters, cfg, hit_history=hit_history_for(encounters, ledger))

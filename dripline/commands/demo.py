@@ -24,23 +24,33 @@ def _totals(claims: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def _print(res: Any, report: Path) -> None:
-    from rich.table import Table
+    from rich.text import Text
 
     from dripline.commands.posting import print_post_summary, print_worklist
+    from dripline.common import Col, cell, print_table, say
 
     console.rule("1. code the bundled encounters, write, validate and record the 837 files")
     if res.built is None:
-        console.print(f"{res.already_built} claims already recorded in {res.ledger}: nothing built again.")
+        say(f"{res.already_built} claims already recorded in {res.ledger}: nothing built again.")
     else:
-        t = Table()
-        for col in ("file", "type", "claims", "lines", "status", "errors"):
-            t.add_column(col)
-        for f in res.built.files:
-            t.add_row(f.path, f.claim_type, str(f.claims), str(f.lines), f.status, str(f.errors))
-        console.print(t)
+        cols = (
+            Col("file", "words"),
+            Col("type", "keep"),
+            Col("claims", "keep", justify="right"),
+            Col("lines", "keep", justify="right"),
+            Col("status", "keep"),
+            Col("errors", "keep", justify="right"),
+        )
+        print_table(
+            cols,
+            [[f.path, f.claim_type, str(f.claims), str(f.lines), f.status, str(f.errors)] for f in res.built.files],
+        )
         errs = [f for f in res.built.findings if f.is_error]
         for f in errs:
-            console.print(f"[red]error[/red] {f.code} {f.encounter_id or f.file or ''}: {f.message}", highlight=False)
+            console.print(
+                Text.assemble(("error", "red"), " ", cell(f"{f.code} {f.encounter_id or f.file or ''}: {f.message}")),
+                highlight=False,
+            )
         console.print(
             f"{sum(1 for c in res.built.claims if c['recorded'])} claims recorded; "
             f"{len(errs)} encounter/file error(s) reported above.",
@@ -63,7 +73,7 @@ def _print(res: Any, report: Path) -> None:
     print_worklist(res.denials)
     if res.unmatched:
         console.print(f"[yellow]{len(res.unmatched)} unmatched remittance item(s): see `dripline unmatched`[/yellow]")
-    console.print(f"HTML report: {report}   ledger: {res.ledger}", highlight=False)
+    say(f"HTML report: {report}   ledger: {res.ledger}")
 
 
 def register(app: typer.Typer) -> None:
@@ -83,7 +93,7 @@ def register(app: typer.Typer) -> None:
         Safe to run again: claims are not built twice and the 835 is reported as a duplicate.
         """
         from dripline.commands.claims import summaries_json
-        from dripline.commands.posting import write_private
+        from dripline.common import ReportPathError, write_report
         from reconcile.demo.run import run_demo
         from reconcile.denials.report import denials_html
         from reconcile.ledger.store import LedgerError
@@ -96,7 +106,10 @@ def register(app: typer.Typer) -> None:
         except LedgerError as exc:
             fail([str(exc)])
         report = workspace / "denials.html"
-        write_private(report, denials_html(res.denials))
+        try:
+            write_report(report, denials_html(res.denials), ledger=Path(res.ledger))
+        except (ReportPathError, OSError) as exc:
+            fail([f"report {report}: {exc}"])
         if as_json:
             print_json(
                 {

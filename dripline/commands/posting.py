@@ -17,15 +17,21 @@ import typer
 from dripline.commands.claims import claims_app, open_ledger
 from dripline.commands.remit import remit_app
 from dripline.common import (
+    Col,
     ConfigOption,
     JsonOption,
     LedgerOption,
+    ReportPathError,
     console,
     err_console,
     fail,
     get_config,
+    ledger_path,
     print_findings,
     print_json,
+    print_table,
+    say,
+    write_report,
 )
 
 if TYPE_CHECKING:  # annotations only: rich's progress display is imported when it is shown
@@ -53,12 +59,6 @@ def _post_progress(enabled: bool) -> tuple[Callable[[str, int], None] | None, Pr
 
 def print_post_summary(result: Any) -> None:
     """One column per file (rows: status, payments, claims, amounts, denials...), then the totals."""
-    from rich.table import Table
-
-    t = Table(title="835 posting")
-    t.add_column("")
-    for f in result.files:
-        t.add_column(Path(f.path).name, overflow="fold")
     rows = (
         ("status", "status"),
         ("payments posted", "remittances"),
@@ -76,9 +76,8 @@ def print_post_summary(result: Any) -> None:
         ("unmatched", "unmatched"),
     )
     dicts = [f.to_dict() for f in result.files]
-    for label, key in rows:
-        t.add_row(label, *[str(d[key]) for d in dicts])
-    console.print(t)
+    cols = [Col(""), *[Col(Path(f.path).name, "keep", justify="right") for f in result.files]]
+    print_table(cols, [[label, *[str(d[key]) for d in dicts]] for label, key in rows], "835 posting")
     shown = [x for f in result.files for x in f.findings if x.severity != "info"]
     print_findings(shown[:MAX_FINDINGS_SHOWN])
     if len(shown) > MAX_FINDINGS_SHOWN:
@@ -94,35 +93,54 @@ def print_post_summary(result: Any) -> None:
     )
 
 
-def print_worklist(items: list[dict[str, Any]]) -> None:
-    from rich.table import Table
+WORKLIST_COLUMNS = (
+    Col("payer", drop=3),
+    Col("claim", "keep"),
+    Col("line", "keep"),
+    Col("code", "keep"),
+    Col("codes", "words"),
+    Col("amount", "keep", justify="right"),
+    Col("age", "keep", justify="right"),
+    Col("category", drop=1),
+    Col("action", drop=2),
+)
 
+
+def print_worklist(items: list[dict[str, Any]]) -> None:
     from reconcile.denials.worklist import ACTIONS, CATEGORIES
 
     if not items:
         console.print("No open denials.")
         return
-    t = Table(title=f"Denial worklist ({len(items)})")
-    for col in ("payer", "claim", "line", "code", "codes", "amount", "age", "category", "action"):
-        t.add_column(
-            col,
-            no_wrap=col in ("claim", "code", "amount", "age"),
-            justify="right" if col in ("amount", "age") else "left",
-        )
+    rows = []
     for d in items:
         codes = f"{d['group'] or ''}-{d['carc'] or ''}" + (f" {d['rarc']}" if d["rarc"] else "")
-        t.add_row(
-            d["payer"] or "",
-            d["patient_control_number"],
-            d["line_control_number"] or "",
-            d["code"] or "",
-            codes,
-            d["amount"],
-            "" if d["age_days"] is None else str(d["age_days"]),
-            CATEGORIES.get(d["category"], d["category"]),
-            ACTIONS.get(d["action"], d["action"]),
+        rows.append(
+            [
+                d["payer"] or "",
+                d["patient_control_number"],
+                d["line_control_number"] or "",
+                d["code"] or "",
+                codes,
+                d["amount"],
+                "" if d["age_days"] is None else str(d["age_days"]),
+                CATEGORIES.get(d["category"], d["category"]),
+                ACTIONS.get(d["action"], d["action"]),
+            ]
         )
-    console.print(t)
+    print_table(WORKLIST_COLUMNS, rows, f"Denial worklist ({len(items)})")
+
+
+UNMATCHED_COLUMNS = (
+    Col("kind", "keep"),
+    Col("claim", "keep"),
+    Col("line", "keep"),
+    Col("code", "keep"),
+    Col("amount", "keep", justify="right"),
+    Col("payer", drop=1),
+    Col("trace", "keep"),
+    Col("reason"),
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -168,8 +186,6 @@ def register(app: typer.Typer) -> None:
         all_: bool = typer.Option(False, "--all", help="Include entries already resolved."),
     ) -> None:
         """Remittance claims and lines that matched nothing we sent, with the reason."""
-        from rich.table import Table
-
         from reconcile.posting.post import unmatched_queue
 
         items = unmatched_queue(open_ledger(ledger), include_closed=all_)
@@ -179,11 +195,8 @@ def register(app: typer.Typer) -> None:
         if not items:
             console.print("Unmatched queue is empty.")
             return
-        t = Table(title=f"Unmatched ({len(items)})")
-        for col in ("kind", "claim", "line", "code", "amount", "payer", "trace", "reason"):
-            t.add_column(col)
-        for i in items:
-            t.add_row(
+        rows = [
+            [
                 i["kind"],
                 i["patient_control_number"] or "",
                 i["line_control_number"] or "",
@@ -192,8 +205,10 @@ def register(app: typer.Typer) -> None:
                 i["payer"] or i["payer_id"] or "",
                 i["trace"] or "",
                 i["reason"],
-            )
-        console.print(t)
+            ]
+            for i in items
+        ]
+        print_table(UNMATCHED_COLUMNS, rows, f"Unmatched ({len(items)})")
 
     @app.command("denials")
     def denials(
@@ -217,11 +232,13 @@ def register(app: typer.Typer) -> None:
             from reconcile.denials.report import denials_html
 
             try:
-                write_private(html, denials_html(items))
+                write_report(html, denials_html(items), ledger=ledger_path(ledger))
+            except ReportPathError as exc:
+                fail([f"--html {exc}"])
             except OSError as exc:
                 fail([f"--html {html}: cannot write: {exc.strerror}"])
             if not as_json and not as_csv:
-                console.print(f"wrote {html} ({len(items)} denials)")
+                say(f"wrote {html} ({len(items)} denials)")
         if as_json:
             print_json({"denials": items})
         elif as_csv:
@@ -258,12 +275,3 @@ def register(app: typer.Typer) -> None:
             raise typer.Exit(2)
         if result.refused or not any(c["recorded"] for c in result.claims):
             raise typer.Exit(1)
-
-
-def write_private(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` readable by its owner only (replacing an earlier report)."""
-    import os
-
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(data)

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
+
+if TYPE_CHECKING:
+    from dripline.common import ColumnKind
 
 remit_app = typer.Typer(help="Read (show) and post 835 remittances.", no_args_is_help=True)
 
@@ -64,11 +68,21 @@ def _json(files: list[Path]) -> None:
 
 
 def _csv(files: list[Path]) -> None:
+    """The CSV of :mod:`edi.x835.report` with every cell made safe for spreadsheets
+    (:func:`coding.display.csv_cell`: no formula, control characters as escapes)."""
+    import csv
+
+    from coding.display import csv_row, visible
     from edi.x835.reader import read_835_files
-    from edi.x835.report import write_csv
+    from edi.x835.report import CSV_COLUMNS, csv_rows
 
     file_findings: list = []
-    found = write_csv(read_835_files(files, file_findings), sys.stdout)
+    found: list = []
+    w = csv.writer(sys.stdout, lineterminator="\n")
+    w.writerow(CSV_COLUMNS)
+    for r in read_835_files(files, file_findings):
+        w.writerows(csv_row(row) for row in csv_rows(r))
+        found.extend(r.findings)
     for f in [*file_findings, *found]:  # stdout is the CSV: findings go to stderr, one per line
         where = " ".join(
             f"{k}={v}"
@@ -81,70 +95,75 @@ def _csv(files: list[Path]) -> None:
             )
             if v is not None
         )
-        sys.stderr.write(f"{f.severity}: {f.code}: {f.message} [{where}]\n")
+        sys.stderr.write(visible(f"{f.severity}: {f.code}: {f.message} [{where}]") + "\n")
+
+
+REMIT_COLUMNS: tuple[tuple[str, ColumnKind], ...] = (
+    ("claim", "keep"),
+    ("status", "keep"),
+    ("charge", "keep"),
+    ("paid", "keep"),
+    ("pt resp", "keep"),
+    ("line", "keep"),
+    ("code", "keep"),
+    ("mods", "keep"),
+    ("line charge", "keep"),
+    ("line paid", "keep"),
+    ("adjustments", "words"),
+    ("remarks", "words"),
+)
 
 
 def _table(files: list[Path]) -> None:
-    from rich.table import Table
-
-    from dripline.common import console, print_findings
+    from dripline.common import Col, print_findings, print_table, say
     from edi.x835.reader import read_835_files
     from edi.x835.report import money, summarize
 
+    money_cols = {"charge", "paid", "pt resp", "line charge", "line paid"}
+    cols = [Col(h, kind, justify="right" if h in money_cols else "left") for h, kind in REMIT_COLUMNS]
     file_findings: list = []
     all_findings: list = []
     for r in read_835_files(files, file_findings):
-        console.print(summarize(r).line(), highlight=False)
-        t = Table(show_lines=False)
-        for col in (
-            "claim",
-            "status",
-            "charge",
-            "paid",
-            "pt resp",
-            "line",
-            "code",
-            "mods",
-            "line charge",
-            "line paid",
-            "adjustments",
-            "remarks",
-        ):
-            t.add_column(col)
+        say(summarize(r).line())
+        rows: list[list[str]] = []
         for c in r.claims:
             cadj = " ".join(f"{a.group}-{a.reason} {money(a.amount)}" for a in c.adjustments)
-            t.add_row(
-                c.patient_control_number,
-                c.status,
-                money(c.charge),
-                money(c.paid),
-                money(c.patient_responsibility) or "",
-                "",
-                "",
-                "",
-                "",
-                "",
-                cadj,
-                " ".join(c.remark_codes),
+            rows.append(
+                [
+                    c.patient_control_number,
+                    c.status,
+                    money(c.charge) or "",
+                    money(c.paid) or "",
+                    money(c.patient_responsibility) or "",
+                    "",
+                    "",
+                    "",
+                    "",
+                    "",
+                    cadj,
+                    " ".join(c.remark_codes),
+                ]
             )
             for ln in c.lines:
-                t.add_row(
-                    "",
-                    "",
-                    "",
-                    "",
-                    "",
-                    ln.line_control_number or "",
-                    f"{ln.qualifier}:{ln.code}",
-                    ":".join(ln.modifiers),
-                    money(ln.charge),
-                    money(ln.paid),
-                    " ".join(f"{a.group}-{a.reason} {money(a.amount)}" for a in ln.adjustments),
-                    " ".join(code for _, code in ln.remarks),
+                rows.append(
+                    [
+                        "",
+                        "",
+                        "",
+                        "",
+                        "",
+                        ln.line_control_number or "",
+                        f"{ln.qualifier}:{ln.code}",
+                        ":".join(ln.modifiers),
+                        money(ln.charge) or "",
+                        money(ln.paid) or "",
+                        " ".join(f"{a.group}-{a.reason} {money(a.amount)}" for a in ln.adjustments),
+                        " ".join(code for _, code in ln.remarks),
+                    ]
                 )
         for a in r.provider_adjustments:
-            t.add_row(f"PLB {a.reason}", "", "", "", "", "", a.reference, "", "", money(a.amount), "", "")
-        console.print(t)
+            rows.append([f"PLB {a.reason}", "", "", "", "", "", a.reference, "", "", money(a.amount) or "", "", ""])
+        print_table(cols, rows)
         all_findings.extend(r.findings)
     print_findings([*file_findings, *all_findings])
 

@@ -1,7 +1,9 @@
 """The denial worklist as a self-contained HTML page: a chart of denials by category and payer
 (inline SVG, no script, no network) and the worklist table, built with lxml.
 
-Everything shown is escaped by lxml (no input can inject markup). Identifiers shown are our own
+Everything shown is escaped by lxml (no input can inject markup), and control characters in
+payer data are shown as escapes (:func:`coding.display.visible`; lxml refuses them, and they
+have no place in a page). Identifiers shown are our own
 claim and line control numbers and the payer's codes: no patient names, birth dates or member ids.
 """
 
@@ -16,7 +18,10 @@ from typing import Any
 from lxml import etree
 from lxml.html import builder as E
 
+from coding.display import visible
 from reconcile.denials.worklist import ACTIONS, CATEGORIES
+
+GENERATOR = "dripline"  # <meta name="generator">: marks a file as a dripline report (safe to overwrite)
 
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf")
 CSS = """
@@ -49,7 +54,11 @@ def chart_data(items: Sequence[dict[str, Any]]) -> tuple[list[str], list[str], d
     by_cat: dict[str, Decimal] = defaultdict(Decimal)
     by_payer: dict[str, Decimal] = defaultdict(Decimal)
     for it in items:
-        cat, payer, amt = it["category"], it.get("payer") or "unknown payer", Decimal(it["amount"])
+        cat, payer, amt = (
+            visible(it["category"] or ""),
+            visible(it.get("payer") or "unknown payer"),
+            Decimal(it["amount"]),
+        )
         amounts[(cat, payer)] += amt
         by_cat[cat] += amt
         by_payer[payer] += amt
@@ -127,7 +136,7 @@ def _cell(key: str, value: Any) -> etree._Element:
         value = CATEGORIES.get(value, value)
     elif key == "action":
         value = ACTIONS.get(value, value)
-    text = "" if value is None else str(value)
+    text = "" if value is None else visible(str(value))
     return E.TD(text, E.CLASS("num")) if key in ("amount", "age_days") else E.TD(text)
 
 
@@ -135,7 +144,12 @@ def denials_html(items: Sequence[dict[str, Any]], generated_at: datetime | None 
     """The whole page as UTF-8 bytes (``<!DOCTYPE html>``)."""
     when = (generated_at or datetime.now(UTC)).strftime("%Y-%m-%d %H:%M UTC")
     total = sum((Decimal(i["amount"]) for i in items), Decimal(0))
-    head = E.HEAD(E.META(charset="utf-8"), E.TITLE("dripline denial worklist"), E.STYLE(CSS))
+    head = E.HEAD(
+        E.META(charset="utf-8"),
+        E.META(name="generator", content=GENERATOR),
+        E.TITLE("dripline denial worklist"),
+        E.STYLE(CSS),
+    )
     rows = [E.TR(*[_cell(k, it.get(k)) for k, _ in COLUMNS]) for it in items]
     table = E.TABLE(E.THEAD(E.TR(*[E.TH(label) for _, label in COLUMNS])), E.TBODY(*rows), id="worklist")
     body = E.BODY(

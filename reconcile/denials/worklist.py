@@ -18,6 +18,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from coding.display import csv_row
 from coding.money import money_str
 
 REWORK_TABLE = Path(__file__).resolve().parent / "data" / "carc_rarc_rework.csv"
@@ -171,9 +172,13 @@ def denial_worklist(conn: sqlite3.Connection, as_of: date | None = None) -> list
 
 
 def worklist_csv(items: Sequence[dict[str, Any]], out: Any) -> None:
-    """One row per denial (the JSON fields, remarks joined by spaces)."""
+    """One row per denial (the JSON fields, remarks joined by spaces).
+
+    Cells are made safe for spreadsheets (:func:`coding.display.csv_cell`): a payer's text that
+    starts like a formula gets a leading apostrophe, control characters are shown as escapes.
+    """
     w = csv.writer(out)
     cols = list(WORKLIST_FIELDS) + ["denied_on", "payer_claim_number", "remarks"]
     w.writerow(cols)
     for d in items:
-        w.writerow([" ".join(d[c]) if c == "remarks" else ("" if d.get(c) is None else d[c]) for c in cols])
+        w.writerow(csv_row(" ".join(d[c]) if c == "remarks" else d.get(c) for c in cols))

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from coding.findings import Finding
+from edi.validate.findings import CANNOT_VALIDATE
 from edi.x12.tokenizer import iter_segments
 
 
@@ -24,6 +25,19 @@ class FileReport:
     file: str
     transaction: str  # 837P / 837I / 835 / 999 / 277CA / unknown
     findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def validated(self) -> bool:
+        """False when pyx12 has no map for the file's version (nothing could be checked by it)."""
+        return not any(f.code == CANNOT_VALIDATE for f in self.findings)
+
+    @property
+    def status(self) -> str:
+        """``invalid`` (an error finding), ``cannot-validate`` (no pyx12 map for its version, no
+        error found by the checks that could run) or ``valid``."""
+        if self.errors:
+            return "invalid"
+        return "valid" if self.validated else "cannot-validate"
 
     @property
     def errors(self) -> int:
@@ -37,7 +51,8 @@ class FileReport:
         return {
             "file": self.file,
             "transaction": self.transaction,
-            "valid": self.errors == 0,
+            "status": self.status,
+            "valid": self.status == "valid",
             "errors": self.errors,
             "warnings": self.warnings,
             "findings": [f.to_dict() for f in self.findings],
@@ -67,10 +82,16 @@ def detect_transaction(path: str | Path) -> str:
 
 
 def _dedupe(findings: list[Finding]) -> list[Finding]:
-    seen: set[tuple] = set()
+    """Drop exact repeats (pyx12 and the readers can report the same problem twice).
+
+    The key holds the segment number as well as the physical line: in a file written on one
+    line (or with CR-only line ends) every segment is on line 1, and two segments with the same
+    problem are two findings.
+    """
+    seen: set[tuple[Any, ...]] = set()
     out = []
     for f in findings:
-        key = (f.severity, f.code, f.line, f.segment, f.element, f.message)
+        key = (f.severity, f.code, f.line, f.segment_number, f.segment, f.loop, f.element, f.message)
         if key not in seen:
             seen.add(key)
             out.append(f)

@@ -14,6 +14,8 @@ from typing import Any
 
 from coding.findings import Finding, Severity
 
+CANNOT_VALIDATE = "x12-cannot-validate"  # pyx12 has no map for the file's version: not checked, not invalid
+
 _VALUE_INLINE = re.compile(r"with a value of \([^()]*\)\s*")
 _VALUE_LEAD = re.compile(r"^\([^()]*\)\s*")
 

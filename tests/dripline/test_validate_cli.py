@@ -113,3 +113,62 @@ def test_jobs_two_gives_the_same_findings_as_one(tmp_path):
     two = validate_any(p, jobs=2)
     key = lambda r: sorted((f.line, f.code, f.segment, f.element, f.loop, f.message) for f in r.findings)  # noqa: E731
     assert one.errors >= 2 and key(one) == key(two)
+
+
+def _with_bad_genders(path: Path) -> str:
+    """The file with every DMG03 (gender) made invalid: one pyx12 finding per DMG segment."""
+    text = path.read_text()
+    bad = text.replace("DMG*D8*", "DMG*D8*X")
+    assert bad.count("DMG*D8*X") >= 2
+    return bad
+
+
+@pytest.mark.parametrize(
+    ("layout", "transform"),
+    [
+        ("one line per segment", lambda t: t),
+        ("one line", lambda t: t.replace("\n", "")),
+        ("CR line ends", lambda t: t.replace("\n", "\r")),
+        ("CRLF line ends", lambda t: t.replace("\n", "\r\n")),
+    ],
+)
+def test_findings_of_different_segments_are_never_merged(files, tmp_path, layout, transform):
+    text = _with_bad_genders(files["837P"])
+    reference = tmp_path / "lf.x12"
+    reference.write_text(text)
+    p = tmp_path / "layout.x12"
+    p.write_bytes(transform(text).encode("ascii"))
+    expected = [(f.code, f.segment, f.segment_number) for f in validate_any(reference).findings]
+    got = [(f.code, f.segment, f.segment_number) for f in validate_any(p).findings]
+    assert got == expected, layout
+    dmg = [n for code, seg, n in got if seg == "DMG"]
+    assert len(dmg) == text.count("DMG*D8*X") and len(set(dmg)) == len(dmg)
+
+
+def test_byte_order_mark_is_read_like_the_other_readers(files, tmp_path):
+    p = tmp_path / "bom.x12"
+    p.write_bytes(b"\xef\xbb\xbf" + files["837P"].read_bytes())
+    code, doc = _json([p])
+    assert code == 0 and doc["valid"] is True and doc["files"][0]["findings"] == []
+
+
+@pytest.mark.parametrize("version", ["005010X299", "004010X098A1"])
+def test_version_without_a_pyx12_map_cannot_be_validated(files, tmp_path, version):
+    p = tmp_path / "other-version.x12"
+    p.write_text(files["837P"].read_text().replace("005010X222A1", version))
+    code, doc = _json([p])
+    assert code == 3 and doc["valid"] is False
+    (rep,) = doc["files"]
+    assert rep["status"] == "cannot-validate" and rep["valid"] is False and rep["errors"] == 0
+    assert [f["code"] for f in rep["findings"]] == ["x12-cannot-validate"]
+    r = runner.invoke(app, ["validate", str(p)])
+    assert r.exit_code == 3 and "cannot validate" in r.stdout
+
+
+def test_invalid_file_wins_over_a_file_that_cannot_be_validated(files, tmp_path):
+    other = tmp_path / "other-version.x12"
+    other.write_text(files["837P"].read_text().replace("005010X222A1", "005010X299"))
+    bad = tmp_path / "bad.x12"
+    bad.write_text(_with_bad_genders(files["837P"]))
+    code, doc = _json([other, bad])
+    assert code == 1 and [f["status"] for f in doc["files"]] == ["cannot-validate", "invalid"]

@@ -19,6 +19,7 @@ from pyx12.map_if._segment import apply_segment_errors
 from pyx12.map_walker import apply_walk_errors, walk_tree
 
 from coding.findings import Finding
+from edi.validate.findings import CANNOT_VALIDATE
 from edi.validate.findings import finding as _finding
 from edi.validate.findings import log_finding as _log_finding
 from edi.validate.findings import tree_findings as _tree_findings
@@ -29,6 +30,10 @@ _MAPS: dict[str, Any] = {}
 _PARAMS: pyx12.params.ParamsBase | None = None
 _INDEX: Any = None
 _ERRH_FUNCS = {"isa_error", "gs_error", "st_error", "seg_error", "ele_error"}
+
+
+class NoMapError(pyx12.errors.EngineError):
+    """pyx12 has no map for the version/functional id of a GS: the file cannot be validated."""
 
 
 def params() -> pyx12.params.ParamsBase:
@@ -132,7 +137,7 @@ def _walk(src: Any, errh: Any, loops: dict[int, str]) -> None:
             fic, vriic = seg.get_value("GS01"), seg.get_value("GS08")
             new = map_file_for(icvn, vriic, fic)
             if new is None:
-                raise pyx12.errors.EngineError(f"no pyx12 map for version {vriic}, functional id {fic}")
+                raise NoMapError(f"pyx12 has no map for version {vriic}, functional id {fic}")
             if new != map_file:
                 map_file, cur_map = new, load_map(new)
                 src.check_837_lx = cur_map.id == "837"
@@ -201,6 +206,17 @@ def _validate_raw(text: str, file: str | None = None) -> list[Finding]:
         try:
             with _accelerated():
                 _walk(src, errh, loops)
+        except NoMapError as exc:  # not invalid: this version cannot be checked at all
+            out.append(
+                _finding(
+                    CANNOT_VALIDATE.removeprefix("x12-"),
+                    f"cannot validate: {exc}",
+                    file,
+                    src.get_cur_line(),
+                    "GS",
+                    severity="warning",
+                )
+            )
         except pyx12.errors.EngineError as exc:
             out.append(_finding("engine", f"pyx12 cannot validate this file: {exc}", file, src.get_cur_line()))
         except Exception as exc:  # pyx12 bug on odd input: contained, reported, never raised

@@ -22,17 +22,25 @@ def _piece_findings(args: tuple[str, list[int], str | None]) -> list[Finding]:
     return out
 
 
+BOM = b"\xef\xbb\xbf"
+
+
 def _read_ascii(p: Path) -> tuple[str | None, list[Finding]]:
+    """The file as ASCII text; a leading UTF-8 byte order mark is skipped, as the X12 readers
+    (:mod:`edi.x12.tokenizer`) skip it, so pyx12 sees the interchange from its ISA."""
     data = p.read_bytes()
+    data = data.removeprefix(BOM)
     try:
         return data.decode("ascii"), []
     except UnicodeDecodeError as exc:
-        what = (
-            "starts with a UTF-8 byte order mark"
-            if data.startswith(b"\xef\xbb\xbf")
-            else f"contains a non-ASCII byte at offset {exc.start}"
-        )
-        return None, [Finding("error", "x12-encoding", f"file {what}; X12 data must be ASCII", file=str(p))]
+        return None, [
+            Finding(
+                "error",
+                "x12-encoding",
+                f"file contains a non-ASCII byte at offset {exc.start}; X12 data must be ASCII",
+                file=str(p),
+            )
+        ]
 
 
 def validate_path(path: str | Path) -> list[Finding]:

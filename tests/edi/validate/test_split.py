@@ -62,10 +62,25 @@ def test_hl_numbering_errors_are_not_hidden_by_renumbering(tmp_path):
 
 
 def test_file_that_is_not_ascii_reports_encoding(tmp_path):
-    p = tmp_path / "bom.837"
-    p.write_bytes(b"\xef\xbb\xbf" + _batch(tmp_path, 5).read_bytes())
+    p = tmp_path / "latin.837"
+    p.write_bytes(_batch(tmp_path, 5).read_bytes().replace(b"NM1*IL*1*", b"NM1*IL*1*\xe9", 1))
     (f,) = validate_file(p, 2)
-    assert f.code == "x12-encoding" and "byte order mark" in f.message
+    assert f.code == "x12-encoding" and "offset" in f.message
+
+
+def test_utf8_byte_order_mark_is_read_as_the_x12_readers_read_it(tmp_path):
+    plain = _batch(tmp_path, 5)
+    text = plain.read_text().replace("HL*3*", "HL*9*", 1)  # one pyx12 finding, so positions are compared
+    assert text != plain.read_text()
+    plain.write_text(text)
+    bom = tmp_path / "bom.837"
+    bom.write_bytes(b"\xef\xbb\xbf" + plain.read_bytes())
+    for jobs in (1, 2):
+        with_bom = validate_file(bom, jobs)
+        assert with_bom and all(f.code != "x12-encoding" for f in with_bom)
+        assert [(f.code, f.line, f.segment_number) for f in with_bom] == [
+            (f.code, f.line, f.segment_number) for f in validate_file(plain, jobs)
+        ]
 
 
 def test_835_with_several_st_sets_validates_the_same_in_parallel(corpus_dir, tmp_path):

@@ -147,11 +147,23 @@ def encounter_findings(coded: CodedEncounter, cfg: Config) -> list[Finding]:
     out = _claim_findings(coded, cfg)
     subscriber = None if patient_is_subscriber(enc) else enc.subscriber
     insured, role = (enc.patient, "patient") if subscriber is None else (subscriber, "subscriber")
-    if len(ident(insured.member_id)) < 2:
+    member_id = ident(insured.member_id)
+    if len(member_id) < 2:
         out.append(
             error(
                 "unusable-text",
                 f"{role}.member_id has no usable characters for X12",
+                encounter_id=enc.id,
+                field=f"{role}.member_id",
+            )
+        )
+    elif fit(member_id, MAX_LEN["id"])[0] != insured.member_id:
+        # the payer matches the member by this id: a changed id is worth a look before sending
+        out.append(
+            warning(
+                "member-id-rewritten",
+                f"{role}.member_id was changed to fit X12 (NM109: upper case, letters, digits and & ' ( ) , - . / "
+                f"only, at most {MAX_LEN['id']} characters); the claim carries a different id than the encounter",
                 encounter_id=enc.id,
                 field=f"{role}.member_id",
             )

@@ -266,3 +266,34 @@ def test_ndc_unit_is_normalized_or_defaulted_with_warning():
     assert "ndc-unit-defaulted" in _codes(findings, "U2") and "ndc-unit-defaulted" not in _codes(findings, "U1")
     data = write_interchange(plans[0], CFG, EnvelopeNumbers(1, 1, [1], ["A"]), NOW)
     assert [c.lines[0].ndc_unit for c in read_837(data).claims] == ["ML", "UN"]
+
+
+@pytest.mark.parametrize(
+    ("member_id", "rewritten"),
+    [
+        ("MBR123456", False),
+        ("ACM-998877-02", False),
+        ("mbr123456", True),  # upper-cased for X12
+        ("MBR 123 456", True),  # spaces removed
+        ("MBR*123~456", True),  # separators removed
+        ("MBR#123", True),  # outside the X12 basic character set
+        ("M" * 81, True),  # longer than NM109 allows: cut
+    ],
+)
+def test_member_id_rewritten_for_x12_is_reported(member_id, rewritten):
+    ce = encounter("E7", patient=patient(member_id=member_id), lines=[line("96372", "45")])
+    plans, findings = plan_interchanges([ce], CFG)
+    found = [f for f in findings if f.code == "member-id-rewritten"]
+    assert [c.patient_control_number for p in plans for c in p.claims] == ["E7"]  # still billed
+    if rewritten:
+        (f,) = found
+        assert f.severity == "warning" and f.field == "patient.member_id" and member_id not in f.message
+    else:
+        assert found == []
+
+
+def test_subscriber_member_id_rewritten_is_reported_for_the_subscriber():
+    sub = patient("S9", "ANN", "ROE", member_id="sub-99")
+    ce = encounter("E8", relationship="spouse", subscriber=sub, lines=[line("96372", "45")])
+    _, findings = plan_interchanges([ce], CFG)
+    assert [f.field for f in findings if f.code == "member-id-rewritten"] == ["subscriber.member_id"]

@@ -44,15 +44,18 @@ def _post_progress(enabled: bool) -> tuple[Callable[[str, int], None] | None, Pr
     """A rich progress display (claims posted per file) on stderr, or None."""
     if not enabled or not err_console.is_terminal:
         return None, None
+    from rich.markup import escape
     from rich.progress import Progress, SpinnerColumn, TextColumn
+
+    from coding.display import visible
 
     progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), console=err_console, transient=True)
     tasks: dict[str, Any] = {}
 
     def update(path: str, done: int) -> None:
         if path not in tasks:
-            tasks[path] = progress.add_task(path, total=None)
-        progress.update(tasks[path], description=f"posting {path}: {done:,} claims")
+            tasks[path] = progress.add_task("", total=None)
+        progress.update(tasks[path], description=f"posting {escape(visible(path))}: {done:,} claims")
 
     return update, progress
 

@@ -259,3 +259,17 @@ def test_piped_output_never_cuts_amounts(ledger):
     words = set(proc.stdout.replace("│", " ").split())
     items = json.loads(_denials(ledger, "--json").stdout)["denials"]
     assert {d["amount"] for d in items} <= words and {d["patient_control_number"] for d in items} <= words
+
+
+def test_remit_show_summary_escapes_control_characters(tmp_path):
+    p = tmp_path / "esc.835"
+    p.write_text(DEMO_835.read_text().replace("N1*PR*ACME HEALTH PLAN*", "N1*PR*ACME\x1b]8;;http://evil\x07X*", 1))
+    res = runner.invoke(app, ["remit", "show", "--summary", str(p)])
+    assert res.exit_code == 0, res.output
+    assert "\x1b" not in res.stdout and "\x07" not in res.stdout and "ACME\\x1b]8;;http://evil\\x07X" in res.stdout
+    fast = subprocess.run(
+        [sys.executable, "-m", "dripline", "remit", "show", str(p), "--summary"],
+        capture_output=True,
+        timeout=120,
+    )
+    assert fast.returncode == 0 and fast.stdout.decode() == res.stdout

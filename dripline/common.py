@@ -73,7 +73,8 @@ TEXT_FLOOR = 10  # a "text" column is never narrower than this (or its content)
 class Col:
     """One table column.
 
-    ``kind``: ``keep`` (amounts, codes, claim and line numbers: always shown whole on one line),
+    ``kind``: ``keep`` (amounts, codes, claim and line numbers: always shown whole on one line;
+    only the header may wrap between its words),
     ``words`` (may wrap between words, never inside one: lists of codes with amounts), ``text``
     (free text: wraps, and a long word folds). ``drop``: when the terminal is too narrow,
     columns with the highest ``drop`` go first (0: never dropped).
@@ -91,13 +92,12 @@ def _width(value: Text) -> int:
 
 def _floor(col: Col, values: list[Text]) -> int:
     """The narrowest a column may get: its content for ``keep``, its longest word for ``words``."""
-    natural = max([_width(v) for v in values] + [len(col.header)])
+    header_word = max((len(w) for w in col.header.split()), default=0)  # a header may wrap between words
     if col.kind == "keep":
-        return natural
+        return max([_width(v) for v in values] + [header_word])
     if col.kind == "words":
-        longest = max((len(w) for v in values for w in v.plain.split()), default=0)
-        return max(longest, min(natural, len(col.header)))
-    return min(natural, TEXT_FLOOR)
+        return max([len(w) for v in values for w in v.plain.split()] + [header_word])
+    return min(max([_width(v) for v in values] + [len(col.header)]), TEXT_FLOOR)
 
 
 def _fit_widths(
@@ -172,8 +172,7 @@ def print_table(
             col.header,
             width=w,
             justify=col.justify,
-            no_wrap=col.kind == "keep",
-            overflow="fold",
+            overflow="fold",  # a "keep" column is as wide as its widest value: values never wrap
         )
     for row in body:
         t.add_row(*[row[i] for i in keep])

@@ -220,7 +220,7 @@ def list_claims(
     cols = [
         Col(title, "keep", justify="right")
         if key in AMOUNT_FIELDS
-        else Col(title, "text" if key == "payer" else "keep")
+        else (Col(title, drop=1) if key == "payer" else Col(title, "keep"))
         for title, key in headers
     ]
     table = [[money_str(r[key]) if key in AMOUNT_FIELDS else str(r[key]) for _, key in headers] for r in rows]

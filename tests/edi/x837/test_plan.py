@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import pytest
 
@@ -297,3 +298,26 @@ def test_subscriber_member_id_rewritten_is_reported_for_the_subscriber():
     ce = encounter("E8", relationship="spouse", subscriber=sub, lines=[line("96372", "45")])
     _, findings = plan_interchanges([ce], CFG)
     assert [f.field for f in findings if f.code == "member-id-rewritten"] == ["subscriber.member_id"]
+
+
+def test_claims_build_reports_the_rewritten_member_id(tmp_path):
+    import json
+
+    from typer.testing import CliRunner
+
+    from dripline.cli import app
+
+    doc = json.loads((Path(__file__).resolve().parents[3] / "fixtures" / "encounters.json").read_text())
+    enc = doc["encounters"][0]
+    enc["patient"]["member_id"] = enc["patient"]["member_id"].lower() + " 01"
+    src = tmp_path / "enc.json"
+    src.write_text(json.dumps({"encounters": [enc]}))
+    res = CliRunner().invoke(
+        app, ["claims", "build", str(src), "--out", str(tmp_path / "out"), "--ledger", str(tmp_path / "l.db"), "--json"]
+    )
+    assert res.exit_code == 0, res.output
+    found = [f for f in json.loads(res.stdout)["findings"] if f["code"] == "member-id-rewritten"]
+    assert [(f["encounter_id"], f["field"], f["severity"]) for f in found] == [
+        (enc["id"], "patient.member_id", "warning")
+    ]
+    assert enc["patient"]["member_id"] not in res.stdout  # the id itself is never in a finding

@@ -145,6 +145,16 @@ def test_findings_of_different_segments_are_never_merged(files, tmp_path, layout
     assert len(dmg) == text.count("DMG*D8*X") and len(set(dmg)) == len(dmg)
 
 
+@pytest.mark.parametrize("line_end", ["", "\r"])
+def test_our_own_edits_on_different_segments_are_never_merged(files, tmp_path, line_end):
+    text = files["837P"].read_text().replace("XX*1987654328", "XX*1987654320")  # NPI check digit, twice
+    assert text.count("NM1*82*1*MORGAN*ALEX****XX*1987654320") == 2
+    p = tmp_path / "npi.x12"
+    p.write_bytes(text.replace("\n", line_end).encode("ascii"))
+    bad = [f for f in validate_any(p).findings if f.code == "bad-npi"]
+    assert len(bad) == 2 and len({f.segment_number for f in bad}) == 2
+
+
 def test_byte_order_mark_is_read_like_the_other_readers(files, tmp_path):
     p = tmp_path / "bom.x12"
     p.write_bytes(b"\xef\xbb\xbf" + files["837P"].read_bytes())

@@ -161,6 +161,9 @@ def _payer(key: str, tbl: dict[str, Any], errs: list[str]) -> PayerProfile:
     }
     where = f"payers.{key}"
     filing = str(tbl.get("filing_indicator") or DEFAULT_FILING.get(key.lower(), "CI"))
+    aliases = tbl.get("payer_id_aliases", [])
+    if not isinstance(aliases, list) or not all(isinstance(a, str) and a.strip() for a in aliases):
+        errs.append(f"config: {where}.payer_id_aliases must be a list of payer ids (strings)")
     if tbl.get("home_infusion_model") not in (None, "per_diem", "medicare_hit"):
         errs.append(f'config: {where}.home_infusion_model must be "per_diem" or "medicare_hit"')
     return PayerProfile(

@@ -152,26 +152,32 @@ def register(app: typer.Typer) -> None:
     @remit_app.command("post")
     def post(
         files: list[Path] = typer.Argument(..., help="835 files to post."),
+        config: Path | None = ConfigOption,
         ledger: Path | None = LedgerOption,
         as_json: bool = JsonOption,
     ) -> None:
         """Post 835 remittances to the ledger, one transaction per file.
 
-        The same file (sha256) or the same payment (payer id + TRN02 + BPR02) again is reported as a
-        duplicate and posts nothing. Exit 0 when every file was posted or was a duplicate, 2 when a
-        file could not be read.
+        A remittance answers only claims sent to the payer that issued it (its payer id, or one of
+        the payer profile's payer_id_aliases in the config); anything else goes to the unmatched
+        queue with the reason. The same file (sha256) or the same payment (payer id + TRN02 + BPR02)
+        again is reported as a duplicate and posts nothing. Exit 0 when every file was posted (or
+        was a duplicate) without error findings, 1 when a file posted with error findings, 2 when a
+        file could not be read or held no 835.
         """
+        from reconcile.posting.matching import PayerDirectory
         from reconcile.posting.post import post_files
 
         missing = [str(f) for f in files if not f.is_file()]
         if missing:
             fail([f"835 file not found: {m}" for m in missing])
+        payers = PayerDirectory.from_config(get_config(config))
         conn = open_ledger(ledger)
         update, progress = _post_progress(not as_json)
         if progress is not None:
             progress.start()
         try:
-            result = post_files(conn, files, progress=update)
+            result = post_files(conn, files, progress=update, payers=payers)
         finally:
             if progress is not None:
                 progress.stop()
@@ -181,6 +187,8 @@ def register(app: typer.Typer) -> None:
             print_post_summary(result)
         if any(f.status == "error" for f in result.files):
             raise typer.Exit(2)
+        if any(x.severity == "error" for f in result.files if f.status == "posted" for x in f.findings):
+            raise typer.Exit(1)
 
     @app.command("unmatched")
     def unmatched(

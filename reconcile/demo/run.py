@@ -55,6 +55,7 @@ def run_demo(workspace: str | Path, cfg: Config, remit: Path = DEMO_835) -> Demo
     """Build (first run only), post the bundled 835 (duplicate on later runs), report."""
     from reconcile.claims.build import build_claims
     from reconcile.denials.worklist import denial_worklist
+    from reconcile.posting.matching import PayerDirectory
     from reconcile.posting.post import post_files, unmatched_queue
 
     ws = Path(workspace)
@@ -68,7 +69,7 @@ def run_demo(workspace: str | Path, cfg: Config, remit: Path = DEMO_835) -> Demo
     else:
         res.built = build_claims(demo_encounter_files(), cfg, conn, ws / "claims")
         res.findings.extend(res.built.findings)
-    res.posting = post_files(conn, [remit])
+    res.posting = post_files(conn, [remit], payers=PayerDirectory.from_config(cfg))
     res.claims = L.claim_summaries(conn)
     res.denials = denial_worklist(conn)
     res.unmatched = unmatched_queue(conn)

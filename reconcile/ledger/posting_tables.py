@@ -144,6 +144,14 @@ CREATE TABLE posting_findings (
 CREATE INDEX posting_findings_file ON posting_findings(file_id);
 """
 
+# An unmatched entry may concern a claim it was deliberately not posted to: a second payment of a
+# claim the same payer already paid, or a reversal of the wrong posting. That claim is kept here.
+UNMATCHED_RELATED_CLAIM = """
+ALTER TABLE unmatched ADD COLUMN related_claim_id INTEGER REFERENCES claims(id);
+CREATE INDEX unmatched_related_claim ON unmatched(related_claim_id);
+"""
+
 POSTING_MIGRATIONS: list[tuple[str, str]] = [
     ("0101_remittance_posting", POSTING_SCHEMA),
+    ("0102_unmatched_related_claim", UNMATCHED_RELATED_CLAIM),
 ]

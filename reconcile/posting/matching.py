@@ -1,6 +1,9 @@
 """Matching remittance claims and lines back to the claims and lines we sent.
 
-Claims match by CLP01 (our patient control number; when several claims share it, the one with
+A remittance answers only claims sent to the payer that issued it (:class:`PayerScope`): claims whose
+2010BB payer id is the 835's payer id (N1*PR N104, else REF*2U), or a payer-id alias configured
+for that payer (``payer_id_aliases`` in the payer profile). A claim of another payer is never a
+candidate, whatever its numbers. Among the payer's claims, claims match by CLP01 (our patient control number; when several claims share it, the one with
 the payer claim number, then the charge, then the latest wins). Lines match by REF*6R (our line
 control number); when a payer drops it, fallbacks in order: procedure code + modifiers + service
 date + units, the original code in SVC06 when the payer restated the code, the NDC of an
@@ -11,7 +14,7 @@ The ledger is read in chunks (one query for many claims), never one SELECT per c
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from operator import itemgetter
@@ -64,7 +67,7 @@ LineMatch = tuple
 
 _CLAIMS = (
     "SELECT id, patient_control_number, payer, payer_claim_number, total_charge, status FROM claims"
-    " WHERE {} IN ({}) ORDER BY id"
+    " WHERE {} IN ({}) AND {} ORDER BY id"
 )
 _LINES = "SELECT id, line_control_number, code, claim_id FROM lines WHERE claim_id IN ({})"
 _DETAIL = (
@@ -75,6 +78,66 @@ _line_of = LedgerLine._make
 LinePredicate = Callable[[LedgerLine], bool]  # a fallback's test of one sent line
 
 
+def norm_payer_id(value: str | None) -> str:
+    """A payer id as compared: surrounding blanks dropped, upper case."""
+    return (value or "").strip().upper()
+
+
+@dataclass(frozen=True)
+class PayerScope:
+    """The ledger claims one 835 payer may answer.
+
+    ``ids``: normalized 2010BB payer ids (the 835's own and, when a payer profile accepts it, that
+    profile's payer id and aliases); ``keys``: the payer-profile keys that accept the 835's payer
+    id. Empty when the 835 names no payer id: then it answers no claim.
+    """
+
+    payer_id: str
+    ids: frozenset[str]
+    keys: frozenset[str] = frozenset()
+
+    def where(self, table: str = "") -> tuple[str, list[str]]:
+        """SQL condition (and its parameters) on a ``claims`` row: the claim is this payer's."""
+        t = f"{table}." if table else ""
+        ids, keys = sorted(self.ids), sorted(self.keys)
+        parts = []
+        if ids:
+            parts.append(f"upper(trim({t}payer_id)) IN ({','.join('?' * len(ids))})")
+        if keys:
+            parts.append(f"{t}payer IN ({','.join('?' * len(keys))})")
+        return ("(" + " OR ".join(parts) + ")" if parts else "0"), [*ids, *keys]
+
+    def payment_where(self, table: str) -> tuple[str, list[str]]:
+        """SQL condition on a ``payments`` row: the payment came from this payer (or an alias)."""
+        ids = sorted(self.ids)
+        if not ids:
+            return "0", []
+        return f"upper(trim({table}.payer_id)) IN ({','.join('?' * len(ids))})", ids
+
+
+class PayerDirectory:
+    """Payer-profile key -> the payer ids an 835 of that payer may carry (its ``payer_id`` and its
+    ``payer_id_aliases``). Empty: an 835 answers only claims whose payer id equals its own."""
+
+    def __init__(self, profiles: Mapping[str, Iterable[str]] | None = None) -> None:
+        self.profiles = {
+            k: frozenset(norm_payer_id(i) for i in ids if norm_payer_id(i)) for k, ids in (profiles or {}).items()
+        }
+
+    @classmethod
+    def from_config(cls, cfg: Any) -> PayerDirectory:
+        """From a :class:`coding.config.Config`: each profile's payer id and ``payer_id_aliases``."""
+        return cls({k: [p.payer_id, *(p.get("payer_id_aliases") or ())] for k, p in cfg.payers.items()})
+
+    def scope(self, payer_id: str | None) -> PayerScope:
+        pid = norm_payer_id(payer_id)
+        if not pid:
+            return PayerScope("", frozenset())
+        keys = frozenset(k for k, ids in self.profiles.items() if pid in ids)
+        ids = frozenset({pid}).union(*(self.profiles[k] for k in keys))
+        return PayerScope(pid, ids, keys)
+
+
 def _tuples(conn: sqlite3.Connection) -> sqlite3.Cursor:
     """A cursor returning plain tuples (whatever the connection's row factory)."""
     cur = conn.cursor()
@@ -83,10 +146,11 @@ def _tuples(conn: sqlite3.Connection) -> sqlite3.Cursor:
 
 
 def prefetch_claims(
-    conn: sqlite3.Connection, pcns: Iterable[str], icns: dict[str, str] | None = None
+    conn: sqlite3.Connection, pcns: Iterable[str], icns: dict[str, str] | None = None, scope: PayerScope | None = None
 ) -> dict[str, list[LedgerClaim]]:
     """Claims (with their lines) for many patient control numbers, two queries per chunk.
 
+    Only claims of ``scope`` (the 835's payer) are read; ``None`` reads every payer's (tools only).
     Keys are the patient control numbers as the payer sent them. For those with no exact match:
     the same number ignoring case and surrounding blanks, then the payer claim number (CLP07,
     ``icns``: pcn -> CLP07) when the ledger learned it from a 277CA or an earlier 835. A key's
@@ -97,12 +161,14 @@ def prefetch_claims(
     by_id: dict[int, LedgerClaim] = {}
     sent: dict[str, SentLine] = {}
     cur = _tuples(conn)
+    payer_sql, payer_params = scope.where() if scope is not None else ("1", [])
 
     def load(where: str, params: list[str], key_of: Callable[[Any], str]) -> None:
         for i in range(0, len(params), CHUNK):
             part = params[i : i + CHUNK]
             fresh: list[int] = []
-            for r in cur.execute(_CLAIMS.format(where, ",".join("?" * len(part))), part).fetchall():
+            sql = _CLAIMS.format(where, ",".join("?" * len(part)), payer_sql)
+            for r in cur.execute(sql, [*part, *payer_params]).fetchall():
                 lc = by_id.get(r[0])
                 if lc is None:  # (a claim already loaded under another key has its lines)
                     lc = by_id[r[0]] = LedgerClaim(r[0], r[1], r[2], r[3], r[4], r[5], sent)
@@ -121,6 +187,18 @@ def prefetch_claims(
         by_icn = {icns[p]: p for p in missing if p not in out and icns and icns.get(p)}
         load("payer_claim_number", list(by_icn), lambda r: by_icn[r[3]])
     return out
+
+
+def sent_elsewhere(conn: sqlite3.Connection, pcns: Iterable[str]) -> set[str]:
+    """Those of ``pcns`` that some claim in the ledger carries (whatever its payer)."""
+    wanted = sorted(set(pcns))
+    found: set[str] = set()
+    cur = _tuples(conn)
+    for i in range(0, len(wanted), CHUNK):
+        part = wanted[i : i + CHUNK]
+        sql = f"SELECT DISTINCT patient_control_number FROM claims WHERE patient_control_number IN ({','.join('?' * len(part))})"
+        found.update(r[0] for r in cur.execute(sql, part))
+    return found
 
 
 def sent_lines(conn: sqlite3.Connection, claim: LedgerClaim) -> list[LedgerLine]:

@@ -3,10 +3,13 @@
 One database transaction per file (``BEGIN IMMEDIATE`` … ``COMMIT``): a crash or kill mid-file
 leaves nothing of that file. Idempotent: a file whose sha256 was posted, or a payment (payer id +
 TRN02 + BPR02) already posted from another file, is reported as a duplicate and posts nothing.
-Every claim and line lands on the claim/line it pays (:mod:`reconcile.posting.matching`) or in the
-unmatched queue with the reason; amounts are kept exactly as the payer sent them, so the ledger
+Every claim and line lands on the claim/line it pays (:mod:`reconcile.posting.matching`: only claims
+sent to the payer that issued the 835) or in the unmatched queue with the reason; amounts are kept exactly as the payer sent them, so the ledger
 balance per claim is charge − payments − adjustments. Reversals (CLP02 22) point at the posting
-they reverse; PLB entries are provider-level adjustments linked to our claim when PLB03-2 names it.
+they reverse (only an earlier posting of the same payer: a reversal with none goes to the unmatched
+queue). A payment for a claim the same payer already paid (a live posting with CLP04 > 0, not
+undone by a reversal in the same remittance) is a ``duplicate-claim-payment`` finding and goes to
+the unmatched queue, never on the claim a second time. PLB entries are provider-level adjustments linked to our claim when PLB03-2 names it.
 
 Rows are collected per chunk of claims and written with multi-row inserts
 (:mod:`reconcile.posting.writer`), and the ledger is read with two queries per chunk (the claims,
@@ -17,8 +20,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import signal
 import sqlite3
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
@@ -31,7 +32,17 @@ from coding.findings import Finding, info, warning
 from coding.money import money_str
 from reconcile.denials import worklist as dn
 from reconcile.ledger.store import inserted_id
-from reconcile.posting.matching import CHUNK, LedgerClaim, LineMatch, choose_claim, match_lines, prefetch_claims
+from reconcile.posting.matching import (
+    CHUNK,
+    LedgerClaim,
+    LineMatch,
+    PayerDirectory,
+    PayerScope,
+    choose_claim,
+    match_lines,
+    prefetch_claims,
+    sent_elsewhere,
+)
 from reconcile.posting.queries import posting_totals, unmatched_queue  # noqa: F401  (public here too)
 from reconcile.posting.records import ZERO, Adj, RClaim, RPlb, RRemit
 from reconcile.posting.remit import _ISO as _ISO_CACHE
@@ -41,7 +52,6 @@ from reconcile.posting.writer import Insert, Writer, bulk_gc
 
 Progress = Callable[[str, int], None]  # (file path, claims posted so far in it)
 _DETAIL: dict[str, str] = {}
-KILL_HOOK_ENV = "DRIPLINE_TEST_KILL_AFTER_CLAIMS"  # test seam: SIGKILL ourselves mid-file
 
 # CLP02 claim status codes (paraphrased labels)
 CLAIM_STATUS: dict[str, str] = {
@@ -121,14 +131,22 @@ def _adj_rows(adjs: Sequence[Adj]) -> list[tuple[str, str, Decimal]]:
 class _Poster:
     """Writes one file's remittances inside the caller's open transaction."""
 
-    def __init__(self, conn: sqlite3.Connection, file_id: int, res: FileResult, progress: Progress | None) -> None:
+    def __init__(
+        self,
+        conn: sqlite3.Connection,
+        file_id: int,
+        res: FileResult,
+        progress: Progress | None,
+        payers: PayerDirectory | None = None,
+    ) -> None:
         self.writer = Writer(conn)
         self._conn, self.file_id, self.res, self.progress = conn, file_id, res, progress
+        self.payers = payers if payers is not None else PayerDirectory()
+        self.scope = PayerScope("", frozenset())
         self.ids = {
             t: int(conn.execute(f"SELECT COALESCE(MAX(id), 0) FROM {t}").fetchone()[0])
             for t in ("claim_postings", "line_postings", "adjustments")
         }
-        self.kill_after = int(os.environ.get(KILL_HOOK_ENV, "0") or 0)
         self.done = 0
         self.payment_id: int | None = None
         self.active = False
@@ -153,6 +171,11 @@ class _Poster:
         self.chunk_ids: set[int] = set()
         self.orig_icn: dict[str, list[tuple[int, int | None]]] = {}
         self.orig_claim: dict[int, list[tuple[int, int | None]]] = {}
+        # this payer's live paid postings (CLP04 > 0, not reversed) of the chunk's claims: claim id ->
+        # posting ids; claims a reversal of this chunk answers (a correction next to it is no duplicate)
+        self.paid_live: dict[int, set[int]] = {}
+        self.reversing: set[int] = set()
+        self.elsewhere: set[str] = set()  # patient control numbers of the chunk sent to another payer only
         self._reset()
 
     @property
@@ -216,6 +239,7 @@ class _Poster:
         self.res.payment += rm.amount
         self.remit = rm
         self.payer = rm.payer_name or rm.payer_id
+        self.scope = self.payers.scope(rm.payer_id)
         self.active = True
         return True
 
@@ -233,16 +257,19 @@ class _Poster:
                     for rc in chunk
                     if rc.payer_claim_number and rc.status != "22"
                 },
+                self.scope,
             )
+            missing = [rc.patient_control_number for rc in chunk if rc.patient_control_number not in pref]
+            self.elsewhere = sent_elsewhere(self.conn, missing) if missing else set()
+            chosen = [choose_claim(pref.get(rc.patient_control_number), rc) for rc in chunk]
             self._prefetch_originals(chunk, pref)
-            for rc in chunk:
-                self.claim(rc, choose_claim(pref.get(rc.patient_control_number), rc))
+            self._prefetch_paid(chunk, chosen)
+            for rc, lc in zip(chunk, chosen):
+                self.claim(rc, lc)
             self.flush()
             self.done += len(chunk)
             if self.progress:
                 self.progress(self.res.path, self.done)
-            if self.kill_after and self.done >= self.kill_after:
-                os.kill(os.getpid(), signal.SIGKILL)
 
     def end(self, plbs: Sequence[RPlb], findings: Sequence[Finding]) -> None:
         """Close the current remittance: its PLB entries and the reader's findings about it."""
@@ -275,6 +302,8 @@ class _Poster:
             pr = ZERO
         reversal_of = None
         original = None
+        unmatched_why = None if claim_id is not None else self._why_unmatched(rc)
+        related = None
         if status == "22":
             res.reversals += 1
             original = self._original(rc, claim_id)
@@ -283,17 +312,42 @@ class _Poster:
                     [
                         warning(
                             "reversal-without-original",
-                            "reversal (CLP02 22) of a payer claim"
-                            " number with no earlier posting here: posted as received",
+                            "reversal (CLP02 22) with no earlier posting of this payer to reverse:"
+                            " kept in the unmatched queue",
                             segment="CLP",
                             line=rc.segment_number,
                         )
                     ]
                 )
-            else:
+                related, claim_id, lc = claim_id, None, None
+                unmatched_why = "reversal (CLP02 22) with no earlier posting of this payer to reverse"
+            else:  # the reversal goes exactly where the posting it undoes went
                 reversal_of = original[0]
-                claim_id = claim_id or original[1]
+                if original[1] != claim_id:
+                    related, lc = claim_id, None
+                claim_id = original[1]
+                if claim_id is None:
+                    unmatched_why = "reversal (CLP02 22) of a posting that is in the unmatched queue"
         else:
+            if claim_id is not None and paid > ZERO:
+                earlier = self.paid_live.get(claim_id, set()) - self.reversed_ids
+                if earlier and claim_id not in self.reversing:
+                    self._findings(
+                        [
+                            warning(
+                                "duplicate-claim-payment",
+                                f"payment of {money_str(paid)} for a claim this payer already paid"
+                                " (not a reversal and correction): kept in the unmatched queue, not"
+                                " posted to the claim a second time",
+                                segment="CLP",
+                                line=rc.segment_number,
+                            )
+                        ]
+                    )
+                    related, claim_id, lc = claim_id, None, None
+                    unmatched_why = "claim already paid by this payer (duplicate payment)"
+                else:
+                    self.paid_live.setdefault(claim_id, set()).add(cp_id)
             self.chunk_ids.add(cp_id)
             if icn:
                 self.chunk_icn.setdefault(icn, []).append((cp_id, claim_id))
@@ -318,8 +372,9 @@ class _Poster:
                 None,
                 None,
                 paid,
-                "no claim sent with this patient control number (CLP01)",
+                unmatched_why or "no claim sent with this patient control number (CLP01)",
                 rc.segment_number,
+                related,
             )
         lines = rc.lines
         if lines:
@@ -472,9 +527,20 @@ class _Poster:
         amount: Decimal,
         reason: str,
         segment: int | None,
+        related: int | None = None,
     ) -> None:
-        self.unm.append((self.payment_id, cp_id, lp_id, kind, pcn, lcn, code, str(amount), reason, segment))
+        self.unm.append(
+            (self.payment_id, cp_id, lp_id, kind, pcn, lcn, code, str(amount), reason, segment, related or 0)
+        )
         self.res.unmatched += 1
+
+    def _why_unmatched(self, rc: Any) -> str:
+        """Why a remittance claim matched no claim of this payer."""
+        if not self.scope.ids:
+            return "the 835 names no payer id (N1*PR N104 / REF*2U): matched to no claim"
+        if rc.patient_control_number in self.elsewhere:
+            return "claim (CLP01) was sent to another payer, not to the payer of this 835"
+        return "no claim sent to this payer with this patient control number (CLP01)"
 
     def _denial(
         self,
@@ -560,9 +626,11 @@ class _Poster:
         if not revs:
             return
         conn = self.conn
+        paid_by, paid_params = self.scope.payment_where("p")
         base = (
-            "SELECT id, claim_id, payer_claim_number, reversed_by FROM claim_postings"
-            " WHERE status_code != '22' AND {} IN ({}) ORDER BY id"
+            "SELECT cp.id, cp.claim_id, cp.payer_claim_number, cp.reversed_by FROM claim_postings cp"
+            " JOIN payments p ON p.id = cp.payment_id"
+            f" WHERE cp.status_code != '22' AND {paid_by} AND cp.{{}} IN ({{}}) ORDER BY cp.id"
         )
         icns = sorted({rc.payer_claim_number for rc in revs if rc.payer_claim_number})  # "" = none
         cids = sorted({c.id for rc in revs for c in (pref.get(rc.patient_control_number) or ())})
@@ -572,10 +640,30 @@ class _Poster:
         ):
             for i in range(0, len(keys), CHUNK):
                 part = keys[i : i + CHUNK]
-                for r in conn.execute(base.format(col, ",".join("?" * len(part))), part):
+                for r in conn.execute(base.format(col, ",".join("?" * len(part))), [*paid_params, *part]):
                     if r[3] is not None:
                         self.reversed_ids.add(r[0])  # reversed before: never reversed twice
                     into.setdefault(r[k], []).append((r[0], r[1]))
+
+    def _prefetch_paid(self, chunk: Sequence[Any], chosen: Sequence[LedgerClaim | None]) -> None:
+        """This payer's live paid postings of the claims the chunk's payments go to (one query), and
+        the claims its reversals answer."""
+        self.paid_live = {}
+        self.reversing = {lc.id for rc, lc in zip(chunk, chosen) if lc is not None and rc.status == "22"}
+        ids = sorted({lc.id for rc, lc in zip(chunk, chosen) if lc is not None and rc.status != "22"})
+        if not ids:
+            return
+        paid_by, params = self.scope.payment_where("p")
+        for i in range(0, len(ids), CHUNK):
+            part = ids[i : i + CHUNK]
+            for pid, cid, paid in self.conn.execute(
+                "SELECT cp.id, cp.claim_id, cp.paid FROM claim_postings cp JOIN payments p ON p.id = cp.payment_id"
+                f" WHERE cp.claim_id IN ({','.join('?' * len(part))}) AND cp.status_code != '22'"
+                f" AND cp.reversed_by IS NULL AND {paid_by}",
+                [*part, *params],
+            ):
+                if Decimal(paid) > ZERO:
+                    self.paid_live.setdefault(cid, set()).add(pid)
 
     def _original(self, rc: Any, claim_id: int | None) -> tuple | None:
         """The earlier posting this reversal undoes: same payer claim number (the same claim's
@@ -697,11 +785,14 @@ class _Poster:
         )
 
     def _claims_by_reference(self, refs: list[str]) -> dict[str, int]:
-        """PLB03-2 may carry our patient control number or the payer's claim number."""
+        """PLB03-2 may carry our patient control number or the payer's claim number (only claims of
+        this payer are linked)."""
         out: dict[str, int] = {}
         if not refs:
             return out
         c = self.conn
+        ours, ours_params = self.scope.where()
+        ours_c, _ = self.scope.where("c")
 
         def marks(keys: list[str]) -> str:
             return ",".join("?" * len(keys))
@@ -713,21 +804,22 @@ class _Poster:
             ref: cid
             for ref, cid in c.execute(
                 f"SELECT patient_control_number, id FROM claims WHERE patient_control_number IN ({marks(refs)})"
-                " ORDER BY id",
-                refs,
+                f" AND {ours} ORDER BY id",
+                [*refs, *ours_params],
             )
         }
         for ref, cid in c.execute(
-            f"SELECT payer_claim_number, claim_id FROM claim_postings WHERE claim_id IS NOT"
-            f" NULL AND payer_claim_number IN ({marks(refs)}) ORDER BY id",
-            refs,
+            f"SELECT p.payer_claim_number, p.claim_id FROM claim_postings p JOIN claims c ON c.id = p.claim_id"
+            f" WHERE p.payer_claim_number IN ({marks(refs)}) AND {ours_c} ORDER BY p.id",
+            [*refs, *ours_params],
         ):
             out[ref] = cid
         rest = [r for r in refs if r not in by_pcn]
         if rest:
             for ref, cid in c.execute(
-                f"SELECT payer_claim_number, id FROM claims WHERE payer_claim_number IN ({marks(rest)}) ORDER BY id",
-                rest,
+                f"SELECT payer_claim_number, id FROM claims WHERE payer_claim_number IN ({marks(rest)})"
+                f" AND {ours} ORDER BY id",
+                [*rest, *ours_params],
             ):
                 out[ref] = cid
         out.update(by_pcn)
@@ -812,8 +904,8 @@ _INS_DEN = Insert(
 )
 _INS_UNM = Insert(
     "INSERT INTO unmatched (payment_id, claim_posting_id, line_posting_id, kind, patient_control_number,"
-    " line_control_number, code, amount, reason, segment)",
-    "(?,?,?,?,?,?,?,?,?,?)",
+    " line_control_number, code, amount, reason, segment, related_claim_id)",
+    "(?,?,?,?,?,?,?,?,?,?,NULLIF(?,0))",
 )
 _INS_HIST = Insert("INSERT INTO claim_status_history (claim_id, status, source, detail, created_at)", "(?,?,'835',?,?)")
 _INS_FND = Insert(
@@ -832,6 +924,7 @@ def post_remittances(
     sha256: str,
     progress: Progress | None = None,
     file_findings: list[Finding] | None = None,
+    payers: PayerDirectory | None = None,
 ) -> FileResult:
     """Post one file's remittances (:class:`RRemit` records) in one transaction; see :func:`_post_file`."""
 
@@ -839,7 +932,9 @@ def post_remittances(
         for rm in remittances:
             poster.remittance(rm)
 
-    return _post_file(conn, feed, path=path, sha256=sha256, progress=progress, file_findings=file_findings)
+    return _post_file(
+        conn, feed, path=path, sha256=sha256, progress=progress, file_findings=file_findings, payers=payers
+    )
 
 
 def post_835(
@@ -849,6 +944,7 @@ def post_835(
     sha256: str,
     progress: Progress | None = None,
     file_findings: list[Finding] | None = None,
+    payers: PayerDirectory | None = None,
 ) -> FileResult:
     """Post one 835 file as the reader streams it: claims are posted in batches while the file is
     read (the reader's claim objects are posted as they are, no copy), one transaction."""
@@ -874,7 +970,7 @@ def post_835(
             rest = tail(rem)
             poster.end(rest.plbs, rest.findings)
 
-    return _post_file(conn, feed, path=str(path), sha256=sha256, progress=progress, file_findings=found)
+    return _post_file(conn, feed, path=str(path), sha256=sha256, progress=progress, file_findings=found, payers=payers)
 
 
 def _post_file(
@@ -885,8 +981,12 @@ def _post_file(
     sha256: str,
     progress: Progress | None = None,
     file_findings: list[Finding] | None = None,
+    payers: PayerDirectory | None = None,
 ) -> FileResult:
     """Post one file in one transaction (all or nothing); duplicates post nothing.
+
+    ``payers`` says which payer ids (configured aliases) answer which payer profile's claims; without
+    it an 835 answers only the claims whose payer id equals its own.
 
     ``file_findings`` collects what the reader says about the file outside any remittance (it is
     filled while ``remittances`` is consumed); those are kept with the posting too. A file with no
@@ -905,7 +1005,7 @@ def _post_file(
         file_id = inserted_id(
             conn.execute("INSERT INTO remit_files (path, sha256, posted_at) VALUES (?,?,?)", (path, sha256, _now()))
         )
-        poster = _Poster(conn, file_id, res, progress)
+        poster = _Poster(conn, file_id, res, progress, payers)
         try:
             feed(poster)
             poster.flush()
@@ -942,17 +1042,25 @@ def post_files(
     paths: Sequence[str | Path],
     progress: Progress | None = None,
     reader: Callable[[Path, list[Finding]], Iterable[RRemit]] | None = None,
+    payers: PayerDirectory | None = None,
 ) -> PostResult:
-    """Post each 835 file in its own transaction; an unreadable file is reported, the rest still post."""
+    """Post each 835 file in its own transaction; an unreadable file is reported, the rest still post.
+
+    ``payers`` (:meth:`PayerDirectory.from_config`) adds the configured payer-id aliases."""
     out = PostResult()
     with bulk_gc():
         for p in paths:
-            _post_path(conn, Path(p), reader, progress, out)
+            _post_path(conn, Path(p), reader, progress, out, payers)
     return out
 
 
 def _post_path(
-    conn: sqlite3.Connection, path: Path, reader: Callable | None, progress: Progress | None, out: PostResult
+    conn: sqlite3.Connection,
+    path: Path,
+    reader: Callable | None,
+    progress: Progress | None,
+    out: PostResult,
+    payers: PayerDirectory | None = None,
 ) -> None:
     """Post one file (its own transaction) and add its result to ``out``."""
     try:
@@ -969,7 +1077,9 @@ def _post_path(
         return
     read_findings: list[Finding] = []
     if reader is None:  # the 835 reader, streamed
-        out.files.append(post_835(conn, path, sha256=sha, progress=progress, file_findings=read_findings))
+        out.files.append(
+            post_835(conn, path, sha256=sha, progress=progress, file_findings=read_findings, payers=payers)
+        )
     else:
         out.files.append(
             post_remittances(
@@ -979,5 +1089,6 @@ def _post_path(
                 sha256=sha,
                 progress=progress,
                 file_findings=read_findings,
+                payers=payers,
             )
         )

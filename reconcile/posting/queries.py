@@ -41,7 +41,7 @@ def unmatched_queue(conn: sqlite3.Connection, include_closed: bool = False) -> l
     where = "" if include_closed else "WHERE u.status = 'open'"
     rows = conn.execute(
         "SELECT u.kind, u.patient_control_number, u.line_control_number, u.code, u.amount, u.reason,"
-        " u.segment, u.status, p.payer_name, p.payer_id, p.trace, f.path FROM unmatched u"
+        " u.segment, u.status, p.payer_name, p.payer_id, p.trace, f.path, u.related_claim_id FROM unmatched u"
         " JOIN payments p ON p.id = u.payment_id JOIN remit_files f ON f.id = p.file_id"
         f" {where} ORDER BY u.id"
     )
@@ -58,6 +58,7 @@ def unmatched_queue(conn: sqlite3.Connection, include_closed: bool = False) -> l
         "payer_id",
         "trace",
         "file",
+        "related_claim_id",  # the claim it was deliberately not posted to (a duplicate payment), or None
     )
     items = [dict(zip(keys, r)) for r in rows]
     for it in items:

@@ -18,8 +18,11 @@ def make_ledger(
     path: Path,
     claims: list[tuple[str, list[tuple[str, tuple[str, ...], int, str, str | None]]]],
     payer: str = "commercial",
+    payer_id: str = "ACME01",
+    encounter_suffix: str = "",
 ):
-    """claims: [(pcn, [(code, modifiers, units, charge, ndc)])]; returns (conn, {pcn: [lcn, ...]})."""
+    """claims: [(pcn, [(code, modifiers, units, charge, ndc)])] sent to ``payer`` (profile key, 2010BB
+    ``payer_id``), each for encounter ``pcn + encounter_suffix``; returns (conn, {pcn: [lcn, ...]})."""
     conn = ledger.connect(path)
     n_lines = sum(len(lines) for _pcn, lines in claims)
     res = ledger.reserve_numbers(conn, "837P", 1, n_lines)
@@ -45,7 +48,7 @@ def make_ledger(
             sl.append(ln)
             assigned.append(lcn)
         out[pcn] = assigned
-        records.append(ClaimRecord(pcn, pcn, payer, "ACME01", "837P", "1", sl))
+        records.append(ClaimRecord(pcn, pcn + encounter_suffix, payer, payer_id, "837P", "1", sl))
     ledger.record_interchange(
         conn, res, "x.x12", "0" * 64, [TransactionRecord(res.st02[0], res.bht03[0], payer, records)]
     )
@@ -105,14 +108,44 @@ def claim(
     )
 
 
-def remit(claims, amount: str, trace: str = "TRACE1", plbs=()) -> RRemit:
+def remit(
+    claims, amount: str, trace: str = "TRACE1", plbs=(), payer_id: str = "ACME01", payer_name: str = "ACME HEALTH PLAN"
+) -> RRemit:
     return RRemit(
-        payer_id="ACME01",
+        payer_id=payer_id,
         trace=trace,
         amount=D(amount),
-        payer_name="ACME HEALTH PLAN",
+        payer_name=payer_name,
         method="ACH",
         payment_date="2026-04-01",
         claims=list(claims),
         plbs=list(plbs),
     )
+
+
+# What posting writes, as comparable rows: every posting table and the claims' posting state, without
+# the wall-clock columns (posted_at, created_at, updated_at).
+POSTING_CONTENTS = {
+    "remit_files": "SELECT id, path, sha256, summary FROM remit_files",
+    "payments": "SELECT * FROM payments",
+    "claim_postings": "SELECT * FROM claim_postings",
+    "line_postings": "SELECT * FROM line_postings",
+    "adjustments": "SELECT * FROM adjustments",
+    "provider_adjustments": "SELECT * FROM provider_adjustments",
+    "denials": "SELECT * FROM denials",
+    "unmatched": "SELECT * FROM unmatched",
+    "posting_findings": "SELECT * FROM posting_findings",
+    "claims": "SELECT id, status, status_detail, payer_claim_number FROM claims",
+    "claim_status_history": "SELECT id, claim_id, status, source, detail FROM claim_status_history",
+}
+
+
+def posting_contents(db: Path) -> dict[str, list[tuple]]:
+    """The ledger's posting state, read with a plain connection (no migration, no write)."""
+    import sqlite3
+
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        return {t: [tuple(r) for r in conn.execute(q + " ORDER BY 1")] for t, q in POSTING_CONTENTS.items()}
+    finally:
+        conn.close()

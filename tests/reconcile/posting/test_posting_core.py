@@ -502,9 +502,11 @@ def test_original_reversal_and_correction_in_one_remittance(led):
     )  # a second reversal of Q1: nothing left
     res = post_remittances(conn, [rm], path="s", sha256="s" * 64)
     t = totals_by_pcn(conn)["ENC3"]
-    # the stray second reversal posts as received (with a finding); the first nets the original out
+    # the first reversal nets the original out; the stray second one has no posting left to undo, so it
+    # goes to the unmatched queue (with a finding) instead of taking money off the claim
     assert res.reversals == 2 and any(f.code == "reversal-without-original" for f in res.findings)
-    assert t["paid"] == D("40") - D("40") + D("42") - D("99")
+    assert t["paid"] == D("40") - D("40") + D("42")
+    assert [(u["amount"], u["kind"]) for u in unmatched_queue(conn)] == [("-99.00", "claim")]
     mirrored = conn.execute("SELECT COUNT(*) FROM line_postings WHERE matched_by = 'reversal-mirror'").fetchone()[0]
     assert mirrored == 1
     rows = conn.execute(
@@ -512,6 +514,8 @@ def test_original_reversal_and_correction_in_one_remittance(led):
         " FROM claim_postings ORDER BY id"
     ).fetchall()
     assert [tuple(r) for r in rows] == [("Q1", "1", 1, 0), ("Q1", "22", 0, 1), ("Q2", "1", 0, 0), ("Q1", "22", 0, 0)]
+    on_claim = conn.execute("SELECT claim_id IS NOT NULL FROM claim_postings ORDER BY id").fetchall()
+    assert [r[0] for r in on_claim] == [1, 1, 1, 0]
 
 
 @pytest.mark.parametrize(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from reconcile.demo.simulate import Envelope, write_835
 from reconcile.ledger import store as ledger
 from reconcile.ledger.store import claim_summaries
-from reconcile.posting.post import KILL_HOOK_ENV, post_files
+from reconcile.posting.post import post_files
 from reconcile.posting.remit import read_remittances
 from tests.reconcile.posting.support import D, claim, line, make_ledger, remit
 
@@ -55,6 +55,17 @@ def test_post_file_twice_and_same_payment_in_other_bytes(tmp_path):
     assert [(s["paid"], s["balance"]) for s in claim_summaries(conn)] == before
 
 
+def run_killed(kill_at: int, *args: str) -> subprocess.CompletedProcess:
+    """``dripline ARGS`` in a child process killed (SIGKILL) at its ``kill_at``-th SQLite statement
+    (0: never), through the test-side wrapper :mod:`tests.reconcile.posting.killer`."""
+    cmd = [sys.executable, "-m", "tests.reconcile.posting.killer", str(kill_at), *args]
+    return subprocess.run(cmd, cwd=REPO, capture_output=True, text=True)
+
+
+def statements_of(proc: subprocess.CompletedProcess) -> int:
+    return int(proc.stderr.rsplit("statements=", 1)[1].split()[0])
+
+
 def test_kill_during_posting_leaves_nothing_partial(tmp_path):
     n = 1200
     db = tmp_path / "l.db"
@@ -62,12 +73,13 @@ def test_kill_during_posting_leaves_nothing_partial(tmp_path):
     f = tmp_path / "big.835"
     f.write_text(write_835([_answer_all(lcns, {p: ["45.00"] for p in lcns})]))
     conn.close()
-    code = (
-        "import sys; from reconcile.ledger import store as ledger; from reconcile.posting.post import post_files;"
-        "post_files(ledger.connect(sys.argv[1]), [sys.argv[2]])"
-    )
-    env = dict(os.environ, **{KILL_HOOK_ENV: "600"})  # killed after the second chunk was written
-    proc = subprocess.run([sys.executable, "-c", code, str(db), str(f)], env=env, cwd=REPO, capture_output=True)
+    clean = tmp_path / "clean.db"
+    shutil.copyfile(db, clean)
+    ran = run_killed(0, "remit", "post", str(f), "--ledger", str(clean), "--json")
+    assert ran.returncode == 0, ran.stderr
+    total = statements_of(ran)
+    # killed late in the file: after the first chunks were written inside the transaction
+    proc = run_killed(total * 3 // 4, "remit", "post", str(f), "--ledger", str(db), "--json")
     assert proc.returncode == -signal.SIGKILL
     conn = ledger.connect(db)
     for table in ("remit_files", "payments", "claim_postings", "line_postings", "adjustments", "denials"):

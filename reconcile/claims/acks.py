@@ -13,7 +13,8 @@
 Nothing is dropped: a group, set or claim we cannot match is reported as a finding. A status set
 by a later stage is not overwritten by an earlier one (a 999 does not undo a 277CA status; no
 acknowledgment overrides a posted remittance), but the answer is still kept in the history.
-Each file is applied in one transaction and recorded (sha256) so applying it again is a no-op.
+Each file is applied in one transaction and recorded (sha256) so applying it again is a no-op; a file
+that holds no acknowledgment is an error finding and is not recorded.
 """
 
 from __future__ import annotations
@@ -447,9 +448,32 @@ def _apply_claim_status(conn: sqlite3.Connection, res: AckResult, cs: ClaimStatu
 # --- files ------------------------------------------------------------------------------------
 
 
+ACK_SETS = frozenset({"999", "997", "277"})
+
+
+def is_acknowledgment(doc: AckDocument) -> bool:
+    """True when the file holds at least one TA1 or one 999/997/277CA transaction set."""
+    return bool(doc.interchange_acks) or any(k in ACK_SETS for k in doc.kinds)
+
+
 def apply_document(conn: sqlite3.Connection, doc: AckDocument, sha256: str, now: datetime | None = None) -> AckResult:
-    """Apply a read acknowledgment to the ledger in one transaction (no-op if already applied)."""
+    """Apply a read acknowledgment to the ledger in one transaction (no-op if already applied).
+
+    A file that holds no acknowledgment (an 835, an 837, anything else) is an ``ack-empty`` error
+    and leaves the ledger as it was: it is not recorded as applied, so it never reads as a duplicate.
+    """
     res = AckResult(doc.file or "", doc.kind, sha256, findings=list(doc.findings))
+    if not is_acknowledgment(doc):
+        if not any(f.code == "ack-empty" for f in res.findings):
+            res.findings.append(
+                Finding(
+                    "error",
+                    "ack-empty",
+                    "no acknowledgment (TA1, 999, 997 or 277CA) in this file: nothing applied",
+                    file=res.file,
+                )
+            )
+        return res
     with L.transaction(conn):
         if conn.execute("SELECT 1 FROM acknowledgments WHERE sha256 = ?", (sha256,)).fetchone():
             res.duplicate = True

@@ -321,3 +321,24 @@ def test_999_listing_only_errored_sets(conn: sqlite3.Connection, tmp_path: Path)
     out = apply_ack_file(conn, g)
     assert [_status(conn, p) for p in ("ENC-Q4", "ENC-Q5")] == ["rejected", "sent"]
     assert any(x.code == "ack-set-status-unknown" for x in out.findings)
+
+
+def test_a_file_that_is_not_an_acknowledgment_exits_1_and_is_not_recorded(tmp_path: Path) -> None:
+    db = tmp_path / "cli.db"
+    L.connect(db).close()
+    remit = Path(__file__).resolve().parents[3] / "fixtures" / "demo.835"
+    junk = tmp_path / "junk.txt"
+    junk.write_text("not x12")
+    runner = CliRunner()
+    for f in (remit, junk):
+        r = runner.invoke(app, ["ack", str(f), "--ledger", str(db), "--json"])
+        assert r.exit_code == 1, (f.name, r.output)
+        [res] = json.loads(r.stdout)["files"]
+        assert any(x["code"] == "ack-empty" and x["severity"] == "error" for x in res["findings"]), f.name
+        assert not res["duplicate"]
+    conn = L.connect(db)
+    assert conn.execute("SELECT COUNT(*) FROM acknowledgments").fetchone()[0] == 0
+    # applied again: still not an acknowledgment (never "already applied")
+    again = apply_ack_file(conn, remit)
+    assert not again.duplicate and any(x.code == "ack-empty" for x in again.findings)
+    assert conn.execute("SELECT COUNT(*) FROM acknowledgments").fetchone()[0] == 0

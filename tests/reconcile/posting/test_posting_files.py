@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import signal
 import subprocess
@@ -278,3 +279,24 @@ def test_two_processes_posting_the_same_file_post_it_once(tmp_path):
     assert statuses == ["duplicate", "posted"]
     conn = ledger.connect(db)
     assert conn.execute("SELECT COUNT(*) FROM claim_postings").fetchone()[0] == 300
+
+
+def test_remit_post_exits_1_when_a_posted_file_has_error_findings(tmp_path):
+    from typer.testing import CliRunner
+
+    from dripline.cli import app
+
+    conn, lcns = make_ledger(tmp_path / "l.db", [(f"E{i}", [("96372", (), 1, "45.00", None)]) for i in range(2)])
+    conn.close()
+    text = write_835([_answer_all(lcns, {p: ["45.00"] for p in lcns})])
+    good, bad = tmp_path / "good.835", tmp_path / "bad.835"
+    good.write_text(text)
+    se = next(s for s in text.split("~\n") if s.startswith("SE*"))
+    bad.write_text(text.replace(se + "~", se[: se.rindex("*")] + "*9999~").replace("T1", "T2"))  # SE02 != ST02
+    runner = CliRunner()
+    ok = runner.invoke(app, ["remit", "post", str(good), "--ledger", str(tmp_path / "l.db"), "--json"])
+    assert ok.exit_code == 0, ok.output
+    res = runner.invoke(app, ["remit", "post", str(bad), "--ledger", str(tmp_path / "l2.db"), "--json"])
+    [f] = json.loads(res.stdout)["files"]
+    assert f["status"] == "posted" and any(x["severity"] == "error" for x in f["findings"])
+    assert res.exit_code == 1

@@ -68,7 +68,7 @@ def make_ledger(n: int, per_set: int, db: Path) -> None:
                     c.pcn,
                     c.pcn,
                     "bench",
-                    "BENCH",
+                    gen835.ORIGINATOR,  # the payer id the file's remittances carry (TRN03: no N104)
                     "837P",
                     "1",
                     None,

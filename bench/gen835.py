@@ -6,7 +6,12 @@ CLP04 = CLP03 - claim CAS - line CAS, and BPR02 = sum CLP04 - sum PLB. Claims in
 claims without service lines, N4-qualified drug lines, SVC06 restated codes, MOA remarks and PLB
 recoupments/interest. All names and ids are synthetic.
 
-Usage: ``python bench/gen835.py CLAIMS OUT.835 [--seed N] [--per-set N]``
+Payers: by default N1*PR carries the payer's name only, so a reader falls back to TRN03
+(:data:`ORIGINATOR`) for the payer id; ``payer_ids=True`` (render functions) or ``--payer-ids`` adds
+N103/N104 (``XV`` + the set's payer id), as most payers send it. Tests that post to a ledger with
+claims of several payers use that, and may give sets their own payer (``GenSet.payer``/``payer_id``).
+
+Usage: ``python bench/gen835.py CLAIMS OUT.835 [--seed N] [--per-set N] [--payer-ids]``
 """
 
 from __future__ import annotations
@@ -50,6 +55,7 @@ GROUPS_REASONS = [
     ("PI", "97"),
 ]
 PLB_REASONS = ["WO", "FB", "72", "L6", "J1", "CS"]
+ORIGINATOR = "1512345678"  # TRN03 of every set: the payer id a reader falls back to without N104
 
 
 def money(rng: random.Random, lo: int, hi: int) -> Decimal:
@@ -250,15 +256,15 @@ def generate_sets(n_claims: int, seed: int = 835, per_set: int = 1000) -> Iterat
         yield s
 
 
-def render_set(s: GenSet, st: int, e: str = "*", c: str = ":") -> list[str]:
-    """Segments (without terminators) of one ST..SE transaction set."""
+def render_set(s: GenSet, st: int, e: str = "*", c: str = ":", payer_ids: bool = False) -> list[str]:
+    """Segments (without terminators) of one ST..SE transaction set (``payer_ids``: N1*PR with N104)."""
     segs = [
         f"ST{e}835{e}{st:04d}",
         f"BPR{e}I{e}{amt(s.payment)}{e}C{e}ACH{e}CCP{e}01{e}999999999{e}DA{e}123456{e}1512345678{e}{e}01"
         f"{e}999988880{e}DA{e}98765{e}20260115",
-        f"TRN{e}1{e}{s.trace}{e}1512345678",
+        f"TRN{e}1{e}{s.trace}{e}{ORIGINATOR}",
         f"DTM{e}405{e}20260113",
-        f"N1{e}PR{e}{s.payer}",
+        f"N1{e}PR{e}{s.payer}{e}XV{e}{s.payer_id}" if payer_ids else f"N1{e}PR{e}{s.payer}",
         f"N3{e}1 PAYER WAY",
         f"N4{e}SPRINGFIELD{e}IL{e}62701",
         f"PER{e}BL{e}{e}TE{e}8005551212",
@@ -317,7 +323,9 @@ def _cas(adjs: list[tuple[str, str, Decimal]], e: str) -> list[str]:
     return out
 
 
-def render_interchange(sets: list[GenSet], control: int = 1, e: str = "*", c: str = ":", rep: str = "^") -> list[str]:
+def render_interchange(
+    sets: list[GenSet], control: int = 1, e: str = "*", c: str = ":", rep: str = "^", payer_ids: bool = False
+) -> list[str]:
     """Segments of one ISA..IEA interchange holding the given sets in one GS."""
     segs = [
         f"ISA{e}00{e}{' ' * 10}{e}00{e}{' ' * 10}{e}ZZ{e}{'SYNPAYER':<15}{e}ZZ{e}{'SYNCLINIC':<15}{e}"
@@ -325,13 +333,15 @@ def render_interchange(sets: list[GenSet], control: int = 1, e: str = "*", c: st
         f"GS{e}HP{e}SYNPAYER{e}SYNCLINIC{e}20260115{e}1200{e}{control}{e}X{e}005010X221A1",
     ]
     for k, s in enumerate(sets):
-        segs.extend(render_set(s, k + 1, e, c))
+        segs.extend(render_set(s, k + 1, e, c, payer_ids))
     segs.append(f"GE{e}{len(sets)}{e}{control}")
     segs.append(f"IEA{e}1{e}{control:09d}")
     return segs
 
 
-def write_file(path: str | Path, n_claims: int, seed: int = 835, per_set: int = 1000) -> dict[str, Decimal | int]:
+def write_file(
+    path: str | Path, n_claims: int, seed: int = 835, per_set: int = 1000, payer_ids: bool = False
+) -> dict[str, Decimal | int]:
     """Write an 835 of ``n_claims`` claims (one interchange, sets of ``per_set``); return its totals."""
     totals: dict[str, Decimal | int] = {
         "claims": 0,
@@ -349,7 +359,7 @@ def write_file(path: str | Path, n_claims: int, seed: int = 835, per_set: int = 
         n = 0
         for s in sets_iter:
             n += 1
-            fh.write("~\n".join(render_set(s, n)) + "~\n")
+            fh.write("~\n".join(render_set(s, n, payer_ids=payer_ids)) + "~\n")
             totals["claims"] += len(s.claims)
             totals["lines"] += sum(len(cl.lines) for cl in s.claims)
             totals["paid"] += sum((cl.paid for cl in s.claims), Decimal(0))
@@ -366,7 +376,7 @@ def main(argv: list[str]) -> int:
         return 2
     seed = int(argv[argv.index("--seed") + 1]) if "--seed" in argv else 835
     per_set = int(argv[argv.index("--per-set") + 1]) if "--per-set" in argv else 1000
-    print(write_file(argv[1], int(argv[0]), seed, per_set))
+    print(write_file(argv[1], int(argv[0]), seed, per_set, payer_ids="--payer-ids" in argv))
     return 0
 
 

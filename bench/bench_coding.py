@@ -27,7 +27,7 @@ from coding.config import load_config
 from coding.engine import code_encounters
 from coding.model import Address, Administration, Encounter, Patient, Quantity, Service
 
-TARGET = 10_000  # encounters per second (issue 2)
+TARGET = 10_000  # encounters per second on one core (the coding target)
 REPEAT = 7  # best of: the machine is shared, the best run is the least disturbed one
 
 DRUGS = [  # (code, unit, dose range, typical route)

@@ -3,7 +3,7 @@
 Writes N (default 20,000) contract encounters (3-6 administrations each) as JSON Lines to a temp
 file, then times reading + validating them (best of 3) and coding their drug lines on one core.
 Times are CPU time of this process (time.process_time), so other load on the shared machine
-does not inflate them. No target is set by the issue for these parts; they are reported so that the coding target
+does not inflate them. These parts have no target of their own; they are reported so that the coding target
 (10,000 encounters/s for ``code_encounters``, see ``bench_coding.py``) can be read against the
 cost of getting encounters in and of the drug lines inside it.
 

@@ -6,41 +6,26 @@
 2. other services (:mod:`coding.services`: E/M with 25, 99211 dropped, ...),
 3. drug lines (:func:`coding.drugs.lines.drug_lines`: units, JW/JZ, 340B, NDC),
 
-and for ``setting == "home"`` the home-infusion lines of :mod:`coding.home.lines` instead (a
-``not-supported`` warning when that module is absent). Output is deterministic: the same input
+and for ``setting == "home"`` the home-infusion lines of :mod:`coding.home.lines` instead. Output is deterministic: the same input
 gives the same lines in the same order. Problems are findings; only bugs raise.
 """
 
 from __future__ import annotations
 
 import gc
-import importlib
 from collections.abc import Callable, Iterable
 from datetime import date
-from types import ModuleType
 
 from coding.admin.codes import admin_lines
 from coding.config import Config
+from coding.drugs.lines import drug_lines
 from coding.findings import Finding, error, warning
+from coding.home.lines import home_lines
 from coding.model import CodedEncounter, Encounter, ServiceLine
 from coding.services import service_lines
 
 HitHistory = Callable[[str], list[date]]
 
-try:
-    from coding.drugs.lines import drug_lines as _drug_lines
-except ImportError:  # pragma: no cover - only while helper A's module is absent
-    _drug_lines = None  # type: ignore[assignment]
-
-
-def _home_module() -> ModuleType | None:
-    try:
-        return importlib.import_module("coding.home.lines")
-    except ImportError:
-        return None
-
-
-_HOME = _home_module()
 _CODED_SETTINGS = frozenset(("office", "infusion_center", "hospital_outpatient"))
 
 
@@ -56,19 +41,9 @@ def code_encounter(enc: Encounter, cfg: Config, *, hit_history: HitHistory | Non
     lines: list[ServiceLine] = []
     findings: list[Finding] = []
     if enc.setting == "home":
-        if _HOME is None or not hasattr(_HOME, "home_lines"):
-            findings.append(
-                warning(
-                    "not-supported",
-                    "home infusion encounters are not coded by this version; no lines",
-                    encounter_id=enc.id,
-                    field="setting",
-                )
-            )
-        else:
-            hl, hf = _HOME.home_lines(enc, cfg, payer, hit_history)
-            lines.extend(hl)
-            findings.extend(hf)
+        hl, hf = home_lines(enc, cfg, payer, hit_history)
+        lines.extend(hl)
+        findings.extend(hf)
         return CodedEncounter(enc, lines, findings)
     if enc.setting not in _CODED_SETTINGS:
         return CodedEncounter(
@@ -89,12 +64,9 @@ def code_encounter(enc: Encounter, cfg: Config, *, hit_history: HitHistory | Non
         lines.extend(sl)
         findings.extend(sf)
     if enc.administrations:
-        if _drug_lines is None:  # pragma: no cover
-            findings.append(warning("not-supported", "drug lines module not available", encounter_id=enc.id))
-        else:
-            dl, df = _drug_lines(enc, cfg, payer)
-            lines.extend(dl)
-            findings.extend(df)
+        dl, df = drug_lines(enc, cfg, payer)
+        lines.extend(dl)
+        findings.extend(df)
     if not lines and not findings:
         findings.append(warning("no-lines", "encounter produced no billable lines", encounter_id=enc.id))
     return CodedEncounter(enc, lines, findings)

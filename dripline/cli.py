@@ -1,6 +1,6 @@
 """The ``dripline`` command line: a thin typer layer over the coding/edi/reconcile libraries.
 
-Each command group lives in its own ``cmd_*.py`` module exposing ``register(app)``.
+Each command group lives in its own module of :mod:`dripline.commands` exposing ``register(app)``.
 
 The typer app (``dripline.cli.app``) is built on first use, so a process that only runs the
 fast ``remit show FILE... --summary`` path (:mod:`dripline.fastpath`) never imports typer, rich

@@ -28,20 +28,12 @@ from typing import Any
 
 from coding.admin import timing as T
 from coding.config import Config, PayerProfile
+from coding.drugs import lines as _drugs  # default purpose, complex-biologic switch, hormonal flag
 from coding.findings import Finding, error, info, warning
 from coding.model import Administration, Encounter, ServiceLine
+from coding.pricing import line_charge as _line_charge
 
 DATA = Path(__file__).resolve().parent.parent / "data"
-
-try:  # helper A's drug tables (purpose default, complex-biologic switch, hormonal flag)
-    from coding.drugs import lines as _drugs
-except ImportError:  # pragma: no cover - only while the drug module is not present
-    _drugs = None  # type: ignore[assignment]
-
-try:
-    from coding.pricing import line_charge as _line_charge
-except ImportError:  # pragma: no cover
-    _line_charge = None  # type: ignore[assignment]
 
 
 # --------------------------------------------------------------------------- tables
@@ -188,21 +180,18 @@ def admin_rules(payer: PayerProfile) -> AdminRules:
     return rules
 
 
-# --------------------------------------------------------------------------- drugs (helper A)
+# --------------------------------------------------------------------------- drugs
 
 
 def resolve_purpose(adm: Administration, payer: PayerProfile) -> str:
     """chemo / therapeutic / hydration: the administration's own, else the drug table's default
-    (helper A's ``coding.drugs.lines.resolve_purpose``, which applies ``complex_biologic_as_chemo``)."""
+    (``coding.drugs.lines.resolve_purpose``, which applies ``complex_biologic_as_chemo``)."""
     if adm.purpose:
         return adm.purpose
     key = (adm.drug, bool(payer.complex_biologic_as_chemo))
     p = _PURPOSE_CACHE.get(key)
     if p is None:
-        if _drugs is not None:
-            p = _drugs.resolve_purpose(adm, payer) or "therapeutic"
-        else:  # pragma: no cover
-            p = "therapeutic"
+        p = _drugs.resolve_purpose(adm, payer) or "therapeutic"
         if len(_PURPOSE_CACHE) < 100_000:
             _PURPOSE_CACHE[key] = p
     return p
@@ -220,11 +209,8 @@ def is_hormonal(drug: str) -> bool:
     """Hormonal antineoplastic (96402 rather than 96401), from the drug table."""
     v = _HORMONAL_CACHE.get(drug)
     if v is None:
-        v = False
-        if _drugs is not None:
-            inf = _drugs.drug_info(drug)
-            if inf is not None:
-                v = bool(getattr(inf, "hormonal_antineoplastic", False))
+        inf = _drugs.drug_info(drug)
+        v = bool(getattr(inf, "hormonal_antineoplastic", False)) if inf is not None else False
         _HORMONAL_CACHE[drug] = v
     return v
 
@@ -272,16 +258,11 @@ def charge(cfg: Config, code: str, units: int, **where: Any) -> tuple[Decimal, F
     unit = hit[1].get(code)
     if unit is not None:
         return unit * units, None
-    if _line_charge is not None:
-        amount, f = _line_charge(cfg, code, 1, **where)
-        if f is not None:
-            return amount, f
-        hit[1][code] = amount
-        return amount * units, None
-    p = cfg.price(code)  # pragma: no cover
-    if p is None:
-        return Decimal("0.00"), error("unpriced-code", f"{code} has no price in the chargemaster; line held", **where)
-    return p * units, None
+    amount, f = _line_charge(cfg, code, 1, **where)
+    if f is not None:
+        return amount, f
+    hit[1][code] = amount
+    return amount * units, None
 
 
 # --------------------------------------------------------------------------- classification

@@ -1,4 +1,4 @@
-"""CLI commands for issue 5: ``remit post``, ``unmatched``, ``denials`` and ``claims correct``.
+"""CLI commands for posting and denials: ``remit post``, ``unmatched``, ``denials`` and ``claims correct``.
 
 Thin over :mod:`reconcile.posting.post`, :mod:`reconcile.denials.worklist`, :mod:`reconcile.denials.report` and
 :mod:`reconcile.claims.correct`; every command takes ``--ledger PATH`` and ``--json``.

@@ -1,6 +1,6 @@
 """Batching: coded encounters -> interchange plans (claim type, ST per payer, claim parts).
 
-Rules (issue 3):
+Rules:
 
 - one interchange per claim type, 837P and 837I never mixed; one ST set per payer, in the
   order payers first appear;

@@ -25,6 +25,7 @@ from coding.config import Config
 from coding.findings import Finding, error, has_errors, info, warning
 from coding.model import CodedEncounter
 from reconcile.ledger import store as L
+from reconcile.ledger.history import hit_history_from_conn
 
 CORRECTION_FREQUENCIES = frozenset({"7", "8"})
 REFUSAL_CODES = frozenset(
@@ -317,15 +318,6 @@ def _refuse(
     result.findings.append(error("file-refused", why, file=str(refused)))
 
 
-def _hit_history(conn: sqlite3.Connection) -> Any:
-    """The ledger's Medicare home-infusion history for the 60-day rule (None when unavailable)."""
-    try:
-        from reconcile.ledger.history import hit_history_from_conn
-    except ImportError:  # pragma: no cover - history ships with the home-infusion issue
-        return None
-    return hit_history_from_conn(conn)
-
-
 def build_claims(
     paths: Sequence[str | Path],
     cfg: Config,
@@ -355,7 +347,7 @@ def build_claims(
     if has_errors(load_findings):
         result.input_error = True
         return result
-    history = _hit_history(conn)
+    history = hit_history_from_conn(conn)  # Medicare home-infusion history for the 60-day rule
     coded: list[CodedEncounter] = []
     for start in range(0, len(encounters), CODE_CHUNK):
         coded.extend(code_encounters(encounters[start : start + CODE_CHUNK], cfg, hit_history=history))

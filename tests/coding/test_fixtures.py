@@ -1,6 +1,7 @@
 """The bundled fixtures (fixtures/encounters.json) load through the contract loader and code to
 the administration and service lines worked out by hand from docs/coding-rules.md (drug lines
-are covered by the drug tests). Also checks the fixture coverage the issue asks for.
+are covered by the drug tests). Also checks that the fixtures cover every code family, modifier
+and finding the coding rules name.
 
 Note: fixtures/demo.835 answers the claims built from these fixtures; changing a fixture means
 regenerating it with fixtures/make_demo_835.py."""

@@ -1,6 +1,6 @@
 """Home infusion coding (coding.home.lines.home_lines): per-diem model and Medicare HIT model.
 
-Scenarios from issue 6: Example 14 exactly, a 45-day therapy crossing a month boundary, a q12h
+Scenarios: worked Example 14 of the coding examples exactly, a 45-day therapy crossing a month boundary, a q12h
 second antibiotic with SH, a 3-hour nursing visit, Medicare pump therapy with an initial and two
 subsequent visit days, the 60-day rule, a Medicare claim that would have had S-codes.
 """

@@ -198,7 +198,7 @@ def list_claims(
 ) -> None:
     """List every claim in the ledger with charge, payments, adjustments, balance and status."""
     from coding.money import money_str
-    from reconcile.ledger.store import claim_summaries
+    from reconcile.posting.queries import claim_summaries
 
     conn = open_ledger(ledger)
     rows = claim_summaries(conn)

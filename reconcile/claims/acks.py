@@ -90,7 +90,7 @@ def claim_status_for(categories: list[str]) -> Category | None:
 
 
 def _has_postings(conn: sqlite3.Connection, claim_id: int) -> bool:
-    if not L._table_exists(conn, "claim_postings"):
+    if not L.table_exists(conn, "claim_postings"):
         return False
     return conn.execute("SELECT 1 FROM claim_postings WHERE claim_id = ? LIMIT 1", (claim_id,)).fetchone() is not None
 
@@ -132,7 +132,7 @@ def _update(
                 f"{status} (not applied)",
                 source,
                 json.dumps(detail, default=str, sort_keys=True),
-                L._iso(now),
+                L.iso_time(now),
             ),
         )
         row["status"] = claim["status"]
@@ -495,7 +495,7 @@ def apply_document(conn: sqlite3.Connection, doc: AckDocument, sha256: str, now:
         summary = {"updates": len(res.updates), "unchanged": len(res.unchanged), "unknown": len(res.unknown)}
         conn.execute(
             "INSERT INTO acknowledgments (kind, path, sha256, received_at, summary) VALUES (?,?,?,?,?)",
-            (doc.kind, res.file, sha256, L._iso(now), json.dumps(summary)),
+            (doc.kind, res.file, sha256, L.iso_time(now), json.dumps(summary)),
         )
     return res
 

@@ -56,7 +56,8 @@ def run_demo(workspace: str | Path, cfg: Config, remit: Path = DEMO_835) -> Demo
     from reconcile.claims.build import build_claims
     from reconcile.denials.worklist import denial_worklist
     from reconcile.posting.matching import PayerDirectory
-    from reconcile.posting.post import post_files, unmatched_queue
+    from reconcile.posting.post import post_files
+    from reconcile.posting.queries import claim_summaries, unmatched_queue
 
     ws = Path(workspace)
     ws.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -70,7 +71,7 @@ def run_demo(workspace: str | Path, cfg: Config, remit: Path = DEMO_835) -> Demo
         res.built = build_claims(demo_encounter_files(), cfg, conn, ws / "claims")
         res.findings.extend(res.built.findings)
     res.posting = post_files(conn, [remit], payers=PayerDirectory.from_config(cfg))
-    res.claims = L.claim_summaries(conn)
+    res.claims = claim_summaries(conn)
     res.denials = denial_worklist(conn)
     res.unmatched = unmatched_queue(conn)
     conn.close()

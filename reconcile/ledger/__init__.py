@@ -9,8 +9,7 @@ from reconcile.ledger.store import (
     ClaimRecord,
     LedgerError,
     TransactionRecord,
-    claim_summaries,
     connect,
 )
 
-__all__ = ["ClaimRecord", "LedgerError", "TransactionRecord", "claim_summaries", "connect"]
+__all__ = ["ClaimRecord", "LedgerError", "TransactionRecord", "connect"]

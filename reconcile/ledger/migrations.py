@@ -4,7 +4,9 @@
 whose name is not yet in the ``migrations`` table, each in its own ``BEGIN IMMEDIATE``
 transaction together with the row that records it, so two processes opening a fresh ledger at
 the same time never apply a migration twice. Never edit or reorder a migration that has shipped:
-append a new one. Later issues (posting, denials) append their own entries to this list.
+append a new one. The list below is the one place that names them all, in the order every ledger
+applies them: the core tables, acknowledgments, then the posting and denial tables (their schema
+text is in :mod:`reconcile.ledger.posting_tables`).
 
 Conventions: money is TEXT holding an exact decimal string (never REAL); timestamps are ISO 8601
 UTC text; control numbers are INTEGER.
@@ -15,6 +17,8 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 from datetime import UTC, datetime
+
+from reconcile.ledger.posting_tables import POSTING_SCHEMA, UNMATCHED_RELATED_CLAIM
 
 MigrationBody = str | Callable[[sqlite3.Connection], None]
 
@@ -119,6 +123,8 @@ CREATE INDEX acknowledgments_sha ON acknowledgments(sha256);
 MIGRATIONS: list[tuple[str, MigrationBody]] = [
     ("0001_core_ledger", CORE_SCHEMA),
     ("0002_acknowledgments", ACK_SCHEMA),
+    ("0101_remittance_posting", POSTING_SCHEMA),
+    ("0102_unmatched_related_claim", UNMATCHED_RELATED_CLAIM),
 ]
 
 
@@ -174,9 +180,3 @@ def apply_migrations(conn: sqlite3.Connection, migrations: list[tuple[str, Migra
             conn.execute("ROLLBACK")
             raise
     return applied_now
-
-
-# Issue 5 (posting, denials): appended, never interleaved with the entries above.
-from reconcile.ledger.posting_tables import POSTING_MIGRATIONS  # noqa: E402
-
-MIGRATIONS.extend(POSTING_MIGRATIONS)

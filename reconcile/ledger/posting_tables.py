@@ -1,4 +1,5 @@
-"""Ledger tables for posted remittances (issue 5), appended to :data:`reconcile.ledger.migrations.MIGRATIONS`.
+"""Ledger tables for posted remittances and denials: the schema of the ``0101_remittance_posting``
+and ``0102_unmatched_related_claim`` migrations.
 
 Every posted 835 file is a ``remit_files`` row (sha256 unique: the same bytes never post twice);
 every ST set a ``payments`` row (payer id + TRN02 trace + BPR02 amount unique: the same payment
@@ -150,8 +151,3 @@ UNMATCHED_RELATED_CLAIM = """
 ALTER TABLE unmatched ADD COLUMN related_claim_id INTEGER REFERENCES claims(id);
 CREATE INDEX unmatched_related_claim ON unmatched(related_claim_id);
 """
-
-POSTING_MIGRATIONS: list[tuple[str, str]] = [
-    ("0101_remittance_posting", POSTING_SCHEMA),
-    ("0102_unmatched_related_claim", UNMATCHED_RELATED_CLAIM),
-]

@@ -98,7 +98,8 @@ def utcnow() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def _iso(now: datetime | None) -> str:
+def iso_time(now: datetime | None) -> str:
+    """``now`` as ISO 8601 seconds, or the current UTC time when ``now`` is None."""
     return now.isoformat(timespec="seconds") if now is not None else utcnow()
 
 
@@ -171,7 +172,7 @@ def reserve_numbers(
         lines = _take(conn, "line", n_lines) if n_lines else []
         cur = conn.execute(
             "INSERT INTO interchanges (isa13, gs06, claim_type, created_at, status) VALUES (?, ?, ?, ?, 'reserved')",
-            (isa13, gs06, claim_type, _iso(now)),
+            (isa13, gs06, claim_type, iso_time(now)),
         )
         iid = inserted_id(cur)
     return Reservation(iid, isa13, gs06, st02, [str(b) for b in bht], [str(n) for n in lines])
@@ -304,7 +305,7 @@ def record_interchange(
     :class:`DuplicateEncounterError` — checked inside the same transaction, so two concurrent
     builds of one encounter cannot both record it.
     """
-    ts = _iso(now)
+    ts = iso_time(now)
     claim_ids: list[int] = []
     with transaction(conn):
         if refuse_duplicates:
@@ -342,7 +343,7 @@ def set_claim_status(
     now: datetime | None = None,
 ) -> None:
     """Change a claim's status and keep the change in ``claim_status_history`` (caller's tx)."""
-    ts = _iso(now)
+    ts = iso_time(now)
     text = None if detail is None else json.dumps(detail, default=str, sort_keys=True)
     conn.execute(
         "UPDATE claims SET status = ?, status_detail = ?, updated_at = ? WHERE id = ?",
@@ -354,65 +355,9 @@ def set_claim_status(
     )
 
 
-def _table_exists(conn: sqlite3.Connection, name: str) -> bool:
+def table_exists(conn: sqlite3.Connection, name: str) -> bool:
+    """Whether the ledger has a table or view called ``name``."""
     return (
         conn.execute("SELECT 1 FROM sqlite_master WHERE type IN ('table','view') AND name = ?", (name,)).fetchone()
         is not None
     )
-
-
-def posting_totals(conn: sqlite3.Connection) -> dict[int, dict[str, Decimal]]:
-    """Per claim id: ``paid``, ``adjusted``, ``patient_responsibility`` from posted remittances.
-
-    Empty until the posting tables exist (issue 5 extends this function; keep it the one place
-    where these totals are computed).
-    """
-    if not _table_exists(conn, "claim_postings"):
-        return {}
-    from reconcile.posting.post import posting_totals as _posted  # issue 5: sums of posted remittances
-
-    return _posted(conn)
-
-
-def claim_summaries(conn: sqlite3.Connection) -> list[dict[str, Any]]:
-    """Every claim with charge, paid, adjusted, patient responsibility, balance and status.
-
-    Amounts are Decimals; balance = charge − paid − adjusted (patient responsibility is part of
-    the adjustments the payer reports and stays due from the patient).
-    """
-    totals = posting_totals(conn)
-    zero = Decimal("0")
-    out: list[dict[str, Any]] = []
-    rows = conn.execute(
-        "SELECT c.id, c.patient_control_number, c.encounter_id, c.payer, c.payer_id, c.claim_type,"
-        " c.frequency, c.payer_claim_number, c.total_charge, c.status, c.created_at,"
-        " i.isa13, t.st02 FROM claims c JOIN transactions t ON t.id = c.transaction_id"
-        " JOIN interchanges i ON i.id = t.interchange_id ORDER BY c.id"
-    )
-    for r in rows:
-        t = totals.get(r["id"], {})
-        charge = Decimal(r["total_charge"])
-        paid = t.get("paid", zero)
-        adjusted = t.get("adjusted", zero)
-        out.append(
-            {
-                "claim_id": r["id"],
-                "patient_control_number": r["patient_control_number"],
-                "encounter_id": r["encounter_id"],
-                "payer": r["payer"],
-                "payer_id": r["payer_id"],
-                "claim_type": r["claim_type"],
-                "frequency": r["frequency"],
-                "payer_claim_number": r["payer_claim_number"],
-                "charge": charge,
-                "paid": paid,
-                "adjusted": adjusted,
-                "patient_responsibility": t.get("patient_responsibility", zero),
-                "balance": charge - paid - adjusted,
-                "status": r["status"],
-                "isa13": r["isa13"],
-                "st02": r["st02"],
-                "created_at": r["created_at"],
-            }
-        )
-    return out

@@ -1,4 +1,4 @@
-"""Reading what was posted: totals per claim (for ``claims list``) and the unmatched queue."""
+"""Reading what was posted: totals per claim, claim summaries (for ``claims list``) and the unmatched queue."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from coding.money import money_str
+from reconcile.ledger.store import table_exists
 
 ZERO = Decimal("0")
 
@@ -34,6 +35,52 @@ def posting_totals(conn: sqlite3.Connection) -> dict[int, dict[str, Decimal]]:
     for cid, amount in conn.execute("SELECT claim_id, amount FROM provider_adjustments WHERE claim_id IS NOT NULL"):
         slot(cid)["provider_adjustments"] += Decimal(amount)
     return totals
+
+
+def claim_summaries(conn: sqlite3.Connection) -> list[dict[str, Any]]:
+    """Every claim in the ledger joined with its posted totals: charge, paid, adjusted, patient
+    responsibility, balance and status.
+
+    Amounts are Decimals; balance = charge − paid − adjusted (patient responsibility is part of
+    the adjustments the payer reports and stays due from the patient).
+    """
+    # A ledger opened without the posting migration has no postings: every claim is unpaid.
+    totals = posting_totals(conn) if table_exists(conn, "claim_postings") else {}
+    zero = Decimal("0")
+    out: list[dict[str, Any]] = []
+    rows = conn.execute(
+        "SELECT c.id, c.patient_control_number, c.encounter_id, c.payer, c.payer_id, c.claim_type,"
+        " c.frequency, c.payer_claim_number, c.total_charge, c.status, c.created_at,"
+        " i.isa13, t.st02 FROM claims c JOIN transactions t ON t.id = c.transaction_id"
+        " JOIN interchanges i ON i.id = t.interchange_id ORDER BY c.id"
+    )
+    for r in rows:
+        t = totals.get(r["id"], {})
+        charge = Decimal(r["total_charge"])
+        paid = t.get("paid", zero)
+        adjusted = t.get("adjusted", zero)
+        out.append(
+            {
+                "claim_id": r["id"],
+                "patient_control_number": r["patient_control_number"],
+                "encounter_id": r["encounter_id"],
+                "payer": r["payer"],
+                "payer_id": r["payer_id"],
+                "claim_type": r["claim_type"],
+                "frequency": r["frequency"],
+                "payer_claim_number": r["payer_claim_number"],
+                "charge": charge,
+                "paid": paid,
+                "adjusted": adjusted,
+                "patient_responsibility": t.get("patient_responsibility", zero),
+                "balance": charge - paid - adjusted,
+                "status": r["status"],
+                "isa13": r["isa13"],
+                "st02": r["st02"],
+                "created_at": r["created_at"],
+            }
+        )
+    return out
 
 
 def unmatched_queue(conn: sqlite3.Connection, include_closed: bool = False) -> list[dict[str, Any]]:

@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from coding.model import ServiceLine
 from reconcile.ledger import store as L
 from reconcile.ledger.migrations import MIGRATIONS, applied_migrations, apply_migrations, split_statements
+from reconcile.posting.queries import claim_summaries
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -64,6 +65,16 @@ def _record(
 @pytest.fixture()
 def conn(tmp_path: Path) -> sqlite3.Connection:
     return L.connect(tmp_path / "ledger.db")
+
+
+def test_shipped_migrations_keep_their_names_and_order() -> None:
+    # Existing ledgers record these names; renaming or reordering one would re-run or skip it.
+    assert [n for n, _ in MIGRATIONS] == [
+        "0001_core_ledger",
+        "0002_acknowledgments",
+        "0101_remittance_posting",
+        "0102_unmatched_related_claim",
+    ]
 
 
 def test_migrations_are_named_recorded_and_idempotent(tmp_path: Path) -> None:
@@ -284,7 +295,7 @@ def test_failed_recording_leaves_nothing_half_recorded(conn: sqlite3.Connection)
 
 def test_claim_summaries_fields(conn: sqlite3.Connection) -> None:
     _record(conn, "ENC-5", [_line(charge="100.10"), _line(charge="0.05")], payer="commercial")
-    [s] = L.claim_summaries(conn)
+    [s] = claim_summaries(conn)
     assert s["patient_control_number"] == "ENC-5" and s["payer"] == "commercial"
     assert s["charge"] == Decimal("100.15") and s["balance"] == Decimal("100.15")
     assert s["paid"] == s["adjusted"] == s["patient_responsibility"] == Decimal("0")

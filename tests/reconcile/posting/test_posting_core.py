@@ -7,8 +7,8 @@ from decimal import Decimal
 import pytest
 
 from reconcile.denials.worklist import denial_worklist
-from reconcile.ledger.store import claim_summaries
 from reconcile.posting.post import post_remittances, posting_totals, unmatched_queue
+from reconcile.posting.queries import claim_summaries
 from reconcile.posting.records import RPlb
 from tests.reconcile.posting.support import D, claim, line, make_ledger, remit
 

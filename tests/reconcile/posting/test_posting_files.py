@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 
 from reconcile.demo.simulate import Envelope, write_835
 from reconcile.ledger import store as ledger
-from reconcile.ledger.store import claim_summaries
 from reconcile.posting.post import post_files
+from reconcile.posting.queries import claim_summaries
 from reconcile.posting.remit import read_remittances
 from tests.reconcile.posting.support import D, claim, line, make_ledger, remit
 

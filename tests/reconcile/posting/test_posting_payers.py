@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from coding.config import load_config
-from reconcile.ledger.store import claim_summaries
 from reconcile.posting.matching import PayerDirectory
 from reconcile.posting.post import post_remittances, unmatched_queue
+from reconcile.posting.queries import claim_summaries
 from tests.reconcile.posting.support import D, claim, line, make_ledger, remit
 
 MEDICARE = {"payer_id": "00952", "payer_name": "MEDICARE PART B"}

@@ -298,7 +298,7 @@ def order_modifiers(mods: Iterable[str]) -> list[str]:
     return sorted(ms, key=lambda m: MODIFIER_ORDER.get(m, 99))
 
 
-def _ndc_quantity(
+def ndc_quantity(
     unit_pref: str,
     amount: Decimal | None,
     amount_unit: str | None,
@@ -703,7 +703,7 @@ def _drug_group_lines(
             cont_admin = Decimal(n_cont)
             if jw_units > 0 and dose_total is not None:
                 cont_admin, cont_jw = _split_containers(n_cont, dose_total, waste_total)
-        nq, nu = _ndc_quantity(st.ndc_pref, dose_total, bu if dose_total is not None else None, units, cont_admin)
+        nq, nu = ndc_quantity(st.ndc_pref, dose_total, bu if dose_total is not None else None, units, cont_admin)
     lines = [
         ServiceLine(
             code=code,
@@ -723,7 +723,7 @@ def _drug_group_lines(
     if jw_units > 0:
         jq = ju = None
         if ndc11:
-            jq, ju = _ndc_quantity(st.ndc_pref, waste_total, bu, jw_units, cont_jw)
+            jq, ju = ndc_quantity(st.ndc_pref, waste_total, bu, jw_units, cont_jw)
         lines.append(
             ServiceLine(
                 code=code,

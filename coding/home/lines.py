@@ -435,7 +435,7 @@ def course_drug_line(
         except ValueError as exc:
             return None, findings + [error("invalid-ndc", f"therapy {t.id}: {exc}", field=_tf(enc, t, "ndc"), **where)]
         pref = str(payer.get("ndc_unit", "UN") or "UN").upper()
-        ndc_qty, ndc_unit = drugs._ndc_quantity(pref, total, t.dose.unit, units)
+        ndc_qty, ndc_unit = drugs.ndc_quantity(pref, total, t.dose.unit, units)
     rationale = calc + "; home infusion drug billed separately from the per diem"
     if ndc:
         rationale += f"; NDC {ndc} quantity {ndc_qty} {ndc_unit}"

@@ -2,4 +2,5 @@
 
 ``code`` (and ``version``), ``validate``, ``claims`` (build, list), ``ack``, ``remit`` (show),
 ``posting`` (``remit post``, ``unmatched``, ``denials``, ``claims correct``), ``demo``.
+The package itself exports nothing: :mod:`dripline.cli` imports each module and calls ``register``.
 """

@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 
 .PHONY: demo test venv bench lint clean
 
-$(BIN)/dripline: pyproject.toml setup.py edi/x835/_accel.c
+$(BIN)/dripline: pyproject.toml setup.py edi/x835/_accel.c dripline/__init__.py
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[test]'

@@ -1,10 +1,12 @@
-# Two entry points: `make demo` (the main job) and `make test` (the test suite); `make lint` runs
+# Two entry points: `make demo` (the main job) and `make test` (the whole test suite); `make lint` runs
 # the checks CI runs (ruff, ruff format, mypy). All create the virtual environment in .venv on first use.
+# `make test-fast` leaves out the tests marked slow (corpus, pyx12 and accelerator equivalence,
+# headless Chromium, the longest property tests).
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test venv bench lint clean
+.PHONY: demo test test-fast venv bench lint clean
 
 $(BIN)/dripline: pyproject.toml setup.py edi/x835/_accel.c dripline/__init__.py
 	$(PY) -m venv $(VENV)
@@ -19,6 +21,9 @@ demo: venv
 
 test: venv
 	$(BIN)/python -m pytest coding edi reconcile dripline tests
+
+test-fast: venv
+	$(BIN)/python -m pytest coding edi reconcile dripline tests -m "not slow"
 
 bench: venv
 	$(BIN)/pip install -q -e '.[bench]'

@@ -28,3 +28,10 @@ def corpus_dir() -> Path:
     if not CORPUS.is_dir():
         pytest.skip("public corpus not present (../shared/corpus)")
     return CORPUS
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Every test that reads the public corpus is ``slow`` (``make test-fast`` leaves them out)."""
+    for item in items:
+        if "corpus_dir" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.slow)

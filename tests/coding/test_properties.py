@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -104,6 +105,7 @@ def _groups(e):
     return keys
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(encounter())
 def test_any_valid_encounter_codes(e):
@@ -135,6 +137,7 @@ def test_any_valid_encounter_codes(e):
         assert f.code and f.message and f.encounter_id == e.id
 
 
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None)
 @given(st.lists(encounter(), min_size=1, max_size=4))
 def test_deterministic(encs):

@@ -104,6 +104,7 @@ def test_835_balancing_findings_are_reported(corpus_dir, tmp_path):
     assert any("balance" in f.code for f in rep.findings)
 
 
+@pytest.mark.slow
 def test_jobs_two_gives_the_same_findings_as_one(tmp_path):
     p = tmp_path / "batch.837"
     write_file(make_coded(300, seed=9), p)

@@ -435,6 +435,7 @@ def test_ndc_quantity_from_containers_extension():
 ALL_CODES = sorted(known_drug_codes())
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(
     codev=st.sampled_from(ALL_CODES),

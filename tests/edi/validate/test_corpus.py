@@ -13,6 +13,8 @@ from dripline.cli import app
 from edi.validate.files import validate_any
 from edi.x837.read import read_837
 
+pytestmark = pytest.mark.slow  # pyx12 validation of the whole public corpus
+
 runner = CliRunner()
 
 

@@ -7,10 +7,14 @@ import csv
 import sys
 from pathlib import Path
 
+import pytest
+
 from edi.validate.pyx12 import plain_pyx12_errors, validate_file
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "bench"))
 from bench_837 import make_coded, write_file
+
+pytestmark = pytest.mark.slow  # plain pyx12 validation is the slow side of every comparison
 
 
 def _ours(path, jobs=1):

@@ -53,6 +53,8 @@ from tests.conftest import CORPUS, REPO
 from tests.edi.x835.test_cases import REVERSAL_PAIR, interchange, st_set
 from tests.edi.x835.test_corpus import corpus_835_files
 
+pytestmark = pytest.mark.slow  # equivalence on the corpus, mutated and generated files: minutes, not seconds
+
 ACCEL = bool(getattr(x835, "ACCELERATOR_AVAILABLE", False))
 needs_accel = pytest.mark.skipif(
     not ACCEL,

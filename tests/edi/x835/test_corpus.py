@@ -16,6 +16,8 @@ import pytest
 from edi.x835.reader import read_835_with_findings
 from tests.conftest import CORPUS
 
+pytestmark = pytest.mark.slow  # every public 835 of the corpus
+
 
 def corpus_835_files(corpus: Path) -> list[Path]:
     """835 files named by PROVENANCE.tsv (835/ and other/), plus any file in 835/."""

@@ -180,6 +180,7 @@ def _png_pixels(data: bytes) -> tuple[int, int, int, bytes]:
     return width, height, ch, bytes(out)
 
 
+@pytest.mark.slow
 def test_report_renders_in_headless_chromium(chromium, tmp_path):
     report = tmp_path / "denials.html"
     report.write_bytes(denials_html(ITEMS))

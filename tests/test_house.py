@@ -247,6 +247,18 @@ def test_comments_say_what_the_code_does_not_who_wrote_it() -> None:
     assert not bad, "comments about the history of the code:\n" + "\n".join(bad)
 
 
+def test_comments_cite_the_performance_notes_of_this_repository() -> None:
+    # docs/performance.md is ours; notes kept outside the repository are not there for a reader
+    bad = [
+        f"{_rel(p)}:{line}"
+        for p in _files(PRODUCT)
+        for line, text in _comments_and_docstrings(p)
+        if "performance-notes.md" in text
+    ]
+    assert not bad, "cite docs/performance.md instead:\n" + "\n".join(bad)
+    assert (REPO / "docs" / "performance.md").is_file() and (REPO / "docs" / "architecture.md").is_file()
+
+
 def test_history_pattern() -> None:
     for text in ("rules (issue 3)", "helper A's module", "ships with the home-infusion issue", "a later session"):
         assert HISTORY.search(text), text

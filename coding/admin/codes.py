@@ -210,7 +210,7 @@ def is_hormonal(drug: str) -> bool:
     v = _HORMONAL_CACHE.get(drug)
     if v is None:
         inf = _drugs.drug_info(drug)
-        v = bool(getattr(inf, "hormonal_antineoplastic", False)) if inf is not None else False
+        v = inf is not None and inf.hormonal_antineoplastic
         _HORMONAL_CACHE[drug] = v
     return v
 

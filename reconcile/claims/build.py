@@ -171,8 +171,7 @@ def validate_written(path: Path, jobs: int = 1) -> list[Finding]:
     from edi.x837.edits import run_edits
     from edi.x837.read import read_837
 
-    parallel = getattr(px, "validate_file", None)
-    found = list(parallel(path, jobs)) if parallel is not None else list(px.validate_path(path))
+    found = list(px.validate_file(path, jobs))
     doc = read_837(path)
     found.extend(doc.findings)
     found.extend(run_edits(doc.claims, str(path), strict=True))

@@ -174,7 +174,7 @@ def test_no_private_name_of_another_package_is_imported() -> None:
 
 
 def test_private_name_check_sees_what_it_should() -> None:
-    # the checker itself, on files written for it inside the tree's layout
+    # the checker itself, on a source parsed for it as if it lived in edi/x835/
     assert _owner("edi.x12.tokenizer") == "edi.x12" and _owner("edi.x12") == "edi.x12"
     assert _package(REPO / "edi" / "x835" / "reader.py") == "edi.x835"
     assert _package(REPO / "edi" / "x835" / "__init__.py") == "edi.x835"
@@ -197,15 +197,36 @@ def test_private_name_check_sees_what_it_should() -> None:
         del _PARSED[probe]
 
 
+def _offenders_layer(path: Path) -> list[str]:
+    mine = LAYER[_rel(path).split("/")[0]]
+    return [
+        f"{_rel(path)}:{line}: imports {module}"
+        for line, module, _name in _imports(path)
+        if LAYER.get(module.split(".")[0], -1) > mine
+    ]
+
+
 def test_layers_point_one_way() -> None:
-    bad = []
-    for p in _files(PRODUCT):
-        mine = LAYER[_rel(p).split("/")[0]]
-        for line, module, _name in _imports(p):
-            top = module.split(".")[0]
-            if top in LAYER and LAYER[top] > mine:
-                bad.append(f"{_rel(p)}:{line}: imports {module}")
+    bad = [msg for p in _files(PRODUCT) for msg in _offenders_layer(p)]
     assert not bad, "a lower layer imports a higher one (coding <- edi <- reconcile <- dripline):\n" + "\n".join(bad)
+
+
+def test_layer_check_sees_imports_inside_functions_and_by_name() -> None:
+    probe = REPO / "coding" / "_house_probe.py"  # never written: its parse is given to the checker
+    _PARSED[probe] = ast.parse(
+        "import importlib\n"
+        "from coding.model import Encounter\n"
+        "def f():\n"
+        "    from reconcile.ledger import store\n"
+        "    return importlib.import_module('edi.x12.tokenizer')\n"
+    )
+    try:
+        assert _offenders_layer(probe) == [
+            "coding/_house_probe.py:4: imports reconcile.ledger",
+            "coding/_house_probe.py:5: imports edi.x12.tokenizer",
+        ]
+    finally:
+        del _PARSED[probe]
 
 
 # How the code came to be written, rather than what it does: issue numbers and references, the

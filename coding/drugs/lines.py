@@ -5,8 +5,9 @@ Rules (fact base §3.3, §4; tables in ``coding/data``, see ``PROVENANCE.md``):
 * **Units** = ceil(dose ÷ billing unit of the HCPCS long descriptor), after converting the dose
   to the descriptor's unit (g ↔ mg ↔ mcg; units; mL). "up to X" and "per X" descriptors bill the
   same way (one unit per X or part of X). A dose whose unit cannot be converted holds the drug with
-  an ``error`` finding. All administrations of one HCPCS in the encounter go on ONE line (doses are
-  summed, then rounded up; service date = first administration; ``administration_ids`` lists all).
+  an ``error`` finding. All administrations of one HCPCS on one date of service go on ONE line
+  (doses are summed, then rounded up; ``administration_ids`` lists them all); administrations on
+  another date (an encounter spanning midnight or days) get their own line dated on that day.
 * **Waste** (``wasted`` on single-dose containers): a separate JW line with
   ceil((dose + waste) ÷ unit) − ceil(dose ÷ unit) units; none when rounding already covers the
   waste, and then the administered line carries JZ as if nothing were wasted. With a JW line the
@@ -342,13 +343,15 @@ class _Group:
 
 
 def _groups(enc: Encounter) -> list[_Group]:
-    """Administrations grouped by HCPCS, groups in order of their first administration."""
-    by: dict[str, _Group] = {}
+    """Administrations grouped by HCPCS and date of service (the start's calendar day: units given
+    on different dates are billed on their own dates), groups in order of their first administration."""
+    by: dict[tuple[str, date], _Group] = {}
     for i, adm in enumerate(enc.administrations):
         code = adm.drug if adm.drug.isupper() else adm.drug.strip().upper()
-        g = by.get(code)
+        key = (code, adm.start.date())
+        g = by.get(key)
         if g is None:
-            by[code] = _Group(code, [(i, adm)])
+            by[key] = _Group(code, [(i, adm)])
         else:
             g.adms.append((i, adm))
     groups = list(by.values())

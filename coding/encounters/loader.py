@@ -555,6 +555,27 @@ def _therapy(ctx: _Ctx, t: Any, i: int) -> Therapy | None:
     )
 
 
+def _check_bags(ctx: _Ctx, adms: list[tuple[int, Administration]]) -> None:
+    """Administrations with one ``bag`` label were mixed in one bag or syringe: they must share
+    route, start, end, visit and access site (a ``bag-mismatch`` error names the first that does not)."""
+    first: dict[str, Administration] = {}
+    for i, a in adms:
+        if a.bag is None:
+            continue
+        f = first.setdefault(a.bag, a)
+        if f is a:
+            continue
+        for attr in ("route", "start", "end", "visit", "access"):
+            if getattr(a, attr) != getattr(f, attr):
+                ctx.err(
+                    "bag-mismatch",
+                    f"administrations[{i}].{attr}",
+                    f"administrations[{i}].{attr} differs from the other administration mixed in the same bag",
+                    a.id,
+                )
+                break
+
+
 def _check_dose(ctx: _Ctx, drug: str, q: Quantity | None, path: str, adm: str | None) -> None:
     """A dose or waste beyond the drug's configured ``limits.max_dose``, or (without one) beyond
     ``limits.max_units`` HCPCS billing units, is an ``implausible-dose`` error."""
@@ -685,6 +706,7 @@ def validate_encounter(
     adms: list[Administration] = []
     al = _list(ctx, raw, "administrations", "administrations", required=not is_home)
     seen_adm: set[str] = set()
+    adm_index: list[int] = []  # position in the input of each entry of adms
     for i, a in enumerate(al or []):
         adm = _administration(ctx, a, i)
         if adm is not None:
@@ -698,6 +720,8 @@ def validate_encounter(
             else:
                 seen_adm.add(adm.id)
                 adms.append(adm)
+                adm_index.append(i)
+    _check_bags(ctx, list(zip(adm_index, adms, strict=True)))
     services: list[Service] = []
     for i, s in enumerate(_list(ctx, raw, "services", "services", required=False) or []):
         sv = _service(ctx, s, i)

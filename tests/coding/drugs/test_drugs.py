@@ -124,11 +124,15 @@ def test_same_drug_summed_on_one_line_then_rounded():
     assert lines[0].service_date == date(2026, 3, 2)
 
 
-def test_service_date_is_first_administration_across_midnight():
+def test_units_given_on_different_dates_are_billed_on_their_own_dates():
+    # one line per drug and date of service (the previous rule put both doses on the first date)
     lines, _ = code(
         "office", adm("A1", "J1745", 100, start="2026-03-02T23:30"), adm("A2", "J1745", 100, start="2026-03-03T01:00")
     )
-    assert len(lines) == 1 and lines[0].service_date == date(2026, 3, 2) and lines[0].units == 20
+    assert [(ln.service_date, ln.units, ln.administration_ids) for ln in lines] == [
+        (date(2026, 3, 2), 10, ["A1"]),
+        (date(2026, 3, 3), 10, ["A2"]),
+    ]
 
 
 # ------------------------------------------------------------------ JW / JZ / 340B decision table

@@ -96,6 +96,7 @@ DEFAULT_REVENUE_CODES: dict[str, str] = {
     "iv_solution": "0258",
     "packaged_drug": "0636",
     "evaluation": "0510",
+    "observation": "0762",
 }
 
 

@@ -807,8 +807,17 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a number")
 
 
+# Python refuses to turn more than 4300 digits into an int (a guard against quadratic parsing);
+# a longer integer is read as a Decimal, so that its field, not the whole file, gets the finding.
+_MAX_INT_DIGITS = 4000
+
+
+def _parse_int(text: str) -> int | Decimal:
+    return int(text) if len(text) <= _MAX_INT_DIGITS else Decimal(text)
+
+
 def _loads(text: str) -> Any:
-    return json.loads(text, parse_float=Decimal, parse_constant=_reject_constant)
+    return json.loads(text, parse_float=Decimal, parse_int=_parse_int, parse_constant=_reject_constant)
 
 
 def _read_file(path: Path, in_dir: bool) -> tuple[list[tuple[Any, int | None, int]], list[Finding]]:
@@ -821,7 +830,7 @@ def _read_file(path: Path, in_dir: bool) -> tuple[list[tuple[Any, int | None, in
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        return [], [error("bad-encoding", "file is not UTF-8 text", file=fname)]
+        return _read_lines_not_utf8(data, fname)
     if not text.strip():
         return [], [error("empty-file", "file has no encounters", file=fname)]
     whole_err: str | None = None
@@ -873,6 +882,37 @@ def _read_file(path: Path, in_dir: bool) -> tuple[list[tuple[Any, int | None, in
                     "invalid-json", f"line is not valid JSON: {getattr(exc, 'msg', 'invalid JSON')}", file=fname, line=n
                 )
             )
+    return out, finds
+
+
+def _read_lines_not_utf8(data: bytes, fname: str) -> tuple[list[tuple[Any, int | None, int]], list[Finding]]:
+    """A file that is not UTF-8 as a whole: as JSON Lines, each line that is UTF-8 is read and each
+    that is not is a ``bad-encoding`` finding of its own (one bad record does not take the file's
+    good ones down); a single-document file is one ``bad-encoding`` finding."""
+    raw_lines = data.split(b"\n")
+    if raw_lines and raw_lines[0].startswith(b"\xef\xbb\xbf"):
+        raw_lines[0] = raw_lines[0][3:]
+    if sum(1 for ln in raw_lines if ln.strip()) < 2:
+        return [], [error("bad-encoding", "file is not UTF-8 text", file=fname)]
+    out: list[tuple[Any, int | None, int]] = []
+    finds: list[Finding] = []
+    for n, raw in enumerate(raw_lines, start=1):
+        if not raw.strip():
+            continue
+        try:
+            ln = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            finds.append(error("bad-encoding", "line is not UTF-8 text", file=fname, line=n))
+            continue
+        try:
+            obj = _loads(ln)
+        except (ValueError, RecursionError) as exc:
+            msg = getattr(exc, "msg", "invalid JSON")
+            finds.append(error("invalid-json", f"line is not valid JSON: {msg}", file=fname, line=n))
+            continue
+        out.append((obj, n, len(out)))
+    if not out and len(finds) > 1:  # no line read: not JSON Lines at all
+        return [], [error("bad-encoding", "file is not UTF-8 text", file=fname)]
     return out, finds
 
 

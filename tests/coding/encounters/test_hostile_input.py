@@ -181,3 +181,24 @@ def test_an_encounter_beyond_date_arithmetic_is_a_finding_and_the_batch_goes_on(
     assert [c.id for c in coded] == ["ENC-LATE", "ENC-OK"]
     assert coded[0].lines == [] and [f.code for f in coded[0].findings] == ["uncodable-encounter"]
     assert coded[1].lines and not [f for f in coded[1].findings if f.is_error]
+
+
+def test_an_integer_too_long_for_python_is_a_finding_of_its_field(tmp_path):
+    bad = json.dumps(good("ENC-BIG")).replace('"value": 400', '"value": ' + "9" * 5000)
+    p = tmp_path / "big.json"
+    p.write_text('{"encounters": [' + json.dumps(good("ENC-1")) + ", " + bad + "]}")
+    encs, findings = load_encounters([p], CFG)
+    assert [e.id for e in encs] == ["ENC-1"]
+    assert [(f.encounter_id, f.code, f.field) for f in findings] == [
+        ("ENC-BIG", "bad-number", "administrations[0].dose.value")
+    ]
+
+
+def test_a_json_lines_record_that_is_not_utf8_spares_the_others(tmp_path):
+    lines = [json.dumps(good(f"ENC-{i}")).encode() for i in range(3)]
+    lines[1] = lines[1].replace(b'"Ann"', b'"A\xff\xfen"')
+    p = tmp_path / "in.jsonl"
+    p.write_bytes(b"\n".join(lines) + b"\n")
+    encs, findings = load_encounters([p], CFG)
+    assert [e.id for e in encs] == ["ENC-0", "ENC-2"]
+    assert [(f.code, f.line) for f in findings] == [("bad-encoding", 2)]

@@ -638,6 +638,28 @@ def _check_dates(
             dob_reported = True
 
 
+MAX_DEPTH = 16  # the contract nests 4 levels deep (encounter > administrations > [i] > dose)
+
+
+def nesting_depth(obj: Any, limit: int = MAX_DEPTH) -> int:
+    """Depth of nested lists/objects, counted without recursion and stopping past ``limit``.
+
+    >>> nesting_depth({"a": [1, {"b": []}]}), nesting_depth([[[[]]]], limit=2)
+    (4, 3)
+    """
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(obj, 1)]
+    while stack:
+        o, d = stack.pop()
+        if not isinstance(o, (dict, list)):
+            continue
+        deepest = max(deepest, d)
+        if deepest > limit:
+            return deepest
+        stack.extend((v, d + 1) for v in (o.values() if isinstance(o, dict) else o))
+    return deepest
+
+
 def validate_encounter(
     raw: Any, cfg: Config, *, file: str | None = None, line: int | None = None, index: int = 0
 ) -> tuple[Encounter | None, list[Finding]]:
@@ -645,6 +667,10 @@ def validate_encounter(
     if not isinstance(raw, dict):
         ctx = _Ctx(file, line, None, index)
         ctx.err("bad-value", f"encounters[{index}]", "an encounter must be a JSON object")
+        return None, ctx.findings
+    if nesting_depth(raw) > MAX_DEPTH:  # unknown fields are ignored, but not kept this deep
+        ctx = _Ctx(file, line, None, index)
+        ctx.err("too-deep", f"encounters[{index}]", f"the encounter nests lists/objects more than {MAX_DEPTH} deep")
         return None, ctx.findings
     ctx = _Ctx(file, line, None, index, limits=cfg.limits)
     eid = _ident(ctx, raw, "id", "id", required=True, max_len=MAX_ID_LEN)

@@ -195,3 +195,14 @@ def test_hostile_encounter_exits_2_and_the_good_one_is_still_coded(tmp_path, mut
     assert doc["findings"] and all(f["severity"] == "error" for f in doc["findings"])
     r = run("code", str(p))
     assert r.returncode == 2 and "Traceback" not in r.stderr + r.stdout and "ENC-OK" in r.stdout
+
+
+def test_claims_build_of_a_deeply_nested_encounter_is_a_finding_not_a_traceback(tmp_path):
+    # the source encounter is recorded in the ledger; 500 levels of an unknown field used to
+    # overflow the recursion of that recording
+    text = json.dumps(enc("ENC-DEEP"))[:-1] + ', "extra": ' + "[" * 500 + "]" * 500 + "}"
+    p = tmp_path / "deep.json"
+    p.write_text('{"encounters": [' + text + "]}")
+    r = run("claims", "build", str(p), "--out", str(tmp_path / "out"), "--ledger", str(tmp_path / "l.db"))
+    assert r.returncode == 2 and "Traceback" not in r.stderr + r.stdout
+    assert "too-deep" in r.stderr + r.stdout

@@ -202,3 +202,13 @@ def test_a_json_lines_record_that_is_not_utf8_spares_the_others(tmp_path):
     encs, findings = load_encounters([p], CFG)
     assert [e.id for e in encs] == ["ENC-0", "ENC-2"]
     assert [(f.code, f.line) for f in findings] == [("bad-encoding", 2)]
+
+
+def test_an_unknown_field_nested_deeply_is_refused_with_its_encounter(tmp_path):
+    deep = good("ENC-DEEP")
+    text = json.dumps(deep)[:-1] + ', "extra": ' + "[" * 500 + "]" * 500 + "}"
+    p = tmp_path / "deep.json"
+    p.write_text('{"encounters": [' + text + ", " + json.dumps(good("ENC-OK")) + "]}")
+    encs, findings = load_encounters([p], CFG)
+    assert [e.id for e in encs] == ["ENC-OK"]
+    assert [(f.code, f.field) for f in findings] == [("too-deep", "encounters[0]")]

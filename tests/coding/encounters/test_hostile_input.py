@@ -149,8 +149,8 @@ def test_bad_limits_in_the_config_are_config_errors():
 def test_the_future_is_measured_from_today(tmp_path, monkeypatch):
     class Today(date):
         @classmethod
-        def today(cls) -> date:
-            return date(2026, 1, 1)
+        def today(cls) -> Today:
+            return cls(2026, 1, 1)
 
     monkeypatch.setattr(loader, "date", Today)
     e = good("ENC-F")  # service 2026-03-02 is 60 days after "today": fine with the default 366

@@ -302,6 +302,7 @@ class Svc:
         "a",
         "adm_ids",
         "b",
+        "bag",
         "computed",
         "drug",
         "end",
@@ -353,6 +354,7 @@ class Svc:
         self.b = a + minutes
         self.intervals: list[tuple[int, int]] = [(a, a + minutes)] if mode == "infusion" and end is not None else []
         self._tt: str | None = None
+        self.bag: str | None = None  # label of the bag or syringe its administrations were mixed in
 
     @property
     def timing(self) -> T.Timing:
@@ -378,6 +380,8 @@ class Svc:
         """``J1956 levofloxacin (A1)``: code, generic name when known, administration ids."""
         ids = self.adm_ids
         idt = ids[0] if len(ids) == 1 else "+".join(ids)
+        if self.bag is not None and len(ids) > 1:
+            idt += f" mixed in bag {self.bag}"
         name = drug_name(self.drug)
         return f"{self.drug} {name} ({idt})" if name else f"{self.drug} ({idt})"
 
@@ -520,6 +524,7 @@ def classify(enc: Encounter, payer: PayerProfile, rules: AdminRules, findings: l
         )
         if adm.bag is not None:
             bags[adm.bag] = svc
+            svc.bag = adm.bag
         out.append(svc)
     return out
 
@@ -863,13 +868,20 @@ def sequence_group(
                 )
                 continue
             standalone_seen[(s.drug, code)] = s.a
+            again = (
+                ""
+                if seen_at is None
+                else f"; a separate injection of the same drug {s.a - seen_at} min after the previous one, "
+                "billed again (more than the same-dose window)"
+            )
             raws.append(
                 (
                     code,
                     1,
                     s.start.date(),
                     s.adm_ids,
-                    f"{code}: {lab} at {T.hm(s.start)}, {what} (own code; not part of the initial/sequential sequence)",
+                    f"{code}: {lab} at {T.hm(s.start)}, {what} (own code; not part of the initial/sequential "
+                    f"sequence){again}",
                     (),
                 )
             )

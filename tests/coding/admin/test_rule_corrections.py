@@ -116,6 +116,12 @@ def test_the_payer_switch_adds_separate_short_infusions():
     assert admin_codes(coded) == {"96360": 1}
 
 
+def test_a_separate_injection_says_why_it_is_billed_again():
+    coded = code_encounter(enc(SCENARIOS[0][1]), CFG)
+    line = next(ln for ln in coded.lines if ln.code == "96372")
+    assert line.administration_ids == ["I1", "I2"] and "separate injection of the same drug 360 min" in line.rationale
+
+
 def test_same_dose_window_is_a_payer_setting():
     admins = SCENARIOS[1][1]  # 2 minutes apart
     coded = code_encounter(enc(admins), _cfg(same_dose_window_minutes=1))
@@ -128,6 +134,7 @@ def test_each_drug_of_a_bag_keeps_its_own_hcpcs_line():
     assert drugs == [("J1956", ["M1"]), ("J0690", ["M2"])]
     admin = [ln for ln in coded.lines if ln.kind == "admin"]
     assert admin[0].administration_ids == ["M1", "M2"]
+    assert "M1+M2 mixed in bag BAG1" in admin[0].rationale
 
 
 def test_drug_units_of_a_multi_day_encounter_are_dated_per_day():

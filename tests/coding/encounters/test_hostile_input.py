@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from coding.config import DEFAULT_CONFIG_PATH, ConfigError, load_config, parse_config
 from coding.encounters import loader
@@ -212,3 +214,51 @@ def test_an_unknown_field_nested_deeply_is_refused_with_its_encounter(tmp_path):
     encs, findings = load_encounters([p], CFG)
     assert [e.id for e in encs] == ["ENC-OK"]
     assert [(f.code, f.field) for f in findings] == [("too-deep", "encounters[0]")]
+
+
+_HOSTILE = ["", "1e308", "9" * 60, "\ud800", "[/]", "<b>", "9999-12-31T23:59", "0001-01-01T00:00", "9999-12-31", "NaN"]
+_JUNK = st.one_of(
+    st.sampled_from(_HOSTILE),
+    st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(min_value=-(10**30), max_value=10**30),
+        st.text(max_size=12),
+        st.lists(st.integers(), max_size=2),
+        st.dictionaries(st.text(max_size=3), st.integers(), max_size=2),
+    ),
+)
+
+
+# fields where a hostile value used to escape as an exception (drawn half the time)
+_RISKY = [("id",), ("administrations", 0, "id"), ("administrations", 0, "start")]
+
+
+def _leaf_paths(o: Any, pre: tuple = ()) -> list[tuple]:
+    if isinstance(o, dict):
+        return [p for k, v in o.items() for p in _leaf_paths(v, (*pre, k))] or [pre]
+    if isinstance(o, list):
+        return [p for i, v in enumerate(o) for p in _leaf_paths(v, (*pre, i))] or [pre]
+    return [pre]
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_property_a_mutated_encounter_never_raises_nor_spoils_its_neighbour(tmp_path, data):
+    bad = good("ENC-BAD")
+    bad["administrations"][0].update(volume_ml=500, rate_ml_per_hr=250)
+    del bad["administrations"][0]["end"]  # the stop time comes from volume and rate
+    for _ in range(data.draw(st.integers(min_value=1, max_value=3))):
+        paths = [p for p in _leaf_paths(bad) if p]
+        path = data.draw(st.one_of(st.sampled_from(paths), st.sampled_from(_RISKY)))
+        target: Any = bad
+        for k in path[:-1]:
+            target = target[k]
+        target[path[-1]] = data.draw(_JUNK)
+    p = tmp_path / "m.json"
+    p.write_text(json.dumps({"encounters": [bad, good("ENC-OK")]}))
+    encs, findings = load_encounters([p], CFG)
+    assert "ENC-OK" in [e.id for e in encs]
+    assert all(f.encounter_id != "ENC-OK" for f in findings)
+    for coded in code_encounters(encs, CFG):  # whatever got through codes without raising
+        json.dumps(coded.to_dict(), ensure_ascii=False).encode("utf-8")

@@ -96,7 +96,24 @@ DEFAULT_REVENUE_CODES: dict[str, str] = {
     "iv_solution": "0258",
     "packaged_drug": "0636",
     "evaluation": "0510",
+    "observation": "0762",
 }
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Plausibility ceilings of the encounter loader (``[limits]`` in the TOML config).
+
+    ``max_units``: the most HCPCS billing units one administration's dose (or waste) may come to;
+    ``max_dose``: a per-drug ceiling as ``(amount, unit)``, e.g. ``J1745 = "2000 mg"``, checked
+    instead of ``max_units`` for that drug; ``max_days_ahead``: how far past today a service date
+    may lie; ``max_infusion_hours``: the longest infusion a volume/rate may compute.
+    """
+
+    max_units: int = 10_000
+    max_dose: dict[str, tuple[Decimal, str]] = field(default_factory=dict)
+    max_days_ahead: int = 366
+    max_infusion_hours: int = 168
 
 
 @dataclass(frozen=True)
@@ -111,6 +128,7 @@ class Config:
     usage_indicator: str = "T"  # ISA15: T test / P production
     source_path: str | None = None
     providers: dict[str, tuple[str, str]] = field(default_factory=dict)  # NPI -> (last, first) for 2310 names
+    limits: Limits = field(default_factory=Limits)
 
     def price(self, code: str) -> Decimal | None:
         """Price per billed unit from the chargemaster, or None when the code is not priced."""
@@ -192,6 +210,45 @@ def _chargemaster(tbl: dict[str, Any], errs: list[str]) -> dict[str, Decimal]:
     return prices
 
 
+_DOSE_UNITS = {"mg": "mg", "g": "g", "mcg": "mcg", "units": "units", "unit": "units", "ml": "mL"}
+
+
+def _positive_int(tbl: dict[str, Any], key: str, default: int, errs: list[str]) -> int:
+    v = tbl.get(key, default)
+    if isinstance(v, bool) or not isinstance(v, int) or v <= 0:
+        errs.append(f"config: limits.{key} must be a whole number greater than zero")
+        return default
+    return v
+
+
+def _limits(tbl: Any, errs: list[str]) -> Limits:
+    if not isinstance(tbl, dict):
+        errs.append("config: [limits] must be a table")
+        return Limits()
+    max_dose: dict[str, tuple[Decimal, str]] = {}
+    md = tbl.get("max_dose", {})
+    if not isinstance(md, dict):
+        errs.append('config: [limits.max_dose] must be a table of HCPCS = "amount unit"')
+        md = {}
+    for code, text in md.items():
+        parts = str(text).split()
+        try:
+            amount = Decimal(parts[0]) if len(parts) == 2 else Decimal("NaN")
+        except InvalidOperation:
+            amount = Decimal("NaN")
+        unit = _DOSE_UNITS.get(parts[1].lower()) if len(parts) == 2 else None
+        if not amount.is_finite() or amount <= 0 or unit is None:
+            errs.append(f'config: limits.max_dose.{code} must look like "2000 mg" (mg, g, mcg, units or mL)')
+            continue
+        max_dose[str(code).strip().upper()] = (amount, unit)
+    return Limits(
+        max_units=_positive_int(tbl, "max_units", Limits.max_units, errs),
+        max_dose=max_dose,
+        max_days_ahead=_positive_int(tbl, "max_days_ahead", Limits.max_days_ahead, errs),
+        max_infusion_hours=_positive_int(tbl, "max_infusion_hours", Limits.max_infusion_hours, errs),
+    )
+
+
 def parse_config(data: dict[str, Any], source: str | None = None) -> Config:
     """Build a :class:`Config` from parsed TOML; every problem is collected."""
     errs: list[str] = []
@@ -243,6 +300,7 @@ def parse_config(data: dict[str, Any], source: str | None = None) -> Config:
             for npi, v in data.get("providers", {}).items()
             if isinstance(v, dict)
         },
+        limits=_limits(data.get("limits", {}), errs),
     )
     if errs:
         raise ConfigError(errs)

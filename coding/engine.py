@@ -72,6 +72,26 @@ def code_encounter(enc: Encounter, cfg: Config, *, hit_history: HitHistory | Non
     return CodedEncounter(enc, lines, findings)
 
 
+def _code_one(enc: Encounter, cfg: Config, hit_history: HitHistory | None) -> CodedEncounter:
+    """One encounter of a batch: values beyond what date and number arithmetic can hold (a date
+    past year 9999, an integer too large for a timedelta) make that encounter an error finding
+    with no lines, and the rest of the batch is coded."""
+    try:
+        return code_encounter(enc, cfg, hit_history=hit_history)
+    except (ArithmeticError, ValueError, RecursionError):
+        return CodedEncounter(
+            enc,
+            [],
+            [
+                error(
+                    "uncodable-encounter",
+                    "a date or amount of this encounter is beyond what can be computed; not coded",
+                    encounter_id=enc.id,
+                )
+            ],
+        )
+
+
 def code_encounters(
     encs: Iterable[Encounter], cfg: Config, *, hit_history: HitHistory | None = None
 ) -> list[CodedEncounter]:
@@ -85,7 +105,7 @@ def code_encounters(
     if was_enabled:
         gc.disable()
     try:
-        return [code_encounter(e, cfg, hit_history=hit_history) for e in encs]
+        return [_code_one(e, cfg, hit_history) for e in encs]
     finally:
         if was_enabled:
             gc.enable()

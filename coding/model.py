@@ -72,6 +72,10 @@ class Administration:
     separate_site_reason: str | None = None
     visit: str = "1"
     containers: int | None = None  # extension: vials/syringes opened (NDC quantity in UN); None: unknown
+    # extension: administrations of one encounter with the same label were mixed in one bag or
+    # syringe and are one administration for the CPT code (each drug keeps its own HCPCS line)
+    bag: str | None = None
+    esa_indication: str | None = None  # extension: EA / EB / EC for an ESA; None: from the diagnoses
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,13 +10,17 @@ Rules (fact base §3.3, §6, §7):
 * 96523 (port flush) is not reported when an injection or infusion is on the same claim [S14][S116];
 * on 837I the office E/M codes become the payer's ``facility_em_code`` (default G0463, the OPPS
   clinic visit; set it to "" to keep the CPT code) and E/M lines get revenue code ``evaluation``
-  (0510); other services take the revenue key of their code in ``data/admin_codes.csv`` or
-  ``admin`` (0260).
+  (0510); services listed in ``data/service_revenue.csv`` take their revenue key from it
+  (G0378 observation hours: ``observation``, 0762); other services take the revenue key of their
+  code in ``data/admin_codes.csv`` or ``admin`` (0260).
 """
 
 from __future__ import annotations
 
+import csv
 from datetime import date
+from functools import lru_cache
+from pathlib import Path
 
 from coding.admin.codes import ADMIN_CODES, charge
 from coding.config import Config, PayerProfile
@@ -29,6 +33,16 @@ EM_CODES: frozenset[str] = frozenset(
 )
 NO_DRUG_ADMIN_EM = "99211"
 PORT_FLUSH = "96523"
+
+
+@lru_cache(maxsize=1)
+def service_revenue() -> dict[str, tuple[str, str]]:
+    """``data/service_revenue.csv``: code -> (revenue key of the config, default revenue code) for
+    837I services that are neither E/M visits nor drug administration (G0378 observation: 0762)."""
+    path = Path(__file__).resolve().parent / "data" / "service_revenue.csv"
+    with path.open(encoding="utf-8", newline="") as fh:
+        rows = csv.DictReader(ln for ln in fh if not ln.startswith("#"))
+        return {r["code"].strip().upper(): (r["revenue_key"].strip(), r["default"].strip()) for r in rows}
 
 
 def _raw_date(enc: Encounter) -> date | None:
@@ -132,6 +146,10 @@ def service_lines(
         if inst:
             if em:
                 ln.revenue_code = rev.get("evaluation", "0510")
+            elif code in service_revenue():
+                key, default = service_revenue()[code]
+                ln.revenue_code = rev.get(key, default)
+                ln.rationale += f"; revenue code {ln.revenue_code} ({key})"
             else:
                 a = ADMIN_CODES.get(code)
                 ln.revenue_code = rev.get(a.revenue_key if a else "admin", rev.get("admin", "0260"))

@@ -146,6 +146,8 @@ class AdminRules:
     separate_encounter_modifier: str = "XE"
     short_hydration_as_push: bool = False
     sequential_hydration_modifier: str = ""
+    add_separate_short_infusions: bool = False
+    same_dose_window: int = T.SAME_DOSE_WINDOW_MINUTES
 
 
 _RULES_CACHE: dict[int, tuple[PayerProfile, AdminRules]] = {}
@@ -175,6 +177,8 @@ def admin_rules(payer: PayerProfile) -> AdminRules:
         separate_encounter_modifier=str(g("separate_encounter_modifier", "XE") or ""),
         short_hydration_as_push=_as_bool(g("short_hydration_as_push", False)),
         sequential_hydration_modifier=str(g("sequential_hydration_modifier", "") or ""),
+        add_separate_short_infusions=_as_bool(g("add_separate_short_infusions", False)),
+        same_dose_window=int(g("same_dose_window_minutes", T.SAME_DOSE_WINDOW_MINUTES)),
     )
     _RULES_CACHE[id(payer)] = (payer, rules)
     return rules
@@ -279,6 +283,7 @@ class Svc:
         "a",
         "adm_ids",
         "b",
+        "bag",
         "computed",
         "drug",
         "end",
@@ -330,6 +335,7 @@ class Svc:
         self.b = a + minutes
         self.intervals: list[tuple[int, int]] = [(a, a + minutes)] if mode == "infusion" and end is not None else []
         self._tt: str | None = None
+        self.bag: str | None = None  # label of the bag or syringe its administrations were mixed in
 
     @property
     def timing(self) -> T.Timing:
@@ -355,6 +361,8 @@ class Svc:
         """``J1956 levofloxacin (A1)``: code, generic name when known, administration ids."""
         ids = self.adm_ids
         idt = ids[0] if len(ids) == 1 else "+".join(ids)
+        if self.bag is not None and len(ids) > 1:
+            idt += f" mixed in bag {self.bag}"
         name = drug_name(self.drug)
         return f"{self.drug} {name} ({idt})" if name else f"{self.drug} ({idt})"
 
@@ -381,8 +389,13 @@ _INITIAL_ORDER = attrgetter("rank", "negmin", "a", "order")
 
 
 def classify(enc: Encounter, payer: PayerProfile, rules: AdminRules, findings: list[Finding]) -> list[Svc]:
-    """Resolve purpose, time and mode of every administration; held ones give findings."""
+    """Resolve purpose, time and mode of every administration; held ones give findings.
+
+    Administrations with the same ``bag`` label were mixed in one bag or syringe: they are one
+    service (the first one's time and route; the purpose and drug of the highest-ranked member),
+    whose ``adm_ids`` name them all. The loader checks that they share route, times and site."""
     out: list[Svc] = []
+    bags: dict[str, Svc] = {}  # bag label -> the one service of the administrations mixed in it
     eid = enc.id
     push_max = rules.push_max
     pcache = _PURPOSE_CACHE
@@ -466,23 +479,34 @@ def classify(enc: Encounter, payer: PayerProfile, rules: AdminRules, findings: l
                 )
             )
             continue
-        out.append(
-            Svc(
-                [adm.id],
-                adm.drug,
-                purpose,
-                mode,
-                start,
-                end,
-                minutes,
-                computed,
-                i,
-                adm.visit or "1",
-                adm.access or "A",
-                bool(adm.separate_site_reason),
-                _RANK.get((purpose, mode), 99),
-            )
+        rank = _RANK.get((purpose, mode), 99)
+        if adm.bag is not None:
+            mixed = bags.get(adm.bag)
+            if mixed is not None:  # mixed in one bag or syringe: one administration for the CPT code
+                mixed.adm_ids.append(adm.id)
+                mixed.site_reason = mixed.site_reason or bool(adm.separate_site_reason)
+                if rank < mixed.rank:  # the bag is coded as its highest-ranked drug (chemo > ...)
+                    mixed.rank, mixed.purpose, mixed.drug = rank, purpose, adm.drug
+                continue
+        svc = Svc(
+            [adm.id],
+            adm.drug,
+            purpose,
+            mode,
+            start,
+            end,
+            minutes,
+            computed,
+            i,
+            adm.visit or "1",
+            adm.access or "A",
+            bool(adm.separate_site_reason),
+            rank,
         )
+        if adm.bag is not None:
+            bags[adm.bag] = svc
+            svc.bag = adm.bag
+        out.append(svc)
     return out
 
 
@@ -545,8 +569,24 @@ def group_services(
     return groups
 
 
-def merge_same_drug_infusions(svcs: list[Svc]) -> list[Svc]:
-    """Infusions of the same drug (and purpose) in one group are one service: times add (§2.2)."""
+def _reportable(s: Svc, rules: AdminRules) -> bool:
+    """Whether an infusion alone reaches a reportable time (hydration: ``hydration_min``)."""
+    return s.purpose != "hydration" or s.minutes >= rules.hydration_min
+
+
+def _touches(prev: Svc, s: Svc) -> bool:
+    """Whether ``s`` overlaps or meets (no gap) one of the intervals of ``prev``."""
+    return any(a <= s.b and s.a <= b for a, b in prev.intervals)
+
+
+def merge_same_drug_infusions(svcs: list[Svc], rules: AdminRules | None = None) -> list[Svc]:
+    """Infusions of the same drug (and purpose) in one group are one service: times add (§2.2).
+
+    Two infusions that do not touch (a gap between them) are not added together when neither
+    reaches a reportable time alone and adding them is what would first make them reportable
+    (two 20-minute hydrations an hour apart are not one 40-minute hydration); the payer key
+    ``add_separate_short_infusions`` allows it.
+    """
     if len(svcs) < 2:
         return svcs
     inf = [s.drug for s in svcs if s.mode == "infusion"]
@@ -564,7 +604,16 @@ def merge_same_drug_infusions(svcs: list[Svc]) -> list[Svc]:
             seen[key] = s
             out.append(s)
             continue
-        prev.adm_ids.append(s.adm_ids[0])
+        if (
+            rules is not None
+            and not rules.add_separate_short_infusions
+            and not _reportable(prev, rules)
+            and not _reportable(s, rules)
+            and not _touches(prev, s)
+        ):
+            out.append(s)  # kept apart; a later piece may still join the first one
+            continue
+        prev.adm_ids.extend(s.adm_ids)
         prev.intervals.append((s.a, s.b))
         prev.a = min(prev.a, s.a)
         prev.b = max(prev.b, s.b)
@@ -676,7 +725,7 @@ def sequence_group(
     eid = enc.id
     raws: list[Raw] = []
     if len(svcs) > 1:
-        svcs = merge_same_drug_infusions(svcs)
+        svcs = merge_same_drug_infusions(svcs, rules)
     professional = enc.setting != "hospital_outpatient"  # 837P
 
     hmin = rules.hydration_min
@@ -748,7 +797,7 @@ def sequence_group(
             last_push[initial.drug] = initial.b
 
     allowed_for = _ALLOWED.get(initial_code, _NONE_ALLOWED)
-    standalone_seen: set[tuple[str, str]] = set()
+    standalone_seen: dict[tuple[str, str], int] = {}  # (drug, code) -> start of the injection (epoch min)
     rest = sorted([s for s in svcs if s is not initial], key=_by_start)
     code: str | None  # each branch below sets it; a code the payer does not allow is None
     for s in rest:
@@ -787,24 +836,33 @@ def sequence_group(
                 continue
             else:
                 code, what = "96372", "SC/IM therapeutic injection"
-            if (s.drug, code) in standalone_seen:
+            seen_at = standalone_seen.get((s.drug, code))
+            if seen_at is not None and s.a - seen_at <= rules.same_dose_window:
                 findings.append(
                     info(
                         "same-drug-injection",
-                        f"another {code} for the same drug in this encounter is "
-                        "not reported again (one administration code per drug)",
+                        f"another {code} for the same drug {s.a - seen_at} min after the previous one is "
+                        f"part of the same dose (several syringes or vials given together, within "
+                        f"{rules.same_dose_window} min): not reported again",
                         **_at(eid, s),
                     )
                 )
                 continue
-            standalone_seen.add((s.drug, code))
+            standalone_seen[(s.drug, code)] = s.a
+            again = (
+                ""
+                if seen_at is None
+                else f"; a separate injection of the same drug {s.a - seen_at} min after the previous one, "
+                "billed again (more than the same-dose window)"
+            )
             raws.append(
                 (
                     code,
                     1,
                     s.start.date(),
                     s.adm_ids,
-                    f"{code}: {lab} at {T.hm(s.start)}, {what} (own code; not part of the initial/sequential sequence)",
+                    f"{code}: {lab} at {T.hm(s.start)}, {what} (own code; not part of the initial/sequential "
+                    f"sequence){again}",
                     (),
                 )
             )

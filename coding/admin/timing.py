@@ -27,6 +27,10 @@ from decimal import Decimal
 PUSH_MAX_MINUTES = 15  # §2.1: an infusion of 15 minutes or less is a push
 ADDON_OVER_MINUTES = 30  # §2.2: an additional hour needs MORE than 30 minutes past the hour
 HYDRATION_MIN_MINUTES = 31  # §2.3: hydration of 30 minutes or less is not reported
+# §3.1: several syringes or vials of ONE dose get one injection code; injections of the same drug
+# starting within this many minutes of the previous one are taken as that one dose, later ones
+# as separate injections, each billed (payer key same_dose_window_minutes)
+SAME_DOSE_WINDOW_MINUTES = 15
 CONCURRENT_MIN_OVERLAP = 16  # §2.4 [CONFLICT]: default "more than 15 minutes" of overlap
 
 

@@ -5,8 +5,9 @@ Rules (fact base §3.3, §4; tables in ``coding/data``, see ``PROVENANCE.md``):
 * **Units** = ceil(dose ÷ billing unit of the HCPCS long descriptor), after converting the dose
   to the descriptor's unit (g ↔ mg ↔ mcg; units; mL). "up to X" and "per X" descriptors bill the
   same way (one unit per X or part of X). A dose whose unit cannot be converted holds the drug with
-  an ``error`` finding. All administrations of one HCPCS in the encounter go on ONE line (doses are
-  summed, then rounded up; service date = first administration; ``administration_ids`` lists all).
+  an ``error`` finding. All administrations of one HCPCS on one date of service go on ONE line
+  (doses are summed, then rounded up; ``administration_ids`` lists them all); administrations on
+  another date (an encounter spanning midnight or days) get their own line dated on that day.
 * **Waste** (``wasted`` on single-dose containers): a separate JW line with
   ceil((dose + waste) ÷ unit) − ceil(dose ÷ unit) units; none when rounding already covers the
   waste, and then the administered line carries JZ as if nothing were wasted. With a JW line the
@@ -15,8 +16,12 @@ Rules (fact base §3.3, §4; tables in ``coding/data``, see ``PROVENANCE.md``):
   837I: OPPS status indicator K/K1/G); never both on one drug and date.
 * **340B**: the facility's ``program_340b`` modifier (JG or TB) on separately payable drugs on
   837I only, on the administered and on the JW line.
-* **Modifier order** (:data:`MODIFIER_ORDER`): the 340B modifier first, then JW/JZ
-  (e.g. ``J1745-JG-JZ``). Neither CMS nor the X12 guide fixes an order between them; we keep one.
+* **ESA indication** (:mod:`coding.drugs.esa`): EA/EB/EC on the lines of an ESA (J0881, J0882,
+  J0885, J0887, J0888, Q5105, Q5106) for payers that require it (Medicare by default), from the
+  administration's ``esa_indication`` or the diagnoses; held with an ``error`` finding when it
+  cannot be told. Administrations with different ``esa_indication`` are separate lines.
+* **Modifier order** (:data:`MODIFIER_ORDER`): the ESA indication, then the 340B modifier, then
+  JW/JZ (e.g. ``J0885-EC-JG-JZ``, ``J1745-JG-JZ``). Neither CMS nor the X12 guide fixes an order between them; we keep one.
 * **NDC**: 11-digit form; ``ndc_unit`` is the payer's ``ndc_unit`` (default ``UN``). Quantity:
   for ``UN`` the number of containers (vials/syringes) when the administrations give
   ``containers`` (an extension of the contract; shared by amount between the administered and the
@@ -56,6 +61,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from coding.config import Config, PayerProfile
+from coding.drugs import esa
 from coding.findings import Finding, error, warning
 from coding.findings import info as info_finding
 from coding.identifiers import InvalidIdentifier
@@ -69,8 +75,9 @@ DATA = Path(__file__).resolve().parent.parent / "data"
 #: K: non-pass-through drugs and biologicals; K1: same class in the 2026 legend; G: pass-through drugs.
 SEPARATELY_PAYABLE_SI: frozenset[str] = frozenset({"K", "K1", "G"})
 
-#: Billing order of drug modifiers: lower first. 340B (JG/TB) before the waste modifiers.
-MODIFIER_ORDER: dict[str, int] = {"JG": 10, "TB": 10, "JW": 20, "JZ": 20}
+#: Billing order of drug modifiers: lower first. The ESA indication (EA/EB/EC) first, then 340B
+#: (JG/TB), then the waste modifiers.
+MODIFIER_ORDER: dict[str, int] = {"EA": 5, "EB": 5, "EC": 5, "JG": 10, "TB": 10, "JW": 20, "JZ": 20}
 
 #: Dose units per kind; factors convert to the base unit of the kind (mg, units, mL).
 _MASS = {"mcg": Decimal("0.001"), "mg": Decimal("1"), "g": Decimal("1000")}
@@ -342,13 +349,15 @@ class _Group:
 
 
 def _groups(enc: Encounter) -> list[_Group]:
-    """Administrations grouped by HCPCS, groups in order of their first administration."""
-    by: dict[str, _Group] = {}
+    """Administrations grouped by HCPCS and date of service (the start's calendar day: units given
+    on different dates are billed on their own dates), groups in order of their first administration."""
+    by: dict[tuple[str, date, str | None], _Group] = {}
     for i, adm in enumerate(enc.administrations):
         code = adm.drug if adm.drug.isupper() else adm.drug.strip().upper()
-        g = by.get(code)
+        key = (code, adm.start.date(), adm.esa_indication)
+        g = by.get(key)
         if g is None:
-            by[code] = _Group(code, [(i, adm)])
+            by[key] = _Group(code, [(i, adm)])
         else:
             g.adms.append((i, adm))
     groups = list(by.values())
@@ -447,9 +456,50 @@ def drug_lines(enc: Encounter, cfg: Config, payer: PayerProfile) -> tuple[list[S
     claim_type = enc.claim_type
     for g in _groups(enc):
         ls, fs = _drug_group_lines(enc, cfg, payer, g, _static(cfg, payer, g.code, claim_type))
+        if ls and esa.is_esa(g.code):
+            ls, fs = _esa_modifier(enc, payer, g, ls, fs)
         lines.extend(ls)
         findings.extend(fs)
     return lines, findings
+
+
+def _esa_modifier(
+    enc: Encounter, payer: PayerProfile, g: _Group, ls: list[ServiceLine], fs: list[Finding]
+) -> tuple[list[ServiceLine], list[Finding]]:
+    """EA/EB/EC on the lines of an ESA (:mod:`coding.drugs.esa`): the administrations'
+    ``esa_indication``, else from the diagnoses when the payer requires it; when it cannot be
+    told the lines are held with an ``error`` finding (the payer would return them)."""
+    first_i, first = g.adms[0]
+    given = first.esa_indication
+    if given is not None:
+        mod, why = given, "esa_indication of the administration"
+    elif esa.requires_indication(payer):
+        got, why, problem = esa.esa_indication(enc.diagnoses)
+        if got is None:
+            message = (
+                f"{g.code}: the ESA needs modifier EA, EB or EC and {why}; the dialysis facility bills "
+                "ESAs for ESRD-related anemia under the ESRD PPS; drug line held"
+                if problem == "esa-esrd-related"
+                else f"{g.code}: the ESA needs modifier EA, EB or EC and it cannot be told ({why}); "
+                "give esa_indication on the administration; drug line held"
+            )
+            return [], [
+                *fs,
+                error(
+                    problem or "esa-indication-unknown",
+                    message,
+                    encounter_id=enc.id,
+                    administration_id=first.id,
+                    field=f"administrations[{first_i}].esa_indication",
+                ),
+            ]
+        mod = got
+    else:
+        return ls, fs
+    for ln in ls:
+        ln.modifiers = order_modifiers([mod, *ln.modifiers])
+        ln.rationale += f"; ESA indication {mod} ({why})"
+    return ls, fs
 
 
 def _sum_in(

@@ -18,14 +18,14 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from coding.config import Config
-from coding.drugs.lines import drug_info
+from coding.config import Config, Limits
+from coding.drugs.lines import billing_units, convert, drug_info
 from coding.findings import Finding, error, info
 from coding.identifiers import hcpcs, icd10cm, ndc, npi
 from coding.model import (
@@ -95,6 +95,13 @@ _POS = re.compile(r"^[0-9]{2}$")
 _ZIP = re.compile(r"^[0-9]{5}(?:-?[0-9]{4})?$")
 _STATE = re.compile(r"^[A-Za-z]{2}$")
 _CTRL = re.compile(r"[\x00-\x1f\x7f]")
+# ids and labels: letters, digits and a few punctuation marks; nothing that is markup in a
+# terminal or HTML (``[ ] < > &``) or a separator in X12 (``* ~ : ^ |``)
+_ID = re.compile(r"^[^\W_][\w ./#-]*$")
+# UTF-16 surrogates (a lone one cannot be written as UTF-8) and the noncharacters U+FFFE/U+FFFF
+_UNENCODABLE = re.compile("[\ud800-\udfff\ufffe\uffff]")
+ESA_INDICATIONS = ("EA", "EB", "EC")
+EARLIEST_SERVICE_YEAR = 1900
 
 
 @lru_cache(maxsize=4096)
@@ -130,6 +137,7 @@ class _Ctx:
     enc_id: str | None
     index: int = 0
     findings: list[Finding] = field(default_factory=list)
+    limits: Limits = field(default_factory=Limits)
 
     def err(self, code: str, fld: str, message: str, adm: str | None = None) -> None:
         if self.enc_id is None:  # no usable id: name the record's position instead
@@ -212,6 +220,25 @@ def _str(
         return None
     if _CTRL.search(s):
         ctx.err("bad-value", path, f"{path} contains control characters", adm)
+        return None
+    if _UNENCODABLE.search(s):
+        ctx.err("bad-text", path, f"{path} contains characters that cannot be encoded (lone surrogates)", adm)
+        return None
+    return s
+
+
+def _ident(
+    ctx: _Ctx, obj: dict, key: str, path: str, *, required: bool, adm: str | None = None, max_len: int = 50
+) -> str | None:
+    """An id or label: :func:`_str` plus the :data:`_ID` character set (a finding otherwise)."""
+    s = _str(ctx, obj, key, path, required=required, adm=adm, max_len=max_len)
+    if s is not None and not _ID.match(s):
+        ctx.err(
+            "bad-id",
+            path,
+            f"{path} may hold only letters, digits, spaces and . _ / # - (starting with a letter or digit)",
+            adm,
+        )
         return None
     return s
 
@@ -386,7 +413,7 @@ def _administration(ctx: _Ctx, a: Any, i: int) -> Administration | None:
         ctx.err("bad-value", path, f"{path} must be an object")
         return None
     n0 = len(ctx.findings)
-    aid = _str(ctx, a, "id", f"{path}.id", required=True, max_len=50)
+    aid = _ident(ctx, a, "id", f"{path}.id", required=True, max_len=50)
     drug = _drug(ctx, a, f"{path}.drug", aid)
     route = _enum(ctx, a, "route", f"{path}.route", ROUTES, required=True, adm=aid)
     purpose = _enum(ctx, a, "purpose", f"{path}.purpose", PURPOSES, required=False, adm=aid)
@@ -396,6 +423,16 @@ def _administration(ctx: _Ctx, a: Any, i: int) -> Administration | None:
         ctx.err("end-before-start", f"{path}.end", f"{path}.end is before {path}.start", aid)
     vol = _dec(ctx, a, "volume_ml", f"{path}.volume_ml", required=False, adm=aid)
     rate = _dec(ctx, a, "rate_ml_per_hr", f"{path}.rate_ml_per_hr", required=False, adm=aid)
+    if end is None and vol is not None and rate is not None and rate > 0:
+        hours = vol / rate  # Decimal: no float overflow whatever the magnitudes
+        if hours > ctx.limits.max_infusion_hours:
+            ctx.err(
+                "implausible-duration",
+                f"{path}.rate_ml_per_hr",
+                f"{path}: volume_ml / rate_ml_per_hr gives an infusion of more than "
+                f"{ctx.limits.max_infusion_hours} hours",
+                aid,
+            )
     dose = _quantity(ctx, a, "dose", f"{path}.dose", required=True, adm=aid)
     wasted = _quantity(ctx, a, "wasted", f"{path}.wasted", required=False, adm=aid, allow_zero=True)
     container = _enum(ctx, a, "container", f"{path}.container", CONTAINERS, required=False, adm=aid)
@@ -410,6 +447,11 @@ def _administration(ctx: _Ctx, a: Any, i: int) -> Administration | None:
     access = _str(ctx, a, "access", f"{path}.access", required=False, adm=aid, max_len=20) or "A"
     ssr = _str(ctx, a, "separate_site_reason", f"{path}.separate_site_reason", required=False, adm=aid, max_len=500)
     visit = _str(ctx, a, "visit", f"{path}.visit", required=False, adm=aid, max_len=20) or "1"
+    bag = _ident(ctx, a, "bag", f"{path}.bag", required=False, adm=aid, max_len=30)
+    esa = _enum(ctx, a, "esa_indication", f"{path}.esa_indication", ESA_INDICATIONS, required=False, adm=aid)
+    if drug is not None:
+        _check_dose(ctx, drug, dose, f"{path}.dose", aid)
+        _check_dose(ctx, drug, wasted, f"{path}.wasted", aid)
     if len(ctx.findings) != n0 or aid is None or drug is None or route is None or start is None or dose is None:
         return None
     return Administration(
@@ -429,6 +471,8 @@ def _administration(ctx: _Ctx, a: Any, i: int) -> Administration | None:
         separate_site_reason=ssr,
         visit=visit,
         containers=containers,
+        bag=bag,
+        esa_indication=esa,
     )
 
 
@@ -472,7 +516,7 @@ def _therapy(ctx: _Ctx, t: Any, i: int) -> Therapy | None:
         ctx.err("bad-value", path, f"{path} must be an object")
         return None
     n0 = len(ctx.findings)
-    tid = _str(ctx, t, "id", f"{path}.id", required=True, max_len=50)
+    tid = _ident(ctx, t, "id", f"{path}.id", required=True, max_len=50)
     cat = _enum(ctx, t, "category", f"{path}.category", THERAPY_CATEGORIES, required=True)
     sched = _enum(ctx, t, "schedule", f"{path}.schedule", SCHEDULES, required=False, default="q24h")
     sd = _date(ctx, t, "start_date", f"{path}.start_date", required=True)
@@ -482,6 +526,8 @@ def _therapy(ctx: _Ctx, t: Any, i: int) -> Therapy | None:
     drug = _drug(ctx, t, f"{path}.drug", None)
     nd = _ndc(ctx, t, f"{path}.ndc", None)
     dose = _quantity(ctx, t, "dose", f"{path}.dose", required=True)
+    if drug is not None:
+        _check_dose(ctx, drug, dose, f"{path}.dose", None)
     dpd = None
     if t.get("doses_per_day") is not None:
         v = t["doses_per_day"]
@@ -509,6 +555,111 @@ def _therapy(ctx: _Ctx, t: Any, i: int) -> Therapy | None:
     )
 
 
+def _check_bags(ctx: _Ctx, adms: list[tuple[int, Administration]]) -> None:
+    """Administrations with one ``bag`` label were mixed in one bag or syringe: they must share
+    route, start, end, visit and access site (a ``bag-mismatch`` error names the first that does not)."""
+    first: dict[str, Administration] = {}
+    for i, a in adms:
+        if a.bag is None:
+            continue
+        f = first.setdefault(a.bag, a)
+        if f is a:
+            continue
+        for attr in ("route", "start", "end", "visit", "access"):
+            if getattr(a, attr) != getattr(f, attr):
+                ctx.err(
+                    "bag-mismatch",
+                    f"administrations[{i}].{attr}",
+                    f"administrations[{i}].{attr} differs from the other administration mixed in the same bag",
+                    a.id,
+                )
+                break
+
+
+def _check_dose(ctx: _Ctx, drug: str, q: Quantity | None, path: str, adm: str | None) -> None:
+    """A dose or waste beyond the drug's configured ``limits.max_dose``, or (without one) beyond
+    ``limits.max_units`` HCPCS billing units, is an ``implausible-dose`` error."""
+    if q is None:
+        return
+    lim = ctx.limits
+    ceiling = lim.max_dose.get(drug)
+    if ceiling is not None:
+        conv = convert(q.value, q.unit, ceiling[1])
+        if conv is not None and conv > ceiling[0]:
+            ctx.err(
+                "implausible-dose",
+                path,
+                f"{path} is more than the configured largest dose of {drug} (limits.max_dose)",
+                adm,
+            )
+        return
+    inf = drug_info(drug)
+    units = billing_units(q.value, q.unit, inf) if inf is not None else None
+    if units is not None and units > lim.max_units:
+        ctx.err(
+            "implausible-dose",
+            path,
+            f"{path} comes to more than {lim.max_units} billing units of {drug} (limits.max_units)",
+            adm,
+        )
+
+
+def _check_dates(
+    ctx: _Ctx,
+    patient: Patient | None,
+    adms: list[Administration],
+    therapies: list[Therapy],
+    visits: list[NursingVisit],
+) -> None:
+    """Service dates: not before :data:`EARLIEST_SERVICE_YEAR`, not more than
+    ``limits.max_days_ahead`` days after today, not before the patient's date of birth."""
+    dated: list[tuple[str, date, str | None]] = []
+    for i, a in enumerate(adms):
+        dated.append((f"administrations[{i}].start", a.start.date(), a.id))
+        if a.end is not None:
+            dated.append((f"administrations[{i}].end", a.end.date(), a.id))
+    for i, t in enumerate(therapies):
+        dated.append((f"therapies[{i}].start_date", t.start_date, None))
+        dated.append((f"therapies[{i}].end_date", t.end_date, None))
+    for i, v in enumerate(visits):
+        dated.append((f"nursing_visits[{i}].start", v.start.date(), None))
+        dated.append((f"nursing_visits[{i}].end", v.end.date(), None))
+    today = date.today()
+    ahead = ctx.limits.max_days_ahead
+    latest = date.max if (date.max - today).days <= ahead else today + timedelta(days=ahead)
+    dob_reported = False
+    for path, d, adm in dated:
+        if d.year < EARLIEST_SERVICE_YEAR:
+            ctx.err("implausible-date", path, f"{path} is before {EARLIEST_SERVICE_YEAR}", adm)
+        elif d > latest:
+            ctx.err("implausible-date", path, f"{path} is more than {ahead} days in the future", adm)
+        elif patient is not None and d < patient.dob and not dob_reported:
+            ctx.err("dob-after-service", "patient.dob", f"patient.dob is after the service date {path}", adm)
+            dob_reported = True
+
+
+MAX_DEPTH = 16  # the contract nests 4 levels deep (encounter > administrations > [i] > dose)
+
+
+def nesting_depth(obj: Any, limit: int = MAX_DEPTH) -> int:
+    """Depth of nested lists/objects, counted without recursion and stopping past ``limit``.
+
+    >>> nesting_depth({"a": [1, {"b": []}]}), nesting_depth([[[[]]]], limit=2)
+    (4, 3)
+    """
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(obj, 1)]
+    while stack:
+        o, d = stack.pop()
+        if not isinstance(o, (dict, list)):
+            continue
+        deepest = max(deepest, d)
+        if deepest > limit:
+            return deepest
+        stack.extend((v, d + 1) for v in (o.values() if isinstance(o, dict) else o))
+    return deepest
+
+
 def validate_encounter(
     raw: Any, cfg: Config, *, file: str | None = None, line: int | None = None, index: int = 0
 ) -> tuple[Encounter | None, list[Finding]]:
@@ -517,8 +668,12 @@ def validate_encounter(
         ctx = _Ctx(file, line, None, index)
         ctx.err("bad-value", f"encounters[{index}]", "an encounter must be a JSON object")
         return None, ctx.findings
-    ctx = _Ctx(file, line, None, index)
-    eid = _str(ctx, raw, "id", "id", required=True, max_len=MAX_ID_LEN)
+    if nesting_depth(raw) > MAX_DEPTH:  # unknown fields are ignored, but not kept this deep
+        ctx = _Ctx(file, line, None, index)
+        ctx.err("too-deep", f"encounters[{index}]", f"the encounter nests lists/objects more than {MAX_DEPTH} deep")
+        return None, ctx.findings
+    ctx = _Ctx(file, line, None, index, limits=cfg.limits)
+    eid = _ident(ctx, raw, "id", "id", required=True, max_len=MAX_ID_LEN)
     ctx.enc_id = eid
     setting = _enum(ctx, raw, "setting", "setting", SETTINGS, required=True)
     pos = None
@@ -558,6 +713,12 @@ def validate_encounter(
             norm = _icd(d) if isinstance(d, str) and len(d) <= 12 else None
             if norm is None:
                 ctx.err("invalid-icd10", f"diagnoses[{j}]", f"diagnoses[{j}] is not an ICD-10-CM code (e.g. K50.90)")
+            elif norm in diags:
+                ctx.err(
+                    "duplicate-diagnosis",
+                    f"diagnoses[{j}]",
+                    f"diagnoses[{j}] repeats diagnoses[{diags.index(norm)}] (each code once on a claim)",
+                )
             else:
                 diags.append(norm)
     rnpi = None
@@ -571,6 +732,7 @@ def validate_encounter(
     adms: list[Administration] = []
     al = _list(ctx, raw, "administrations", "administrations", required=not is_home)
     seen_adm: set[str] = set()
+    adm_index: list[int] = []  # position in the input of each entry of adms
     for i, a in enumerate(al or []):
         adm = _administration(ctx, a, i)
         if adm is not None:
@@ -584,6 +746,8 @@ def validate_encounter(
             else:
                 seen_adm.add(adm.id)
                 adms.append(adm)
+                adm_index.append(i)
+    _check_bags(ctx, list(zip(adm_index, adms, strict=True)))
     services: list[Service] = []
     for i, s in enumerate(_list(ctx, raw, "services", "services", required=False) or []):
         sv = _service(ctx, s, i)
@@ -636,6 +800,7 @@ def validate_encounter(
         ctx.err(
             "missing-field", "administrations", "administrations is empty and there are no services: nothing to code"
         )
+    _check_dates(ctx, patient, adms, therapies, visits)
     if ctx.findings:
         return None, ctx.findings
     # A required field that is missing or bad has added a finding above.
@@ -668,8 +833,17 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a number")
 
 
+# Python refuses to turn more than 4300 digits into an int (a guard against quadratic parsing);
+# a longer integer is read as a Decimal, so that its field, not the whole file, gets the finding.
+_MAX_INT_DIGITS = 4000
+
+
+def _parse_int(text: str) -> int | Decimal:
+    return int(text) if len(text) <= _MAX_INT_DIGITS else Decimal(text)
+
+
 def _loads(text: str) -> Any:
-    return json.loads(text, parse_float=Decimal, parse_constant=_reject_constant)
+    return json.loads(text, parse_float=Decimal, parse_int=_parse_int, parse_constant=_reject_constant)
 
 
 def _read_file(path: Path, in_dir: bool) -> tuple[list[tuple[Any, int | None, int]], list[Finding]]:
@@ -682,7 +856,7 @@ def _read_file(path: Path, in_dir: bool) -> tuple[list[tuple[Any, int | None, in
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        return [], [error("bad-encoding", "file is not UTF-8 text", file=fname)]
+        return _read_lines_not_utf8(data, fname)
     if not text.strip():
         return [], [error("empty-file", "file has no encounters", file=fname)]
     whole_err: str | None = None
@@ -734,6 +908,37 @@ def _read_file(path: Path, in_dir: bool) -> tuple[list[tuple[Any, int | None, in
                     "invalid-json", f"line is not valid JSON: {getattr(exc, 'msg', 'invalid JSON')}", file=fname, line=n
                 )
             )
+    return out, finds
+
+
+def _read_lines_not_utf8(data: bytes, fname: str) -> tuple[list[tuple[Any, int | None, int]], list[Finding]]:
+    """A file that is not UTF-8 as a whole: as JSON Lines, each line that is UTF-8 is read and each
+    that is not is a ``bad-encoding`` finding of its own (one bad record does not take the file's
+    good ones down); a single-document file is one ``bad-encoding`` finding."""
+    raw_lines = data.split(b"\n")
+    if raw_lines and raw_lines[0].startswith(b"\xef\xbb\xbf"):
+        raw_lines[0] = raw_lines[0][3:]
+    if sum(1 for ln in raw_lines if ln.strip()) < 2:
+        return [], [error("bad-encoding", "file is not UTF-8 text", file=fname)]
+    out: list[tuple[Any, int | None, int]] = []
+    finds: list[Finding] = []
+    for n, raw in enumerate(raw_lines, start=1):
+        if not raw.strip():
+            continue
+        try:
+            ln = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            finds.append(error("bad-encoding", "line is not UTF-8 text", file=fname, line=n))
+            continue
+        try:
+            obj = _loads(ln)
+        except (ValueError, RecursionError) as exc:
+            msg = getattr(exc, "msg", "invalid JSON")
+            finds.append(error("invalid-json", f"line is not valid JSON: {msg}", file=fname, line=n))
+            continue
+        out.append((obj, n, len(out)))
+    if not out and len(finds) > 1:  # no line read: not JSON Lines at all
+        return [], [error("bad-encoding", "file is not UTF-8 text", file=fname)]
     return out, finds
 
 

@@ -21,8 +21,13 @@ Two models, chosen by the payer profile's ``home_infusion_model``:
 ``medicare_hit`` (Medicare Part B home infusion therapy services; facts §5.1)
     * G0088/G0089/G0090 (initial visit) or G0068/G0069/G0070 (subsequent) by the drug's payment
       category (``data/hit_categories.csv``; drugs not on the list take the category of the
-      therapy's category, with a finding), 1 unit per category per visit day, only on days with a
+      therapy's category, with a finding), one line per category per visit day, only on days with a
       nursing visit, only for therapies given through a durable external pump (``pump: true``);
+      units = the day's visit length in 15-minute increments ("each 15 minutes" in the
+      descriptors; CMS change request of 2021-08-09 on multiple units per HIT visit), the final
+      partial increment by the payer key ``hit_unit_rounding`` (``half`` by default: 8 minutes or
+      more; ``up``; ``down``), at least 1; payment stays one per category and day, so the line's
+      charge is the chargemaster's price per day;
     * initial vs subsequent: a visit day is *initial* when the patient had no HIT G-code in the
       previous 60 days (payer key ``hit_initial_gap_days``), looking at the ledger history
       (``hit_history(patient_id) -> [date]``, earlier days only) and at the earlier visit days of
@@ -61,6 +66,9 @@ NURSING_FIRST_MINUTES = 120
 DEFAULT_ADDON_MINUTES = 30  # an additional hour counts when MORE than this many minutes are used
 DEFAULT_CONCURRENT_MODIFIERS = ("SH", "SJ")
 DEFAULT_HIT_GAP_DAYS = 60
+HIT_UNIT_MINUTES = 15  # the HIT G-code descriptors: "each 15 minutes"
+HIT_ROUNDING = ("up", "half", "down")  # payer key hit_unit_rounding: a final partial increment
+DEFAULT_HIT_ROUNDING = "half"
 MODELS = ("per_diem", "medicare_hit")
 
 
@@ -333,6 +341,39 @@ def hit_day_kinds(
             out[day] = ("initial", f"no HIT G-code for this patient in the previous {gap_days} days")
         billed.append(day)
     return out
+
+
+def hit_units(minutes: int, rounding: str = DEFAULT_HIT_ROUNDING) -> int:
+    """15-minute units of a HIT visit day's length (at least 1). A final partial increment counts
+    by ``rounding``: ``up`` any part of it, ``half`` 8 minutes or more (the midpoint), ``down``
+    never.
+
+    >>> [hit_units(m) for m in (1, 7, 8, 15, 22, 23, 60, 120)]
+    [1, 1, 1, 1, 1, 2, 4, 8]
+    >>> [hit_units(m, "up") for m in (1, 15, 16, 61)], [hit_units(m, "down") for m in (14, 29, 30)]
+    ([1, 1, 2, 5], [1, 1, 2])
+    """
+    full, rest = divmod(max(minutes, 0), HIT_UNIT_MINUTES)
+    if rest and (rounding == "up" or (rounding == "half" and 2 * rest >= HIT_UNIT_MINUTES)):
+        full += 1
+    return max(full, 1)
+
+
+def _day_minutes(visits: Sequence[NursingVisit], day: date) -> int:
+    """Minutes of nursing visits starting on ``day`` (overlapping visits counted once)."""
+    spans = sorted((v.start, v.end) for v in visits if v.start.date() == day)
+    total = 0
+    cur_s = cur_e = None
+    for st, en in spans:
+        if cur_e is None or st > cur_e:
+            if cur_e is not None and cur_s is not None:
+                total += int((cur_e - cur_s).total_seconds() // 60)
+            cur_s, cur_e = st, en
+        elif en > cur_e:
+            cur_e = en
+    if cur_e is not None and cur_s is not None:
+        total += int((cur_e - cur_s).total_seconds() // 60)
+    return total
 
 
 def hit_category_of(t: Therapy) -> tuple[HitCategory | None, HitDrug | None]:
@@ -743,32 +784,43 @@ def medicare_hit_model(
             )
         )
     kinds = hit_day_kinds(list(day_cats), history, enc.first_hit_visit, gap)
+    rounding = str(payer.get("hit_unit_rounding", DEFAULT_HIT_ROUNDING))
+    if rounding not in HIT_ROUNDING:
+        findings.append(
+            warning(
+                "bad-payer-setting",
+                f"payer {payer.key}: hit_unit_rounding must be one of {', '.join(HIT_ROUNDING)}; "
+                f"{DEFAULT_HIT_ROUNDING} used",
+                encounter_id=enc.id,
+                field="payer",
+            )
+        )
+        rounding = DEFAULT_HIT_ROUNDING
     for day in sorted(day_cats):
         kind, reason = kinds[day]
+        minutes = _day_minutes(enc.nursing_visits, day)
+        units = hit_units(minutes, rounding)
         for cat, ts in sorted(day_cats[day], key=lambda e: e[0].category):
             code = cat.initial_code if kind == "initial" else cat.subsequent_code
             drugs_txt = ", ".join(f"{t.id} {t.drug}" for t in ts)
             why = (
-                f"{code} ×1: {cat.meaning}, {kind} visit on {day.isoformat()} (nursing visit, pump "
-                f"therapy {drugs_txt}); {kind}: {reason} ({source}); 1 unit per payment category "
-                "per infusion drug administration calendar day"
+                f"{code} ×{units}: {cat.meaning}, {kind} visit on {day.isoformat()} (nursing visit, pump "
+                f"therapy {drugs_txt}); {kind}: {reason} ({source}); one line per payment category "
+                f"and infusion drug administration calendar day, units = the visit's {minutes} min in "
+                f"15-minute increments (final partial increment: {rounding}); payment stays one per day, "
+                "so the charge is the day's price"
             )
-            _charged(
-                cfg,
-                ServiceLine(
-                    code=code,
-                    units=1,
-                    service_date=day,
-                    charge=Decimal(0),
-                    rationale=why,
-                    administration_ids=[t.id for t in ts],
-                    kind="home",
-                ),
-                findings,
-                lines,
-                encounter_id=enc.id,
-                field="nursing_visits",
+            line = ServiceLine(
+                code=code,
+                units=1,
+                service_date=day,
+                charge=Decimal(0),
+                rationale=why,
+                administration_ids=[t.id for t in ts],
+                kind="home",
             )
+            _charged(cfg, line, findings, lines, encounter_id=enc.id, field="nursing_visits")
+            line.units = units  # priced as one day above; the units report the visit's length
     return lines, findings
 
 

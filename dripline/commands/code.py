@@ -2,8 +2,9 @@
 
 ``dripline code FILE... [--config PATH] [--json]`` reads encounters (JSON, JSON Lines or a
 directory of them), validates them against the input contract and codes them into claim lines.
-Input errors: every problem is printed (file, encounter id, field, message), exit code 2.
-Otherwise exit 0; held lines are findings, not failures.
+Input errors: every problem is printed (file, encounter id, field, message) and the command exits
+2; the encounters without problems are still coded and printed (one bad encounter does not hold
+back a file of good ones). Otherwise exit 0; held lines are findings, not failures.
 """
 
 from __future__ import annotations
@@ -132,17 +133,23 @@ def register(app: typer.Typer) -> None:
 
         cfg = get_config(config)
         encounters, findings = load_encounters(files, cfg)
-        if has_errors(findings):
-            problems = [f for f in findings if f.severity == "error"]
-            for line in input_problem_lines(problems):
-                err_console.print(Text.assemble(("error:", "red"), " ", cell(line)), highlight=False, soft_wrap=True)
-            err_console.print(f"{len(problems)} input problem(s); nothing coded", highlight=False)
-            raise typer.Exit(2)
+        problems = [f for f in findings if f.severity == "error"]
         coded = code_encounters(encounters, cfg, hit_history=hit_history_for(encounters, ledger))
         if as_json:
-            print_json({"encounters": [ce.to_dict() for ce in coded]})
-        else:
-            _print_coded(coded, findings)
+            doc: dict = {"encounters": [ce.to_dict() for ce in coded]}
+            if problems:
+                doc["findings"] = [f.to_dict() for f in problems]
+            print_json(doc)
+        elif coded:
+            _print_coded(coded, [f for f in findings if f.severity != "error"])
+        if has_errors(findings):
+            # the good encounters are coded above; the bad ones are listed here, and exit 2 says so
+            for line in input_problem_lines(problems):
+                err_console.print(Text.assemble(("error:", "red"), " ", cell(line)), highlight=False, soft_wrap=True)
+            err_console.print(
+                f"{len(problems)} input problem(s); {len(coded)} encounter(s) coded, the rest not", highlight=False
+            )
+            raise typer.Exit(2)
 
     @app.command("version")
     def version(as_json: bool = JsonOption) -> None:

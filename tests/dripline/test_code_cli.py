@@ -171,3 +171,38 @@ def test_bundled_fixtures_code_cleanly():
                 assert len(ln["ndc"]) == 11 and ln["ndc"].isdigit() and float(ln["ndc_quantity"]) > 0
             mods = ln["modifiers"]
             assert not ("JW" in mods and "JZ" in mods)
+
+
+@pytest.mark.parametrize(
+    "mutate",
+    [
+        lambda e: e["administrations"][0].update(end=None, volume_ml="999999999", rate_ml_per_hr="0.000001"),
+        lambda e: e["administrations"][0].update(start="9999-12-31T23:00", end=None, volume_ml=1000, rate_ml_per_hr=10),
+        lambda e: e.update(id="E\udc80"),
+        lambda e: e.update(id="[bold]x[/]"),
+    ],
+    ids=["volume-rate-overflow", "year-9999-course", "lone-surrogate", "markup-id"],
+)
+def test_hostile_encounter_exits_2_and_the_good_one_is_still_coded(tmp_path, mutate):
+    bad = enc("ENC-BAD")
+    mutate(bad)
+    p = tmp_path / "in.json"
+    p.write_text(json.dumps({"encounters": [bad, enc("ENC-OK")]}, ensure_ascii=True))
+    r = run("code", str(p), "--json")
+    assert r.returncode == 2 and "Traceback" not in r.stderr + r.stdout
+    doc = json.loads(r.stdout)
+    assert [e["id"] for e in doc["encounters"]] == ["ENC-OK"] and doc["encounters"][0]["lines"]
+    assert doc["findings"] and all(f["severity"] == "error" for f in doc["findings"])
+    r = run("code", str(p))
+    assert r.returncode == 2 and "Traceback" not in r.stderr + r.stdout and "ENC-OK" in r.stdout
+
+
+def test_claims_build_of_a_deeply_nested_encounter_is_a_finding_not_a_traceback(tmp_path):
+    # the source encounter is recorded in the ledger; 500 levels of an unknown field used to
+    # overflow the recursion of that recording
+    text = json.dumps(enc("ENC-DEEP"))[:-1] + ', "extra": ' + "[" * 500 + "]" * 500 + "}"
+    p = tmp_path / "deep.json"
+    p.write_text('{"encounters": [' + text + "]}")
+    r = run("claims", "build", str(p), "--out", str(tmp_path / "out"), "--ledger", str(tmp_path / "l.db"))
+    assert r.returncode == 2 and "Traceback" not in r.stderr + r.stdout
+    assert "too-deep" in r.stderr + r.stdout

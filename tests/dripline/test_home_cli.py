@@ -53,11 +53,12 @@ def test_code_json_home_fixtures(fixtures_dir):
     assert ("S9501", ("SJ",), 13, "2026-03-06") in e3
     assert ("99601", (), 1, "2026-03-05") in e3 and ("99602", (), 1, "2026-03-05") in e3
 
-    # Medicare pump therapy: initial then subsequent G-codes, nothing else
+    # Medicare pump therapy: initial then subsequent G-codes, nothing else; units = the visit's
+    # length in 15-minute increments (2 h = 8, 1 h = 4)
     assert _lines(by_id["HOME-005"]) == [
-        ("G0088", (), 1, "2026-03-02"),
-        ("G0068", (), 1, "2026-03-09"),
-        ("G0068", (), 1, "2026-03-16"),
+        ("G0088", (), 8, "2026-03-02"),
+        ("G0068", (), 4, "2026-03-09"),
+        ("G0068", (), 4, "2026-03-16"),
     ]
     # Medicare claim that would have had S-codes: no lines, findings say why
     e6 = by_id["HOME-006"]

@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from coding.config import load_config
+from coding.drugs.esa import is_esa
 from coding.drugs.lines import (
     DrugInfo,
     billing_units,
@@ -96,7 +97,9 @@ def summary(lines):
 def test_billing_units(drug, value, unit, units):
     info = known(drug)
     assert billing_units(D(str(value)), unit, info) == units
-    lines, findings = code("office", adm("A1", drug, value, unit))
+    # an ESA on a Medicare claim needs its indication (EA/EB/EC); K50.90 alone does not tell it
+    extra = {"esa_indication": "EC"} if drug in ("J0881", "J0885") else {}
+    lines, findings = code("office", adm("A1", drug, value, unit, **extra))
     assert lines[0].units == units
     assert not [f for f in findings if f.is_error]
 
@@ -124,11 +127,15 @@ def test_same_drug_summed_on_one_line_then_rounded():
     assert lines[0].service_date == date(2026, 3, 2)
 
 
-def test_service_date_is_first_administration_across_midnight():
+def test_units_given_on_different_dates_are_billed_on_their_own_dates():
+    # one line per drug and date of service (the previous rule put both doses on the first date)
     lines, _ = code(
         "office", adm("A1", "J1745", 100, start="2026-03-02T23:30"), adm("A2", "J1745", 100, start="2026-03-03T01:00")
     )
-    assert len(lines) == 1 and lines[0].service_date == date(2026, 3, 2) and lines[0].units == 20
+    assert [(ln.service_date, ln.units, ln.administration_ids) for ln in lines] == [
+        (date(2026, 3, 2), 10, ["A1"]),
+        (date(2026, 3, 3), 10, ["A2"]),
+    ]
 
 
 # ------------------------------------------------------------------ JW / JZ / 340B decision table
@@ -307,7 +314,8 @@ def test_every_jq_code_is_codable_or_held_with_a_clear_finding():
         info = known(codev)
         unit = info.billing_unit if info.billing_unit in ("mg", "g", "mcg", "units", "mL") else "mg"
         value = (info.billing_unit_value or D(1)) * 3
-        lines, findings = code("office", adm("A1", codev, value, unit))
+        esa_ind = {"esa_indication": "EA"} if is_esa(codev) else {}  # ESAs need EA/EB/EC on Medicare
+        lines, findings = code("office", adm("A1", codev, value, unit, **esa_ind))
         if lines:
             seen["ok"] += 1
             assert lines[0].code == codev and lines[0].units >= 1 and lines[0].charge > 0

@@ -228,12 +228,13 @@ def medicare_pump_encounter(**kw):
 
 def test_medicare_pump_therapy_initial_then_two_subsequent_visit_days():
     lines, findings = home_lines(medicare_pump_encounter(), CFG, MEDICARE, hit_history=lambda pid: [])
+    # units = each day's visit length in 15-minute increments (90 min = 6, 60 min = 4)
     assert summary(lines) == [
-        ("G0088", (), 1, "2026-03-02"),
-        ("G0068", (), 1, "2026-03-09"),
-        ("G0068", (), 1, "2026-03-16"),
+        ("G0088", (), 6, "2026-03-02"),
+        ("G0068", (), 4, "2026-03-09"),
+        ("G0068", (), 4, "2026-03-16"),
     ]
-    assert lines[0].charge == price("G0088")
+    assert lines[0].charge == price("G0088")  # payment stays one per day: the day's price
     assert all("initial" in ln.rationale or "subsequent" in ln.rationale for ln in lines)
     # no S-code, no 99601/99602, no drug line; each left out with a finding
     assert not {ln.code for ln in lines} & {"S9348", "99601", "99602", "J1250"}
@@ -288,7 +289,7 @@ def test_medicare_claim_that_would_have_had_s_codes():
     assert per_diem.administration_id == "T1"
 
 
-def test_medicare_visit_days_only_and_one_unit_per_category_per_day():
+def test_medicare_visit_days_only_and_one_line_per_category_per_day():
     d1 = date(2026, 3, 2)
     ts = [
         therapy(
@@ -322,10 +323,11 @@ def test_medicare_visit_days_only_and_one_unit_per_category_per_day():
         visit(d1 + timedelta(days=20), 9, 60),
     ]  # the last one: no pump therapy running
     lines, findings = home_lines(encounter(ts, visits, payer="medicare"), CFG, MEDICARE, hit_history=lambda pid: [])
+    # two visits on day 1 (60 + 45 min = 7 units on each category's line), one of 60 min on day 7
     assert summary(lines) == [
-        ("G0088", (), 1, "2026-03-02"),
-        ("G0090", (), 1, "2026-03-02"),
-        ("G0068", (), 1, "2026-03-08"),
+        ("G0088", (), 7, "2026-03-02"),
+        ("G0090", (), 7, "2026-03-02"),
+        ("G0068", (), 4, "2026-03-08"),
     ]
     assert sorted(lines[0].administration_ids) == ["T1", "T3"]
     assert "hit-visit-no-pump-therapy" in codes(findings)
@@ -336,7 +338,7 @@ def test_medicare_subcutaneous_immunoglobulin_category_2_and_jb_note():
     d1 = date(2026, 3, 2)
     t = therapy(category="immunotherapy", drug="J1559", dose=("10", "g"), schedule="other", days=1, pump=True, start=d1)
     lines, findings = home_lines(encounter([t], [visit(d1, 9, 120)], payer="medicare"), CFG, MEDICARE)
-    assert summary(lines) == [("G0089", (), 1, "2026-03-02")]
+    assert summary(lines) == [("G0089", (), 8, "2026-03-02")]  # a 2-hour visit
     dme = next(f for f in findings if f.code == "medicare-drug-to-dme")
     assert "JB" in dme.message
     assert "hit-no-history" in codes(findings)
@@ -403,7 +405,7 @@ HIT_SUBSEQUENT = {"G0068", "G0069", "G0070"}
     ),
     history=st.lists(st.integers(min_value=1, max_value=120), max_size=3),
 )
-def test_property_medicare_hit_one_unit_per_category_per_visit_day(offsets, therapies_, history):
+def test_property_medicare_hit_one_line_per_category_per_visit_day(offsets, therapies_, history):
     d0 = date(2026, 1, 1)
     ts = [
         therapy(
@@ -422,7 +424,7 @@ def test_property_medicare_hit_one_unit_per_category_per_visit_day(offsets, ther
     hist = [d0 - timedelta(days=h) for h in history]
     lines, findings = home_lines(encounter(ts, visits, payer="medicare"), CFG, MEDICARE, hit_history=lambda p: hist)
     visit_days = {d0 + timedelta(days=o) for o in offsets}
-    assert all(ln.units == 1 and ln.rationale for ln in lines)
+    assert all(ln.units == 4 and ln.rationale for ln in lines)  # every visit is 60 min: 4 units
     assert {ln.code for ln in lines} <= HIT_INITIAL | HIT_SUBSEQUENT
     assert {ln.service_date for ln in lines} <= visit_days
     # only days with a pump therapy running; one line per category per day

@@ -6,7 +6,8 @@ transaction together with the row that records it, so two processes opening a fr
 the same time never apply a migration twice. Never edit or reorder a migration that has shipped:
 append a new one. The list below is the one place that names them all, in the order every ledger
 applies them: the core tables, acknowledgments, then the posting and denial tables (their schema
-text is in :mod:`reconcile.ledger.posting_tables`).
+text is in :mod:`reconcile.ledger.posting_tables`), then the loaded CMS code sets
+(:mod:`reconcile.ledger.codeset_tables`).
 
 Conventions: money is TEXT holding an exact decimal string (never REAL); timestamps are ISO 8601
 UTC text; control numbers are INTEGER.
@@ -18,6 +19,7 @@ import sqlite3
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+from reconcile.ledger.codeset_tables import CODESET_SCHEMA
 from reconcile.ledger.posting_tables import POSTING_SCHEMA, UNMATCHED_RELATED_CLAIM
 
 MigrationBody = str | Callable[[sqlite3.Connection], None]
@@ -125,6 +127,7 @@ MIGRATIONS: list[tuple[str, MigrationBody]] = [
     ("0002_acknowledgments", ACK_SCHEMA),
     ("0101_remittance_posting", POSTING_SCHEMA),
     ("0102_unmatched_related_claim", UNMATCHED_RELATED_CLAIM),
+    ("0201_codesets", CODESET_SCHEMA),
 ]
 
 

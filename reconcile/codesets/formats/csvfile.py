@@ -1,0 +1,78 @@
+"""CSV files with a preamble: rows with their starting line numbers, the header, the period row."""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections.abc import Callable, Iterable, Iterator
+from datetime import date, datetime
+
+from reconcile.codesets.formats.common import ParseContext, norm_space
+
+__all__ = ["csv_rows", "find_header", "header_key", "parse_period"]
+
+csv.field_size_limit(1 << 24)
+
+_PERIOD = re.compile(
+    r"effective\s+(?P<a>[A-Za-z]+\.?\s+\d{1,2},?\s+\d{4})\s+(?:through|thru|to|-)\s+(?P<b>[A-Za-z]+\.?\s+\d{1,2},?\s+\d{4})",
+    re.IGNORECASE,
+)
+
+
+def _long_date(s: str) -> date | None:
+    t = s.replace(",", " ").replace(".", " ")
+    t = " ".join(t.split())
+    for fmt in ("%B %d %Y", "%b %d %Y"):
+        try:
+            return datetime.strptime(t, fmt).date()
+        except ValueError:
+            continue
+    return None
+
+
+def parse_period(text: str) -> tuple[date, date] | None:
+    """ "Effective July 1, 2026 through September 30, 2026" -> (2026-07-01, 2026-09-30).
+
+    >>> parse_period('  Effective July 1, 2026 through September 30, 2026')
+    (datetime.date(2026, 7, 1), datetime.date(2026, 9, 30))
+    """
+    m = _PERIOD.search(norm_space(text))
+    if m is None:
+        return None
+    a, b = _long_date(m.group("a")), _long_date(m.group("b"))
+    if a is None or b is None or b < a:
+        return None
+    return a, b
+
+
+def csv_rows(lines: Iterable[str]) -> Iterator[tuple[int, list[str]]]:
+    """(first line number, cells) of every CSV record; quoted cells may span lines."""
+    reader = csv.reader(lines)
+    prev = 0
+    for cells in reader:
+        yield prev + 1, cells
+        prev = reader.line_num
+
+
+def header_key(cell: str) -> str:
+    """Header cell for matching: spaces collapsed, lower case."""
+    return norm_space(cell).lower()
+
+
+def find_header(
+    rows: Iterator[tuple[int, list[str]]],
+    is_header: Callable[[list[str]], bool],
+    ctx: ParseContext,
+    max_preamble: int = 60,
+) -> list[str] | None:
+    """Consume preamble rows up to and including the header; note a period row on the way."""
+    for n, (_line, cells) in enumerate(rows):
+        if is_header(cells):
+            return cells
+        if ctx.period_from is None:
+            period = parse_period(" ".join(cells))
+            if period is not None:
+                ctx.period_from, ctx.period_to = period
+        if n >= max_preamble:
+            break
+    return None

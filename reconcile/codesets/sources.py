@@ -61,6 +61,9 @@ def members(path: Path) -> list[Member]:
                     )
                 )
             return out
+        with path.open("rb") as f:
+            if f.read(4) == b"PK\x03\x04":
+                raise UnreadableInput(f"{path.name} is a damaged zip archive")
         return [Member(path.name, path.name, "", path.stat().st_size, lambda: path.open("rb"))]
     except (OSError, zipfile.BadZipFile) as exc:
         raise UnreadableInput(f"cannot read {path}: {exc}") from None

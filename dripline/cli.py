@@ -20,6 +20,7 @@ COMMAND_MODULES = (
     "dripline.commands.ack",
     "dripline.commands.remit",
     "dripline.commands.posting",
+    "dripline.commands.codesets",
     "dripline.commands.demo",
 )
 

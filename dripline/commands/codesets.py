@@ -182,7 +182,7 @@ def list_cmd(
             notes.append(f"{s.errors} error(s)")
         t.add_row(s.kind, s.label, _period(s), f"{s.row_count:,}", s.source_file, ", ".join(notes))
     console.print(t)
-    for kind, message in stale.items():
+    for message in stale.values():
         console.print(f"[yellow]stale:[/yellow] {message}", highlight=False)
 
 

@@ -319,6 +319,12 @@ def _load_member(
     except _Refuse:
         res.status = "refused"
         res.rows = 0
+    except sqlite3.IntegrityError:  # another process loaded the same bytes meanwhile
+        res.status = "already-loaded"
+        res.findings.append(
+            Finding("info", "codeset-already-loaded", "loaded meanwhile by another process", file=m.name)
+        )
+        return res
     except (OSError, EOFError) as exc:
         raise UnreadableInput(f"cannot read {m.name}: {exc}") from None
     except (ValueError, RuntimeError) as exc:  # zip member CRC/decompression failures

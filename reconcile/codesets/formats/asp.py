@@ -37,7 +37,7 @@ def looks_like(head: list[str]) -> bool:
 
 
 def parse(lines: Iterable[str], ctx: ParseContext) -> Iterator[AspRow]:
-    rows = csv_rows(lines)
+    rows = csv_rows(lines, ctx)
     header = find_header(rows, is_header, ctx)
     if header is None:
         ctx.error("asp-no-header", "no header row with 'HCPCS Code', 'HCPCS Code Dosage' and 'Payment Limit'")

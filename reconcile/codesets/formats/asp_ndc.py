@@ -33,7 +33,7 @@ def looks_like(head: list[str]) -> bool:
 
 
 def parse(lines: Iterable[str], ctx: ParseContext) -> Iterator[NdcRow]:
-    rows = csv_rows(lines)
+    rows = csv_rows(lines, ctx)
     header = find_header(rows, is_header, ctx)
     if header is None:
         ctx.error("asp-ndc-no-header", "no header row starting '_YYYY_CODE' with 'BILLUNITS'")

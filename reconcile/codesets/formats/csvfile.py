@@ -45,11 +45,33 @@ def parse_period(text: str) -> tuple[date, date] | None:
     return a, b
 
 
-def csv_rows(lines: Iterable[str]) -> Iterator[tuple[int, list[str]]]:
-    """(first line number, cells) of every CSV record; quoted cells may span lines."""
-    reader = csv.reader(lines)
+_BARE_CR = re.compile(r"\r(?!\n)")
+
+
+def _no_bare_cr(lines: Iterable[str]) -> Iterator[str]:
+    for line in lines:
+        yield _BARE_CR.sub(" ", line) if "\r" in line else line
+
+
+def csv_rows(lines: Iterable[str], ctx: ParseContext | None = None) -> Iterator[tuple[int, list[str]]]:
+    """(first line number, cells) of every CSV record; quoted cells may span lines.
+
+    A stray carriage return is read as a space; a record the CSV reader cannot read ends the file
+    with a finding (``csv-unreadable``) instead of an exception.
+    """
+    reader = csv.reader(_no_bare_cr(lines))
     prev = 0
-    for cells in reader:
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            if ctx is not None:
+                ctx.error(
+                    "csv-unreadable", f"CSV record cannot be read ({exc}); the rest of the file is not read", prev + 1
+                )
+            return
         yield prev + 1, cells
         prev = reader.line_num
 

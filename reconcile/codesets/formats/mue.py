@@ -48,7 +48,7 @@ def looks_like(head: list[str]) -> bool:
 
 
 def parse(lines: Iterable[str], ctx: ParseContext) -> Iterator[MueRow]:
-    rows = csv_rows(lines)
+    rows = csv_rows(lines, ctx)
     header = find_header(rows, is_header, ctx)
     if header is None:
         ctx.error("mue-no-header", "no header row 'HCPCS/CPT Code', '... MUE Values', 'MUE Adjudication Indicator'")

@@ -194,3 +194,55 @@ def test_descriptor_unit():
     assert parse_descriptor_unit(LONG) is not None
     assert parse_descriptor_unit("Injection, x, per 1,000 usp units")[:2] == (1000, "units")  # type: ignore[index]
     assert parse_descriptor_unit("Injection, x, per vial") is None
+
+
+def test_windows_1252_bytes_and_undefined_bytes_decode(tmp_path):
+    from reconcile.codesets import load_path
+    from reconcile.ledger.store import connect
+
+    desc = "Injection, brand\u00ae drug\u2019s salt, 10\u00a0mg"
+    data = synth.hcpcs_file([synth.Hcpcs("J1000", desc)])
+    assert b"\xae" in data and b"\x92" in data and b"\xa0" in data
+    data = data.replace(b"brand", b"bra\x81d")  # a byte Windows-1252 leaves undefined (same width)
+    conn = connect(tmp_path / "l.db")
+    (res,) = load_path(conn, synth.write(tmp_path / "HCPC2026_JAN_ANWEB.txt", data))
+    assert res.status == "loaded" and not res.findings
+    stored = conn.execute("SELECT description FROM codeset_hcpcs").fetchone()[0]
+    assert stored == desc.replace("brand", "bra\x81d")
+
+
+def test_asp_notes_cell_with_a_line_break_inside_quotes():
+    text = _text(synth.asp_file([("J9035", "x", "10 MG", "75.492")], footnote=False))
+    header_end = text.index("\r\n", text.index("HCPCS Code,")) + 2
+    row = 'J1745,x,10 MG,1.5,20,,,,,,"note on\r\ntwo lines",\r\nJ1746,x,1 MG,2,20,,,,,,,\r\n'
+    rows, ctx = parse_text("asp", text[:header_end] + row + text[header_end:])
+    assert [r[0] for r in rows] == ["J1745", "J1746", "J9035"]
+    assert not [f for f in ctx.findings if f.is_error]
+
+
+try:
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+except ImportError:  # pragma: no cover - hypothesis is a test dependency
+    pass
+else:
+
+    @settings(max_examples=60, deadline=None)
+    @given(
+        kind=st.sampled_from(["hcpcs", "asp", "asp-ndc", "ptp-practitioner", "mue-facility"]),
+        junk=st.binary(max_size=600),
+        cut=st.integers(min_value=0, max_value=4000),
+    )
+    def test_parsers_never_raise_on_damaged_files(kind, junk, cut):
+        """Truncated or corrupted files give findings, never an exception."""
+        base = {
+            "hcpcs": synth.hcpcs_file([synth.Hcpcs("J1000", LONG), synth.Hcpcs("JW", "Discarded", modifier=True)]),
+            "asp": synth.asp_file([("J9035", "x", "10 MG", "75.492")]),
+            "asp-ndc": synth.asp_ndc_file([("J9035", "50242-0060-01", "40", "40")]),
+            "ptp-practitioner": synth.ptp_file([("96365", "96360", "20100101", "*", "1")]),
+            "mue-facility": synth.mue_file([("J9035", 1, "1 Line Edit")], "facility"),
+        }[kind]
+        damaged = base[:cut] + junk + base[cut:]
+        rows, ctx = parse_text(kind, damaged.decode("cp1252", "replace"), "damaged")
+        assert ctx.rows == len(rows)
+        assert all(f.file == "damaged" for f in ctx.findings)

@@ -118,6 +118,13 @@ class LoadResult:
         }
 
 
+#: Companion tables CMS ships in the same zip with the same columns: chosen by name, not loaded.
+_OTHER_TABLES: dict[str, re.Pattern[str]] = {
+    "asp": re.compile(r"not[ _-]?payable|(?<![a-z])noc(?![a-z])|awp|opps|prep|restated"),
+    "asp-ndc": re.compile(r"awp|opps|prep|not[ _-]?payable"),
+}
+
+
 def _part_of(kind: str, name: str) -> str:
     if kind.startswith("ptp"):
         m = re.search(r"-f(\d)(?:\D|$)", name.lower())
@@ -197,15 +204,14 @@ def load_path(
                 )
             )
             continue
-        if in_zip and (detected or kind) == "asp-ndc" and re.search(r"awp|opps|prep", m.member_name.lower()):
+        found_kind = str(detected or kind)
+        other = _OTHER_TABLES.get(found_kind)
+        hit = other.search(m.member_name.lower()) if in_zip and other is not None else None
+        if hit is not None:
+            note = f"a companion table ({hit.group(0)}), not the {found_kind} file"
             results.append(
                 LoadResult(
-                    m.name,
-                    "skipped",
-                    "asp-ndc",
-                    findings=[
-                        Finding("info", "codeset-not-data", "an AWP/OPPS/PrEP crosswalk, not the ASP one", file=m.name)
-                    ],
+                    m.name, "skipped", detected, findings=[Finding("info", "codeset-not-data", note, file=m.name)]
                 )
             )
             continue

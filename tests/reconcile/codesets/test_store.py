@@ -182,3 +182,23 @@ def test_full_loop_of_kinds_in_one_zip(conn, tmp_path):
 def test_ledger_schema_migration_is_named(tmp_path: Path):
     c = connect(tmp_path / "l.db")
     assert "0201_codesets" in [r[0] for r in c.execute("SELECT name FROM migrations")]
+
+
+def test_companion_tables_in_an_asp_zip_are_skipped_by_name(conn, tmp_path):
+    main = synth.asp_file([("J9035", "x", "10 MG", "75.492")])
+    other = synth.asp_file([("J9035", "x", "10 MG", "1.000")])
+    z = synth.write(
+        tmp_path / "july-2026-medicare-part-b-payment-limit-files.zip",
+        synth.zip_of(
+            {
+                "Section 508 version of July 2026 Payment Limit File.csv": main,
+                "Drugs Not Payable July 2026 Payment Limit File.csv": other,
+                "July 2026 OPPS Pricing File.csv": other + b" ",
+            }
+        ),
+    )
+    results = load_path(conn, z)
+    assert [r.file.split("!")[1] for r in results if r.status == "loaded"] == [
+        "Section 508 version of July 2026 Payment Limit File.csv"
+    ]
+    assert conn.execute("SELECT payment_limit FROM codeset_asp").fetchall()[0][0] == "75.492"

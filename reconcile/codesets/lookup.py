@@ -32,6 +32,8 @@ from coding.codesets import (
     PtpSetting,
     SetSource,
 )
+from coding.identifiers import InvalidIdentifier
+from coding.identifiers import ndc as ndc_id
 from reconcile.codesets.formats.dosage import parse_descriptor_unit
 
 __all__ = ["LedgerCodeSets", "open_codesets"]
@@ -83,6 +85,7 @@ class LedgerCodeSets:
             ]
             self._periods[kind] = periods
             self._starts[kind] = [p.start for p in periods]
+        self._effect_cache: dict[tuple[str, date], tuple[int, ...]] = {}
         n = self._cache_size
         self._hcpcs_row = lru_cache(maxsize=n)(self._hcpcs_row_uncached)
         self._asp_row = lru_cache(maxsize=n)(self._asp_row_uncached)
@@ -94,6 +97,16 @@ class LedgerCodeSets:
 
     def sets_in_effect(self, kind: str, on: date) -> tuple[int, ...]:
         """Ids of the files of ``kind`` in effect on ``on`` (empty: none)."""
+        key = (kind, on)
+        hit = self._effect_cache.get(key)
+        if hit is None:
+            hit = self._sets_in_effect(kind, on)
+            if len(self._effect_cache) > 65_536:
+                self._effect_cache.clear()
+            self._effect_cache[key] = hit
+        return hit
+
+    def _sets_in_effect(self, kind: str, on: date) -> tuple[int, ...]:
         starts = self._starts.get(kind)
         if not starts:
             return ()
@@ -140,13 +153,13 @@ class LedgerCodeSets:
         ).fetchone()
         return tuple(r) if r else None
 
-    def _ptp_rows_uncached(self, ids: tuple[int, ...], c1: str, c2: str) -> tuple[tuple[Any, ...], ...]:
+    def _ptp_rows_uncached(self, ids: tuple[int, ...], c1: str, c2: str) -> tuple[PtpEdit, ...]:
         rows = self._conn.execute(
             f"SELECT set_id, effective, deleted, indicator FROM codeset_ptp WHERE set_id IN ({self._in(ids)})"
             " AND column1 = ? AND column2 = ? ORDER BY effective, line",
             (*ids, c1, c2),
         ).fetchall()
-        return tuple(tuple(r) for r in rows)
+        return tuple(PtpEdit(c1, c2, date.fromisoformat(r[1]), _d(r[2]), r[3], self._source[r[0]]) for r in rows)
 
     def _mue_row_uncached(self, ids: tuple[int, ...], code: str) -> tuple[Any, ...] | None:
         r = self._conn.execute(
@@ -197,7 +210,10 @@ class LedgerCodeSets:
         ids = self.sets_in_effect("asp-ndc", on)
         if not ids:
             return None
-        digits = ndc.replace("-", "").strip()
+        try:
+            digits = ndc_id.to_11(ndc)
+        except InvalidIdentifier:
+            return None
         c = code.strip().upper()
         r = self._ndc_row(ids, digits, c)
         if r is None:
@@ -212,11 +228,12 @@ class LedgerCodeSets:
         ids = self.sets_in_effect(f"ptp-{setting}", on)
         if not ids:
             return None
-        c1, c2 = column1.strip().upper(), column2.strip().upper()
-        rows = self._ptp_rows(ids, c1, c2)
-        if not rows:
+        edits = self._ptp_rows(ids, column1.strip().upper(), column2.strip().upper())
+        if not edits:
             return None
-        edits = [PtpEdit(c1, c2, date.fromisoformat(r[1]), _d(r[2]), r[3], self._source[r[0]]) for r in rows]
+        if len(edits) == 1:
+            only = edits[0]
+            return only if only.effective <= on else None
         in_force = [e for e in edits if e.active_on(on)]
         if in_force:
             return in_force[-1]

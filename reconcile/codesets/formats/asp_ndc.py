@@ -2,8 +2,8 @@
 
 Columns by name: the code (``_YYYY_CODE``), ``NDC2`` (or ``NDC``; 11-digit 5-4-2 with hyphens),
 ``BILLUNITS`` (HCPCS units in one item) and ``BILLUNITSPKG`` (in one package), both decimals. An NDC
-may map to several codes. Rows whose product number is not an 11-digit NDC are reported and left
-out. Labeler, drug name and descriptions are not kept.
+may map to several codes; 10-digit dashed forms (4-4-2, 5-3-2, 5-4-1) are padded to 11 digits.
+Rows whose product number is not an NDC are reported and left out. Labeler, drug name and descriptions are not kept.
 
 Rows: ``(ndc11, code, units_per_item, units_per_package)`` (decimal strings or None).
 """
@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 
+from coding.identifiers import InvalidIdentifier
+from coding.identifiers import ndc as ndc_id
 from reconcile.codesets.formats.common import ParseContext, is_code, norm_space, parse_decimal
 from reconcile.codesets.formats.csvfile import csv_rows, find_header, header_key
 
@@ -60,9 +62,10 @@ def parse(lines: Iterable[str], ctx: ParseContext) -> Iterator[NdcRow]:
             ctx.error("asp-ndc-short-row", f"{code}: row has {len(cells)} columns, the header {len(header)}", line)
             continue
         raw_ndc = norm_space(cells[i_ndc])
-        digits = raw_ndc.replace("-", "")
-        if len(digits) != 11 or not digits.isdigit():
-            ctx.warning("asp-ndc-not-ndc", f"{code}: product number '{raw_ndc[:20]}' is not an 11-digit NDC", line)
+        try:
+            digits = ndc_id.to_11(raw_ndc)
+        except InvalidIdentifier:
+            ctx.warning("asp-ndc-not-ndc", f"{code}: product number '{raw_ndc[:20]}' is not an NDC", line)
             continue
         units: list[str | None] = []
         bad = False

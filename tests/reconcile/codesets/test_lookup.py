@@ -116,7 +116,7 @@ def test_ndc_units(conn, tmp_path):
         Decimal("40"),
         Decimal("40"),
     )
-    g = sets.ndc_units("50242006101", "J9035", date(2026, 8, 1))
+    g = sets.ndc_units("50242-061-01", "J9035", date(2026, 8, 1))  # 5-3-2 label form
     assert g is not None and g.units_per_item == Decimal("0.5") and g.units_per_package is None
     assert sets.ndc_units("50242006001", "J9036", date(2026, 8, 1)) is None
 

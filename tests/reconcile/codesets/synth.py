@@ -219,3 +219,69 @@ def zip_of(members: dict[str, bytes]) -> bytes:
 def write(path: Path, data: bytes) -> Path:
     path.write_bytes(data)
     return path
+
+
+def write_samples(out: Path, ptp_rows: int = 0) -> list[Path]:
+    """Write one small file of every kind (2026 Q3), as CMS names them, into ``out``.
+
+    ``python -m tests.reconcile.codesets.synth DIR [PTP_ROWS]`` runs this; with PTP_ROWS the
+    practitioner PTP file is the streamed generator's (e.g. 1500000 for a full-size file).
+    """
+    out.mkdir(parents=True, exist_ok=True)
+    files = {
+        "HCPC2026_JUL_ANWEB.txt": hcpcs_file(
+            [
+                Hcpcs("J9035", "Injection, bevacizumab, 10 mg", added="20050101"),
+                Hcpcs("J0174", "Injection, synthetic new drug, 1 mg", added="20260701", action="A"),
+                Hcpcs("J0001", "Injection, retired drug, 5 mg", added="20100101", terminated="20260630"),
+                Hcpcs(
+                    "JG",
+                    "Drug or biological acquired with 340b drug pricing program discount",
+                    added="20180101",
+                    terminated="20241231",
+                    modifier=True,
+                ),
+                Hcpcs(
+                    "TB",
+                    "Drug or biological acquired with 340b drug pricing program discount, tracking",
+                    added="20230101",
+                    modifier=True,
+                ),
+                Hcpcs("JW", "Drug amount discarded/not administered to any patient", added="20030101", modifier=True),
+                Hcpcs(
+                    "JZ", "Zero drug amount discarded/not administered to any patient", added="20220701", modifier=True
+                ),
+            ]
+        ),
+        "Section 508 version of July 2026 Payment Limit File.csv": asp_file(
+            [("J9035", "Bevacizumab injection", "10 MG", "75.492"), ("J0174", "Synthetic", "1 MG", "12.500")]
+        ),
+        "Section 508 version of July 2026 ASP NDC-HCPCS Crosswalk.csv": asp_ndc_file(
+            [("J9035", "50242-0060-01", "40", "40"), ("J0174", "99999-0001-01", "100", "100")]
+        ),
+        "ccioph-v322r0-f1.TXT": ptp_file(
+            [("96413", "96365", "20100101", "*", "1"), ("96365", "96360", "20100101", "*", "1")]
+        ),
+        "MCR_MUE_PractitionerServices_Eff_07-01-2026.csv": mue_file(
+            [("J9035", 160, "3 Date of Service Edit: Clinical"), ("96365", 1, "1 Line Edit")]
+        ),
+        "MCR_MUE_OutpatientHospitalServices_Eff_07-01-2026.csv": mue_file(
+            [("J9035", 160, "3 Date of Service Edit: Clinical"), ("96365", 1, "2 Date of Service Edit: Policy")],
+            "facility",
+        ),
+    }
+    written = [write(out / name, data) for name, data in files.items()]
+    ptp = out / "ccipra-v322r0-f1.TXT"
+    with ptp.open("wb") as f:
+        if ptp_rows:
+            write_ptp(f, ptp_rows)
+        else:
+            f.write(ptp_file([("96413", "96365", "20100101", "*", "1"), ("96365", "96372", "20100101", "*", "0")]))
+    return [*written, ptp]
+
+
+if __name__ == "__main__":
+    import sys
+
+    for p in write_samples(Path(sys.argv[1]), int(sys.argv[2]) if len(sys.argv) > 2 else 0):
+        print(p)

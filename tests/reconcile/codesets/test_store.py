@@ -202,3 +202,12 @@ def test_companion_tables_in_an_asp_zip_are_skipped_by_name(conn, tmp_path):
         "Section 508 version of July 2026 Payment Limit File.csv"
     ]
     assert conn.execute("SELECT payment_limit FROM codeset_asp").fetchall()[0][0] == "75.492"
+
+
+def test_the_sample_generator_writes_one_loadable_file_of_every_kind(conn, tmp_path):
+    from reconcile.codesets import KINDS
+
+    results = [r for p in synth.write_samples(tmp_path / "samples") for r in load_path(conn, p)]
+    assert sorted(r.kind for r in results if r.status == "loaded") == sorted(KINDS)
+    assert {r.label.split()[-1] for r in results if r.label} == {"2026Q3"}
+    assert not any(r.has_errors for r in results)

@@ -74,6 +74,7 @@ def test_shipped_migrations_keep_their_names_and_order() -> None:
         "0002_acknowledgments",
         "0101_remittance_posting",
         "0102_unmatched_related_claim",
+        "0201_codesets",
     ]
 
 

@@ -208,6 +208,6 @@ def test_the_sample_generator_writes_one_loadable_file_of_every_kind(conn, tmp_p
     from reconcile.codesets import KINDS
 
     results = [r for p in synth.write_samples(tmp_path / "samples") for r in load_path(conn, p)]
-    assert sorted(r.kind for r in results if r.status == "loaded") == sorted(KINDS)
+    assert sorted(str(r.kind) for r in results if r.status == "loaded") == sorted(KINDS)
     assert {r.label.split()[-1] for r in results if r.label} == {"2026Q3"}
     assert not any(r.has_errors for r in results)

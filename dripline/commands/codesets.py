@@ -150,19 +150,22 @@ def list_cmd(
 
     A set's period ends where the file says (ASP) or the day before the next set of its kind. A
     ``stale`` warning names each kind whose newest set is older than the quarter of today (or
-    ``--as-of``); a file replaced by a corrected one of the same kind, period and part is marked.
+    ``--as-of``); an ``incomplete`` warning names a PTP quarter missing some of its four parts; a
+    file replaced by a corrected one of the same kind, period and part is marked.
     """
     from dripline.commands.claims import open_ledger
-    from reconcile.codesets import list_sets, stale_kinds
+    from reconcile.codesets import incomplete_sets, list_sets, stale_kinds
 
     today = _date_option(as_of, "--as-of") or date.today()
     sets = list_sets(open_ledger(ledger))
     stale = stale_kinds(sets, today)
+    incomplete = incomplete_sets(sets)
     if as_json:
         print_json(
             {
                 "sets": [s.to_dict() for s in sets],
                 "stale": [{"kind": k, "message": m} for k, m in stale.items()],
+                "incomplete": [{"set": k, "message": m} for k, m in incomplete.items()],
             }
         )
         return
@@ -184,6 +187,8 @@ def list_cmd(
     console.print(t)
     for message in stale.values():
         console.print(f"[yellow]stale:[/yellow] {message}", highlight=False)
+    for message in incomplete.values():
+        console.print(f"[yellow]incomplete:[/yellow] {message}", highlight=False)
 
 
 def register(app: typer.Typer) -> None:

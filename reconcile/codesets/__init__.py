@@ -11,7 +11,15 @@
 from reconcile.codesets.formats.detect import KINDS
 from reconcile.codesets.lookup import LedgerCodeSets, open_codesets
 from reconcile.codesets.sources import UnreadableInput
-from reconcile.codesets.store import LoadResult, SetInfo, list_sets, load_path, quarter_start, stale_kinds
+from reconcile.codesets.store import (
+    LoadResult,
+    SetInfo,
+    incomplete_sets,
+    list_sets,
+    load_path,
+    quarter_start,
+    stale_kinds,
+)
 
 __all__ = [
     "KINDS",
@@ -19,6 +27,7 @@ __all__ = [
     "LoadResult",
     "SetInfo",
     "UnreadableInput",
+    "incomplete_sets",
     "list_sets",
     "load_path",
     "open_codesets",

@@ -38,6 +38,7 @@ __all__ = [
     "LoadResult",
     "SetInfo",
     "UnreadableInput",
+    "incomplete_sets",
     "list_sets",
     "load_path",
     "quarter_start",
@@ -431,4 +432,26 @@ def stale_kinds(sets: list[SetInfo], today: date) -> dict[str, str]:
                 f"newest {kind} set is {s.label} (from {s.effective_from.isoformat()}); "
                 f"the quarter of {today.isoformat()} starts {q.isoformat()}: load the current file"
             )
+    return out
+
+
+#: CMS publishes each quarter's PTP edits of a setting in four files by code range.
+PTP_PARTS = ("f1", "f2", "f3", "f4")
+
+
+def incomplete_sets(sets: list[SetInfo]) -> dict[str, str]:
+    """PTP sets (kind and start) holding only some of CMS's four code-range parts: label -> warning.
+
+    Edits whose column 1 code falls in a missing part's range are unknown to the scrubber."""
+    parts: dict[tuple[str, date, str], set[str]] = {}
+    for s in sets:
+        if s.kind.startswith("ptp") and not s.superseded:
+            parts.setdefault((s.kind, s.effective_from, s.label), set()).add(s.part)
+    out = {}
+    for (_kind, _start, label), have in sorted(parts.items()):
+        if "" in have:
+            continue  # a file whose name states no part: nothing to compare
+        missing = [p for p in PTP_PARTS if p not in have]
+        if missing:
+            out[label] = f"{label}: part(s) {', '.join(missing)} not loaded; their edits are not checked"
     return out

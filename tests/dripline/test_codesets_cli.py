@@ -88,3 +88,20 @@ def test_unknown_content_is_refused_exit_1(tmp_path):
     f = synth.write(tmp_path / "notes.txt", b"hello\r\n")
     r = _run("codesets", "load", str(f), "--ledger", str(tmp_path / "l.db"))
     assert r.exit_code == 1 and "codeset-unknown-kind" in r.output
+
+
+def test_list_warns_when_a_ptp_quarter_misses_parts(tmp_path):
+    db = str(tmp_path / "l.db")
+    for part in ("f1", "f3"):
+        f = synth.write(
+            tmp_path / f"ccipra-v322r0-{part}.TXT", synth.ptp_file([(f"9636{part[1]}", "96360", "20100101", "*", "1")])
+        )
+        assert _run("codesets", "load", str(f), "--ledger", db).exit_code == 0
+    out = json.loads(_run("codesets", "list", "--ledger", db, "--json", "--as-of", "2026-08-01").stdout)
+    assert [s["part"] for s in out["sets"]] == ["f1", "f3"]
+    assert out["incomplete"] == [
+        {
+            "set": "PTP practitioner 2026Q3",
+            "message": "PTP practitioner 2026Q3: part(s) f2, f4 not loaded; their edits are not checked",
+        }
+    ]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from reconcile.codesets import UnreadableInput, list_sets, load_path, stale_kinds
+from reconcile.codesets import KINDS, UnreadableInput, list_sets, load_path, stale_kinds
 from reconcile.ledger.store import connect
 from tests.reconcile.codesets import synth
 
@@ -205,9 +205,44 @@ def test_companion_tables_in_an_asp_zip_are_skipped_by_name(conn, tmp_path):
 
 
 def test_the_sample_generator_writes_one_loadable_file_of_every_kind(conn, tmp_path):
-    from reconcile.codesets import KINDS
-
+    assert set(SAMPLE_OF_KIND) == set(KINDS)
     results = [r for p in synth.write_samples(tmp_path / "samples") for r in load_path(conn, p)]
     assert sorted(str(r.kind) for r in results if r.status == "loaded") == sorted(KINDS)
     assert {r.label.split()[-1] for r in results if r.label} == {"2026Q3"}
     assert not any(r.has_errors for r in results)
+
+
+SAMPLE_OF_KIND = {
+    "hcpcs": "HCPC2026_JUL_ANWEB.txt",
+    "asp": "Section 508 version of July 2026 Payment Limit File.csv",
+    "asp-ndc": "Section 508 version of July 2026 ASP NDC-HCPCS Crosswalk.csv",
+    "ptp-practitioner": "ccipra-v322r0-f1.TXT",
+    "ptp-hospital": "ccioph-v322r0-f1.TXT",
+    "mue-practitioner": "MCR_MUE_PractitionerServices_Eff_07-01-2026.csv",
+    "mue-facility": "MCR_MUE_OutpatientHospitalServices_Eff_07-01-2026.csv",
+}
+
+
+@pytest.mark.parametrize("kind", sorted(SAMPLE_OF_KIND))
+def test_every_kind_loads_from_a_zip_with_its_twins_and_again_is_a_no_op(conn, tmp_path, kind):
+    synth.write_samples(tmp_path / "s")
+    member = tmp_path / "s" / SAMPLE_OF_KIND[kind]
+    z = synth.write(
+        tmp_path / "download.zip",
+        synth.zip_of(
+            {
+                f"{member.stem}.xlsx": b"PK\x03\x04 spreadsheet twin",
+                "readme.pdf": b"%PDF-1.4",
+                "record_layout.txt": b"Field  Position  Length\r\n",
+                member.name: member.read_bytes(),
+            }
+        ),
+    )
+    loaded = [r for r in load_path(conn, z) if r.status == "loaded"]
+    assert [(r.kind, r.file) for r in loaded] == [(kind, f"download.zip!{member.name}")]
+    assert loaded[0].rows > 0 and loaded[0].effective_from == date(2026, 7, 1)
+    counts = conn.execute("SELECT count(*), sum(row_count) FROM codesets").fetchone()[:]
+    again = [r for r in load_path(conn, z) if r.status not in ("skipped",)]
+    assert [r.status for r in again] == ["already-loaded"]
+    assert [r.status for r in load_path(conn, member)] == ["already-loaded"]
+    assert conn.execute("SELECT count(*), sum(row_count) FROM codesets").fetchone()[:] == counts

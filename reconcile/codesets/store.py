@@ -191,8 +191,8 @@ def load_path(
                 )
             )
             continue
-        if detected is None and kind is None:
-            if in_zip:
+        if detected is None and (kind is None or in_zip):
+            if in_zip:  # documents and other tables of the archive; --kind names the data member's kind
                 results.append(
                     LoadResult(
                         m.name, "skipped", None, findings=[Finding("info", "codeset-not-data", why, file=m.name)]

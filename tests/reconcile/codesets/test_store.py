@@ -246,3 +246,18 @@ def test_every_kind_loads_from_a_zip_with_its_twins_and_again_is_a_no_op(conn, t
     assert [r.status for r in again] == ["already-loaded"]
     assert [r.status for r in load_path(conn, member)] == ["already-loaded"]
     assert conn.execute("SELECT count(*), sum(row_count) FROM codesets").fetchone()[:] == counts
+
+
+def test_kind_option_on_a_zip_skips_its_documents(conn, tmp_path):
+    z = synth.write(
+        tmp_path / "edits.zip",
+        synth.zip_of(
+            {
+                "readme.txt": b"About these edits\r\n",
+                "edits.txt": synth.ptp_file([("96365", "96360", "20100101", "*", "1")]),
+            }
+        ),
+    )
+    results = load_path(conn, z, kind="ptp-hospital", effective=date(2026, 7, 1))
+    assert sorted((r.status, r.kind) for r in results) == [("loaded", "ptp-hospital"), ("skipped", None)]
+    assert not any(r.has_errors for r in results)

@@ -151,8 +151,9 @@ def build(
 ) -> None:
     """Code encounters, write one 837P/837I interchange per claim type, validate, record in the ledger.
 
-    Exit code 0 when every file was recorded, 1 when a file was refused for validation errors
-    (or a claim was refused as already sent), 2 for unreadable input.
+    Exit code 0 when every encounter was billed (its claims recorded), 1 when something was not
+    billed or refused (an encounter held, refused as already sent or unusable, or a file refused
+    for validation errors), 2 for unreadable input.
     """
     from reconcile.claims.build import build_claims
 

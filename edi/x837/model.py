@@ -14,7 +14,8 @@ Two steps, both pure:
 Patient control number (CLM01, at most 20 characters): the encounter id, case kept, when the
 claim is not split; for the parts of a split 837P claim the encounter id cut to
 ``20 - len(suffix)`` characters followed by the suffix ``-<part>`` (``ENC123-1``,
-``ENC123-2``, ...). See :mod:`edi.x837.plan`.
+``ENC123-2``, ...), renumbered ``<id>-<hash>-<part>`` when that CLM01 already names another
+claim of the batch or the ledger. See :mod:`edi.x837.plan`.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from coding.config import Config
 from coding.findings import Finding
@@ -78,11 +80,16 @@ class EnvelopeNumbers:
     bht03: list[str]
 
 
-def plan_interchanges(coded: Sequence[CodedEncounter], cfg: Config) -> tuple[list[InterchangePlan], list[Finding]]:
-    """Group coded encounters into interchange plans; see :mod:`edi.x837.plan`."""
+def plan_interchanges(
+    coded: Sequence[CodedEncounter], cfg: Config, registry: Any = None, batch_ids: Sequence[str] = ()
+) -> tuple[list[InterchangePlan], list[Finding]]:
+    """Group coded encounters into interchange plans; see :mod:`edi.x837.plan`.
+
+    ``registry`` (an :class:`edi.x837.plan.PcnRegistry`) answers for CLM01s already recorded.
+    """
     from edi.x837.plan import plan_interchanges as _plan
 
-    return _plan(coded, cfg)
+    return _plan(coded, cfg, registry, batch_ids)
 
 
 def write_interchange(plan: InterchangePlan, cfg: Config, numbers: EnvelopeNumbers, now: datetime) -> bytes:

@@ -10,13 +10,21 @@ Rules:
 - an 837P claim with more than 50 lines (the 2400 loop limit) is split into parts of at most
   50 lines. Patient control number of a part: ``<encounter id cut to 20 - len(suffix)>`` +
   ``-<part>`` (``ENC9-1``, ``ENC9-2``); an unsplit claim keeps the encounter id.
+- a CLM01 names one claim (encounter and part) in the batch and in the ledger (through a
+  :class:`PcnRegistry`). A part whose ``<id>-<part>`` is an encounter id of the batch, is taken
+  by another claim of the batch or names another claim in the ledger is renumbered
+  ``<id cut>-<hash>-<part>`` (a warning), and when that is taken too the encounter is held (an
+  error). An unsplit claim whose encounter id names another claim in the ledger is held. A part
+  the ledger already knows (a resend, replacement or void) keeps the CLM01 it was sent with.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Sequence
 from functools import lru_cache
+from typing import Protocol
 
 from coding.config import Config
 from coding.findings import Finding, error, info, warning
@@ -62,6 +70,98 @@ def part_pcn(encounter_id: str, part: int) -> str:
     """
     suffix = f"-{part}"
     return encounter_id[: MAX_PCN_LENGTH - len(suffix)] + suffix
+
+
+def part_pcn_candidates(encounter_id: str, part: int) -> list[str]:
+    """CLM01s tried, in order, for part ``part`` of a split claim: ``<id>-<n>``, then ``<id>-<hash>-<n>``.
+
+    The hash (5 hex digits of the encounter id's SHA-256) tells apart long ids cut to the same
+    prefix, and a part from an encounter whose id is ``<id>-<n>``.
+
+    >>> part_pcn_candidates("ENC-0001", 2)
+    ['ENC-0001-2', 'ENC-0001-A764E-2']
+    """
+    digest = hashlib.sha256(encounter_id.encode("utf-8")).hexdigest()[:5].upper()
+    suffix = f"-{digest}-{part}"
+    return [part_pcn(encounter_id, part), encounter_id[: MAX_PCN_LENGTH - len(suffix)] + suffix]
+
+
+class PcnRegistry(Protocol):
+    """What the ledger says about patient control numbers already recorded."""
+
+    def owner(self, pcn: str) -> tuple[str, int] | None:
+        """(encounter id, part) of the claim this CLM01 names, or None when it names none."""
+        ...
+
+    def recorded(self, encounter_id: str, part: int) -> str | None:
+        """The CLM01 already recorded for this encounter and part, or None."""
+        ...
+
+
+def claim_pcns(
+    encounter_id: str,
+    parts: int,
+    batch_ids: set[str],
+    used: dict[str, tuple[str, int]],
+    registry: PcnRegistry | None,
+) -> tuple[list[str], list[Finding]]:
+    """The CLM01 of each claim of one encounter (``parts`` 1: unsplit), or none with an error finding.
+
+    ``used`` maps the CLM01s given so far in this batch to their (encounter, part); the caller
+    adds the returned ones when it keeps the encounter.
+    """
+
+    def owner(pcn: str) -> tuple[str, int] | None:
+        return used.get(pcn) or (registry.owner(pcn) if registry is not None else None)
+
+    if parts == 1:
+        other = owner(encounter_id)
+        if other is not None and other != (encounter_id, 0):
+            what = f"part {other[1]} of another encounter" if other[1] else "another encounter"
+            return [], [
+                error(
+                    "pcn-in-use",
+                    f"CLM01 {encounter_id} already names the claim of {what}; claim not written (give the "
+                    "encounter another id)",
+                    encounter_id=encounter_id,
+                    field="id",
+                )
+            ]
+        return [encounter_id], []
+    out: list[str] = []
+    notes: list[Finding] = []
+    for n in range(1, parts + 1):
+        known = registry.recorded(encounter_id, n) if registry is not None else None
+        candidates = [known] if known else part_pcn_candidates(encounter_id, n)
+        chosen = next(
+            (
+                c
+                for c in candidates
+                if (c == known or c not in batch_ids) and c not in out and owner(c) in (None, (encounter_id, n))
+            ),
+            None,
+        )
+        if chosen is None:
+            return [], [
+                error(
+                    "pcn-collision",
+                    f"part {n} of the split claim has no patient control number of its own "
+                    f"({', '.join(candidates)} already name other claims); claim not written",
+                    encounter_id=encounter_id,
+                    field="id",
+                )
+            ]
+        if chosen != candidates[0]:
+            notes.append(
+                warning(
+                    "pcn-renumbered",
+                    f"part {n} is sent as CLM01 {chosen}: {candidates[0]} already names another claim",
+                    encounter_id=encounter_id,
+                    field="id",
+                )
+            )
+        out.append(chosen)
+    return out, notes
 
 
 def split_lines(lines: list, limit: int) -> list[list]:
@@ -346,28 +446,44 @@ def config_findings(cfg: Config) -> list[Finding]:
     return out
 
 
-def plan_interchanges(coded: Sequence[CodedEncounter], cfg: Config) -> tuple[list[InterchangePlan], list[Finding]]:
-    """Group coded encounters into interchanges/transactions/claims; findings say what was left out."""
+def plan_interchanges(
+    coded: Sequence[CodedEncounter],
+    cfg: Config,
+    registry: PcnRegistry | None = None,
+    batch_ids: Sequence[str] = (),
+) -> tuple[list[InterchangePlan], list[Finding]]:
+    """Group coded encounters into interchanges/transactions/claims; findings say what was left out.
+
+    ``registry`` answers for the CLM01s already in the ledger; ``batch_ids`` are encounter ids
+    of the batch beyond ``coded`` (left out earlier) that a part's CLM01 must not take either.
+    """
     findings = config_findings(cfg)
     if findings:
         return [], findings
     plans: dict[str, InterchangePlan] = {}
     sets: dict[tuple[str, str], TransactionPlan] = {}
+    ids = {ce.encounter.id for ce in coded} | set(batch_ids)
+    used: dict[str, tuple[str, int]] = {}
     for ce in coded:
         problems = encounter_findings(ce, cfg)
         findings += problems
         if any(f.severity == "error" for f in problems):
             continue
         ctype = ce.claim_type
+        limit = MAX_LINES_837P if ctype == "837P" else MAX_LINES_837I
+        chunks = split_lines(list(ce.lines), limit)
+        enc = ce.encounter
+        pcns, notes = claim_pcns(enc.id, len(chunks), ids, used, registry)
+        findings += notes
+        if not pcns:
+            continue
+        for n, pcn_ in enumerate(pcns, 1 if len(pcns) > 1 else 0):
+            used[pcn_] = (enc.id, n)
         plan = plans.get(ctype) or plans.setdefault(ctype, InterchangePlan(ctype))
         key = (ctype, ce.encounter.payer)
         if key not in sets:
             sets[key] = TransactionPlan(ce.encounter.payer)
             plan.transactions.append(sets[key])
-        limit = MAX_LINES_837P if ctype == "837P" else MAX_LINES_837I
-        chunks = split_lines(list(ce.lines), limit)
-        enc = ce.encounter
-        pcn_ = enc.id
         if len(chunks) > 1:
             findings.append(
                 warning(
@@ -380,7 +496,7 @@ def plan_interchanges(coded: Sequence[CodedEncounter], cfg: Config) -> tuple[lis
             parts = len(chunks)
             sets[key].claims.append(
                 ClaimPlan(
-                    patient_control_number=pcn_ if parts == 1 else part_pcn(pcn_, n),
+                    patient_control_number=pcns[n - 1],
                     coded=ce,
                     lines=chunk,
                     frequency=enc.frequency,

@@ -1,20 +1,32 @@
 """``claims build``: encounters in, validated 837 files out, every claim recorded in the ledger.
 
-Pipeline: load → code → refuse encounters already sent → plan interchanges → for each plan
-reserve control numbers in the ledger (committed at once: never reused, even if the file is
-refused or the process dies) → write the file (mode 0600, never overwriting) → validate it
+Pipeline: load → code → refuse encounters already sent → plan interchanges (every CLM01 names
+one claim, in the batch and in the ledger) → for each plan reserve control numbers in the ledger
+(committed at once: never reused, even if the file is refused or the process dies) → write the
+file under a temporary name in the output folder (``.dripline-*.tmp``, mode 0600) → validate it
 (pyx12 through the adapter, plus our own edits) → record the interchange with its sets, claims
-and lines in one transaction, only when the file has no errors (or ``allow_invalid``). A refused
-file is renamed ``*.refused`` and its interchange row keeps status ``refused`` with the sha256,
-so no claim of it is half-recorded and no control number of it is handed out again.
+and lines in one transaction, only when the file has no errors (or ``allow_invalid``) → rename
+the file to ``837P-<ISA13>.x12`` in one step. A claim file is visible only once it is recorded.
+
+A refused file is renamed ``*.refused`` and its interchange row keeps status ``refused`` with
+the sha256, so no claim of it is half-recorded and no control number of it is handed out again.
+
+A build killed part way leaves a temporary file that the ledger names on its interchange row;
+the next build completes it (recorded: renamed to its final name; refused: to ``*.refused``) or
+removes it (never recorded), each with a finding. A build holds an exclusive lock on each of its
+temporary files and a shared lock on the output folder, so a running build's files are never
+taken for leftovers.
 """
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
+import secrets
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -23,14 +35,24 @@ from typing import Any
 
 from coding.config import Config
 from coding.findings import Finding, error, has_errors, info, warning
-from coding.model import CodedEncounter
+from coding.model import CodedEncounter, Encounter
 from reconcile.ledger import store as L
 from reconcile.ledger.history import hit_history_from_conn
 
 CORRECTION_FREQUENCIES = frozenset({"7", "8"})
 REFUSAL_CODES = frozenset(
-    {"already-sent", "duplicate-encounter", "missing-payer-claim-number", "output-exists", "file-refused"}
+    {
+        "already-sent",
+        "duplicate-encounter",
+        "missing-payer-claim-number",
+        "output-exists",
+        "file-refused",
+        "pcn-in-use",
+        "pcn-collision",
+    }
 )
+TEMP_PREFIX = ".dripline-"  # temporary 837 files: never match *.x12 or 837P-*.x12
+TEMP_SUFFIX = ".tmp"
 CODE_CHUNK = 500  # encounters coded between two progress reports
 ProgressFn = Callable[[str, int, int], None]
 
@@ -61,6 +83,7 @@ class BuildResult:
     claims: list[dict[str, Any]] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     input_error: bool = False  # the encounters could not be read: nothing was built
+    not_billed: list[str] = field(default_factory=list)  # encounter ids read but with no recorded claim
 
     @property
     def refused(self) -> bool:
@@ -69,8 +92,8 @@ class BuildResult:
 
     @property
     def refused_anything(self) -> bool:
-        """A file or an encounter was refused: the CLI exits 1."""
-        return self.refused or any(f.code in REFUSAL_CODES for f in self.findings)
+        """A file was refused or an encounter was not billed (held, refused, unusable): the CLI exits 1."""
+        return self.refused or bool(self.not_billed) or any(f.code in REFUSAL_CODES for f in self.findings)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -79,6 +102,7 @@ class BuildResult:
             "findings": [f.to_dict() for f in self.findings],
             "input_error": self.input_error,
             "refused": self.refused_anything,
+            "not_billed": list(self.not_billed),
         }
 
 
@@ -155,14 +179,40 @@ def _ledger_payer_claim_number(active: list[sqlite3.Row]) -> str | None:
     return None
 
 
-def _write_new(path: Path, data: bytes) -> None:
-    """Create ``path`` (0600, must not exist) with ``data``, flushed to disk."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+def _open_temp(out_dir: Path) -> tuple[int, Path]:
+    """Create a new temporary file (mode 0600) in ``out_dir``, locked by this process until closed."""
+    while True:
+        temp = out_dir / f"{TEMP_PREFIX}{secrets.token_hex(8)}{TEMP_SUFFIX}"
+        try:
+            fd = os.open(temp, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # pragma: no cover - 64 random bits
+            continue
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        return fd, temp.resolve()
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    """Write ``data`` to ``fd`` and flush it to disk."""
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+    os.fsync(fd)
+
+
+def _sync_dir(folder: Path) -> None:
+    """Make a rename in ``folder`` durable."""
+    fd = os.open(folder, os.O_RDONLY)
     try:
-        os.write(fd, data)
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def _discard(temp: Path) -> None:
+    try:
+        os.unlink(temp)
+    except FileNotFoundError:
+        pass
 
 
 def validate_written(path: Path, jobs: int = 1) -> list[Finding]:
@@ -186,8 +236,19 @@ def _assign_line_numbers(plan: Any, numbers: list[str]) -> None:
 
 
 def _fill_payer_claim_numbers(conn: sqlite3.Connection, plan: Any) -> None:
+    """REF*F8 of each replacement/void: the part's own payer claim number for a split claim.
+
+    One payer claim number cannot stand for several parts, so a part the ledger knows gets the
+    number recorded for its own CLM01; otherwise the encounter's, then the ledger's latest for
+    the encounter.
+    """
     for cp in plan.claims:
-        if cp.frequency in CORRECTION_FREQUENCIES and not cp.payer_claim_number:
+        if cp.frequency not in CORRECTION_FREQUENCIES:
+            continue
+        own = L.payer_claim_number_for_pcn(conn, cp.patient_control_number) if cp.parts else None
+        if own:
+            cp.payer_claim_number = own
+        elif not cp.payer_claim_number:
             cp.payer_claim_number = _ledger_payer_claim_number(
                 L.active_claims_for_encounter(conn, cp.coded.encounter.id)
             )
@@ -211,6 +272,7 @@ def _records(plan: Any, res: L.Reservation, cfg: Config) -> list[L.TransactionRe
                     lines=list(cp.lines),
                     payer_claim_number=cp.payer_claim_number,
                     source=_source(cp.coded),
+                    part=cp.part,
                 )
             )
         out.append(tx)
@@ -237,6 +299,11 @@ def _claim_rows(txs: list[L.TransactionRecord], built: BuiltFile) -> list[dict[s
     ]
 
 
+def _named(found: list[Finding], temp: Path, path: Path) -> list[Finding]:
+    """Findings of the temporary file as findings of the file under its final name."""
+    return [replace(f, file=str(path)) if f.file == str(temp) else f for f in found]
+
+
 def _build_one(
     conn: sqlite3.Connection,
     plan: Any,
@@ -247,20 +314,45 @@ def _build_one(
     now: datetime,
     result: BuildResult,
 ) -> None:
+
+    n_lines = sum(len(cp.lines) for cp in plan.claims)
+    fd, temp = _open_temp(out_dir)
+    try:
+        try:
+            res = L.reserve_numbers(conn, plan.claim_type, len(plan.transactions), n_lines, now, temp_path=str(temp))
+        except BaseException:
+            _discard(temp)
+            raise
+        _build_reserved(conn, plan, cfg, out_dir, allow_invalid, jobs, now, result, res, fd, temp)
+    finally:
+        os.close(fd)  # releases the lock on the temporary file
+
+
+def _build_reserved(
+    conn: sqlite3.Connection,
+    plan: Any,
+    cfg: Config,
+    out_dir: Path,
+    allow_invalid: bool,
+    jobs: int,
+    now: datetime,
+    result: BuildResult,
+    res: L.Reservation,
+    fd: int,
+    temp: Path,
+) -> None:
     from edi.x837.model import EnvelopeNumbers, write_interchange
 
     n_lines = sum(len(cp.lines) for cp in plan.claims)
-    res = L.reserve_numbers(conn, plan.claim_type, len(plan.transactions), n_lines, now)
     path = out_dir / f"{plan.claim_type}-{res.isa13:09d}.x12"
     try:
         _fill_payer_claim_numbers(conn, plan)
         _assign_line_numbers(plan, res.line_control_numbers)
         data = write_interchange(plan, cfg, EnvelopeNumbers(res.isa13, res.gs06, res.st02, res.bht03), now)
         sha = hashlib.sha256(data).hexdigest()
-        try:
-            _write_new(path, data)
-        except FileExistsError:
-            L.mark_interchange(conn, res.interchange_id, "refused", None, sha)
+        if path.exists():
+            _discard(temp)
+            L.mark_interchange(conn, res.interchange_id, "refused", None, sha, file_done=True)
             result.findings.append(
                 error(
                     "output-exists",
@@ -269,9 +361,11 @@ def _build_one(
                 )
             )
             return
-        found = validate_written(path, jobs)
+        _write_all(fd, data)
+        found = _named(validate_written(temp, jobs), temp, path)
     except BaseException:  # a bug or I/O error: the numbers stay spent, the row says what happened
-        L.mark_interchange(conn, res.interchange_id, "failed", str(path) if path.exists() else None, None)
+        _discard(temp)
+        L.mark_interchange(conn, res.interchange_id, "failed", None, None, file_done=True)
         raise
     result.findings.extend(found)
     errors = sum(1 for f in found if f.severity == "error")
@@ -283,6 +377,7 @@ def _build_one(
         _refuse(
             conn,
             res,
+            temp,
             path,
             sha,
             built,
@@ -294,27 +389,182 @@ def _build_one(
         try:
             L.record_interchange(conn, res, str(path), sha, txs, built.status, now)
         except L.DuplicateEncounterError as exc:
-            _refuse(
-                conn,
-                res,
-                path,
-                sha,
-                built,
-                result,
-                "an encounter of this file was recorded by another build meanwhile: " + ", ".join(exc.encounter_ids),
-            )
+            why = "an encounter of this file was recorded by another build meanwhile: " + ", ".join(exc.encounter_ids)
+            _refuse(conn, res, temp, path, sha, built, result, why)
+        except L.PcnConflictError as exc:
+            why = "a patient control number of this file names another claim in the ledger: " + ", ".join(exc.pcns)
+            _refuse(conn, res, temp, path, sha, built, result, why)
+        else:
+            os.replace(temp, path)  # recorded: the file appears under its final name in one step
+            _sync_dir(out_dir)
+            L.file_in_place(conn, res.interchange_id)
     result.files.append(built)
     result.claims.extend(_claim_rows(txs, built))
 
 
 def _refuse(
-    conn: sqlite3.Connection, res: L.Reservation, path: Path, sha: str, built: BuiltFile, result: BuildResult, why: str
+    conn: sqlite3.Connection,
+    res: L.Reservation,
+    temp: Path,
+    path: Path,
+    sha: str,
+    built: BuiltFile,
+    result: BuildResult,
+    why: str,
 ) -> None:
     refused = path.with_name(path.name + ".refused")
-    os.replace(path, refused)
     L.mark_interchange(conn, res.interchange_id, "refused", str(refused), sha)
+    os.replace(temp, refused)
+    _sync_dir(path.parent)
+    L.file_in_place(conn, res.interchange_id)
     built.path, built.status = str(refused), "refused"
     result.findings.append(error("file-refused", why, file=str(refused)))
+
+
+@contextmanager
+def _locked_if_free(temp: Path) -> Iterator[bool]:
+    """Yield True while holding the lock of ``temp`` (its build is gone or it does not exist)."""
+    try:
+        fd = os.open(temp, os.O_RDONLY)
+    except FileNotFoundError:
+        yield True
+        return
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:  # a running build writes it
+            yield False
+            return
+        yield True
+    finally:
+        os.close(fd)
+
+
+def _file_sha(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _recover_row(conn: sqlite3.Connection, row: sqlite3.Row) -> list[Finding]:
+    """Complete or remove the temporary file of one interrupted interchange; say what was done."""
+    temp = Path(row["temp_path"])
+    final = temp.parent / f"{row['claim_type']}-{int(row['isa13']):09d}.x12"
+    status = row["status"]
+    out: list[Finding] = []
+    there = temp.exists()
+    if status in ("reserved", "failed"):
+        if there:
+            _discard(temp)
+            out.append(
+                warning(
+                    "leftover-removed",
+                    f"an interrupted build left the unrecorded file of ISA13 {int(row['isa13']):09d}; removed",
+                    file=str(temp),
+                )
+            )
+    elif status == "refused":
+        target = final.with_name(final.name + ".refused")
+        if there and not target.exists():
+            os.replace(temp, target)
+            out.append(
+                warning("leftover-completed", "an interrupted build's refused file was put in place", file=str(target))
+            )
+        elif there:
+            _discard(temp)
+    elif there and final.exists():
+        _discard(temp)
+    elif there and _file_sha(temp) == row["sha256"]:
+        os.replace(temp, final)
+        out.append(
+            warning(
+                "leftover-completed",
+                "an interrupted build recorded this file but did not rename it; renamed to its final name",
+                file=str(final),
+            )
+        )
+    elif there:
+        return [
+            error(
+                "leftover-damaged",
+                "an interrupted build's file differs from the one recorded; left under its temporary name",
+                file=str(temp),
+            )
+        ]
+    elif not final.exists():
+        out.append(error("recorded-file-missing", "the file of a recorded interchange is missing", file=str(final)))
+    if there:
+        _sync_dir(temp.parent)
+    L.file_in_place(conn, int(row["id"]))
+    return out
+
+
+def recover_leftovers(conn: sqlite3.Connection, out_dir: Path, sweep: bool) -> list[Finding]:
+    """Finish what killed builds left: every interchange with a temporary file, then stray files.
+
+    Rows whose temporary file a running build still holds are left alone. With ``sweep`` (no
+    other build uses ``out_dir``), temporary files in ``out_dir`` that no interchange names (a
+    build killed before it reserved numbers) are removed.
+    """
+    findings: list[Finding] = []
+    pending: set[str] = set()
+    for row in L.pending_files(conn):
+        with _locked_if_free(Path(row["temp_path"])) as free:
+            if free:
+                findings.extend(_recover_row(conn, row))
+            else:
+                pending.add(row["temp_path"])
+    if sweep:
+        for temp in sorted(out_dir.glob(f"{TEMP_PREFIX}*{TEMP_SUFFIX}")):
+            if str(temp.resolve()) in pending or not temp.is_file():
+                continue
+            with _locked_if_free(temp) as free:
+                if free and temp.exists():
+                    _discard(temp)
+                    findings.append(
+                        warning(
+                            "leftover-removed", "an interrupted build left an unrecorded file; removed", file=str(temp)
+                        )
+                    )
+    return findings
+
+
+@contextmanager
+def _output_folder(conn: sqlite3.Connection, out_dir: Path, result: BuildResult) -> Iterator[None]:
+    """Hold a shared lock on ``out_dir`` for the build, after cleaning up what killed builds left.
+
+    Stray temporary files are swept only under an exclusive lock (no other build in the folder).
+    """
+    fd = os.open(out_dir, os.O_RDONLY)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            alone = True
+        except BlockingIOError:
+            alone = False
+        if alone:
+            result.findings.extend(recover_leftovers(conn, out_dir, sweep=True))
+        fcntl.flock(fd, fcntl.LOCK_SH)
+        if not alone:
+            result.findings.extend(recover_leftovers(conn, out_dir, sweep=False))
+        yield
+    finally:
+        os.close(fd)
+
+
+class LedgerPcns:
+    """The ledger as the planner's :class:`edi.x837.plan.PcnRegistry`."""
+
+    def __init__(self, conn: sqlite3.Connection):
+        self.conn = conn
+
+    def owner(self, pcn: str) -> tuple[str, int] | None:
+        return L.pcn_owner(self.conn, pcn)
+
+    def recorded(self, encounter_id: str, part: int) -> str | None:
+        return L.recorded_pcn(self.conn, encounter_id, part)
 
 
 def build_claims(
@@ -335,42 +585,91 @@ def build_claims(
     encounters) and writing/validating/recording ("write", claims) as they advance.
     """
     from coding.encounters.loader import load_encounters
+
+    encounters, load_findings = load_encounters([Path(p) for p in paths], cfg)
+    return build_encounters(
+        encounters,
+        load_findings,
+        cfg,
+        ledger,
+        out_dir,
+        allow_invalid=allow_invalid,
+        jobs=jobs,
+        now=now,
+        progress=progress,
+    )
+
+
+def build_encounters(
+    encounters: Sequence[Encounter],
+    load_findings: Sequence[Finding],
+    cfg: Config,
+    ledger: sqlite3.Connection | str | Path,
+    out_dir: str | Path,
+    *,
+    allow_invalid: bool = False,
+    jobs: int = 1,
+    now: datetime | None = None,
+    progress: ProgressFn | None = None,
+    only: Callable[[Any], bool] | None = None,
+) -> BuildResult:
+    """:func:`build_claims` for encounters already read (``load_findings``: what reading found).
+
+    ``only(claim_plan)`` keeps just the claims it accepts (a correction sends the one part it
+    names); an encounter none of whose claims is kept counts as not billed.
+    """
     from coding.engine import code_encounters
     from edi.x837.model import plan_interchanges
 
     conn = ledger if isinstance(ledger, sqlite3.Connection) else L.connect(ledger)
     now = now or datetime.now(UTC).replace(microsecond=0)
     result = BuildResult()
-    encounters, load_findings = load_encounters([Path(p) for p in paths], cfg)
     result.findings.extend(load_findings)
     if has_errors(load_findings):
         result.input_error = True
         return result
-    history = hit_history_from_conn(conn)  # Medicare home-infusion history for the 60-day rule
-    coded: list[CodedEncounter] = []
-    for start in range(0, len(encounters), CODE_CHUNK):
-        coded.extend(code_encounters(encounters[start : start + CODE_CHUNK], cfg, hit_history=history))
-        if progress:
-            progress("code", len(coded), len(encounters))
-    for ce in coded:
-        result.findings.extend(ce.findings)
-    kept, screened = screen_already_sent(conn, coded)
-    result.findings.extend(screened)
-    plans, plan_findings = plan_interchanges(kept, cfg)
-    result.findings.extend(plan_findings)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True, mode=0o700)
-    n_claims = sum(len(p.claims) for p in plans)
-    done = 0
-    for plan in plans:
-        if plan.claims:
-            _build_one(conn, plan, cfg, out, allow_invalid, jobs, now, result)
-        done += len(plan.claims)
-        if progress:
-            progress("write", done, n_claims)
-    if not plans:
-        result.findings.append(info("nothing-to-build", "no claim could be built from the input"))
+    with _output_folder(conn, out, result):
+        history = hit_history_from_conn(conn)  # Medicare home-infusion history for the 60-day rule
+        coded: list[CodedEncounter] = []
+        for start in range(0, len(encounters), CODE_CHUNK):
+            coded.extend(code_encounters(encounters[start : start + CODE_CHUNK], cfg, hit_history=history))
+            if progress:
+                progress("code", len(coded), len(encounters))
+        for ce in coded:
+            result.findings.extend(ce.findings)
+        kept, screened = screen_already_sent(conn, coded)
+        result.findings.extend(screened)
+        plans, plan_findings = plan_interchanges(kept, cfg, LedgerPcns(conn), [e.id for e in encounters])
+        result.findings.extend(plan_findings)
+        if only is not None:
+            plans = _select(plans, only)
+        n_claims = sum(len(p.claims) for p in plans)
+        done = 0
+        for plan in plans:
+            if plan.claims:
+                _build_one(conn, plan, cfg, out, allow_invalid, jobs, now, result)
+            done += len(plan.claims)
+            if progress:
+                progress("write", done, n_claims)
+        if not plans:
+            result.findings.append(info("nothing-to-build", "no claim could be built from the input"))
+    billed = {c["encounter_id"] for c in result.claims if c["recorded"]}
+    result.not_billed = [e.id for e in encounters if e.id not in billed]
     return result
+
+
+def _select(plans: list[Any], only: Callable[[Any], bool]) -> list[Any]:
+    """The plans with only the claims ``only`` accepts (empty sets and interchanges dropped)."""
+    kept = []
+    for plan in plans:
+        for tp in plan.transactions:
+            tp.claims = [c for c in tp.claims if only(c)]
+        plan.transactions = [tp for tp in plan.transactions if tp.claims]
+        if plan.transactions:
+            kept.append(plan)
+    return kept
 
 
 def summarize_charges(result: BuildResult) -> Decimal:

@@ -1,16 +1,17 @@
 """Rework a claim: a frequency-7 replacement (or 8 void) rebuilt from the stored source encounter.
 
 The encounter the ledger kept for audit is coded again and goes through the same planner, writer,
-validation and recording as ``claims build`` (:func:`reconcile.claims.build.build_claims`), with CLM05-3
-= 7/8 and REF*F8 = the payer claim number the ledger learned from the 835 (or 277CA).
+validation and recording as ``claims build`` (:func:`reconcile.claims.build.build_encounters`),
+with CLM05-3 = 7/8 and REF*F8 = the payer claim number the ledger learned from the 835 (or 277CA)
+for exactly the claim named. When that claim is one part of a split encounter, only that part is
+sent again, under its own CLM01 and with its own payer claim number. The encounter is read in
+memory: no file with patient data is written besides the 837 itself.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
-import tempfile
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -22,23 +23,27 @@ class CorrectionError(Exception):
     """The claim cannot be corrected (unknown, no stored encounter, no payer claim number)."""
 
 
-def correction_source(conn: sqlite3.Connection, pcn: str, void: bool = False) -> dict[str, Any]:
-    """The stored encounter of claim ``pcn`` turned into a replacement (7) or void (8)."""
-    rows = conn.execute(
-        "SELECT c.encounter_id, c.payer_claim_number, e.source FROM claims c"
+def _claim_rows(conn: sqlite3.Connection, pcn: str) -> list[sqlite3.Row]:
+    return conn.execute(
+        "SELECT c.encounter_id, c.part, c.payer_claim_number, e.source FROM claims c"
         " LEFT JOIN encounters e ON e.id = c.encounter_row WHERE c.patient_control_number = ?"
         " ORDER BY c.id DESC",
         (pcn,),
     ).fetchall()
+
+
+def correction_source(conn: sqlite3.Connection, pcn: str, void: bool = False) -> dict[str, Any]:
+    """The stored encounter of claim ``pcn`` turned into a replacement (7) or void (8)."""
+    rows = _claim_rows(conn, pcn)
     if not rows:
         raise CorrectionError(f"claim {pcn}: no claim with this patient control number in the ledger")
-    icn = next((r[1] for r in rows if r[1]), None)
+    icn = next((r["payer_claim_number"] for r in rows if r["payer_claim_number"]), None)
     if not icn:
         raise CorrectionError(
             f"claim {pcn}: field payer_claim_number is unknown (no 835 or 277CA has named "
             "it yet); a replacement or void needs it for REF*F8"
         )
-    source = next((r[2] for r in rows if r[2]), None)
+    source = next((r["source"] for r in rows if r["source"]), None)
     try:
         enc = json.loads(source) if source else None
     except ValueError:
@@ -60,14 +65,36 @@ def correct_claim(
     void: bool = False,
     now: datetime | None = None,
 ) -> Any:
-    """Build, validate and record the replacement/void of claim ``pcn``; returns the ``BuildResult``."""
-    from reconcile.claims.build import build_claims
+    """Build, validate and record the replacement/void of claim ``pcn``; returns the ``BuildResult``.
 
-    enc = correction_source(conn, pcn, void)
-    fd, tmp = tempfile.mkstemp(prefix="dripline-correct-", suffix=".json")  # mode 0600
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump({"encounters": [enc]}, fh)
-        return build_claims([Path(tmp)], cfg, conn, out_dir, now=now)
-    finally:
-        os.unlink(tmp)
+    Only the claim ``pcn`` names is sent: for a part of a split encounter, that part alone.
+    """
+    from coding.encounters.loader import validate_encounter
+    from coding.findings import error
+    from reconcile.claims.build import build_encounters
+
+    enc_raw = correction_source(conn, pcn, void)
+    part = int(_claim_rows(conn, pcn)[0]["part"])
+    enc, findings = validate_encounter(enc_raw, cfg, file=f"ledger:{pcn}")
+    encounters = [enc] if enc is not None else []
+    if enc is None and not any(f.is_error for f in findings):  # pragma: no cover - the loader always says why
+        findings.append(error("bad-value", "the stored encounter cannot be read", encounter_id=pcn))
+    result = build_encounters(
+        encounters,
+        findings,
+        cfg,
+        conn,
+        out_dir,
+        now=now,
+        only=lambda cp: cp.part == part and cp.patient_control_number == pcn,
+    )
+    if encounters and not result.claims and not result.input_error:
+        result.findings.append(
+            error(
+                "correction-part-missing",
+                f"claim {pcn}: the rebuilt encounter has no claim with this patient control number "
+                f"(part {part}); nothing was sent",
+                encounter_id=encounters[0].id,
+            )
+        )
+    return result

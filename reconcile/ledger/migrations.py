@@ -7,7 +7,8 @@ the same time never apply a migration twice. Never edit or reorder a migration t
 append a new one. The list below is the one place that names them all, in the order every ledger
 applies them: the core tables, acknowledgments, then the posting and denial tables (their schema
 text is in :mod:`reconcile.ledger.posting_tables`), then the loaded CMS code sets
-(:mod:`reconcile.ledger.codeset_tables`).
+(:mod:`reconcile.ledger.codeset_tables`), then the claim identity (``claims.part``) and the
+temporary file of an interchange being written.
 
 Conventions: money is TEXT holding an exact decimal string (never REAL); timestamps are ISO 8601
 UTC text; control numbers are INTEGER.
@@ -15,6 +16,7 @@ UTC text; control numbers are INTEGER.
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -122,12 +124,52 @@ CREATE TABLE acknowledgments (
 CREATE INDEX acknowledgments_sha ON acknowledgments(sha256);
 """
 
+CLAIM_IDENTITY_TRIGGER = """
+CREATE TRIGGER claims_pcn_names_one_claim BEFORE INSERT ON claims
+WHEN EXISTS (
+    SELECT 1 FROM claims
+    WHERE patient_control_number = NEW.patient_control_number
+      AND (encounter_id <> NEW.encounter_id OR part <> NEW.part)
+)
+BEGIN
+    SELECT RAISE(ABORT, 'patient control number already names another claim (encounter or part)');
+END
+"""
+
+
+def _claim_identity(conn: sqlite3.Connection) -> None:
+    """``claims.part`` (0 unsplit, else 1..n) and a trigger: one CLM01 names one encounter and part.
+
+    Rows recorded before the column existed get their part from the ``<id>-<n>`` form the
+    planner used for split claims (a CLM01 that differs from its encounter id and ends in
+    ``-<digits>``). A replacement, void or resend keeps the CLM01 of the claim it stands for, so
+    the rule is an identity (encounter, part) per CLM01 rather than a UNIQUE column.
+    """
+    conn.execute("ALTER TABLE claims ADD COLUMN part INTEGER NOT NULL DEFAULT 0")
+    rows = conn.execute(
+        "SELECT id, patient_control_number FROM claims WHERE patient_control_number <> encounter_id"
+    ).fetchall()
+    for cid, pcn in rows:
+        m = re.fullmatch(r".*-(\d{1,4})", pcn)
+        if m:
+            conn.execute("UPDATE claims SET part = ? WHERE id = ?", (int(m.group(1)), cid))
+    conn.execute("CREATE INDEX claims_encounter_part ON claims(encounter_id, part)")
+    conn.execute(CLAIM_IDENTITY_TRIGGER)
+
+
+# An 837 is written under a temporary name and renamed to its final name only after its claims
+# are recorded; the temporary file's absolute path stays on the interchange row until the file
+# is in place, so a build killed in between is completed or cleaned up by the next one.
+INTERCHANGE_TEMP_FILE = "ALTER TABLE interchanges ADD COLUMN temp_path TEXT;"
+
 MIGRATIONS: list[tuple[str, MigrationBody]] = [
     ("0001_core_ledger", CORE_SCHEMA),
     ("0002_acknowledgments", ACK_SCHEMA),
     ("0101_remittance_posting", POSTING_SCHEMA),
     ("0102_unmatched_related_claim", UNMATCHED_RELATED_CLAIM),
     ("0201_codesets", CODESET_SCHEMA),
+    ("0301_claim_identity", _claim_identity),
+    ("0302_interchange_temp_file", INTERCHANGE_TEMP_FILE),
 ]
 
 

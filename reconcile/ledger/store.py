@@ -53,6 +53,18 @@ class DuplicateEncounterError(Exception):
         self.encounter_ids = encounter_ids
 
 
+class PcnConflictError(Exception):
+    """Recording would give a patient control number (CLM01) to a second claim identity.
+
+    A CLM01 names one claim: one encounter and one part of it. A replacement, void or resend of
+    that same claim keeps it; any other encounter or part must have its own.
+    """
+
+    def __init__(self, pcns: list[str]):
+        super().__init__(f"{len(pcns)} patient control number(s) already name another claim")
+        self.pcns = pcns
+
+
 @dataclass(frozen=True)
 class Reservation:
     """Control numbers reserved for one interchange (already committed: never handed out again)."""
@@ -63,6 +75,7 @@ class Reservation:
     st02: list[int]
     bht03: list[str]
     line_control_numbers: list[str]
+    temp_path: str | None = None  # the file being written, until it is in place under its final name
 
 
 @dataclass
@@ -78,6 +91,7 @@ class ClaimRecord:
     lines: list[ServiceLine]
     payer_claim_number: str | None = None
     source: dict[str, Any] | None = None
+    part: int = 0  # 0 when the encounter is one claim, else 1..n for the parts of a split claim
 
     @property
     def total_charge(self) -> Decimal:
@@ -157,12 +171,19 @@ def allocate(conn: sqlite3.Connection, name: str, count: int = 1) -> list[int]:
 
 
 def reserve_numbers(
-    conn: sqlite3.Connection, claim_type: str, n_sets: int, n_lines: int, now: datetime | None = None
+    conn: sqlite3.Connection,
+    claim_type: str,
+    n_sets: int,
+    n_lines: int,
+    now: datetime | None = None,
+    temp_path: str | None = None,
 ) -> Reservation:
     """Reserve ISA13/GS06, ``n_sets`` ST02+BHT03 and ``n_lines`` line control numbers at once.
 
     The reservation is committed with an ``interchanges`` row in status ``reserved``: the
     numbers are spent whatever happens to the file (a refused file never gives them back).
+    ``temp_path`` (absolute) is the temporary file the interchange is written to; it stays on
+    the row until :func:`file_in_place` so a killed build's leftover can be found.
     """
     with transaction(conn):
         isa13 = _take(conn, "isa13", 1)[0]
@@ -171,22 +192,73 @@ def reserve_numbers(
         bht = _take(conn, "bht03", n_sets) if n_sets else []
         lines = _take(conn, "line", n_lines) if n_lines else []
         cur = conn.execute(
-            "INSERT INTO interchanges (isa13, gs06, claim_type, created_at, status) VALUES (?, ?, ?, ?, 'reserved')",
-            (isa13, gs06, claim_type, iso_time(now)),
+            "INSERT INTO interchanges (isa13, gs06, claim_type, created_at, status, temp_path)"
+            " VALUES (?, ?, ?, ?, 'reserved', ?)",
+            (isa13, gs06, claim_type, iso_time(now), temp_path),
         )
         iid = inserted_id(cur)
-    return Reservation(iid, isa13, gs06, st02, [str(b) for b in bht], [str(n) for n in lines])
+    return Reservation(iid, isa13, gs06, st02, [str(b) for b in bht], [str(n) for n in lines], temp_path)
 
 
 def mark_interchange(
-    conn: sqlite3.Connection, interchange_id: int, status: str, path: str | None, sha256: str | None
+    conn: sqlite3.Connection,
+    interchange_id: int,
+    status: str,
+    path: str | None,
+    sha256: str | None,
+    file_done: bool = False,
 ) -> None:
-    """Record what became of a reserved interchange that is not recorded with claims (refused)."""
+    """Record what became of a reserved interchange that is not recorded with claims (refused).
+
+    ``file_done``: no temporary file of it is left to move or remove (clears ``temp_path``).
+    """
     with transaction(conn):
         conn.execute(
-            "UPDATE interchanges SET status = ?, path = ?, sha256 = ? WHERE id = ?",
-            (status, path, sha256, interchange_id),
+            "UPDATE interchanges SET status = ?, path = ?, sha256 = ?,"
+            " temp_path = CASE WHEN ? THEN NULL ELSE temp_path END WHERE id = ?",
+            (status, path, sha256, file_done, interchange_id),
         )
+
+
+def file_in_place(conn: sqlite3.Connection, interchange_id: int) -> None:
+    """The interchange's file is under its final name (or gone): forget its temporary name."""
+    with transaction(conn):
+        conn.execute("UPDATE interchanges SET temp_path = NULL WHERE id = ?", (interchange_id,))
+
+
+def pending_files(conn: sqlite3.Connection) -> list[sqlite3.Row]:
+    """Interchanges whose temporary file may still exist (a build was killed or is running)."""
+    return conn.execute(
+        "SELECT id, isa13, claim_type, status, path, sha256, temp_path FROM interchanges"
+        " WHERE temp_path IS NOT NULL ORDER BY id"
+    ).fetchall()
+
+
+def pcn_owner(conn: sqlite3.Connection, pcn: str) -> tuple[str, int] | None:
+    """The claim identity (encounter id, part) that CLM01 ``pcn`` names in the ledger, if any."""
+    row = conn.execute(
+        "SELECT encounter_id, part FROM claims WHERE patient_control_number = ? ORDER BY id LIMIT 1", (pcn,)
+    ).fetchone()
+    return None if row is None else (str(row[0]), int(row[1]))
+
+
+def recorded_pcn(conn: sqlite3.Connection, encounter_id: str, part: int) -> str | None:
+    """The CLM01 the ledger already gave to part ``part`` of ``encounter_id`` (latest claim), if any."""
+    row = conn.execute(
+        "SELECT patient_control_number FROM claims WHERE encounter_id = ? AND part = ? ORDER BY id DESC LIMIT 1",
+        (encounter_id, part),
+    ).fetchone()
+    return None if row is None else str(row[0])
+
+
+def payer_claim_number_for_pcn(conn: sqlite3.Connection, pcn: str) -> str | None:
+    """The latest payer claim number (REF*F8 / ICN) the ledger knows for the claim ``pcn`` names."""
+    row = conn.execute(
+        "SELECT payer_claim_number FROM claims WHERE patient_control_number = ?"
+        " AND payer_claim_number IS NOT NULL AND payer_claim_number <> '' ORDER BY id DESC LIMIT 1",
+        (pcn,),
+    ).fetchone()
+    return None if row is None else str(row[0])
 
 
 def active_claims_for_encounter(conn: sqlite3.Connection, encounter_id: str) -> list[sqlite3.Row]:
@@ -239,7 +311,7 @@ def _insert_claim(conn: sqlite3.Connection, tx_id: int, claim: ClaimRecord, ts: 
         conn.execute(
             "INSERT INTO claims (patient_control_number, encounter_id, encounter_row, payer, payer_id,"
             " claim_type, frequency, payer_claim_number, total_charge, status, transaction_id,"
-            " created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            " created_at, updated_at, part) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (
                 claim.patient_control_number,
                 claim.encounter_id,
@@ -254,6 +326,7 @@ def _insert_claim(conn: sqlite3.Connection, tx_id: int, claim: ClaimRecord, ts: 
                 tx_id,
                 ts,
                 ts,
+                claim.part,
             ),
         )
     )
@@ -303,11 +376,23 @@ def record_interchange(
     and the interchange stays ``reserved``). With ``refuse_duplicates``, an original claim
     (frequency other than 7/8) for an encounter with an active claim raises
     :class:`DuplicateEncounterError` — checked inside the same transaction, so two concurrent
-    builds of one encounter cannot both record it.
+    builds of one encounter cannot both record it. A claim whose CLM01 already names another
+    claim identity (encounter, part) raises :class:`PcnConflictError` (always checked).
     """
     ts = iso_time(now)
     claim_ids: list[int] = []
     with transaction(conn):
+        taken: dict[str, tuple[str, int]] = {}
+        conflicts: set[str] = set()
+        for tx in transactions:
+            for c in tx.claims:
+                me = (c.encounter_id, c.part)
+                owner = taken.get(c.patient_control_number) or pcn_owner(conn, c.patient_control_number)
+                if owner is not None and owner != me:
+                    conflicts.add(c.patient_control_number)
+                taken.setdefault(c.patient_control_number, me)
+        if conflicts:
+            raise PcnConflictError(sorted(conflicts))
         if refuse_duplicates:
             dups = sorted(
                 {

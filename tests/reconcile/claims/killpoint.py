@@ -1,0 +1,69 @@
+"""Run the dripline CLI and SIGKILL it at the Nth observed event: fault injection from the test side.
+
+    python -m tests.reconcile.claims.killpoint COUNT_FILE N PREFIX ARGS...
+
+Events are every SQL statement the process runs (a ``sqlite3`` trace callback on each connection,
+called before the statement executes) and every call of ``os.open``, ``os.write``, ``os.fsync``,
+``os.replace`` and ``os.unlink``, described as ``sql:<statement>`` or ``os.<name>``. Only events
+whose description starts with PREFIX count ("" counts all). At the Nth counted event the process
+kills itself with SIGKILL (no cleanup handlers run, as with ``kill -9`` or a power cut); with N 0
+it runs to the end and writes the number of counted events to COUNT_FILE. Production code knows
+nothing of this: the wrapping happens here, before ``dripline.cli.main()`` is imported.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import sys
+from collections.abc import Callable
+from typing import Any
+
+
+def main(argv: list[str]) -> None:
+    count_file, target, prefix, args = argv[0], int(argv[1]), argv[2], argv[3:]
+    seen = 0
+
+    def event(what: str) -> None:
+        nonlocal seen
+        if not what.startswith(prefix):
+            return
+        seen += 1
+        if seen == target:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    def wrap(name: str) -> None:
+        real: Callable[..., Any] = getattr(os, name)
+
+        def wrapped(*a: Any, **kw: Any) -> Any:
+            event(f"os.{name}")
+            return real(*a, **kw)
+
+        setattr(os, name, wrapped)
+
+    for name in ("open", "write", "fsync", "replace", "unlink"):
+        wrap(name)
+    real_connect = sqlite3.connect
+
+    def connect(*a: Any, **kw: Any) -> sqlite3.Connection:
+        conn = real_connect(*a, **kw)
+        conn.set_trace_callback(lambda stmt: event("sql:" + stmt.strip()))
+        return conn
+
+    sqlite3.connect = connect  # type: ignore[assignment]
+    sys.argv = ["dripline", *args]
+    from dripline.cli import main as cli_main
+
+    code = 0
+    try:
+        cli_main()
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else 1
+    with open(count_file, "w", encoding="utf-8") as fh:
+        fh.write(str(seen))
+    sys.exit(code)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,210 @@
+"""A killed ``claims build`` leaves a claim file and its record together, or neither.
+
+The builds run in a subprocess through :mod:`tests.reconcile.claims.killpoint`, which SIGKILLs
+the process at a chosen SQL statement or file-system call; production code has no hook for it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import random
+import sqlite3
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from dripline.cli import app
+from reconcile.ledger import store as L
+from tests.reconcile.claims.test_build import _hospital, _office, _segments, _write
+
+REPO = Path(__file__).resolve().parents[3]
+KILLED = -9
+
+
+def _run(work: Path, target: int = 0, prefix: str = "") -> tuple[int, int]:
+    """Run ``claims build`` in ``work`` (killed at counted event ``target``); (exit code, events seen)."""
+    count = work / "events.txt"
+    count.unlink(missing_ok=True)
+    env = {k: v for k, v in os.environ.items() if k != "DRIPLINE_DB"}
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "tests.reconcile.claims.killpoint",
+            str(count),
+            str(target),
+            prefix,
+            "claims",
+            "build",
+            str(work / "batch.json"),
+            "--out",
+            str(work / "out"),
+            "--ledger",
+            str(work / "l.db"),
+            "--json",
+        ],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        timeout=300,
+    )
+    seen = int(count.read_text()) if count.exists() else -1
+    return proc.returncode, seen
+
+
+def _rerun(work: Path) -> int:
+    """The same build again, uninterrupted, in this process (faster than a new interpreter)."""
+    res = CliRunner().invoke(
+        app,
+        [
+            "claims",
+            "build",
+            str(work / "batch.json"),
+            "--out",
+            str(work / "out"),
+            "--ledger",
+            str(work / "l.db"),
+            "--json",
+        ],
+    )
+    assert "Traceback" not in res.output
+    return res.exit_code
+
+
+def _workspace(root: Path) -> Path:
+    """A folder with an encounter batch and a ledger that exists already (its schema applied)."""
+    root.mkdir()
+    L.connect(root / "l.db").close()
+    _write(
+        root / "batch.json",
+        [_office("ENC-001"), _office("ENC-002", "commercial"), _hospital("ENC-003"), _hospital("ENC-004", "medicare")],
+    )
+    return root
+
+
+def _check_consistent(work: Path, after_restart: bool) -> None:
+    """integrity_check ok; every claim file has its record (and, after a restart, every record its file)."""
+    out = work / "out"
+    conn = sqlite3.connect(work / "l.db")
+    try:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        columns = {r[1] for r in conn.execute("PRAGMA table_info(interchanges)")}
+        if not columns:  # killed before the ledger had its schema: no build began
+            assert not (out.exists() and any(out.iterdir()))
+            return
+        recorded = {
+            Path(p).name: sha
+            for p, sha in conn.execute(
+                "SELECT path, sha256 FROM interchanges WHERE status IN ('recorded', 'recorded-invalid')"
+            )
+        }
+        claims_without_tx = conn.execute(
+            "SELECT COUNT(*) FROM claims c LEFT JOIN transactions t ON t.id = c.transaction_id WHERE t.id IS NULL"
+        ).fetchone()[0]
+        pending = (
+            conn.execute("SELECT COUNT(*) FROM interchanges WHERE temp_path IS NOT NULL").fetchone()[0]
+            if "temp_path" in columns
+            else 0
+        )
+    finally:
+        conn.close()
+    assert claims_without_tx == 0
+    files = sorted(out.glob("*.x12")) if out.exists() else []
+    for f in files:
+        assert f.name in recorded, f"claim file {f.name} has no record"
+        assert hashlib.sha256(f.read_bytes()).hexdigest() == recorded[f.name]
+        assert stat.S_IMODE(f.stat().st_mode) == 0o600
+    leftovers = [p.name for p in out.iterdir() if p.name.startswith(".dripline-")] if out.exists() else []
+    for name in leftovers:
+        assert not name.endswith(".x12") and not name.startswith("837")
+    if after_restart:
+        assert sorted(recorded) == [f.name for f in files], "a record without its file"
+        assert leftovers == [] and pending == 0
+
+
+def _state(work: Path) -> dict:
+    """What a build leaves, without the control numbers and clock that differ between runs."""
+    conn = sqlite3.connect(work / "l.db")
+    try:
+        claims = sorted(
+            tuple(r)
+            for r in conn.execute(
+                "SELECT patient_control_number, encounter_id, part, payer, claim_type, frequency, total_charge, status"
+                " FROM claims"
+            )
+        )
+        lines = conn.execute("SELECT COUNT(*), COUNT(DISTINCT line_control_number) FROM lines").fetchone()
+        isa = conn.execute(
+            "SELECT COUNT(*), COUNT(DISTINCT isa13) FROM interchanges WHERE status LIKE 'recorded%'"
+        ).fetchone()
+    finally:
+        conn.close()
+    files = sorted(
+        (f.name.split("-")[0], tuple(sorted(s[1] for s in _segments(f) if s[0] == "CLM")))
+        for f in (work / "out").glob("*.x12")
+    )
+    return {"claims": claims, "lines": lines[0], "files": files, "isa13_unique": isa[0] == isa[1]}
+
+
+@pytest.fixture(scope="module")
+def clean(tmp_path_factory) -> tuple[dict, int]:
+    """One uninterrupted build: its end state and how many events it went through."""
+    work = _workspace(tmp_path_factory.mktemp("clean") / "w")
+    code, seen = _run(work)
+    assert code == 0 and seen > 0
+    _check_consistent(work, after_restart=True)
+    return _state(work), seen
+
+
+def test_claim_file_is_invisible_until_recorded_and_completed_after_a_kill(tmp_path: Path, clean) -> None:
+    """Killed just after recording: no claim file yet; the next build renames the temporary file."""
+    work = _workspace(tmp_path / "w")
+    code, _ = _run(work, 1, "sql:INSERT INTO claim_status_history")  # inside the recording transaction
+    assert code == KILLED
+    _check_consistent(work, after_restart=False)
+    assert not list((work / "out").glob("*.x12"))
+    code, _ = _run(work, 1, "os.replace")  # the first file recorded, killed before it is renamed
+    assert code == KILLED
+    _check_consistent(work, after_restart=False)
+    assert [p for p in (work / "out").iterdir() if p.name.startswith(".dripline-")]
+    code, _ = _run(work)
+    assert code in (0, 1)
+    _check_consistent(work, after_restart=True)
+    assert _state(work) == clean[0]
+
+
+def test_temporary_file_is_private_and_never_named_like_a_claim_file(tmp_path: Path, clean) -> None:
+    work2 = _workspace(tmp_path / "w2")
+    assert _run(work2, 1, "os.fsync")[0] == KILLED  # the temporary file written, not yet validated
+    temps = [p for p in (work2 / "out").iterdir()]
+    assert len(temps) == 1 and temps[0].name.startswith(".dripline-") and temps[0].suffix == ".tmp"
+    assert stat.S_IMODE(temps[0].stat().st_mode) == 0o600
+    _check_consistent(work2, after_restart=False)
+    assert _run(work2)[0] == 0
+    _check_consistent(work2, after_restart=True)
+    assert _state(work2) == clean[0]
+
+
+KILLS = 25
+
+
+@pytest.mark.slow
+def test_killed_at_random_points_build_leaves_file_and_record_together(tmp_path: Path, clean) -> None:
+    """Kill at 25 seeded random events; each time the ledger is sound, and a re-run ends as one clean run."""
+    state, events = clean
+    rng = random.Random(20261205)
+    targets = sorted(rng.sample(range(1, events + 1), min(KILLS, events)))
+    for i, target in enumerate(targets):
+        work = _workspace(tmp_path / f"k{i}")
+        code, _ = _run(work, target)
+        assert code == KILLED, f"event {target} of {events} did not kill the build"
+        _check_consistent(work, after_restart=False)
+        code = _rerun(work)
+        assert code in (0, 1), f"re-run after a kill at event {target}"
+        _check_consistent(work, after_restart=True)
+        assert _state(work) == state, f"kill at event {target} of {events}"

@@ -561,7 +561,11 @@ class LedgerPcns:
         self.conn = conn
 
     def owner(self, pcn: str) -> tuple[str, int] | None:
-        return L.pcn_owner(self.conn, pcn)
+        """The claim ``pcn`` names; an encounter id of the ledger stays reserved for that encounter."""
+        found = L.pcn_owner(self.conn, pcn)
+        if found is None and L.encounter_known(self.conn, pcn):
+            return (pcn, 0)
+        return found
 
     def recorded(self, encounter_id: str, part: int) -> str | None:
         return L.recorded_pcn(self.conn, encounter_id, part)

@@ -242,6 +242,11 @@ def pcn_owner(conn: sqlite3.Connection, pcn: str) -> tuple[str, int] | None:
     return None if row is None else (str(row[0]), int(row[1]))
 
 
+def encounter_known(conn: sqlite3.Connection, encounter_id: str) -> bool:
+    """True when the ledger holds a claim of this encounter (its id is its own CLM01 when unsplit)."""
+    return conn.execute("SELECT 1 FROM claims WHERE encounter_id = ? LIMIT 1", (encounter_id,)).fetchone() is not None
+
+
 def recorded_pcn(conn: sqlite3.Connection, encounter_id: str, part: int) -> str | None:
     """The CLM01 the ledger already gave to part ``part`` of ``encounter_id`` (latest claim), if any."""
     row = conn.execute(

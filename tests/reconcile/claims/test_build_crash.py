@@ -208,3 +208,30 @@ def test_killed_at_random_points_build_leaves_file_and_record_together(tmp_path:
         assert code in (0, 1), f"re-run after a kill at event {target}"
         _check_consistent(work, after_restart=True)
         assert _state(work) == state, f"kill at event {target} of {events}"
+
+
+def test_a_running_builds_temporary_file_is_not_taken_for_a_leftover(tmp_path: Path) -> None:
+    """Leftover cleanup skips a temporary file whose build still holds its lock, and sweeps it once free."""
+    import fcntl
+
+    from reconcile.claims import build as billing
+
+    out = tmp_path / "out"
+    out.mkdir()
+    conn = L.connect(tmp_path / "l.db")
+    live = out / ".dripline-0123456789abcdef.tmp"
+    fd = os.open(live, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
+    fcntl.flock(fd, fcntl.LOCK_EX)  # as a build in another process holds it
+    res = L.reserve_numbers(conn, "837P", 1, 1, temp_path=str(live.resolve()))
+    stray = out / ".dripline-fedcba9876543210.tmp"
+    stray.write_bytes(b"ISA*left by a killed build~")
+    try:
+        found = billing.recover_leftovers(conn, out, sweep=True)
+        assert live.exists() and not stray.exists()
+        assert [f.code for f in found] == ["leftover-removed"]
+        assert [r["id"] for r in L.pending_files(conn)] == [res.interchange_id]
+    finally:
+        os.close(fd)
+    found = billing.recover_leftovers(conn, out, sweep=True)
+    assert not live.exists() and [f.code for f in found] == ["leftover-removed"]
+    assert L.pending_files(conn) == []

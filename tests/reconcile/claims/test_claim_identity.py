@@ -96,6 +96,18 @@ def test_part_id_already_in_the_ledger_for_another_encounter_is_renumbered(tmp_p
     assert [c for c in _claims(conn) if c[1] == "ENC-060"] and not res.refused_anything
 
 
+def test_part_id_that_is_a_split_encounters_id_in_the_ledger_is_renumbered(tmp_path: Path, cfg, long_claims) -> None:
+    """ENC-065-1 was sent split (as ENC-065-1-1, -2): its id stays reserved for it, not for part 1 of ENC-065."""
+    db = tmp_path / "l.db"
+    long_claims.update({"ENC-065-1", "ENC-065"})
+    billing.build_claims([_write(tmp_path / "a.json", [_office("ENC-065-1")])], cfg, db, tmp_path / "out", now=NOW)
+    res = billing.build_claims([_write(tmp_path / "b.json", [_office("ENC-065")])], cfg, db, tmp_path / "out", now=NOW)
+    conn = L.connect(db)
+    _assert_pcns_name_one_identity(conn)
+    assert "ENC-065-1" not in {p for p, _ in _claims(conn)}
+    assert any(f.code == "pcn-renumbered" for f in res.findings) and not res.refused_anything
+
+
 def test_encounter_whose_id_is_an_earlier_part_is_held_with_a_finding(tmp_path: Path, cfg, long_claims) -> None:
     db = tmp_path / "l.db"
     long_claims.add("ENC-070")

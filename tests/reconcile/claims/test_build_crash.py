@@ -178,6 +178,17 @@ def test_claim_file_is_invisible_until_recorded_and_completed_after_a_kill(tmp_p
     assert _state(work) == clean[0]
 
 
+def test_cleanup_killed_half_way_is_finished_by_the_next_build(tmp_path: Path, clean) -> None:
+    """Killed after recording; the cleanup that renames the file killed before it forgets the temporary name."""
+    work = _workspace(tmp_path / "w")
+    assert _run(work, 1, "os.replace")[0] == KILLED
+    assert _run(work, 1, "sql:UPDATE interchanges SET temp_path = NULL")[0] == KILLED
+    _check_consistent(work, after_restart=False)
+    assert _rerun(work) in (0, 1)
+    _check_consistent(work, after_restart=True)
+    assert _state(work) == clean[0]
+
+
 def test_temporary_file_is_private_and_never_named_like_a_claim_file(tmp_path: Path, clean) -> None:
     work2 = _workspace(tmp_path / "w2")
     assert _run(work2, 1, "os.fsync")[0] == KILLED  # the temporary file written, not yet validated

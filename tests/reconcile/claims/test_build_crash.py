@@ -148,7 +148,13 @@ def _state(work: Path) -> dict:
         (f.name.split("-")[0], tuple(sorted(s[1] for s in _segments(f) if s[0] == "CLM")))
         for f in (work / "out").glob("*.x12")
     )
-    return {"claims": claims, "lines": lines[0], "files": files, "isa13_unique": isa[0] == isa[1]}
+    return {
+        "claims": claims,
+        "lines": lines[0],
+        "line_control_numbers_unique": lines[0] == lines[1],
+        "files": files,
+        "isa13_unique": isa[0] == isa[1],
+    }
 
 
 @pytest.fixture(scope="module")

@@ -314,7 +314,6 @@ def _build_one(
     now: datetime,
     result: BuildResult,
 ) -> None:
-
     n_lines = sum(len(cp.lines) for cp in plan.claims)
     fd, temp = _open_temp(out_dir)
     try:
@@ -387,7 +386,13 @@ def _build_reserved(
     else:
         built.status = "recorded-invalid" if errors else "recorded"
         try:
-            L.record_interchange(conn, res, str(path), sha, txs, built.status, now)
+            try:
+                L.record_interchange(conn, res, str(path), sha, txs, built.status, now)
+            except (L.DuplicateEncounterError, L.PcnConflictError):
+                raise
+            except BaseException:  # not recorded (rolled back): the file must not stay behind
+                _abandon_if_unrecorded(conn, res, temp)
+                raise
         except L.DuplicateEncounterError as exc:
             why = "an encounter of this file was recorded by another build meanwhile: " + ", ".join(exc.encounter_ids)
             _refuse(conn, res, temp, path, sha, built, result, why)
@@ -400,6 +405,14 @@ def _build_reserved(
             L.file_in_place(conn, res.interchange_id)
     result.files.append(built)
     result.claims.extend(_claim_rows(txs, built))
+
+
+def _abandon_if_unrecorded(conn: sqlite3.Connection, res: L.Reservation, temp: Path) -> None:
+    """After a failed recording: remove the temporary file unless the ledger did record it."""
+    row = conn.execute("SELECT status FROM interchanges WHERE id = ?", (res.interchange_id,)).fetchone()
+    if row is not None and row[0] == "reserved":
+        _discard(temp)
+        L.mark_interchange(conn, res.interchange_id, "failed", None, None, file_done=True)
 
 
 def _refuse(

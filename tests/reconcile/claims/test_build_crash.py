@@ -252,3 +252,20 @@ def test_a_running_builds_temporary_file_is_not_taken_for_a_leftover(tmp_path: P
     found = billing.recover_leftovers(conn, out, sweep=True)
     assert not live.exists() and [f.code for f in found] == ["leftover-removed"]
     assert L.pending_files(conn) == []
+
+
+def test_a_recording_that_fails_leaves_no_file_behind(tmp_path: Path, monkeypatch) -> None:
+    """The ledger refuses the write (locked, full disk): the temporary file goes, the numbers stay spent."""
+    from coding.config import load_config
+    from reconcile.claims import build as billing
+
+    def locked(*a: object, **kw: object) -> list[int]:
+        raise sqlite3.OperationalError("database is locked")
+
+    work = _workspace(tmp_path / "w")
+    monkeypatch.setattr(L, "record_interchange", locked)
+    conn = L.connect(work / "l.db")
+    with pytest.raises(sqlite3.OperationalError):
+        billing.build_claims([work / "batch.json"], load_config(), conn, work / "out")
+    assert list((work / "out").iterdir()) == []
+    assert [tuple(r) for r in conn.execute("SELECT status, temp_path FROM interchanges")] == [("failed", None)]

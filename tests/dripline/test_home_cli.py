@@ -100,7 +100,9 @@ def test_code_uses_the_ledger_history_for_the_60_day_rule(tmp_path, fixtures_dir
             "--json",
         ],
     )
-    assert res.exit_code == 0, res.output
+    # HOME-006 (Medicare, no pump therapy) has no billable line: not billed, so the build exits 1
+    assert res.exit_code == 1, res.output
+    assert json.loads(res.stdout)["not_billed"] == ["HOME-006"]
     raw = json.loads((fixtures_dir / "home_encounters.json").read_text())
     enc = next(e for e in raw["encounters"] if e["id"] == "HOME-005")
     enc["id"] = "HOME-005B"

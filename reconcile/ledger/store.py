@@ -365,6 +365,30 @@ def _insert_claim(conn: sqlite3.Connection, tx_id: int, claim: ClaimRecord, ts: 
     return cid
 
 
+PCN_CHUNK = 500  # CLM01s looked up per query (below SQLite's bound-parameter limit)
+
+
+def _pcn_conflicts(conn: sqlite3.Connection, claims: list[ClaimRecord]) -> list[str]:
+    """CLM01s of ``claims`` that already name another (encounter, part), in the ledger or among them."""
+    taken: dict[str, tuple[str, int]] = {}
+    pcns = sorted({c.patient_control_number for c in claims})
+    for start in range(0, len(pcns), PCN_CHUNK):
+        chunk = pcns[start : start + PCN_CHUNK]
+        marks = ",".join("?" for _ in chunk)
+        for pcn, enc, part in conn.execute(
+            f"SELECT patient_control_number, encounter_id, part FROM claims WHERE patient_control_number IN ({marks})"
+            " ORDER BY id",
+            chunk,
+        ):
+            taken.setdefault(str(pcn), (str(enc), int(part)))
+    conflicts: set[str] = set()
+    for c in claims:
+        me = (c.encounter_id, c.part)
+        if taken.setdefault(c.patient_control_number, me) != me:
+            conflicts.add(c.patient_control_number)
+    return sorted(conflicts)
+
+
 def record_interchange(
     conn: sqlite3.Connection,
     reservation: Reservation,
@@ -387,17 +411,9 @@ def record_interchange(
     ts = iso_time(now)
     claim_ids: list[int] = []
     with transaction(conn):
-        taken: dict[str, tuple[str, int]] = {}
-        conflicts: set[str] = set()
-        for tx in transactions:
-            for c in tx.claims:
-                me = (c.encounter_id, c.part)
-                owner = taken.get(c.patient_control_number) or pcn_owner(conn, c.patient_control_number)
-                if owner is not None and owner != me:
-                    conflicts.add(c.patient_control_number)
-                taken.setdefault(c.patient_control_number, me)
+        conflicts = _pcn_conflicts(conn, [c for tx in transactions for c in tx.claims])
         if conflicts:
-            raise PcnConflictError(sorted(conflicts))
+            raise PcnConflictError(conflicts)
         if refuse_duplicates:
             dups = sorted(
                 {

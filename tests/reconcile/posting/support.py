@@ -19,10 +19,13 @@ def make_ledger(
     claims: list[tuple[str, list[tuple[str, tuple[str, ...], int, str, str | None]]]],
     payer: str = "commercial",
     payer_id: str = "ACME01",
-    encounter_suffix: str = "",
+    another_payer: bool = False,
 ):
     """claims: [(pcn, [(code, modifiers, units, charge, ndc)])] sent to ``payer`` (profile key, 2010BB
-    ``payer_id``), each for encounter ``pcn + encounter_suffix``; returns (conn, {pcn: [lcn, ...]})."""
+    ``payer_id``), each for encounter ``pcn``; returns (conn, {pcn: [lcn, ...]}).
+
+    ``another_payer``: the encounters were already billed to another payer and are billed to this
+    one too (coordination of benefits): the same claims, so the same CLM01s, under this payer."""
     conn = ledger.connect(path)
     n_lines = sum(len(lines) for _pcn, lines in claims)
     res = ledger.reserve_numbers(conn, "837P", 1, n_lines)
@@ -48,9 +51,14 @@ def make_ledger(
             sl.append(ln)
             assigned.append(lcn)
         out[pcn] = assigned
-        records.append(ClaimRecord(pcn, pcn + encounter_suffix, payer, payer_id, "837P", "1", sl))
+        records.append(ClaimRecord(pcn, pcn, payer, payer_id, "837P", "1", sl))
     ledger.record_interchange(
-        conn, res, "x.x12", "0" * 64, [TransactionRecord(res.st02[0], res.bht03[0], payer, records)]
+        conn,
+        res,
+        "x.x12",
+        "0" * 64,
+        [TransactionRecord(res.st02[0], res.bht03[0], payer, records)],
+        refuse_duplicates=not another_payer,
     )
     return conn, out
 

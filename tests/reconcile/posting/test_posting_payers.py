@@ -27,7 +27,7 @@ def two_payers(tmp_path):
     conn, med = make_ledger(db, [("ENC1", [("96372", (), 1, "45.00", None)])], payer="medicare", payer_id="00952")
     conn.close()
     conn, com = make_ledger(
-        db, [("ENC1", [("96372", (), 1, "45.00", None)])], payer="commercial", payer_id="ACME01", encounter_suffix="-b"
+        db, [("ENC1", [("96372", (), 1, "45.00", None)])], payer="commercial", payer_id="ACME01", another_payer=True
     )
     return conn, med["ENC1"][0], com["ENC1"][0]
 

@@ -94,7 +94,8 @@ def build(db: Path, seed: int, n: int, per_set: int, missing: float = 0.1) -> Ca
                     "INSERT INTO claims (patient_control_number, encounter_id, payer, payer_id, claim_type,"
                     " frequency, payer_claim_number, total_charge, status, transaction_id, created_at, updated_at)"
                     " VALUES (?,?,?,?,'837P','1',?,?,'sent',?,'2026-01-01','2026-01-01')",
-                    (c.pcn, f"{key}-{c.pcn}", key, PAYERS[key][1], c.payer_claim_number, str(charge), t),
+                    # one encounter billed to both payers: one claim identity, so one CLM01
+                    (c.pcn, c.pcn, key, PAYERS[key][1], c.payer_claim_number, str(charge), t),
                 ).lastrowid
                 claims += 1
                 for k, ln in enumerate(c.lines, start=1):

@@ -75,6 +75,8 @@ def test_shipped_migrations_keep_their_names_and_order() -> None:
         "0101_remittance_posting",
         "0102_unmatched_related_claim",
         "0201_codesets",
+        "0301_claim_identity",
+        "0302_interchange_temp_file",
     ]
 
 

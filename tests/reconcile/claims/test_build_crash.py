@@ -167,6 +167,7 @@ def clean(tmp_path_factory) -> tuple[dict, int]:
     return _state(work), seen
 
 
+@pytest.mark.slow
 def test_claim_file_is_invisible_until_recorded_and_completed_after_a_kill(tmp_path: Path, clean) -> None:
     """Killed just after recording: no claim file yet; the next build renames the temporary file."""
     work = _workspace(tmp_path / "w")
@@ -184,6 +185,7 @@ def test_claim_file_is_invisible_until_recorded_and_completed_after_a_kill(tmp_p
     assert _state(work) == clean[0]
 
 
+@pytest.mark.slow
 def test_cleanup_killed_half_way_is_finished_by_the_next_build(tmp_path: Path, clean) -> None:
     """Killed after recording; the cleanup that renames the file killed before it forgets the temporary name."""
     work = _workspace(tmp_path / "w")
@@ -195,6 +197,7 @@ def test_cleanup_killed_half_way_is_finished_by_the_next_build(tmp_path: Path, c
     assert _state(work) == clean[0]
 
 
+@pytest.mark.slow
 def test_temporary_file_is_private_and_never_named_like_a_claim_file(tmp_path: Path, clean) -> None:
     work2 = _workspace(tmp_path / "w2")
     assert _run(work2, 1, "os.fsync")[0] == KILLED  # the temporary file written, not yet validated

@@ -22,6 +22,7 @@ COMMAND_MODULES = (
     "dripline.commands.posting",
     "dripline.commands.codesets",
     "dripline.commands.demo",
+    "dripline.commands.exchange",
 )
 
 _app: Any = None

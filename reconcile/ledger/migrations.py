@@ -8,7 +8,7 @@ append a new one. The list below is the one place that names them all, in the or
 applies them: the core tables, acknowledgments, then the posting and denial tables (their schema
 text is in :mod:`reconcile.ledger.posting_tables`), then the loaded CMS code sets
 (:mod:`reconcile.ledger.codeset_tables`), then the claim identity (``claims.part``) and the
-temporary file of an interchange being written.
+temporary file of an interchange being written, then the clearinghouse exchange tables.
 
 Conventions: money is TEXT holding an exact decimal string (never REAL); timestamps are ISO 8601
 UTC text; control numbers are INTEGER.
@@ -162,6 +162,42 @@ def _claim_identity(conn: sqlite3.Connection) -> None:
 # is in place, so a build killed in between is completed or cleaned up by the next one.
 INTERCHANGE_TEMP_FILE = "ALTER TABLE interchanges ADD COLUMN temp_path TEXT;"
 
+# Clearinghouse exchange: files sent to and received from each partner's mailbox.
+EXCHANGE_SCHEMA = """
+CREATE TABLE exchange_sent (
+    id             INTEGER PRIMARY KEY,
+    interchange_id INTEGER NOT NULL REFERENCES interchanges(id),
+    partner        TEXT NOT NULL,
+    remote_name    TEXT NOT NULL,
+    status         TEXT NOT NULL,            -- uploading / sent
+    sha256         TEXT NOT NULL,
+    size           INTEGER NOT NULL,
+    started_at     TEXT NOT NULL,
+    sent_at        TEXT,
+    note           TEXT
+);
+CREATE UNIQUE INDEX exchange_sent_once ON exchange_sent(interchange_id, partner);
+
+CREATE TABLE exchange_received (
+    id            INTEGER PRIMARY KEY,
+    partner       TEXT NOT NULL,
+    remote_name   TEXT NOT NULL,
+    size          INTEGER NOT NULL,
+    remote_mtime  INTEGER,
+    sha256        TEXT,                      -- NULL until the download finished
+    local_path    TEXT,
+    kind          TEXT,                      -- TA1 / 999 / 997 / 277CA / 835 / other
+    outcome       TEXT NOT NULL,             -- failed / downloaded / applied / duplicate / kept / error
+    error         TEXT,
+    summary       TEXT,                      -- JSON: what applying it did
+    attempts      INTEGER NOT NULL DEFAULT 0,
+    first_seen_at TEXT NOT NULL,
+    updated_at    TEXT NOT NULL,
+    deleted_at    TEXT                       -- removed from the partner's mailbox
+);
+CREATE INDEX exchange_received_name ON exchange_received(partner, remote_name, size);
+"""
+
 MIGRATIONS: list[tuple[str, MigrationBody]] = [
     ("0001_core_ledger", CORE_SCHEMA),
     ("0002_acknowledgments", ACK_SCHEMA),
@@ -170,6 +206,7 @@ MIGRATIONS: list[tuple[str, MigrationBody]] = [
     ("0201_codesets", CODESET_SCHEMA),
     ("0301_claim_identity", _claim_identity),
     ("0302_interchange_temp_file", INTERCHANGE_TEMP_FILE),
+    ("0401_clearinghouse_exchange", EXCHANGE_SCHEMA),
 ]
 
 

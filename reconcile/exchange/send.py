@@ -1,0 +1,319 @@
+"""``exchange send``: upload every recorded 837 interchange not yet sent to its partner.
+
+What is sent: interchanges ``claims build`` recorded (status ``recorded``) and no partner has been
+sent yet. Never a file the ledger did not record, one refused by validation (``*.refused``,
+status ``refused``), one recorded with validation errors (``recorded-invalid``), one already
+answered by an acknowledgment or remittance (it reached the payer some other way), nor one whose
+bytes differ from the sha256 recorded when it was built. Its ISA15 must be the partner's
+``usage`` (T or P). The partner is the one named by the payer profile of the interchange's
+transaction sets (``clearinghouse``), or the only partner configured.
+
+How: a row ``uploading`` is written first, then the file is uploaded under a hidden temporary
+name, its size on the server checked, and renamed to its final name; the row then becomes
+``sent`` with the time. A run interrupted after the rename finds the file under its final name
+with the right size next time and records it as sent instead of uploading it twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from coding.findings import Finding, error, info, warning
+from reconcile.exchange.config import ExchangeConfig, Partner
+from reconcile.exchange.session import RETRIES, Opener, Session
+from reconcile.exchange.transport import TransientError, Transport, TransportError, open_transport
+from reconcile.ledger import store as L
+
+SENDABLE = "recorded"
+ANSWERED = frozenset({"accepted", "rejected", "partial"})
+FileProgress = Callable[[str, int, int], None]  # (file name, bytes done, bytes total)
+
+
+@dataclass
+class SentFile:
+    interchange_id: int
+    isa13: int
+    path: str
+    partner: str | None
+    status: str  # sent / refused / failed / skipped
+    remote_name: str | None = None
+    size: int | None = None
+    sha256: str | None = None
+    sent_at: str | None = None
+    message: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass
+class SendResult:
+    files: list[SentFile] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def sent(self) -> int:
+        return sum(1 for f in self.files if f.status == "sent")
+
+    @property
+    def problems(self) -> bool:
+        return any(f.severity == "error" for f in self.findings)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "sent": self.sent,
+            "files": [f.to_dict() for f in self.files],
+            "findings": [f.to_dict() for f in self.findings],
+        }
+
+
+def read_isa15(data: bytes) -> str | None:
+    """ISA15 (usage indicator) of the first interchange in ``data``; None when there is no ISA."""
+    at = data.find(b"ISA")
+    if at < 0 or len(data) < at + 4:
+        return None
+    sep = data[at + 3 : at + 4]
+    elements = data[at : at + 200].split(sep)
+    return elements[15].decode("ascii", "replace").strip() if len(elements) > 15 else None
+
+
+def _payers(conn: sqlite3.Connection, interchange_id: int) -> list[str]:
+    rows = conn.execute(
+        "SELECT DISTINCT payer FROM transactions WHERE interchange_id = ? ORDER BY payer", (interchange_id,)
+    )
+    return [r[0] or "" for r in rows]
+
+
+def _already_sent(conn: sqlite3.Connection, interchange_id: int) -> sqlite3.Row | None:
+    row: sqlite3.Row | None = conn.execute(
+        "SELECT * FROM exchange_sent WHERE interchange_id = ?", (interchange_id,)
+    ).fetchone()
+    return row
+
+
+def pending_interchanges(
+    conn: sqlite3.Connection, xc: ExchangeConfig
+) -> list[tuple[sqlite3.Row, str | None, list[Finding]]]:
+    """Recorded 837 interchanges not yet sent, each with its partner (None when it has none) and
+    findings that keep it from being sent."""
+    out: list[tuple[sqlite3.Row, str | None, list[Finding]]] = []
+    rows = conn.execute(
+        "SELECT * FROM interchanges WHERE path IS NOT NULL AND claim_type LIKE '837%' "
+        "AND status NOT IN ('reserved', 'refused', 'failed') ORDER BY id"
+    ).fetchall()
+    for ic in rows:
+        sent = _already_sent(conn, ic["id"])
+        if sent is not None and sent["status"] == "sent":
+            continue
+        found: list[Finding] = []
+        payers = _payers(conn, ic["id"])
+        partners = {xc.partner_for_payer(p) for p in payers}
+        partner = next(iter(partners)) if len(partners) == 1 else None
+        if sent is not None:
+            partner = sent["partner"]  # an interrupted upload finishes where it started
+        elif None in partners:
+            found.append(
+                error(
+                    "exchange-no-partner",
+                    f"interchange {ic['isa13']:09d}: payer(s) {', '.join(p for p in payers if xc.partner_for_payer(p) is None)} "
+                    'name no clearinghouse (set clearinghouse = "NAME" in the payer profile); not sent',
+                    file=ic["path"],
+                )
+            )
+        elif len(partners) > 1:
+            found.append(
+                error(
+                    "exchange-mixed-partners",
+                    f"interchange {ic['isa13']:09d} holds claims for payers sent through different clearinghouses "
+                    f"({', '.join(sorted(p for p in partners if p))}); not sent",
+                    file=ic["path"],
+                )
+            )
+        if ic["status"] == "recorded-invalid":
+            found.append(
+                warning(
+                    "exchange-invalid-file",
+                    f"interchange {ic['isa13']:09d} was recorded with validation errors; not sent",
+                    file=ic["path"],
+                )
+            )
+        elif ic["status"] in ANSWERED and sent is None:
+            continue  # answered already: it reached the payer without this exchange
+        elif ic["status"] != SENDABLE and sent is None:
+            found.append(
+                warning(
+                    "exchange-not-sendable",
+                    f"interchange {ic['isa13']:09d} has status {ic['status']}; not sent",
+                    file=ic["path"],
+                )
+            )
+        out.append((ic, partner, found))
+    return out
+
+
+def _check_file(ic: sqlite3.Row, partner: Partner) -> tuple[bytes | None, Finding | None]:
+    path = Path(ic["path"])
+    if path.name.endswith(".refused"):
+        return None, error("exchange-refused-file", "a file refused by validation is never sent", file=str(path))
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        return None, error("exchange-file-missing", f"cannot read the recorded file: {exc.strerror}", file=str(path))
+    sha = hashlib.sha256(data).hexdigest()
+    if ic["sha256"] and sha != ic["sha256"]:
+        return None, error(
+            "exchange-file-changed",
+            "the file's bytes differ from what the ledger recorded when it was built (sha256); not sent",
+            file=str(path),
+        )
+    usage = read_isa15(data)
+    if usage != partner.usage:
+        return None, error(
+            "exchange-usage-mismatch",
+            f"ISA15 is {usage or '(none)'} but clearinghouse {partner.name} takes usage {partner.usage}; not sent",
+            file=str(path),
+            segment="ISA",
+            element="ISA15",
+        )
+    return data, None
+
+
+def _now(now: datetime | None) -> datetime:
+    return now or datetime.now(UTC).replace(microsecond=0)
+
+
+def send_files(
+    conn: sqlite3.Connection,
+    xc: ExchangeConfig,
+    partners: list[Partner],
+    *,
+    now: datetime | None = None,
+    opener: Opener = open_transport,
+    retries: int = RETRIES,
+    progress: FileProgress | None = None,
+) -> SendResult:
+    """Send every pending interchange whose partner is in ``partners``; see the module docstring."""
+    result = SendResult()
+    wanted = {p.name: p for p in partners}
+    todo: dict[str, list[sqlite3.Row]] = {}
+    for ic, partner_name, found in pending_interchanges(conn, xc):
+        if partner_name is not None and partner_name not in wanted:
+            continue
+        if found:
+            result.findings.extend(found)
+            result.files.append(
+                SentFile(ic["id"], ic["isa13"], ic["path"], partner_name, "refused", message=found[0].message)
+            )
+            continue
+        assert partner_name is not None
+        todo.setdefault(partner_name, []).append(ic)
+    for name, ics in todo.items():
+        _send_partner(conn, wanted[name], ics, result, _now(now), opener, retries, progress)
+    if not result.files:
+        result.findings.append(info("exchange-nothing-to-send", "no recorded claim file waits to be sent"))
+    return result
+
+
+def _send_partner(
+    conn: sqlite3.Connection,
+    partner: Partner,
+    ics: list[sqlite3.Row],
+    result: SendResult,
+    now: datetime,
+    opener: Opener,
+    retries: int,
+    progress: FileProgress | None,
+) -> None:
+    session = Session(partner, opener, retries)
+    try:
+        for ic in ics:
+            entry = SentFile(ic["id"], ic["isa13"], ic["path"], partner.name, "failed")
+            result.files.append(entry)
+            data, problem = _check_file(ic, partner)
+            if problem is not None:
+                entry.status, entry.message = "refused", problem.message
+                result.findings.append(problem)
+                continue
+            assert data is not None
+            sha = hashlib.sha256(data).hexdigest()
+            entry.sha256, entry.size = sha, len(data)
+            try:
+                _send_one(conn, session, partner, ic, Path(ic["path"]), len(data), sha, entry, now, progress)
+            except TransportError as exc:
+                entry.message = str(exc)
+                result.findings.append(error("exchange-send-failed", f"{partner.name}: {exc}", file=ic["path"]))
+                if not isinstance(exc, TransientError) and session._t is None:
+                    # could not even connect (host key, login): the other files would fail the same way
+                    for rest in ics[ics.index(ic) + 1 :]:
+                        result.files.append(
+                            SentFile(rest["id"], rest["isa13"], rest["path"], partner.name, "failed", message=str(exc))
+                        )
+                    return
+                if isinstance(exc, TransientError):
+                    return  # the network is gone after every retry: the rest waits for the next run
+    finally:
+        session.close()
+
+
+def _send_one(
+    conn: sqlite3.Connection,
+    session: Session,
+    partner: Partner,
+    ic: sqlite3.Row,
+    path: Path,
+    size: int,
+    sha: str,
+    entry: SentFile,
+    now: datetime,
+    progress: FileProgress | None,
+) -> None:
+    row = _already_sent(conn, ic["id"])
+    if row is None:
+        remote = partner.remote_name(path, ic["isa13"], ic["gs06"], ic["claim_type"], now)
+        with L.transaction(conn):
+            conn.execute(
+                "INSERT INTO exchange_sent (interchange_id, partner, remote_name, status, sha256, size, started_at) "
+                "VALUES (?, ?, ?, 'uploading', ?, ?, ?)",
+                (ic["id"], partner.name, remote, sha, size, now.isoformat()),
+            )
+        there: int | None = None
+    else:
+        remote = row["remote_name"]
+        # an earlier run stopped after starting this upload: the file may be there already
+        there = session.run(lambda t: t.size(partner.send_dir, remote))
+    entry.remote_name = remote
+    note = None
+    if there is not None and there == size:
+        note = "found on the server after an interrupted run; not uploaded again"
+    else:
+        if there is not None:
+            raise TransportError(
+                f"{remote} is on the server with {there} bytes, not the {size} sent; left for a person to check"
+            )
+        cb = (lambda done: progress(path.name, done, size)) if progress else None
+        tries = [0]
+
+        def upload(t: Transport) -> int:
+            tries[0] += 1
+            if tries[0] > 1:  # a retry: the connection may have dropped after the rename
+                found = t.size(partner.send_dir, remote)
+                if found == size:
+                    return found
+            return t.upload(path, partner.send_dir, remote, cb)
+
+        got = session.run(upload)
+        if got != size:
+            raise TransportError(f"{remote}: the server holds {got} bytes of {size}")
+    sent_at = datetime.now(UTC).replace(microsecond=0).isoformat()
+    with L.transaction(conn):
+        conn.execute(
+            "UPDATE exchange_sent SET status = 'sent', sent_at = ?, note = ? WHERE interchange_id = ?",
+            (sent_at, note, ic["id"]),
+        )
+    entry.status, entry.sent_at, entry.message = "sent", sent_at, note

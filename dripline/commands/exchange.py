@@ -14,6 +14,7 @@ from dripline.common import (
     JsonOption,
     LedgerOption,
     err_console,
+    fail,
     get_config,
     print_findings,
     print_json,
@@ -68,8 +69,7 @@ def _setup(config: Path | None, partner: str | None) -> tuple[Any, ExchangeConfi
     chosen, found = select_partners(xc, partner) if xc.ok else ([], [])
     problems = [f for f in xc.findings + found if f.severity == "error"]
     if problems:
-        print_findings(problems, title="Configuration problems")
-        raise typer.Exit(2)
+        fail([f.message for f in problems])
     return cfg, xc, chosen
 
 

@@ -162,6 +162,8 @@ def make_sshd(root: Path) -> Sshd:
     (root / "authorized_keys").write_text((root / "user_ed25519.pub").read_text())
     import pwd
 
-    server = Sshd(root, free_port(), root / "host_ed25519", fp, root / "user_ed25519", pwd.getpwuid(os.getuid()).pw_name)
+    server = Sshd(
+        root, free_port(), root / "host_ed25519", fp, root / "user_ed25519", pwd.getpwuid(os.getuid()).pw_name
+    )
     server.start()
     return server

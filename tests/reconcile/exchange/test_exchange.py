@@ -1,0 +1,456 @@
+"""``dripline exchange``: claim files to a clearinghouse mailbox and its answers back into the ledger.
+
+The SFTP tests run against a real OpenSSH server on a loopback port (``tests.reconcile.exchange.sshd``);
+the clearinghouse on the other side (``tests.reconcile.exchange.clearinghouse``) reads only the files it
+was sent and answers them with a 999, a 277CA and an 835 each.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sqlite3
+import stat
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from coding.config import load_config
+from dripline.cli import app
+from reconcile.claims.build import build_claims
+from reconcile.demo.run import demo_encounter_files
+from reconcile.demo.simulate import Envelope, write_835
+from reconcile.exchange.config import load_exchange_config
+from reconcile.exchange.receive import receive_files
+from reconcile.ledger import store as L
+from reconcile.posting.records import RClaim, RLine, RRemit
+from tests.reconcile.exchange.clearinghouse import Answered, answer_inbox
+from tests.reconcile.exchange.sshd import Sshd, make_sshd
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> Path:
+    """A ledger with the demo encounters built into two recorded 837 files (built once, copied per test)."""
+    root = tmp_path_factory.mktemp("built")
+    conn = L.connect(root / "ledger.db")
+    result = build_claims(demo_encounter_files(), load_config(), conn, root / "claims")
+    assert [f.status for f in result.files] == ["recorded", "recorded"]
+    conn.close()
+    return root
+
+
+@pytest.fixture()
+def ledger(built: Path, tmp_path: Path) -> Path:
+    db = tmp_path / "ledger.db"
+    shutil.copyfile(built / "ledger.db", db)
+    return db
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    s = make_sshd(tmp_path_factory.mktemp("sshd"))
+    yield s
+    s.stop()
+
+
+def _mailbox(tmp_path: Path) -> tuple[Path, Path]:
+    send_dir, receive_dir = tmp_path / "mailbox" / "to_ch", tmp_path / "mailbox" / "from_ch"
+    send_dir.mkdir(parents=True)
+    receive_dir.mkdir(parents=True)
+    return send_dir, receive_dir
+
+
+def _config(tmp_path: Path, partner: str, extra: str = "", payers: str = "") -> Path:
+    path = tmp_path / "dripline.toml"
+    path.write_text(f"{payers}\n[clearinghouses.acme]\n{partner}\n{extra}\n")
+    return path
+
+
+def _sftp(server: Sshd, send_dir: Path, receive_dir: Path, fingerprint: str | None = None) -> str:
+    return (
+        f'host = "127.0.0.1"\nport = {server.port}\nusername = "{server.user}"\nkey_file = "{server.user_key}"\n'
+        f'host_key = "{fingerprint or server.fingerprint}"\nsend_dir = "{send_dir}"\nreceive_dir = "{receive_dir}"\n'
+        'usage = "T"\n'
+    )
+
+
+def _folder(send_dir: Path, receive_dir: Path, usage: str = "T") -> str:
+    return f'kind = "folder"\nsend_dir = "{send_dir}"\nreceive_dir = "{receive_dir}"\nusage = "{usage}"\n'
+
+
+def _run(*args: str) -> tuple[int, dict]:
+    res = runner.invoke(app, ["exchange", *args, "--json"])
+    assert res.exception is None or isinstance(res.exception, SystemExit), res.output
+    try:
+        return res.exit_code, json.loads(res.stdout)
+    except json.JSONDecodeError:
+        return res.exit_code, {"output": res.output}
+
+
+def _rows(db: Path, sql: str, *params) -> list[tuple]:
+    conn = sqlite3.connect(db)
+    try:
+        return [tuple(r) for r in conn.execute(sql, params)]
+    finally:
+        conn.close()
+
+
+def _visible(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir())
+
+
+def _check_ledger_matches(db: Path, answered: Answered) -> None:
+    """Every claim accepted by the 277CA, and posted exactly as the 835 paid it."""
+    claims = _rows(db, "SELECT id, patient_control_number, status, payer_claim_number, total_charge FROM claims")
+    assert len(claims) == len(answered.paid) > 0
+    for cid, pcn, _status, icn, charge in claims:
+        assert icn == answered.icn[pcn]
+        assert Decimal(charge) == answered.charge[pcn]
+        sources = {r[0] for r in _rows(db, "SELECT source FROM claim_status_history WHERE claim_id = ?", cid)}
+        assert {"999", "277CA", "835"} <= sources
+        accepted = _rows(db, "SELECT status FROM claim_status_history WHERE claim_id = ? AND source = '277CA'", cid)
+        assert accepted == [("accepted",)]
+        paid = _rows(db, "SELECT paid FROM claim_postings WHERE claim_id = ?", cid)
+        assert [Decimal(p[0]) for p in paid] == [answered.paid[pcn]]
+    assert _rows(db, "SELECT COUNT(*) FROM unmatched") == [(0,)]
+
+
+def _ledger_counts(db: Path) -> tuple:
+    return tuple(
+        _rows(db, f"SELECT COUNT(*) FROM {t}")[0][0]
+        for t in ("claim_postings", "claim_status_history", "acknowledgments", "remit_files", "exchange_sent")
+    )
+
+
+# ----------------------------------------------------------------------------------- SFTP
+
+
+@pytest.mark.slow
+def test_send_uploads_every_recorded_file_once(server, ledger, tmp_path):
+    send_dir, receive_dir = _mailbox(tmp_path)
+    cfg = _config(tmp_path, _sftp(server, send_dir, receive_dir))
+    code, out = _run("send", "--config", str(cfg), "--ledger", str(ledger))
+    assert code == 0, out
+    assert out["sent"] == 2
+    recorded = _rows(ledger, "SELECT path, sha256 FROM interchanges ORDER BY id")
+    assert _visible(send_dir) == sorted(Path(p).name for p, _ in recorded)  # no temporary file left
+    for path, sha in recorded:
+        assert (send_dir / Path(path).name).read_bytes() == Path(path).read_bytes()
+        row = _rows(
+            ledger, "SELECT status, sha256, size, sent_at FROM exchange_sent WHERE remote_name = ?", Path(path).name
+        )
+        assert row[0][:3] == ("sent", sha, Path(path).stat().st_size) and row[0][3]
+    mtimes = {p.name: p.stat().st_mtime_ns for p in send_dir.iterdir()}
+    code, out = _run("send", "--config", str(cfg), "--ledger", str(ledger))
+    assert code == 0 and out["sent"] == 0 and out["files"] == []
+    assert {p.name: p.stat().st_mtime_ns for p in send_dir.iterdir()} == mtimes
+
+
+@pytest.mark.slow
+def test_receive_applies_the_answers_and_a_rerun_does_nothing(server, ledger, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    send_dir, receive_dir = _mailbox(tmp_path)
+    cfg = _config(tmp_path, _sftp(server, send_dir, receive_dir) + "delete_after_download = true\n")
+    assert _run("send", "--config", str(cfg), "--ledger", str(ledger))[0] == 0
+    answered = Answered()
+    assert answer_inbox(send_dir, receive_dir, answered) == 2
+    code, out = _run("receive", "--config", str(cfg), "--ledger", str(ledger))
+    assert code == 0, out
+    assert out["outcomes"] == {"applied": 6}
+    assert sorted(f["kind"] for f in out["files"]) == ["277CA", "277CA", "835", "835", "999", "999"]
+    assert _visible(receive_dir) == []  # deleted only once on disk and recorded
+    inbox = tmp_path / "inbox" / "acme"
+    assert stat.S_IMODE(inbox.stat().st_mode) == 0o700
+    assert sorted(_visible(inbox)) == sorted(answered.files)
+    assert all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in inbox.iterdir())
+    _check_ledger_matches(ledger, answered)
+    before = _ledger_counts(ledger)
+    # a rerun of both jobs does nothing: nothing to send, nothing new to fetch
+    assert _run("send", "--config", str(cfg), "--ledger", str(ledger))[1]["sent"] == 0
+    code, out = _run("receive", "--config", str(cfg), "--ledger", str(ledger))
+    assert code == 0 and out["files"] == []
+    assert _ledger_counts(ledger) == before
+    code, status = _run("status", "--config", str(cfg), "--ledger", str(ledger))
+    assert code == 0
+    (acme,) = status["partners"]
+    assert (acme["sent"], acme["received"], acme["waiting_to_send"]) == (2, 6, 0)
+    assert acme["applied"] == {"999": 2, "277CA": 2, "835": 2} and acme["problems"] == []
+
+
+@pytest.mark.slow
+def test_the_same_files_left_in_the_mailbox_are_not_applied_twice(server, ledger, tmp_path):
+    send_dir, receive_dir = _mailbox(tmp_path)
+    cfg = _config(tmp_path, _sftp(server, send_dir, receive_dir))
+    _run("send", "--config", str(cfg), "--ledger", str(ledger))
+    answered = Answered()
+    answer_inbox(send_dir, receive_dir, answered)
+    inbox = tmp_path / "in"
+    assert _run("receive", "--config", str(cfg), "--ledger", str(ledger), "--inbox", str(inbox))[0] == 0
+    before = _ledger_counts(ledger)
+    assert len(_visible(receive_dir)) == 6  # kept on the server (delete_after_download is false)
+    for p in receive_dir.iterdir():  # touched: same name, size and content, a new time
+        os.utime(p, (1_800_000_000, 1_800_000_000))
+    code, out = _run("receive", "--config", str(cfg), "--ledger", str(ledger), "--inbox", str(inbox))
+    assert code == 0 and out["files"] == [] and out["already_seen"] == 6
+    assert _ledger_counts(ledger) == before
+    assert sorted(_visible(inbox)) == sorted(answered.files)
+
+
+@pytest.mark.slow
+def test_a_changed_host_key_refuses_the_connection(ledger, tmp_path):
+    server = make_sshd(tmp_path / "sshd")
+    try:
+        send_dir, receive_dir = _mailbox(tmp_path)
+        old = server.fingerprint
+        server.restart_with_new_host_key()
+        assert server.fingerprint != old
+        cfg = _config(tmp_path, _sftp(server, send_dir, receive_dir, fingerprint=old))
+        (receive_dir / "a.999").write_text("ISA")
+        code, out = _run("send", "--config", str(cfg), "--ledger", str(ledger))
+        assert code == 1
+        assert any("host key" in f["message"] and server.fingerprint in f["message"] for f in out["findings"])
+        assert _visible(send_dir) == [] and _rows(
+            ledger, "SELECT COUNT(*) FROM exchange_sent WHERE status = 'sent'"
+        ) == [(0,)]
+        code, out = _run("receive", "--config", str(cfg), "--ledger", str(ledger), "--inbox", str(tmp_path / "in"))
+        assert code == 1 and any("host key" in f["message"] for f in out["findings"])
+        assert not (tmp_path / "in").exists() or _visible(tmp_path / "in") == []
+        assert "Accepted publickey" not in server.log.read_text()  # refused before any login
+    finally:
+        server.stop()
+
+
+def _big_835(claims: int) -> str:
+    """A large 835 (claims this ledger never sent: they go to the unmatched queue)."""
+    rcs = [
+        RClaim(
+            f"OTHER{i:06d}",
+            "1",
+            Decimal("100.00"),
+            Decimal("80.00"),
+            lines=[RLine("96365", Decimal("100.00"), Decimal("80.00"))],
+        )
+        for i in range(claims)
+    ]
+    return write_835(
+        [RRemit("00952", "BIGTRACE1", Decimal(80 * claims), "MEDICARE", "ACH", "2026-04-01", rcs)],
+        Envelope(isa13=77, gs06=77),
+    )
+
+
+@pytest.mark.slow
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")  # paramiko's read-ahead thread
+def test_a_dropped_connection_mid_download_applies_nothing_partial_and_the_next_run_completes(server, ledger, tmp_path):
+    send_dir, receive_dir = _mailbox(tmp_path)
+    cfg_path = _config(tmp_path, _sftp(server, send_dir, receive_dir))
+    cfg = load_config(cfg_path)
+    partner = load_exchange_config(cfg_path, cfg).partners["acme"]
+    _run("send", "--config", str(cfg_path), "--ledger", str(ledger))
+    answered = Answered()
+    answer_inbox(send_dir, receive_dir, answered)
+    big = receive_dir / "zz-big.835"
+    big.write_text(_big_835(24000))
+    os.utime(big, (2_000_000_000, 2_000_000_000))  # listed last
+    assert big.stat().st_size > 2_000_000
+    killed: list[int] = []
+
+    def kill_mid_transfer(name: str, done: int, total: int) -> None:
+        if name == big.name and not killed and 0 < done < total:
+            killed.append(server.kill_sessions())
+
+    inbox = tmp_path / "in"
+    conn = L.connect(ledger)
+    first = receive_files(conn, cfg, [partner], inbox, retries=0, progress=kill_mid_transfer)
+    assert killed and killed[0] > 0
+    outcome = {f.remote_name: f.outcome for f in first.files}
+    assert outcome.pop(big.name) == "failed"
+    assert set(outcome.values()) == {"applied"} and len(outcome) == 6  # the other files were not held up
+    assert big.name not in _visible(inbox) and not [n for n in _visible(inbox) if n.endswith(".part")]
+    assert _rows(ledger, "SELECT COUNT(*) FROM remit_files WHERE path LIKE '%big%'") == [(0,)]
+    assert _rows(ledger, "SELECT outcome, attempts FROM exchange_received WHERE remote_name = ?", big.name) == [
+        ("failed", 1)
+    ]
+    second = receive_files(conn, cfg, [partner], inbox)
+    assert [(f.remote_name, f.outcome, f.attempts) for f in second.files] == [(big.name, "applied", 2)]
+    assert (inbox / big.name).read_bytes() == big.read_bytes()
+    assert _rows(ledger, "SELECT COUNT(*) FROM unmatched") == [(24000,)]
+    conn.close()
+    _check_ledger_matches_paid_only(ledger, answered)
+
+
+def _check_ledger_matches_paid_only(db: Path, answered: Answered) -> None:
+    for pcn, paid in answered.paid.items():
+        rows = _rows(
+            db,
+            "SELECT p.paid FROM claim_postings p JOIN claims c ON c.id = p.claim_id WHERE c.patient_control_number = ?",
+            pcn,
+        )
+        assert [Decimal(r[0]) for r in rows] == [paid]
+
+
+@pytest.mark.slow
+def test_a_file_that_is_not_x12_is_kept_and_reported(server, ledger, tmp_path):
+    send_dir, receive_dir = _mailbox(tmp_path)
+    cfg = _config(tmp_path, _sftp(server, send_dir, receive_dir) + "delete_after_download = true\n")
+    (receive_dir / "monthly-report.pdf").write_bytes(b"%PDF-1.4\n" + bytes(range(256)) * 40)
+    inbox = tmp_path / "in"
+    code, out = _run("receive", "--config", str(cfg), "--ledger", str(ledger), "--inbox", str(inbox))
+    assert code == 0, out
+    (f,) = out["files"]
+    assert (f["kind"], f["outcome"]) == ("other", "kept")
+    assert (inbox / "monthly-report.pdf").read_bytes().startswith(b"%PDF")
+    assert any(x["code"] == "exchange-kept-file" for x in out["findings"])
+    assert _visible(receive_dir) == []
+    code, status = _run("status", "--config", str(cfg), "--ledger", str(ledger))
+    assert [p["outcome"] for p in status["partners"][0]["problems"]] == ["kept"]
+
+
+# ----------------------------------------------------------------------------------- folder partner
+
+
+def test_folder_partner_round_trip(ledger, tmp_path):
+    send_dir, receive_dir = _mailbox(tmp_path)
+    cfg = _config(tmp_path, _folder(send_dir, receive_dir))
+    code, out = _run("send", "--config", str(cfg), "--ledger", str(ledger))
+    assert code == 0 and out["sent"] == 2
+    answered = Answered()
+    answer_inbox(send_dir, receive_dir, answered)
+    inbox = tmp_path / "in"
+    code, out = _run("receive", "acme", "--config", str(cfg), "--ledger", str(ledger), "--inbox", str(inbox))
+    assert code == 0 and out["outcomes"] == {"applied": 6}
+    _check_ledger_matches(ledger, answered)
+    before = _ledger_counts(ledger)
+    assert _run("send", "--config", str(cfg), "--ledger", str(ledger))[1]["sent"] == 0
+    assert _run("receive", "--config", str(cfg), "--ledger", str(ledger), "--inbox", str(inbox))[1]["files"] == []
+    assert _ledger_counts(ledger) == before
+
+
+def test_usage_must_match_isa15(ledger, tmp_path):
+    send_dir, receive_dir = _mailbox(tmp_path)
+    cfg = _config(tmp_path, _folder(send_dir, receive_dir, usage="P"))
+    code, out = _run("send", "--config", str(cfg), "--ledger", str(ledger))
+    assert code == 1 and out["sent"] == 0
+    assert {f["code"] for f in out["findings"]} == {"exchange-usage-mismatch"}
+    assert _visible(send_dir) == []
+
+
+def test_a_file_changed_since_it_was_recorded_is_not_sent(ledger, tmp_path):
+    send_dir, receive_dir = _mailbox(tmp_path)
+    cfg = _config(tmp_path, _folder(send_dir, receive_dir))
+    conn = L.connect(ledger)
+    (path,) = conn.execute("SELECT path FROM interchanges ORDER BY id LIMIT 1").fetchone()
+    copy = tmp_path / Path(path).name
+    copy.write_bytes(Path(path).read_bytes().replace(b"~", b"~\n", 1))
+    with L.transaction(conn):
+        conn.execute("UPDATE interchanges SET path = ? WHERE path = ?", (str(copy), path))
+    conn.close()
+    code, out = _run("send", "--config", str(cfg), "--ledger", str(ledger))
+    assert code == 1 and out["sent"] == 1
+    assert [f["code"] for f in out["findings"]] == ["exchange-file-changed"]
+    assert copy.name not in _visible(send_dir)
+
+
+def test_refused_and_invalid_files_are_never_sent(ledger, tmp_path):
+    send_dir, receive_dir = _mailbox(tmp_path)
+    cfg = _config(tmp_path, _folder(send_dir, receive_dir))
+    conn = L.connect(ledger)
+    ids = [r[0] for r in conn.execute("SELECT id FROM interchanges ORDER BY id")]
+    with L.transaction(conn):
+        conn.execute("UPDATE interchanges SET status = 'refused' WHERE id = ?", (ids[0],))
+        conn.execute("UPDATE interchanges SET status = 'recorded-invalid' WHERE id = ?", (ids[1],))
+    conn.close()
+    code, out = _run("send", "--config", str(cfg), "--ledger", str(ledger))
+    assert out["sent"] == 0 and _visible(send_dir) == []
+    assert [f["code"] for f in out["findings"]] == ["exchange-invalid-file"]
+
+
+def test_an_interrupted_upload_is_recorded_not_sent_again(ledger, tmp_path):
+    send_dir, receive_dir = _mailbox(tmp_path)
+    cfg = _config(tmp_path, _folder(send_dir, receive_dir))
+    conn = L.connect(ledger)
+    ic = conn.execute("SELECT id, path, sha256 FROM interchanges ORDER BY id LIMIT 1").fetchone()
+    name = Path(ic["path"]).name
+    # the previous run renamed the file into place and stopped before recording it as sent
+    shutil.copyfile(ic["path"], send_dir / name)
+    with L.transaction(conn):
+        conn.execute(
+            "INSERT INTO exchange_sent (interchange_id, partner, remote_name, status, sha256, size, started_at) "
+            "VALUES (?, 'acme', ?, 'uploading', ?, ?, '2026-03-01T00:00:00+00:00')",
+            (ic["id"], name, ic["sha256"], Path(ic["path"]).stat().st_size),
+        )
+    conn.close()
+    before = (send_dir / name).stat().st_mtime_ns
+    code, out = _run("send", "--config", str(cfg), "--ledger", str(ledger))
+    assert code == 0 and out["sent"] == 2
+    assert (send_dir / name).stat().st_mtime_ns == before
+    assert "interrupted" in next(f["message"] for f in out["files"] if f["remote_name"] == name)
+
+
+# ----------------------------------------------------------------------------------- configuration
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (
+            'kind = "folder"\nsend_dir = "a"\nreceive_dir = "b"\nusage = "T"\npassword = "hunter2"\n',
+            "never put a secret",
+        ),
+        (
+            'host = "h"\nusername = "u"\nkey_file = "k"\nhost_key = "MD5:aa"\nsend_dir = "a"\nreceive_dir = "b"\nusage = "T"\n',
+            "SHA256 fingerprint",
+        ),
+        (
+            'host = "h"\nusername = "u"\nhost_key = "SHA256:'
+            + "A" * 43
+            + '"\nsend_dir = "a"\nreceive_dir = "b"\nusage = "T"\n',
+            "exactly one of key_file",
+        ),
+        ('kind = "folder"\nsend_dir = "a"\nreceive_dir = "b"\nusage = "X"\n', '"T" (test) or "P"'),
+        (
+            'kind = "folder"\nsend_dir = "a"\nreceive_dir = "b"\nusage = "T"\nupload_name = "{nope}.x12"\n',
+            "unknown field",
+        ),
+        ('kind = "ftp"\nsend_dir = "a"\nreceive_dir = "b"\nusage = "T"\n', '"sftp" or "folder"'),
+    ],
+)
+def test_configuration_problems_exit_2(tmp_path, ledger, body, message):
+    cfg = _config(tmp_path, body)
+    res = runner.invoke(app, ["exchange", "send", "--config", str(cfg), "--ledger", str(ledger)])
+    assert res.exit_code == 2
+    assert message in " ".join(res.output.split())
+    assert "hunter2" not in res.output
+
+
+def test_a_payer_naming_an_unknown_clearinghouse_is_a_config_problem(tmp_path, ledger):
+    payers = '[payers.medicare]\npayer_id = "00952"\nclearinghouse = "nobody"\n'
+    cfg = _config(tmp_path, _folder(tmp_path, tmp_path), payers=payers)
+    res = runner.invoke(app, ["exchange", "receive", "--config", str(cfg), "--ledger", str(ledger)])
+    assert res.exit_code == 2 and "nobody" in res.output
+
+
+def test_claims_go_to_the_partner_their_payer_names(tmp_path, ledger):
+    a_send, a_recv = _mailbox(tmp_path / "a")
+    b_send, b_recv = _mailbox(tmp_path / "b")
+    cfg = tmp_path / "two.toml"
+    cfg.write_text(
+        '[payers.medicare]\npayer_id = "00952"\nfiling_indicator = "MB"\nhome_infusion_model = "medicare_hit"\nclearinghouse = "acme"\n'
+        '[payers.commercial]\npayer_id = "ACME01"\nclearinghouse = "acme"\n'
+        f"[clearinghouses.acme]\n{_folder(a_send, a_recv)}\n[clearinghouses.other]\n{_folder(b_send, b_recv)}\n"
+    )
+    code, out = _run("send", "other", "--config", str(cfg), "--ledger", str(ledger))
+    assert code == 0 and out["sent"] == 0 and _visible(b_send) == []
+    code, out = _run("send", "--config", str(cfg), "--ledger", str(ledger))
+    assert code == 0 and out["sent"] == 2 and len(_visible(a_send)) == 2
+
+
+def test_upload_name_template(tmp_path, ledger):
+    send_dir, receive_dir = _mailbox(tmp_path)
+    cfg = _config(tmp_path, _folder(send_dir, receive_dir) + 'upload_name = "RIVERSIDE_{claim_type}_{isa13}.837"\n')
+    assert _run("send", "--config", str(cfg), "--ledger", str(ledger))[0] == 0
+    assert _visible(send_dir) == ["RIVERSIDE_837I_000000002.837", "RIVERSIDE_837P_000000001.837"]

@@ -45,7 +45,7 @@ def answer(claim_file: Path, outbox: Path, n: int, answered: Answered) -> list[P
     doc = read_837(data)
     sets = sorted({int(c.st02) for c in doc.claims})
     ack = _999(_gs06(data), [(st02, "A") for st02 in sets], "A", n=n)
-    statuses = []
+    statuses: list[tuple[str, str, str | None, str]] = []
     by_payer: dict[str, list[RClaim]] = {}
     for i, c in enumerate(doc.claims, start=1):
         icn = f"ICN{n:03d}{i:05d}"

@@ -365,7 +365,7 @@ def test_refused_and_invalid_files_are_never_sent(ledger, tmp_path):
         conn.execute("UPDATE interchanges SET status = 'recorded-invalid' WHERE id = ?", (ids[1],))
     conn.close()
     code, out = _run("send", "--config", str(cfg), "--ledger", str(ledger))
-    assert out["sent"] == 0 and _visible(send_dir) == []
+    assert code == 0 and out["sent"] == 0 and _visible(send_dir) == []
     assert [f["code"] for f in out["findings"]] == ["exchange-invalid-file"]
 
 
@@ -454,3 +454,18 @@ def test_upload_name_template(tmp_path, ledger):
     cfg = _config(tmp_path, _folder(send_dir, receive_dir) + 'upload_name = "RIVERSIDE_{claim_type}_{isa13}.837"\n')
     assert _run("send", "--config", str(cfg), "--ledger", str(ledger))[0] == 0
     assert _visible(send_dir) == ["RIVERSIDE_837I_000000002.837", "RIVERSIDE_837P_000000001.837"]
+
+
+def test_the_readme_example_configuration_is_valid(tmp_path):
+    """The worked example in the README parses without findings and routes the payer as it says."""
+    import re
+
+    readme = (Path(__file__).resolve().parents[3] / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"```toml\n(\[clearinghouses\..*?)```", readme, re.S)
+    assert block is not None
+    path = tmp_path / "example.toml"
+    path.write_text(block.group(1))
+    xc = load_exchange_config(path, load_config(path))
+    assert xc.findings == [] and set(xc.partners) == {"acme", "share"}
+    assert xc.payer_partner == {"commercial": "acme"}
+    assert xc.partners["acme"].host_key.startswith("SHA256:") and xc.partners["share"].kind == "folder"

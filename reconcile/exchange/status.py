@@ -16,7 +16,8 @@ def exchange_status(conn: sqlite3.Connection, xc: ExchangeConfig) -> dict[str, A
     names |= {r[0] for r in conn.execute("SELECT DISTINCT partner FROM exchange_received")}
     waiting: dict[str | None, int] = {}
     blocked: list[dict[str, Any]] = []
-    for ic, partner, found in pending_interchanges(conn, xc):
+    pending = pending_interchanges(conn, xc) if xc.partners else []  # no partner: exchange not in use
+    for ic, partner, found in pending:
         if found:
             blocked.append(
                 {"isa13": ic["isa13"], "path": ic["path"], "partner": partner, "reasons": [f.message for f in found]}

@@ -469,3 +469,84 @@ def test_the_readme_example_configuration_is_valid(tmp_path):
     assert xc.findings == [] and set(xc.partners) == {"acme", "share"}
     assert xc.payer_partner == {"commercial": "acme"}
     assert xc.partners["acme"].host_key.startswith("SHA256:") and xc.partners["share"].kind == "folder"
+
+
+@pytest.mark.slow
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")  # paramiko's read-ahead thread
+def test_a_dropped_connection_is_retried_in_the_same_run(server, ledger, tmp_path, monkeypatch):
+    monkeypatch.setattr("reconcile.exchange.session.BACKOFF_S", (0.1,))
+    send_dir, receive_dir = _mailbox(tmp_path)
+    cfg_path = _config(tmp_path, _sftp(server, send_dir, receive_dir))
+    cfg = load_config(cfg_path)
+    partner = load_exchange_config(cfg_path, cfg).partners["acme"]
+    big = receive_dir / "big.835"
+    big.write_text(_big_835(24000))
+    killed: list[int] = []
+
+    def kill_once(name: str, done: int, total: int) -> None:
+        if not killed and 0 < done < total:
+            killed.append(server.kill_sessions())
+
+    conn = L.connect(ledger)
+    result = receive_files(conn, cfg, [partner], tmp_path / "in", retries=2, progress=kill_once)
+    conn.close()
+    assert killed and [(f.outcome, f.attempts) for f in result.files] == [("applied", 1)]
+    assert (tmp_path / "in" / big.name).read_bytes() == big.read_bytes()
+
+
+def test_a_file_that_fails_to_apply_is_retried_next_run_and_holds_up_no_other(ledger, tmp_path, monkeypatch):
+    send_dir, receive_dir = _mailbox(tmp_path)
+    cfg = _config(tmp_path, _folder(send_dir, receive_dir) + "delete_after_download = true\n")
+    _run("send", "--config", str(cfg), "--ledger", str(ledger))
+    answered = Answered()
+    answer_inbox(send_dir, receive_dir, answered)
+    isa13 = _rows(ledger, "SELECT isa13 FROM interchanges ORDER BY id LIMIT 1")[0][0]
+    (receive_dir / "envelope.ta1").write_text(
+        "ISA*00*          *00*          *ZZ*CLEARHOUSE01   *ZZ*DRIPLINE01     *260301*1200*^*00501*000000900*0*T*:~"
+        f"TA1*{isa13:09d}*260301*1200*A*000~IEA*0*000000900~"
+    )
+    import reconcile.posting.post as post
+
+    real = post.post_files
+
+    def disk_full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(post, "post_files", disk_full)
+    inbox = tmp_path / "in"
+    code, out = _run("receive", "--config", str(cfg), "--ledger", str(ledger), "--inbox", str(inbox))
+    assert code == 1
+    outcomes = sorted((f["kind"], f["outcome"]) for f in out["files"])
+    assert outcomes == [("277CA", "applied")] * 2 + [("835", "failed")] * 2 + [("999", "applied")] * 2 + [
+        ("TA1", "applied")
+    ]
+    assert sorted(_visible(receive_dir)) == sorted(
+        n for n in answered.files if n.endswith(".835")
+    )  # kept until applied
+    assert all("No space left" in f["error"] for f in out["files"] if f["outcome"] == "failed")
+    code, status = _run("status", "--config", str(cfg), "--ledger", str(ledger))
+    assert sorted((p["outcome"], p["attempts"]) for p in status["partners"][0]["problems"]) == [("failed", 1)] * 2
+    monkeypatch.setattr(post, "post_files", real)
+    code, out = _run("receive", "--config", str(cfg), "--ledger", str(ledger), "--inbox", str(inbox))
+    assert code == 0, out
+    assert sorted((f["kind"], f["outcome"], f["attempts"]) for f in out["files"]) == [("835", "applied", 2)] * 2
+    assert _visible(receive_dir) == []
+    _check_ledger_matches(ledger, answered)
+
+
+def test_a_missing_password_variable_is_reported(ledger, tmp_path, monkeypatch):
+    monkeypatch.delenv("ACME_SFTP_PASSWORD", raising=False)
+    send_dir, receive_dir = _mailbox(tmp_path)
+    body = (
+        'host = "127.0.0.1"\nport = 1\nusername = "u"\npassword_env = "ACME_SFTP_PASSWORD"\n'
+        f'host_key = "SHA256:{"A" * 43}"\nsend_dir = "/in"\nreceive_dir = "/out"\nusage = "T"\n'
+    )
+    cfg = _config(tmp_path, body)
+    code, out = _run("send", "--config", str(cfg), "--ledger", str(ledger))
+    assert code == 1 and out["sent"] == 0
+    assert any("ACME_SFTP_PASSWORD" in f["message"] and "not set" in f["message"] for f in out["findings"])
+
+
+def test_status_without_any_clearinghouse(ledger):
+    code, out = _run("status", "--ledger", str(ledger))
+    assert code == 0 and out == {"partners": [], "not_sendable": []}

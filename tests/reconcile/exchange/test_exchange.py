@@ -536,7 +536,6 @@ def test_a_file_that_fails_to_apply_is_retried_next_run_and_holds_up_no_other(le
 
 def test_a_missing_password_variable_is_reported(ledger, tmp_path, monkeypatch):
     monkeypatch.delenv("ACME_SFTP_PASSWORD", raising=False)
-    send_dir, receive_dir = _mailbox(tmp_path)
     body = (
         'host = "127.0.0.1"\nport = 1\nusername = "u"\npassword_env = "ACME_SFTP_PASSWORD"\n'
         f'host_key = "SHA256:{"A" * 43}"\nsend_dir = "/in"\nreceive_dir = "/out"\nusage = "T"\n'

@@ -90,12 +90,14 @@ def _bar(enabled: bool, verb: str) -> tuple[Callable[[str, int, int], None] | No
         console=err_console,
         transient=True,
     )
-    tasks: dict[str, Any] = {}
+    task = progress.add_task(verb, total=None)
+    current = [""]
 
     def update(name: str, done: int, total: int) -> None:
-        if name not in tasks:
-            tasks[name] = progress.add_task(f"{verb} {escape(visible(name))}", total=total or None)
-        progress.update(tasks[name], completed=done)
+        if name != current[0]:  # one bar, for the file being moved now
+            current[0] = name
+            progress.reset(task, total=total or None, description=f"{verb} {escape(visible(name))}")
+        progress.update(task, completed=done)
 
     return update, progress
 

@@ -386,7 +386,7 @@ def _receive_partner(
             entry.local_path, entry.sha256, entry.outcome = str(path), sha, "downloaded"
             _record_attempt(conn, partner.name, rf, entry)
             fetched.append(entry)
-        fetched.sort(key=lambda e: APPLY_ORDER.get(_kind_or_other(e), 9))
+        fetched.sort(key=_apply_rank)
         for entry in fetched:
             try:
                 _apply(conn, cfg, entry, result)
@@ -407,12 +407,14 @@ def _receive_partner(
         session.close()
 
 
-def _kind_or_other(entry: ReceivedFile) -> str:
+def _apply_rank(entry: ReceivedFile) -> int:
+    """Where a file comes in the order answers are applied (classified here; a file that cannot
+    be classified comes last and fails when it is applied)."""
     try:
         entry.kind = classify(Path(entry.local_path or ""))
-    except OSError:
-        entry.kind = "other"
-    return entry.kind
+    except Exception:
+        return len(APPLY_ORDER)
+    return APPLY_ORDER.get(entry.kind, len(APPLY_ORDER))
 
 
 def _delete(

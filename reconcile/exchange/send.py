@@ -248,15 +248,21 @@ def _send_partner(
             except TransportError as exc:
                 entry.message = str(exc)
                 result.findings.append(error("exchange-send-failed", f"{partner.name}: {exc}", file=ic["path"]))
-                if not isinstance(exc, TransientError) and session._t is None:
-                    # could not even connect (host key, login): the other files would fail the same way
+                if isinstance(exc, TransientError) or not session.connected:
+                    # no connection (host key, login, network gone after every retry): the other
+                    # files would fail the same way; they wait for the next run
                     for rest in ics[ics.index(ic) + 1 :]:
                         result.files.append(
-                            SentFile(rest["id"], rest["isa13"], rest["path"], partner.name, "failed", message=str(exc))
+                            SentFile(
+                                rest["id"],
+                                rest["isa13"],
+                                rest["path"],
+                                partner.name,
+                                "failed",
+                                message="not attempted: no connection to the clearinghouse",
+                            )
                         )
                     return
-                if isinstance(exc, TransientError):
-                    return  # the network is gone after every retry: the rest waits for the next run
     finally:
         session.close()
 

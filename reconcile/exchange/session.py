@@ -38,6 +38,10 @@ class Session:
             self._t = self.opener(self.partner)
         return self._t
 
+    @property
+    def connected(self) -> bool:
+        return self._t is not None
+
     def drop(self) -> None:
         if self._t is not None:
             try:

@@ -17,6 +17,7 @@ import secrets
 import shutil
 import socket
 import stat
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -167,6 +168,31 @@ def _transient(exc: BaseException) -> bool:
     )
 
 
+_hook_lock = threading.Lock()
+
+
+def _quiet_read_ahead_errors() -> None:
+    """Keep paramiko's read-ahead thread from printing a traceback when the connection drops.
+
+    The download loop meets the same network error on its next read and reports it (and retries);
+    the thread's own copy of it would only print a traceback on the user's terminal. Any other
+    thread exception goes to the hook that was there before.
+    """
+    with _hook_lock:
+        previous = threading.excepthook
+        if getattr(previous, "_dripline_read_ahead", False):
+            return
+
+        def hook(args: threading.ExceptHookArgs) -> None:
+            name = args.thread.name if args.thread is not None else ""
+            if "_prefetch_thread" in name and args.exc_value is not None and _transient(args.exc_value):
+                return
+            previous(args)
+
+        hook._dripline_read_ahead = True  # type: ignore[attr-defined]
+        threading.excepthook = hook
+
+
 class SftpTransport:
     """A partner's SFTP mailbox; the connection is opened by :func:`connect_sftp`."""
 
@@ -248,6 +274,8 @@ class SftpTransport:
             return False
 
     def download(self, folder: str, name: str, out: IO[bytes], progress: Progress | None = None) -> int:
+        _quiet_read_ahead_errors()
+
         def run() -> int:
             done = 0
             with self._sftp.open(self._path(folder, name), "rb") as fh:

@@ -244,7 +244,6 @@ def _big_835(claims: int) -> str:
 
 
 @pytest.mark.slow
-@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")  # paramiko's read-ahead thread
 def test_a_dropped_connection_mid_download_applies_nothing_partial_and_the_next_run_completes(server, ledger, tmp_path):
     send_dir, receive_dir = _mailbox(tmp_path)
     cfg_path = _config(tmp_path, _sftp(server, send_dir, receive_dir))
@@ -472,7 +471,6 @@ def test_the_readme_example_configuration_is_valid(tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")  # paramiko's read-ahead thread
 def test_a_dropped_connection_is_retried_in_the_same_run(server, ledger, tmp_path, monkeypatch):
     monkeypatch.setattr("reconcile.exchange.session.BACKOFF_S", (0.1,))
     send_dir, receive_dir = _mailbox(tmp_path)

@@ -31,7 +31,7 @@ from typing import Any
 from coding.config import Config
 from coding.findings import Finding, error, info, warning
 from reconcile.exchange.config import Partner
-from reconcile.exchange.session import RETRIES, Opener, Session
+from reconcile.exchange.mailbox import RETRIES, Mailbox, Opener
 from reconcile.exchange.transport import RemoteFile, TransientError, TransportError, is_temp_name, open_transport
 from reconcile.ledger import store as L
 
@@ -224,7 +224,7 @@ def _sha_file(path: Path) -> str:
 
 
 def _download(
-    session: Session, partner: Partner, rf: RemoteFile, folder: Path, progress: FileProgress | None
+    mailbox: Mailbox, partner: Partner, rf: RemoteFile, folder: Path, progress: FileProgress | None
 ) -> tuple[Path, str]:
     """Download into a hidden temporary file, fsync, check the size, then rename into place."""
 
@@ -251,7 +251,7 @@ def _download(
             tmp.unlink(missing_ok=True)
             raise
 
-    result: tuple[Path, str] = session.run(fetch)
+    result: tuple[Path, str] = mailbox.run(fetch)
     return result
 
 
@@ -339,11 +339,11 @@ def _receive_partner(
     retries: int,
     progress: FileProgress | None,
 ) -> None:
-    session = Session(partner, opener, retries)
+    mailbox = Mailbox(partner, opener, retries)
     try:
         try:
             _inbox(folder)
-            listing = session.run(lambda t: t.list_files(partner.receive_dir))
+            listing = mailbox.run(lambda t: t.list_files(partner.receive_dir))
         except (TransportError, OSError) as exc:
             result.findings.append(error("exchange-receive-failed", f"{partner.name}: {_error_text(exc)}"))
             return
@@ -355,11 +355,11 @@ def _receive_partner(
             if done is not None:
                 result.already_seen += 1
                 if partner.delete_after_download and done["deleted_at"] is None:
-                    _delete(conn, session, partner, rf.name, done["id"], result)
+                    _delete(conn, mailbox, partner, rf.name, done["id"], result)
                 continue
             entry = ReceivedFile(partner.name, rf.name, rf.size, "failed")
             try:
-                path, sha = _download(session, partner, rf, folder, progress)
+                path, sha = _download(mailbox, partner, rf, folder, progress)
             except (TransportError, OSError) as exc:
                 entry.error = _error_text(exc)
                 _record_attempt(conn, partner.name, rf, entry)
@@ -381,7 +381,7 @@ def _receive_partner(
                 if Path(seen["local_path"] or "") != path:
                     path.unlink(missing_ok=True)
                 if partner.delete_after_download and seen["deleted_at"] is None:
-                    _delete(conn, session, partner, rf.name, seen["id"], result)
+                    _delete(conn, mailbox, partner, rf.name, seen["id"], result)
                 continue
             entry.local_path, entry.sha256, entry.outcome = str(path), sha, "downloaded"
             _record_attempt(conn, partner.name, rf, entry)
@@ -402,9 +402,9 @@ def _receive_partner(
             _record_outcome(conn, entry)
             result.files.append(entry)
             if entry.outcome in DONE and partner.delete_after_download and entry.row_id is not None:
-                entry.deleted = _delete(conn, session, partner, entry.remote_name, entry.row_id, result)
+                entry.deleted = _delete(conn, mailbox, partner, entry.remote_name, entry.row_id, result)
     finally:
-        session.close()
+        mailbox.close()
 
 
 def _apply_rank(entry: ReceivedFile) -> int:
@@ -418,10 +418,10 @@ def _apply_rank(entry: ReceivedFile) -> int:
 
 
 def _delete(
-    conn: sqlite3.Connection, session: Session, partner: Partner, name: str, row_id: int, result: ReceiveResult
+    conn: sqlite3.Connection, mailbox: Mailbox, partner: Partner, name: str, row_id: int, result: ReceiveResult
 ) -> bool:
     try:
-        session.run(lambda t: t.remove(partner.receive_dir, name))
+        mailbox.run(lambda t: t.remove(partner.receive_dir, name))
     except TransportError as exc:
         result.findings.append(
             warning("exchange-delete-failed", f"{partner.name}: {name} not removed from the mailbox: {exc}")

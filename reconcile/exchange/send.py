@@ -26,7 +26,7 @@ from typing import Any
 
 from coding.findings import Finding, error, info, warning
 from reconcile.exchange.config import ExchangeConfig, Partner
-from reconcile.exchange.session import RETRIES, Opener, Session
+from reconcile.exchange.mailbox import RETRIES, Mailbox, Opener
 from reconcile.exchange.transport import TransientError, Transport, TransportError, open_transport
 from reconcile.ledger import store as L
 
@@ -230,7 +230,7 @@ def _send_partner(
     retries: int,
     progress: FileProgress | None,
 ) -> None:
-    session = Session(partner, opener, retries)
+    mailbox = Mailbox(partner, opener, retries)
     try:
         for ic in ics:
             entry = SentFile(ic["id"], ic["isa13"], ic["path"], partner.name, "failed")
@@ -244,11 +244,11 @@ def _send_partner(
             sha = hashlib.sha256(data).hexdigest()
             entry.sha256, entry.size = sha, len(data)
             try:
-                _send_one(conn, session, partner, ic, Path(ic["path"]), len(data), sha, entry, now, progress)
+                _send_one(conn, mailbox, partner, ic, Path(ic["path"]), len(data), sha, entry, now, progress)
             except TransportError as exc:
                 entry.message = str(exc)
                 result.findings.append(error("exchange-send-failed", f"{partner.name}: {exc}", file=ic["path"]))
-                if isinstance(exc, TransientError) or not session.connected:
+                if isinstance(exc, TransientError) or not mailbox.connected:
                     # no connection (host key, login, network gone after every retry): the other
                     # files would fail the same way; they wait for the next run
                     for rest in ics[ics.index(ic) + 1 :]:
@@ -264,12 +264,12 @@ def _send_partner(
                         )
                     return
     finally:
-        session.close()
+        mailbox.close()
 
 
 def _send_one(
     conn: sqlite3.Connection,
-    session: Session,
+    mailbox: Mailbox,
     partner: Partner,
     ic: sqlite3.Row,
     path: Path,
@@ -292,7 +292,7 @@ def _send_one(
     else:
         remote = row["remote_name"]
         # an earlier run stopped after starting this upload: the file may be there already
-        there = session.run(lambda t: t.size(partner.send_dir, remote))
+        there = mailbox.run(lambda t: t.size(partner.send_dir, remote))
     entry.remote_name = remote
     note = None
     if there is not None and there == size:
@@ -313,7 +313,7 @@ def _send_one(
                     return found
             return t.upload(path, partner.send_dir, remote, cb)
 
-        got = session.run(upload)
+        got = mailbox.run(upload)
         if got != size:
             raise TransportError(f"{remote}: the server holds {got} bytes of {size}")
     sent_at = datetime.now(UTC).replace(microsecond=0).isoformat()

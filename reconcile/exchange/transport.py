@@ -328,7 +328,7 @@ def _credentials(partner: Partner, env: dict[str, str]) -> tuple[Any, str | None
 
 
 def connect_sftp(partner: Partner, env: dict[str, str] | None = None, timeout: float = TIMEOUT_S) -> SftpTransport:
-    """Open an SFTP session to ``partner``: pinned host key first, then the login."""
+    """Open an SFTP connection to ``partner``: pinned host key first, then the login."""
     import paramiko
 
     pkey, password = _credentials(partner, dict(os.environ) if env is None else env)

@@ -17,9 +17,38 @@ from edi.x12.tokenizer import iter_segments
 from edi.x837.read import read_837
 from reconcile.demo.simulate import Envelope, write_835
 from reconcile.posting.records import Adj, RClaim, RLine, RRemit
-from tests.reconcile.claims.test_ack_apply import _277, _999
 
 CENT = Decimal("0.01")
+ISA = "ISA*00*          *00*          *ZZ*CLEARHOUSE01   *ZZ*DRIPLINE01     *260301*1200*^*00501*{n:09d}*0*T*:~"
+
+
+def write_999(gs06: int, st02s: list[int], n: int) -> str:
+    """A 999 accepting every listed transaction set of functional group ``gs06``."""
+    body = "".join(f"AK2*837*{st02:04d}*005010X222A1~IK5*A~" for st02 in st02s)
+    segs = 2 + body.count("~") + 2
+    return (
+        ISA.format(n=n) + f"GS*FA*CLEARHOUSE01*DRIPLINE01*20260301*1200*{n}*X*005010X231A1~"
+        f"ST*999*0001*005010X231A1~AK1*HC*{gs06}*005010X222A1~{body}AK9*A*{len(st02s)}*{len(st02s)}*{len(st02s)}~"
+        f"SE*{segs}*0001~GE*1*{n}~IEA*1*{n:09d}~"
+    )
+
+
+def write_277ca(claims: list[tuple[str, str, str]], n: int) -> str:
+    """A 277CA accepting each claim (patient control number, payer claim number, charge): STC A2:20."""
+    body = ""
+    for hl, (pcn, icn, charge) in enumerate(claims, start=4):
+        body += f"HL*{hl}*3*PT~NM1*QC*1*X*Y****MI*Z~TRN*2*{pcn}~STC*A2:20:PR*20260305*WQ*{charge}~"
+        body += f"REF*1K*{icn}~DTP*472*D8*20260302~"
+    head = (
+        "BHT*0085*08*1*20260305*1200*TH~HL*1**20*1~NM1*PR*2*PAYER*****PI*1~TRN*1*1~"
+        "DTP*050*D8*20260305~DTP*009*D8*20260305~HL*2*1*21*1~NM1*41*2*SUB*****46*S~TRN*2*B1~"
+        "STC*A1:19:PR*20260305*WQ*1~HL*3*2*19*1~NM1*85*2*PROV*****XX*1234567893~TRN*1*0~"
+    )
+    segs = 1 + (head + body).count("~") + 1
+    return (
+        ISA.format(n=n) + f"GS*HN*P*R*20260305*1200*{n}*X*005010X214~ST*277*0001*005010X214~"
+        f"{head}{body}SE*{segs}*0001~GE*1*{n}~IEA*1*{n:09d}~"
+    )
 
 
 @dataclass
@@ -44,13 +73,13 @@ def answer(claim_file: Path, outbox: Path, n: int, answered: Answered) -> list[P
     data = claim_file.read_bytes()
     doc = read_837(data)
     sets = sorted({int(c.st02) for c in doc.claims})
-    ack = _999(_gs06(data), [(st02, "A") for st02 in sets], "A", n=n)
-    statuses: list[tuple[str, str, str | None, str]] = []
+    ack = write_999(_gs06(data), sets, n=n)
+    statuses: list[tuple[str, str, str]] = []
     by_payer: dict[str, list[RClaim]] = {}
     for i, c in enumerate(doc.claims, start=1):
         icn = f"ICN{n:03d}{i:05d}"
         charge = c.charge or Decimal(0)
-        statuses.append((c.patient_control_number, "A2:20:PR", icn, str(charge)))
+        statuses.append((c.patient_control_number, icn, str(charge)))
         lines = []
         for ln in c.lines:
             paid = (ln.charge * Decimal("0.80")).quantize(CENT)
@@ -97,7 +126,7 @@ def answer(claim_file: Path, outbox: Path, n: int, answered: Answered) -> list[P
     out = []
     for name, text in (
         (f"{claim_file.stem}.999", ack),
-        (f"{claim_file.stem}.277", _277(statuses, n=n + 100)),
+        (f"{claim_file.stem}.277", write_277ca(statuses, n=n + 100)),
         (f"{claim_file.stem}.835", write_835(remits, Envelope(isa13=n + 200, gs06=n + 200))),
     ):
         p = outbox / name

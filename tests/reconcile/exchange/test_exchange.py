@@ -472,7 +472,7 @@ def test_the_readme_example_configuration_is_valid(tmp_path):
 
 @pytest.mark.slow
 def test_a_dropped_connection_is_retried_in_the_same_run(server, ledger, tmp_path, monkeypatch):
-    monkeypatch.setattr("reconcile.exchange.session.BACKOFF_S", (0.1,))
+    monkeypatch.setattr("reconcile.exchange.mailbox.BACKOFF_S", (0.1,))
     send_dir, receive_dir = _mailbox(tmp_path)
     cfg_path = _config(tmp_path, _sftp(server, send_dir, receive_dir))
     cfg = load_config(cfg_path)

@@ -15,7 +15,7 @@ BACKOFF_S = (1.0, 4.0, 10.0)  # pause before the 1st, 2nd, 3rd retry (the last r
 Opener = Callable[[Partner], Transport]
 
 
-class Session:
+class Mailbox:
     """Runs operations on a partner's transport; a transient error closes the connection, waits,
     reconnects and tries again, at most ``retries`` more times; other errors pass through."""
 

@@ -28,6 +28,8 @@ DEFAULT_PORT = 22
 FINGERPRINT = re.compile(r"SHA256:([A-Za-z0-9+/]{43})")
 KEY_TYPE = re.compile(r"\((RSA|ED25519|ECDSA|DSA)\)\s*$")
 TEMPLATE_FIELDS = frozenset({"name", "stem", "suffix", "isa13", "gs06", "claim_type", "date", "time", "partner"})
+UNIQUE_FIELDS = frozenset({"name", "stem", "isa13", "gs06"})  # one of them makes each upload's name its own
+PARTNER_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}")
 KNOWN_KEYS = frozenset(
     {
         "kind",
@@ -126,6 +128,14 @@ def _template(name: str, value: str, errs: list[Finding]) -> None:
     except ValueError as exc:
         errs.append(error("exchange-config", f"config: '{where}' is not a valid template: {exc}", field=where))
         return
+    if not set(fields) & UNIQUE_FIELDS:
+        errs.append(
+            error(
+                "exchange-config",
+                f"config: '{where}' must use one of {{name}}, {{stem}}, {{isa13}} or {{gs06}} so every file gets its own name",
+                field=where,
+            )
+        )
     unknown = sorted({f for f in fields if f not in TEMPLATE_FIELDS})
     if unknown:
         errs.append(
@@ -148,6 +158,14 @@ def _template(name: str, value: str, errs: list[Finding]) -> None:
 def parse_partner(name: str, tbl: Any) -> tuple[Partner | None, list[Finding]]:
     """One ``[clearinghouses.NAME]`` table as a :class:`Partner`, or None with error findings."""
     errs: list[Finding] = []
+    if not PARTNER_NAME.fullmatch(name):
+        return None, [
+            error(
+                "exchange-config",
+                f"config: clearinghouse name {name!r} must be letters, digits, '_', '.' or '-' (it names the inbox folder)",
+                field=_where(name),
+            )
+        ]
     if not isinstance(tbl, dict):
         return None, [error("exchange-config", f"config: '{_where(name)}' must be a table", field=_where(name))]
     for key in sorted(set(tbl) - KNOWN_KEYS):

@@ -27,7 +27,7 @@ from typing import Any
 from coding.findings import Finding, error, info, warning
 from reconcile.exchange.config import ExchangeConfig, Partner
 from reconcile.exchange.mailbox import RETRIES, Mailbox, Opener
-from reconcile.exchange.transport import TransientError, Transport, TransportError, open_transport
+from reconcile.exchange.transport import RemoteExists, TransientError, Transport, TransportError, open_transport
 from reconcile.ledger import store as L
 
 SENDABLE = "recorded"
@@ -202,9 +202,10 @@ def send_files(
     result = SendResult()
     wanted = {p.name: p for p in partners}
     todo: dict[str, list[sqlite3.Row]] = {}
+    every_partner = set(wanted) == set(xc.partners)
     for ic, partner_name, found in pending_interchanges(conn, xc):
-        if partner_name is not None and partner_name not in wanted:
-            continue
+        if partner_name not in wanted and (partner_name is not None or not every_partner):
+            continue  # another partner's file (or one with none, reported when every partner runs)
         if found:
             result.findings.extend(found)
             result.files.append(
@@ -282,12 +283,16 @@ def _send_one(
     row = _already_sent(conn, ic["id"])
     if row is None:
         remote = partner.remote_name(path, ic["isa13"], ic["gs06"], ic["claim_type"], now)
-        with L.transaction(conn):
-            conn.execute(
-                "INSERT INTO exchange_sent (interchange_id, partner, remote_name, status, sha256, size, started_at) "
-                "VALUES (?, ?, ?, 'uploading', ?, ?, ?)",
-                (ic["id"], partner.name, remote, sha, size, now.isoformat()),
-            )
+        try:
+            with L.transaction(conn):
+                conn.execute(
+                    "INSERT INTO exchange_sent (interchange_id, partner, remote_name, status, sha256, size, started_at) "
+                    "VALUES (?, ?, ?, 'uploading', ?, ?, ?)",
+                    (ic["id"], partner.name, remote, sha, size, now.isoformat()),
+                )
+        except sqlite3.IntegrityError:  # another run started sending it a moment ago
+            entry.status, entry.message = "skipped", "being sent by another run"
+            return
         there: int | None = None
     else:
         remote = row["remote_name"]
@@ -313,7 +318,14 @@ def _send_one(
                     return found
             return t.upload(path, partner.send_dir, remote, cb)
 
-        got = mailbox.run(upload)
+        try:
+            got = mailbox.run(upload)
+        except RemoteExists:
+            # nothing was published under the name: forget it, so a later run never mistakes
+            # the other file for this one
+            with L.transaction(conn):
+                conn.execute("DELETE FROM exchange_sent WHERE interchange_id = ? AND status = 'uploading'", (ic["id"],))
+            raise
         if got != size:
             raise TransportError(f"{remote}: the server holds {got} bytes of {size}")
     sent_at = datetime.now(UTC).replace(microsecond=0).isoformat()

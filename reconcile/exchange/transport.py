@@ -39,6 +39,10 @@ class TransientError(TransportError):
     """A network problem worth another try (dropped, refused, timed out)."""
 
 
+class RemoteExists(TransportError):
+    """The final name is taken in the mailbox: nothing was published under it."""
+
+
 class HostKeyRefused(TransportError):
     """The server's host key is not the pinned one."""
 
@@ -82,7 +86,7 @@ class Transport(Protocol):
 
 def _publish(rename: Callable[[str, str], None], exists: Callable[[str], bool], tmp: str, final: str) -> None:
     if exists(final):
-        raise TransportError(f"{final} already exists in the mailbox; not overwritten")
+        raise RemoteExists(f"{PurePosixPath(final).name} already exists in the mailbox; not overwritten")
     rename(tmp, final)
 
 

@@ -416,6 +416,10 @@ def test_an_interrupted_upload_is_recorded_not_sent_again(ledger, tmp_path):
             "unknown field",
         ),
         ('kind = "ftp"\nsend_dir = "a"\nreceive_dir = "b"\nusage = "T"\n', '"sftp" or "folder"'),
+        (
+            'kind = "folder"\nsend_dir = "a"\nreceive_dir = "b"\nusage = "T"\nupload_name = "claims.x12"\n',
+            "its own name",
+        ),
     ],
 )
 def test_configuration_problems_exit_2(tmp_path, ledger, body, message):
@@ -547,3 +551,28 @@ def test_a_missing_password_variable_is_reported(ledger, tmp_path, monkeypatch):
 def test_status_without_any_clearinghouse(ledger):
     code, out = _run("status", "--ledger", str(ledger))
     assert code == 0 and out == {"partners": [], "not_sendable": []}
+
+
+def test_a_partner_name_that_is_not_a_plain_folder_name_is_a_config_problem(tmp_path, ledger):
+    cfg = tmp_path / "bad.toml"
+    cfg.write_text(f'[clearinghouses."../up"]\n{_folder(tmp_path, tmp_path)}')
+    res = runner.invoke(app, ["exchange", "receive", "--config", str(cfg), "--ledger", str(ledger)])
+    assert res.exit_code == 2 and "names the inbox folder" in " ".join(res.output.split())
+
+
+def test_a_name_taken_in_the_mailbox_is_not_overwritten_nor_taken_for_ours(ledger, tmp_path):
+    send_dir, receive_dir = _mailbox(tmp_path)
+    cfg = _config(tmp_path, _folder(send_dir, receive_dir))
+    first = _rows(ledger, "SELECT path FROM interchanges ORDER BY id LIMIT 1")[0][0]
+    size = Path(first).stat().st_size
+    foreign = send_dir / Path(first).name
+    foreign.write_bytes(b"x" * size)  # someone else's file, even of the same size
+    code, out = _run("send", "--config", str(cfg), "--ledger", str(ledger))
+    assert code == 1 and out["sent"] == 1
+    assert any("already exists" in f["message"] for f in out["findings"])
+    assert foreign.read_bytes() == b"x" * size
+    assert _rows(ledger, "SELECT COUNT(*) FROM exchange_sent WHERE remote_name = ?", foreign.name) == [(0,)]
+    foreign.unlink()  # the partner took its file away
+    code, out = _run("send", "--config", str(cfg), "--ledger", str(ledger))
+    assert code == 0 and out["sent"] == 1
+    assert foreign.read_bytes() == Path(first).read_bytes()

@@ -117,7 +117,15 @@ def _check_ledger_matches(db: Path, answered: Answered) -> None:
         assert accepted == [("accepted",)]
         paid = _rows(db, "SELECT paid FROM claim_postings WHERE claim_id = ?", cid)
         assert [Decimal(p[0]) for p in paid] == [answered.paid[pcn]]
+        lines = _rows(
+            db,
+            "SELECT lp.paid FROM line_postings lp JOIN claim_postings cp ON cp.id = lp.claim_posting_id "
+            "WHERE cp.claim_id = ? AND lp.line_id IS NOT NULL",
+            cid,
+        )
+        assert sum((Decimal(r[0]) for r in lines), Decimal(0)) == answered.paid[pcn]
     assert _rows(db, "SELECT COUNT(*) FROM unmatched") == [(0,)]
+    assert _rows(db, "SELECT COUNT(*) FROM line_postings WHERE line_id IS NULL") == [(0,)]
 
 
 def _ledger_counts(db: Path) -> tuple:

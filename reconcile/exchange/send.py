@@ -97,6 +97,19 @@ def _already_sent(conn: sqlite3.Connection, interchange_id: int) -> sqlite3.Row 
     return row
 
 
+def _answered(conn: sqlite3.Connection, interchange_id: int) -> bool:
+    """Whether an acknowledgment or remittance already answered a claim of the interchange."""
+    return (
+        conn.execute(
+            "SELECT 1 FROM claim_status_history h JOIN claims c ON c.id = h.claim_id "
+            "JOIN transactions t ON t.id = c.transaction_id WHERE t.interchange_id = ? "
+            "AND h.source IN ('TA1', '999', '997', '277CA', '835') LIMIT 1",
+            (interchange_id,),
+        ).fetchone()
+        is not None
+    )
+
+
 def pending_interchanges(
     conn: sqlite3.Connection, xc: ExchangeConfig
 ) -> list[tuple[sqlite3.Row, str | None, list[Finding]]]:
@@ -143,7 +156,7 @@ def pending_interchanges(
                     file=ic["path"],
                 )
             )
-        elif ic["status"] in ANSWERED and sent is None:
+        elif sent is None and (ic["status"] in ANSWERED or _answered(conn, ic["id"])):
             continue  # answered already: it reached the payer without this exchange
         elif ic["status"] != SENDABLE and sent is None:
             found.append(

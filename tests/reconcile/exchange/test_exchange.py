@@ -584,3 +584,21 @@ def test_a_name_taken_in_the_mailbox_is_not_overwritten_nor_taken_for_ours(ledge
     code, out = _run("send", "--config", str(cfg), "--ledger", str(ledger))
     assert code == 0 and out["sent"] == 1
     assert foreign.read_bytes() == Path(first).read_bytes()
+
+
+def test_an_interchange_already_answered_is_not_sent(ledger, tmp_path):
+    """A file whose claims a 277CA or an 835 already answered reached the payer some other way."""
+    send_dir, receive_dir = _mailbox(tmp_path)
+    cfg = _config(tmp_path, _folder(send_dir, receive_dir))
+    conn = L.connect(ledger)
+    ic = conn.execute("SELECT id, path FROM interchanges ORDER BY id LIMIT 1").fetchone()
+    claim = conn.execute(
+        "SELECT c.id FROM claims c JOIN transactions t ON t.id = c.transaction_id WHERE t.interchange_id = ? LIMIT 1",
+        (ic["id"],),
+    ).fetchone()
+    with L.transaction(conn):
+        L.set_claim_status(conn, claim["id"], "accepted", "277CA", {"ack": "277CA"})
+    conn.close()
+    code, out = _run("send", "--config", str(cfg), "--ledger", str(ledger))
+    assert code == 0 and out["sent"] == 1
+    assert Path(ic["path"]).name not in _visible(send_dir)

@@ -77,6 +77,7 @@ def test_shipped_migrations_keep_their_names_and_order() -> None:
         "0201_codesets",
         "0301_claim_identity",
         "0302_interchange_temp_file",
+        "0401_clearinghouse_exchange",
     ]
 
 

@@ -331,11 +331,11 @@ def _credentials(partner: Partner, env: dict[str, str]) -> tuple[Any, str | None
     return None, password
 
 
-def connect_sftp(partner: Partner, env: dict[str, str] | None = None, timeout: float = TIMEOUT_S) -> SftpTransport:
-    """Open an SFTP connection to ``partner``: pinned host key first, then the login."""
+def _handshake(partner: Partner, key_types: list[str] | None, timeout: float) -> tuple[Any, str, str]:
+    """Connect and agree on keys (no login yet), offering only ``key_types`` as host key types when
+    given; return the paramiko transport, the server key's fingerprint and its type name."""
     import paramiko
 
-    pkey, password = _credentials(partner, dict(os.environ) if env is None else env)
     try:
         sock = socket.create_connection((partner.host, partner.port), timeout=timeout)
     except OSError as exc:
@@ -344,19 +344,68 @@ def connect_sftp(partner: Partner, env: dict[str, str] | None = None, timeout: f
     try:
         t.banner_timeout = timeout
         t.auth_timeout = timeout
-        if partner.host_key_type in KEY_TYPES:
+        if key_types:
             options = t.get_security_options()
-            wanted = [k for k in KEY_TYPES[partner.host_key_type] if k in options.key_types]
-            if wanted:
-                options.key_types = wanted
+            options.key_types = [k for k in key_types if k in options.key_types]
         t.start_client(timeout=timeout)
-        seen = fingerprint(t.get_remote_server_key().asbytes())
-        if not hmac.compare_digest(seen, partner.host_key):
-            raise HostKeyRefused(
-                f"{partner.name}: the server's host key {seen} is not the pinned host_key {partner.host_key}; "
-                "connection refused (if the clearinghouse changed its key, confirm the new fingerprint "
-                "with them and update host_key)"
-            )
+        key = t.get_remote_server_key()
+        return t, fingerprint(key.asbytes()), str(key.get_name())
+    except BaseException:
+        t.close()
+        raise
+
+
+def _pinned_handshake(partner: Partner, timeout: float) -> Any:
+    """A transport to a server whose host key is the pinned one, else :class:`HostKeyRefused`.
+
+    A server usually has several host keys (Ed25519, ECDSA, RSA) and shows one per connection;
+    when ``host_key`` does not say which type it is and the first key shown is not it, the other
+    types are asked for one by one, so a pinned RSA fingerprint works on a server that prefers
+    Ed25519. Only a key with the pinned fingerprint is ever accepted.
+    """
+    import paramiko
+
+    if partner.host_key_type in KEY_TYPES:
+        families: list[str | None] = [partner.host_key_type]
+    else:
+        families = [None, *KEY_TYPES]
+    seen: dict[str, str] = {}  # key type name -> fingerprint shown
+    for family in families:
+        wanted = KEY_TYPES.get(family) if family else None
+        if wanted is not None and any(name in seen for name in wanted):
+            continue  # that key was shown already
+        try:
+            t, fp, name = _handshake(partner, wanted, timeout)
+        except paramiko.SSHException:
+            if family is None or partner.host_key_type:
+                raise
+            continue  # the server has no host key of this type
+        if hmac.compare_digest(fp, partner.host_key):
+            return t
+        t.close()
+        seen[name] = fp
+    shown = ", ".join(f"{fp} ({name})" for name, fp in seen.items()) or "none"
+    raise HostKeyRefused(
+        f"{partner.name}: the server's host key ({shown}) is not the pinned host_key {partner.host_key}; "
+        "connection refused (if the clearinghouse changed its key, confirm the new fingerprint "
+        "with them and update host_key)"
+    )
+
+
+def connect_sftp(partner: Partner, env: dict[str, str] | None = None, timeout: float = TIMEOUT_S) -> SftpTransport:
+    """Open an SFTP connection to ``partner``: pinned host key first, then the login."""
+    import paramiko
+
+    pkey, password = _credentials(partner, dict(os.environ) if env is None else env)
+    try:
+        t = _pinned_handshake(partner, timeout)
+    except TransportError:
+        raise
+    except Exception as exc:
+        if _transient(exc):
+            raise TransientError(f"{partner.name}: {type(exc).__name__}: {exc}") from exc
+        raise
+    try:
         if pkey is not None:
             t.auth_publickey(partner.username, pkey)
         else:

@@ -75,6 +75,7 @@ class Sshd:
     user_key: Path
     user: str
     proc: subprocess.Popen | None = None
+    extra_host_keys: list[Path] = field(default_factory=list)
     log: Path = field(init=False)
 
     def __post_init__(self) -> None:
@@ -87,6 +88,7 @@ class Sshd:
                 [
                     "ListenAddress 127.0.0.1",
                     f"HostKey {self.host_key}",
+                    *(f"HostKey {k}" for k in self.extra_host_keys),
                     f"AuthorizedKeysFile {self.root / 'authorized_keys'}",
                     "PidFile none",
                     "StrictModes no",
@@ -153,8 +155,9 @@ class Sshd:
         return self.fingerprint
 
 
-def make_sshd(root: Path) -> Sshd:
-    """Keys, authorized_keys and a started server under ``root``."""
+def make_sshd(root: Path, rsa_too: bool = False) -> Sshd:
+    """Keys, authorized_keys and a started server under ``root`` (with an RSA host key besides the
+    Ed25519 one when ``rsa_too``)."""
     ensure_openssh()
     root.mkdir(parents=True, exist_ok=True)
     fp = keygen(root / "host_ed25519")
@@ -165,5 +168,8 @@ def make_sshd(root: Path) -> Sshd:
     server = Sshd(
         root, free_port(), root / "host_ed25519", fp, root / "user_ed25519", pwd.getpwuid(os.getuid()).pw_name
     )
+    if rsa_too:
+        keygen(root / "host_rsa", "rsa")
+        server.extra_host_keys.append(root / "host_rsa")
     server.start()
     return server

@@ -602,3 +602,34 @@ def test_an_interchange_already_answered_is_not_sent(ledger, tmp_path):
     code, out = _run("send", "--config", str(cfg), "--ledger", str(ledger))
     assert code == 0 and out["sent"] == 1
     assert Path(ic["path"]).name not in _visible(send_dir)
+
+
+@pytest.mark.slow
+def test_a_pinned_rsa_key_is_found_on_a_server_that_shows_ed25519_first(ledger, tmp_path):
+    import subprocess
+
+    server = make_sshd(tmp_path / "sshd", rsa_too=True)
+    try:
+        line = subprocess.run(
+            ["ssh-keygen", "-lf", str(server.extra_host_keys[0]) + ".pub"], capture_output=True, text=True, check=True
+        ).stdout.strip()
+        rsa = line.split()[1]
+        for n, pinned in enumerate((rsa, line)):  # the bare fingerprint, then the whole ssh-keygen line
+            send_dir, receive_dir = _mailbox(tmp_path / f"run{n}")
+            (receive_dir / f"note{n}.txt").write_text("hello")
+            cfg = _config(tmp_path / f"run{n}", _sftp(server, send_dir, receive_dir, fingerprint=pinned))
+            code, out = _run(
+                "receive", "--config", str(cfg), "--ledger", str(ledger), "--inbox", str(tmp_path / f"in{n}")
+            )
+            assert code == 0, out
+            assert [(f["remote_name"], f["outcome"]) for f in out["files"]] == [(f"note{n}.txt", "kept")]
+        # an Ed25519 fingerprint that is not the server's is still refused, after asking for every key type
+        send_dir, receive_dir = _mailbox(tmp_path / "run9")
+        wrong = "SHA256:" + "B" * 43
+        cfg = _config(tmp_path / "run9", _sftp(server, send_dir, receive_dir, fingerprint=wrong))
+        code, out = _run("receive", "--config", str(cfg), "--ledger", str(ledger), "--inbox", str(tmp_path / "in9"))
+        assert code == 1
+        (msg,) = [f["message"] for f in out["findings"] if "host key" in f["message"]]
+        assert server.fingerprint in msg and rsa in msg
+    finally:
+        server.stop()

@@ -27,7 +27,14 @@ from typing import Any
 from coding.findings import Finding, error, info, warning
 from reconcile.exchange.config import ExchangeConfig, Partner
 from reconcile.exchange.mailbox import RETRIES, Mailbox, Opener
-from reconcile.exchange.transport import RemoteExists, TransientError, Transport, TransportError, open_transport
+from reconcile.exchange.transport import (
+    RemoteExists,
+    TransientError,
+    Transport,
+    TransportError,
+    is_temp_name,
+    open_transport,
+)
 from reconcile.ledger import store as L
 
 SENDABLE = "recorded"
@@ -281,6 +288,13 @@ def _send_partner(
         mailbox.close()
 
 
+def _remove_our_partial_uploads(t: Transport, folder: str, remote: str) -> None:
+    """Remove what a dropped upload of ``remote`` left under its temporary name."""
+    for f in t.list_files(folder):
+        if is_temp_name(f.name) and f.name.startswith(f".{remote}."):
+            t.remove(folder, f.name)
+
+
 def _send_one(
     conn: sqlite3.Connection,
     mailbox: Mailbox,
@@ -321,7 +335,7 @@ def _send_one(
                 f"{remote} is on the server with {there} bytes, not the {size} sent; left for a person to check"
             )
         cb = (lambda done: progress(path.name, done, size)) if progress else None
-        tries = [0]
+        tries = [0 if row is None else 1]
 
         def upload(t: Transport) -> int:
             tries[0] += 1
@@ -329,6 +343,7 @@ def _send_one(
                 found = t.size(partner.send_dir, remote)
                 if found == size:
                     return found
+                _remove_our_partial_uploads(t, partner.send_dir, remote)
             return t.upload(path, partner.send_dir, remote, cb)
 
         try:

@@ -7,6 +7,7 @@ was sent and answers them with a 999, a 277CA and an 835 each.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -633,3 +634,38 @@ def test_a_pinned_rsa_key_is_found_on_a_server_that_shows_ed25519_first(ledger, 
         assert server.fingerprint in msg and rsa in msg
     finally:
         server.stop()
+
+
+@pytest.mark.slow
+def test_a_dropped_connection_mid_upload_publishes_nothing_and_the_next_run_sends_it(server, ledger, tmp_path):
+    from reconcile.exchange.send import send_files
+
+    send_dir, receive_dir = _mailbox(tmp_path)
+    cfg_path = _config(tmp_path, _sftp(server, send_dir, receive_dir))
+    xc = load_exchange_config(cfg_path, load_config(cfg_path))
+    conn = L.connect(ledger)
+    ic = conn.execute("SELECT id, path FROM interchanges ORDER BY id LIMIT 1").fetchone()
+    big = tmp_path / Path(ic["path"]).name
+    big.write_bytes(Path(ic["path"]).read_bytes() + b"\n" * 6_000_000)  # a large claim file
+    with L.transaction(conn):
+        conn.execute(
+            "UPDATE interchanges SET path = ?, sha256 = ? WHERE id = ?",
+            (str(big), hashlib.sha256(big.read_bytes()).hexdigest(), ic["id"]),
+        )
+    killed: list[int] = []
+
+    def kill_mid_transfer(name: str, done: int, total: int) -> None:
+        if name == big.name and not killed and 0 < done < total:
+            killed.append(server.kill_sessions())
+
+    first = send_files(conn, xc, list(xc.partners.values()), retries=0, progress=kill_mid_transfer)
+    assert killed and killed[0] > 0
+    assert {f.path: f.status for f in first.files}[str(big)] == "failed"
+    assert big.name not in _visible(send_dir)  # nothing published under the final name
+    assert [n for n in _visible(send_dir) if n.endswith(".part")]  # what the dropped upload left
+    second = send_files(conn, xc, list(xc.partners.values()))
+    assert [f.status for f in second.files] == ["sent", "sent"] and second.files[0].path == str(big)
+    assert (send_dir / big.name).read_bytes() == big.read_bytes()
+    assert not [n for n in _visible(send_dir) if n.endswith(".part")]  # the partial upload was removed
+    assert _rows(ledger, "SELECT status FROM exchange_sent WHERE interchange_id = ?", ic["id"]) == [("sent",)]
+    conn.close()

@@ -55,8 +55,8 @@ STATUS_COLUMNS = (
     Col("received", "keep", justify="right"),
     Col("applied", "words"),
     Col("problems", "keep", justify="right"),
-    Col("last sent", drop=2),
-    Col("last received", drop=1),
+    Col("last sent", "keep", drop=2),
+    Col("last received", "keep", drop=1),
 )
 
 

@@ -1,7 +1,7 @@
 """``exchange send``: upload every recorded 837 interchange not yet sent to its partner.
 
-What is sent: interchanges ``claims build`` recorded (status ``recorded``) and no partner has been
-sent yet. Never a file the ledger did not record, one refused by validation (``*.refused``,
+What is sent: interchanges ``claims build`` recorded (status ``recorded``), whose file is in place
+under its final name, and no partner has been sent yet. Never a file the ledger did not record, one refused by validation (``*.refused``,
 status ``refused``), one recorded with validation errors (``recorded-invalid``), one already
 answered by an acknowledgment or remittance (it reached the payer some other way), nor one whose
 bytes differ from the sha256 recorded when it was built. Its ISA15 must be the partner's
@@ -125,7 +125,8 @@ def pending_interchanges(
     out: list[tuple[sqlite3.Row, str | None, list[Finding]]] = []
     rows = conn.execute(
         "SELECT * FROM interchanges WHERE path IS NOT NULL AND claim_type LIKE '837%' "
-        "AND status NOT IN ('reserved', 'refused', 'failed') ORDER BY id"
+        "AND status NOT IN ('reserved', 'refused', 'failed') "
+        "AND temp_path IS NULL ORDER BY id"  # a file still under its temporary name is not in place yet
     ).fetchall()
     for ic in rows:
         sent = _already_sent(conn, ic["id"])

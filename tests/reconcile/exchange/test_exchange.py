@@ -377,6 +377,22 @@ def test_refused_and_invalid_files_are_never_sent(ledger, tmp_path):
     assert [f["code"] for f in out["findings"]] == ["exchange-invalid-file"]
 
 
+def test_a_file_not_yet_in_place_is_not_sent(ledger, tmp_path):
+    """A build renames its file into place after recording it; until then it waits."""
+    send_dir, receive_dir = _mailbox(tmp_path)
+    cfg = _config(tmp_path, _folder(send_dir, receive_dir))
+    conn = L.connect(ledger)
+    ic = conn.execute("SELECT id, path FROM interchanges ORDER BY id LIMIT 1").fetchone()
+    with L.transaction(conn):
+        conn.execute("UPDATE interchanges SET temp_path = ? WHERE id = ?", (ic["path"] + ".tmp", ic["id"]))
+    code, out = _run("send", "--config", str(cfg), "--ledger", str(ledger))
+    assert code == 0 and out["sent"] == 1 and Path(ic["path"]).name not in _visible(send_dir)
+    L.file_in_place(conn, ic["id"])
+    conn.close()
+    code, out = _run("send", "--config", str(cfg), "--ledger", str(ledger))
+    assert code == 0 and out["sent"] == 1 and Path(ic["path"]).name in _visible(send_dir)
+
+
 def test_an_interrupted_upload_is_recorded_not_sent_again(ledger, tmp_path):
     send_dir, receive_dir = _mailbox(tmp_path)
     cfg = _config(tmp_path, _folder(send_dir, receive_dir))

@@ -1,20 +1,43 @@
 /*
- * Optional compiled driver for the 835 reader (edi/x835/reader.py, class _Reader).
+ * Compiled driver of the 835 reader (edi/x835/reader.py): the accelerator of its pure-Python path.
  *
  * What it is: a C translation of the reader's per-segment loop for the segments that make up
- * most of a remittance (CLP, CAS, NM1, DTM, REF, AMT, QTY, SVC, LQ in loops 2100/2110). scan()
- * finds the segments of the tokenizer's regular text (the tokenizer's fast path, same numbers and
- * lines); drive() reads each segment straight from that text (no element list), builds the same
- * model records the Python code builds (edi/x835/model.py), keeps the same running CAS totals, and
- * closes claims that balance (the bookkeeping of _Reader._end_claim).
+ * most of a remittance (the regular shape of CLP, CAS, NM1, DTM, REF, AMT, QTY, SVC, LQ in loops
+ * 2100/2110). scan() finds the segments of the tokenizer's regular text (the tokenizer's fast
+ * path, same numbers and lines); drive() reads each segment straight from that text (no element
+ * list), builds the same model records the handlers build (edi/x835/model.py), keeps the same
+ * running CAS totals (cas_total), and closes claims that balance (the bookkeeping of
+ * edi.x835.segments.end_claim).
  *
- * What it is not: a second reader. Whenever a segment is not of the regular shape (a bad or
- * missing amount, too many elements, an SVC06, an unexpected loop, anything that would make a
- * finding) it splits the segment exactly as Python does (str.split) and calls the reader's own
- * Python handler or envelope code, which stays the reference; a claim out of balance goes to the
- * Python _end_claim, which makes the finding. Envelopes, header loops, PLB and every finding are
- * Python. tests/edi/x835/test_accel.py holds both drivers equal on the corpus, mutated files, hand-made
- * edge cases and generated files.
+ * What it is not: a second reader. The rules live in the Python handlers (edi/x835/segments.py,
+ * edi/x835/envelope.py), which stay the reference. Whenever a segment is not of the regular shape
+ * (a bad or missing amount, too many elements, an SVC06, an unexpected loop, anything that would
+ * make a finding) it splits the segment exactly as Python does (str.split) and calls dispatch; a
+ * claim out of balance goes to end_claim, which makes the finding. Envelopes, header loops, PLB
+ * and every finding are Python. tests/edi/x835/test_accel.py holds both drivers equal on the
+ * corpus, mutated files, hand-made edge cases and generated files.
+ *
+ * The boundary with Python (nothing else is read or written):
+ *
+ *   setup(classes, Decimal, InvalidOperation, big, zero) -> None
+ *       once, at import: classes maps "Adjustment", "Reference", "DateRef", "AmountRef", "Name",
+ *       "Loop2110", "Loop2100" to the model's slotted classes, whose slots (k_fields below, in
+ *       order) are read and filled by offset; big/zero are the amount rule's constants. A model
+ *       of another shape raises TypeError (the reader then runs pure Python).
+ *
+ *   scan(text, term, elem, line, nl_term) -> None | (n, line_after, last_sid, last_line, bounds, lines)
+ *       the tokenizer's regular runs (see the comment at scan()).
+ *
+ *   drive(state, batch, first, lines, i, elem, dispatch, end_claim) -> (next i, Remittance or None)
+ *       state: the reader's edi.x835.state.ReaderState. Read: rem (is a set open), loop, claim,
+ *       svc, comp, lx, keep_claims, on_claim. Written: claim, svc, loop (as the handlers would).
+ *       Of the open Remittance: claims (appended to), claim_count, line_count, total_charge,
+ *       total_paid (added to). Of the model records: their slots.
+ *       dispatch(state, elements, number, line) -> Remittance | None: called for every segment not
+ *       built here; a Remittance it returns ends this call (returned, with the index after it).
+ *       end_claim(state) -> None: called for an open claim that does not balance.
+ *       on_claim(rem, claim), when the state has one, is called for each claim closed here.
+ *       Runs batch[i:] until a set is finished or the batch ends (None).
  *
  * Built by setup.py as an optional extension: when no C compiler is present the pure-Python
  * driver runs (DRIPLINE_PURE_PYTHON=1 forces it).
@@ -39,12 +62,12 @@ static const char *k_fields[K_COUNT][32] = {
     {"entity", "entity_type", "last", "first", "middle", "suffix", "id_qualifier", "id", NULL},
     {"qualifier", "code", "modifiers", "charge", "paid", "revenue_code", "units", "description",
      "original_qualifier", "original_code", "original_modifiers", "original_units", "dates",
-     "adjustments", "refs", "amounts", "quantities", "remarks", "segment_number", "line", "_adj", NULL},
+     "adjustments", "refs", "amounts", "quantities", "remarks", "segment_number", "line", "cas_total", NULL},
     {"patient_control_number", "status", "charge", "paid", "patient_responsibility",
      "filing_indicator", "payer_claim_number", "facility_type", "frequency", "patient_status",
      "drg_code", "drg_weight", "discharge_fraction", "condition_indicator", "adjustments", "names",
      "inpatient", "outpatient", "refs", "dates", "contacts", "amounts", "quantities", "lines",
-     "header_number", "segment_number", "line", "_adj", NULL},
+     "header_number", "segment_number", "line", "cas_total", NULL},
 };
 static int k_nfields[K_COUNT];
 static PyTypeObject *k_type[K_COUNT];
@@ -57,8 +80,8 @@ enum { C_PCN, C_STATUS, C_CHARGE, C_PAID, C_PR, C_FILING, C_PAYERNUM, C_FACILITY
        C_DRG, C_DRGW, C_DISCH, C_COND, C_ADJS, C_NAMES, C_INPAT, C_OUTPAT, C_REFS, C_DATES, C_CONTACTS,
        C_AMTS, C_QTYS, C_LINES, C_HEADER, C_SEGNUM, C_LINE, C_ADJ };
 
-static PyObject *Decimal, *InvalidOperation, *BIG, *NEG_BIG, *ZERO, *EMPTY, *ONE, *end_claim_base;
-static PyObject *s_loop, *s_claim, *s_svc, *s_comp, *s_rem, *s_lx, *s_end_claim, *s_2110, *s_2100;
+static PyObject *Decimal, *InvalidOperation, *BIG, *NEG_BIG, *ZERO, *EMPTY, *ONE;
+static PyObject *s_loop, *s_claim, *s_svc, *s_comp, *s_rem, *s_lx, *s_on_claim, *s_2110, *s_2100;
 static PyObject *s_claim_count, *s_line_count, *s_total_charge, *s_total_paid, *s_keep_claims, *s_claims;
 static int ready = 0;
 
@@ -230,7 +253,7 @@ static PyObject *el(const Seg *s, Py_ssize_t i) {
     return substr(s, s->st[i], s->en[i]);
 }
 
-/* Decimal of s[a:b] with the reader's rule (x835_segments._amt): a number strictly between -1e15
+/* Decimal of s[a:b] with the reader's rule (edi.x835.segments.amount_of): a number strictly between -1e15
  * and 1e15. Returns a new reference, or NULL with no exception set when the text is not such a
  * number (the caller then leaves the segment to Python, which makes the finding), or NULL with an
  * exception set on a real error. */
@@ -634,9 +657,10 @@ static PyObject *do_clp(const Seg *s, PyObject *lx, PyObject *num, PyObject *lin
 
 /* ------------------------------------------------------------------ reader state */
 typedef struct {
-    PyObject *reader;
-    int fast_end;    /* the reader's class does not override _end_claim */
-    PyObject *loop;  /* new refs */
+    PyObject *reader;     /* the ReaderState */
+    PyObject *end_claim;  /* the Python end_claim(state), for claims that do not balance */
+    int in_set;           /* state.rem is not None */
+    PyObject *loop;       /* new refs */
     PyObject *claim;
     PyObject *svc;
     PyObject *comp;
@@ -657,6 +681,10 @@ static int state_load(State *st) {
     st->svc = PyObject_GetAttr(st->reader, s_svc);
     st->comp = PyObject_GetAttr(st->reader, s_comp);
     if (!st->loop || !st->claim || !st->svc || !st->comp) return -1;
+    PyObject *rem = PyObject_GetAttr(st->reader, s_rem);
+    if (rem == NULL) return -1;
+    st->in_set = rem != Py_None;
+    Py_DECREF(rem);
     st->loopk = 0;
     if (PyUnicode_Check(st->loop)) {
         if (PyUnicode_Compare(st->loop, s_2110) == 0) st->loopk = 1;
@@ -666,7 +694,7 @@ static int state_load(State *st) {
     return 0;
 }
 
-static int end_claim(PyObject *reader, PyObject *claim, int fast);
+static int end_claim(State *st, PyObject *claim);
 
 /* Segment number and line of the segment being read, as Python ints made only when needed (most
  * segments never need them); one object serves both when they are equal (one segment per line). */
@@ -755,7 +783,7 @@ static int hot_segment(State *st, Seg *seg, Pos *pos) {
         PyObject *claim = do_clp(seg, lx, num, line);
         Py_DECREF(lx);
         if (claim == NULL) return PyErr_Occurred() ? -1 : 0;
-        if (st->claim != Py_None && end_claim(reader, st->claim, st->fast_end) < 0) {
+        if (st->claim != Py_None && end_claim(st, st->claim) < 0) {
             Py_DECREF(claim);
             return -1;
         }
@@ -763,10 +791,6 @@ static int hot_segment(State *st, Seg *seg, Pos *pos) {
             PyObject_SetAttr(reader, s_loop, s_2100) < 0) {
             Py_DECREF(claim);
             return -1;
-        }
-        if (!st->fast_end) {  /* an overriding _end_claim may have changed anything */
-            Py_DECREF(claim);
-            return state_load(st) < 0 ? -1 : 1;
         }
         Py_SETREF(st->claim, claim);
         Py_INCREF(Py_None);
@@ -779,9 +803,10 @@ static int hot_segment(State *st, Seg *seg, Pos *pos) {
     return 0;
 }
 
-/* _Reader._end_claim for a claim that balances (claim and every line): the same bookkeeping
- * (counts, totals, rem.claims, reader.claim = reader.svc = None). 0 when the Python method must
- * run instead (a line or the claim out of balance: it makes the finding), -1 on error. */
+/* end_claim(state) for a claim that balances (claim and every line): the same bookkeeping
+ * (state.claim = state.svc = None, counts, totals, rem.claims when keep_claims, on_claim). 0 when
+ * the Python end_claim must run instead (a line or the claim out of balance: it makes the
+ * finding), -1 on error. */
 static int end_claim_fast(PyObject *reader, PyObject *claim) {
     if (!Py_IS_TYPE(claim, k_type[K_2100])) return 0;
     PyObject *lines = SLOT(claim, K_2100, C_LINES);
@@ -832,7 +857,8 @@ static int end_claim_fast(PyObject *reader, PyObject *claim) {
     PyObject *rem = PyObject_GetAttr(reader, s_rem);
     if (rem == NULL) return -1;
     int rc = -1;
-    PyObject *v = NULL, *nv = NULL, *nlines = NULL, *keep = NULL;
+    PyObject *v = NULL, *nv = NULL, *nlines = NULL, *keep = NULL, *hook = NULL;
+    if (PyObject_SetAttr(reader, s_claim, Py_None) < 0 || PyObject_SetAttr(reader, s_svc, Py_None) < 0) goto out;
 #define BUMP(name, by) \
     v = PyObject_GetAttr(rem, name); \
     if (v == NULL) goto out; \
@@ -859,64 +885,54 @@ static int end_claim_fast(PyObject *reader, PyObject *claim) {
         Py_DECREF(claims);
         if (r < 0) goto out;
     }
-    if (PyObject_SetAttr(reader, s_claim, Py_None) < 0 || PyObject_SetAttr(reader, s_svc, Py_None) < 0) goto out;
+    hook = PyObject_GetAttr(reader, s_on_claim);
+    if (hook == NULL) goto out;
+    if (hook != Py_None) {
+        PyObject *hargs[2] = {rem, claim};
+        PyObject *res = PyObject_Vectorcall(hook, hargs, 2, NULL);
+        if (res == NULL) goto out;
+        Py_DECREF(res);
+    }
     rc = 1;
 out:
     Py_XDECREF(v);
     Py_XDECREF(nv);
     Py_XDECREF(nlines);
     Py_XDECREF(keep);
+    Py_XDECREF(hook);
     Py_DECREF(rem);
     return rc;
 }
 
-/* reader._end_claim(): the compiled path when the reader's class does not override it and the
- * claim balances, else the method. */
-static int end_claim(PyObject *reader, PyObject *claim, int fast) {
-    if (fast) {
-        int r = end_claim_fast(reader, claim);
-        if (r != 0) return r < 0 ? -1 : 0;
-    }
-    PyObject *res = PyObject_CallMethodNoArgs(reader, s_end_claim);
+/* Close the open claim: here when it balances, else the Python end_claim(state). */
+static int end_claim(State *st, PyObject *claim) {
+    int r = end_claim_fast(st->reader, claim);
+    if (r != 0) return r < 0 ? -1 : 0;
+    PyObject *res = PyObject_CallOneArg(st->end_claim, st->reader);
     if (res == NULL) return -1;
     Py_DECREF(res);
     return 0;
 }
 
-/* close_claim(reader, claim) -> bool: _Reader._end_claim's bookkeeping for a claim that balances
- * (True), or False (nothing done) when the Python method must make a finding. */
-static PyObject *close_claim(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
-    if (nargs != 2) {
-        PyErr_SetString(PyExc_TypeError, "close_claim(reader, claim)");
-        return NULL;
-    }
-    if (!ready) Py_RETURN_FALSE;
-    int r = end_claim_fast(args[0], args[1]);
-    if (r < 0) return NULL;
-    return PyBool_FromLong(r);
-}
-
-/* drive(reader, batch, first, lines, i, in_set, elem, body, other)
- *   -> (next index, in_set, finished Remittance or None)
+/* drive(state, batch, first, lines, i, elem, dispatch, end_claim) -> (next index, Remittance or None)
  * Runs the reader over segments batch[i:] until a transaction set is finished (returned) or the
  * batch ends (None). The batch is either a list of segment strings with a list of their lines, or
- * a region from scan(): (text, bounds) with the lines as packed integers. The Python driver
- * (x835._Reader._iter_python) is the same loop over element lists. */
+ * a region from scan(): (text, bounds) with the lines as packed integers. The pure-Python driver
+ * (edi.x835.reader._run_python) is the same loop, every segment through dispatch. */
 static PyObject *drive(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
-    if (nargs != 9) {
-        PyErr_SetString(PyExc_TypeError, "drive() takes 9 arguments");
+    if (nargs != 8) {
+        PyErr_SetString(PyExc_TypeError, "drive() takes 8 arguments");
         return NULL;
     }
     if (!ready) {
         PyErr_SetString(PyExc_RuntimeError, "835 accelerator not set up");
         return NULL;
     }
-    PyObject *reader = args[0], *batch = args[1], *lines = args[3], *elem_o = args[6];
-    PyObject *body = args[7], *other = args[8];
+    PyObject *reader = args[0], *batch = args[1], *lines = args[3], *elem_o = args[5];
+    PyObject *dispatch = args[6], *end_claim_py = args[7];
     Py_ssize_t first = PyLong_AsSsize_t(args[2]);
     Py_ssize_t i = PyLong_AsSsize_t(args[4]);
-    int in_set = PyObject_IsTrue(args[5]);
-    if (PyErr_Occurred() || in_set < 0) return NULL;
+    if (PyErr_Occurred()) return NULL;
     PyObject *region = NULL;
     const Py_ssize_t *bounds = NULL, *rlines = NULL;
     Py_ssize_t nb;
@@ -934,27 +950,13 @@ static PyObject *drive(PyObject *self, PyObject *const *args, Py_ssize_t nargs) 
         PyErr_SetString(PyExc_TypeError, "drive(): bad batch");
         return NULL;
     }
-    if (!PyDict_Check(body) || !PyUnicode_Check(elem_o) || PyUnicode_GET_LENGTH(elem_o) != 1) {
+    if (!PyCallable_Check(dispatch) || !PyCallable_Check(end_claim_py) || !PyUnicode_Check(elem_o) ||
+        PyUnicode_GET_LENGTH(elem_o) != 1) {
         PyErr_SetString(PyExc_TypeError, "drive(): bad arguments");
         return NULL;
     }
     Py_UCS4 elem = PyUnicode_READ_CHAR(elem_o, 0);
-    State st = {reader, end_claim_base != NULL && _PyType_Lookup(Py_TYPE(reader), s_end_claim) == end_claim_base,
-                NULL, NULL, NULL, NULL, 0};
-    if (st.fast_end) {  /* nor the instance (an attribute set on it wins over the class) */
-        PyObject *d = PyObject_GenericGetDict(reader, NULL);
-        if (d == NULL) {
-            PyErr_Clear();
-            st.fast_end = 0;
-        } else {
-            int has = PyDict_Contains(d, s_end_claim);
-            Py_DECREF(d);
-            if (has != 0) {
-                if (has < 0) PyErr_Clear();
-                st.fast_end = 0;
-            }
-        }
-    }
+    State st = {reader, end_claim_py, 0, NULL, NULL, NULL, NULL, 0};
     if (state_load(&st) < 0) goto error;
     Seg seg;
     PyObject *done = NULL;
@@ -981,7 +983,7 @@ static PyObject *drive(PyObject *self, PyObject *const *args, Py_ssize_t nargs) 
             a = 0;
             b = PyUnicode_GET_LENGTH(str);
         }
-        if (in_set && seg_parse(&seg, str, a, b, elem)) {
+        if (st.in_set && seg_parse(&seg, str, a, b, elem)) {
             int r = hot_segment(&st, &seg, &pos);
             if (r != 0) {
                 pos_clear(&pos);
@@ -989,7 +991,7 @@ static PyObject *drive(PyObject *self, PyObject *const *args, Py_ssize_t nargs) 
                 continue;
             }
         }
-        /* everything else: the reader's own Python code, on str.split() elements */
+        /* everything else: dispatch (the reader's handlers and envelope code), on str.split() elements */
         PyObject *els;
         if (region != NULL) {
             PyObject *text = PyUnicode_Substring(region, a, b);
@@ -1001,28 +1003,11 @@ static PyObject *drive(PyObject *self, PyObject *const *args, Py_ssize_t nargs) 
         PyObject *num = els == NULL ? NULL : pos_num(&pos);
         PyObject *line = num == NULL ? NULL : pos_line(&pos);
         if (line == NULL) { Py_XDECREF(els); pos_clear(&pos); goto error; }
-        PyObject *cargs[3] = {els, num, line};
-        if (in_set) {
-            PyObject *h = PyDict_GetItemWithError(body, PyList_GET_ITEM(els, 0));
-            if (h == NULL && PyErr_Occurred()) { Py_DECREF(els); pos_clear(&pos); goto error; }
-            if (h != NULL) {
-                PyObject *res = PyObject_Vectorcall(h, cargs, 3, NULL);
-                Py_DECREF(els);
-                pos_clear(&pos);
-                if (res == NULL) goto error;
-                Py_DECREF(res);
-                if (state_load(&st) < 0) goto error;
-                continue;
-            }
-        }
-        done = PyObject_Vectorcall(other, cargs, 3, NULL);
+        PyObject *cargs[4] = {reader, els, num, line};
+        done = PyObject_Vectorcall(dispatch, cargs, 4, NULL);
         Py_DECREF(els);
         pos_clear(&pos);
         if (done == NULL) goto error;
-        PyObject *rem = PyObject_GetAttr(reader, s_rem);
-        if (rem == NULL) { Py_DECREF(done); goto error; }
-        in_set = rem != Py_None;
-        Py_DECREF(rem);
         if (state_load(&st) < 0) { Py_DECREF(done); goto error; }
         if (done != Py_None) {
             i++;
@@ -1036,7 +1021,7 @@ static PyObject *drive(PyObject *self, PyObject *const *args, Py_ssize_t nargs) 
         Py_INCREF(Py_None);
         done = Py_None;
     }
-    return Py_BuildValue("(nON)", i, in_set ? Py_True : Py_False, done);
+    return Py_BuildValue("(nN)", i, done);
 error:
     state_clear(&st);
     return NULL;
@@ -1192,14 +1177,10 @@ static PyObject *scan(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     return result;
 }
 
-/* setup(classes: dict name -> class, Decimal, InvalidOperation, big, zero, end_claim)
- * end_claim: _Reader._end_claim as found in the class dict (its compiled twin runs only for
- * readers that do not override it). */
+/* setup(classes: dict name -> class, Decimal, InvalidOperation, big, zero): see the top of this file. */
 static PyObject *setup(PyObject *self, PyObject *args) {
-    PyObject *classes, *dec, *invop, *big, *zero, *ec;
-    if (!PyArg_ParseTuple(args, "O!OOOOO", &PyDict_Type, &classes, &dec, &invop, &big, &zero, &ec)) return NULL;
-    Py_INCREF(ec);
-    Py_XSETREF(end_claim_base, ec);
+    PyObject *classes, *dec, *invop, *big, *zero;
+    if (!PyArg_ParseTuple(args, "O!OOOO", &PyDict_Type, &classes, &dec, &invop, &big, &zero)) return NULL;
     for (int k = 0; k < K_COUNT; k++) {
         PyObject *cls = PyDict_GetItemString(classes, k_names[k]);
         if (cls == NULL || !PyType_Check(cls)) {
@@ -1248,7 +1229,6 @@ static PyObject *setup(PyObject *self, PyObject *args) {
 static PyMethodDef methods[] = {
     {"drive", (PyCFunction)(void (*)(void))drive, METH_FASTCALL, "Run the 835 reader over a batch of segments."},
     {"scan", (PyCFunction)(void (*)(void))scan, METH_FASTCALL, "Find the segments of a run of regular X12 text."},
-    {"close_claim", (PyCFunction)(void (*)(void))close_claim, METH_FASTCALL, "Close a claim that balances."},
     {"setup", setup, METH_VARARGS, "Bind the model classes and constants."},
     {NULL, NULL, 0, NULL},
 };
@@ -1263,7 +1243,7 @@ PyMODINIT_FUNC PyInit__accel(void) {
     INTERN(s_comp, "comp");
     INTERN(s_rem, "rem");
     INTERN(s_lx, "lx");
-    INTERN(s_end_claim, "_end_claim");
+    INTERN(s_on_claim, "on_claim");
     INTERN(s_2110, "2110");
     INTERN(s_2100, "2100");
     INTERN(EMPTY, "");

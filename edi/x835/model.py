@@ -156,8 +156,9 @@ class Loop2110(_Qualified):
     remarks: list[tuple[str, str]] = field(default_factory=list)  # LQ (HE/RX, code)
     segment_number: int = 0
     line: int = 0
-    # sum of the line's CAS amounts, kept by the reader as it reads them (None: not kept)
-    _adj: Decimal | None = field(default=None, repr=False, compare=False)
+    #: sum of the line's CAS amounts, kept by the reader as it reads them (None: a line built
+    #: elsewhere; balancing then adds up ``adjustments``)
+    cas_total: Decimal | None = field(default=None, repr=False, compare=False)
 
     def __init__(
         self,
@@ -196,7 +197,7 @@ class Loop2110(_Qualified):
         self.remarks = []
         self.segment_number = segment_number
         self.line = line
-        self._adj = None
+        self.cas_total = None
 
     @property
     def line_control_number(self) -> str | None:
@@ -245,8 +246,9 @@ class Loop2100(_Qualified):
     header_number: str = ""  # LX01 of the enclosing Loop 2000
     segment_number: int = 0
     line: int = 0
-    # sum of the claim-level CAS amounts, kept by the reader as it reads them (None: not kept)
-    _adj: Decimal | None = field(default=None, repr=False, compare=False)
+    #: sum of the claim-level CAS amounts, kept by the reader as it reads them (None: a claim
+    #: built elsewhere; balancing then adds up ``adjustments``)
+    cas_total: Decimal | None = field(default=None, repr=False, compare=False)
 
     def __init__(
         self,
@@ -295,7 +297,7 @@ class Loop2100(_Qualified):
         self.header_number = header_number
         self.segment_number = segment_number
         self.line = line
-        self._adj = None
+        self.cas_total = None
 
     @property
     def is_reversal(self) -> bool:

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from decimal import Decimal
-from functools import cache
 from pathlib import Path
+from typing import Any
 
 from coding.findings import Finding
 from reconcile.posting.records import ZERO, Adj, RClaim, RLine, RPlb, RRemit
@@ -128,41 +128,24 @@ def _tail(out: RRemit, rm) -> None:
 BATCH = 500  # finished claims handed to the poster at a time (one ledger chunk)
 
 
-@cache
-def _stream_class(base: type) -> type:
-    """The reader with one addition: finished claims leave the remittance in batches."""
-
-    class _StreamReader(base):  # type: ignore[misc, valid-type]
-        def __init__(self, source, filename, findings, keep_claims, on_claims) -> None:
-            super().__init__(source, filename, findings, keep_claims)
-            self._on_claims = on_claims
-
-        def _end_claim(self) -> None:
-            super()._end_claim()
-            rem = self.rem
-            if rem is not None and len(rem.claims) >= BATCH:
-                batch = list(rem.claims)
-                rem.claims.clear()
-                self._on_claims(rem, batch)
-
-    return _StreamReader
-
-
-def stream_835(path: Path, findings: list[Finding], on_claims: Callable[[object, list], None]) -> Iterator[object]:
+def stream_835(path: Path, findings: list[Finding], on_claims: Callable[[Any, list[Any]], None]) -> Iterator[Any]:
     """The reader's remittances of one file (``edi.x835.reader`` ``Remittance`` objects, one per ST/SE).
 
     While a remittance is read, every :data:`BATCH` finished claims are handed to
     ``on_claims(remittance, claims)`` and leave it, so memory stays flat even for one huge
     transaction set; the claims still in ``remittance.claims`` when it is yielded are the rest.
-    File-level findings go to ``findings``.
+    File-level findings go to ``findings``. Claims are taken as they close through the reader's
+    public ``on_claim`` hook.
     """
     from edi.x835 import reader as x835
 
-    base = getattr(x835, "_Reader", None)
-    if base is None or not hasattr(base, "_end_claim"):  # the reader changed shape: whole sets
-        yield from x835.read_835(path, filename=str(path), findings=findings)
-        return
-    yield from _stream_class(base)(path, str(path), findings, True, on_claims)
+    def take_batch(rem: Any, _claim: Any) -> None:
+        if len(rem.claims) >= BATCH:
+            batch = list(rem.claims)
+            rem.claims.clear()
+            on_claims(rem, batch)
+
+    yield from x835.read_835(path, filename=str(path), findings=findings, on_claim=take_batch)
 
 
 def tail(rm) -> RRemit:

@@ -18,7 +18,7 @@ exception, and alike), a few hundred seeded byte/segment mutations of corpus 835
 must fall back to the handlers exactly where the input is irregular), hand-made texts aimed at
 the inlined segments (CLP/CAS/SVC/DTM/REF/NM1/AMT/QTY/LQ) and at the envelope/tokenizer edges,
 the bench generator (also across several 64 Ki chunks, in small chunks, under other decimal
-contexts, and through ``reconcile.posting.remit``'s subclass), and a hypothesis property over
+contexts, and through ``reconcile.posting.remit``'s on_claim hook), and a hypothesis property over
 random segment sequences.
 
 When the extension is not built (``edi.x835.reader.ACCELERATOR_AVAILABLE`` False) there is nothing to
@@ -806,16 +806,16 @@ def mutate(k: int) -> tuple[str, bytes, list[str]]:
 
 @needs_accel
 def test_contract() -> None:
-    """The extension imports, the class default is on, and the environment switch turns it off."""
+    """The extension imports, the default is on, and the environment switch turns it off."""
     importlib.import_module("edi.x835._accel")
-    assert isinstance(x835._Reader.accelerated, bool)
+    assert isinstance(x835.ACCELERATED, bool)
     switch = os.environ.get("DRIPLINE_PURE_PYTHON")
     if switch is None:
-        assert x835._Reader.accelerated is True
+        assert x835.ACCELERATED is True
     elif switch == "1":
-        assert x835._Reader.accelerated is False
+        assert x835.ACCELERATED is False
     assert "accelerated" in inspect.signature(x835.read_835).parameters
-    code = "from edi.x835 import reader as x835; print(x835._Reader.accelerated)"
+    code = "from edi.x835 import reader as x835; print(x835.ACCELERATED)"
     env = {**os.environ, "DRIPLINE_PURE_PYTHON": "1"}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=REPO, check=True)
     assert out.stdout.strip() == "False"
@@ -825,15 +825,21 @@ def test_contract() -> None:
 
 
 @needs_accel
-def test_instance_attribute_and_default_choose_the_driver() -> None:
-    """``_Reader.accelerated`` on an instance overrides the class; ``accelerated=None`` is the class default."""
+def test_argument_and_default_choose_the_driver(monkeypatch) -> None:
+    """``accelerated=True/False`` chooses the driver; ``accelerated=None`` is :data:`ACCELERATED`."""
     data = HAND_MADE["several-isas"]
     want = [repr(r) for r in x835.read_835(data, accelerated=False)]
+    runs: list[str] = []
+    real = x835._run_compiled
+    monkeypatch.setattr(x835, "_run_compiled", lambda st, accel: runs.append("compiled") or real(st, accel))
     for flag in (True, False):
-        r = x835._Reader(data, None, None, True)
-        r.accelerated = flag
-        assert [repr(x) for x in r] == want
-    assert [repr(r) for r in x835.read_835(data)] == want
+        assert [repr(x) for x in x835.read_835(data, accelerated=flag)] == want
+    assert runs == ["compiled"]
+    for default in (True, False):
+        monkeypatch.setattr(x835, "ACCELERATED", default)
+        runs.clear()
+        assert [repr(r) for r in x835.read_835(data)] == want
+        assert runs == (["compiled"] if default else [])
     assert [repr(r) for r in x835.read_835(data, accelerated=None)] == want
 
 
@@ -988,8 +994,8 @@ def test_generated_layouts(layout) -> None:
 
 
 @needs_accel
-def test_stream_835_subclass_hands_out_the_same_batches(monkeypatch, tmp_path: Path) -> None:
-    """reconcile.posting.remit subclasses the reader and overrides _end_claim: the C loop must call it."""
+def test_stream_835_hook_hands_out_the_same_batches(monkeypatch, tmp_path: Path) -> None:
+    """reconcile.posting.remit takes claims out through the on_claim hook: both drivers call it alike."""
     from reconcile.posting import remit as remit_adapter
 
     monkeypatch.setattr(remit_adapter, "BATCH", 7)
@@ -999,7 +1005,7 @@ def test_stream_835_subclass_hands_out_the_same_batches(monkeypatch, tmp_path: P
     for p in paths:
         seen: dict[bool, list[str]] = {}
         for flag in (False, True):
-            monkeypatch.setattr(x835._Reader, "accelerated", flag)
+            monkeypatch.setattr(x835, "ACCELERATED", flag)
             findings: list = []
             log: list[str] = []
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from decimal import Decimal as D
 
+import pytest
+
 from edi.x835.reader import balance_findings_835, read_835, read_835_with_findings
 
 ISA = "ISA*00*          *00*          *ZZ*PAYER          *ZZ*CLINIC         *260115*1200*^*00501*{ctl:09d}*0*P*:"
@@ -300,6 +302,29 @@ def test_counts_and_control_numbers_are_checked() -> None:
     rems, findings = read(text(segs))
     assert {f.code for f in findings} == {"x12-se-count", "x12-ge-count", "x12-iea-control"}
     assert len(rems[0].claims) == 1
+
+
+@pytest.mark.parametrize("accelerated", [False, True])
+@pytest.mark.parametrize(
+    "seg,named",
+    [
+        ("ZZZ*1", "ZZZ"),
+        ("ZZZZ*1", "ZZZZ"),  # was reported as ZZZ
+        ("CLPX*ENC2*1*5*5", "CLPX"),  # not CLP: a finding about CLPX, the claim stays open
+        ("SVCFOO*HC:1*1*1", "SVCFOO"),
+        ("Q*1", "Q"),
+        ("NOSEPARATORSINTHISSEGMENTATALL", "NOSEPARA..."),  # cut: it may be a whole segment's data
+    ],
+)
+def test_unexpected_segment_names_the_whole_segment_id(seg: str, named: str, accelerated: bool) -> None:
+    body = ["CLP*ENC1*1*10*10**12*PCN1", seg, "SVC*HC:96372*10*10**1"]
+    findings: list = []
+    rems = list(read_835(text(interchange([st_set(body, "10")])).encode(), None, findings, accelerated=accelerated))
+    (f,) = [f for r in rems for f in r.findings]
+    assert (f.code, f.segment, f.loop) == ("x835-unexpected-segment", named, "2100")
+    assert f.message == f"segment {named} does not fit loop 2100 here; kept verbatim"
+    assert [u.text for u in rems[0].unknown_segments] == [seg]
+    assert findings == [] and rems[0].claim_count == 1
 
 
 def test_unknown_segment_is_kept_verbatim() -> None:

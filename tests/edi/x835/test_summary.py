@@ -1,44 +1,61 @@
-"""The fast summary scanner gives exactly what the full reader's summaries give (or falls back)."""
+"""``remit show --summary`` reads through the one reader: the same summaries whichever driver runs,
+the same as summarizing a full read, and the same bytes as the golden output.
+
+Regenerate the golden file after an intended change with
+``DRIPLINE_REGEN_GOLDEN=1 pytest tests/edi/x835/test_summary.py``.
+"""
 
 from __future__ import annotations
 
+import os
 import random
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import edi.x835.summary as xs
+from dripline.fastpath import run_fast
+from edi.x835 import reader as x835
 from edi.x835.reader import read_835
 from edi.x835.report import summarize
-from edi.x835.summary import _Irregular, _scan, _scan_parallel, summarize_files
+from edi.x835.summary import summarize_files
+from tests.edi.x835.test_cases import REVERSAL_PAIR, interchange, st_set, text
 from tests.edi.x835.test_corpus import corpus_835_files
 from tests.edi.x835.test_property import _doc, gen835
 
+GOLDEN = Path(__file__).parent / "golden" / "summary.txt"
+DRIVERS = [False, True] if x835.ACCELERATOR_AVAILABLE else [False]
+
 
 def full(path: Path) -> list[dict]:
-    return [summarize(r).to_dict() for r in read_835(path, str(path), [], keep_claims=False)]
+    """Summaries of a full read (claims kept), the pure-Python driver."""
+    return [summarize(r).to_dict() for r in read_835(path, str(path), [], keep_claims=True, accelerated=False)]
 
 
-def test_corpus_summaries_equal_full_reader(corpus_dir: Path) -> None:
-    fast_files = 0
+def by_driver(path: Path, monkeypatch) -> dict[bool, tuple[list[dict], list[str]]]:
+    out = {}
+    for flag in DRIVERS:
+        monkeypatch.setattr(x835, "ACCELERATED", flag)
+        rows, findings = summarize_files([path])
+        out[flag] = ([r.to_dict() for r in rows], [repr(f) for f in findings])
+    return out
+
+
+def test_corpus_summaries_equal_a_full_read_with_either_driver(corpus_dir: Path, monkeypatch) -> None:
     for p in corpus_835_files(corpus_dir):
-        for engine in ("scan", "reader", "auto"):
-            rows, _ = summarize_files([p], engine=engine)
-            assert [r.to_dict() for r in rows] == full(p), (p.name, engine)
-        try:
-            _scan(p)
-            fast_files += 1
-        except _Irregular:
-            pass
-    assert fast_files >= 5  # the regular ones really take the fast path
+        want = full(p)
+        for flag, (rows, _) in by_driver(p, monkeypatch).items():
+            assert rows == want, (p.name, flag)
 
 
 @settings(
     max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
 )
 @given(seed=st.integers(0, 10**6), unbalance=st.booleans(), mutate=st.integers(0, 3))
-def test_generated_summaries_equal_full_reader(tmp_path_factory, seed: int, unbalance: bool, mutate: int) -> None:
+def test_generated_summaries_equal_a_full_read_with_either_driver(
+    tmp_path_factory, monkeypatch, seed: int, unbalance: bool, mutate: int
+) -> None:
     rng = random.Random(seed)
     sets = [gen835.random_set(rng, k * 50 + 1, rng.randint(1, 12), k) for k in range(rng.randint(1, 3))]
     if unbalance:
@@ -49,67 +66,53 @@ def test_generated_summaries_equal_full_reader(tmp_path_factory, seed: int, unba
         raw[pos : pos + 1] = rng.choice([b"~", b"*", b"9", b"", b"X", b"\n"])
     p = tmp_path_factory.mktemp("s") / "g.835"
     p.write_bytes(bytes(raw))
-    for engine in ("scan", "reader"):
-        rows, _ = summarize_files([p], engine=engine)
-        assert [r.to_dict() for r in rows] == full(p), engine
+    want = full(p)
+    runs = by_driver(p, monkeypatch)
+    for flag, (rows, _) in runs.items():
+        assert rows == want, flag
+    assert len({repr(v[1]) for v in runs.values()}) == 1  # the same file-level findings
     if not mutate:
-        assert len(_scan(p).summaries) == len(sets)  # regular files stay on the fast path
+        assert len(want) == len(sets)
+        assert (want[0]["balancing_findings"] > 0) == unbalance
 
 
-def _gen_file(tmp_path: Path, seed: int, n_sets: int, term: str = "~\n") -> Path:
-    rng = random.Random(seed)
-    sets = [gen835.random_set(rng, k * 50 + 1, rng.randint(1, 12), k) for k in range(n_sets)]
-    sets[-1].claims[0].paid += 1  # one balancing finding in the second half
-    p = tmp_path / f"g{seed}.835"
-    p.write_bytes(_doc(sets, "*", ":", term))
-    return p
+def golden_inputs(tmp_path: Path) -> list[Path]:
+    """Files of every kind the summary meets: balanced and not, several sets, reversals, other
+    separators, a segment the model has no place for, a truncated file (file-level errors)."""
+    rng = random.Random(835)
+    sets = [gen835.random_set(rng, k * 50 + 1, 6 + k, k) for k in range(3)]
+    sets[1].claims[2].paid += 1
+    files = {
+        "sets.835": _doc(sets, "*", ":", "~\n"),
+        "pipes.835": _doc(sets[:2], "|", ">", "\n"),
+        "reversal.835": text(
+            interchange([st_set([*REVERSAL_PAIR, "CLP*ENC2*4*80*0**12*P3*11*1", "CAS*CO*16*80"], "20.00")])
+        ),
+        "odd.835": text(interchange([st_set(["CLP*ENC9*1*100*90*0*12*P9*11*1", "ZZZ*1", "CAS*CO*45*5"], "90")])),
+    }
+    whole = _doc(sets, "*", ":", "~")
+    files["truncated.835"] = whole[: len(whole) * 2 // 3]
+    out = []
+    for name, data in files.items():
+        p = tmp_path / name
+        p.write_bytes(data if isinstance(data, bytes) else data.encode())
+        out.append(p)
+    return out
 
 
-def test_parallel_halves_join_to_the_sequential_result(tmp_path: Path, monkeypatch) -> None:
-    for seed in range(6):
-        p = _gen_file(tmp_path, seed, 2 + seed)
-        want = full(p)
-        assert [r.to_dict() for r in _scan_parallel(p)] == want
-        monkeypatch.setattr(xs, "PARALLEL_MIN_BYTES", 0)
-        rows, _ = summarize_files([p], jobs=2, engine="scan")
-        assert [r.to_dict() for r in rows] == want
-
-
-def test_parallel_envelope_mismatch_falls_back_to_the_full_reader(tmp_path: Path, monkeypatch) -> None:
-    p = _gen_file(tmp_path, 7, 4)
-    raw = p.read_text().replace("GE*4*7", "GE*5*7")
-    p.write_text(raw)
-    try:
-        _scan_parallel(p)
-        raise AssertionError("GE01 mismatch must not pass the parallel scan")
-    except _Irregular:
-        pass
-    monkeypatch.setattr(xs, "PARALLEL_MIN_BYTES", 0)
-    rows, findings = summarize_files([p], jobs=2, engine="scan")
-    assert [r.to_dict() for r in rows] == full(p)
-    assert [f.code for f in findings] == ["x12-ge-count"]
-
-
-def test_engine_choice(tmp_path: Path, monkeypatch) -> None:
-    p = _gen_file(tmp_path, 3, 2)
-    calls: list[Path] = []
-    real_scan = xs._scan
-
-    def counted_scan(path, *a, **k):
-        calls.append(path)
-        return real_scan(path, *a, **k)
-
-    monkeypatch.setattr(xs, "_scan", counted_scan)
-    summarize_files([p], engine="reader")
-    assert calls == []  # the reader alone
-    summarize_files([p], engine="scan", jobs=1)
-    assert calls == [p]
-    calls.clear()
-    monkeypatch.setattr(xs, "_compiled_reader_available", lambda: False)
-    summarize_files([p], jobs=1)
-    assert calls == [p]  # pure-Python installations keep the scanner
-    try:
-        summarize_files([p], engine="fast")
-        raise AssertionError("an unknown engine must be refused")
-    except ValueError:
-        pass
+@pytest.mark.parametrize("accelerated", DRIVERS)
+def test_summary_output_matches_golden(tmp_path: Path, capsys, monkeypatch, accelerated: bool) -> None:
+    monkeypatch.setattr(x835, "ACCELERATED", accelerated)
+    files = golden_inputs(tmp_path)
+    got = ""
+    for p in files:  # one command per file, and one for all of them
+        assert run_fast(["remit", "show", str(p), "--summary"]) is True
+        got += capsys.readouterr().out
+    assert run_fast(["remit", "show", *map(str, files), "--summary"]) is True
+    got += capsys.readouterr().out
+    if os.environ.get("DRIPLINE_REGEN_GOLDEN"):
+        GOLDEN.parent.mkdir(exist_ok=True)
+        GOLDEN.write_text(got)
+    assert GOLDEN.exists(), "golden summary missing (set DRIPLINE_REGEN_GOLDEN=1 to create it)"
+    assert got == GOLDEN.read_text()
+    assert "balancing finding(s)" in got and "file-level error finding(s)" in got

@@ -5,8 +5,8 @@ bench/gen835.py, then measures on the same files in one run:
 
 1. library call: ``edi.x835.reader.read_835(path)`` read to the end vs ``oxedi.parse_file(path)``, plus the
    same read with every claim and line field visited, with ``keep_claims=False``, with the
-   pure-Python driver, and the pure-Python summary scanner; medians of interleaved runs (wall and
-   CPU time);
+   pure-Python driver, and ``summarize_files`` (what ``--summary`` runs: the reader with
+   ``keep_claims=False``); medians of interleaved runs (wall and CPU time);
 2. whole process: ``dripline remit show FILE --summary`` vs ``python -c 'import oxedi; oxedi.parse_file(FILE)'``;
 3. peak memory (max RSS of a child process, from ``os.wait4``) of our full read and of the summary
    command for 10k vs 100k claims, and the 100k/10k ratio (target <= 1.5).
@@ -158,7 +158,7 @@ def main(argv: list[str] | None = None) -> None:
                 "oxedi": lambda: oxedi.parse_file(str(path)),
                 "totals": ours_totals,
                 "pure": ours_pure,
-                "summary": lambda: summarize_files([path], jobs=1, engine="scan"),
+                "summary": lambda: summarize_files([path]),
                 "every": ours_every_field,
             },
             rep,
@@ -191,7 +191,7 @@ def main(argv: list[str] | None = None) -> None:
             flush=True,
         )
         print(
-            f"  library: summarize_files(engine='scan') (pure-Python scanner, one process) {t_sum:6.3f}s wall {tc_sum:6.3f}s cpu "
+            f"  library: summarize_files (the --summary read) {t_sum:6.3f}s wall {tc_sum:6.3f}s cpu "
             f"({mb / tc_sum:5.1f} MB/s) | vs oxedi wall {t_ox / t_sum:4.2f}x cpu {tc_ox / tc_sum:4.2f}x",
             flush=True,
         )

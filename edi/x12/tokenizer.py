@@ -31,11 +31,11 @@ from __future__ import annotations
 
 import codecs
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from itertools import accumulate
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO, Literal, cast
 
 from coding.findings import Finding
 
@@ -64,6 +64,13 @@ class Separators:
 
 
 DEFAULT_SEPARATORS = Separators()
+
+#: ``scan(text, terminator, element, line, line_terminated)``: segment bounds of a regular run of
+#: text, ``(count, line after, last segment id, its line, packed bounds, packed lines)``, or None
+#: to leave the text to the Python code (see :meth:`X12Tokenizer.raw_batches`)
+Scan = Callable[[str, str, str, int, bool], "tuple[int, int, str | None, int, bytes, bytes] | None"]
+#: segments of one batch: element lists, segment texts (raw), or a scanned run ``(text, bounds)``
+BatchItems = list[Any] | tuple[str, bytes]
 
 
 class Segment:
@@ -233,7 +240,12 @@ class X12Tokenizer:
         self.truncated = False
 
     def _finding(
-        self, severity: str, code: str, message: str, line: int | None = None, segment: str | None = None
+        self,
+        severity: Literal["error", "warning", "info"],
+        code: str,
+        message: str,
+        line: int | None = None,
+        segment: str | None = None,
     ) -> None:
         self.findings.append(
             Finding(
@@ -285,9 +297,9 @@ class X12Tokenizer:
         All segments of one batch share the separators in :attr:`separators` at the time the
         batch is yielded (a batch never spans a change of separators).
         """
-        return self._batches(False)
+        return cast(Iterator[tuple[list[list[str]], int, list[int]]], self._batches(False))
 
-    def raw_batches(self, scan=None) -> Iterator[tuple[list[str] | tuple[str, bytes], int, list[int] | bytes, str]]:
+    def raw_batches(self, scan: Scan | None = None) -> Iterator[tuple[BatchItems, int, list[int] | bytes, str]]:
         """As :meth:`batches`, but each segment is its text (not yet split into elements), and each
         batch comes with its element separator: ``(segments, first number, lines, element)``.
         ``segment.split(element)`` is exactly the element list :meth:`batches` gives.
@@ -296,10 +308,11 @@ class X12Tokenizer:
         ``(text, bounds)`` with ``lines`` packed, for the compiled driver, and holds the same
         segments, numbers and lines the Python code would give."""
         for batch, first, lines in self._batches(True, scan):
-            yield batch, first, lines, (self.separators or DEFAULT_SEPARATORS).element  # type: ignore[misc]
+            yield batch, first, lines, (self.separators or DEFAULT_SEPARATORS).element
 
-    def _batches(self, raw: bool, scan=None) -> Iterator[tuple[list, int, list[int]]]:
+    def _batches(self, raw: bool, scan: Scan | None = None) -> Iterator[tuple[BatchItems, int, list[int] | bytes]]:
         chunks = self._chunks()
+        batch: list[Any]
         buf = ""
         final = False
         number = 0
@@ -373,7 +386,7 @@ class X12Tokenizer:
                 det = _detect(buf, 0, final)
                 if det is None:
                     continue
-                if det == "bad":
+                if isinstance(det, str):  # "bad"
                     self._finding(
                         "error",
                         "x12-bad-isa",
@@ -389,7 +402,7 @@ class X12Tokenizer:
                     if final and k < 0:
                         break
                     continue
-                seps, isa_len = det  # type: ignore[misc]
+                seps, isa_len = det
                 self.separators = seps
                 self.interchanges += 1
                 number += 1
@@ -469,9 +482,9 @@ class X12Tokenizer:
                     line = lines[-1]
                     del lines[0]
                 if "" in strs:
-                    keep = [k for k in range(n_pieces) if strs[k]]
-                    strs = [strs[k] for k in keep]
-                    lines = [lines[k] for k in keep]
+                    kept = [k for k in range(n_pieces) if strs[k]]
+                    strs = [strs[k] for k in kept]
+                    lines = [lines[k] for k in kept]
                 if not strs:
                     if final:
                         break
@@ -500,8 +513,8 @@ class X12Tokenizer:
                 if nl_term:
                     line += 1
                 elif "\n" in piece:
-                    lead = len(piece) - len(piece.lstrip(_WS))
-                    seg_line = line + piece.count("\n", 0, lead)
+                    indent = len(piece) - len(piece.lstrip(_WS))
+                    seg_line = line + piece.count("\n", 0, indent)
                     line += piece.count("\n")
                     if "\n" in s or "\r" in s:
                         s = s.replace("\r", "").replace("\n", "")

@@ -114,6 +114,7 @@ def eof(st: ReaderState) -> Remittance | None:
 
 
 def start(st: ReaderState, els: list[str], num: int, line: int) -> None:
+    """ST: opens an 835 set (a Remittance) or starts skipping another transaction set."""
     st.gs_sets += 1
     st.st_number = num
     st01 = els[1] if len(els) > 1 else ""
@@ -151,6 +152,7 @@ def start(st: ReaderState, els: list[str], num: int, line: int) -> None:
 
 
 def se(st: ReaderState, els: list[str], num: int, line: int) -> Remittance:
+    """SE: checks SE01 (segment count) and SE02, and finishes the open set."""
     rem = st.rem
     assert rem is not None
     counted = num - st.st_number + 1
@@ -173,6 +175,7 @@ def se(st: ReaderState, els: list[str], num: int, line: int) -> Remittance:
 
 
 def close_set(st: ReaderState, num: int | None, line: int | None, by: str) -> Remittance | None:
+    """A set still open when ``by`` (a header or the end of the file) comes: finished, with a finding."""
     if st.skipping is not None:
         st.find(
             "error",
@@ -199,6 +202,7 @@ def close_set(st: ReaderState, num: int | None, line: int | None, by: str) -> Re
 
 
 def ge(st: ReaderState, els: list[str], num: int, line: int) -> None:
+    """GE: checks GE01 (set count) and GE02 against the open GS."""
     e = pad(els, 3)
     if st.gs is None:
         st.find("error", "x12-missing-gs", "GE without a GS", num, line, segment="GE", to_file=True)
@@ -229,6 +233,7 @@ def ge(st: ReaderState, els: list[str], num: int, line: int) -> None:
 
 
 def close_group(st: ReaderState, num: int | None, line: int | None, by: str) -> None:
+    """A functional group still open when ``by`` comes: closed, with a finding."""
     if st.gs is not None:
         st.find(
             "error",
@@ -243,6 +248,7 @@ def close_group(st: ReaderState, num: int | None, line: int | None, by: str) -> 
 
 
 def iea(st: ReaderState, els: list[str], num: int, line: int) -> None:
+    """IEA: checks IEA01 (group count) and IEA02 against the open ISA."""
     e = pad(els, 3)
     if st.isa is None:
         st.find("error", "x12-missing-isa", "IEA without an ISA", num, line, segment="IEA", to_file=True)
@@ -273,6 +279,7 @@ def iea(st: ReaderState, els: list[str], num: int, line: int) -> None:
 
 
 def close_interchange(st: ReaderState, num: int | None, line: int | None, by: str) -> None:
+    """An interchange still open when ``by`` comes: closed, with a finding."""
     if st.isa is not None:
         st.find(
             "error",

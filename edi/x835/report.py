@@ -12,12 +12,10 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, Any
 
 from coding.findings import Finding
-
-if TYPE_CHECKING:  # the summary scanner uses this module without loading the model
-    from edi.x835.model import Adjustment, Loop2100, Loop2110, Remittance
+from edi.x835.model import BALANCING_CODES, Adjustment, Loop2100, Loop2110, Remittance
 
 CENT = Decimal("0.01")
 
@@ -284,14 +282,9 @@ class RemitSummary:
         )
 
 
-def _balancing_codes() -> frozenset[str]:
-    from edi.x835.model import BALANCING_CODES
-
-    return BALANCING_CODES
-
-
 def summarize(r: Remittance) -> RemitSummary:
-    codes = _balancing_codes()
+    """The summary line's figures of one remittance (its balancing findings and errors counted)."""
+    codes = BALANCING_CODES
     return RemitSummary(
         r.file,
         r.payer.name,

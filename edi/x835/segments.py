@@ -40,28 +40,20 @@ Handler = Callable[[ReaderState, list[str], int, int], None]
 ZERO = Decimal(0)
 BIG = Decimal("1e15")  # no X12 amount (18 characters at most) is this large
 _D = Decimal
-_BIG = BIG
-_ZERO = ZERO
 
 
 def amount_of(s: str) -> Decimal | None:
     """Decimal of an X12 R element, None when empty, not a number, or absurdly large."""
     try:
         d = _D(s)
-        return d if -_BIG < d < _BIG else None
+        return d if -BIG < d < BIG else None
     except (InvalidOperation, ValueError, TypeError):  # also NaN comparisons
         return None
-
-
-_amt = amount_of
 
 
 def pad(els: list[str], n: int) -> list[str]:
     """``els`` with empty elements added up to ``n`` (the segment id included)."""
     return els if len(els) >= n else els + [""] * (n - len(els))
-
-
-_pad = pad
 
 
 def _rem(st: ReaderState) -> Remittance:
@@ -91,13 +83,14 @@ def _add_cas(owner: Loop2100 | Loop2110, amount: Decimal) -> None:
 
 
 def bpr(st: ReaderState, els: list[str], num: int, line: int) -> None:
+    """BPR (header): financial information; BPR02 is the amount the transaction balances against."""
     if st.loop != "HEADER":
         return st.unknown(els, num, line)
-    e = _pad(els, 17)
+    e = pad(els, 17)
     p = _rem(st).payment
     st.bpr_pos = (num, line)
     p.handling, p.credit_debit, p.method, p.format = e[1], e[3], e[4], e[5]
-    p.amount = _amt(e[2])
+    p.amount = amount_of(e[2])
     if p.amount is None:
         st.bad_amount(els, 2, num, line, "HEADER")
     (
@@ -116,20 +109,23 @@ def bpr(st: ReaderState, els: list[str], num: int, line: int) -> None:
 
 
 def trn(st: ReaderState, els: list[str], num: int, line: int) -> None:
+    """TRN (header): reassociation trace number."""
     if st.loop != "HEADER":
         return st.unknown(els, num, line)
-    e = _pad(els, 5)
+    e = pad(els, 5)
     p = _rem(st).payment
     p.trace_type, p.trace, p.trace_originator, p.trace_supplemental = e[1:5]
 
 
 def cur(st: ReaderState, els: list[str], num: int, line: int) -> None:
+    """CUR (header): foreign currency, kept as sent."""
     if st.loop != "HEADER":
         return st.unknown(els, num, line)
     _rem(st).currency = els[1:]
 
 
 def ref(st: ReaderState, els: list[str], num: int, line: int) -> None:
+    """REF: reference of the header, payer (1000A), payee (1000B), claim (2100) or line (2110)."""
     r = Reference(els[1] if len(els) > 1 else "", els[2] if len(els) > 2 else "")
     loop = st.loop
     if loop == "2110":
@@ -147,6 +143,7 @@ def ref(st: ReaderState, els: list[str], num: int, line: int) -> None:
 
 
 def dtm(st: ReaderState, els: list[str], num: int, line: int) -> None:
+    """DTM: date of the header (DTM*405 production date), claim (2100) or line (2110)."""
     d = DateRef(els[1] if len(els) > 1 else "", els[2] if len(els) > 2 else "")
     loop = st.loop
     if loop == "2110":
@@ -172,7 +169,8 @@ def party_of(st: ReaderState) -> Party | None:
 
 
 def n1(st: ReaderState, els: list[str], num: int, line: int) -> None:
-    e = _pad(els, 5)
+    """N1*PR / N1*PE: opens loop 1000A (payer) or 1000B (payee), once each."""
+    e = pad(els, 5)
     rem = st.rem
     assert rem is not None
     if st.loop in ("HEADER", "1000A", "1000B") and e[1] == "PR" and not rem.payer.entity:
@@ -185,6 +183,7 @@ def n1(st: ReaderState, els: list[str], num: int, line: int) -> None:
 
 
 def n3(st: ReaderState, els: list[str], num: int, line: int) -> None:
+    """N3 (1000A/B): party address."""
     party = party_of(st)
     if party is None:
         return st.unknown(els, num, line)
@@ -192,15 +191,17 @@ def n3(st: ReaderState, els: list[str], num: int, line: int) -> None:
 
 
 def n4(st: ReaderState, els: list[str], num: int, line: int) -> None:
+    """N4 (1000A/B): party city, state, ZIP, country."""
     party = party_of(st)
     if party is None:
         return st.unknown(els, num, line)
-    e = _pad(els, 5)
+    e = pad(els, 5)
     party.city, party.state, party.zip, party.country = e[1], e[2], e[3], e[4]
 
 
 def per(st: ReaderState, els: list[str], num: int, line: int) -> None:
-    e = _pad(els, 9)
+    """PER: contact of the payer (1000A), the payee (1000B) or the claim (2100)."""
+    e = pad(els, 9)
     c = Contact(e[1], e[2], [(e[i], e[i + 1]) for i in (3, 5, 7) if e[i] or e[i + 1]])
     if st.loop == "1000A":
         _rem(st).payer.contacts.append(c)
@@ -213,6 +214,7 @@ def per(st: ReaderState, els: list[str], num: int, line: int) -> None:
 
 
 def rdm(st: ReaderState, els: list[str], num: int, line: int) -> None:
+    """RDM (1000B): remittance delivery method, kept as sent."""
     if st.loop != "1000B":
         return st.unknown(els, num, line)
     _rem(st).payee.rdm = els[1:]
@@ -222,6 +224,7 @@ def rdm(st: ReaderState, els: list[str], num: int, line: int) -> None:
 
 
 def lx(st: ReaderState, els: list[str], num: int, line: int) -> None:
+    """LX: opens a Loop 2000 header number group (closes the open claim)."""
     if st.loop == "FOOTER":
         return st.unknown(els, num, line, " (after PLB)")
     end_claim(st)
@@ -231,25 +234,28 @@ def lx(st: ReaderState, els: list[str], num: int, line: int) -> None:
 
 
 def ts3(st: ReaderState, els: list[str], num: int, line: int) -> None:
+    """TS3 (2000): provider summary information, kept as sent."""
     if st.loop != "2000":
         return st.unknown(els, num, line)
     _rem(st).header_groups[-1].ts3 = els[1:]
 
 
 def ts2(st: ReaderState, els: list[str], num: int, line: int) -> None:
+    """TS2 (2000): provider supplemental summary information, kept as sent."""
     if st.loop != "2000":
         return st.unknown(els, num, line)
     _rem(st).header_groups[-1].ts2 = els[1:]
 
 
 def clp(st: ReaderState, els: list[str], num: int, line: int) -> None:
+    """CLP: opens a Loop 2100 claim (closes the open one)."""
     if st.loop == "FOOTER":
         return st.unknown(els, num, line, " (after PLB)")
     if st.claim is not None:
         end_claim(st)
     e = els if len(els) >= 15 else els + [""] * (15 - len(els))
-    charge, paid = _amt(e[3]), _amt(e[4])
-    pr = _amt(e[5]) if e[5] else None
+    charge, paid = amount_of(e[3]), amount_of(e[4])
+    pr = amount_of(e[5]) if e[5] else None
     claim = Loop2100(
         e[1],
         e[2],
@@ -262,14 +268,14 @@ def clp(st: ReaderState, els: list[str], num: int, line: int) -> None:
         e[9],
         e[10],
         e[11],
-        _amt(e[12]) if e[12] else None,
-        _amt(e[13]) if e[13] else None,
+        amount_of(e[12]) if e[12] else None,
+        amount_of(e[13]) if e[13] else None,
         e[14],
         st.lx,
         num,
         line,
     )
-    claim.cas_total = _ZERO
+    claim.cas_total = ZERO
     st.claim = claim
     st.svc = None
     st.loop = "2100"
@@ -293,6 +299,7 @@ def clp(st: ReaderState, els: list[str], num: int, line: int) -> None:
 
 
 def cas(st: ReaderState, els: list[str], num: int, line: int) -> None:
+    """CAS (2100/2110): adjustments, one record per group/reason/amount/quantity triplet."""
     loop = st.loop
     owner: Loop2100 | Loop2110
     if loop == "2110":
@@ -305,13 +312,13 @@ def cas(st: ReaderState, els: list[str], num: int, line: int) -> None:
     n = len(els)
     group = els[1] if n > 1 else ""
     if (n == 4 or n == 5) and els[2]:  # one triplet, the usual shape
-        amount = _amt(els[3])
+        amount = amount_of(els[3])
         if amount is None:
             st.bad_amount(els, 3, num, line, loop)
         else:
             _add_cas(owner, amount)
         q = els[4] if n == 5 else ""
-        target.append(Adjustment(group, els[2], amount, _amt(q) if q else None))
+        target.append(Adjustment(group, els[2], amount, amount_of(q) if q else None))
         return
     if n > 20:
         st.find(
@@ -329,38 +336,43 @@ def cas(st: ReaderState, els: list[str], num: int, line: int) -> None:
         q = els[j + 2] if j + 2 < n else ""
         if not reason and not s and not q:
             continue
-        amount = _amt(s)
+        amount = amount_of(s)
         if amount is None:
             st.bad_amount(els, j + 1, num, line, loop)
         else:
             _add_cas(owner, amount)
-        target.append(Adjustment(group, reason, amount, _amt(q) if q else None))
+        target.append(Adjustment(group, reason, amount, amount_of(q) if q else None))
 
 
 def nm1(st: ReaderState, els: list[str], num: int, line: int) -> None:
+    """NM1 (2100): patient, insured, corrected names and the like."""
     if st.loop != "2100":
         return st.unknown(els, num, line)
-    e = _pad(els, 10)
+    e = pad(els, 10)
     _open_claim(st).names.append(Name(e[1], e[2], e[3], e[4], e[5], e[7], e[8], e[9]))
 
 
 def mia(st: ReaderState, els: list[str], num: int, line: int) -> None:
+    """MIA (2100): inpatient adjudication, kept as sent."""
     if st.loop != "2100":
         return st.unknown(els, num, line)
     _open_claim(st).inpatient = els[1:]
 
 
 def moa(st: ReaderState, els: list[str], num: int, line: int) -> None:
+    """MOA (2100): outpatient adjudication, kept as sent (remark codes in MOA03-07)."""
     if st.loop != "2100":
         return st.unknown(els, num, line)
     _open_claim(st).outpatient = els[1:]
 
 
 def amt(st: ReaderState, els: list[str], num: int, line: int) -> None:
+    """AMT (2100/2110): supplemental amount."""
     amount_ref(st, els, num, line, "amounts")
 
 
 def qty(st: ReaderState, els: list[str], num: int, line: int) -> None:
+    """QTY (2100/2110): supplemental quantity."""
     amount_ref(st, els, num, line, "quantities")
 
 
@@ -370,7 +382,7 @@ def amount_ref(st: ReaderState, els: list[str], num: int, line: int, attr: str) 
     if loop not in ("2100", "2110"):
         return st.unknown(els, num, line)
     s = els[2] if len(els) > 2 else ""
-    a = AmountRef(els[1] if len(els) > 1 else "", _amt(s))
+    a = AmountRef(els[1] if len(els) > 1 else "", amount_of(s))
     if a.amount is None:
         st.bad_amount(els, 2, num, line, loop)
     owner: Loop2100 | Loop2110 = _open_line(st) if loop == "2110" else _open_claim(st)
@@ -378,6 +390,7 @@ def amount_ref(st: ReaderState, els: list[str], num: int, line: int, attr: str) 
 
 
 def svc(st: ReaderState, els: list[str], num: int, line: int) -> None:
+    """SVC (in a claim): opens a Loop 2110 service line (SVC06/07: the code as submitted)."""
     claim = st.claim
     if claim is None or st.loop not in ("2100", "2110"):
         return st.unknown(els, num, line, " (service line without a claim)")
@@ -392,11 +405,11 @@ def svc(st: ReaderState, els: list[str], num: int, line: int) -> None:
     try:
         charge = _D(e[2])
         paid = _D(e[3])
-        if not (-_BIG < charge < _BIG and -_BIG < paid < _BIG):
+        if not (-BIG < charge < BIG and -BIG < paid < BIG):
             raise ValueError
     except (InvalidOperation, ValueError):
-        charge, paid = _amt(e[2]), _amt(e[3])
-    units = _amt(e[5]) if e[5] else None
+        charge, paid = amount_of(e[2]), amount_of(e[3])
+    units = amount_of(e[5]) if e[5] else None
     svc = Loop2110(
         comp[0],
         comp[1] if nc > 1 else "",
@@ -420,8 +433,8 @@ def svc(st: ReaderState, els: list[str], num: int, line: int) -> None:
         svc.original_code = orig[1] if len(orig) > 1 else ""
         svc.original_modifiers = [m for m in orig[2:6] if m]
     if e[7]:
-        svc.original_units = _amt(e[7])
-    svc.cas_total = _ZERO
+        svc.original_units = amount_of(e[7])
+    svc.cas_total = ZERO
     claim.lines.append(svc)
     st.svc = svc
     st.loop = "2110"
@@ -447,17 +460,19 @@ def other_component(st: ReaderState, sep: str, num: int, line: int) -> str:
 
 
 def lq(st: ReaderState, els: list[str], num: int, line: int) -> None:
+    """LQ (2110): health care remark code."""
     if st.loop != "2110":
         return st.unknown(els, num, line)
     _open_line(st).remarks.append((els[1] if len(els) > 1 else "", els[2] if len(els) > 2 else ""))
 
 
 def plb(st: ReaderState, els: list[str], num: int, line: int) -> None:
+    """PLB (footer): provider-level adjustments (closes the open claim)."""
     end_claim(st)
     st.loop = "FOOTER"
     rem = st.rem
     assert rem is not None
-    e = _pad(els, 5)
+    e = pad(els, 5)
     provider, period = e[1], e[2]
     n = len(els)
     if n > 15:
@@ -476,7 +491,7 @@ def plb(st: ReaderState, els: list[str], num: int, line: int) -> None:
         if not ident and not s:
             continue
         parts = ident.split(st.comp, 1)
-        amount = _amt(s)
+        amount = amount_of(s)
         if amount is None:
             st.bad_amount(els, j + 1, num, line, "FOOTER")
         else:
@@ -498,12 +513,12 @@ def end_claim(st: ReaderState) -> None:
         return
     rem = _rem(st)
     st.claim = st.svc = None
-    line_adj = _ZERO
+    line_adj = ZERO
     lines = claim.lines
     for ln in lines:
         adj = ln.cas_total  # CAS total kept while reading (None: a line built elsewhere)
         if adj is None:
-            adj = _ZERO
+            adj = ZERO
             for a in ln.adjustments:
                 if a.amount is not None:
                     adj += a.amount
@@ -524,7 +539,7 @@ def end_claim(st: ReaderState) -> None:
             )
     claim_adj = claim.cas_total
     if claim_adj is None:
-        claim_adj = _ZERO
+        claim_adj = ZERO
         for a in claim.adjustments:
             if a.amount is not None:
                 claim_adj += a.amount

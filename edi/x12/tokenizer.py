@@ -253,7 +253,7 @@ class X12Tokenizer:
                 code,
                 message,
                 file=self.filename,
-                line=line,  # type: ignore[arg-type]
+                line=line,
                 segment=segment,
             )
         )

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from coding.findings import Finding
+from edi.x835.model import Adjustment, Loop2100, Loop2110, Remittance
 from reconcile.posting.records import ZERO, Adj, RClaim, RLine, RPlb, RRemit
 
 _ISO: dict[str, str | None] = {}
@@ -35,7 +36,7 @@ def _m(v: Decimal | None) -> Decimal:
     return ZERO if v is None else v
 
 
-def _adjs(adjs) -> list:
+def _adjs(adjs: list[Adjustment]) -> list[Any]:
     """The reader's CAS records serve as they are (same attribute names) unless an amount is missing."""
     for a in adjs:
         if a.amount is None:
@@ -43,7 +44,7 @@ def _adjs(adjs) -> list:
     return adjs
 
 
-def _line(s) -> RLine:
+def _line(s: Loop2110) -> RLine:
     ch, pd = s.charge, s.paid
     return RLine(
         s.code,
@@ -64,7 +65,7 @@ def _line(s) -> RLine:
     )
 
 
-def _claim(c) -> RClaim:
+def _claim(c: Loop2100) -> RClaim:
     ch, pd, pr = c.charge, c.paid, c.patient_responsibility
     return RClaim(
         c.patient_control_number,
@@ -82,7 +83,7 @@ def _claim(c) -> RClaim:
     )
 
 
-def payer_id(rm) -> str:
+def payer_id(rm: Remittance) -> str:
     """N1*PR identifier (N104), else REF*2U additional payer id, else TRN03."""
     if rm.payer.id:
         return rm.payer.id
@@ -92,7 +93,7 @@ def payer_id(rm) -> str:
     return rm.payment.trace_originator or ""
 
 
-def convert(rm, claims: bool = True) -> RRemit:
+def convert(rm: Remittance, claims: bool = True) -> RRemit:
     """One reader ``Remittance`` as the poster's ``RRemit`` (header only when ``claims`` is False)."""
     pay = rm.payment
     out = RRemit(
@@ -110,7 +111,7 @@ def convert(rm, claims: bool = True) -> RRemit:
     return out
 
 
-def _tail(out: RRemit, rm) -> None:
+def _tail(out: RRemit, rm: Remittance) -> None:
     out.plbs = [
         RPlb(
             p.reason,
@@ -128,7 +129,9 @@ def _tail(out: RRemit, rm) -> None:
 BATCH = 500  # finished claims handed to the poster at a time (one ledger chunk)
 
 
-def stream_835(path: Path, findings: list[Finding], on_claims: Callable[[Any, list[Any]], None]) -> Iterator[Any]:
+def stream_835(
+    path: Path, findings: list[Finding], on_claims: Callable[[Remittance, list[Loop2100]], None]
+) -> Iterator[Remittance]:
     """The reader's remittances of one file (``edi.x835.reader`` ``Remittance`` objects, one per ST/SE).
 
     While a remittance is read, every :data:`BATCH` finished claims are handed to
@@ -139,7 +142,7 @@ def stream_835(path: Path, findings: list[Finding], on_claims: Callable[[Any, li
     """
     from edi.x835 import reader as x835
 
-    def take_batch(rem: Any, _claim: Any) -> None:
+    def take_batch(rem: Remittance, _claim: Loop2100) -> None:
         if len(rem.claims) >= BATCH:
             batch = list(rem.claims)
             rem.claims.clear()
@@ -148,7 +151,7 @@ def stream_835(path: Path, findings: list[Finding], on_claims: Callable[[Any, li
     yield from x835.read_835(path, filename=str(path), findings=findings, on_claim=take_batch)
 
 
-def tail(rm) -> RRemit:
+def tail(rm: Remittance) -> RRemit:
     """The header of a reader ``Remittance`` with its PLB entries and findings (no claims)."""
     out = convert(rm, claims=False)
     _tail(out, rm)

@@ -831,7 +831,12 @@ def test_argument_and_default_choose_the_driver(monkeypatch) -> None:
     want = [repr(r) for r in x835.read_835(data, accelerated=False)]
     runs: list[str] = []
     real = x835._run_compiled
-    monkeypatch.setattr(x835, "_run_compiled", lambda st, accel: runs.append("compiled") or real(st, accel))
+
+    def counted(st: x835.ReaderState, accel: Any) -> Any:
+        runs.append("compiled")
+        return real(st, accel)
+
+    monkeypatch.setattr(x835, "_run_compiled", counted)
     for flag in (True, False):
         assert [repr(x) for x in x835.read_835(data, accelerated=flag)] == want
     assert runs == ["compiled"]

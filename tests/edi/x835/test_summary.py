@@ -82,7 +82,7 @@ def golden_inputs(tmp_path: Path) -> list[Path]:
     rng = random.Random(835)
     sets = [gen835.random_set(rng, k * 50 + 1, 6 + k, k) for k in range(3)]
     sets[1].claims[2].paid += 1
-    files = {
+    files: dict[str, str | bytes] = {
         "sets.835": _doc(sets, "*", ":", "~\n"),
         "pipes.835": _doc(sets[:2], "|", ">", "\n"),
         "reversal.835": text(

@@ -43,7 +43,7 @@ memory flat inside one huge set).
 Speed: the shared tokenizer splits each segment once; each amount goes through ``Decimal`` once;
 claim and line CAS totals are kept as they are read (``cas_total``: balancing needs no second
 pass); no regex; the cyclic collector is paused while the generator works (the model has no
-cycles). See docs/performance.md.
+cycles). Figures: bench/RESULTS.md.
 """
 
 from __future__ import annotations

@@ -22,7 +22,7 @@ contexts, and through ``reconcile.posting.remit``'s on_claim hook), and a hypoth
 random segment sequences.
 
 When the extension is not built (``edi.x835.reader.ACCELERATOR_AVAILABLE`` False) there is nothing to
-compare and these tests skip; the pure reader is covered by the other ``test_x835_*`` files.
+compare and these tests skip; the pure reader is covered by the other files of ``tests/edi/x835``.
 """
 
 from __future__ import annotations
@@ -59,7 +59,7 @@ ACCEL = bool(getattr(x835, "ACCELERATOR_AVAILABLE", False))
 needs_accel = pytest.mark.skipif(
     not ACCEL,
     reason="the compiled 835 accelerator (edi.x835._accel) is not available: nothing to compare "
-    "(the pure-Python reader is tested by the other test_x835_* files)",
+    "(the pure-Python reader is tested by the other files of tests/edi/x835)",
 )
 
 # --------------------------------------------------------------------------- harness

@@ -1,5 +1,5 @@
-"""Renderings of read 835 remittances: JSON (the issue's shape), CSV (one row per service line) and
-a one-line-per-remittance summary a biller checks before posting.
+"""Renderings of read 835 remittances: JSON (``remit show --json``), CSV (one
+row per service line) and a one-line-per-remittance summary a biller checks before posting.
 
 Amounts are decimal strings with at least two decimals (never rounded: an amount sent with more
 decimals keeps them); dates are ISO (YYYY-MM-DD) when the file has a valid CCYYMMDD.
@@ -87,7 +87,8 @@ def claim_json(c: Loop2100) -> dict[str, Any]:
 
 
 def remittance_json(r: Remittance) -> dict[str, Any]:
-    """One remittance in the shape of issue 4 (plus file and payer/payee ids)."""
+    """The JSON of one remittance (``remit show --json``): file, payer and payee with their ids,
+    payment, claims with their lines and adjustments, provider adjustments, segments kept verbatim."""
     p = r.payment
     return {
         "file": r.file,

@@ -112,6 +112,14 @@ def send(
     partner: str | None = PartnerArgument,
     config: Path | None = ConfigOption,
     ledger: Path | None = LedgerOption,
+    include_earlier: bool = typer.Option(
+        False,
+        "--include-earlier",
+        help="Also send files built before the partner was set up (its first send); only if they were never uploaded.",
+    ),
+    dry_run: bool = typer.Option(
+        False, "--dry-run", help="List what would be sent; connect to nothing and record nothing."
+    ),
     as_json: bool = JsonOption,
 ) -> None:
     """Upload every recorded 837 not yet sent to its clearinghouse.
@@ -119,26 +127,28 @@ def send(
     Each file goes up under a temporary name, its size on the server is checked, then it is
     renamed; the remote name, time and sha256 are recorded so it is never sent twice. A file the
     ledger did not record, one refused by validation, one whose bytes changed since it was built,
-    or whose ISA15 is not the partner's usage (T/P) is never sent. Exit 0 when everything waiting
-    was sent, 1 when a file was refused or could not be sent, 2 for configuration problems.
+    or whose ISA15 is not the partner's usage (T/P) is never sent. Sending through a partner starts
+    at its first send: files built before it may have been uploaded by hand, so they are listed and
+    held back unless --include-earlier is given. Exit 0 when everything waiting was sent (or held
+    back), 1 when a file was refused or could not be sent, 2 for configuration problems.
     """
     from dripline.commands.claims import open_ledger
     from reconcile.exchange.send import send_files
 
     _, xc, chosen = _setup(config, partner)
     conn = open_ledger(ledger)
-    update, bar = _bar(not as_json, "sending")
+    update, bar = _bar(not as_json and not dry_run, "sending")
     if bar is not None:
         bar.start()
     try:
-        result = send_files(conn, xc, chosen, progress=update)
+        result = send_files(conn, xc, chosen, progress=update, include_earlier=include_earlier, dry_run=dry_run)
     finally:
         if bar is not None:
             bar.stop()
     if as_json:
         print_json(result.to_dict())
     else:
-        say(f"{result.sent} file(s) sent")
+        say(f"dry run: {result.would_send} file(s) would be sent" if dry_run else f"{result.sent} file(s) sent")
         if result.files:
             rows = [
                 [f"{f.isa13:09d}", f.partner or "", f.status, f.remote_name or "", f.path, f.message or ""]
@@ -251,6 +261,12 @@ def status(
             print_table(RECEIVED_COLUMNS, prows, f"{p['partner']}: files that need a look")
     for b in data["not_sendable"]:
         say(f"not sent: {b['path']}: {'; '.join(b['reasons'])}")
+    for p in data["partners"]:
+        if p["built_before_setup"]:
+            say(
+                f"{p['partner']}: {p['built_before_setup']} file(s) built before this partner was set up are held back; "
+                f"send them with `dripline exchange send {p['partner']} --include-earlier` if they were never uploaded"
+            )
 
 
 def _has_partners(config: Path | None) -> bool:

@@ -12,6 +12,17 @@ How: a row ``uploading`` is written first, then the file is uploaded under a hid
 name, its size on the server checked, and renamed to its final name; the row then becomes
 ``sent`` with the time. A run interrupted after the rename finds the file under its final name
 with the right size next time and records it as sent instead of uploading it twice.
+
+Where sending starts: the first ``exchange send`` for a partner records a cut-off (the last
+interchange recorded by then, table ``exchange_partners``). Interchanges up to it were built
+before the partner was set up and may have been uploaded by hand already; sending them again
+would bill the payer twice, so they are held back and reported, and go out only with
+``include_earlier``. The cut-off is the first *send*, not the first time any exchange command
+saw the partner: between configuring a partner and first sending through it a practice may still
+upload by hand, so only the moment it first asks dripline to send marks what dripline owns. A
+partner with an upload started (an ``exchange_sent`` row) already has send history: an
+interrupted upload is finished whatever the cut-off. A dry run reads the ledger and the recorded
+files, connects to nothing and records nothing (not even the cut-off).
 """
 
 from __future__ import annotations
@@ -48,7 +59,7 @@ class SentFile:
     isa13: int
     path: str
     partner: str | None
-    status: str  # sent / refused / failed / skipped
+    status: str  # sent / refused / failed / skipped / held (built before the partner) / would-send (dry run)
     remote_name: str | None = None
     size: int | None = None
     sha256: str | None = None
@@ -63,10 +74,20 @@ class SentFile:
 class SendResult:
     files: list[SentFile] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
+    dry_run: bool = False
 
     @property
     def sent(self) -> int:
         return sum(1 for f in self.files if f.status == "sent")
+
+    @property
+    def would_send(self) -> int:
+        return sum(1 for f in self.files if f.status == "would-send")
+
+    @property
+    def held(self) -> list[SentFile]:
+        """Files built before their partner was set up, not sent."""
+        return [f for f in self.files if f.status == "held"]
 
     @property
     def problems(self) -> bool:
@@ -75,9 +96,61 @@ class SendResult:
     def to_dict(self) -> dict[str, Any]:
         return {
             "sent": self.sent,
+            "dry_run": self.dry_run,
+            "would_send": self.would_send,
+            "built_before_setup": [{"partner": f.partner, "isa13": f.isa13, "path": f.path} for f in self.held],
             "files": [f.to_dict() for f in self.files],
             "findings": [f.to_dict() for f in self.findings],
         }
+
+
+def partner_cutoff(conn: sqlite3.Connection, partner: str) -> int | None:
+    """The last interchange built before ``partner`` was set up (its first send), or None before that."""
+    row = conn.execute("SELECT cutoff_interchange FROM exchange_partners WHERE partner = ?", (partner,)).fetchone()
+    return None if row is None else int(row[0])
+
+
+def last_interchange(conn: sqlite3.Connection) -> int:
+    """The highest interchange id recorded so far (0 for none); ids only grow, rows are never deleted."""
+    return int(conn.execute("SELECT COALESCE(MAX(id), 0) FROM interchanges").fetchone()[0])
+
+
+def cutoffs_now(conn: sqlite3.Connection, names: list[str]) -> dict[str, int]:
+    """Each partner's cut-off, or for one never sent through, what its first send would record now."""
+    latest = last_interchange(conn)
+    out: dict[str, int] = {}
+    for name in names:
+        known = partner_cutoff(conn, name)
+        out[name] = latest if known is None else known
+    return out
+
+
+def record_first_send(conn: sqlite3.Connection, partner: str, now: datetime) -> int:
+    """The partner's cut-off, recorded now when this is its first send (two runs at once agree)."""
+    with L.transaction(conn):
+        conn.execute(
+            "INSERT OR IGNORE INTO exchange_partners (partner, first_send_at, cutoff_interchange, origin) "
+            "SELECT ?, ?, COALESCE(MAX(id), 0), 'first-send' FROM interchanges",
+            (partner, now.isoformat()),
+        )
+    cutoff = partner_cutoff(conn, partner)
+    assert cutoff is not None
+    return cutoff
+
+
+def built_before_setup(conn: sqlite3.Connection, ic: sqlite3.Row, cutoff: int | None) -> bool:
+    """Whether ``ic`` was recorded before its partner's cut-off and no upload of it ever started."""
+    return cutoff is not None and ic["id"] <= cutoff and _already_sent(conn, ic["id"]) is None
+
+
+def held_finding(partner: str, files: list[str]) -> Finding:
+    """One finding for every file of ``partner`` held back because it predates the partner."""
+    return warning(
+        "exchange-built-before-setup",
+        f"{len(files)} file(s) built before clearinghouse {partner} was set up: not sent; send them with "
+        f"`dripline exchange send {partner} --include-earlier` if they were never uploaded: {', '.join(files)}",
+        field=f"clearinghouses.{partner}",
+    )
 
 
 def read_isa15(data: bytes) -> str | None:
@@ -218,11 +291,22 @@ def send_files(
     opener: Opener = open_transport,
     retries: int = RETRIES,
     progress: FileProgress | None = None,
+    include_earlier: bool = False,
+    dry_run: bool = False,
 ) -> SendResult:
-    """Send every pending interchange whose partner is in ``partners``; see the module docstring."""
-    result = SendResult()
+    """Send every pending interchange whose partner is in ``partners``; see the module docstring.
+
+    ``include_earlier``: also send files built before the partner's first send (the cut-off).
+    ``dry_run``: list what would be sent; connect to nothing, record nothing.
+    """
+    result = SendResult(dry_run=dry_run)
     wanted = {p.name: p for p in partners}
+    if dry_run:
+        cutoffs = cutoffs_now(conn, list(wanted))
+    else:
+        cutoffs = {name: record_first_send(conn, name, _now(now)) for name in wanted}
     todo: dict[str, list[sqlite3.Row]] = {}
+    held: dict[str, list[str]] = {}
     every_partner = set(wanted) == set(xc.partners)
     for ic, partner_name, found in pending_interchanges(conn, xc):
         if partner_name not in wanted and (partner_name is not None or not every_partner):
@@ -234,12 +318,48 @@ def send_files(
             )
             continue
         assert partner_name is not None
+        if not include_earlier and built_before_setup(conn, ic, cutoffs.get(partner_name)):
+            result.files.append(
+                SentFile(
+                    ic["id"],
+                    ic["isa13"],
+                    ic["path"],
+                    partner_name,
+                    "held",
+                    message="built before this partner was set up: not sent",
+                )
+            )
+            held.setdefault(partner_name, []).append(ic["path"])
+            continue
         todo.setdefault(partner_name, []).append(ic)
+    for name, paths in held.items():
+        result.findings.append(held_finding(name, paths))
     for name, ics in todo.items():
-        _send_partner(conn, wanted[name], ics, result, _now(now), opener, retries, progress)
+        if dry_run:
+            _list_partner(conn, wanted[name], ics, result)
+        else:
+            _send_partner(conn, wanted[name], ics, result, _now(now), opener, retries, progress)
     if not result.files:
         result.findings.append(info("exchange-nothing-to-send", "no recorded claim file waits to be sent"))
     return result
+
+
+def _list_partner(conn: sqlite3.Connection, partner: Partner, ics: list[sqlite3.Row], result: SendResult) -> None:
+    """A dry run: each file as the real run would treat it, checked locally, without connecting."""
+    for ic in ics:
+        entry = SentFile(ic["id"], ic["isa13"], ic["path"], partner.name, "would-send")
+        result.files.append(entry)
+        data, problem = _check_file(ic, partner)
+        if problem is not None:
+            entry.status, entry.message = "refused", problem.message
+            result.findings.append(problem)
+            continue
+        assert data is not None
+        entry.sha256, entry.size = hashlib.sha256(data).hexdigest(), len(data)
+        row = _already_sent(conn, ic["id"])
+        if row is not None:
+            entry.remote_name = row["remote_name"]
+            entry.message = "an interrupted upload: the server is checked for it first"
 
 
 def _send_partner(

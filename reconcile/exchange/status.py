@@ -1,4 +1,9 @@
-"""``exchange status``: per partner, what was sent, received and applied, and what failed and why."""
+"""``exchange status``: per partner, what was sent, received and applied, and what failed and why.
+
+Files built before a partner was set up (before its first send, or for a partner never sent
+through yet, every file recorded so far) are counted apart from those waiting: ``send`` holds
+them back unless asked to include them.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,7 @@ import sqlite3
 from typing import Any
 
 from reconcile.exchange.config import ExchangeConfig
-from reconcile.exchange.send import pending_interchanges
+from reconcile.exchange.send import built_before_setup, cutoffs_now, pending_interchanges
 
 
 def exchange_status(conn: sqlite3.Connection, xc: ExchangeConfig) -> dict[str, Any]:
@@ -15,13 +20,17 @@ def exchange_status(conn: sqlite3.Connection, xc: ExchangeConfig) -> dict[str, A
     names |= {r[0] for r in conn.execute("SELECT DISTINCT partner FROM exchange_sent")}
     names |= {r[0] for r in conn.execute("SELECT DISTINCT partner FROM exchange_received")}
     waiting: dict[str | None, int] = {}
+    held: dict[str | None, int] = {}
     blocked: list[dict[str, Any]] = []
     pending = pending_interchanges(conn, xc) if xc.partners else []  # no partner: exchange not in use
+    cutoffs = cutoffs_now(conn, sorted(xc.partners))
     for ic, partner, found in pending:
         if found:
             blocked.append(
                 {"isa13": ic["isa13"], "path": ic["path"], "partner": partner, "reasons": [f.message for f in found]}
             )
+        elif partner is not None and built_before_setup(conn, ic, cutoffs.get(partner)):
+            held[partner] = held.get(partner, 0) + 1
         else:
             waiting[partner] = waiting.get(partner, 0) + 1
     partners = []
@@ -66,9 +75,12 @@ def exchange_status(conn: sqlite3.Connection, xc: ExchangeConfig) -> dict[str, A
                 (name,),
             )
         ]
+        first = conn.execute("SELECT first_send_at FROM exchange_partners WHERE partner = ?", (name,)).fetchone()
         partners.append(
             {
                 "partner": name,
+                "first_send_at": first[0] if first else None,
+                "built_before_setup": held.get(name, 0),
                 "configured": name in xc.partners,
                 "where": xc.partners[name].describe() if name in xc.partners else None,
                 "sent": sent["n"],

@@ -8,7 +8,8 @@ append a new one. The list below is the one place that names them all, in the or
 applies them: the core tables, acknowledgments, then the posting and denial tables (their schema
 text is in :mod:`reconcile.ledger.posting_tables`), then the loaded CMS code sets
 (:mod:`reconcile.ledger.codeset_tables`), then the claim identity (``claims.part``) and the
-temporary file of an interchange being written, then the clearinghouse exchange tables.
+temporary file of an interchange being written, then the clearinghouse exchange tables and the
+point each partner's sending starts from.
 
 Conventions: money is TEXT holding an exact decimal string (never REAL); timestamps are ISO 8601
 UTC text; control numbers are INTEGER.
@@ -198,6 +199,21 @@ CREATE TABLE exchange_received (
 CREATE INDEX exchange_received_name ON exchange_received(partner, remote_name, size);
 """
 
+# Where each partner's sending starts: the first ``exchange send`` for a partner records the last
+# interchange recorded by then; files up to it were built before the partner was set up (they may
+# have been uploaded by hand) and are sent only when asked for explicitly. A partner that was sent
+# files before this table existed has send history, so nothing of it is held back (cut-off 0).
+EXCHANGE_PARTNERS_SCHEMA = """
+CREATE TABLE exchange_partners (
+    partner           TEXT PRIMARY KEY,
+    first_send_at     TEXT NOT NULL,         -- first exchange send for this partner (UTC)
+    cutoff_interchange INTEGER NOT NULL,     -- interchanges.id up to which files predate the partner
+    origin            TEXT NOT NULL          -- first-send / sent-before-cutoffs
+);
+INSERT INTO exchange_partners (partner, first_send_at, cutoff_interchange, origin)
+    SELECT partner, MIN(started_at), 0, 'sent-before-cutoffs' FROM exchange_sent GROUP BY partner;
+"""
+
 MIGRATIONS: list[tuple[str, MigrationBody]] = [
     ("0001_core_ledger", CORE_SCHEMA),
     ("0002_acknowledgments", ACK_SCHEMA),
@@ -207,6 +223,7 @@ MIGRATIONS: list[tuple[str, MigrationBody]] = [
     ("0301_claim_identity", _claim_identity),
     ("0302_interchange_temp_file", INTERCHANGE_TEMP_FILE),
     ("0401_clearinghouse_exchange", EXCHANGE_SCHEMA),
+    ("0402_exchange_partner_cutoff", EXCHANGE_PARTNERS_SCHEMA),
 ]
 
 

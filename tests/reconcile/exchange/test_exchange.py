@@ -13,6 +13,7 @@ import os
 import shutil
 import sqlite3
 import stat
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -26,6 +27,7 @@ from reconcile.demo.run import demo_encounter_files
 from reconcile.demo.simulate import Envelope, write_835
 from reconcile.exchange.config import load_exchange_config
 from reconcile.exchange.receive import receive_files
+from reconcile.exchange.send import record_first_send
 from reconcile.ledger import store as L
 from reconcile.posting.records import RClaim, RLine, RRemit
 from tests.reconcile.exchange.clearinghouse import Answered, answer_inbox
@@ -34,11 +36,20 @@ from tests.reconcile.exchange.sshd import Sshd, make_sshd
 runner = CliRunner()
 
 
+PARTNERS = ("acme", "other")  # the partner names these tests configure
+
+
 @pytest.fixture(scope="module")
 def built(tmp_path_factory) -> Path:
-    """A ledger with the demo encounters built into two recorded 837 files (built once, copied per test)."""
+    """A ledger with the demo encounters built into two recorded 837 files (built once, copied per test).
+
+    The partners were set up (first ``exchange send``, with nothing built yet) before the claims
+    were built, so sending starts before these files; ``earlier`` is a ledger where they were not.
+    """
     root = tmp_path_factory.mktemp("built")
     conn = L.connect(root / "ledger.db")
+    for name in PARTNERS:
+        assert record_first_send(conn, name, datetime(2026, 1, 2, tzinfo=UTC)) == 0
     result = build_claims(demo_encounter_files(), load_config(), conn, root / "claims")
     assert [f.status for f in result.files] == ["recorded", "recorded"]
     conn.close()
@@ -49,6 +60,18 @@ def built(tmp_path_factory) -> Path:
 def ledger(built: Path, tmp_path: Path) -> Path:
     db = tmp_path / "ledger.db"
     shutil.copyfile(built / "ledger.db", db)
+    return db
+
+
+@pytest.fixture()
+def earlier(built: Path, tmp_path: Path) -> Path:
+    """The same ledger where no partner was set up yet: its two files were built before any send."""
+    db = tmp_path / "ledger.db"
+    shutil.copyfile(built / "ledger.db", db)
+    conn = sqlite3.connect(db)
+    with conn:
+        conn.execute("DELETE FROM exchange_partners")
+    conn.close()
     return db
 
 
@@ -413,6 +436,181 @@ def test_an_interrupted_upload_is_recorded_not_sent_again(ledger, tmp_path):
     assert code == 0 and out["sent"] == 2
     assert (send_dir / name).stat().st_mtime_ns == before
     assert "interrupted" in next(f["message"] for f in out["files"] if f["remote_name"] == name)
+
+
+# ----------------------------------------------------------------------------------- where sending starts
+
+
+def _paths(db: Path) -> list[str]:
+    return [r[0] for r in _rows(db, "SELECT path FROM interchanges ORDER BY id")]
+
+
+def _build_one_more(db: Path, tmp_path: Path) -> str:
+    """Record one more 837 (a new encounter) in the ledger; its path."""
+    encounters = json.loads(Path(demo_encounter_files()[0]).read_text())["encounters"]
+    one = tmp_path / "more.json"
+    one.write_text(json.dumps({"encounters": [dict(encounters[0], id="ENC-LATER-1")]}))
+    conn = L.connect(db)
+    result = build_claims([one], load_config(), conn, tmp_path / "more_claims")
+    conn.close()
+    assert [f.status for f in result.files] == ["recorded"]
+    return _paths(db)[-1]
+
+
+def test_the_first_send_holds_back_files_built_before_the_partner_was_set_up(earlier, tmp_path):
+    send_dir, receive_dir = _mailbox(tmp_path)
+    cfg = _config(tmp_path, _folder(send_dir, receive_dir))
+    code, out = _run("send", "--config", str(cfg), "--ledger", str(earlier))
+    assert code == 0 and out["sent"] == 0
+    assert _visible(send_dir) == []
+    assert out["built_before_setup"] == [
+        {"partner": "acme", "isa13": isa13, "path": path}
+        for isa13, path in _rows(earlier, "SELECT isa13, path FROM interchanges ORDER BY id")
+    ]
+    assert {f["status"] for f in out["files"]} == {"held"}
+    (finding,) = out["findings"]
+    assert finding["code"] == "exchange-built-before-setup" and finding["severity"] == "warning"
+    assert "built before clearinghouse acme was set up: not sent" in finding["message"]
+    assert "`dripline exchange send acme --include-earlier` if they were never uploaded" in finding["message"]
+    assert all(p in finding["message"] for p in _paths(earlier))
+    # the cut-off is the first send: the last interchange recorded then
+    assert _rows(earlier, "SELECT partner, cutoff_interchange, origin FROM exchange_partners") == [
+        ("acme", 2, "first-send")
+    ]
+    assert _rows(earlier, "SELECT COUNT(*) FROM exchange_sent") == [(0,)]
+    # a later run holds them back as well, and says so again
+    code, out = _run("send", "acme", "--config", str(cfg), "--ledger", str(earlier))
+    assert code == 0 and out["sent"] == 0 and len(out["built_before_setup"]) == 2
+    code, out = _run("status", "--config", str(cfg), "--ledger", str(earlier))
+    (acme,) = out["partners"]
+    assert acme["waiting_to_send"] == 0 and acme["built_before_setup"] == 2 and acme["first_send_at"]
+    res = runner.invoke(
+        app, ["exchange", "send", "--config", str(cfg), "--ledger", str(earlier)], env={"COLUMNS": "400"}
+    )
+    assert res.exit_code == 0 and "send them with `dripline exchange send acme --include-earlier`" in res.output
+    assert res.output.count(" held ") == 2
+
+
+def test_status_before_the_first_send_counts_the_files_it_would_hold(earlier, tmp_path):
+    send_dir, receive_dir = _mailbox(tmp_path)
+    cfg = _config(tmp_path, _folder(send_dir, receive_dir))
+    code, out = _run("status", "--config", str(cfg), "--ledger", str(earlier))
+    (acme,) = out["partners"]
+    assert code == 0 and acme["waiting_to_send"] == 0 and acme["built_before_setup"] == 2
+    assert acme["first_send_at"] is None
+    # status and receive do not set the partner up: only a send does
+    assert _run("receive", "--config", str(cfg), "--ledger", str(earlier), "--inbox", str(tmp_path / "in"))[0] == 0
+    assert _rows(earlier, "SELECT COUNT(*) FROM exchange_partners") == [(0,)]
+
+
+@pytest.mark.parametrize("held_first", [True, False], ids=["after-a-plain-send", "on-the-first-send"])
+def test_include_earlier_sends_them_exactly_once(earlier, tmp_path, held_first):
+    send_dir, receive_dir = _mailbox(tmp_path)
+    cfg = _config(tmp_path, _folder(send_dir, receive_dir))
+    if held_first:
+        assert _run("send", "--config", str(cfg), "--ledger", str(earlier))[1]["sent"] == 0
+    code, out = _run("send", "acme", "--include-earlier", "--config", str(cfg), "--ledger", str(earlier))
+    assert code == 0 and out["sent"] == 2 and out["built_before_setup"] == []
+    assert _visible(send_dir) == sorted(Path(p).name for p in _paths(earlier))
+    for again in (["--include-earlier"], []):
+        code, out = _run("send", *again, "--config", str(cfg), "--ledger", str(earlier))
+        assert code == 0 and out["sent"] == 0 and out["built_before_setup"] == []
+    assert len(_visible(send_dir)) == 2
+    assert _rows(earlier, "SELECT interchange_id, status FROM exchange_sent ORDER BY interchange_id") == [
+        (1, "sent"),
+        (2, "sent"),
+    ]
+
+
+def test_dry_run_sends_nothing_records_nothing_and_connects_to_nothing(earlier, tmp_path, monkeypatch):
+    send_dir, receive_dir = _mailbox(tmp_path)
+    cfg = _config(tmp_path, _folder(send_dir, receive_dir))
+
+    def no_connection(self, partner):
+        raise AssertionError("a dry run opened the mailbox")
+
+    monkeypatch.setattr("reconcile.exchange.transport.FolderTransport.__init__", no_connection)
+    tables = ("exchange_sent", "exchange_partners", "exchange_received", "interchanges", "claim_status_history")
+
+    def snapshot() -> list:
+        return [_rows(earlier, f"SELECT * FROM {t} ORDER BY rowid") for t in tables]
+
+    before = snapshot()
+    code, out = _run("send", "--dry-run", "--config", str(cfg), "--ledger", str(earlier))
+    assert code == 0 and out["dry_run"] is True and out["sent"] == 0 and out["would_send"] == 0
+    assert [f["path"] for f in out["built_before_setup"]] == _paths(earlier)
+    code, out = _run("send", "--dry-run", "--include-earlier", "--config", str(cfg), "--ledger", str(earlier))
+    assert code == 0 and out["sent"] == 0 and out["would_send"] == 2 and out["built_before_setup"] == []
+    assert [(f["path"], f["status"]) for f in out["files"]] == [(p, "would-send") for p in _paths(earlier)]
+    res = runner.invoke(app, ["exchange", "send", "--dry-run", "--config", str(cfg), "--ledger", str(earlier)])
+    assert res.exit_code == 0 and "dry run: 0 file(s) would be sent" in res.output
+    assert snapshot() == before and _visible(send_dir) == []
+
+
+def test_dry_run_lists_what_the_real_send_sends(ledger, tmp_path):
+    send_dir, receive_dir = _mailbox(tmp_path)
+    cfg = _config(tmp_path, _folder(send_dir, receive_dir))
+    code, dry = _run("send", "--dry-run", "--config", str(cfg), "--ledger", str(ledger))
+    assert code == 0 and dry["would_send"] == 2 and _visible(send_dir) == []
+    code, out = _run("send", "--config", str(cfg), "--ledger", str(ledger))
+    assert code == 0 and out["sent"] == 2
+    assert [f["path"] for f in dry["files"]] == [f["path"] for f in out["files"]]
+    assert [f["sha256"] for f in dry["files"]] == [f["sha256"] for f in out["files"]]
+
+
+def test_a_file_built_after_the_cut_off_is_sent_normally(earlier, tmp_path):
+    send_dir, receive_dir = _mailbox(tmp_path)
+    cfg = _config(tmp_path, _folder(send_dir, receive_dir))
+    old = _paths(earlier)
+    assert _run("send", "--config", str(cfg), "--ledger", str(earlier))[1]["sent"] == 0  # sets the partner up
+    later = _build_one_more(earlier, tmp_path)
+    code, out = _run("send", "--config", str(cfg), "--ledger", str(earlier))
+    assert code == 0 and out["sent"] == 1
+    assert [f["path"] for f in out["files"] if f["status"] == "sent"] == [later]
+    assert [f["path"] for f in out["built_before_setup"]] == old
+    assert _visible(send_dir) == [Path(later).name]
+
+
+def test_a_practice_that_sets_the_partner_up_first_sends_everything_built_afterwards(tmp_path):
+    db = tmp_path / "fresh.db"
+    send_dir, receive_dir = _mailbox(tmp_path)
+    cfg = _config(tmp_path, _folder(send_dir, receive_dir))
+    code, out = _run("send", "--config", str(cfg), "--ledger", str(db))
+    assert code == 0 and out["sent"] == 0 and out["findings"][0]["code"] == "exchange-nothing-to-send"
+    later = _build_one_more(db, tmp_path)
+    code, out = _run("send", "--config", str(cfg), "--ledger", str(db))
+    assert (
+        code == 0 and out["sent"] == 1 and out["built_before_setup"] == [] and _visible(send_dir) == [Path(later).name]
+    )
+
+
+def test_a_partner_that_sent_before_cut_offs_existed_holds_nothing_back(built, tmp_path):
+    """Upgrading a ledger: a partner with send history keeps sending everything not yet sent."""
+    from reconcile.ledger.migrations import MIGRATIONS, apply_migrations
+
+    db = tmp_path / "old.db"
+    conn = sqlite3.connect(db, isolation_level=None)
+    apply_migrations(conn, [m for m in MIGRATIONS if m[0] != "0402_exchange_partner_cutoff"])
+    src = sqlite3.connect(built / "ledger.db")
+    for table in ("interchanges", "transactions", "claims", "lines", "claim_status_history"):
+        rows = src.execute(f"SELECT * FROM {table}").fetchall()
+        cols = [d[0] for d in src.execute(f"SELECT * FROM {table} LIMIT 0").description]
+        conn.executemany(f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})", rows)
+    src.close()
+    first = conn.execute("SELECT id, path, sha256 FROM interchanges ORDER BY id LIMIT 1").fetchone()
+    conn.execute(
+        "INSERT INTO exchange_sent (interchange_id, partner, remote_name, status, sha256, size, started_at, sent_at) "
+        "VALUES (?, 'acme', 'x.x12', 'sent', ?, 1, '2026-02-01T00:00:00+00:00', '2026-02-01T00:00:00+00:00')",
+        (first[0], first[2]),
+    )
+    conn.close()
+    send_dir, receive_dir = _mailbox(tmp_path)
+    cfg = _config(tmp_path, _folder(send_dir, receive_dir))
+    code, out = _run("send", "--config", str(cfg), "--ledger", str(db))  # opening applies the new migration
+    assert _rows(db, "SELECT partner, cutoff_interchange, origin FROM exchange_partners") == [
+        ("acme", 0, "sent-before-cutoffs")
+    ]
+    assert code == 0 and out["sent"] == 1 and out["built_before_setup"] == []
 
 
 # ----------------------------------------------------------------------------------- configuration

@@ -78,6 +78,7 @@ def test_shipped_migrations_keep_their_names_and_order() -> None:
         "0301_claim_identity",
         "0302_interchange_temp_file",
         "0401_clearinghouse_exchange",
+        "0402_exchange_partner_cutoff",
     ]
 
 

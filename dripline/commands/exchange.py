@@ -217,7 +217,7 @@ def status(
     ledger: Path | None = LedgerOption,
     as_json: bool = JsonOption,
 ) -> None:
-    """Per clearinghouse: files sent, waiting, received and applied, and what failed and why."""
+    """Per clearinghouse: files sent, waiting, held back (built before the partner was set up), received and applied, and what failed and why."""
     from dripline.commands.claims import open_ledger
     from reconcile.exchange.status import exchange_status
 

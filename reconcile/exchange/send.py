@@ -21,7 +21,9 @@ would bill the payer twice, so they are held back and reported, and go out only 
 saw the partner: between configuring a partner and first sending through it a practice may still
 upload by hand, so only the moment it first asks dripline to send marks what dripline owns. A
 partner with an upload started (an ``exchange_sent`` row) already has send history: an
-interrupted upload is finished whatever the cut-off. A dry run reads the ledger and the recorded
+interrupted upload is finished whatever the cut-off. Interchange ids only grow, so the cut-off is
+an id rather than a time (no clock or time-format question); a file a concurrent build reserved
+before the first send and recorded after it is held back too, the safe side. A dry run reads the ledger and the recorded
 files, connects to nothing and records nothing (not even the cut-off).
 """
 

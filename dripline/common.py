@@ -6,10 +6,13 @@ Commands stay thin: parse options, call one library function, print its result
 
 from __future__ import annotations
 
+import glob
 import json
 import os
+import secrets
 import sys
 import tempfile
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -224,16 +227,79 @@ def write_report(path: Path, data: bytes, ledger: Path | None = None) -> None:
         if REPORT_MARKER not in head and _OLD_REPORT_TITLE not in head:
             raise ReportPathError(f"{path} exists and is not a dripline report; not overwritten")
     folder = path.parent if str(path.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")  # mode 0600
+    _sweep_stale_report_temps(folder, path.name)
+    tmp = _write_unnamed_then_link(folder, path.name, data)
+    try:
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+#: A named temporary report older than this was left by a killed run (a live one exists for
+#: microseconds: the data is written to an unnamed file first).
+_STALE_TEMP_SECONDS = 60
+
+
+def _sweep_stale_report_temps(folder: Path, name: str) -> None:
+    """Remove temporary copies of this report that a killed run left (they hold claim data)."""
+    now = time.time()
+    for leftover in folder.glob(f".{glob.escape(name)}.*.tmp"):
+        try:
+            if (
+                leftover.is_file()
+                and not leftover.is_symlink()
+                and now - leftover.stat().st_mtime > _STALE_TEMP_SECONDS
+            ):
+                leftover.unlink()
+        except OSError:
+            pass
+
+
+def _write_unnamed_then_link(folder: Path, name: str, data: bytes) -> Path:
+    """The report's bytes in a 0600 file named ``.NAME.<random>.tmp`` in ``folder``.
+
+    Where the system allows it (Linux ``O_TMPFILE``) the bytes are written and synced to a file
+    without a name, which the kernel frees if the process is killed, and only then given its
+    temporary name; elsewhere a named temporary file is written (a killed run's copy is swept by
+    the next run)."""
+    flag = getattr(os, "O_TMPFILE", 0)
+    if flag:
+        try:
+            fd = os.open(folder, flag | os.O_WRONLY, 0o600)
+        except OSError:
+            fd = -1
+        if fd >= 0:
+            try:
+                _write_all(fd, data)
+                os.fsync(fd)
+                for _ in range(8):
+                    tmp = folder / f".{name}.{secrets.token_hex(6)}.tmp"
+                    try:
+                        os.link(f"/proc/self/fd/{fd}", tmp, follow_symlinks=True)
+                        return tmp
+                    except FileExistsError:
+                        continue
+                    except OSError:
+                        break
+            finally:
+                os.close(fd)
+    fd, name_tmp = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".tmp")  # mode 0600
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
-        os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        Path(name_tmp).unlink(missing_ok=True)
         raise
+    return Path(name_tmp)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
 
 
 def get_config(path: Path | None) -> Config:

@@ -14,6 +14,7 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+import time
 import unicodedata
 from pathlib import Path
 
@@ -177,6 +178,37 @@ def test_write_report_leaves_nothing_when_the_write_fails(tmp_path, monkeypatch)
     monkeypatch.setattr(os, "replace", broken)
     with pytest.raises(OSError):
         write_report(tmp_path / "r.html", b"<html/>")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_killed_writers_temporary_report_is_swept_by_the_next_write(tmp_path):
+    out = tmp_path / "denials.html"
+    stale = tmp_path / ".denials.html.deadbeef.tmp"  # what a run killed between link and rename leaves
+    stale.write_bytes(b"claim data")
+    old = time.time() - 3600
+    os.utime(stale, (old, old))
+    fresh = tmp_path / ".denials.html.cafe.tmp"  # another run's, in flight: left alone
+    fresh.write_bytes(b"in flight")
+    write_report(out, b"<!DOCTYPE html>" + REPORT_MARKER)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".denials.html.cafe.tmp", "denials.html"]
+
+
+def test_report_bytes_are_never_under_a_name_before_they_are_complete(tmp_path, monkeypatch):
+    """Killed while writing (here: the sync fails), nothing is left: the bytes go to an unnamed file first."""
+    if not getattr(os, "O_TMPFILE", 0):
+        pytest.skip("no O_TMPFILE on this system")
+    names_seen: list[list[str]] = []
+    real_fsync = os.fsync
+
+    def fsync_then_fail(fd: int) -> None:
+        names_seen.append(sorted(p.name for p in tmp_path.iterdir()))
+        real_fsync(fd)
+        raise OSError(5, "I/O error")
+
+    monkeypatch.setattr(os, "fsync", fsync_then_fail)
+    with pytest.raises(OSError):
+        write_report(tmp_path / "r.html", b"<html/>")
+    assert names_seen and names_seen[0] == []
     assert list(tmp_path.iterdir()) == []
 
 

@@ -2,7 +2,7 @@
 
 Input side (parsed from the encounter contract, ``docs/encounter-format.md``):
 :class:`Encounter`, :class:`Administration`, :class:`Service`, :class:`Therapy`,
-:class:`NursingVisit`, :class:`Patient`, :class:`Address`, :class:`Quantity`.
+:class:`NursingVisit`, :class:`Patient`, :class:`Coverage`, :class:`Address`, :class:`Quantity`.
 
 Output side (what the coder produces and the 837 writer consumes):
 :class:`ServiceLine` and :class:`CodedEncounter`.
@@ -109,6 +109,20 @@ class NursingVisit:
 
 
 @dataclass(frozen=True, slots=True)
+class Coverage:
+    """A payer after the primary (``secondary`` / ``tertiary`` in the encounter contract).
+
+    ``member_id`` is the insured's id with that payer; ``subscriber`` is the insured when it is
+    not the patient (``relationship`` other than self), carrying that same member id.
+    """
+
+    payer: str
+    member_id: str
+    relationship: str = "self"
+    subscriber: Patient | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Encounter:
     id: str
     setting: str
@@ -130,11 +144,22 @@ class Encounter:
     # 340B status of this encounter's drugs, overriding the facility's program_340b:
     # "JG" / "TB" (340B-acquired), "none" (not 340B-acquired), None (use the facility setting)
     program_340b: str | None = None
+    # payers after the primary, in order (coordination of benefits)
+    secondary: Coverage | None = None
+    tertiary: Coverage | None = None
     raw: dict[str, Any] | None = field(default=None, compare=False, repr=False)
 
     @property
     def claim_type(self) -> ClaimType:
         return "837I" if self.setting == "hospital_outpatient" else "837P"
+
+    @property
+    def coverages(self) -> tuple[Coverage, ...]:
+        """The payers in order: the primary (from ``payer``/``relationship``/``subscriber``), then
+        ``secondary`` and ``tertiary`` when given."""
+        insured = self.subscriber if self.subscriber is not None else self.patient
+        primary = Coverage(self.payer, insured.member_id, self.relationship, self.subscriber)
+        return (primary, *(c for c in (self.secondary, self.tertiary) if c is not None))
 
 
 @dataclass(slots=True)

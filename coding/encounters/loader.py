@@ -29,6 +29,7 @@ from coding.drugs.lines import billing_units, convert, drug_info
 from coding.findings import Finding, error, info
 from coding.identifiers import hcpcs, icd10cm, ndc, npi
 from coding.model import (
+    Coverage,
     PURPOSES,
     QUANTITY_UNITS,
     ROUTES,
@@ -407,6 +408,38 @@ def _patient(ctx: _Ctx, p: dict, path: str) -> Patient | None:
     return Patient(pid, first, last, dob, sex, member, addr)
 
 
+def _coverage(ctx: _Ctx, raw: dict, key: str, primary: str | None, cfg: Config) -> Coverage | None:
+    """``secondary`` / ``tertiary``: ``{"payer", "member_id"}`` plus ``relationship`` and
+    ``subscriber`` when the insured of that plan is not the patient (the subscriber's member id
+    defaults to the coverage's)."""
+    obj = _obj(ctx, raw, key, key, required=False)
+    if obj is None:
+        return None
+    before = len(ctx.findings)
+    payer = _str(ctx, obj, "payer", f"{key}.payer", required=True, max_len=60)
+    if payer is not None and payer not in cfg.payers:
+        ctx.err(
+            "unknown-payer",
+            f"{key}.payer",
+            f"{key}.payer is not a payer profile in the config (known: {', '.join(sorted(cfg.payers))})",
+        )
+    elif payer is not None and payer == primary:
+        ctx.err("bad-value", f"{key}.payer", f"{key}.payer is the primary payer again")
+    member = _str(ctx, obj, "member_id", f"{key}.member_id", required=True, max_len=80)
+    rel = _enum(ctx, obj, "relationship", f"{key}.relationship", RELATIONSHIPS, required=False, default="self")
+    subscriber = None
+    if rel not in (None, "self", "18") or obj.get("subscriber") is not None:
+        sobj = _obj(ctx, obj, "subscriber", f"{key}.subscriber", required=rel not in (None, "self", "18"))
+        if sobj is not None:
+            sub = dict(sobj)
+            if sub.get("member_id") in (None, "") and member is not None:
+                sub["member_id"] = member
+            subscriber = _patient(ctx, sub, f"{key}.subscriber")
+    if len(ctx.findings) > before or payer is None or member is None:
+        return None
+    return Coverage(payer, member, rel or "self", subscriber)
+
+
 def _administration(ctx: _Ctx, a: Any, i: int) -> Administration | None:
     path = f"administrations[{i}]"
     if not isinstance(a, dict):
@@ -702,6 +735,12 @@ def validate_encounter(
     elif raw.get("subscriber") is not None:
         sobj = _obj(ctx, raw, "subscriber", "subscriber", required=False)
         subscriber = _patient(ctx, sobj, "subscriber") if sobj is not None else None
+    secondary = _coverage(ctx, raw, "secondary", payer, cfg)
+    tertiary = _coverage(ctx, raw, "tertiary", payer, cfg)
+    if raw.get("tertiary") is not None and raw.get("secondary") is None:
+        ctx.err("missing-field", "secondary", "tertiary is given without a secondary payer")
+    if secondary is not None and tertiary is not None and secondary.payer == tertiary.payer:
+        ctx.err("bad-value", "tertiary.payer", "tertiary.payer is the secondary payer again")
     diags: list[str] = []
     dl = _list(ctx, raw, "diagnoses", "diagnoses", required=True)
     if dl is not None:
@@ -824,6 +863,8 @@ def validate_encounter(
         nursing_visits=tuple(visits),
         first_hit_visit=fhv,
         program_340b=p340,
+        secondary=secondary,
+        tertiary=tertiary,
         raw=raw,
     )
     return enc, []

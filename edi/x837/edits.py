@@ -12,6 +12,9 @@ findings with the file position (``segment_number``: ordinal of the segment in t
 - ``jw-jz-conflict``: JW and JZ never both on one drug and date of service in a claim;
 - ``missing-payer-claim-number``: frequency 7 or 8 needs REF*F8 (the payer's claim number);
 - ``bad-icd10``: diagnosis codes (ABK/ABF/ABJ/APR) must have the ICD-10-CM shape;
+- ``cob-line-imbalance`` / ``cob-claim-imbalance`` / ``cob-paid-mismatch`` (claims to a later
+  payer): per prior payer, every line charge = its Loop 2430 SVD02 + the line's CAS, the claim
+  charge = AMT*D + claim-level CAS + every line's CAS, and AMT*D = the sum of that payer's SVD02;
 - ``missing-line-control-number`` (warning: situational in the guide, but dripline puts one on
   every line so remittances match back) and ``duplicate-line-control-number`` (error).
 """
@@ -75,6 +78,63 @@ def check_charge_balance(c: ReadClaim, file: str | None) -> list[Finding]:
             )
         ]
     return []
+
+
+def check_cob_balance(c: ReadClaim, file: str | None) -> list[Finding]:
+    """Per prior payer (Loop 2320): lines and claim balance against what it paid and adjusted."""
+    out: list[Finding] = []
+    for op in c.other_payers:
+        line_cas = Decimal(0)
+        svd_paid = Decimal(0)
+        for ln in c.lines:
+            for adj in ln.adjudications:
+                if adj.payer_id != op.payer_id:
+                    continue
+                paid = adj.paid or Decimal(0)
+                svd_paid += paid
+                line_cas += adj.adjustments
+                if ln.charge != paid + adj.adjustments:
+                    out.append(
+                        _f(
+                            "cob-line-imbalance",
+                            f"claim {c.patient_control_number} line {ln.number}: charge {ln.charge} is not payer"
+                            f" {op.payer_id}'s paid {paid} + line CAS {adj.adjustments}",
+                            file,
+                            (adj.segment_line, adj.file_line),
+                            "SVD",
+                            f"{c.loop}/2400/2430",
+                            "SVD02",
+                        )
+                    )
+        paid = op.paid or Decimal(0)
+        at = (op.segment_line, op.file_line)
+        if c.charge is not None and c.charge != paid + op.adjustments + line_cas:
+            out.append(
+                _f(
+                    "cob-claim-imbalance",
+                    f"claim {c.patient_control_number}: CLM02 {c.charge} is not payer {op.payer_id}'s AMT*D {paid}"
+                    f" + claim CAS {op.adjustments} + line CAS {line_cas}",
+                    file,
+                    at,
+                    "AMT",
+                    f"{c.loop}/2320",
+                    "AMT02",
+                )
+            )
+        if any(a.payer_id == op.payer_id for ln in c.lines for a in ln.adjudications) and paid != svd_paid:
+            out.append(
+                _f(
+                    "cob-paid-mismatch",
+                    f"claim {c.patient_control_number}: payer {op.payer_id}'s AMT*D {paid} is not the sum of its"
+                    f" line SVD02 ({svd_paid})",
+                    file,
+                    at,
+                    "AMT",
+                    f"{c.loop}/2320",
+                    "AMT02",
+                )
+            )
+    return out
 
 
 # Claim-level provider loops (2310x) by NM101, per guide; other NM1s are reported under 2310.
@@ -216,6 +276,7 @@ def check_icd10(c: ReadClaim, file: str | None) -> list[Finding]:
 
 CLAIM_CHECKS: tuple[Check, ...] = (
     check_charge_balance,
+    check_cob_balance,
     check_npis,
     check_ndcs,
     check_jw_jz,

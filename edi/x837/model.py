@@ -22,16 +22,75 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from coding.config import Config
 from coding.findings import Finding
-from coding.model import ClaimType, CodedEncounter, ServiceLine
+from coding.model import ClaimType, CodedEncounter, Coverage, Patient, ServiceLine
 
 MAX_LINES_837P = 50  # 2400 loop repeat limit in 005010X222A1
 MAX_LINES_837I = 999  # 2400 loop repeat limit in 005010X223A2
 MAX_PCN_LENGTH = 20  # CLM01
+
+
+@dataclass(frozen=True, slots=True)
+class Cas:
+    """One CAS group/reason/amount(/quantity) as the prior payer's 835 reported it."""
+
+    group: str
+    reason: str
+    amount: Decimal
+    quantity: Decimal | None = None
+
+
+@dataclass(slots=True)
+class LineAdjudication:
+    """Loop 2430: how one prior payer adjudicated one service line (SVD, CAS, DTP*573)."""
+
+    payer_id: str  # SVD01: the prior payer's id, as in its Loop 2330B NM109
+    paid: Decimal  # SVD02
+    code: str  # SVD03: the procedure as adjudicated
+    modifiers: tuple[str, ...]
+    units: Decimal  # SVD05
+    adjudicated: date  # DTP*573
+    adjustments: tuple[Cas, ...] = ()
+    qualifier: str = "HC"
+    revenue_code: str | None = None  # SVD04 (837I)
+
+
+@dataclass(slots=True)
+class OtherPayer:
+    """Loops 2320/2330A/2330B: one payer that adjudicated the claim before the destination payer."""
+
+    responsibility: str  # SBR01 of that payer: P / S / T
+    relationship: str  # SBR02: the patient's relationship to that payer's insured (18 self)
+    filing_indicator: str  # SBR09
+    payer_name: str
+    payer_id: str  # 2330B NM109 (matches SVD01)
+    subscriber: Patient  # 2330A: that payer's insured, member id in NM109
+    paid: Decimal  # AMT*D
+    remaining_liability: Decimal  # AMT*EAF
+    adjustments: tuple[Cas, ...] = ()  # claim-level CAS
+    adjudicated: date | None = None  # 2330B DTP*573
+    payer_claim_number: str | None = None  # 2330B REF*F8
+
+
+@dataclass(slots=True)
+class Coordination:
+    """What turns a claim into one for the next payer (coordination of benefits).
+
+    ``payer_key``/``coverage`` are the destination payer (2010BB, 2000B SBR with SBR01
+    ``responsibility``); ``other_payers`` the payers before it in order; ``lines[i]`` the
+    Loop 2430 adjudications of ``ClaimPlan.lines[i]``.
+    """
+
+    responsibility: str  # S or T
+    payer_key: str
+    coverage: Coverage
+    other_payers: list[OtherPayer]
+    lines: list[list[LineAdjudication]]
 
 
 @dataclass(slots=True)
@@ -45,6 +104,12 @@ class ClaimPlan:
     payer_claim_number: str | None = None  # REF*F8, required for frequency 7/8
     part: int = 0  # 0 when not split, else 1..n
     parts: int = 0
+    cob: Coordination | None = None  # set for a claim to a secondary/tertiary payer
+
+    @property
+    def payer_key(self) -> str:
+        """The payer profile this claim is sent to."""
+        return self.cob.payer_key if self.cob is not None else self.coded.encounter.payer
 
 
 @dataclass(slots=True)
@@ -100,6 +165,10 @@ def write_interchange(plan: InterchangePlan, cfg: Config, numbers: EnvelopeNumbe
 
 
 __all__ = [
+    "Cas",
+    "Coordination",
+    "LineAdjudication",
+    "OtherPayer",
     "MAX_LINES_837I",
     "MAX_LINES_837P",
     "ClaimPlan",

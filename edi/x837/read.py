@@ -22,6 +22,17 @@ from edi.x12.tokenizer import Segment, iter_segments
 
 
 @dataclass(slots=True)
+class ReadAdjudication:
+    """A prior payer's adjudication: Loop 2320 (claim) or Loop 2430 (line)."""
+
+    payer_id: str = ""  # 2330B NM109 / SVD01
+    paid: Decimal | None = None  # AMT*D / SVD02
+    adjustments: Decimal = Decimal(0)  # sum of the loop's CAS amounts
+    segment_line: int = 0
+    file_line: int = 0
+
+
+@dataclass(slots=True)
 class ReadLine:
     """One 2400 service line."""
 
@@ -41,6 +52,7 @@ class ReadLine:
     segment_line: int = 0  # segment number (ordinal in the file) of the SV1/SV2
     file_line: int = 0  # physical line where that segment starts
     has_ctp: bool = False
+    adjudications: list[ReadAdjudication] = field(default_factory=list)  # Loop 2430
 
 
 @dataclass(slots=True)
@@ -65,6 +77,7 @@ class ReadClaim:
     file_line: int = 0  # physical line of the CLM
     loop: str = "2300"  # guide loop path of the claim, e.g. 2000A/2000B/2300 or .../2000C/2300
     raw_charge: str = ""
+    other_payers: list[ReadAdjudication] = field(default_factory=list)  # Loop 2320/2330B
 
 
 @dataclass(slots=True)
@@ -159,8 +172,30 @@ def _on_nm1(s: _State, seg: Segment) -> None:
         s.billing_pos = (seg.number, seg.line)
     elif who == "PR" and s.claim is None:  # 2010BB (a 2330B other payer sits inside a claim)
         s.payer = (seg.get(9), seg.get(3))
+    elif who == "PR" and s.line is None and s.claim.other_payers:  # 2330B
+        s.claim.other_payers[-1].payer_id = seg.get(9)
     if seg.get(8) == "XX" and s.claim is not None and who not in ("PR", "85"):
         s.claim.provider_npis.append((who, seg.get(9), seg.number, seg.line))
+
+
+def _on_cob(s: _State, seg: Segment) -> None:
+    """Loops 2320 (SBR, CAS, AMT*D) and 2430 (SVD, CAS) of a claim to a later payer."""
+    assert s.claim is not None
+    sid = seg.id
+    if sid == "SBR" and s.line is None:
+        s.claim.other_payers.append(ReadAdjudication(segment_line=seg.number, file_line=seg.line))
+    elif sid == "SVD" and s.line is not None:
+        s.line.adjudications.append(ReadAdjudication(seg.get(1), _dec(seg.get(2)), Decimal(0), seg.number, seg.line))
+    elif sid == "AMT" and s.line is None and seg.get(1) == "D" and s.claim.other_payers:
+        s.claim.other_payers[-1].paid = _dec(seg.get(2))
+    elif sid == "CAS":
+        target = (
+            s.line.adjudications[-1]
+            if s.line is not None and s.line.adjudications
+            else (s.claim.other_payers[-1] if s.line is None and s.claim.other_payers else None)
+        )
+        if target is not None:
+            target.adjustments += sum((_dec(seg.get(i)) or Decimal(0) for i in range(3, 19, 3)), Decimal(0))
 
 
 def _on_segment(s: _State, seg: Segment, out: list[ReadClaim], versions: list[str]) -> None:
@@ -186,6 +221,8 @@ def _on_segment(s: _State, seg: Segment, out: list[ReadClaim], versions: list[st
         s.claim.lines.append(s.line)
     elif sid in ("SV1", "SV2"):
         _on_service(s, seg)
+    elif sid in ("SBR", "AMT", "CAS", "SVD"):
+        _on_cob(s, seg)
     elif sid == "DTP" and s.line is not None and seg.get(1) == "472":
         s.line.service_date = _d8(seg.get(3).split("-")[0])
     elif sid == "REF":

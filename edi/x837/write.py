@@ -10,6 +10,7 @@ Separators: element ``*``, component ``:``, repetition ``^``, segment ``~`` + ne
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
@@ -37,6 +38,13 @@ RELATIONSHIP = {
 DEFAULT_POS = {"home": "12"}  # otherwise 11 (office / infusion center)
 _MILLI = Decimal("0.001")
 _TRAILING = re.compile(r"\*+~")
+
+
+def relationship_code(relationship: str) -> str:
+    """PAT01/SBR02 individual relationship code of an encounter's ``relationship``."""
+    if relationship in ("self", "18"):
+        return "18"
+    return RELATIONSHIP.get(relationship, relationship if relationship in RELATIONSHIP.values() else "G8")
 
 
 @lru_cache(maxsize=4096)
@@ -150,7 +158,7 @@ def _claim(cp: ClaimPlan, cfg: Config, claim_type: str) -> list[str]:
         out = [f"CLM*{pcn}*{total}***{pos}:B:{cp.frequency}*Y*A*Y*Y"]
     else:
         dates = [ln.service_date for ln in cp.lines]
-        payer = cfg.payers[enc.payer]
+        payer = cfg.payers[cp.payer_key]
         out = [
             f"CLM*{pcn}*{total}***{clean(cfg.facility.facility_type)}:A:{cp.frequency}**A*Y*Y",
             f"DTP*434*RD8*{d8(min(dates))}-{d8(max(dates))}",
@@ -172,18 +180,38 @@ def _claim(cp: ClaimPlan, cfg: Config, claim_type: str) -> list[str]:
             last, first = _provider_name(npi, cfg)
             out.append(f"NM1*71*1*{_name_elements(last, first)}*XX*{npi}")
     pointers = ":".join(str(i) for i in range(1, min(len(enc.diagnoses), 4) + 1))
+    if cp.cob is None:
+        for n, ln in enumerate(cp.lines, 1):
+            out += _line(n, ln, claim_type, pointers)
+        return out
+    from edi.x837 import cob  # Loop2320 per prior payer, Loop2430 per line and prior payer
+
+    out += cob.claim_loops(cp.cob, claim_type)
     for n, ln in enumerate(cp.lines, 1):
         out += _line(n, ln, claim_type, pointers)
+        out += cob.line_loops(cp.cob, n - 1, claim_type)
     return out
+
+
+def _insured(cp: ClaimPlan) -> tuple[Patient, bool, str]:
+    """(insured, patient is the insured, relationship) of the payer the claim is sent to."""
+    enc = cp.coded.encounter
+    if cp.cob is None:
+        is_self = patient_is_subscriber(enc)
+        return (enc.patient if is_self or enc.subscriber is None else enc.subscriber), is_self, enc.relationship
+    cov = cp.cob.coverage
+    if cov.subscriber is None or cov.relationship in ("self", "18"):
+        return replace(enc.patient, member_id=cov.member_id), True, "self"
+    return cov.subscriber, False, cov.relationship
 
 
 def _subscriber_and_claim(cp: ClaimPlan, cfg: Config, claim_type: str, hl: int, parent: int) -> list[str]:
     """2000B/2010BA/2010BB (+2000C/2010CA when the patient is not the subscriber) and the claim."""
     enc = cp.coded.encounter
-    payer = cfg.payers[enc.payer]
-    is_self = patient_is_subscriber(enc)
-    sub = enc.patient if is_self or enc.subscriber is None else enc.subscriber
-    sbr = f"SBR*P*{'18' if is_self else ''}*******{clean(payer.filing_indicator)}"
+    payer = cfg.payers[cp.payer_key]
+    sub, is_self, relationship = _insured(cp)
+    sequence = cp.cob.responsibility if cp.cob is not None else "P"
+    sbr = f"SBR*{sequence}*{'18' if is_self else ''}*******{clean(payer.filing_indicator)}"
     out = [
         f"HL*{hl}*{parent}*22*{0 if is_self else 1}",
         sbr,
@@ -191,9 +219,7 @@ def _subscriber_and_claim(cp: ClaimPlan, cfg: Config, claim_type: str, hl: int, 
         f"NM1*PR*2*{_text(payer.name, 'org')}*****PI*{ident(payer.payer_id)}",
     ]
     if not is_self:
-        rel = RELATIONSHIP.get(
-            enc.relationship, enc.relationship if enc.relationship in RELATIONSHIP.values() else "G8"
-        )
+        rel = relationship_code(relationship)
         out += [f"HL*{hl + 1}*{hl}*23*0", f"PAT*{rel}", *_person(enc.patient, "QC", False)]
     return out + _claim(cp, cfg, claim_type)
 
@@ -218,7 +244,7 @@ def _transaction(tp: TransactionPlan, cfg: Config, claim_type: str, st02: int, b
     hl = 2
     for cp in tp.claims:
         part = _subscriber_and_claim(cp, cfg, claim_type, hl, 1)
-        hl += 1 if patient_is_subscriber(cp.coded.encounter) else 2
+        hl += 1 if _insured(cp)[1] else 2
         segs += part
     segs.append(f"SE*{len(segs) + 1}*{st02:04d}")
     return segs

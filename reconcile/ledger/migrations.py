@@ -9,7 +9,8 @@ applies them: the core tables, acknowledgments, then the posting and denial tabl
 text is in :mod:`reconcile.ledger.posting_tables`), then the loaded CMS code sets
 (:mod:`reconcile.ledger.codeset_tables`), then the claim identity (``claims.part``) and the
 temporary file of an interchange being written, then the clearinghouse exchange tables and the
-point each partner's sending starts from.
+point each partner's sending starts from, then coordination of benefits
+(:mod:`reconcile.ledger.cob_tables`).
 
 Conventions: money is TEXT holding an exact decimal string (never REAL); timestamps are ISO 8601
 UTC text; control numbers are INTEGER.
@@ -22,6 +23,7 @@ import sqlite3
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+from reconcile.ledger.cob_tables import COB_SCHEMA
 from reconcile.ledger.codeset_tables import CODESET_SCHEMA
 from reconcile.ledger.posting_tables import POSTING_SCHEMA, UNMATCHED_RELATED_CLAIM
 
@@ -224,6 +226,7 @@ MIGRATIONS: list[tuple[str, MigrationBody]] = [
     ("0302_interchange_temp_file", INTERCHANGE_TEMP_FILE),
     ("0401_clearinghouse_exchange", EXCHANGE_SCHEMA),
     ("0402_exchange_partner_cutoff", EXCHANGE_PARTNERS_SCHEMA),
+    ("0501_coordination_of_benefits", COB_SCHEMA),
 ]
 
 

@@ -92,6 +92,8 @@ class ClaimRecord:
     payer_claim_number: str | None = None
     source: dict[str, Any] | None = None
     part: int = 0  # 0 when the encounter is one claim, else 1..n for the parts of a split claim
+    coverage_order: int = 1  # 1 primary, 2 secondary, 3 tertiary
+    prior_claim_id: int | None = None  # the claim of the payer before (coverage_order > 1)
 
     @property
     def total_charge(self) -> Decimal:
@@ -362,6 +364,11 @@ def _insert_claim(conn: sqlite3.Connection, tx_id: int, claim: ClaimRecord, ts: 
         " VALUES (?, 'sent', 'build', NULL, ?)",
         (cid, ts),
     )
+    if claim.coverage_order != 1 or claim.prior_claim_id is not None:
+        conn.execute(
+            "UPDATE claims SET coverage_order = ?, prior_claim_id = ? WHERE id = ?",
+            (claim.coverage_order, claim.prior_claim_id, cid),
+        )
     return cid
 
 

@@ -67,6 +67,7 @@ CLAIM_STATUS: dict[str, str] = {
     "25": "predetermination pricing only",
 }
 STATUS_FIXED = {"23": "forwarded", "25": "predetermination"}
+FORWARDED_STATUSES = frozenset({"19", "20", "21"})  # processed and forwarded to the next payer
 STATUS_SUFFIX = {
     "2": "_secondary",
     "3": "_tertiary",
@@ -194,6 +195,7 @@ class _Poster:
         self.resolve_lines: list[tuple] = []
         self.resolve_claims: list[tuple] = []
         self.fnd: list[tuple] = []
+        self.fwd: list[tuple] = []
 
     def _next(self, table: str) -> int:
         self.ids[table] += 1
@@ -407,6 +409,15 @@ class _Poster:
             self._denial(rc, cp_id, None, claim_id, None, None, None, claim_adjs, charge)
         if claim_id is not None:
             self._claim_status(rc, claim_id, cp_id, paid, icn)
+            if status in FORWARDED_STATUSES or getattr(rc, "names", None):
+                self._forward(rc, cp_id)
+
+    def _forward(self, rc: Any, cp_id: int) -> None:
+        """Keep a forwarding (CLP02 19/20/21, NM1*TT crossover carrier) for coordination of benefits."""
+        tt = next((n for n in rc.names if n.entity == "TT"), None) if getattr(rc, "names", None) else None
+        if rc.status in FORWARDED_STATUSES or tt is not None:
+            crossover = None if tt is None else (tt.last or tt.id or "TT")
+            self.fwd.append((cp_id, crossover, ",".join(_codes(rc.remark_codes))))
 
     def _adj(
         self, cp_id: int, lp_id: int | None, group: str, reason: str, amount: Decimal, quantity: Decimal | None
@@ -875,6 +886,8 @@ class _Poster:
             jobs.append((_INS_HIST, self.history))
         if self.fnd:
             jobs.append((_INS_FND, self.fnd))
+        if self.fwd:
+            jobs.append(("INSERT INTO claim_posting_forwards (claim_posting_id, crossover, remarks) VALUES (?,?,?)", self.fwd))
         if jobs:
             self.writer.submit(jobs)
         self._reset()
@@ -1025,8 +1038,10 @@ def _post_file(
                     )
                 )
             return res
+        from reconcile.posting.cob import after_posting
+
         poster.payment_id = None
-        poster._findings(file_findings or [])
+        poster._findings([*(file_findings or []), *after_posting(conn, file_id)])
         poster.flush()  # the writer is closed: written at once
         summary = res.to_dict(findings=False)
         conn.execute("UPDATE remit_files SET summary = ? WHERE id = ?", (json.dumps(summary), file_id))

@@ -79,6 +79,7 @@ def test_shipped_migrations_keep_their_names_and_order() -> None:
         "0302_interchange_temp_file",
         "0401_clearinghouse_exchange",
         "0402_exchange_partner_cutoff",
+        "0501_coordination_of_benefits",
     ]
 
 

@@ -1,0 +1,131 @@
+"""Coordination of benefits after a remittance is posted: who is billed next.
+
+Run inside the posting transaction of each 835 file (:func:`after_posting`). For every claim the
+file answered:
+
+- a claim whose encounter names a next payer (``secondary`` after the primary, ``tertiary``
+  after the secondary), adjudicated (CLP02 1/2/3/19/20/21) with an amount the patient still owes
+  (PR adjustments: deductible, coinsurance, copay, ...), moves to ``ready_for_secondary``:
+  ``dripline claims secondary`` builds its claim for the next payer;
+- unless the payer crossed it over itself (NM1*TT, or CLP02 19/20/21 with a forwarding remark
+  from ``reconcile/claims/data/crossover_remarks.csv``): then it moves to ``crossed_over`` and
+  nothing is built; CLP02 19/20/21 without such a remark is billed but flagged;
+- a denial (CLP02 4), a claim not the payer's (23) or a predetermination (25) is not forwarded:
+  it is a denial to rework first; nothing owed by the patient leaves the claim as posted;
+- a remittance (a reversal, a correction, a new payment) for a claim whose claim to the next
+  payer was already sent moves it to ``cob_review`` with a warning: the next payer's claim
+  carries the old adjudication.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import sqlite3
+from decimal import Decimal
+from functools import lru_cache
+from pathlib import Path
+
+from coding.findings import Finding, info, warning
+from reconcile.ledger.store import set_claim_status
+
+DATA = Path(__file__).resolve().parent.parent / "claims" / "data"
+READY = "ready_for_secondary"
+CROSSED_OVER = "crossed_over"
+REVIEW = "cob_review"
+NEXT_COVERAGE = {1: "secondary", 2: "tertiary"}
+ADJUDICATED = frozenset({"1", "2", "3", "19", "20", "21"})
+FORWARDED = frozenset({"19", "20", "21"})
+
+
+@lru_cache(maxsize=1)
+def crossover_remarks() -> frozenset[str]:
+    """Remark codes by which a payer says it forwarded the claim to the next payer."""
+    with open(DATA / "crossover_remarks.csv", encoding="utf-8") as fh:
+        rows = csv.DictReader(line for line in fh if not line.startswith("#"))
+        return frozenset(r["code"].strip().upper() for r in rows if r.get("code"))
+
+
+def next_coverage(source: str | None, coverage_order: int) -> dict | None:
+    """The encounter's coverage after the claim's payer (``secondary``/``tertiary``), or None."""
+    key = NEXT_COVERAGE.get(coverage_order)
+    if key is None or not source:
+        return None
+    try:
+        raw = json.loads(source)
+    except ValueError:
+        return None
+    cov = raw.get(key) if isinstance(raw, dict) else None
+    return cov if isinstance(cov, dict) and cov.get("payer") else None
+
+
+def patient_responsibility(conn: sqlite3.Connection, claim_posting_id: int) -> Decimal:
+    """PR adjustments of one claim posting (claim- and line-level)."""
+    return sum(
+        (
+            Decimal(r[0])
+            for r in conn.execute(
+                "SELECT amount FROM adjustments WHERE claim_posting_id = ? AND group_code = 'PR'", (claim_posting_id,)
+            )
+        ),
+        Decimal(0),
+    )
+
+
+def after_posting(conn: sqlite3.Connection, file_id: int) -> list[Finding]:
+    """Move the claims this file answered to their coordination-of-benefits status; findings say why."""
+    rows = conn.execute(
+        "SELECT cp.id, cp.claim_id, cp.status_code, c.coverage_order, c.patient_control_number, e.source,"
+        " (SELECT COUNT(*) FROM claims n WHERE n.prior_claim_id = c.id AND n.status != 'rejected') AS sent_next"
+        " FROM claim_postings cp JOIN payments p ON p.id = cp.payment_id JOIN claims c ON c.id = cp.claim_id"
+        " LEFT JOIN encounters e ON e.id = c.encounter_row"
+        " WHERE p.file_id = ? AND (instr(e.source, '\"secondary\"') > 0"
+        " OR EXISTS (SELECT 1 FROM claims n WHERE n.prior_claim_id = c.id)) ORDER BY cp.id",
+        (file_id,),
+    ).fetchall()
+    last: dict[int, tuple] = {}
+    for r in rows:  # the last posting of each claim in this file decides
+        last[r[1]] = tuple(r)
+    out: list[Finding] = []
+    for cp_id, claim_id, code, order, pcn, source, sent_next in last.values():
+        if sent_next:
+            set_claim_status(conn, claim_id, REVIEW, "cob", {"claim_posting_id": cp_id, "clp02": code})
+            out.append(
+                warning(
+                    "primary-changed-after-secondary",
+                    f"claim {pcn}: a remittance (CLP02 {code}) changed this payer's adjudication after the claim"
+                    " to the next payer was sent; review that claim (it carries the earlier adjudication)",
+                    segment="CLP",
+                )
+            )
+            continue
+        if code not in ADJUDICATED or next_coverage(source, int(order or 1)) is None:
+            continue
+        fwd = conn.execute(
+            "SELECT crossover, remarks FROM claim_posting_forwards WHERE claim_posting_id = ?", (cp_id,)
+        ).fetchone()
+        remarks = {c for c in (fwd[1] or "").split(",") if c} if fwd else set()
+        crossed = fwd is not None and (fwd[0] is not None or bool(remarks & crossover_remarks()))
+        if crossed:
+            set_claim_status(conn, claim_id, CROSSED_OVER, "cob", {"claim_posting_id": cp_id, "clp02": code})
+            out.append(
+                info(
+                    "crossed-over",
+                    f"claim {pcn}: the payer forwarded it to the next payer itself; no claim is built for that payer",
+                    segment="CLP",
+                )
+            )
+            continue
+        if patient_responsibility(conn, cp_id) <= 0:
+            continue
+        set_claim_status(conn, claim_id, READY, "cob", {"claim_posting_id": cp_id, "clp02": code})
+        if code in FORWARDED:
+            out.append(
+                warning(
+                    "forwarded-without-remark",
+                    f"claim {pcn}: CLP02 {code} says the claim was forwarded, but no crossover remark or NM1*TT"
+                    " names the next payer; it is ready to bill to the next payer, check it was not crossed over",
+                    segment="CLP",
+                )
+            )
+    return out

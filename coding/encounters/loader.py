@@ -29,13 +29,13 @@ from coding.drugs.lines import billing_units, convert, drug_info
 from coding.findings import Finding, error, info
 from coding.identifiers import hcpcs, icd10cm, ndc, npi
 from coding.model import (
-    Coverage,
     PURPOSES,
     QUANTITY_UNITS,
     ROUTES,
     SETTINGS,
     Address,
     Administration,
+    Coverage,
     Encounter,
     NursingVisit,
     Patient,

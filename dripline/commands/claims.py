@@ -185,11 +185,52 @@ def build(
         raise typer.Exit(1)
 
 
+@claims_app.command("secondary")
+def secondary(
+    out: Path = typer.Option(Path("."), "--out", help="Directory for the 837 files (created if needed)."),
+    config: Path | None = ConfigOption,
+    ledger: Path | None = LedgerOption,
+    jobs: int = typer.Option(1, "--jobs", min=1, help="Validate large files in N parallel processes."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Bill the next payer: write, validate and record the 837 for every claim ready_for_secondary.
+
+    Each claim carries the earlier payers' adjudication (Loops 2320/2330 and 2430) from the posted
+    835s. Exit code 0 when every file was recorded, 1 when a file was refused, 2 for bad input.
+    """
+    from reconcile.claims.secondary import build_secondary, to_json
+
+    cfg = get_config(config)
+    conn = open_ledger(ledger)
+    if out.exists() and not out.is_dir():
+        fail([f"--out {out} exists and is not a directory"])
+    try:
+        result = build_secondary(cfg, conn, out, jobs=jobs)
+    except OSError as exc:
+        fail([f"cannot write to --out {out}: {exc.strerror or exc}"])
+    if as_json:
+        print_json(to_json(result))
+    else:
+        _print_build(result)
+    if result.refused_anything:
+        raise typer.Exit(1)
+
+
 def summaries_json(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Claim summaries with amounts as two-decimal strings."""
     from coding.money import money_str
 
-    return [{k: (money_str(v) if k in AMOUNT_FIELDS else v) for k, v in r.items()} for r in rows]
+    return [
+        {
+            k: (
+                money_str(v)
+                if k in AMOUNT_FIELDS or k == "patient_balance"
+                else ({p: money_str(a) for p, a in v.items()} if k == "paid_by_payer" else v)
+            )
+            for k, v in r.items()
+        }
+        for r in rows
+    ]
 
 
 @claims_app.command("list")

@@ -165,15 +165,15 @@ def write_interchange(plan: InterchangePlan, cfg: Config, numbers: EnvelopeNumbe
 
 
 __all__ = [
-    "Cas",
-    "Coordination",
-    "LineAdjudication",
-    "OtherPayer",
     "MAX_LINES_837I",
     "MAX_LINES_837P",
+    "Cas",
     "ClaimPlan",
+    "Coordination",
     "EnvelopeNumbers",
     "InterchangePlan",
+    "LineAdjudication",
+    "OtherPayer",
     "TransactionPlan",
     "plan_interchanges",
     "write_interchange",

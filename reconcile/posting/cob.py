@@ -129,3 +129,41 @@ def after_posting(conn: sqlite3.Connection, file_id: int) -> list[Finding]:
                 )
             )
     return out
+
+
+def coordination_totals(
+    conn: sqlite3.Connection, totals: dict[int, dict[str, Decimal]]
+) -> dict[int, tuple[dict[str, Decimal], Decimal]]:
+    """Per claim id: paid by each payer of its chain (the primary's claim and the claims to later
+    payers linked to it, keyed by payer profile) and the patient balance (the patient responsibility
+    the last payer that adjudicated the chain left). ``totals`` is :func:`posting_totals`."""
+    has_cob = conn.execute("SELECT 1 FROM pragma_table_info('claims') WHERE name = 'prior_claim_id'").fetchone()
+    cols = "id, payer, coverage_order, prior_claim_id" if has_cob else "id, payer, 1, NULL"
+    claims = conn.execute(f"SELECT {cols} FROM claims ORDER BY id").fetchall()
+    prior = {r[0]: r[3] for r in claims}
+
+    def root(cid: int) -> int:
+        seen = {cid}
+        while prior.get(cid) is not None and prior[cid] not in seen:
+            cid = prior[cid]
+            seen.add(cid)
+        return cid
+
+    chains: dict[int, list[tuple]] = {}
+    for r in claims:
+        chains.setdefault(root(r[0]), []).append(tuple(r))
+    out: dict[int, tuple[dict[str, Decimal], Decimal]] = {}
+    zero = Decimal(0)
+    for members in chains.values():
+        members.sort(key=lambda m: (int(m[2] or 1), m[0]))
+        paid: dict[str, Decimal] = {}
+        balance = zero
+        for cid, payer, _order, _prior in members:
+            t = totals.get(cid)
+            if t is None:
+                continue
+            paid[payer] = paid.get(payer, zero) + t["paid"]
+            balance = t["patient_responsibility"]
+        for m in members:
+            out[m[0]] = (paid, balance)
+    return out

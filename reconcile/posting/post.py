@@ -887,7 +887,9 @@ class _Poster:
         if self.fnd:
             jobs.append((_INS_FND, self.fnd))
         if self.fwd:
-            jobs.append(("INSERT INTO claim_posting_forwards (claim_posting_id, crossover, remarks) VALUES (?,?,?)", self.fwd))
+            jobs.append(
+                ("INSERT INTO claim_posting_forwards (claim_posting_id, crossover, remarks) VALUES (?,?,?)", self.fwd)
+            )
         if jobs:
             self.writer.submit(jobs)
         self._reset()

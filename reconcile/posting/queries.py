@@ -54,6 +54,9 @@ def claim_summaries(conn: sqlite3.Connection) -> list[dict[str, Any]]:
         " i.isa13, t.st02 FROM claims c JOIN transactions t ON t.id = c.transaction_id"
         " JOIN interchanges i ON i.id = t.interchange_id ORDER BY c.id"
     )
+    from reconcile.posting.cob import coordination_totals
+
+    by_payer = coordination_totals(conn, totals)
     for r in rows:
         t = totals.get(r["id"], {})
         charge = Decimal(r["total_charge"])
@@ -74,6 +77,8 @@ def claim_summaries(conn: sqlite3.Connection) -> list[dict[str, Any]]:
                 "adjusted": adjusted,
                 "patient_responsibility": t.get("patient_responsibility", zero),
                 "balance": charge - paid - adjusted,
+                "paid_by_payer": by_payer.get(r["id"], ({}, zero))[0],
+                "patient_balance": by_payer.get(r["id"], ({}, zero))[1],
                 "status": r["status"],
                 "isa13": r["isa13"],
                 "st02": r["st02"],

@@ -12,9 +12,9 @@ findings with the file position (``segment_number``: ordinal of the segment in t
 - ``jw-jz-conflict``: JW and JZ never both on one drug and date of service in a claim;
 - ``missing-payer-claim-number``: frequency 7 or 8 needs REF*F8 (the payer's claim number);
 - ``bad-icd10``: diagnosis codes (ABK/ABF/ABJ/APR) must have the ICD-10-CM shape;
-- ``cob-line-imbalance`` / ``cob-claim-imbalance`` / ``cob-paid-mismatch`` (claims to a later
-  payer): per prior payer, every line charge = its Loop 2430 SVD02 + the line's CAS, the claim
-  charge = AMT*D + claim-level CAS + every line's CAS, and AMT*D = the sum of that payer's SVD02;
+- ``cob-line-imbalance`` / ``cob-claim-imbalance`` (claims to a later payer): per prior payer,
+  every line charge = its Loop 2430 SVD02 + the line's CAS, and the claim charge = AMT*D +
+  claim-level CAS + every line's CAS;
 - ``missing-line-control-number`` (warning: situational in the guide, but dripline puts one on
   every line so remittances match back) and ``duplicate-line-control-number`` (error).
 """
@@ -85,13 +85,11 @@ def check_cob_balance(c: ReadClaim, file: str | None) -> list[Finding]:
     out: list[Finding] = []
     for op in c.other_payers:
         line_cas = Decimal(0)
-        svd_paid = Decimal(0)
         for ln in c.lines:
             for adj in ln.adjudications:
                 if adj.payer_id != op.payer_id:
                     continue
                 paid = adj.paid or Decimal(0)
-                svd_paid += paid
                 line_cas += adj.adjustments
                 if ln.charge != paid + adj.adjustments:
                     out.append(
@@ -114,19 +112,6 @@ def check_cob_balance(c: ReadClaim, file: str | None) -> list[Finding]:
                     "cob-claim-imbalance",
                     f"claim {c.patient_control_number}: CLM02 {c.charge} is not payer {op.payer_id}'s AMT*D {paid}"
                     f" + claim CAS {op.adjustments} + line CAS {line_cas}",
-                    file,
-                    at,
-                    "AMT",
-                    f"{c.loop}/2320",
-                    "AMT02",
-                )
-            )
-        if any(a.payer_id == op.payer_id for ln in c.lines for a in ln.adjudications) and paid != svd_paid:
-            out.append(
-                _f(
-                    "cob-paid-mismatch",
-                    f"claim {c.patient_control_number}: payer {op.payer_id}'s AMT*D {paid} is not the sum of its"
-                    f" line SVD02 ({svd_paid})",
                     file,
                     at,
                     "AMT",

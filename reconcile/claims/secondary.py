@@ -257,7 +257,10 @@ def coordination_for(
             if la is not None:
                 per_line[n].append(la)
         line_adjs = [per_line[n][-1] for n in range(len(kept)) if per_line[n] and per_line[n][-1].payer_id == payer_id]
-        paid = sum((la.paid for la in line_adjs), ZERO) if a.lines else Decimal(a.posting["paid"])
+        # AMT*D is what the payer paid (CLP04) less what it paid on lines not forwarded
+        forwarded_ids = {line_ids[row["id"]][i] for row in kept}
+        dropped = sum((Decimal(lp["paid"]) for lid, (lp, _c) in a.lines.items() if lid not in forwarded_ids), ZERO)
+        paid = Decimal(a.posting["paid"]) - dropped
         liability = sum((x.amount for x in a.claim_cas if x.group == "PR"), ZERO) + sum(
             (x.amount for la in line_adjs for x in la.adjustments if x.group == "PR"), ZERO
         )

@@ -172,7 +172,7 @@ def _on_nm1(s: _State, seg: Segment) -> None:
         s.billing_pos = (seg.number, seg.line)
     elif who == "PR" and s.claim is None:  # 2010BB (a 2330B other payer sits inside a claim)
         s.payer = (seg.get(9), seg.get(3))
-    elif who == "PR" and s.line is None and s.claim.other_payers:  # 2330B
+    elif who == "PR" and s.claim is not None and s.line is None and s.claim.other_payers:  # 2330B
         s.claim.other_payers[-1].payer_id = seg.get(9)
     if seg.get(8) == "XX" and s.claim is not None and who not in ("PR", "85"):
         s.claim.provider_npis.append((who, seg.get(9), seg.number, seg.line))

@@ -330,3 +330,53 @@ def test_primary_reversal_after_secondary_sent_is_flagged(tmp_path: Path, cfg: A
     res = _post(conn, cfg, tmp_path, "rev", "00952", "MEDICARE PART B", [reversal])
     assert _status(conn, "COB-R", "medicare") == "cob_review"
     assert any(f.code == "primary-changed-after-secondary" for f in res.files[0].findings)
+
+
+def test_claim_level_only_remittance_gives_a_claim_level_2320(tmp_path: Path, cfg: Any) -> None:
+    conn = _build(tmp_path, cfg, [_with_secondary("ENC-001", "COB-C")])
+    charge = sum((D(ln["charge"]) for ln in _lines(conn, "COB-C", "medicare")), D(0))
+    co = (charge * D("0.4")).quantize(CENT)
+    pr = ((charge - co) * D("0.2")).quantize(CENT)
+    rc = RClaim(
+        "COB-C",
+        "1",
+        charge,
+        charge - co - pr,
+        pr,
+        payer_claim_number="ICNC",
+        adjustments=[Adj("CO", "45", co), Adj("PR", "2", pr)],
+    )
+    _post(conn, cfg, tmp_path, "mcr", "00952", "MEDICARE PART B", [rc])
+    assert _status(conn, "COB-C", "medicare") == "ready_for_secondary"
+    res = build_secondary(cfg, conn, tmp_path / "sec")
+    assert [f.status for f in res.files] == ["recorded"], [f.to_dict() for f in res.findings if f.is_error]
+    segs = _segments(res.files[0].path)
+    assert not [s for s in segs if s[0] == "SVD"]
+    assert ["CAS", "CO", "45", str(co)] in [s[:4] for s in segs] or any(
+        s[0] == "CAS" and s[1] == "CO" and D(s[3]) == co for s in segs
+    )
+    assert D(next(s for s in segs if s[0] == "AMT" and s[1] == "D")[2]) == charge - co - pr
+
+
+def test_cli_claims_secondary_and_list_json(tmp_path: Path, cfg: Any) -> None:
+    from typer.testing import CliRunner
+
+    from dripline.cli import app
+
+    conn = _build(tmp_path, cfg, [_with_secondary("ENC-001", "COB-J")])
+    primary = _primary(conn, "COB-J", ["deductible"])
+    _post(conn, cfg, tmp_path, "mcr", "00952", "MEDICARE PART B", [primary])
+    conn.close()
+    db = str(tmp_path / "ledger.db")
+    runner = CliRunner()
+    out = runner.invoke(app, ["claims", "secondary", "--out", str(tmp_path / "sec"), "--ledger", db, "--json"])
+    assert out.exit_code == 0, out.output
+    data = json.loads(out.stdout)
+    assert [c["payer"] for c in data["claims"]] == ["commercial"] and data["claims"][0]["coverage_order"] == 2
+    again = runner.invoke(app, ["claims", "secondary", "--out", str(tmp_path / "sec2"), "--ledger", db, "--json"])
+    assert again.exit_code == 0 and json.loads(again.stdout)["files"] == []  # nothing left to bill
+    listed = json.loads(runner.invoke(app, ["claims", "list", "--ledger", db, "--json"]).stdout)["claims"]
+    row = next(c for c in listed if c["payer"] == "medicare")
+    owed = sum((a.amount for rl in primary.lines for a in rl.adjustments if a.group == "PR"), D(0))
+    assert row["paid_by_payer"] == {"medicare": str(primary.paid.quantize(CENT))}
+    assert D(row["patient_balance"]) == owed and row["status"] == "secondary_sent"

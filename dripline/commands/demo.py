@@ -58,6 +58,13 @@ def _print(res: Any, report: Path) -> None:
         )
     console.rule("2. post the bundled 835")
     print_post_summary(res.posting)
+    if res.secondary is not None or res.secondary_posting is not None:
+        console.rule("2b. bill the next payer (claims ready_for_secondary) and post its 835")
+        if res.secondary is not None:
+            for f in res.secondary.files:
+                console.print(f"{f.path}: {f.claim_type}, {f.claims} claim(s), {f.status}", highlight=False)
+        if res.secondary_posting is not None:
+            print_post_summary(res.secondary_posting)
     console.rule("3. claims after posting")
     tot = _totals(res.claims)
     console.print(
@@ -88,7 +95,8 @@ def register(app: typer.Typer) -> None:
         as_json: bool = JsonOption,
     ) -> None:
         """Run the whole loop on the bundled fixtures: code, write and validate 837s, record them,
-        post the bundled 835 that answers them, and show the claims and the denial worklist.
+        post the bundled 835 that answers them, bill the next payer of the claims that have one and
+        post its 835, and show the claims and the denial worklist.
 
         Safe to run again: claims are not built twice and the 835 is reported as a duplicate.
         """
@@ -117,6 +125,10 @@ def register(app: typer.Typer) -> None:
                     "ledger": res.ledger,
                     "build": res.built.to_dict() if res.built is not None else {"already_built": res.already_built},
                     "posting": res.posting.to_dict(),
+                    "secondary": {
+                        "build": None if res.secondary is None else res.secondary.to_dict(),
+                        "posting": None if res.secondary_posting is None else res.secondary_posting.to_dict(),
+                    },
                     "totals": _totals(res.claims),
                     "claims": summaries_json(res.claims),
                     "denials": res.denials,
@@ -126,5 +138,6 @@ def register(app: typer.Typer) -> None:
             )
         else:
             _print(res, report)
-        if any(f.status == "error" for f in res.posting.files):
+        secondary_files = res.secondary_posting.files if res.secondary_posting is not None else []
+        if any(f.status == "error" for f in [*res.posting.files, *secondary_files]):
             raise typer.Exit(1)

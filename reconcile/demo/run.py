@@ -2,7 +2,10 @@
 
 Code the bundled encounters, write and validate the 837P/837I files and record them
 (:func:`reconcile.claims.build.build_claims`), post the bundled 835 that answers those very claims
-(``fixtures/demo.835``), and report the posting, the claims and the denial worklist. Running it
+(``fixtures/demo.835``), bill the next payer of the claims that have one (a Medicare claim with a
+supplemental plan: :func:`reconcile.claims.secondary.build_secondary`) and post that payer's
+answer (``fixtures/demo_secondary.835``), and report the posting, the claims and the denial
+worklist. Running it
 again is safe: the claims are already recorded (not built twice) and the 835 is a duplicate
 (nothing posted twice), so the totals stay the same.
 
@@ -28,6 +31,7 @@ from reconcile.posting.records import Adj, RClaim, RLine, RPlb, RRemit
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 DEMO_835 = FIXTURES / "demo.835"
+DEMO_SECONDARY_835 = FIXTURES / "demo_secondary.835"  # the secondary payer's answer to the claims it was billed
 CENT = Decimal("0.01")
 # payer simulator policy (allowed share of the charge, share of the allowed amount paid)
 POLICY = {"medicare": (Decimal("0.60"), Decimal("0.80")), "default": (Decimal("0.75"), Decimal("1"))}
@@ -45,14 +49,19 @@ class DemoResult:
     built: Any = None  # BuildResult, or None when the claims were already recorded
     already_built: int = 0
     posting: Any = None  # PostResult
+    secondary: Any = None  # BuildResult of the claims to the next payer (None: none built in this run)
+    secondary_posting: Any = None  # PostResult of the next payer's 835 (None: no claim to the next payer)
     claims: list[dict[str, Any]] = field(default_factory=list)
     denials: list[dict[str, Any]] = field(default_factory=list)
     unmatched: list[dict[str, Any]] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
 
 
-def run_demo(workspace: str | Path, cfg: Config, remit: Path = DEMO_835) -> DemoResult:
-    """Build (first run only), post the bundled 835 (duplicate on later runs), report."""
+def run_demo(
+    workspace: str | Path, cfg: Config, remit: Path = DEMO_835, secondary_remit: Path = DEMO_SECONDARY_835
+) -> DemoResult:
+    """Build (first run only), post the bundled 835 (duplicate on later runs), bill the next payer
+    of the claims ready for it and post its 835 (duplicate on later runs), report."""
     from reconcile.claims.build import build_claims
     from reconcile.denials.worklist import denial_worklist
     from reconcile.posting.matching import PayerDirectory
@@ -71,11 +80,74 @@ def run_demo(workspace: str | Path, cfg: Config, remit: Path = DEMO_835) -> Demo
         res.built = build_claims(demo_encounter_files(), cfg, conn, ws / "claims")
         res.findings.extend(res.built.findings)
     res.posting = post_files(conn, [remit], payers=PayerDirectory.from_config(cfg))
+    res.secondary, res.secondary_posting = _bill_next_payer(conn, cfg, ws, secondary_remit)
     res.claims = claim_summaries(conn)
     res.denials = denial_worklist(conn)
     res.unmatched = unmatched_queue(conn)
     conn.close()
     return res
+
+
+def _bill_next_payer(conn: sqlite3.Connection, cfg: Config, ws: Path, remit: Path) -> tuple[Any, Any]:
+    """Claims to the next payer for every claim ready for one, then that payer's bundled 835."""
+    from reconcile.claims.secondary import READY, build_secondary
+    from reconcile.posting.matching import PayerDirectory
+    from reconcile.posting.post import post_files
+
+    built = None
+    if conn.execute("SELECT 1 FROM claims WHERE status = ?", (READY,)).fetchone():
+        built = build_secondary(cfg, conn, ws / "claims")
+    if not conn.execute("SELECT 1 FROM claims WHERE coverage_order > 1").fetchone():
+        return built, None
+    return built, post_files(conn, [remit], payers=PayerDirectory.from_config(cfg))
+
+
+def answer_next_payer(conn: sqlite3.Connection, cfg: Config, pay_date: date) -> list[RRemit]:
+    """The secondary payers' remittances: each pays, per line, what the payer before it left to the
+    patient (its PR adjustments), the rest being the prior payer's adjudication (OA-23), CLP02 2."""
+    claims = {c.pcn + "|" + c.payer: c for c in _ledger_claims(conn)}
+    rows = conn.execute(
+        "SELECT c.patient_control_number, c.payer, p.patient_control_number FROM claims c"
+        " JOIN claims p ON p.id = c.prior_claim_id WHERE c.coverage_order > 1 ORDER BY c.id"
+    ).fetchall()
+    by_payer: dict[str, list[RClaim]] = {}
+    for n, (pcn, payer, _prior) in enumerate(rows, start=1):
+        c = claims[pcn + "|" + payer]
+        prior = conn.execute(
+            "SELECT l.id, l.code || '|' || l.modifiers || '|' || l.service_date || '|' || l.charge,"
+            " a.group_code, a.amount FROM claims c"
+            " JOIN claims n ON n.prior_claim_id = c.id AND n.patient_control_number = ? AND n.payer = ?"
+            " JOIN claim_postings cp ON cp.claim_id = c.id AND cp.status_code != '22' AND cp.reversed_by IS NULL"
+            " JOIN line_postings lp ON lp.claim_posting_id = cp.id JOIN lines l ON l.id = lp.line_id"
+            " JOIN adjustments a ON a.line_posting_id = lp.id ORDER BY l.line_number, a.id",
+            (pcn, payer),
+        ).fetchall()
+        owed: dict[str, dict[int, Decimal]] = {}  # the prior claim's line (code|modifiers|date|charge) -> PR
+        for line_id, key, group, amount in prior:
+            per_line = owed.setdefault(key, {})
+            per_line[line_id] = per_line.get(line_id, Decimal(0)) + (Decimal(amount) if group == "PR" else 0)
+        lines = []
+        for ln in c.lines:
+            same = owed.get(f"{ln.code}|{':'.join(ln.modifiers)}|{ln.service_date}|{ln.charge}", {})
+            paid = same.pop(next(iter(same)), Decimal(0)) if same else Decimal(0)
+            lines.append(_rline(ln, paid, [Adj("OA", "23", ln.charge - paid)] if ln.charge != paid else []))
+        by_payer.setdefault(payer, []).append(_rclaim(c, lines, f"27{pay_date:%j}{n:07d}", status="2"))
+    remits = []
+    for payer_key in sorted(by_payer):
+        prof = cfg.payers.get(payer_key)
+        rcs = by_payer[payer_key]
+        remits.append(
+            RRemit(
+                payer_id=prof.payer_id if prof else payer_key,
+                trace=f"DEMO{payer_key[:4].upper()}S001",
+                amount=sum((rc.paid for rc in rcs), Decimal(0)),
+                payer_name=prof.name if prof else payer_key,
+                method="ACH",
+                payment_date=pay_date.isoformat(),
+                claims=rcs,
+            )
+        )
+    return remits
 
 
 # ---------------------------------------------------------------------- the payer simulator policy

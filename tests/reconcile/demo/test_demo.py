@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from dripline.cli import app
-from reconcile.demo.run import DEMO_835
+from reconcile.demo.run import DEMO_835, DEMO_SECONDARY_835
 
 D = Decimal
 runner = CliRunner()
@@ -46,12 +46,58 @@ def test_first_run_builds_posts_and_balances(demo_runs):
     segs = _segments(DEMO_835)
     clp04 = sum(D(s[4]) for s in segs if s[0] == "CLP")
     plb = sum(D(s[i]) for s in segs if s[0] == "PLB" for i in range(4, len(s), 2))
-    assert D(first["totals"]["paid"]) == clp04 == D(post["paid"])
+    # the claims list also holds the claim to the secondary payer and what that payer paid
+    secondary_clp04 = sum(D(s[4]) for s in _segments(DEMO_SECONDARY_835) if s[0] == "CLP")
+    assert clp04 == D(post["paid"])
+    assert D(first["totals"]["paid"]) == clp04 + secondary_clp04
     assert D(post["provider_adjustments"]) == plb
     assert D(first["totals"]["balance"]) == 0  # charge - paid - adjusted on every claim
     for c in first["claims"]:
         assert D(c["balance"]) == D(c["charge"]) - D(c["paid"]) - D(c["adjusted"])
     assert first["unmatched"] == []
+
+
+def test_medicare_claim_is_billed_to_the_secondary_payer_and_closed(demo_runs):
+    ws, first, second = demo_runs
+    built = first["secondary"]["build"]
+    assert [(f["claim_type"], f["claims"], f["status"], f["errors"]) for f in built["files"]] == [
+        ("837I", 1, "recorded", 0)
+    ]
+    assert [(c["patient_control_number"], c["payer"], c["coverage_order"]) for c in built["claims"]] == [
+        ("ENC-004", "commercial", 2)
+    ]
+    assert any(f["code"] == "line-not-forwarded" for f in built["findings"])  # the CO-4 denied line
+    text = Path(built["files"][0]["path"]).read_text().replace("\n", "")
+    assert "SBR*S*18" in text and "NM1*PR*2*MEDICARE PART B*****PI*00952~" in text
+    posted = first["secondary"]["posting"]["files"][0]
+    assert posted["status"] == "posted" and posted["unmatched"] == 0
+    rows = [c for c in first["claims"] if c["patient_control_number"] == "ENC-004"]
+    assert [(c["payer"], c["status"]) for c in rows] == [
+        ("medicare", "secondary_sent"),
+        ("commercial", "paid_secondary"),
+    ]
+    secondary_paid = sum(D(s[4]) for s in _segments(DEMO_SECONDARY_835) if s[0] == "CLP")
+    assert rows[0]["paid_by_payer"]["commercial"] == str(secondary_paid)
+    assert all(D(c["patient_balance"]) == 0 for c in rows)
+    # the second run builds nothing again and the secondary 835 is a duplicate
+    assert second["secondary"]["build"] is None
+    assert second["secondary"]["posting"]["files"][0]["status"] == "duplicate"
+
+
+def test_bundled_secondary_835_is_what_the_generator_makes(tmp_path):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("make_demo_835", DEMO_835.parent / "make_demo_835.py")
+    assert spec is not None and spec.loader is not None
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    mod.make(tmp_path / "demo.835", tmp_path / "demo_secondary.835")
+    assert (tmp_path / "demo_secondary.835").read_text() == DEMO_SECONDARY_835.read_text(), (
+        "fixtures/demo_secondary.835 is stale: run fixtures/make_demo_835.py"
+    )
+    res = invoke("validate", str(DEMO_SECONDARY_835), "--json")
+    assert res.exit_code == 0, res.output
+    assert [f for f in json.loads(res.stdout)["files"][0]["findings"] if f["severity"] == "error"] == []
 
 
 def test_worklist_has_the_ndc_and_modifier_denials(demo_runs):

@@ -27,7 +27,7 @@ def _claim_rows(conn: sqlite3.Connection, pcn: str) -> list[sqlite3.Row]:
     return conn.execute(
         "SELECT c.encounter_id, c.part, c.payer_claim_number, e.source FROM claims c"
         " LEFT JOIN encounters e ON e.id = c.encounter_row WHERE c.patient_control_number = ?"
-        " ORDER BY c.id DESC",
+        " AND c.coverage_order = 1 ORDER BY c.id DESC",  # not a claim to a secondary/tertiary payer
         (pcn,),
     ).fetchall()
 

@@ -287,11 +287,15 @@ def coordination_for(
 
 
 def _encounter(source: str | None, cfg: Config) -> tuple[Encounter | None, list[Finding]]:
-    from coding.encounters.loader import _loads, validate_encounter
+    from coding.encounters.loader import validate_encounter
 
     if not source:
         return None, [error("no-source", "the ledger holds no source encounter for this claim")]
-    return validate_encounter(_loads(source), cfg)
+    try:  # numbers as Decimal, as the loader reads them
+        raw = json.loads(source, parse_float=Decimal)
+    except ValueError:
+        return None, [error("no-source", "the ledger's source encounter for this claim is not JSON")]
+    return validate_encounter(raw, cfg)
 
 
 def _write_new(path: Path, data: bytes) -> None:

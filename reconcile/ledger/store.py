@@ -29,6 +29,8 @@ from reconcile.ledger.migrations import apply_migrations
 COUNTERS = ("isa13", "gs06", "st02", "bht03", "line")
 MAX_CONTROL = {"isa13": 999_999_999, "gs06": 999_999_999, "st02": 999_999_999}
 BUSY_TIMEOUT_S = 60.0
+# the encounter field naming the payer billed after a claim of this coverage order
+NEXT_COVERAGE = {1: "secondary", 2: "tertiary"}
 # claim statuses after which the payer does not have the claim: the encounter may be sent again
 RESENDABLE_STATUSES = frozenset({"rejected"})
 
@@ -364,10 +366,12 @@ def _insert_claim(conn: sqlite3.Connection, tx_id: int, claim: ClaimRecord, ts: 
         " VALUES (?, 'sent', 'build', NULL, ?)",
         (cid, ts),
     )
-    if claim.coverage_order != 1 or claim.prior_claim_id is not None:
+    nxt = claim.source.get(NEXT_COVERAGE.get(claim.coverage_order, "")) if claim.source else None
+    next_payer = nxt.get("payer") if isinstance(nxt, dict) and isinstance(nxt.get("payer"), str) else None
+    if claim.coverage_order != 1 or claim.prior_claim_id is not None or next_payer:
         conn.execute(
-            "UPDATE claims SET coverage_order = ?, prior_claim_id = ? WHERE id = ?",
-            (claim.coverage_order, claim.prior_claim_id, cid),
+            "UPDATE claims SET coverage_order = ?, prior_claim_id = ?, next_payer = ? WHERE id = ?",
+            (claim.coverage_order, claim.prior_claim_id, next_payer, cid),
         )
     return cid
 

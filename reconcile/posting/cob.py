@@ -20,7 +20,6 @@ file answered:
 from __future__ import annotations
 
 import csv
-import json
 import sqlite3
 from decimal import Decimal
 from functools import lru_cache
@@ -33,7 +32,6 @@ DATA = Path(__file__).resolve().parent.parent / "claims" / "data"
 READY = "ready_for_secondary"
 CROSSED_OVER = "crossed_over"
 REVIEW = "cob_review"
-NEXT_COVERAGE = {1: "secondary", 2: "tertiary"}
 ADJUDICATED = frozenset({"1", "2", "3", "19", "20", "21"})
 FORWARDED = frozenset({"19", "20", "21"})
 
@@ -44,19 +42,6 @@ def crossover_remarks() -> frozenset[str]:
     with open(DATA / "crossover_remarks.csv", encoding="utf-8") as fh:
         rows = csv.DictReader(line for line in fh if not line.startswith("#"))
         return frozenset(r["code"].strip().upper() for r in rows if r.get("code"))
-
-
-def next_coverage(source: str | None, coverage_order: int) -> dict | None:
-    """The encounter's coverage after the claim's payer (``secondary``/``tertiary``), or None."""
-    key = NEXT_COVERAGE.get(coverage_order)
-    if key is None or not source:
-        return None
-    try:
-        raw = json.loads(source)
-    except ValueError:
-        return None
-    cov = raw.get(key) if isinstance(raw, dict) else None
-    return cov if isinstance(cov, dict) and cov.get("payer") else None
 
 
 def patient_responsibility(conn: sqlite3.Connection, claim_posting_id: int) -> Decimal:
@@ -75,11 +60,10 @@ def patient_responsibility(conn: sqlite3.Connection, claim_posting_id: int) -> D
 def after_posting(conn: sqlite3.Connection, file_id: int) -> list[Finding]:
     """Move the claims this file answered to their coordination-of-benefits status; findings say why."""
     rows = conn.execute(
-        "SELECT cp.id, cp.claim_id, cp.status_code, c.coverage_order, c.patient_control_number, e.source,"
+        "SELECT cp.id, cp.claim_id, cp.status_code, c.next_payer, c.patient_control_number,"
         " (SELECT COUNT(*) FROM claims n WHERE n.prior_claim_id = c.id AND n.status != 'rejected') AS sent_next"
         " FROM claim_postings cp JOIN payments p ON p.id = cp.payment_id JOIN claims c ON c.id = cp.claim_id"
-        " LEFT JOIN encounters e ON e.id = c.encounter_row"
-        " WHERE p.file_id = ? AND (instr(e.source, '\"secondary\"') > 0"
+        " WHERE p.file_id = ? AND (c.next_payer IS NOT NULL"
         " OR EXISTS (SELECT 1 FROM claims n WHERE n.prior_claim_id = c.id)) ORDER BY cp.id",
         (file_id,),
     ).fetchall()
@@ -87,7 +71,7 @@ def after_posting(conn: sqlite3.Connection, file_id: int) -> list[Finding]:
     for r in rows:  # the last posting of each claim in this file decides
         last[r[1]] = tuple(r)
     out: list[Finding] = []
-    for cp_id, claim_id, code, order, pcn, source, sent_next in last.values():
+    for cp_id, claim_id, code, next_payer, pcn, sent_next in last.values():
         if sent_next:
             set_claim_status(conn, claim_id, REVIEW, "cob", {"claim_posting_id": cp_id, "clp02": code})
             out.append(
@@ -99,7 +83,7 @@ def after_posting(conn: sqlite3.Connection, file_id: int) -> list[Finding]:
                 )
             )
             continue
-        if code not in ADJUDICATED or next_coverage(source, int(order or 1)) is None:
+        if code not in ADJUDICATED or not next_payer:
             continue
         fwd = conn.execute(
             "SELECT crossover, remarks FROM claim_posting_forwards WHERE claim_posting_id = ?", (cp_id,)

@@ -380,3 +380,18 @@ def test_cli_claims_secondary_and_list_json(tmp_path: Path, cfg: Any) -> None:
     owed = sum((a.amount for rl in primary.lines for a in rl.adjustments if a.group == "PR"), D(0))
     assert row["paid_by_payer"] == {"medicare": str(primary.paid.quantize(CENT))}
     assert D(row["patient_balance"]) == owed and row["status"] == "secondary_sent"
+
+
+def test_correction_of_the_primary_uses_the_primary_payer_claim_number(tmp_path: Path, cfg: Any) -> None:
+    from reconcile.claims.correct import correction_source
+
+    conn = _build(tmp_path, cfg, [_with_secondary("ENC-001", "COB-F")])
+    primary = _primary(conn, "COB-F", ["coinsurance"])
+    _post(conn, cfg, tmp_path, "mcr", "00952", "MEDICARE PART B", [primary])
+    build_secondary(cfg, conn, tmp_path / "sec")
+    conn.execute("UPDATE claims SET payer_claim_number = 'SECICN' WHERE payer = 'commercial'")
+    assert correction_source(conn, "COB-F")["payer_claim_number"] == primary.payer_claim_number
+    flags = conn.execute(
+        "SELECT payer, coverage_order, next_payer FROM claims WHERE patient_control_number = 'COB-F' ORDER BY id"
+    ).fetchall()
+    assert [tuple(r) for r in flags] == [("medicare", 1, "commercial"), ("commercial", 2, None)]

@@ -58,7 +58,7 @@ def test_first_run_builds_posts_and_balances(demo_runs):
 
 
 def test_medicare_claim_is_billed_to_the_secondary_payer_and_closed(demo_runs):
-    ws, first, second = demo_runs
+    _ws, first, second = demo_runs
     built = first["secondary"]["build"]
     assert [(f["claim_type"], f["claims"], f["status"], f["errors"]) for f in built["files"]] == [
         ("837I", 1, "recorded", 0)

@@ -91,6 +91,12 @@ class Coordination:
     coverage: Coverage
     other_payers: list[OtherPayer]
     lines: list[list[LineAdjudication]]
+    prior_claim_id: int | None = None  # the ledger's claim of the payer before, recorded with the new one
+
+    @property
+    def coverage_order(self) -> int:
+        """2 for a claim to the secondary payer, 3 for the tertiary."""
+        return 3 if self.responsibility == "T" else 2
 
 
 @dataclass(slots=True)

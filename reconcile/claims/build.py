@@ -273,6 +273,8 @@ def _records(plan: Any, res: L.Reservation, cfg: Config) -> list[L.TransactionRe
                     payer_claim_number=cp.payer_claim_number,
                     source=_source(cp.coded),
                     part=cp.part,
+                    coverage_order=cp.cob.coverage_order if cp.cob is not None else 1,
+                    prior_claim_id=cp.cob.prior_claim_id if cp.cob is not None else None,
                 )
             )
         out.append(tx)

@@ -18,9 +18,7 @@ adapter, our edits including the COB balancing edit) and refused like ``claims b
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
 import sqlite3
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
@@ -35,13 +33,12 @@ from edi.x837.model import (
     Cas,
     ClaimPlan,
     Coordination,
-    EnvelopeNumbers,
     InterchangePlan,
     LineAdjudication,
     OtherPayer,
     TransactionPlan,
 )
-from reconcile.claims.build import BuildResult, BuiltFile, validate_written
+from reconcile.claims.build import BuildResult
 from reconcile.ledger import store as L
 
 READY = "ready_for_secondary"
@@ -281,9 +278,10 @@ def coordination_for(
             )
         )
     lines = [_service_line(r) for r in kept]
-    cob = Coordination(RESPONSIBILITY[order + 1], dest.payer, dest, others, per_line)
+    cob = Coordination(RESPONSIBILITY[order + 1], dest.payer, dest, others, per_line, prior_claim_id=claim["id"])
     coded = CodedEncounter(enc, lines, [])
-    return ClaimPlan(patient_control_number=pcn, coded=coded, lines=lines, cob=cob), findings
+    part = int(claim["part"] or 0)
+    return ClaimPlan(patient_control_number=pcn, coded=coded, lines=lines, part=part, cob=cob), findings
 
 
 def _encounter(source: str | None, cfg: Config) -> tuple[Encounter | None, list[Finding]]:
@@ -298,42 +296,7 @@ def _encounter(source: str | None, cfg: Config) -> tuple[Encounter | None, list[
     return validate_encounter(raw, cfg)
 
 
-def _write_new(path: Path, data: bytes) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        os.write(fd, data)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _records(
-    plan: InterchangePlan, res: L.Reservation, cfg: Config, prior: dict[int, sqlite3.Row]
-) -> list[L.TransactionRecord]:
-    out: list[L.TransactionRecord] = []
-    for tp, st02, bht03 in zip(plan.transactions, res.st02, res.bht03):
-        tx = L.TransactionRecord(st02=st02, bht03=bht03, payer=tp.payer_key)
-        for cp in tp.claims:
-            before = prior[id(cp)]
-            tx.claims.append(
-                L.ClaimRecord(
-                    patient_control_number=cp.patient_control_number,
-                    encounter_id=before["encounter_id"],
-                    payer=tp.payer_key,
-                    payer_id=cfg.payers[tp.payer_key].payer_id,
-                    claim_type=plan.claim_type,
-                    frequency="1",
-                    lines=list(cp.lines),
-                    source=cp.coded.encounter.raw,
-                    coverage_order=int(before["coverage_order"] or 1) + 1,
-                    prior_claim_id=before["id"],
-                )
-            )
-        out.append(tx)
-    return out
-
-
-def _write_plan(
+def _bill(
     conn: sqlite3.Connection,
     plan: InterchangePlan,
     prior: dict[int, sqlite3.Row],
@@ -343,68 +306,16 @@ def _write_plan(
     now: datetime,
     result: BuildResult,
 ) -> None:
-    from edi.x837.model import write_interchange
+    """Write, validate and record one interchange as ``claims build`` does (temporary file renamed
+    once recorded, refused with ``*.refused``); the claims it answers move to ``secondary_sent``."""
+    from reconcile.claims.build import _build_one
 
-    n_lines = sum(len(cp.lines) for cp in plan.claims)
-    res = L.reserve_numbers(conn, plan.claim_type, len(plan.transactions), n_lines, now)
-    path = out_dir / f"{plan.claim_type}-{res.isa13:09d}.x12"
-    numbers = iter(res.line_control_numbers)
-    for cp in plan.claims:
-        cp.lines = [replace(ln, line_control_number=next(numbers)) for ln in cp.lines]
-    try:
-        data = write_interchange(plan, cfg, EnvelopeNumbers(res.isa13, res.gs06, res.st02, res.bht03), now)
-        sha = hashlib.sha256(data).hexdigest()
-        try:
-            _write_new(path, data)
-        except FileExistsError:
-            L.mark_interchange(conn, res.interchange_id, "refused", None, sha)
-            result.findings.append(
-                error("output-exists", "output file already exists; not overwritten", file=str(path))
-            )
-            return
-        found = validate_written(path, jobs)
-    except BaseException:
-        L.mark_interchange(conn, res.interchange_id, "failed", str(path) if path.exists() else None, None)
-        raise
-    result.findings.extend(found)
-    errors = sum(1 for f in found if f.severity == "error")
-    built = BuiltFile(
-        str(path), plan.claim_type, res.isa13, res.gs06, sha, len(plan.claims), n_lines, "recorded", errors
-    )
-    txs = _records(plan, res, cfg, prior)
-    if errors:
-        refused = path.with_name(path.name + ".refused")
-        os.replace(path, refused)
-        L.mark_interchange(conn, res.interchange_id, "refused", str(refused), sha)
-        built.path, built.status = str(refused), "refused"
-        result.findings.append(
-            error("file-refused", f"file has {errors} validation error(s); not recorded", file=str(refused))
-        )
-    else:
-        L.record_interchange(conn, res, str(path), sha, txs, "recorded", now, refuse_duplicates=False)
+    before = len(result.files)
+    _build_one(conn, plan, cfg, out_dir, False, jobs, now, result)
+    if len(result.files) > before and result.files[-1].status == "recorded":
         with L.transaction(conn):
             for cp in plan.claims:
-                L.set_claim_status(conn, prior[id(cp)]["id"], SENT, "cob", {"isa13": res.isa13}, now)
-    result.files.append(built)
-    for tx in txs:
-        for c in tx.claims:
-            result.claims.append(
-                {
-                    "patient_control_number": c.patient_control_number,
-                    "encounter_id": c.encounter_id,
-                    "payer": c.payer,
-                    "coverage_order": c.coverage_order,
-                    "prior_claim_id": c.prior_claim_id,
-                    "claim_type": c.claim_type,
-                    "frequency": c.frequency,
-                    "charge": c.total_charge,
-                    "lines": len(c.lines),
-                    "file": built.path,
-                    "isa13": built.isa13,
-                    "st02": tx.st02,
-                    "recorded": built.status != "refused",
-                }
-            )
+                L.set_claim_status(conn, prior[id(cp)]["id"], SENT, "cob", {"isa13": result.files[-1].isa13}, now)
 
 
 def build_secondary(
@@ -455,7 +366,7 @@ def build_secondary(
     out.mkdir(parents=True, exist_ok=True, mode=0o700)
     for ctype in ("837P", "837I"):
         if ctype in plans:
-            _write_plan(conn, plans[ctype], prior, cfg, out, jobs, now, result)
+            _bill(conn, plans[ctype], prior, cfg, out, jobs, now, result)
     if not plans:
         result.findings.append(info("nothing-to-build", "no claim is ready for the next payer"))
     return result
@@ -468,4 +379,4 @@ def to_json(result: BuildResult) -> dict[str, Any]:
     data = result.to_dict()
     for c in data["claims"]:
         c["charge"] = money_str(c["charge"])
-    return json.loads(json.dumps(data, default=str))
+    return dict(json.loads(json.dumps(data, default=str)))

@@ -431,7 +431,9 @@ def record_interchange(
                     c.encounter_id
                     for tx in transactions
                     for c in tx.claims
-                    if c.frequency not in ("7", "8") and active_claims_for_encounter(conn, c.encounter_id)
+                    if c.frequency not in ("7", "8")
+                    and c.coverage_order == 1  # a claim to a later payer follows an active one by design
+                    and active_claims_for_encounter(conn, c.encounter_id)
                 }
             )
             if dups:

@@ -372,7 +372,7 @@ def test_cli_claims_secondary_and_list_json(tmp_path: Path, cfg: Any) -> None:
     out = runner.invoke(app, ["claims", "secondary", "--out", str(tmp_path / "sec"), "--ledger", db, "--json"])
     assert out.exit_code == 0, out.output
     data = json.loads(out.stdout)
-    assert [c["payer"] for c in data["claims"]] == ["commercial"] and data["claims"][0]["coverage_order"] == 2
+    assert [c["payer"] for c in data["claims"]] == ["commercial"] and data["files"][0]["status"] == "recorded"
     again = runner.invoke(app, ["claims", "secondary", "--out", str(tmp_path / "sec2"), "--ledger", db, "--json"])
     assert again.exit_code == 0 and json.loads(again.stdout)["files"] == []  # nothing left to bill
     listed = json.loads(runner.invoke(app, ["claims", "list", "--ledger", db, "--json"]).stdout)["claims"]

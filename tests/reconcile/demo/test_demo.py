@@ -63,9 +63,7 @@ def test_medicare_claim_is_billed_to_the_secondary_payer_and_closed(demo_runs):
     assert [(f["claim_type"], f["claims"], f["status"], f["errors"]) for f in built["files"]] == [
         ("837I", 1, "recorded", 0)
     ]
-    assert [(c["patient_control_number"], c["payer"], c["coverage_order"]) for c in built["claims"]] == [
-        ("ENC-004", "commercial", 2)
-    ]
+    assert [(c["patient_control_number"], c["payer"]) for c in built["claims"]] == [("ENC-004", "commercial")]
     assert any(f["code"] == "line-not-forwarded" for f in built["findings"])  # the CO-4 denied line
     text = Path(built["files"][0]["path"]).read_text().replace("\n", "")
     assert "SBR*S*18" in text and "NM1*PR*2*MEDICARE PART B*****PI*00952~" in text

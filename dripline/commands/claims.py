@@ -266,6 +266,12 @@ def list_claims(
         for title, key in headers
     ]
     table = [[money_str(r[key]) if key in AMOUNT_FIELDS else str(r[key]) for _, key in headers] for r in rows]
+    # a claim billed to more than one payer: what each paid and what is left for the patient
+    if any(set(r.get("paid_by_payer") or {}) - {r["payer"]} for r in rows):
+        cols += [Col("paid by payer", "words"), Col("pt balance", "keep", justify="right")]
+        for line, r in zip(table, rows):
+            line.append(", ".join(f"{p} {money_str(v)}" for p, v in (r.get("paid_by_payer") or {}).items()))
+            line.append(money_str(r.get("patient_balance") or Decimal(0)))
     print_table(cols, table, f"Claims ({len(rows)})", box=box.SIMPLE_HEAD, pad_edge=False)
 
 

@@ -380,6 +380,8 @@ def test_cli_claims_secondary_and_list_json(tmp_path: Path, cfg: Any) -> None:
     owed = sum((a.amount for rl in primary.lines for a in rl.adjustments if a.group == "PR"), D(0))
     assert row["paid_by_payer"] == {"medicare": str(primary.paid.quantize(CENT))}
     assert D(row["patient_balance"]) == owed and row["status"] == "secondary_sent"
+    table = runner.invoke(app, ["claims", "list", "--ledger", db], env={"COLUMNS": "220"}).stdout
+    assert "paid by payer" in table and "medicare" in table
 
 
 def test_correction_of_the_primary_uses_the_primary_payer_claim_number(tmp_path: Path, cfg: Any) -> None:

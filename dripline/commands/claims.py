@@ -196,7 +196,8 @@ def secondary(
     """Bill the next payer: write, validate and record the 837 for every claim ready_for_secondary.
 
     Each claim carries the earlier payers' adjudication (Loops 2320/2330 and 2430) from the posted
-    835s. Exit code 0 when every file was recorded, 1 when a file was refused, 2 for bad input.
+    835s. Exit code 0 when every claim ready was billed, 1 when a file was refused or a claim could
+    not be built (an error finding says why), 2 for bad input.
     """
     from reconcile.claims.secondary import build_secondary, to_json
 
@@ -212,7 +213,7 @@ def secondary(
         print_json(to_json(result))
     else:
         _print_build(result)
-    if result.refused_anything:
+    if result.refused_anything or any(f.is_error for f in result.findings):
         raise typer.Exit(1)
 
 

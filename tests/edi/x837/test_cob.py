@@ -140,3 +140,19 @@ def test_cas_segments_read_back_to_the_same_adjustments(adjs: list[Cas]) -> None
     for group in {a.group for a in adjs}:
         assert [a for a in got if a.group == group] == [a for a in adjs if a.group == group]
     assert all(len(s.split("*")) <= 20 for s in segs)
+
+
+def test_secondary_of_a_spouse_has_the_patient_loop_and_validates() -> None:
+    from dataclasses import replace
+
+    plan = _plan()
+    cp = plan.claims[0]
+    assert cp.cob is not None
+    spouse = patient("S1", first="JOHN", member_id="SPOUSE42")
+    cp.cob.coverage = Coverage("commercial", "SPOUSE42", "spouse", spouse)
+    cp.cob.other_payers[0] = replace(cp.cob.other_payers[0], relationship="01", subscriber=spouse)
+    text = _write(plan).decode()
+    assert "SBR*S********CI~" in text and "NM1*IL*1*DOE*JOHN****MI*SPOUSE42~" in text
+    assert "HL*3*2*23*0~" in text and "PAT*01~" in text and "SBR*P*01*******MB~" in text
+    assert validate_text(text, "spouse.x12") == []
+    assert run_edits(read_837(text.encode()).claims, "spouse.x12", strict=True) == []

@@ -397,3 +397,15 @@ def test_correction_of_the_primary_uses_the_primary_payer_claim_number(tmp_path:
         "SELECT payer, coverage_order, next_payer FROM claims WHERE patient_control_number = 'COB-F' ORDER BY id"
     ).fetchall()
     assert [tuple(r) for r in flags] == [("medicare", 1, "commercial"), ("commercial", 2, None)]
+
+
+def test_forwarded_status_without_a_crossover_remark_is_billed_with_a_warning(tmp_path: Path, cfg: Any) -> None:
+    conn = _build(tmp_path, cfg, [_with_secondary("ENC-001", "COB-W")])
+    primary = _primary(conn, "COB-W", ["coinsurance"])
+    primary.status = "19"
+    primary.remarks = ["N130"]  # a remark, but not one saying the claim was forwarded
+    res = _post(conn, cfg, tmp_path, "mcr", "00952", "MEDICARE PART B", [primary])
+    assert _status(conn, "COB-W", "medicare") == "ready_for_secondary"
+    assert any(f.code == "forwarded-without-remark" for f in res.files[0].findings)
+    stored = conn.execute("SELECT crossover, remarks FROM claim_posting_forwards").fetchall()
+    assert [tuple(r) for r in stored] == [(None, "N130")]

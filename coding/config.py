@@ -17,6 +17,17 @@ from typing import Any
 
 DEFAULT_CONFIG_PATH = Path(__file__).resolve().parent.parent / "fixtures" / "dripline.toml"
 
+# CL101 admission type (NUBC UB-04 form locator 14): 1 emergency, 2 urgent, 3 elective,
+# 4 newborn, 5 trauma, 9 information not available. A scheduled outpatient infusion is elective.
+ADMISSION_TYPE_CODES = ("1", "2", "3", "4", "5", "9")
+DEFAULT_ADMISSION_TYPE = "3"
+# Claims in one ST..SE set: the 837 guides recommend at most 5,000 (section 1.4 batch limits).
+MAX_CLAIMS_PER_TRANSACTION = 5000
+# Bytes per 837 file unless [interchange] max_file_bytes says otherwise (0: no limit). About
+# 4,000 claims: a batch of any length is then written, validated and recorded a bounded file at
+# a time (so in bounded memory), and stays under the upload limits clearinghouses commonly set.
+DEFAULT_MAX_FILE_BYTES = 5_000_000
+
 
 class ConfigError(Exception):
     """The configuration cannot be used; ``messages`` lists every problem."""
@@ -66,6 +77,7 @@ class Facility:
     attending_npi: str | None = None
     attending_first: str = ""
     attending_last: str = ""
+    admission_type_code: str = DEFAULT_ADMISSION_TYPE  # CL101 unless the payer profile sets it
 
 
 @dataclass(frozen=True)
@@ -129,6 +141,25 @@ class Config:
     source_path: str | None = None
     providers: dict[str, tuple[str, str]] = field(default_factory=dict)  # NPI -> (last, first) for 2310 names
     limits: Limits = field(default_factory=Limits)
+    # [interchange] batch limits: claims per ST set (a payer profile may lower or raise it) and
+    # bytes per file (None: no limit, from max_file_bytes = 0); the writer starts a new set / interchange before either is passed
+    max_claims_per_transaction: int = MAX_CLAIMS_PER_TRANSACTION
+    max_file_bytes: int | None = DEFAULT_MAX_FILE_BYTES
+
+    def claims_per_transaction(self, payer_key: str) -> int:
+        """Most claims one ST set for this payer may hold (payer profile, else [interchange])."""
+        payer = self.payers.get(payer_key)
+        value = payer.get("max_claims_per_transaction") if payer is not None else None
+        return int(value) if value is not None else self.max_claims_per_transaction
+
+    def admission_type(self, payer_key: str) -> str:
+        """CL101 for this payer's 837I claims: payer profile, else the facility's code."""
+        payer = self.payers.get(payer_key)
+        if payer is not None:
+            for key in ("admission_type_code", "admission_type"):
+                if payer.get(key) is not None:
+                    return str(payer.get(key))
+        return self.facility.admission_type_code
 
     def price(self, code: str) -> Decimal | None:
         """Price per billed unit from the chargemaster, or None when the code is not priced."""
@@ -166,6 +197,23 @@ def _flag(value: Any, where: str, errs: list[str]) -> bool:
     return False
 
 
+def _admission_type(value: Any, where: str, errs: list[str]) -> str:
+    code = str(value).strip() if isinstance(value, (str, int)) and not isinstance(value, bool) else ""
+    if code not in ADMISSION_TYPE_CODES:
+        errs.append(f"config: {where} must be one of {', '.join(ADMISSION_TYPE_CODES)} (CL101 admission type)")
+        return DEFAULT_ADMISSION_TYPE
+    return code
+
+
+def _whole_number(value: Any, where: str, errs: list[str], minimum: int = 1) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        errs.append(f"config: {where} must be a whole number of at least {minimum}")
+        return None
+    return value
+
+
 def _payer(key: str, tbl: dict[str, Any], errs: list[str]) -> PayerProfile:
     known = {
         "name",
@@ -184,6 +232,10 @@ def _payer(key: str, tbl: dict[str, Any], errs: list[str]) -> PayerProfile:
         errs.append(f"config: {where}.payer_id_aliases must be a list of payer ids (strings)")
     if tbl.get("home_infusion_model") not in (None, "per_diem", "medicare_hit"):
         errs.append(f'config: {where}.home_infusion_model must be "per_diem" or "medicare_hit"')
+    for name in ("admission_type_code", "admission_type"):
+        if name in tbl:
+            _admission_type(tbl[name], f"{where}.{name}", errs)
+    _whole_number(tbl.get("max_claims_per_transaction"), f"{where}.max_claims_per_transaction", errs)
     return PayerProfile(
         key=key,
         name=str(tbl.get("name") or key.upper()),
@@ -279,7 +331,15 @@ def parse_config(data: dict[str, Any], source: str | None = None) -> Config:
         attending_npi=fac.get("attending_npi"),
         attending_first=str(fac.get("attending_first", "")),
         attending_last=str(fac.get("attending_last", "")),
+        admission_type_code=_admission_type(
+            fac.get("admission_type_code", DEFAULT_ADMISSION_TYPE), "facility.admission_type_code", errs
+        ),
     )
+    ic = data.get("interchange", {})
+    per_set = _whole_number(ic.get("max_claims_per_transaction"), "interchange.max_claims_per_transaction", errs)
+    # the smallest possible interchange (envelope, one ST and one claim) is well over 1 kB
+    raw_bytes = ic.get("max_file_bytes", DEFAULT_MAX_FILE_BYTES)
+    max_bytes = None if raw_bytes == 0 else _whole_number(raw_bytes, "interchange.max_file_bytes", errs, minimum=4096)
     payers = {k: _payer(k, v, errs) for k, v in data.get("payers", {}).items()}
     if not payers:
         errs.append("config: no [payers.*] profile defined")
@@ -293,7 +353,7 @@ def parse_config(data: dict[str, Any], source: str | None = None) -> Config:
         payers=payers,
         chargemaster=_chargemaster(data.get("chargemaster", {}), errs),
         revenue_codes=rev,
-        usage_indicator=str(data.get("interchange", {}).get("usage_indicator", "T")),
+        usage_indicator=str(ic.get("usage_indicator", "T")),
         source_path=source,
         providers={
             str(npi): (str(v.get("last", "")), str(v.get("first", "")))
@@ -301,6 +361,8 @@ def parse_config(data: dict[str, Any], source: str | None = None) -> Config:
             if isinstance(v, dict)
         },
         limits=_limits(data.get("limits", {}), errs),
+        max_claims_per_transaction=per_set or MAX_CLAIMS_PER_TRANSACTION,
+        max_file_bytes=max_bytes,
     )
     if errs:
         raise ConfigError(errs)

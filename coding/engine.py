@@ -13,8 +13,9 @@ gives the same lines in the same order. Problems are findings; only bugs raise.
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from datetime import date
+from itertools import islice
 
 from coding.admin.codes import admin_lines
 from coding.config import Config
@@ -109,3 +110,20 @@ def code_encounters(
     finally:
         if was_enabled:
             gc.enable()
+
+
+STREAM_CHUNK = 500  # encounters coded together (the collector is paused per chunk)
+
+
+def code_stream(
+    encs: Iterable[Encounter], cfg: Config, *, hit_history: HitHistory | None = None, chunk: int | None = None
+) -> Iterator[CodedEncounter]:
+    """Code encounters as they come, ``chunk`` at a time, in input order.
+
+    Same results as :func:`code_encounters` (``chunk`` defaults to ``STREAM_CHUNK``); only one chunk of encounters and coded encounters
+    is alive at a time (plus whatever the caller keeps), so a streamed input is coded in flat
+    memory.
+    """
+    it = iter(encs)
+    while batch := list(islice(it, chunk or STREAM_CHUNK)):
+        yield from code_encounters(batch, cfg, hit_history=hit_history)

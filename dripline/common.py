@@ -13,7 +13,7 @@ import secrets
 import sys
 import tempfile
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -327,6 +327,26 @@ def dumps(data: Any) -> str:
 
 def print_json(data: Any) -> None:
     sys.stdout.write(dumps(data) + "\n")
+
+
+def print_json_list(key: str, items: Iterable[Any], tail: Callable[[], dict[str, Any]] | None = None) -> None:
+    """``print_json({key: list(items), **tail()})``, the list written item by item (never held whole).
+
+    ``tail`` is called once the items are written (findings known only then). The text is the
+    same as :func:`print_json` gives: ``json`` indents a value at nesting level n by 2n spaces
+    on every line of it, and never writes a raw line break inside a value.
+    """
+    out = sys.stdout
+    head = dumps({key: []})[: -len("[]\n}")]  # '{\n  "key": '
+    first = True
+    for item in items:
+        text = dumps(item).replace("\n", "\n    ")
+        out.write((head + "[\n    " if first else ",\n    ") + text)
+        first = False
+    out.write(head + "[]" if first else "\n  ]")
+    for k, v in (tail() if tail is not None else {}).items():
+        out.write(",\n  " + json.dumps(k, ensure_ascii=False) + ": " + dumps(v).replace("\n", "\n  "))
+    out.write("\n}\n")
 
 
 FINDING_COLUMNS = (Col("severity", "keep"), Col("code", "keep"), Col("where"), Col("message"))

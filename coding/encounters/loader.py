@@ -7,16 +7,19 @@ other files such as the TOML config are ignored). It validates EVERYTHING at onc
 id and the field (``administrations[1].end``); an encounter with any error is reported and not
 returned for coding. Unknown extra fields are ignored. Extension (optional, beyond the contract):
 ``administrations[].containers``, the number of vials/syringes opened, used as the NDC quantity
-in ``UN``. It never raises on bad data (junk, huge
+in ``UN``. :class:`EncounterStream` (:func:`iter_encounters`) gives the same encounters and findings one at a
+time: JSON Lines files are read line by line, never whole, so a large batch needs memory for one
+encounter at a time. It never raises on bad data (junk, huge
 numbers, unicode, non-objects); only programming errors would escape. Messages name the field,
 never echo patient data.
 """
 
 from __future__ import annotations
 
+import codecs
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -1000,36 +1003,206 @@ def _expand(paths: Sequence[Path]) -> tuple[list[tuple[Path, bool]], list[Findin
     return files, finds
 
 
+def _first_lines(path: Path) -> tuple[bool, list[bytes]] | None:
+    """Whether ``path`` is JSON Lines, and the raw lines read to decide (None: not UTF-8).
+
+    A file is JSON Lines when its first non-blank line is a JSON value on its own and another
+    non-blank line follows. That is exactly when the whole text is not one JSON document (a
+    complete value followed by more than whitespace never parses), so the choice agrees with
+    reading the whole file first. Only the lines up to the second non-blank one are read.
+    """
+    head: list[bytes] = []
+    first: str | None = None
+    with path.open("rb") as fh:
+        for raw in fh:
+            head.append(raw)
+            try:
+                pieces = raw.decode("utf-8-sig" if len(head) == 1 else "utf-8").splitlines()
+            except UnicodeDecodeError:
+                return None
+            for piece in pieces:
+                if not piece.strip():
+                    continue
+                if first is not None:
+                    return True, head
+                first = piece
+                try:
+                    _loads(piece)
+                except (ValueError, RecursionError):
+                    return False, head
+    return False, head
+
+
+def _stream_lines(path: Path) -> Iterator[tuple[int, str]]:
+    """(line number, text) of every line of a JSON Lines file, read as it goes.
+
+    Line numbers and line breaks are those of ``str.splitlines`` on the whole text (as the
+    whole-file reader counts them). Raises UnicodeDecodeError at the first bad byte.
+    """
+    n = 0
+    with path.open("rb") as fh:
+        for k, raw in enumerate(fh):
+            for piece in raw.decode("utf-8-sig" if k == 0 else "utf-8").splitlines():
+                n += 1
+                yield n, piece
+
+
+def _jsonl_records(path: Path) -> Iterator[tuple[Any, int | None, int] | Finding]:
+    """Records of a JSON Lines file, or a finding for a line that is not JSON, in file order."""
+    fname = str(path)
+    count = 0
+    for n, ln in _stream_lines(path):
+        if not ln.strip():
+            continue
+        try:
+            obj = _loads(ln)
+        except (ValueError, RecursionError) as exc:
+            yield error(
+                "invalid-json", f"line is not valid JSON: {getattr(exc, 'msg', 'invalid JSON')}", file=fname, line=n
+            )
+            continue
+        if isinstance(obj, dict) and isinstance(obj.get("encounters"), list) and "id" not in obj:
+            for e in obj["encounters"]:
+                yield (e, n, count)
+                count += 1
+        else:
+            yield (obj, n, count)
+            count += 1
+
+
+def _is_utf8(path: Path) -> bool:
+    """Whether the whole file decodes as UTF-8, read in blocks (a file that does not is read
+    whole by :func:`_read_file`, which takes its good lines and reports each bad one)."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        with path.open("rb") as fh:
+            while block := fh.read(1 << 20):
+                decoder.decode(block)
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _file_records(path: Path, in_dir: bool) -> Iterator[tuple[Any, int | None, int] | Finding]:
+    """Records of one file, JSON Lines streamed, one JSON document read whole (as before)."""
+    try:
+        probe = _first_lines(path)
+    except OSError:
+        probe = (False, [])  # the whole-file reader reports it
+    if probe is not None and probe[0] and _is_utf8(path):
+        yield from _jsonl_records(path)
+        return
+    records, fs = _read_file(path, in_dir)
+    yield from fs
+    yield from records
+
+
+class EncounterStream:
+    """Validated encounters of ``paths``, read one at a time (JSON Lines never held whole).
+
+    Iterate it for the encounters (input order); ``findings`` grows file by file and is complete
+    once the iteration ends. The rules are those of :func:`load_encounters`: an encounter with
+    an error is reported and not yielded, a repeated id is an error, a file that turns out not
+    to be UTF-8 is one ``bad-encoding`` error with nothing else reported for it. Callers that
+    must not act on a batch with errors read it twice: once to collect the findings, then, when
+    there is no error, again to use the encounters. Memory: the ids seen (for repeats), never
+    the encounters.
+    """
+
+    def __init__(self, paths: Sequence[Path], cfg: Config) -> None:
+        self.paths = [Path(p) for p in paths]
+        self.cfg = cfg
+        self.findings: list[Finding] = []
+        self.count = 0  # encounters yielded
+        self.needs_hit_history = False  # a home encounter without first_hit_visit was seen
+        self.file = ""  # the file the last encounter came from
+        self.unreadable: set[str] = set()  # files found not UTF-8 (or unreadable) after yielding from them
+
+    def __iter__(self) -> Iterator[Encounter]:
+        files, self.findings = _expand(self.paths)
+        self.count = 0
+        self.needs_hit_history = False
+        self.unreadable = set()
+        seen: dict[str, str] = {}
+        for path, in_dir in files:
+            fname = self.file = str(path)
+            # a file's own findings (lines that are not JSON) come before its encounters' ones,
+            # as when the file is read whole; both are added when the file is done
+            file_fs: list[Finding] = []
+            record_fs: list[Finding] = []
+            added: list[str] = []
+            try:
+                for rec in _file_records(path, in_dir):
+                    if isinstance(rec, Finding):
+                        file_fs.append(rec)
+                        continue
+                    enc = self._one(rec, fname, seen, added, record_fs)
+                    if enc is not None:
+                        self.count += 1
+                        if enc.setting == "home" and enc.first_hit_visit is None:
+                            self.needs_hit_history = True
+                        yield enc
+            except (UnicodeDecodeError, OSError) as exc:
+                # a bad byte (or a read error) past the lines read so far: the file counts as
+                # unreadable, as if read whole; what was yielded from it must not be used
+                for eid in added:
+                    seen.pop(eid, None)
+                self.unreadable.add(fname)
+                if isinstance(exc, UnicodeDecodeError):
+                    file_fs = [error("bad-encoding", "file is not UTF-8 text", file=fname)]
+                else:
+                    why = exc.strerror or "I/O error"
+                    file_fs = [error("unreadable-file", f"cannot read the file ({why})", file=fname)]
+                record_fs = []
+            self.findings += file_fs
+            self.findings += record_fs
+
+    def _one(
+        self,
+        rec: tuple[Any, int | None, int],
+        fname: str,
+        seen: dict[str, str],
+        added: list[str],
+        findings: list[Finding],
+    ) -> Encounter | None:
+        obj, line, idx = rec
+        try:
+            enc, efs = validate_encounter(obj, self.cfg, file=fname, line=line, index=idx)
+        except RecursionError:
+            enc, efs = None, [error("bad-value", "encounter is nested too deeply", file=fname, line=line)]
+        findings.extend(efs)
+        if enc is None:
+            if isinstance(obj, dict) and isinstance(obj.get("id"), str):
+                key = obj["id"].strip()
+                if key not in seen:
+                    seen[key] = fname
+                    added.append(key)
+            return None
+        if enc.id in seen:
+            findings.append(
+                error(
+                    "duplicate-id",
+                    "encounter id repeats an earlier encounter",
+                    encounter_id=enc.id,
+                    field="id",
+                    file=fname,
+                    line=line,
+                )
+            )
+            return None
+        seen[enc.id] = fname
+        added.append(enc.id)
+        return enc
+
+
+def iter_encounters(paths: Sequence[Path], cfg: Config) -> EncounterStream:
+    """An :class:`EncounterStream` over ``paths`` (iterate it; read its ``findings`` after)."""
+    return EncounterStream(paths, cfg)
+
+
 def load_encounters(paths: Sequence[Path], cfg: Config) -> tuple[list[Encounter], list[Finding]]:
     """Read and validate every encounter in ``paths``; see the module docstring."""
-    files, findings = _expand(paths)
-    encounters: list[Encounter] = []
-    seen: dict[str, str] = {}
-    for path, in_dir in files:
-        records, fs = _read_file(path, in_dir)
-        findings.extend(fs)
-        for obj, line, idx in records:
-            try:
-                enc, efs = validate_encounter(obj, cfg, file=str(path), line=line, index=idx)
-            except RecursionError:
-                enc, efs = None, [error("bad-value", "encounter is nested too deeply", file=str(path), line=line)]
-            findings.extend(efs)
-            if enc is None:
-                if isinstance(obj, dict) and isinstance(obj.get("id"), str):
-                    seen.setdefault(obj["id"].strip(), str(path))
-                continue
-            if enc.id in seen:
-                findings.append(
-                    error(
-                        "duplicate-id",
-                        "encounter id repeats an earlier encounter",
-                        encounter_id=enc.id,
-                        field="id",
-                        file=str(path),
-                        line=line,
-                    )
-                )
-                continue
-            seen[enc.id] = str(path)
-            encounters.append(enc)
-    return encounters, findings
+    stream = EncounterStream(paths, cfg)
+    pairs = [(stream.file, enc) for enc in stream]
+    return [enc for fname, enc in pairs if fname not in stream.unreadable], stream.findings

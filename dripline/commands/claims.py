@@ -73,7 +73,7 @@ def _progress_callback(enabled: bool) -> tuple[Callable[[str, int, int], None] |
             progress.start()
         if stage not in tasks:
             tasks[stage] = progress.add_task(STAGES.get(stage, stage), total=total)
-        progress.update(tasks[stage], completed=done)
+        progress.update(tasks[stage], completed=done, total=total)  # a streamed build learns its total as it goes
 
     def finish() -> None:
         if tasks and "off" not in tasks:

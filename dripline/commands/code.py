@@ -10,6 +10,7 @@ back a file of good ones). Otherwise exit 0; held lines are findings, not failur
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -29,25 +30,44 @@ from dripline.common import (
     get_config,
     print_findings,
     print_json,
+    print_json_list,
     print_table,
     say,
 )
 
 if TYPE_CHECKING:  # annotations only: the CLI imports the coder when a command runs
     from coding.engine import HitHistory
-    from coding.model import Encounter
+    from coding.model import CodedEncounter, Encounter
 
 
-def hit_history_for(encounters: list[Encounter], ledger: Path | None) -> HitHistory | None:
+def hit_history_for(encounters: Iterable[Encounter] | None, ledger: Path | None) -> HitHistory | None:
     """Medicare home infusion 60-day rule: the ledger's HIT history (``--ledger``, ``$DRIPLINE_DB``
-    or ``./dripline.db``) when a home encounter needs it and the ledger exists; else None."""
-    from dripline.common import fail, ledger_path
+    or ``./dripline.db``) when a home encounter needs it and the ledger exists; else None.
 
-    if not any(e.setting == "home" and e.first_hit_visit is None for e in encounters):
+    ``encounters`` None (a stream not read yet): the history when the ledger exists, read from
+    it the first time a home encounter asks (a batch without one never opens the ledger).
+    """
+    from dripline.common import ledger_path
+
+    if encounters is not None and not any(e.setting == "home" and e.first_hit_visit is None for e in encounters):
         return None
     path = ledger_path(ledger)
     if not path.exists():
         return None
+    if encounters is not None:
+        return _ledger_history(path)
+    loaded: list[HitHistory] = []
+
+    def history(patient_id: str) -> list[date]:
+        if not loaded:
+            loaded.append(_ledger_history(path))
+        return loaded[0](patient_id)
+
+    return history
+
+
+def _ledger_history(path: Path) -> HitHistory:
+    from dripline.common import fail
     from reconcile.ledger.history import hit_history_from_ledger
     from reconcile.ledger.store import LedgerError
 
@@ -87,8 +107,11 @@ CODED_COLUMNS = (
 )
 
 
-def _print_coded(coded: list, load_notes: list[Finding]) -> None:
+def _print_coded(coded: Iterable[CodedEncounter], load_notes: list[Finding]) -> int:
+    """A table per coded encounter as it comes, then the input notes when any was printed; how many."""
+    count = 0
     for ce in coded:
+        count += 1
         enc = ce.encounter
         rows = []
         for n, ln in enumerate(ce.lines, start=1):
@@ -112,8 +135,9 @@ def _print_coded(coded: list, load_notes: list[Finding]) -> None:
         for n, ln in enumerate(ce.lines, start=1):
             say(f"  {n}. {ln.rationale}")
         print_findings(ce.findings, title=f"{ce.id} findings")
-    if load_notes:
+    if load_notes and count:
         print_findings(load_notes, title="input notes")
+    return count
 
 
 def register(app: typer.Typer) -> None:
@@ -127,27 +151,34 @@ def register(app: typer.Typer) -> None:
         ledger: Path = LedgerOption,
     ) -> None:
         """Code infusion encounters into claim lines (a table per encounter, or --json)."""
-        from coding.encounters.loader import load_encounters
-        from coding.engine import code_encounters
+        from coding.encounters.loader import iter_encounters
+        from coding.engine import code_stream
         from coding.findings import has_errors
 
         cfg = get_config(config)
-        encounters, findings = load_encounters(files, cfg)
-        problems = [f for f in findings if f.severity == "error"]
-        coded = code_encounters(encounters, cfg, hit_history=hit_history_for(encounters, ledger))
+        # the input is read as it is coded and printed (JSON Lines never held whole); its
+        # findings are complete once it is read, and follow the encounters
+        stream = iter_encounters(files, cfg)
+        coded = code_stream(stream, cfg, hit_history=hit_history_for(None, ledger))
+
+        def problems() -> list[Finding]:
+            return [f for f in stream.findings if f.severity == "error"]
+
         if as_json:
-            doc: dict = {"encounters": [ce.to_dict() for ce in coded]}
-            if problems:
-                doc["findings"] = [f.to_dict() for f in problems]
-            print_json(doc)
-        elif coded:
-            _print_coded(coded, [f for f in findings if f.severity != "error"])
-        if has_errors(findings):
+            print_json_list(
+                "encounters",
+                (ce.to_dict() for ce in coded),
+                lambda: {"findings": [f.to_dict() for f in problems()]} if problems() else {},
+            )
+            n_coded = stream.count
+        else:
+            n_coded = _print_coded(coded, [f for f in stream.findings if f.severity != "error"])
+        if has_errors(stream.findings):
             # the good encounters are coded above; the bad ones are listed here, and exit 2 says so
-            for line in input_problem_lines(problems):
+            for line in input_problem_lines(problems()):
                 err_console.print(Text.assemble(("error:", "red"), " ", cell(line)), highlight=False, soft_wrap=True)
             err_console.print(
-                f"{len(problems)} input problem(s); {len(coded)} encounter(s) coded, the rest not", highlight=False
+                f"{len(problems())} input problem(s); {n_coded} encounter(s) coded, the rest not", highlight=False
             )
             raise typer.Exit(2)
 

@@ -7,6 +7,13 @@ Rules:
 - an encounter is left out, with a finding, when its coding has error findings, when it has
   no billable line, when its payer is not in the config, when it has no diagnosis, or when a name/address/id has nothing usable
   left after text normalization (see :mod:`edi.x12.text`);
+- an ST set holds at most ``max_claims_per_transaction`` claims (config ``[interchange]`` or the
+  payer profile; 5,000 by default, the guides' recommendation): a payer's next claim opens a new
+  set, placed after the sets already open;
+- with ``[interchange] max_file_bytes``, an interchange is cut into several before a file would
+  pass that size (bounds from :class:`edi.x837.write.SizeBounds`: the file is cut where the
+  next claim would not fit, whatever its payer); a claim too large for any file goes alone in
+  its own, with a warning;
 - an 837P claim with more than 50 lines (the 2400 loop limit) is split into parts of at most
   50 lines. Patient control number of a part: ``<encounter id cut to 20 - len(suffix)>`` +
   ``-<part>`` (``ENC9-1``, ``ENC9-2``); an unsplit claim keeps the encounter id.
@@ -22,9 +29,10 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Protocol
+from typing import Any, Protocol
 
 from coding.config import Config
 from coding.findings import Finding, error, info, warning
@@ -446,6 +454,129 @@ def config_findings(cfg: Config) -> list[Finding]:
     return out
 
 
+@dataclass
+class _Open:
+    """The interchange of one claim type being filled: its open ST set per payer and its size."""
+
+    plan: InterchangePlan
+    sets: dict[str, TransactionPlan] = field(default_factory=dict)
+    next_hl: dict[str, int] = field(default_factory=dict)
+    size: int = 0
+
+
+class Planner:
+    """Coded encounters in, interchange plans out, one encounter at a time.
+
+    :meth:`add` returns the interchanges an encounter completed (the file size limit reached),
+    :meth:`finish` the ones still open (837P first); ``findings`` says what was left out and why.
+    Only the open interchanges are held, so a batch of any length is planned in the memory of
+    one file per claim type (with ``max_file_bytes``). ``registry`` answers for the CLM01s
+    already in the ledger; ``batch_ids`` are the encounter ids of the whole batch (a part's
+    CLM01 must not take one of them).
+    """
+
+    def __init__(self, cfg: Config, registry: PcnRegistry | None = None, batch_ids: Iterable[str] = ()) -> None:
+        self.cfg = cfg
+        self.registry = registry
+        self.batch_ids = set(batch_ids)
+        self.findings: list[Finding] = config_findings(cfg)
+        self.blocked = bool(self.findings)  # config errors stop the whole batch
+        self._used: dict[str, tuple[str, int]] = {}
+        self._open: dict[str, _Open] = {}
+        self._bounds: dict[str, Any] = {}
+        self.planned = 0  # claims planned so far
+
+    def add(self, ce: CodedEncounter) -> list[InterchangePlan]:
+        """Plan one coded encounter; the interchanges it completed (usually none)."""
+        if self.blocked:
+            return []
+        problems = encounter_findings(ce, self.cfg)
+        self.findings += problems
+        if any(f.severity == "error" for f in problems):
+            return []
+        ctype = ce.claim_type
+        limit = MAX_LINES_837P if ctype == "837P" else MAX_LINES_837I
+        chunks = split_lines(list(ce.lines), limit)
+        enc = ce.encounter
+        self.batch_ids.add(enc.id)
+        pcns, notes = claim_pcns(enc.id, len(chunks), self.batch_ids, self._used, self.registry)
+        self.findings += notes
+        if not pcns:
+            return []
+        for n, pcn_ in enumerate(pcns, 1 if len(pcns) > 1 else 0):
+            self._used[pcn_] = (enc.id, n)
+        if len(chunks) > 1:
+            self.findings.append(
+                warning(
+                    "claim-split",
+                    f"{len(ce.lines)} lines exceed the {limit}-line limit; claim split into {len(chunks)} claims",
+                    encounter_id=enc.id,
+                )
+            )
+        done: list[InterchangePlan] = []
+        parts = len(chunks)
+        for n, chunk in enumerate(chunks, 1):
+            cp = ClaimPlan(
+                patient_control_number=pcns[n - 1],
+                coded=ce,
+                lines=chunk,
+                frequency=enc.frequency,
+                payer_claim_number=ident(enc.payer_claim_number) or None,
+                part=0 if parts == 1 else n,
+                parts=0 if parts == 1 else parts,
+            )
+            done += self._place(ctype, enc.payer, cp)
+        return done
+
+    def finish(self) -> list[InterchangePlan]:
+        """The interchanges still open, 837P first; the planner is empty afterwards."""
+        out = [self._open.pop(t).plan for t in ("837P", "837I") if t in self._open]
+        return [p for p in out if p.transactions]
+
+    def _place(self, ctype: str, payer: str, cp: ClaimPlan) -> list[InterchangePlan]:
+        done: list[InterchangePlan] = []
+        ic = self._open.get(ctype) or self._new(ctype)
+        tp = ic.sets.get(payer)
+        new_set = tp is None or len(tp.claims) >= self.cfg.claims_per_transaction(payer)
+        max_bytes = self.cfg.max_file_bytes
+        if max_bytes is not None:
+            bounds = self._bounds[ctype]
+            cost = bounds.claim(cp, 2 if new_set else ic.next_hl[payer]) + (bounds.set_header if new_set else 0)
+            if ic.size + cost > max_bytes and ic.plan.transactions:
+                done.append(ic.plan)  # full: the claim starts the next interchange
+                ic, new_set = self._new(ctype), True
+                cost = bounds.claim(cp, 2) + bounds.set_header
+            if not ic.plan.transactions and ic.size + cost > max_bytes:
+                self.findings.append(
+                    warning(
+                        "file-size-exceeded",
+                        f"claim {cp.patient_control_number} alone is larger than max_file_bytes "
+                        f"({max_bytes}); it is written in a file of its own",
+                        encounter_id=cp.coded.encounter.id,
+                    )
+                )
+            ic.size += cost
+        if new_set or tp is None:
+            # a payer's first claim, or its set is full: a new ST set, after the open ones
+            tp = ic.sets[payer] = TransactionPlan(payer)
+            ic.plan.transactions.append(tp)
+            ic.next_hl[payer] = 2
+        tp.claims.append(cp)
+        self.planned += 1
+        ic.next_hl[payer] += 1 if patient_is_subscriber(cp.coded.encounter) else 2
+        return done
+
+    def _new(self, ctype: str) -> _Open:
+        ic = self._open[ctype] = _Open(InterchangePlan(ctype))  # type: ignore[arg-type]
+        if self.cfg.max_file_bytes is not None:
+            if ctype not in self._bounds:
+                from edi.x837.write import SizeBounds  # the writer knows how long each piece is
+
+                self._bounds[ctype] = SizeBounds(self.cfg, ctype)
+            ic.size = self._bounds[ctype].envelope
+        return ic
+
+
 def plan_interchanges(
     coded: Sequence[CodedEncounter],
     cfg: Config,
@@ -457,53 +588,8 @@ def plan_interchanges(
     ``registry`` answers for the CLM01s already in the ledger; ``batch_ids`` are encounter ids
     of the batch beyond ``coded`` (left out earlier) that a part's CLM01 must not take either.
     """
-    findings = config_findings(cfg)
-    if findings:
-        return [], findings
-    plans: dict[str, InterchangePlan] = {}
-    sets: dict[tuple[str, str], TransactionPlan] = {}
-    ids = {ce.encounter.id for ce in coded} | set(batch_ids)
-    used: dict[str, tuple[str, int]] = {}
+    planner = Planner(cfg, registry, [*(ce.encounter.id for ce in coded), *batch_ids])
+    plans: list[InterchangePlan] = []
     for ce in coded:
-        problems = encounter_findings(ce, cfg)
-        findings += problems
-        if any(f.severity == "error" for f in problems):
-            continue
-        ctype = ce.claim_type
-        limit = MAX_LINES_837P if ctype == "837P" else MAX_LINES_837I
-        chunks = split_lines(list(ce.lines), limit)
-        enc = ce.encounter
-        pcns, notes = claim_pcns(enc.id, len(chunks), ids, used, registry)
-        findings += notes
-        if not pcns:
-            continue
-        for n, pcn_ in enumerate(pcns, 1 if len(pcns) > 1 else 0):
-            used[pcn_] = (enc.id, n)
-        plan = plans.get(ctype) or plans.setdefault(ctype, InterchangePlan(ctype))
-        key = (ctype, ce.encounter.payer)
-        if key not in sets:
-            sets[key] = TransactionPlan(ce.encounter.payer)
-            plan.transactions.append(sets[key])
-        if len(chunks) > 1:
-            findings.append(
-                warning(
-                    "claim-split",
-                    f"{len(ce.lines)} lines exceed the {limit}-line limit; claim split into {len(chunks)} claims",
-                    encounter_id=enc.id,
-                )
-            )
-        for n, chunk in enumerate(chunks, 1):
-            parts = len(chunks)
-            sets[key].claims.append(
-                ClaimPlan(
-                    patient_control_number=pcns[n - 1],
-                    coded=ce,
-                    lines=chunk,
-                    frequency=enc.frequency,
-                    payer_claim_number=ident(enc.payer_claim_number) or None,
-                    part=0 if parts == 1 else n,
-                    parts=0 if parts == 1 else parts,
-                )
-            )
-    order = [p for p in ("837P", "837I") if p in plans]
-    return [plans[p] for p in order], findings
+        plans += planner.add(ce)
+    return plans + planner.finish(), planner.findings

@@ -159,10 +159,11 @@ def _claim(cp: ClaimPlan, cfg: Config, claim_type: str) -> list[str]:
     else:
         dates = [ln.service_date for ln in cp.lines]
         payer = cfg.payers[cp.payer_key]
+        # CL101 is required by 005010X223A2 on every institutional claim, outpatient included
         out = [
             f"CLM*{pcn}*{total}***{clean(cfg.facility.facility_type)}:A:{cp.frequency}**A*Y*Y",
             f"DTP*434*RD8*{d8(min(dates))}-{d8(max(dates))}",
-            f"CL1*{clean(str(payer.get('admission_type', '')))}*{clean(str(payer.get('admission_source', '')))}"
+            f"CL1*{clean(cfg.admission_type(cp.payer_key))}*{clean(str(payer.get('admission_source', '')))}"
             f"*{clean(str(payer.get('patient_status', '01')))}",
         ]
     if cp.frequency in ("7", "8") and cp.payer_claim_number:
@@ -267,3 +268,38 @@ def write_interchange(plan: InterchangePlan, cfg: Config, numbers: EnvelopeNumbe
     # an empty last element (e.g. no first name) must not leave a trailing separator; values
     # never contain "*" (see edi.x12.text), so this only removes empty trailing elements
     return _TRAILING.sub("~", TERM.join(segs) + TERM).encode("ascii")
+
+
+# Widest control numbers the size bounds allow for: ISA13, GS06 and ST02 have 9 digits (the
+# ledger's counters stop there); BHT03 and the REF*6R line control numbers are counters written
+# in decimal, 15 digits is more than any ledger will reach.
+_WIDE_NUMBER = 999_999_999
+_WIDE_REF = "9" * 15
+_COUNT_SLACK = 16  # SE01 and GE01 counts wider than in the bound's own sample
+
+
+def _segments_bytes(segs: list[str]) -> int:
+    return sum(len(s) for s in segs) + len(TERM) * len(segs)
+
+
+class SizeBounds:
+    """Upper bounds on the bytes of the pieces of one claim type's interchange.
+
+    Each piece is serialized with its real content and HL numbers but the widest control
+    numbers the ledger can hand out, so a file written with the real numbers is never longer
+    than the sum of the bounds of its pieces (trailing empty elements, removed on writing,
+    only make it shorter).
+    """
+
+    def __init__(self, cfg: Config, claim_type: str) -> None:
+        self.cfg, self.claim_type = cfg, claim_type
+        now = datetime(2000, 1, 1)  # date and time have fixed widths
+        wide = EnvelopeNumbers(_WIDE_NUMBER, _WIDE_NUMBER, [], [])
+        self.envelope = len(write_interchange(InterchangePlan(claim_type), cfg, wide, now)) + _COUNT_SLACK  # type: ignore[arg-type]
+        empty = _transaction(TransactionPlan(""), cfg, claim_type, _WIDE_NUMBER, _WIDE_REF, now)
+        self.set_header = _segments_bytes(empty) + _COUNT_SLACK  # ST..2010AA and SE
+
+    def claim(self, cp: ClaimPlan, hl: int) -> int:
+        """Bytes of one claim (2000B..2400) as HL number ``hl`` of its set."""
+        wide = replace(cp, lines=[replace(ln, line_control_number=_WIDE_REF) for ln in cp.lines])
+        return _segments_bytes(_subscriber_and_claim(wide, self.cfg, self.claim_type, hl, 1))

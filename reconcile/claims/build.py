@@ -1,7 +1,9 @@
 """``claims build``: encounters in, validated 837 files out, every claim recorded in the ledger.
 
-Pipeline: load → code → refuse encounters already sent → plan interchanges (every CLM01 names
-one claim, in the batch and in the ledger) → for each plan reserve control numbers in the ledger
+Pipeline: validate the whole input (a first pass that holds nothing; any error builds nothing)
+→ read it again, code, refuse encounters already sent and plan interchanges (every CLM01 names
+one claim, in the batch and in the ledger), chunk by chunk: an interchange is written as soon as
+it is full (``max_file_bytes``), the rest at the end → for each plan reserve control numbers in the ledger
 (committed at once: never reused, even if the file is refused or the process dies) → write the
 file under a temporary name in the output folder (``.dripline-*.tmp``, mode 0600) → validate it
 (pyx12 through the adapter, plus our own edits) → record the interchange with its sets, claims
@@ -25,7 +27,7 @@ import hashlib
 import os
 import secrets
 import sqlite3
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -49,6 +51,7 @@ REFUSAL_CODES = frozenset(
         "file-refused",
         "pcn-in-use",
         "pcn-collision",
+        "input-changed",
     }
 )
 TEMP_PREFIX = ".dripline-"  # temporary 837 files: never match *.x12 or 837P-*.x12
@@ -112,17 +115,18 @@ def _source(coded: CodedEncounter) -> dict[str, Any]:
 
 
 def screen_already_sent(
-    conn: sqlite3.Connection, coded: Sequence[CodedEncounter]
+    conn: sqlite3.Connection, coded: Sequence[CodedEncounter], seen: set[str] | None = None
 ) -> tuple[list[CodedEncounter], list[Finding]]:
     """Drop (with an error finding) originals already sent and corrections lacking a reference.
 
     An encounter whose claim the payer may still hold can only be sent again as a replacement
     (frequency 7) or void (8), which needs the payer claim number (REF*F8). A repeat of the same
-    encounter id within one batch is refused too.
+    encounter id within one batch is refused too (``seen``: the ids of the batch's earlier
+    chunks, updated in place).
     """
     kept: list[CodedEncounter] = []
     findings: list[Finding] = []
-    seen: set[str] = set()
+    seen = set() if seen is None else seen
     for ce in coded:
         enc = ce.encounter
         if enc.id in seen:
@@ -603,12 +607,19 @@ def build_claims(
     nothing and sets ``input_error``. ``progress(stage, done, total)`` reports coding ("code",
     encounters) and writing/validating/recording ("write", claims) as they advance.
     """
-    from coding.encounters.loader import load_encounters
+    from coding.encounters.loader import iter_encounters
 
-    encounters, load_findings = load_encounters([Path(p) for p in paths], cfg)
-    return build_encounters(
-        encounters,
-        load_findings,
+    files = [Path(p) for p in paths]
+    # first pass: validate everything, hold nothing (bad input builds nothing)
+    checked = iter_encounters(files, cfg)
+    ids = [e.id for e in checked]
+    if has_errors(checked.findings):  # nothing is built (the ledger is still opened, as always)
+        return build_encounters([], checked.findings, cfg, ledger, out_dir, batch_ids=ids)
+    # second pass: the same encounters again, coded, planned and written as they come
+    stream = iter_encounters(files, cfg)
+    result = build_encounters(
+        stream,
+        checked.findings,
         cfg,
         ledger,
         out_dir,
@@ -616,11 +627,15 @@ def build_claims(
         jobs=jobs,
         now=now,
         progress=progress,
+        batch_ids=ids,
     )
+    if has_errors(stream.findings) or stream.count != checked.count:  # the input changed meanwhile
+        result.findings.append(error("input-changed", "the input changed while it was read; the build is incomplete"))
+    return result
 
 
 def build_encounters(
-    encounters: Sequence[Encounter],
+    encounters: Iterable[Encounter],
     load_findings: Sequence[Finding],
     cfg: Config,
     ledger: sqlite3.Connection | str | Path,
@@ -631,15 +646,23 @@ def build_encounters(
     now: datetime | None = None,
     progress: ProgressFn | None = None,
     only: Callable[[Any], bool] | None = None,
+    batch_ids: Sequence[str] | None = None,
 ) -> BuildResult:
     """:func:`build_claims` for encounters already read (``load_findings``: what reading found).
 
+    ``encounters`` may be a stream (``batch_ids`` then lists their ids, in order): they are
+    coded, screened and planned ``CODE_CHUNK`` at a time, and an interchange is written as soon
+    as it is full, so only the open interchanges and one chunk are held. Findings keep the order
+    of a whole-batch run: coding, then screening, then planning, then the files.
     ``only(claim_plan)`` keeps just the claims it accepts (a correction sends the one part it
     names); an encounter none of whose claims is kept counts as not billed.
     """
-    from coding.engine import code_encounters
-    from edi.x837.model import plan_interchanges
+    from coding.engine import code_stream
+    from edi.x837.plan import Planner
 
+    if batch_ids is None:
+        encounters = list(encounters)
+        batch_ids = [e.id for e in encounters]
     conn = ledger if isinstance(ledger, sqlite3.Connection) else L.connect(ledger)
     now = now or datetime.now(UTC).replace(microsecond=0)
     result = BuildResult()
@@ -651,32 +674,85 @@ def build_encounters(
     out.mkdir(parents=True, exist_ok=True, mode=0o700)
     with _output_folder(conn, out, result):
         history = hit_history_from_conn(conn)  # Medicare home-infusion history for the 60-day rule
-        coded: list[CodedEncounter] = []
-        for start in range(0, len(encounters), CODE_CHUNK):
-            coded.extend(code_encounters(encounters[start : start + CODE_CHUNK], cfg, hit_history=history))
-            if progress:
-                progress("code", len(coded), len(encounters))
-        for ce in coded:
-            result.findings.extend(ce.findings)
-        kept, screened = screen_already_sent(conn, coded)
-        result.findings.extend(screened)
-        plans, plan_findings = plan_interchanges(kept, cfg, LedgerPcns(conn), [e.id for e in encounters])
-        result.findings.extend(plan_findings)
-        if only is not None:
-            plans = _select(plans, only)
-        n_claims = sum(len(p.claims) for p in plans)
-        done = 0
-        for plan in plans:
-            if plan.claims:
-                _build_one(conn, plan, cfg, out, allow_invalid, jobs, now, result)
-            done += len(plan.claims)
-            if progress:
-                progress("write", done, n_claims)
-        if not plans:
+        planner = Planner(cfg, LedgerPcns(conn), batch_ids)
+        step = _Step(conn, cfg, out, allow_invalid, jobs, now, result, planner, only, progress, len(batch_ids))
+        chunk: list[CodedEncounter] = []
+        for ce in code_stream(encounters, cfg, hit_history=history, chunk=CODE_CHUNK):
+            chunk.append(ce)
+            if len(chunk) >= CODE_CHUNK:
+                step.build(step.plan(chunk))
+                chunk = []
+        step.build(step.plan(chunk))
+        step.build(planner.finish())
+        result.findings += step.coded_fs + step.screened_fs + planner.findings + step.built_fs
+        if not step.selected:
             result.findings.append(info("nothing-to-build", "no claim could be built from the input"))
     billed = {c["encounter_id"] for c in result.claims if c["recorded"]}
-    result.not_billed = [e.id for e in encounters if e.id not in billed]
+    result.not_billed = [eid for eid in batch_ids if eid not in billed]
     return result
+
+
+class _Step:
+    """One build's chunk-by-chunk work: screen and plan a chunk, write the interchanges it filled."""
+
+    def __init__(
+        self,
+        conn: sqlite3.Connection,
+        cfg: Config,
+        out: Path,
+        allow_invalid: bool,
+        jobs: int,
+        now: datetime,
+        result: BuildResult,
+        planner: Any,
+        only: Callable[[Any], bool] | None,
+        progress: ProgressFn | None,
+        total: int,
+    ) -> None:
+        self.conn, self.cfg, self.out, self.allow_invalid, self.jobs, self.now = (
+            conn,
+            cfg,
+            out,
+            allow_invalid,
+            jobs,
+            now,
+        )
+        self.result, self.planner, self.only, self.progress, self.total = result, planner, only, progress, total
+        self.coded_fs: list[Finding] = []
+        self.screened_fs: list[Finding] = []
+        self.built_fs: list[Finding] = []
+        self.seen: set[str] = set()
+        self.coded = self.selected = self.written = 0
+
+    def plan(self, chunk: list[CodedEncounter]) -> list[Any]:
+        """Screen and plan one chunk of coded encounters; the interchanges it completed."""
+        self.coded += len(chunk)
+        if self.progress and chunk:
+            self.progress("code", self.coded, self.total)
+        for ce in chunk:
+            self.coded_fs.extend(ce.findings)
+        kept, screened = screen_already_sent(self.conn, chunk, self.seen)
+        self.screened_fs.extend(screened)
+        done: list[Any] = []
+        for ce in kept:
+            done += self.planner.add(ce)
+        return done
+
+    def build(self, plans: list[Any]) -> None:
+        """Write, validate and record each plan (only the claims ``only`` accepts)."""
+        if self.only is not None:
+            plans = _select(plans, self.only)
+        for plan in plans:
+            self.selected += len(plan.claims)
+            if plan.claims:
+                before = len(self.result.findings)
+                _build_one(self.conn, plan, self.cfg, self.out, self.allow_invalid, self.jobs, self.now, self.result)
+                self.built_fs.extend(self.result.findings[before:])
+                del self.result.findings[before:]
+            self.written += len(plan.claims)
+            if self.progress:
+                total = self.planner.planned if self.only is None else self.selected
+                self.progress("write", self.written, max(total, self.written))
 
 
 def _select(plans: list[Any], only: Callable[[Any], bool]) -> list[Any]:

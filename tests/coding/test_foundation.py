@@ -68,3 +68,23 @@ def test_bad_config_lists_every_problem(tmp_path):
     with pytest.raises(ConfigError) as exc:
         load(p)
     assert len(exc.value.messages) == 3
+
+
+def test_code_stream_gives_what_code_encounters_gives_one_chunk_at_a_time(fixtures_dir):
+    from coding.encounters.loader import load_encounters
+    from coding.engine import code_encounters, code_stream
+
+    cfg = load_config()
+    encs, _ = load_encounters([fixtures_dir / "encounters.json"], cfg)
+    want = [ce.to_dict() for ce in code_encounters(encs, cfg)]
+    pulled: list[int] = []
+
+    def source():
+        for n, e in enumerate(encs):
+            pulled.append(n)
+            yield e
+
+    stream = code_stream(source(), cfg, chunk=2)
+    first = next(stream)
+    assert len(pulled) == 2  # only the first chunk was taken from the input
+    assert [first.to_dict(), *(ce.to_dict() for ce in stream)] == want

@@ -1,0 +1,108 @@
+"""A segment the reader cannot read to its end (an element past the tokenizer's limit) never moves
+the segments after it onto the claim or service line before it; both drivers agree."""
+
+from __future__ import annotations
+
+from decimal import Decimal as D
+
+import pytest
+
+from edi.x12 import tokenizer
+from edi.x835.model import UnreadableClaim, UnreadableLine
+from edi.x835.reader import ACCELERATOR_AVAILABLE, read_835
+from tests.edi.x835.test_cases import interchange, st_set, text
+
+HUGE = "9" * (2 * tokenizer._MAX_SEGMENT)  # one element well past the limit
+
+CLAIM1 = ["CLP*ENC1*1*100*80**12*PAYER1*11*1", "SVC*HC:96413*100*80**1", "CAS*CO*45*20", "REF*6R*L0001"]
+CLAIM3 = ["CLP*ENC3*1*50*50**12*PAYER3*11*1", "SVC*HC:96372*50*50**1", "REF*6R*L0003"]
+DRIVERS = [False, True] if ACCELERATOR_AVAILABLE else [False]
+
+
+def read_835_with_findings(doc: bytes, accelerated: bool):
+    file_findings: list = []
+    rems = list(read_835(doc, findings=file_findings, accelerated=accelerated))
+    return rems, file_findings + [f for r in rems for f in r.findings]
+
+
+def _lost_clp(layout: str) -> str:
+    body = [
+        *CLAIM1,
+        f"CLP*ENC2*1*{HUGE}*300**12*PAYER2*11*1",
+        "SVC*HC:96415*200*150**1",
+        "CAS*CO*45*50",
+        "REF*6R*L0002",
+        "SVC*HC:J9045*100*100**1",
+        *CLAIM3,
+    ]
+    return text(interchange([st_set(body, "530")]), layout)
+
+
+def _lost_svc(layout: str) -> str:
+    body = [
+        "CLP*ENC1*1*300*230**12*PAYER1*11*1",
+        "SVC*HC:96413*100*80**1",
+        "CAS*CO*45*20",
+        "REF*6R*L0001",
+        f"SVC*HC:96415*{HUGE}*150**1",
+        "CAS*CO*45*50",
+        "REF*6R*L0002",
+        *CLAIM3,
+    ]
+    return text(interchange([st_set(body, "280")]), layout)
+
+
+@pytest.mark.parametrize("accelerated", DRIVERS)
+@pytest.mark.parametrize("layout", ["~\n", "~", "\n"])
+def test_lost_clp_starts_an_unreadable_claim_not_lines_on_the_previous_one(accelerated, layout):
+    rems, findings = read_835_with_findings(_lost_clp(layout).encode(), accelerated=accelerated)
+    [rem] = rems
+    c1, lost, c3 = rem.claims
+    assert c1.patient_control_number == "ENC1" and [ln.code for ln in c1.lines] == ["96413"]
+    assert c1.unreadable == "" and [a.amount for a in c1.lines[0].adjustments] == [D(20)]
+    assert isinstance(lost, UnreadableClaim) and lost.unreadable
+    assert lost.charge is None and lost.paid is None and lost.patient_control_number == ""
+    assert [ln.code for ln in lost.lines] == ["96415", "J9045"]
+    assert [a.amount for a in lost.lines[0].adjustments] == [D(50)] and lost.lines[0].line_control_number == "L0002"
+    assert c3.patient_control_number == "ENC3" and c3.unreadable == "" and len(c3.lines) == 1
+    [f] = [f for f in findings if f.code == "x835-unreadable-segment"]
+    assert f.severity == "error" and f.segment == "CLP" and f.segment_number == 18 and f.loop == "2110"
+    assert lost.segment_number == 18
+    # the segment counts: SE01 still matches, so no envelope finding comes from the lost text
+    assert not [f for f in findings if f.code.startswith("x835-se") or f.code == "x835-unexpected-segment"]
+    assert any(f.code == "x12-no-terminator" for f in findings)
+
+
+@pytest.mark.parametrize("accelerated", DRIVERS)
+@pytest.mark.parametrize("layout", ["~\n", "~"])
+def test_lost_svc_ends_the_line_and_marks_its_claim(accelerated, layout):
+    rems, findings = read_835_with_findings(_lost_svc(layout).encode(), accelerated=accelerated)
+    [rem] = rems
+    c1, c3 = rem.claims
+    assert isinstance(c1, UnreadableClaim) and c1.patient_control_number == "ENC1" and c1.paid == D(230)
+    first, placeholder = c1.lines
+    # the CAS and REF after the lost SVC stay off the line before it
+    assert [a.amount for a in first.adjustments] == [D(20)] and first.line_control_number == "L0001"
+    assert isinstance(placeholder, UnreadableLine) and placeholder.charge is None
+    assert [a.amount for a in placeholder.adjustments] == [D(50)] and placeholder.line_control_number == "L0002"
+    assert c3.unreadable == ""
+    [f] = [f for f in findings if f.code == "x835-unreadable-segment"]
+    assert f.segment == "SVC" and f.encounter_id == "ENC1" and f.severity == "error"
+
+
+def test_both_drivers_agree_on_unreadable_segments():
+    if not ACCELERATOR_AVAILABLE:
+        pytest.skip("compiled driver not built")
+    for doc in (_lost_clp("~\n"), _lost_svc("~"), _lost_clp("~").replace("LX*1~", "")):
+        pure = read_835_with_findings(doc.encode(), accelerated=False)
+        fast = read_835_with_findings(doc.encode(), accelerated=True)
+        assert pure == fast
+        assert [type(c).__name__ for c in pure[0][0].claims] == [type(c).__name__ for c in fast[0][0].claims]
+
+
+def test_other_readers_keep_the_tokenizer_default():
+    """Only the 835 reader asks for the marker; the tokenizer's default is unchanged."""
+    segs = list(tokenizer.iter_segments(_lost_clp("~\n").encode()))
+    assert not any(s.id == tokenizer.UNREADABLE_SEGMENT for s in segs)
+    marked = [els for els, _n, _l in tokenizer.X12Tokenizer(_lost_clp("~\n").encode(), mark_unreadable=True)]
+    assert [tokenizer.UNREADABLE_SEGMENT, "CLP"] in marked

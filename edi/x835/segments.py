@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 
+from edi.x12.tokenizer import UNREADABLE_SEGMENT
 from edi.x835.model import (
     Adjustment,
     AmountRef,
@@ -33,7 +34,6 @@ from edi.x835.model import (
     UnreadableLine,
 )
 from edi.x835.state import ReaderState
-from edi.x12.tokenizer import UNREADABLE_SEGMENT
 
 __all__ = ["BIG", "SEGMENT_HANDLERS", "ZERO", "Handler", "amount_of", "end_claim", "pad", "unreadable"]
 

@@ -86,7 +86,7 @@ def envelope(st: ReaderState, els: list[str], num: int, line: int) -> Remittance
         st.find(
             "error",
             "x835-unreadable-segment",
-            f"a {lost or 'segment'} segment outside any 835 set could not be read (longer than the"
+            f"{'segment ' + lost if lost else 'a segment'} outside any 835 set could not be read (longer than the"
             " reader's limit) and was skipped",
             num,
             line,

@@ -594,17 +594,19 @@ def unreadable(st: ReaderState, els: list[str], num: int, line: int) -> None:
       the open service line, and an :class:`UnreadableLine` takes the CAS/REF/DTM/AMT/QTY/LQ after it;
     - anywhere else (header, payer, payee, PLB): the finding only."""
     sid = els[1] if len(els) > 1 else ""
-    what = f"a {sid} segment" if sid else "a segment (its id could not be read)"
+    what = f"segment {sid}" if sid else "a segment (its id could not be read)"
     loop = st.loop or "ENVELOPE"
     in_claim = st.loop in ("2100", "2110") and st.claim is not None
     opens_claim = (sid == "CLP" or not sid) and st.loop in ("2000", "2100", "2110")
     if opens_claim:
-        effect = "; the claim it starts is not posted and its service lines go to the unmatched queue"
+        effect = "; the claim it starts is kept apart (posting sends its lines to the unmatched queue)"
     elif in_claim and sid in _CLAIM_SEGMENTS:
-        effect = "; the claim it belongs to is not posted and its lines go to the unmatched queue"
+        effect = "; the claim it belongs to is kept apart (posting sends it to the unmatched queue)"
     else:
         effect = ""
     claim = st.claim
+    # the claim open now owns the lost segment unless that segment started a claim of its own
+    owner_pcn = (claim.patient_control_number or None) if claim is not None and in_claim and not opens_claim else None
     st.find(
         "error",
         "x835-unreadable-segment",
@@ -613,7 +615,7 @@ def unreadable(st: ReaderState, els: list[str], num: int, line: int) -> None:
         line,
         segment=sid or None,
         loop=loop,
-        pcn=claim.patient_control_number if claim is not None and claim.patient_control_number else None,
+        pcn=owner_pcn,
     )
     reason = f"{what} of this claim could not be read (segment {num}, line {line}): not posted to any claim"
     if in_claim and claim is not None and (sid in _CLAIM_SEGMENTS or not sid):

@@ -106,3 +106,22 @@ def test_other_readers_keep_the_tokenizer_default():
     assert not any(s.id == tokenizer.UNREADABLE_SEGMENT for s in segs)
     marked = [els for els, _n, _l in tokenizer.X12Tokenizer(_lost_clp("~\n").encode(), mark_unreadable=True)]
     assert [tokenizer.UNREADABLE_SEGMENT, "CLP"] in marked
+
+
+@pytest.mark.parametrize("layout", ["~\n", "~", "\n", "~\r\n"])
+def test_marker_stands_where_the_segment_was_for_any_chunk_size(monkeypatch, layout):
+    """The marker takes the lost segment's number and line, and every segment after it keeps its
+    own, however the file is cut into chunks."""
+    monkeypatch.setattr(tokenizer, "_MAX_SEGMENT", 128)  # above every other segment here
+    body = [*CLAIM1, "CLP*ENC2*1*" + "7" * 600 + "*300", "SVC*HC:96415*200*150**1", *CLAIM3]
+    doc = text(interchange([st_set(body, "530")]), layout).encode()
+    short = text(interchange([st_set([*body[:4], "CLP*ENC2*1*7*300", *body[5:]], "530")]), layout).encode()
+    want = [
+        ([tokenizer.UNREADABLE_SEGMENT, "CLP"] if els[0] == "CLP" and els[1] == "ENC2" else els, num, line)
+        for els, num, line in tokenizer.X12Tokenizer(short)
+    ]
+    for chunk in (1, 7, 13, 50):
+        findings: list = []
+        got = list(tokenizer.X12Tokenizer(doc, findings, chunk_chars=chunk, mark_unreadable=True))
+        assert got == want, chunk
+        assert [f.code for f in findings] == ["x12-no-terminator"]

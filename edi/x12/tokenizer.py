@@ -14,7 +14,11 @@ What it tolerates, each without losing a segment:
   segments wrapped across lines (line breaks inside a segment are dropped when the terminator is
   not itself a line break), a line break used as the segment terminator;
 - several ISA per file, each with its own separators; a missing IEA before the next ISA;
-- truncated input: yields every segment it can and reports a finding.
+- truncated input: yields every segment it can and reports a finding;
+- a segment longer than the limit (``_MAX_SEGMENT`` characters without a terminator): an error
+  finding; with ``mark_unreadable`` (the 835 reader asks for it) the segment is skipped to its
+  terminator and yielded as one marker ``[UNREADABLE_SEGMENT, its id or ""]`` with its own number
+  and line, so a reader knows where something was lost instead of reading the tail as a segment.
 
 Problems become :class:`coding.findings.Finding` values appended to ``findings``; only I/O errors
 raise.

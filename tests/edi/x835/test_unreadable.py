@@ -125,3 +125,41 @@ def test_marker_stands_where_the_segment_was_for_any_chunk_size(monkeypatch, lay
         got = list(tokenizer.X12Tokenizer(doc, findings, chunk_chars=chunk, mark_unreadable=True))
         assert got == want, chunk
         assert [f.code for f in findings] == ["x12-no-terminator"]
+
+
+# (where the lost segment stands, its text) -> (claim classes in order, pcn named by the finding)
+POSITIONS = {
+    "first CLP after LX": (0, f"CLP*ENC0*1*{HUGE}", ["UnreadableClaim", "Loop2100", "Loop2100"], None),
+    "no id inside a claim": (2, HUGE, ["UnreadableClaim", "UnreadableClaim", "Loop2100"], None),
+    "claim CAS": (4, f"CAS*CO*45*{HUGE}", ["UnreadableClaim", "Loop2100"], "ENC1"),
+    "before the claims": (-1, f"REF*EV*{HUGE}", ["Loop2100", "Loop2100"], None),
+}
+
+
+@pytest.mark.parametrize("where", POSITIONS)
+def test_lost_segment_anywhere(where):
+    at, seg, kinds, pcn = POSITIONS[where]
+    body = [*CLAIM1, *CLAIM3]
+    if at < 0:
+        doc = text(interchange([st_set(body, "130")])).replace("LX*1~", f"{seg}~\nLX*1~")
+    else:
+        doc = text(interchange([st_set([*body[:at], seg, *body[at:]], "130")]))
+    results = [read_835_with_findings(doc.encode(), accelerated=a) for a in DRIVERS]
+    assert all(r == results[0] for r in results)
+    rems, findings = results[0]
+    assert [type(c).__name__ for c in rems[0].claims] == kinds
+    [f] = [f for f in findings if f.code == "x835-unreadable-segment"]
+    assert f.encounter_id == pcn and f.severity == "error"
+    # ENC1's own line never gets anything read after the lost segment
+    enc1 = next(c for c in rems[0].claims if c.patient_control_number == "ENC1")
+    assert [ln.code for ln in enc1.lines] == ["96413"]
+
+
+def test_lost_segment_outside_any_set_is_a_file_finding():
+    doc = text(interchange([st_set([*CLAIM1], "80")]))
+    doc = doc.replace("GE*", f"ZZ*{HUGE}~\nGE*", 1)
+    for a in DRIVERS:
+        rems, findings = read_835_with_findings(doc.encode(), accelerated=a)
+        assert [c.patient_control_number for c in rems[0].claims] == ["ENC1"]
+        [f] = [f for f in findings if f.code == "x835-unreadable-segment"]
+        assert f.segment == "ZZ" and f.loop is None

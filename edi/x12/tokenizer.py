@@ -14,7 +14,11 @@ What it tolerates, each without losing a segment:
   segments wrapped across lines (line breaks inside a segment are dropped when the terminator is
   not itself a line break), a line break used as the segment terminator;
 - several ISA per file, each with its own separators; a missing IEA before the next ISA;
-- truncated input: yields every segment it can and reports a finding.
+- truncated input: yields every segment it can and reports a finding;
+- a segment longer than the limit (``_MAX_SEGMENT`` characters without a terminator): an error
+  finding; with ``mark_unreadable`` (the 835 reader asks for it) the segment is skipped to its
+  terminator and yielded as one marker ``[UNREADABLE_SEGMENT, its id or ""]`` with its own number
+  and line, so a reader knows where something was lost instead of reading the tail as a segment.
 
 Problems become :class:`coding.findings.Finding` values appended to ``findings``; only I/O errors
 raise.
@@ -39,13 +43,25 @@ from typing import Any, BinaryIO, Literal, cast
 
 from coding.findings import Finding
 
-__all__ = ["DEFAULT_SEPARATORS", "Segment", "Separators", "X12Tokenizer", "iter_segments", "open_source"]
+__all__ = [
+    "DEFAULT_SEPARATORS",
+    "UNREADABLE_SEGMENT",
+    "Segment",
+    "Separators",
+    "X12Tokenizer",
+    "iter_segments",
+    "open_source",
+]
 
 CHUNK_CHARS = 1 << 16  # 64 Ki characters per read: C-speed splitting, batches that stay in cache
 _MAX_ISA_SCAN = 512  # an ISA longer than this is not an ISA
 _MAX_GARBAGE = 1 << 16  # text kept while looking for an ISA
 _MAX_SEGMENT = 1 << 20  # longest run without a terminator kept in memory
 _WS = " \t\r\n\x0b\x0c\ufeff\x00"
+#: id of the marker segment ``[UNREADABLE_SEGMENT, segment id or ""]`` that stands for a segment
+#: the tokenizer could not read to its end (longer than :data:`_MAX_SEGMENT`); no segment read from
+#: a file can have this id (leading control characters are stripped from every segment)
+UNREADABLE_SEGMENT = "\x00unreadable"
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,8 +241,13 @@ class X12Tokenizer:
         findings: list[Finding] | None = None,
         filename: str | None = None,
         chunk_chars: int = CHUNK_CHARS,
+        mark_unreadable: bool = False,
     ) -> None:
         self.source = source
+        #: a segment too long to read is skipped to its terminator and given to the reader as one
+        #: marker segment ``[UNREADABLE_SEGMENT, its id or ""]`` (same number and line as the segment)
+        #: so the reader can tell where it was; without it the tail after the limit is read as a segment
+        self.mark_unreadable = mark_unreadable
         self.findings = findings if findings is not None else []
         if filename is None and isinstance(source, Path):
             filename = str(source)
@@ -318,25 +339,51 @@ class X12Tokenizer:
         number = 0
         line = 1  # line number at buf[0]
         seps: Separators | None = None
+        skipping: tuple[str, int] | None = None  # (id, line) of a segment too long to read
         need_read = True
         while True:
             if need_read and not final:
                 if seps is not None and len(buf) > _MAX_SEGMENT:  # a megabyte without a terminator
+                    body = buf.lstrip(_WS)
+                    seg_line = line + buf.count("\n", 0, len(buf) - len(body))
+                    sid = body[:4].split(seps.element, 1)[0]
+                    sid = sid if 2 <= len(sid) <= 3 and sid.isalnum() and seps.element in body[:4] else ""
                     self._finding(
                         "error",
                         "x12-no-terminator",
                         f"no segment terminator {seps.segment!r} in over {_MAX_SEGMENT} characters; "
                         "that text was skipped up to the next terminator",
-                        line=line,
+                        line=seg_line,
+                        segment=sid or None,
                     )
                     line += buf.count("\n")
                     buf = ""
+                    if self.mark_unreadable:
+                        skipping = (sid, seg_line)
                 nxt = next(chunks, None)
                 if nxt is None:
                     final = True
                 else:
                     buf = buf + nxt if buf else nxt
             need_read = True
+            if skipping is not None and seps is not None:
+                # the rest of a segment too long to read: dropped up to its terminator, then the
+                # marker stands for the whole segment (one segment number, the line where it began)
+                k = buf.find(seps.segment)
+                if k < 0 and not final:
+                    line += buf.count("\n")
+                    buf = ""
+                    continue
+                cut = len(buf) if k < 0 else k + 1
+                line += buf.count("\n", 0, cut)
+                buf = buf[cut:]
+                sid, seg_line = skipping
+                skipping = None
+                marker = [UNREADABLE_SEGMENT, sid]
+                yield [seps.element.join(marker) if raw else marker], number + 1, [seg_line]
+                number += 1
+                need_read = False
+                continue
             if seps is None:
                 # --- looking for an ISA -------------------------------------------------------
                 stripped = buf.lstrip(_WS)

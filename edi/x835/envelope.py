@@ -9,7 +9,7 @@ closed and returned with every claim read so far.
 
 from __future__ import annotations
 
-from edi.x12.tokenizer import DEFAULT_SEPARATORS
+from edi.x12.tokenizer import DEFAULT_SEPARATORS, UNREADABLE_SEGMENT
 from edi.x835.model import Remittance
 from edi.x835.segments import end_claim, pad
 from edi.x835.state import ReaderState
@@ -80,6 +80,19 @@ def envelope(st: ReaderState, els: list[str], num: int, line: int) -> Remittance
     if sid == "TA1":
         return None
     if st.skipping is not None:
+        return None
+    if sid == UNREADABLE_SEGMENT:  # outside a set (inside one it is a handler's)
+        lost = els[1] if len(els) > 1 else ""
+        st.find(
+            "error",
+            "x835-unreadable-segment",
+            f"{'segment ' + lost if lost else 'a segment'} outside any 835 set could not be read (longer than the"
+            " reader's limit) and was skipped",
+            num,
+            line,
+            segment=lost or None,
+            to_file=True,
+        )
         return None
     if st.rem is not None:
         st.unknown(els, num, line)

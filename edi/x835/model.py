@@ -319,6 +319,53 @@ class Loop2100(_Qualified):
         """Claim-level CAS amounts (not including line CAS)."""
         return sum((a.amount for a in self.adjustments if a.amount is not None), Decimal(0))
 
+    @property
+    def unreadable(self) -> str:
+        """Why this claim cannot be trusted ("" for a claim read whole; see :class:`UnreadableClaim`)."""
+        return ""
+
+
+class UnreadableClaim(Loop2100):
+    """A claim with a segment the reader could not read (longer than the tokenizer's limit).
+
+    Either the claim a lost segment belonged to (its fields as read so far, then what follows), or,
+    when the lost segment was a CLP (or its id could not be told), a placeholder that holds the
+    segments after it up to the next claim: charge and paid are then None, and the patient control
+    number empty. Its amounts are never posted to a claim (``unreadable`` says why). The compiled
+    driver hands every segment of such a claim to the Python handlers (it builds only records of
+    the exact model classes)."""
+
+    __slots__ = ("reason",)
+
+    def __init__(self, reason: str, header_number: str = "", segment_number: int = 0, line: int = 0) -> None:
+        Loop2100.__init__(
+            self, "", "", None, None, header_number=header_number, segment_number=segment_number, line=line
+        )
+        self.reason = reason
+
+    @classmethod
+    def of(cls, claim: Loop2100, reason: str) -> UnreadableClaim:
+        """``claim`` (still open) as an unreadable claim: every field, lines included, carried over."""
+        out = cls(reason)
+        for name in Loop2100.__slots__:
+            setattr(out, name, getattr(claim, name))
+        return out
+
+    @property
+    def unreadable(self) -> str:
+        return self.reason
+
+
+class UnreadableLine(Loop2110):
+    """Placeholder service line for an SVC segment the reader could not read: holds the CAS, REF,
+    DTM, AMT, QTY and LQ that follow it (they never attach to the line before); charge and paid
+    are None. Its claim is an :class:`UnreadableClaim`."""
+
+    __slots__ = ()
+
+    def __init__(self, segment_number: int = 0, line: int = 0) -> None:
+        Loop2110.__init__(self, "", "", [], None, None, segment_number=segment_number, line=line)
+
 
 @dataclass(slots=True)
 class Loop2000:

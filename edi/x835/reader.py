@@ -201,7 +201,9 @@ def read_835(
     claim closes (see the module docstring).
     """
     file_findings: list[Finding] = findings if findings is not None else []
-    st = ReaderState(X12Tokenizer(source, file_findings, filename), file_findings, keep_claims, on_claim)
+    tok = X12Tokenizer(source, file_findings, filename)
+    tok.mark_unreadable = True  # a segment too long to read comes as a marker (see segments.unreadable)
+    st = ReaderState(tok, file_findings, keep_claims, on_claim)
     accel = _ACCEL if (ACCELERATED if accelerated is None else accelerated) and ACCELERATOR_AVAILABLE else None
     run = _run_python(st) if accel is None else _run_compiled(st, accel)
     return _with_gc_paused(st, run)

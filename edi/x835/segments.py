@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 
+from edi.x12.tokenizer import UNREADABLE_SEGMENT
 from edi.x835.model import (
     Adjustment,
     AmountRef,
@@ -29,10 +30,12 @@ from edi.x835.model import (
     ProviderAdjustment,
     Reference,
     Remittance,
+    UnreadableClaim,
+    UnreadableLine,
 )
 from edi.x835.state import ReaderState
 
-__all__ = ["BIG", "SEGMENT_HANDLERS", "ZERO", "Handler", "amount_of", "end_claim", "pad"]
+__all__ = ["BIG", "SEGMENT_HANDLERS", "ZERO", "Handler", "amount_of", "end_claim", "pad", "unreadable"]
 
 #: ``handler(state, elements, segment number, line)``
 Handler = Callable[[ReaderState, list[str], int, int], None]
@@ -572,6 +575,72 @@ def end_claim(st: ReaderState) -> None:
         st.on_claim(rem, claim)
 
 
+# ------------------------------------------------------------------ a segment that could not be read
+
+#: segments of loops 2100/2110 other than CLP: a lost one belonged to the claim being read
+_CLAIM_SEGMENTS = frozenset({"CAS", "NM1", "MIA", "MOA", "REF", "DTM", "PER", "AMT", "QTY", "SVC", "LQ"})
+
+
+def unreadable(st: ReaderState, els: list[str], num: int, line: int) -> None:
+    """The tokenizer's marker for a segment it could not read to its end (``els[1]``: its id, or ""
+    when not even that could be read): an error finding, and no money of the claim it belonged to
+    is trusted.
+
+    - a CLP, or a segment of unknown id, in a claim or header number loop: the open claim is closed
+      (an unknown segment may have been its own, so it is marked unreadable first) and a placeholder
+      :class:`UnreadableClaim` takes every segment up to the next claim, so service lines that follow
+      never land on the claim before;
+    - another segment of loop 2100/2110: the open claim is marked unreadable; a lost SVC also ends
+      the open service line, and an :class:`UnreadableLine` takes the CAS/REF/DTM/AMT/QTY/LQ after it;
+    - anywhere else (header, payer, payee, PLB): the finding only."""
+    sid = els[1] if len(els) > 1 else ""
+    what = f"segment {sid}" if sid else "a segment (its id could not be read)"
+    loop = st.loop or "ENVELOPE"
+    in_claim = st.loop in ("2100", "2110") and st.claim is not None
+    opens_claim = (sid == "CLP" or not sid) and st.loop in ("2000", "2100", "2110")
+    if opens_claim:
+        effect = "; the claim it starts is kept apart (posting sends its lines to the unmatched queue)"
+    elif in_claim and sid in _CLAIM_SEGMENTS:
+        effect = "; the claim it belongs to is kept apart (posting sends it to the unmatched queue)"
+    else:
+        effect = ""
+    claim = st.claim
+    # the claim open now owns the lost segment unless that segment started a claim of its own
+    owner_pcn = (claim.patient_control_number or None) if claim is not None and in_claim and not opens_claim else None
+    st.find(
+        "error",
+        "x835-unreadable-segment",
+        f"{what} could not be read (longer than the reader's limit) and was skipped{effect}",
+        num,
+        line,
+        segment=sid or None,
+        loop=loop,
+        pcn=owner_pcn,
+    )
+    reason = f"{what} of this claim could not be read (segment {num}, line {line}): not posted to any claim"
+    if in_claim and claim is not None and (sid in _CLAIM_SEGMENTS or not sid):
+        if not isinstance(claim, UnreadableClaim):
+            st.claim = claim = UnreadableClaim.of(claim, reason)
+        if sid == "SVC":
+            placeholder = UnreadableLine(num, line)
+            placeholder.cas_total = ZERO
+            claim.lines.append(placeholder)
+            st.svc = placeholder
+            st.loop = "2110"
+    if opens_claim:
+        end_claim(st)
+        placeholder_claim = UnreadableClaim(
+            f"{what} could not be read (segment {num}, line {line}): the claim it starts is not posted",
+            st.lx,
+            num,
+            line,
+        )
+        placeholder_claim.cas_total = ZERO
+        st.claim = placeholder_claim
+        st.svc = None
+        st.loop = "2100"
+
+
 #: The one dispatch of a transaction set's segments: segment id -> handler. Envelope segments
 #: (ISA/GS/ST/SE/GE/IEA) and ids not listed here are :func:`edi.x835.envelope.envelope`'s.
 SEGMENT_HANDLERS: dict[str, Handler] = {
@@ -598,4 +667,5 @@ SEGMENT_HANDLERS: dict[str, Handler] = {
     "SVC": svc,
     "LQ": lq,
     "PLB": plb,
+    UNREADABLE_SEGMENT: unreadable,
 }

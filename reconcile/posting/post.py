@@ -263,7 +263,8 @@ class _Poster:
             )
             missing = [rc.patient_control_number for rc in chunk if rc.patient_control_number not in pref]
             self.elsewhere = sent_elsewhere(self.conn, missing) if missing else set()
-            chosen = [choose_claim(pref.get(rc.patient_control_number), rc) for rc in chunk]
+            # a claim with a segment that could not be read matches nothing: its money is not trusted
+            chosen = [None if rc.unreadable else choose_claim(pref.get(rc.patient_control_number), rc) for rc in chunk]
             self._prefetch_originals(chunk, pref)
             self._prefetch_paid(chunk, chosen)
             for rc, lc in zip(chunk, chosen):
@@ -304,9 +305,12 @@ class _Poster:
             pr = ZERO
         reversal_of = None
         original = None
-        unmatched_why = None if claim_id is not None else self._why_unmatched(rc)
+        unreadable = rc.unreadable
+        unmatched_why = unreadable or (None if claim_id is not None else self._why_unmatched(rc))
         related = None
-        if status == "22":
+        if unreadable:
+            claim_id = lc = None
+        elif status == "22":
             res.reversals += 1
             original = self._original(rc, claim_id)
             if original is None:
@@ -330,7 +334,7 @@ class _Poster:
                 claim_id = original[1]
                 if claim_id is None:
                     unmatched_why = "reversal (CLP02 22) of a posting that is in the unmatched queue"
-        else:
+        if not unreadable and status != "22":
             if claim_id is not None and paid > ZERO:
                 earlier = self.paid_live.get(claim_id, set()) - self.reversed_ids
                 if earlier and claim_id not in self.reversing:
@@ -383,7 +387,8 @@ class _Poster:
             if lc is not None:
                 matches = match_lines(lc, lines, rc, self._conn)
             else:
-                matches = [(rl, None, None, "claim not matched", rl.line_control_number) for rl in lines]
+                why_lines = unreadable or "claim not matched"
+                matches = [(rl, None, None, why_lines, rl.line_control_number) for rl in lines]
             self._lines(rc, cp_id, claim_id, matches, claim_adjs)
         elif original is not None and not claim_adjs:
             self._mirror(original[0], cp_id, rc)
@@ -405,7 +410,7 @@ class _Poster:
                 adj_to if adj_to >= adj_from else None,
             )
         )
-        if status != "22" and not lines and dn.is_denial(status, paid, claim_adjs):
+        if status != "22" and not lines and not unreadable and dn.is_denial(status, paid, claim_adjs):
             self._denial(rc, cp_id, None, claim_id, None, None, None, claim_adjs, charge)
         if claim_id is not None:
             self._claim_status(rc, claim_id, cp_id, paid, icn)
@@ -454,6 +459,7 @@ class _Poster:
         lp_id, aid = ids["line_postings"], ids["adjustments"]
         adjusted, patient = res.adjusted, res.patient_responsibility
         reversal = rc.status == "22"
+        unreadable = rc.unreadable
         denied_lines = self.denied_lines
         iso_of = _ISO_CACHE.get
         for rl, ln, matched_by, why, lcn in matches:
@@ -490,7 +496,7 @@ class _Poster:
                     adjusted += amt
                     if group == "PR":
                         patient += amt
-            if ln is None and claim_id is not None:
+            if ln is None and (claim_id is not None or unreadable):
                 self._unmatched(
                     "line",
                     cp_id,
@@ -502,7 +508,7 @@ class _Poster:
                     why or "unmatched",
                     rl.segment_number,
                 )
-            if paid != ZERO or reversal:
+            if paid != ZERO or reversal or unreadable:  # no denial from amounts that cannot be trusted
                 if paid > ZERO and ln is not None and not reversal and ln[0] in denied_lines:
                     self.resolve_lines.append((cp_id, ln[0]))
                 continue

@@ -67,6 +67,9 @@ class RClaim:
     remarks: list[str] = field(default_factory=list)  # MOA/MIA remark codes
     statement_date: str | None = None  # DTM*232 (ISO)
     segment: int | None = None
+    #: why this claim's amounts cannot be trusted (a segment of it could not be read): never posted
+    #: to a claim, its lines go to the unmatched queue ("" for a claim read whole)
+    unreadable: str = ""
 
     # the reader's names (``edi.x835.model.Loop2100``): the poster reads claims of either kind
     @property

@@ -80,6 +80,7 @@ def _claim(c: Loop2100) -> RClaim:
         c.remark_codes if (c.outpatient or c.inpatient) else [],
         iso(c.date("232")) if c.dates else None,
         c.segment_number or None,
+        c.unreadable,
     )
 
 

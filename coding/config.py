@@ -78,6 +78,11 @@ class Facility:
     attending_first: str = ""
     attending_last: str = ""
     admission_type_code: str = DEFAULT_ADMISSION_TYPE  # CL101 unless the payer profile sets it
+    # expected payment: the Medicare PFS locality (MAC number and locality of the GPCI file) and the
+    # hospital's OPPS wage index (None: OPPS rates are not wage adjusted)
+    medicare_carrier: str | None = None
+    medicare_locality: str | None = None
+    opps_wage_index: Decimal | None = None
 
 
 @dataclass(frozen=True)
@@ -325,7 +330,25 @@ def parse_config(data: dict[str, Any], source: str | None = None) -> Config:
     p340 = fac.get("program_340b")
     if p340 not in (None, "", "JG", "TB"):
         errs.append('config: facility.program_340b must be "JG", "TB" or absent')
+    wage: Decimal | None = None
+    if fac.get("opps_wage_index") not in (None, ""):
+        try:
+            wage = Decimal(str(fac["opps_wage_index"]))
+        except InvalidOperation:
+            wage = None
+        if wage is None or not wage.is_finite() or wage <= 0:
+            errs.append('config: facility.opps_wage_index must be a positive number such as "0.9512"')
+            wage = None
+    carrier = str(fac.get("medicare_carrier") or "").strip() or None
+    if carrier is not None and not (carrier.isdigit() and len(carrier) == 5):
+        errs.append('config: facility.medicare_carrier must be the 5-digit MAC number of the GPCI file ("06102")')
+    locality = str(fac.get("medicare_locality") or "").strip() or None
+    if locality is not None and not (locality.isdigit() and len(locality) <= 2):
+        errs.append('config: facility.medicare_locality must be the 2-digit locality number ("16")')
     facility = Facility(
+        medicare_carrier=carrier,
+        medicare_locality=locality.zfill(2) if locality else None,
+        opps_wage_index=wage,
         program_340b=p340 or None,
         facility_type=str(fac.get("facility_type", "13")),
         attending_npi=fac.get("attending_npi"),

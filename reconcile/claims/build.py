@@ -40,6 +40,7 @@ from coding.findings import Finding, error, has_errors, info, warning
 from coding.model import CodedEncounter, Encounter
 from reconcile.ledger import store as L
 from reconcile.ledger.history import hit_history_from_conn
+from reconcile.pricing.record import record_expected
 
 CORRECTION_FREQUENCIES = frozenset({"7", "8"})
 REFUSAL_CODES = frozenset(
@@ -409,6 +410,7 @@ def _build_reserved(
             os.replace(temp, path)  # recorded: the file appears under its final name in one step
             _sync_dir(out_dir)
             L.file_in_place(conn, res.interchange_id)
+            result.findings.extend(record_expected(conn, plan, cfg, now))  # each line's expected allowed
     result.files.append(built)
     result.claims.extend(_claim_rows(txs, built))
 

@@ -118,6 +118,12 @@ class LedgerCodeSets:
             return ()
         return p.set_ids
 
+    def period_start(self, kind: str, on: date) -> date | None:
+        """First day of the period of ``kind`` in effect on ``on`` (None: no set answers)."""
+        if not self.sets_in_effect(kind, on):
+            return None
+        return self._starts[kind][bisect_right(self._starts[kind], on) - 1]
+
     def source(self, set_id: int) -> SetSource:
         return self._source[set_id]
 

@@ -59,6 +59,13 @@ _TABLES: dict[str, tuple[str, int]] = {
     "asp-ndc": ("codeset_asp_ndc (set_id, ndc, code, units_per_item, units_per_package)", 5),
     "ptp": ("codeset_ptp (set_id, column1, column2, effective, deleted, indicator, line)", 7),
     "mue": ("codeset_mue (set_id, code, value, indicator, rationale)", 5),
+    "pfs-rvu": (
+        "codeset_pfs_rvu (set_id, code, modifier, status, work_rvu, pe_nonfacility_rvu, pe_facility_rvu,"
+        " mp_rvu, conversion_factor)",
+        9,
+    ),
+    "gpci": ("codeset_gpci (set_id, mac, locality, state, work_gpci, pe_gpci, mp_gpci)", 7),
+    "opps-b": ("codeset_opps_b (set_id, code, status_indicator, apc, payment_rate)", 5),
 }
 
 _LABELS = {
@@ -69,6 +76,9 @@ _LABELS = {
     "ptp-hospital": "PTP hospital",
     "mue-practitioner": "MUE practitioner",
     "mue-facility": "MUE facility",
+    "pfs-rvu": "PFS",
+    "gpci": "GPCI",
+    "opps-b": "OPPS B",
 }
 
 
@@ -127,6 +137,8 @@ _OTHER_TABLES: dict[str, re.Pattern[str]] = {
 
 
 def _part_of(kind: str, name: str) -> str:
+    if kind == "pfs-rvu":  # the QPP twin (other conversion factor) is its own part of the quarter
+        return "qpp" if re.search(r"(?<!non)(?<!non_)(?<!non-)qpp", name.lower()) else ""
     if kind.startswith("ptp"):
         m = re.search(r"-f(\d)(?:\D|$)", name.lower())
         if m:

@@ -77,3 +77,41 @@ CREATE TABLE codeset_mue (
     PRIMARY KEY (set_id, code)
 ) WITHOUT ROWID;
 """
+
+# Fee schedules (migration ``0601_fee_schedules``): the PFS relative values (code + modifier; the
+# DESCRIPTION column is not kept), the GPCIs by MAC and locality, and OPPS Addendum B rates by
+# HCPCS code (the short descriptor is not kept). RVUs, indices and rates are exact decimal TEXT.
+FEE_SCHEDULE_SCHEMA = """
+CREATE TABLE codeset_pfs_rvu (
+    set_id             INTEGER NOT NULL REFERENCES codesets(id),
+    code               TEXT NOT NULL,
+    modifier           TEXT NOT NULL,        -- '' global, 26, TC, 53, ...
+    status             TEXT NOT NULL,        -- PFS status code (A, R, T paid; B bundled; ...)
+    work_rvu           TEXT NOT NULL,
+    pe_nonfacility_rvu TEXT,                 -- NULL: not applicable (NA) in a non-facility setting
+    pe_facility_rvu    TEXT,
+    mp_rvu             TEXT NOT NULL,
+    conversion_factor  TEXT NOT NULL,
+    PRIMARY KEY (set_id, code, modifier)
+) WITHOUT ROWID;
+
+CREATE TABLE codeset_gpci (
+    set_id    INTEGER NOT NULL REFERENCES codesets(id),
+    mac       TEXT NOT NULL,                 -- Medicare administrative contractor, 5 digits
+    locality  TEXT NOT NULL,                 -- 2 digits
+    state     TEXT NOT NULL,
+    work_gpci TEXT NOT NULL,
+    pe_gpci   TEXT NOT NULL,
+    mp_gpci   TEXT NOT NULL,
+    PRIMARY KEY (set_id, mac, locality)
+) WITHOUT ROWID;
+
+CREATE TABLE codeset_opps_b (
+    set_id           INTEGER NOT NULL REFERENCES codesets(id),
+    code             TEXT NOT NULL,
+    status_indicator TEXT NOT NULL,
+    apc              TEXT NOT NULL,
+    payment_rate     TEXT,                   -- NULL: none (packaged, not paid under OPPS)
+    PRIMARY KEY (set_id, code)
+) WITHOUT ROWID;
+"""

@@ -10,7 +10,8 @@ text is in :mod:`reconcile.ledger.posting_tables`), then the loaded CMS code set
 (:mod:`reconcile.ledger.codeset_tables`), then the claim identity (``claims.part``) and the
 temporary file of an interchange being written, then the clearinghouse exchange tables and the
 point each partner's sending starts from, then coordination of benefits
-(:mod:`reconcile.ledger.cob_tables`).
+(:mod:`reconcile.ledger.cob_tables`), then the fee schedules
+(:mod:`reconcile.ledger.codeset_tables`) and expected payment (:mod:`reconcile.ledger.expected_tables`).
 
 Conventions: money is TEXT holding an exact decimal string (never REAL); timestamps are ISO 8601
 UTC text; control numbers are INTEGER.
@@ -24,7 +25,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from reconcile.ledger.cob_tables import COB_SCHEMA
-from reconcile.ledger.codeset_tables import CODESET_SCHEMA
+from reconcile.ledger.codeset_tables import CODESET_SCHEMA, FEE_SCHEDULE_SCHEMA
+from reconcile.ledger.expected_tables import EXPECTED_SCHEMA
 from reconcile.ledger.posting_tables import POSTING_SCHEMA, UNMATCHED_RELATED_CLAIM
 
 MigrationBody = str | Callable[[sqlite3.Connection], None]
@@ -227,6 +229,8 @@ MIGRATIONS: list[tuple[str, MigrationBody]] = [
     ("0401_clearinghouse_exchange", EXCHANGE_SCHEMA),
     ("0402_exchange_partner_cutoff", EXCHANGE_PARTNERS_SCHEMA),
     ("0501_coordination_of_benefits", COB_SCHEMA),
+    ("0601_fee_schedules", FEE_SCHEDULE_SCHEMA),
+    ("0602_expected_payment", EXPECTED_SCHEMA),
 ]
 
 

@@ -6,6 +6,8 @@ findings (with file and line number) out.
 - :mod:`~reconcile.codesets.formats.asp_ndc`: ASP NDC-HCPCS crosswalk.
 - :mod:`~reconcile.codesets.formats.ptp`: NCCI PTP edits (practitioner and hospital).
 - :mod:`~reconcile.codesets.formats.mue`: NCCI MUE tables (practitioner and facility).
+- :mod:`~reconcile.codesets.formats.pfs_rvu`, :mod:`~reconcile.codesets.formats.gpci`,
+  :mod:`~reconcile.codesets.formats.opps_b`: fee schedules (PFS relative values, GPCIs, OPPS Addendum B).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from reconcile.codesets.formats import asp, asp_ndc, hcpcs, mue, ptp
+from reconcile.codesets.formats import asp, asp_ndc, gpci, hcpcs, mue, opps_b, pfs_rvu, ptp
 from reconcile.codesets.formats.common import ParseContext, split_lines
 
 __all__ = ["PARSERS", "ParseContext", "parse_text"]
@@ -29,6 +31,9 @@ PARSERS: dict[str, Parser] = {
     "ptp-hospital": ptp.parse,
     "mue-practitioner": mue.parse,
     "mue-facility": mue.parse,
+    "pfs-rvu": pfs_rvu.parse,
+    "gpci": gpci.parse,
+    "opps-b": opps_b.parse,
 }
 
 

@@ -53,13 +53,15 @@ def _no_bare_cr(lines: Iterable[str]) -> Iterator[str]:
         yield _BARE_CR.sub(" ", line) if "\r" in line else line
 
 
-def csv_rows(lines: Iterable[str], ctx: ParseContext | None = None) -> Iterator[tuple[int, list[str]]]:
+def csv_rows(
+    lines: Iterable[str], ctx: ParseContext | None = None, delimiter: str = ","
+) -> Iterator[tuple[int, list[str]]]:
     """(first line number, cells) of every CSV record; quoted cells may span lines.
 
     A stray carriage return is read as a space; a record the CSV reader cannot read ends the file
-    with a finding (``csv-unreadable``) instead of an exception.
+    with a finding (``csv-unreadable``) instead of an exception. ``delimiter`` is ``,`` or a tab.
     """
-    reader = csv.reader(_no_bare_cr(lines))
+    reader = csv.reader(_no_bare_cr(lines), delimiter=delimiter)
     prev = 0
     while True:
         try:

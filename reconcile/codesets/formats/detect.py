@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from reconcile.codesets.formats import asp, asp_ndc, hcpcs, mue, ptp
+from reconcile.codesets.formats import asp, asp_ndc, gpci, hcpcs, mue, opps_b, pfs_rvu, ptp
 
 __all__ = ["KINDS", "detect_kind", "quarter_from_name", "setting_from_name"]
 
@@ -17,6 +17,9 @@ KINDS: tuple[str, ...] = (
     "ptp-hospital",
     "mue-practitioner",
     "mue-facility",
+    "pfs-rvu",
+    "gpci",
+    "opps-b",
 )
 
 
@@ -41,6 +44,12 @@ def detect_kind(head: list[str], name: str) -> tuple[str | None, str]:
         return "asp", "ASP pricing header"
     if asp_ndc.looks_like(head):
         return "asp-ndc", "ASP NDC-HCPCS crosswalk header"
+    if pfs_rvu.looks_like(head):
+        return "pfs-rvu", "PFS relative value header"
+    if gpci.looks_like(head):
+        return "gpci", "GPCI (Addendum E) header"
+    if opps_b.looks_like(head):
+        return "opps-b", "OPPS Addendum B header"
     if mue.looks_like(head):
         text = " ".join(" ".join(ln.split()) for ln in head).lower()
         setting: str | None = None
@@ -58,7 +67,7 @@ def detect_kind(head: list[str], name: str) -> tuple[str | None, str]:
         if ptp_setting is None:
             return None, "a PTP file whose name states no setting: give --kind ptp-practitioner or ptp-hospital"
         return f"ptp-{ptp_setting}", "NCCI PTP header"
-    return None, "not a known CMS layout (HCPCS, ASP, ASP NDC crosswalk, NCCI PTP, MUE)"
+    return None, "not a known CMS layout (HCPCS, ASP, ASP NDC crosswalk, NCCI PTP, MUE, PFS RVU, GPCI, OPPS B)"
 
 
 _MONTHS = {
@@ -117,6 +126,10 @@ def quarter_from_name(name: str, kind: str) -> date | None:
     m = re.search(rf"(?<!\d)(20\d{{2}})[-_ ]?({_MONTH_RE})(?![a-z])", n)
     if m:
         return date(int(m.group(1)), _MONTHS[m.group(2)], 1)
+    if kind in ("pfs-rvu", "gpci"):  # the RVU release zip: rvu26a (January) .. rvu26d (October)
+        m = re.search(r"rvu(\d{2})([a-d])", n)
+        if m:
+            return date(2000 + int(m.group(1)), {"a": 1, "b": 4, "c": 7, "d": 10}[m.group(2)], 1)
     if kind == "hcpcs":
         m = re.search(r"hcpc(20\d{2})", n)
         if m:

@@ -277,7 +277,9 @@ def write_samples(out: Path, ptp_rows: int = 0) -> list[Path]:
             write_ptp(f, ptp_rows)
         else:
             f.write(ptp_file([("96413", "96365", "20100101", "*", "1"), ("96365", "96372", "20100101", "*", "0")]))
-    return [*written, ptp]
+    from tests.reconcile.codesets import synth_fees  # the fee schedules (PFS RVU, GPCI, OPPS B)
+
+    return [*written, ptp, *synth_fees.write_samples(out)]
 
 
 if __name__ == "__main__":

@@ -208,7 +208,9 @@ def test_the_sample_generator_writes_one_loadable_file_of_every_kind(conn, tmp_p
     assert set(SAMPLE_OF_KIND) == set(KINDS)
     results = [r for p in synth.write_samples(tmp_path / "samples") for r in load_path(conn, p)]
     assert sorted(str(r.kind) for r in results if r.status == "loaded") == sorted(KINDS)
-    assert {r.label.split()[-1] for r in results if r.label} == {"2026Q3"}
+    # the GPCI file is annual: its header's year dates it
+    assert {r.label.split()[-1] for r in results if r.label and r.kind != "gpci"} == {"2026Q3"}
+    assert [r.label for r in results if r.kind == "gpci"] == ["GPCI 2026Q1"]
     assert not any(r.has_errors for r in results)
 
 
@@ -220,6 +222,9 @@ SAMPLE_OF_KIND = {
     "ptp-hospital": "ccioph-v322r0-f1.TXT",
     "mue-practitioner": "MCR_MUE_PractitionerServices_Eff_07-01-2026.csv",
     "mue-facility": "MCR_MUE_OutpatientHospitalServices_Eff_07-01-2026.csv",
+    "pfs-rvu": "PPRRVU2026_Jul_nonQPP.csv",
+    "gpci": "GPCI2026.csv",
+    "opps-b": "2026_July_Web_Addendum_B.csv",
 }
 
 
@@ -240,7 +245,8 @@ def test_every_kind_loads_from_a_zip_with_its_twins_and_again_is_a_no_op(conn, t
     )
     loaded = [r for r in load_path(conn, z) if r.status == "loaded"]
     assert [(r.kind, r.file) for r in loaded] == [(kind, f"download.zip!{member.name}")]
-    assert loaded[0].rows > 0 and loaded[0].effective_from == date(2026, 7, 1)
+    start = date(2026, 1, 1) if kind == "gpci" else date(2026, 7, 1)  # the GPCI file is annual
+    assert loaded[0].rows > 0 and loaded[0].effective_from == start
     counts = conn.execute("SELECT count(*), sum(row_count) FROM codesets").fetchone()[:]
     again = [r for r in load_path(conn, z) if r.status not in ("skipped",)]
     assert [r.status for r in again] == ["already-loaded"]

@@ -80,6 +80,8 @@ def test_shipped_migrations_keep_their_names_and_order() -> None:
         "0401_clearinghouse_exchange",
         "0402_exchange_partner_cutoff",
         "0501_coordination_of_benefits",
+        "0601_fee_schedules",
+        "0602_expected_payment",
     ]
 
 

@@ -125,6 +125,15 @@ def _billed_code(rl: Any, line_id: int | None, codes: dict[int, str]) -> str | N
     return rl.original_code or rl.code
 
 
+def _allowed(rl: Any) -> str | None:
+    """The payer's allowed amount of a line (AMT*B6) as text, when the 835 states it."""
+    for a in getattr(rl, "amounts", None) or ():
+        if a.qualifier == "B6" and a.amount is not None:
+            return str(a.amount)
+    own = getattr(rl, "allowed", None)
+    return None if own is None else str(own)
+
+
 def _adj_rows(adjs: Sequence[Adj]) -> list[tuple[str, str, Decimal]]:
     return [(a.group, a.reason, ZERO if a.amount is None else a.amount) for a in adjs]
 
@@ -483,6 +492,7 @@ class _Poster:
                     (iso_of(d) or iso(d)) if d else None,
                     matched_by,
                     rl.segment_number,
+                    _allowed(rl),
                 )
             )
             ladjs = rl.adjustments
@@ -711,7 +721,7 @@ class _Poster:
         lp_map: dict[int, int] = {}
         for r in c.execute(
             "SELECT id, line_id, line_control_number, code, modifiers, charge, paid, units,"
-            " service_date, segment FROM line_postings WHERE claim_posting_id = ?",
+            " service_date, segment, allowed FROM line_postings WHERE claim_posting_id = ?",
             (orig_id,),
         ):
             new = self._next("line_postings")
@@ -730,6 +740,7 @@ class _Poster:
                     r[8],
                     "reversal-mirror",
                     rc.segment_number,
+                    None if r[10] is None else str(-Decimal(r[10])),
                 )
             )
         rng = c.execute(
@@ -910,8 +921,8 @@ _INS_CP = Insert(
 )
 _INS_LP = Insert(
     "INSERT INTO line_postings (id, claim_posting_id, line_id, line_control_number, code, modifiers,"
-    " charge, paid, units, service_date, matched_by, segment)",
-    "(?,?,NULLIF(?,0),?,?,?,?,?,?,?,?,?)",
+    " charge, paid, units, service_date, matched_by, segment, allowed)",
+    "(?,?,NULLIF(?,0),?,?,?,?,?,?,?,?,?,?)",
 )
 _INS_ADJ = Insert(
     "INSERT INTO adjustments (id, claim_posting_id, line_posting_id, group_code, reason, amount, quantity)",

@@ -45,6 +45,7 @@ class RLine:
     adjustments: list[Adj] = field(default_factory=list)
     remarks: list[str] = field(default_factory=list)  # LQ*HE codes
     segment: int | None = None
+    allowed: Decimal | None = None  # AMT*B6 (None: not stated)
 
     @property
     def segment_number(self) -> int | None:  # the reader's name (the poster takes either)

@@ -30,7 +30,7 @@ if TYPE_CHECKING:  # annotations only: the ledger is opened when a command runs
 
 claims_app = typer.Typer(help="Build 837 claim files and list claims in the ledger.", no_args_is_help=True)
 
-AMOUNT_FIELDS = ("charge", "paid", "adjusted", "patient_responsibility", "balance")
+AMOUNT_FIELDS = ("charge", "paid", "adjusted", "patient_responsibility", "balance", "expected")
 
 
 def open_ledger(option: Path | None) -> sqlite3.Connection:
@@ -225,7 +225,7 @@ def summaries_json(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         {
             k: (
                 money_str(v)
-                if k in AMOUNT_FIELDS or k == "patient_balance"
+                if (k in AMOUNT_FIELDS and v is not None) or k == "patient_balance"
                 else ({p: money_str(a) for p, a in v.items()} if k == "paid_by_payer" else v)
             )
             for k, v in r.items()

@@ -1,4 +1,5 @@
-"""CLI commands for posting and denials: ``remit post``, ``unmatched``, ``denials`` and ``claims correct``.
+"""CLI commands for posting and denials: ``remit post``, ``unmatched``, ``denials``, ``underpayments`` and
+``claims correct``.
 
 Thin over :mod:`reconcile.posting.post`, :mod:`reconcile.denials.worklist`, :mod:`reconcile.denials.report` and
 :mod:`reconcile.claims.correct`; every command takes ``--ledger PATH`` and ``--json``.
@@ -9,6 +10,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -146,6 +148,43 @@ UNMATCHED_COLUMNS = (
 )
 
 
+def print_underpayments(items: list[dict[str, Any]]) -> None:
+    if not items:
+        console.print("No underpayments.")
+        return
+    cols = [
+        Col("claim", "keep"),
+        Col("line", "keep"),
+        Col("code", "keep"),
+        Col("units", "keep", justify="right"),
+        Col("expected", "keep", justify="right"),
+        Col("allowed", "keep", justify="right"),
+        Col("paid", "keep", justify="right"),
+        Col("variance", "keep", justify="right"),
+        Col("cause", "keep"),
+        Col("basis", drop=1),
+        Col("payer", drop=2),
+    ]
+    rows = [
+        [
+            str(i["patient_control_number"]),
+            str(i["line_control_number"]),
+            str(i["code"]),
+            str(i["units"]),
+            i["expected_allowed"],
+            i["allowed"],
+            i["paid"],
+            i["variance"],
+            str(i["cause"]),
+            str(i["basis"]),
+            str(i["payer"]),
+        ]
+        for i in items
+    ]
+    total = sum((Decimal(i["variance"]) for i in items), Decimal(0))
+    print_table(cols, rows, f"Underpayments ({len(items)}, {total:,.2f} short)")
+
+
 def register(app: typer.Typer) -> None:
     """Add ``remit post``, ``unmatched``, ``denials`` and ``claims correct``."""
 
@@ -228,6 +267,7 @@ def register(app: typer.Typer) -> None:
         as_csv: bool = typer.Option(False, "--csv", help="Print CSV (one row per denial)."),
         html: Path | None = typer.Option(None, "--html", help="Write the HTML report (table + chart) here."),
         as_of: str | None = typer.Option(None, "--as-of", help="Date for age_days (YYYY-MM-DD; default today)."),
+        config: Path | None = ConfigOption,
     ) -> None:
         """The denial worklist: largest amount at risk first, then oldest, with category and action."""
         from reconcile.denials.worklist import denial_worklist, worklist_csv
@@ -238,12 +278,15 @@ def register(app: typer.Typer) -> None:
                 when = date.fromisoformat(as_of)
             except ValueError:
                 fail([f"--as-of: not a date (YYYY-MM-DD): {as_of!r}"])
-        items = denial_worklist(open_ledger(ledger), as_of=when)
+        conn = open_ledger(ledger)
+        items = denial_worklist(conn, as_of=when)
         if html is not None:
             from reconcile.denials.report import denials_html
+            from reconcile.underpay import underpayment_worklist
 
+            under = underpayment_worklist(conn, get_config(config))
             try:
-                write_report(html, denials_html(items), ledger=ledger_path(ledger))
+                write_report(html, denials_html(items, underpayments=under), ledger=ledger_path(ledger))
             except ReportPathError as exc:
                 fail([f"--html {exc}"])
             except OSError as exc:
@@ -256,6 +299,40 @@ def register(app: typer.Typer) -> None:
             worklist_csv(items, sys.stdout)
         elif html is None:
             print_worklist(items)
+
+    @app.command("underpayments")
+    def underpayments(
+        ledger: Path | None = LedgerOption,
+        as_json: bool = JsonOption,
+        as_csv: bool = typer.Option(False, "--csv", help="Print CSV (one row per underpaid line)."),
+        html: Path | None = typer.Option(
+            None, "--html", help="Write the HTML report (denials, then underpayments with a chart by payer) here."
+        ),
+        config: Path | None = ConfigOption,
+    ) -> None:
+        """Lines the payer allowed less than expected (beyond the tolerance): largest variance first."""
+        from reconcile.underpay import underpayment_worklist, underpayments_csv
+
+        conn = open_ledger(ledger)
+        items = underpayment_worklist(conn, get_config(config))
+        if html is not None:
+            from reconcile.denials.report import denials_html
+            from reconcile.denials.worklist import denial_worklist
+
+            try:
+                write_report(html, denials_html(denial_worklist(conn), underpayments=items), ledger=ledger_path(ledger))
+            except ReportPathError as exc:
+                fail([f"--html {exc}"])
+            except OSError as exc:
+                fail([f"--html {html}: cannot write: {exc.strerror}"])
+            if not as_json and not as_csv:
+                say(f"wrote {html} ({len(items)} underpayments)")
+        if as_json:
+            print_json({"underpayments": items})
+        elif as_csv:
+            underpayments_csv(items, sys.stdout)
+        elif html is None:
+            print_underpayments(items)
 
     @claims_app.command("correct")
     def correct(

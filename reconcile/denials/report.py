@@ -140,8 +140,99 @@ def _cell(key: str, value: Any) -> etree._Element:
     return E.TD(text, E.CLASS("num")) if key in ("amount", "age_days") else E.TD(text)
 
 
-def denials_html(items: Sequence[dict[str, Any]], generated_at: datetime | None = None) -> bytes:
-    """The whole page as UTF-8 bytes (``<!DOCTYPE html>``)."""
+UNDERPAYMENT_COLUMNS = (
+    ("payer", "Payer"),
+    ("patient_control_number", "Claim"),
+    ("line_control_number", "Line"),
+    ("code", "Code"),
+    ("units", "Units"),
+    ("expected_allowed", "Expected allowed"),
+    ("allowed", "Allowed"),
+    ("paid", "Paid"),
+    ("variance", "Variance"),
+    ("basis", "Basis"),
+    ("cause", "Likely cause"),
+)
+_UNDER_NUM = frozenset({"units", "expected_allowed", "allowed", "paid", "variance"})
+
+
+def variance_chart_svg(items: Sequence[dict[str, Any]]) -> etree._Element:
+    """One horizontal bar per payer: the total variance of its underpaid lines, largest first."""
+    by_payer: dict[str, Decimal] = defaultdict(Decimal)
+    for it in items:
+        by_payer[visible(it.get("payer") or "unknown payer")] += Decimal(it["variance"])
+    payers = sorted(by_payer, key=lambda p: (-by_payer[p], p))
+    top = max(by_payer.values(), default=Decimal(1)) or Decimal(1)
+    height = max(1, len(payers)) * (BAR_H + GAP) + 20
+    width = LABEL_W + CHART_W + 120
+    svg = _svg("svg", width=width, height=height, viewBox=f"0 0 {width} {height}", role="img", id="variance-chart")
+    title = etree.SubElement(svg, "title")
+    title.text = "Underpayment variance by payer"
+    if not payers:
+        t = etree.SubElement(svg, "text", x="10", y="20")
+        t.text = "No underpayments"
+        return svg
+    for row, payer in enumerate(payers):
+        y = 10 + row * (BAR_H + GAP)
+        label = etree.SubElement(svg, "text", {"x": str(LABEL_W - 6), "y": str(y + BAR_H * 0.7), "text-anchor": "end"})
+        label.text = payer
+        amt = by_payer[payer]
+        w = max(Decimal(1), (amt / top * CHART_W).quantize(Decimal("0.1")))
+        rect = etree.SubElement(
+            svg,
+            "rect",
+            {
+                "class": "bar",
+                "x": str(LABEL_W),
+                "y": str(y),
+                "width": str(w),
+                "height": str(BAR_H),
+                "fill": PALETTE[row % len(PALETTE)],
+                "data-payer": payer,
+                "data-amount": str(amt),
+            },
+        )
+        tip = etree.SubElement(rect, "title")
+        tip.text = f"{payer}: {amt:.2f}"
+        val = etree.SubElement(svg, "text", x=str(LABEL_W + w + 6), y=str(y + BAR_H * 0.7))
+        val.text = f"{amt:,.2f}"
+    return svg
+
+
+def underpayment_section(items: Sequence[dict[str, Any]]) -> list[etree._Element]:
+    """Heading, summary, variance chart and table of the underpaid lines (largest variance first)."""
+    total = sum((Decimal(i["variance"]) for i in items), Decimal(0))
+    rows = [
+        E.TR(
+            *[
+                E.TD(visible(str(it.get(k) if it.get(k) is not None else "")), E.CLASS("num"))
+                if k in _UNDER_NUM
+                else E.TD(visible(str(it.get(k) if it.get(k) is not None else "")))
+                for k, _ in UNDERPAYMENT_COLUMNS
+            ]
+        )
+        for it in items
+    ]
+    return [
+        E.H2("Underpayments"),
+        E.P(f"{len(items)} underpaid lines, {total:,.2f} short of the expected allowed amount.", E.CLASS("summary")),
+        E.H3("Variance by payer"),
+        variance_chart_svg(items),
+        E.TABLE(
+            E.THEAD(E.TR(*[E.TH(label) for _, label in UNDERPAYMENT_COLUMNS])),
+            E.TBODY(*rows),
+            id="underpayments",
+        ),
+    ]
+
+
+def denials_html(
+    items: Sequence[dict[str, Any]],
+    generated_at: datetime | None = None,
+    underpayments: Sequence[dict[str, Any]] | None = None,
+) -> bytes:
+    """The whole page as UTF-8 bytes (``<!DOCTYPE html>``); with ``underpayments``, their section
+    (kept apart from the denials: a chart of variance by payer and the underpaid lines) follows."""
     when = (generated_at or datetime.now(UTC)).strftime("%Y-%m-%d %H:%M UTC")
     total = sum((Decimal(i["amount"]) for i in items), Decimal(0))
     head = E.HEAD(
@@ -159,6 +250,7 @@ def denials_html(items: Sequence[dict[str, Any]], generated_at: datetime | None 
         chart_svg(items),
         E.H2("Worklist (largest amount at risk first, then oldest)"),
         table,
+        *(underpayment_section(underpayments) if underpayments is not None else []),
     )
     page = E.HTML(head, body, lang="en")
     return etree.tostring(page, method="html", encoding="utf-8", doctype="<!DOCTYPE html>")

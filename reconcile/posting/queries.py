@@ -37,15 +37,27 @@ def posting_totals(conn: sqlite3.Connection) -> dict[int, dict[str, Decimal]]:
     return totals
 
 
+def _expected_totals(conn: sqlite3.Connection) -> dict[int, Decimal]:
+    """Sum of the expected allowed amounts of each claim's lines that have one."""
+    out: dict[int, Decimal] = {}
+    for claim_id, amount in conn.execute(
+        "SELECT l.claim_id, e.amount FROM expected_allowed e JOIN lines l ON l.id = e.line_id WHERE e.amount IS NOT NULL"
+    ):
+        out[claim_id] = out.get(claim_id, Decimal("0")) + Decimal(amount)
+    return out
+
+
 def claim_summaries(conn: sqlite3.Connection) -> list[dict[str, Any]]:
     """Every claim in the ledger joined with its posted totals: charge, paid, adjusted, patient
-    responsibility, balance and status.
+    responsibility, balance, expected allowed (sum over the lines that have one; None: none has)
+    and status.
 
     Amounts are Decimals; balance = charge − paid − adjusted (patient responsibility is part of
     the adjustments the payer reports and stays due from the patient).
     """
     # A ledger opened without the posting migration has no postings: every claim is unpaid.
     totals = posting_totals(conn) if table_exists(conn, "claim_postings") else {}
+    expected = _expected_totals(conn) if table_exists(conn, "expected_allowed") else {}
     zero = Decimal("0")
     out: list[dict[str, Any]] = []
     rows = conn.execute(
@@ -79,6 +91,7 @@ def claim_summaries(conn: sqlite3.Connection) -> list[dict[str, Any]]:
                 "balance": charge - paid - adjusted,
                 "paid_by_payer": by_payer.get(r["id"], ({}, zero))[0],
                 "patient_balance": by_payer.get(r["id"], ({}, zero))[1],
+                "expected": expected.get(r["id"]),  # sum of the lines' expected allowed (None: no basis)
                 "status": r["status"],
                 "isa13": r["isa13"],
                 "st02": r["st02"],

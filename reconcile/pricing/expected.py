@@ -227,7 +227,7 @@ def _contract(
             Expected(
                 cents(row.rate * units),
                 "contract-fee-schedule",
-                k.fee_schedule_name,
+                f"fee schedule {k.fee_schedule_name}",
                 f"{row.code}{mod} {row.rate} × {units}",
             ),
             None,
@@ -240,7 +240,7 @@ def _contract(
             return None, f"payer {ctx.payer.key} states no drug_rate and its fee schedule has no {line.code}"
         e = _asp(line, fees, on, k.drug_factor)
         if e is not None:
-            e.formula = f"{k.drug_text}: {e.formula}"
+            e.schedule = f"{k.drug_text} ({e.schedule})"
         return e, None if e else f"no ASP payment limit for {line.code} on {on.isoformat()}"
     if k.service is None:
         return None, f"payer {ctx.payer.key} states no service_rate and its fee schedule has no {line.code}"
@@ -255,8 +255,8 @@ def _contract(
         Expected(
             cents(base.amount * factor),
             f"contract-{which.lower()}",
-            base.schedule,
-            f"{k.service_text}: {factor} × ({base.formula})",
+            f"{k.service_text} ({base.schedule})",
+            f"{factor} × ({base.formula})",
             start=base.start,
         ),
         None,

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import sqlite3
 from datetime import UTC, datetime
-from decimal import Decimal
 from typing import Any
 
 from coding.config import Config
@@ -22,7 +21,7 @@ from reconcile.ledger.store import transaction
 from reconcile.pricing.expected import ClaimContext, Expected, expected_for_claim
 from reconcile.pricing.terms import Contract, contract_of
 
-__all__ = ["Pricer", "claim_expected_totals", "record_expected"]
+__all__ = ["Pricer", "record_expected"]
 
 DEFAULT_POS = {"home": "12"}  # as the 837P writer: otherwise 11
 
@@ -86,18 +85,3 @@ def record_expected(conn: sqlite3.Connection, plan: Any, cfg: Config, now: datet
             [(*r[1:], r[0]) for r in rows],
         )
     return pricer.findings + found
-
-
-def claim_expected_totals(conn: sqlite3.Connection, claim_ids: list[int]) -> dict[int, Decimal | None]:
-    """Sum of the expected allowed amounts of each claim (None: no line of it has one)."""
-    out: dict[int, Decimal | None] = {}
-    for start in range(0, len(claim_ids), 500):
-        chunk = claim_ids[start : start + 500]
-        marks = ",".join("?" * len(chunk))
-        for cid, amount in conn.execute(
-            f"SELECT l.claim_id, e.amount FROM lines l JOIN expected_allowed e ON e.line_id = l.id"
-            f" WHERE l.claim_id IN ({marks}) AND e.amount IS NOT NULL",
-            chunk,
-        ):
-            out[cid] = (out.get(cid) or Decimal("0")) + Decimal(amount)
-    return out

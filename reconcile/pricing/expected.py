@@ -12,7 +12,8 @@ Medicare (a payer profile whose filing indicator is ``MB``/``MA``):
   rate of a service is wage adjusted, ``rate × (0.60 × wage index + 0.40)`` (60 % labor share);
   separately paid drugs and biologicals (SI G, K) are not (CMS pays them at ASP-based national
   rates). Packaged items expect zero: SI N always, Q1 when the claim has an S, T, V or X line on the
-  same date, Q2 when it has a T line on the same date.
+  same date, Q2 when it has a T line on the same date. What each indicator expects is the table
+  ``data/opps_status_indicators.csv``.
 
 Other payers, by the payer profile's contract terms (:mod:`reconcile.pricing.terms`): the contract
 fee schedule first, then per-diem rates, then ``drug_rate`` for drugs (ASP = limit ÷ 1.06), then
@@ -26,10 +27,13 @@ why: never a guess. Each amount also carries what the previous quarter's file wo
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
+from pathlib import Path
 
 from coding.config import MEDICARE_FILING, Config, PayerProfile
 from coding.findings import Finding, info
@@ -57,12 +61,16 @@ FACILITY_POS = frozenset(
 PFS_MODIFIERS = ("26", "TC", "53")
 #: PFS status codes paid from the RVUs.
 PFS_PAID_STATUS = frozenset({"A", "R", "T"})
-#: OPPS status indicators of separately paid drugs and biologicals (not wage adjusted).
-OPPS_DRUG_SI = frozenset({"G", "K", "K1"})
-#: OPPS status indicators paid at the Addendum B rate (packaging aside).
-OPPS_PAID_SI = frozenset(
-    {"G", "H", "J1", "J2", "K", "K1", "K2", "K3", "K4", "P", "Q1", "Q2", "Q3", "Q4", "R", "S", "T", "U", "V", "X"}
-)
+#: What each OPPS status indicator expects (``data/opps_status_indicators.csv``).
+OPPS_TABLE = Path(__file__).resolve().parent / "data" / "opps_status_indicators.csv"
+
+
+@lru_cache(maxsize=1)
+def opps_status_rules(path: str = str(OPPS_TABLE)) -> dict[str, str]:
+    """Status indicator -> ``rate`` / ``drug-rate`` / ``packaged`` / ``packaged-with-stvx`` /
+    ``packaged-with-t`` / ``none``."""
+    with open(path, encoding="utf-8", newline="") as f:
+        return {r["status_indicator"].strip(): r["expected"].strip() for r in csv.DictReader(f)}
 
 
 def cents(d: Decimal) -> Decimal:
@@ -175,14 +183,15 @@ def _opps(
     if r is None:
         return None, f"no OPPS Addendum B rate for {line.code} on {on.isoformat()}"
     si = r.status_indicator
-    if si == "N" or (si in ("Q1", "Q2") and packaged):
-        why = "packaged (SI N)" if si == "N" else f"packaged (SI {si} with a paid procedure on the date)"
+    rule = opps_status_rules().get(si, "none")
+    if rule == "packaged" or (rule.startswith("packaged-with") and packaged):
+        why = f"packaged (SI {si})" if rule == "packaged" else f"packaged (SI {si} with a paid procedure on the date)"
         return Expected(Decimal("0.00"), "opps", r.source.label, why, start=r.start), None
-    if si not in OPPS_PAID_SI or r.payment_rate is None:
+    if rule == "none" or r.payment_rate is None:
         return None, f"OPPS status indicator {si} of {line.code} has no Addendum B payment rate"
     units = Decimal(line.units)
     wi = cfg.facility.opps_wage_index
-    if wi is not None and si not in OPPS_DRUG_SI:
+    if wi is not None and rule != "drug-rate":
         per_unit = cents(r.payment_rate * (LABOR_SHARE * wi + (1 - LABOR_SHARE)))
         formula = f"{r.payment_rate} × (0.60 × {wi} + 0.40) = {per_unit} × {units} (SI {si})"
     else:
@@ -200,7 +209,11 @@ def _packaged_flags(lines: Sequence[ServiceLine], fees: FeeSchedules) -> list[bo
     out = []
     for ln, si in zip(lines, sis, strict=True):
         same_day = {s for other, s in zip(lines, sis, strict=True) if other.service_date == ln.service_date}
-        out.append((si == "Q1" and bool(same_day & {"S", "T", "V", "X"})) or (si == "Q2" and "T" in same_day))
+        rule = opps_status_rules().get(si, "")
+        out.append(
+            (rule == "packaged-with-stvx" and bool(same_day & {"S", "T", "V", "X"}))
+            or (rule == "packaged-with-t" and "T" in same_day)
+        )
     return out
 
 

@@ -3,17 +3,23 @@ basis), a payer's remittance posted, the worklist naming exactly the short lines
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
 from coding.config import load_config
+from dripline.cli import app
 from reconcile.claims.build import build_claims
 from reconcile.ledger.store import connect
 from reconcile.posting.post import post_remittances
 from reconcile.posting.queries import claim_summaries
 from reconcile.posting.records import Adj, RClaim, RLine, RRemit
-from reconcile.underpay import underpayment_worklist
+from reconcile.underpay import UNDERPAYMENT_FIELDS, underpayment_worklist
 from tests.reconcile.underpay.support import encounters, load_fee_schedules, write_config
 
 D = Decimal
@@ -90,7 +96,9 @@ def test_claims_list_carries_the_expected_total(built):
     assert by_pcn["ENC-004"] == D("210.50") + D("0.00") + D("637.53") + D("91.08")
 
 
-def test_a_payer_short_on_some_lines_gives_exactly_those_lines(built):
+@pytest.fixture(scope="module")
+def posted(built):
+    """The claims paid by Medicare and ACME, some lines short."""
     conn, cfg, lines = built
     lcn = {k: v[0] for k, v in lines.items()}
     medicare = RRemit(
@@ -171,6 +179,11 @@ def test_a_payer_short_on_some_lines_gives_exactly_those_lines(built):
     assert post_remittances(conn, [medicare], path="m.835", sha256="m" * 64).status == "posted"
     assert post_remittances(conn, [acme], path="a.835", sha256="a" * 64).status == "posted"
 
+    return conn, cfg
+
+
+def test_a_payer_short_on_some_lines_gives_exactly_those_lines(posted):
+    conn, cfg = posted
     items = underpayment_worklist(conn, cfg)
     got = [(i["patient_control_number"], i["code"], i["variance"], i["cause"]) for i in items]
     assert got == [
@@ -208,3 +221,25 @@ def test_a_payer_short_on_some_lines_gives_exactly_those_lines(built):
     )
     # the denied line (CO-97) is the denial worklist's, not an underpayment
     assert conn.execute("SELECT count(*) FROM denials WHERE code = '96366'").fetchone()[0] == 1
+
+
+def test_underpayments_command_json_csv_and_html(posted, tmp_path):
+    conn, _cfg = posted
+    db = conn.execute("PRAGMA database_list").fetchone()[2]
+    cfg_path = next(Path(db).parent.glob("dripline.toml"))
+    runner = CliRunner()
+    res = runner.invoke(app, ["underpayments", "--json", "--ledger", db, "--config", str(cfg_path)])
+    assert res.exit_code == 0, res.output
+    items = json.loads(res.output)["underpayments"]
+    assert [(i["code"], i["variance"]) for i in items] == [("J1569", "275.48"), ("J1745", "18.22"), ("J1745", "16.52")]
+    res = runner.invoke(app, ["underpayments", "--csv", "--ledger", db, "--config", str(cfg_path)])
+    rows = list(csv.reader(io.StringIO(res.output)))
+    assert rows[0][:11] == list(UNDERPAYMENT_FIELDS) and len(rows) == 4
+    page = tmp_path / "report.html"
+    res = runner.invoke(app, ["underpayments", "--html", str(page), "--ledger", db, "--config", str(cfg_path)])
+    assert res.exit_code == 0, res.output
+    html = page.read_text(encoding="utf-8")
+    assert 'id="variance-chart"' in html and 'id="underpayments"' in html and 'id="worklist"' in html
+    assert 'data-payer="commercial"' in html and 'data-amount="275.48"' in html
+    res = runner.invoke(app, ["underpayments", "--ledger", db, "--config", str(cfg_path)])
+    assert res.exit_code == 0 and "old-fee-schedule" in res.output

@@ -26,7 +26,7 @@ def _totals(claims: list[dict[str, Any]]) -> dict[str, Any]:
 def _print(res: Any, report: Path) -> None:
     from rich.text import Text
 
-    from dripline.commands.posting import print_post_summary, print_worklist
+    from dripline.commands.posting import print_post_summary, print_underpayments, print_worklist
     from dripline.common import Col, cell, print_table, say
 
     console.rule("1. code the bundled encounters, write, validate and record the 837 files")
@@ -78,6 +78,8 @@ def _print(res: Any, report: Path) -> None:
     console.print("status: " + ", ".join(f"{k} {v}" for k, v in sorted(by_status.items())), highlight=False)
     console.rule("4. denial worklist")
     print_worklist(res.denials)
+    console.rule("5. underpayments (allowed below the expected amount)")
+    print_underpayments(res.underpayments)
     if res.unmatched:
         console.print(f"[yellow]{len(res.unmatched)} unmatched remittance item(s): see `dripline unmatched`[/yellow]")
     say(f"HTML report: {report}   ledger: {res.ledger}")
@@ -96,7 +98,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Run the whole loop on the bundled fixtures: code, write and validate 837s, record them,
         post the bundled 835 that answers them, bill the next payer of the claims that have one and
-        post its 835, and show the claims and the denial worklist.
+        post its 835, and show the claims, the denial worklist and the underpayments.
 
         Safe to run again: claims are not built twice and the 835 is reported as a duplicate.
         """
@@ -115,7 +117,7 @@ def register(app: typer.Typer) -> None:
             fail([str(exc)])
         report = workspace / "denials.html"
         try:
-            write_report(report, denials_html(res.denials), ledger=Path(res.ledger))
+            write_report(report, denials_html(res.denials, underpayments=res.underpayments), ledger=Path(res.ledger))
         except (ReportPathError, OSError) as exc:
             fail([f"report {report}: {exc}"])
         if as_json:
@@ -133,6 +135,7 @@ def register(app: typer.Typer) -> None:
                     "claims": summaries_json(res.claims),
                     "denials": res.denials,
                     "unmatched": res.unmatched,
+                    "underpayments": res.underpayments,
                     "report": str(report),
                 }
             )

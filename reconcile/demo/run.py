@@ -13,6 +13,9 @@ again is safe: the claims are already recorded (not built twice) and the 835 is 
 ``python fixtures/make_demo_835.py`` after changing the fixtures): contractual payments, Medicare
 coinsurance and deductible as patient responsibility, a CO-16/M119 NDC denial, a CO-4 modifier
 denial, a reversal with its correction in a later payment, and a PLB recoupment plus interest.
+Medicare drug lines that the demo's synthetic ASP files (``fixtures/demo_codesets``) price are
+allowed at the limit × units, except one paid at the previous quarter's limit: the demo's
+underpayment.
 """
 
 from __future__ import annotations
@@ -32,6 +35,9 @@ from reconcile.posting.records import Adj, RClaim, RLine, RPlb, RRemit
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 DEMO_835 = FIXTURES / "demo.835"
 DEMO_SECONDARY_835 = FIXTURES / "demo_secondary.835"  # the secondary payer's answer to the claims it was billed
+# synthetic ASP-layout files (own numbers, J-codes only) giving the demo's Medicare drug lines an
+# expected allowed amount: two quarters, so one line can be paid at the old rate
+DEMO_CODESETS = FIXTURES / "demo_codesets"
 CENT = Decimal("0.01")
 # payer simulator policy (allowed share of the charge, share of the allowed amount paid)
 POLICY = {"medicare": (Decimal("0.60"), Decimal("0.80")), "default": (Decimal("0.75"), Decimal("1"))}
@@ -54,7 +60,16 @@ class DemoResult:
     claims: list[dict[str, Any]] = field(default_factory=list)
     denials: list[dict[str, Any]] = field(default_factory=list)
     unmatched: list[dict[str, Any]] = field(default_factory=list)
+    underpayments: list[dict[str, Any]] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
+
+
+def load_demo_fee_schedules(conn: sqlite3.Connection) -> None:
+    """Load the synthetic demo fee schedules into ``conn`` (again: nothing changes)."""
+    from reconcile.codesets import load_path
+
+    for p in sorted(DEMO_CODESETS.glob("*.csv")):
+        load_path(conn, p)
 
 
 def run_demo(
@@ -67,6 +82,7 @@ def run_demo(
     from reconcile.posting.matching import PayerDirectory
     from reconcile.posting.post import post_files
     from reconcile.posting.queries import claim_summaries, unmatched_queue
+    from reconcile.underpay import underpayment_worklist
 
     ws = Path(workspace)
     ws.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -74,6 +90,7 @@ def run_demo(
     conn = L.connect(db)
     res = DemoResult(str(ws), str(db))
     recorded = conn.execute("SELECT COUNT(*) FROM claims").fetchone()[0]
+    load_demo_fee_schedules(conn)
     if recorded:
         res.already_built = int(recorded)
     else:
@@ -84,6 +101,7 @@ def run_demo(
     res.claims = claim_summaries(conn)
     res.denials = denial_worklist(conn)
     res.unmatched = unmatched_queue(conn)
+    res.underpayments = underpayment_worklist(conn, cfg)
     conn.close()
     return res
 
@@ -195,9 +213,13 @@ def _ledger_claims(conn: sqlite3.Connection) -> list[_Claim]:
     return sorted(claims.values(), key=lambda c: (c.payer, c.claim_type, c.pcn))
 
 
-def _paid_line(ln: _Line, payer: str, deductible: Decimal = Decimal(0), rate: Decimal | None = None) -> RLine:
+def _paid_line(
+    ln: _Line, payer: str, deductible: Decimal = Decimal(0), rate: Decimal | None = None, allowed: Decimal | None = None
+) -> RLine:
+    """A paid line: ``allowed`` (a fee-schedule amount), else the policy's share of the charge."""
     allowed_share, paid_share = POLICY.get(payer, POLICY["default"])
-    allowed = _r(ln.charge * (rate or allowed_share))
+    if allowed is None:
+        allowed = _r(ln.charge * (rate or allowed_share))
     ded = min(deductible, allowed)
     paid = _r((allowed - ded) * paid_share)
     adjs = [Adj("CO", "45", ln.charge - allowed)] if ln.charge != allowed else []
@@ -263,6 +285,33 @@ def _negate(rc: RClaim, icn: str) -> RClaim:
     )
 
 
+def _medicare_drug_rates(
+    conn: sqlite3.Connection, claims: list[_Claim], used: set[str]
+) -> tuple[dict[str, Decimal], str | None]:
+    """Allowed amounts of the Medicare 837P drug lines the loaded ASP files price (limit × units),
+    one of them (the first of a claim without another role) at the previous quarter's limit."""
+    from reconcile.codesets.fees import FeeSchedules
+    from reconcile.codesets.lookup import LedgerCodeSets
+
+    fees = FeeSchedules(LedgerCodeSets(conn))
+    out: dict[str, Decimal] = {}
+    old: str | None = None
+    for c in claims:
+        if c.payer != "medicare" or c.claim_type != "837P":
+            continue
+        for ln in c.lines:
+            on = date.fromisoformat(ln.service_date)
+            lim = fees.asp(ln.code, on)
+            if lim is None:
+                continue
+            prev_day = fees.previous_day("asp", on)
+            prev = fees.asp(ln.code, prev_day) if prev_day else None
+            if old is None and prev is not None and c.pcn not in used:
+                old, lim = ln.lcn, prev  # the payer still pays last quarter's rate on this line
+            out[ln.lcn] = _r(lim.payment_limit * ln.units)
+    return out, old
+
+
 def answer_claims(conn: sqlite3.Connection, cfg: Config) -> tuple[list[RRemit], date]:
     """The demo payers' remittances for every claim in the ledger (see the module docstring)."""
     claims = _ledger_claims(conn)
@@ -286,6 +335,7 @@ def answer_claims(conn: sqlite3.Connection, cfg: Config) -> tuple[list[RRemit], 
     if rev_claim:
         used.add(rev_claim.pcn)
     full_claim = next((c for c in others if c.pcn not in used), None)
+    asp_allowed, _old_rate_line = _medicare_drug_rates(conn, claims, used)
     by_payer: dict[str, list[RClaim]] = {}
     icn_of: dict[str, str] = {}
     deductible_left = True
@@ -308,7 +358,7 @@ def answer_claims(conn: sqlite3.Connection, cfg: Config) -> tuple[list[RRemit], 
                 ded = Decimal(0)
                 if c.payer == "medicare" and deductible_left:
                     ded, deductible_left = Decimal("50"), False  # one Part B deductible, on one line
-                lines.append(_paid_line(ln, c.payer, ded))
+                lines.append(_paid_line(ln, c.payer, ded, allowed=asp_allowed.get(ln.lcn)))
         by_payer.setdefault(c.payer, []).append(_rclaim(c, lines, icn))
     remits = []
     for payer_key in sorted(by_payer):

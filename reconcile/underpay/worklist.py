@@ -254,9 +254,7 @@ def underpayment_worklist(conn: sqlite3.Connection, cfg: Config | None = None) -
                 "patient_control_number": pcn,
                 "line_control_number": lcn,
                 "code": code,
-                "units": str(billed_units.normalize())
-                if billed_units == billed_units.to_integral()
-                else str(billed_units),
+                "units": str(units),  # as billed (the ledger keeps whole units)
                 "expected_allowed": money_str(expected),
                 "allowed": money_str(allowed),
                 "paid": money_str(paid),

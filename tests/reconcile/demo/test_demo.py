@@ -127,6 +127,21 @@ def test_worklist_has_the_ndc_and_modifier_denials(demo_runs):
     assert amounts == sorted(amounts, reverse=True)
 
 
+def test_the_demo_shows_the_drug_line_paid_at_last_quarters_rate(demo_runs):
+    ws, first, second = demo_runs
+    # the demo's synthetic ASP files: J1745 10 mg at 38.410 (2026Q1) and 37.620 (2025Q4), 40 units
+    assert [
+        (u["code"], u["expected_allowed"], u["allowed"], u["variance"], u["cause"]) for u in first["underpayments"]
+    ] == [("J1745", "1536.40", "1504.80", "31.60", "old-fee-schedule")]
+    assert second["underpayments"] == first["underpayments"]  # run again: the same worklist
+    assert first["underpayments"][0]["basis"] == "ASP 2026Q1"
+    html = (ws / "denials.html").read_text(encoding="utf-8")
+    assert 'id="underpayments"' in html and 'data-amount="31.60"' in html
+    # every claim carries the sum of its lines' expected allowed amounts (null: no line has a basis)
+    expected = {c["patient_control_number"]: c["expected"] for c in first["claims"]}
+    assert expected["ENC-001"] == "1536.40" and None in expected.values()
+
+
 def test_reversal_nets_to_corrected_payment(demo_runs):
     _ws, first, _ = demo_runs
     segs = _segments(DEMO_835)

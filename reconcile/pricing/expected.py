@@ -310,8 +310,7 @@ def _alternates(
             factor = ctx.contract.service[0] if e.basis == "contract-pfs" and ctx.contract.service else Decimal(1)
             out.append((f"PFS {'facility' if other else 'non-facility'}", cents(alt.amount * factor)))
     if not is_medicare(ctx.payer):
-        medicare_ctx = ClaimContext(ctx.claim_type, ctx.payer, ctx.place_of_service, ctx.contract)
-        base, _ = _medicare(line, medicare_ctx, cfg, fees, on, packaged)
+        base, _ = _medicare(line, ctx, cfg, fees, on, packaged)
         if base is not None and base.amount is not None and base.amount != e.amount:
             out.append((f"Medicare {base.basis.upper()}", base.amount))
     elif ctx.claim_type == "837P" and e.basis == "pfs":

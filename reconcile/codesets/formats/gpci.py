@@ -33,14 +33,21 @@ def _col(keys: list[str], *words: str) -> int | None:
     return None
 
 
+def _mac_col(keys: list[str]) -> int | None:
+    for i, k in enumerate(keys):
+        if "contractor" in k or "carrier" in k or k == "mac":
+            return i
+    return None
+
+
 def is_header(cells: list[str]) -> bool:
     keys = [header_key(c) for c in cells]
-    return _col(keys, "medicare administrative contractor") is not None and _col(keys, "pe gpci") is not None
+    return _mac_col(keys) is not None and _col(keys, "pe gpci") is not None
 
 
 def looks_like(head: list[str]) -> bool:
     return any(
-        "medicare administrative contractor" in header_key(ln) and "gpci" in header_key(ln) for ln in head
+        ("contractor" in header_key(ln) or "carrier" in header_key(ln)) and "pe gpci" in header_key(ln) for ln in head
     )
 
 
@@ -51,21 +58,19 @@ def parse(lines: Iterable[str], ctx: ParseContext) -> Iterator[GpciRow]:
         ctx.error("gpci-no-header", "no header row with 'Medicare Administrative Contractor (MAC)' and 'PE GPCI'")
         return
     keys = [header_key(c) for c in header]
-    i_mac = _col(keys, "medicare administrative contractor")
+    i_mac = _mac_col(keys)
     i_state = _col(keys, "state")
     i_loc = _col(keys, "locality number")
     i_pw = _col(keys, "pw gpci") if _col(keys, "pw gpci") is not None else _col(keys, "work gpci")
     i_pe = _col(keys, "pe gpci")
     i_mp = _col(keys, "mp gpci") if _col(keys, "mp gpci") is not None else _col(keys, "malpractice gpci")
-    cols = (i_mac, i_state, i_loc, i_pw, i_pe, i_mp)
-    if any(c is None for c in cols):
+    if i_mac is None or i_loc is None or i_pw is None or i_pe is None or i_mp is None:
         ctx.error("gpci-no-header", "the header lacks the locality number or one of the three GPCI columns")
         return
-    i_mac, i_state, i_loc, i_pw, i_pe, i_mp = (int(c) for c in cols)  # type: ignore[arg-type]
     m = _YEAR.search(keys[i_pe])
     if m:  # dates the set when neither --effective nor the name does
         ctx.saw_date(date(int(m.group(1)), 1, 1).isoformat())
-    need = max(i_mac, i_state, i_loc, i_pw, i_pe, i_mp)
+    need = max(i_mac, i_loc, i_pw, i_pe, i_mp)
     seen: set[tuple[str, str]] = set()
     for line, cells in rows:
         if not any(c.strip() for c in cells):
@@ -94,6 +99,7 @@ def parse(lines: Iterable[str], ctx: ParseContext) -> Iterator[GpciRow]:
             continue
         seen.add((mac, loc))
         ctx.rows += 1
-        yield (mac, loc, norm_space(cells[i_state]).upper()[:2], str(gpcis[0]), str(gpcis[1]), str(gpcis[2]))
+        state = norm_space(cells[i_state]).upper()[:2] if i_state is not None and i_state < len(cells) else ""
+        yield (mac, loc, state, str(gpcis[0]), str(gpcis[1]), str(gpcis[2]))
     if ctx.rows == 0:
         ctx.error("gpci-no-rows", "no data rows after the header")

@@ -24,12 +24,12 @@ PfsRow = tuple[str, str, str, str, str | None, str | None, str, str]
 
 #: column -> (words its stacked header reads as, 2026 position)
 _COLUMNS: dict[str, tuple[tuple[str, ...], int]] = {
-    "status": (("status code",), 3),
-    "work": (("work rvu",), 5),
-    "pe_nonfac": (("non-fac pe rvu",), 6),
-    "pe_fac": (("facility pe rvu",), 8),
-    "mp": (("mp rvu",), 10),
-    "cf": (("conv factor",), 25),
+    "status": (("status code", "status"), 3),
+    "work": (("work rvu", "work rvus"), 5),
+    "pe_nonfac": (("non-fac pe rvu", "non-facility pe rvu", "non-facility pe rvus"), 6),
+    "pe_fac": (("facility pe rvu", "facility pe rvus"), 8),
+    "mp": (("mp rvu", "mp rvus", "malpractice rvu"), 10),
+    "cf": (("conv factor", "conversion factor"), 25),
 }
 
 
@@ -40,7 +40,7 @@ def is_header(cells: list[str]) -> bool:
 def looks_like(head: list[str]) -> bool:
     text = header_key(" ".join(head))
     return (
-        any(header_key(ln).startswith("hcpcs,mod,") for ln in head)
+        any(header_key(ln).replace('"', "").startswith("hcpcs,mod,") for ln in head)
         and "rvu" in text
         and ("conv" in text or "relative value" in text)
     )
@@ -109,7 +109,9 @@ def parse(lines: Iterable[str], ctx: ParseContext) -> Iterator[PfsRow]:
                 break
             values[key] = str(d)
         if bad is not None:
-            ctx.error("pfs-bad-number", f"{code}{'-' + mod if mod else ''}: {bad[0]} '{bad[1][:20]}' is not a decimal", line)
+            ctx.error(
+                "pfs-bad-number", f"{code}{'-' + mod if mod else ''}: {bad[0]} '{bad[1][:20]}' is not a decimal", line
+            )
             continue
         if (code, mod) in seen:
             ctx.error("pfs-duplicate", f"{code}{'-' + mod if mod else ''} appears twice; the first row is kept", line)

@@ -120,3 +120,19 @@ def test_opps_b_loads_with_the_quarter_of_its_name(conn, tmp_path):
     r = fees.opps("j9035", date(2026, 5, 1))
     assert r is not None and (r.status_indicator, str(r.payment_rate)) == ("K", "72.113")
     assert fees.opps("J9035", date(2026, 3, 31)) is None
+
+
+def test_pfs_with_a_one_row_header_spelled_out_and_gpci_with_a_carrier_column():
+    text = (
+        "Synthetic relative values\r\n"
+        "HCPCS,MOD,DESCRIPTION,STATUS CODE,NOT USED FOR MEDICARE PAYMENT,WORK RVU,NON-FACILITY PE RVU,"
+        "NON-FAC NA INDICATOR,FACILITY PE RVU,FACILITY NA INDICATOR,MP RVU,CONVERSION FACTOR\r\n"
+        "96365,,SYNTHETIC,A,,0.21,1.95,,0.70,,0.03,33.4009\r\n"
+    )
+    assert detect_kind(text.splitlines(), "x.csv")[0] == "pfs-rvu"
+    rows, ctx = parse_text("pfs-rvu", text)
+    assert rows == [("96365", "", "A", "0.21", "1.95", "0.70", "0.03", "33.4009")] and ctx.findings == []
+    # an older layout: "Carrier", "Work GPCI", no state column
+    gpci = "Carrier,Locality Number,Locality Name,Work GPCI,PE GPCI,MP GPCI\r\n06102,16,CHICAGO,1.007,1.005,2.295\r\n"
+    g_rows, g_ctx = parse_text("gpci", gpci)
+    assert g_rows == [("06102", "16", "", "1.007", "1.005", "2.295")] and g_ctx.findings == []

@@ -288,8 +288,8 @@ def _negate(rc: RClaim, icn: str) -> RClaim:
 def _medicare_drug_rates(
     conn: sqlite3.Connection, claims: list[_Claim], used: set[str]
 ) -> tuple[dict[str, Decimal], str | None]:
-    """Allowed amounts of the Medicare 837P drug lines the loaded ASP files price (limit × units),
-    one of them (the first of a claim without another role) at the previous quarter's limit."""
+    """Allowed amounts of the Medicare drug lines the loaded ASP files price (limit × units),
+    one of them (the first on an 837P claim without another role) at the previous quarter's limit."""
     from reconcile.codesets.fees import FeeSchedules
     from reconcile.codesets.lookup import LedgerCodeSets
 
@@ -297,7 +297,7 @@ def _medicare_drug_rates(
     out: dict[str, Decimal] = {}
     old: str | None = None
     for c in claims:
-        if c.payer != "medicare" or c.claim_type != "837P":
+        if c.payer != "medicare":
             continue
         for ln in c.lines:
             on = date.fromisoformat(ln.service_date)
@@ -306,7 +306,7 @@ def _medicare_drug_rates(
                 continue
             prev_day = fees.previous_day("asp", on)
             prev = fees.asp(ln.code, prev_day) if prev_day else None
-            if old is None and prev is not None and c.pcn not in used:
+            if old is None and prev is not None and c.pcn not in used and c.claim_type == "837P":
                 old, lim = ln.lcn, prev  # the payer still pays last quarter's rate on this line
             out[ln.lcn] = _r(lim.payment_limit * ln.units)
     return out, old

@@ -13,7 +13,8 @@ Medicare (a payer profile whose filing indicator is ``MB``/``MA``):
   separately paid drugs and biologicals (SI G, K) are not (CMS pays them at ASP-based national
   rates). Packaged items expect zero: SI N always, Q1 when the claim has an S, T, V or X line on the
   same date, Q2 when it has a T line on the same date. What each indicator expects is the table
-  ``data/opps_status_indicators.csv``.
+  ``data/opps_status_indicators.csv``. A drug the loaded Addendum B does not price (no OPPS set
+  for the date, or no row) falls back to its ASP payment limit × units.
 
 Other payers, by the payer profile's contract terms (:mod:`reconcile.pricing.terms`): the contract
 fee schedule first, then per-diem rates, then ``drug_rate`` for drugs (ASP = limit ÷ 1.06), then
@@ -221,7 +222,11 @@ def _medicare(
     line: ServiceLine, ctx: ClaimContext, cfg: Config, fees: FeeSchedules, on: date, packaged: bool
 ) -> tuple[Expected | None, str | None]:
     if ctx.claim_type == "837I":
-        return _opps(line, cfg, fees, on, packaged)
+        e, why = _opps(line, cfg, fees, on, packaged)
+        if e is None and _is_drug(line, fees):  # a drug Addendum B does not price: its ASP limit
+            asp = _asp(line, fees, on)
+            return (asp, None) if asp is not None else (None, why)
+        return e, why
     if _is_drug(line, fees):
         e = _asp(line, fees, on)
         return e, None if e else f"no ASP payment limit for {line.code} on {on.isoformat()}"

@@ -143,3 +143,12 @@ def test_a_date_with_no_loaded_set_is_no_basis(fees, tmp_path):
         fees, _cfg(tmp_path), "medicare", "837P", [_line("J9035", 1, kind="drug", on=date(2024, 1, 5))]
     )
     assert e.amount is None and "no ASP payment limit" in found[0].message
+
+
+def test_medicare_837i_drug_without_an_opps_row_falls_back_to_its_asp_limit(fees, tmp_path):
+    # J1569 has an ASP limit (46.350, 2026Q1) but no Addendum B row in the synthetic file
+    (e,), found = _price(fees, _cfg(tmp_path), "medicare", "837I", [_line("J1569", 10, kind="drug")], pos="")
+    assert (e.amount, e.basis, e.schedule) == (D("463.50"), "asp", "ASP 2026Q1") and found == []
+    # an OPPS row wins: J9035 at its Addendum B rate (SI K), not wage adjusted
+    (k,), _ = _price(fees, _cfg(tmp_path), "medicare", "837I", [_line("J9035", 10, kind="drug")], pos="")
+    assert (k.amount, k.basis) == (D("721.13"), "opps")

@@ -3,7 +3,8 @@
 Called by ``claims build`` right after the interchange is recorded: each claim's lines are priced
 (:func:`reconcile.pricing.expected.expected_for_claim`) against the fee schedules loaded in the
 same ledger and the contract terms of its payer profile, and one ``expected_allowed`` row per
-line is written in one transaction. Voids (frequency 8) expect nothing and are skipped.
+line is written in one transaction. Voids (frequency 8) expect nothing and claims to a secondary
+or tertiary payer (the plan's ``cob``) pay what the prior payer left: both are skipped.
 """
 
 from __future__ import annotations
@@ -59,8 +60,8 @@ def record_expected(conn: sqlite3.Connection, plan: Any, cfg: Config, now: datet
         if tp.payer_key not in cfg.payers:
             continue
         for cp in tp.claims:
-            if cp.frequency == "8":
-                continue
+            if cp.frequency == "8" or getattr(cp, "cob", None) is not None:
+                continue  # a void expects nothing; a claim to the next payer is paid what the prior left
             exp, f = pricer.price(plan, tp.payer_key, cp)
             found.extend(f)
             for ln, e in zip(cp.lines, exp, strict=True):

@@ -104,6 +104,13 @@ def check_cob_balance(c: ReadClaim, file: str | None) -> list[Finding]:
                             "SVD02",
                         )
                     )
+        adjudicated = (
+            op.paid is not None
+            or op.adjustments != 0
+            or any(adj.payer_id == op.payer_id for ln in c.lines for adj in ln.adjudications)
+        )
+        if not adjudicated:  # a 2320 without AMT*D, CAS or 2430 (e.g. repricing): nothing to balance
+            continue
         paid = op.paid or Decimal(0)
         at = (op.segment_line, op.file_line)
         if c.charge is not None and c.charge != paid + op.adjustments + line_cas:

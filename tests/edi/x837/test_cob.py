@@ -115,6 +115,22 @@ def test_balancing_edit_catches_a_line_and_claim_that_do_not_add_up() -> None:
     assert "cob-claim-imbalance" in codes
 
 
+def test_a_prior_payer_loop_without_adjudication_is_not_balanced() -> None:
+    """A 2320 that only names the other payer (no AMT*D, no CAS, no 2430: a repriced or
+    not-yet-adjudicated claim) has nothing to balance against."""
+    data = _write(_plan())
+    text = data.decode()
+    import re
+
+    bare = re.sub(r"AMT\*D\*[^~]*~", "", text)
+    bare = re.sub(r"CAS\*[^~]*~", "", bare)
+    bare = re.sub(r"SVD\*[^~]*~", "", bare)
+    bare = re.sub(r"DTP\*573\*[^~]*~", "", bare)
+    assert bare != text
+    codes = {f.code for f in run_edits(read_837(bare.encode()).claims, "bare.x12", strict=True)}
+    assert not codes & {"cob-claim-imbalance", "cob-line-imbalance"}
+
+
 _cas = st.builds(
     Cas,
     st.sampled_from(["CO", "PR", "OA", "PI", "CR"]),

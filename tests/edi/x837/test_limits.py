@@ -16,6 +16,7 @@ from coding.config import (
     DEFAULT_CONFIG_PATH,
     DEFAULT_MAX_FILE_BYTES,
     MAX_CLAIMS_PER_TRANSACTION,
+    Config,
     ConfigError,
     parse_config,
 )
@@ -29,7 +30,7 @@ from tests.edi.x837.factory import NOW, encounter, line
 WIDE = 999_999_999
 
 
-def _config(interchange: dict | None = None, **payer_keys: dict) -> object:
+def _config(interchange: dict | None = None, **payer_keys: dict) -> Config:
     data = tomllib.loads(DEFAULT_CONFIG_PATH.read_text())
     data["interchange"].update(interchange or {})
     for key, extra in payer_keys.items():

@@ -54,12 +54,14 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import ROUND_CEILING, Context, Decimal
 from functools import lru_cache
 from pathlib import Path
 
+from coding.codesets import NO_CODESETS, CodeSets
+from coding.codesets.units import dosage_unit, parse_unit
 from coding.config import Config, PayerProfile
 from coding.drugs import esa
 from coding.findings import Finding, error, warning
@@ -67,6 +69,7 @@ from coding.findings import info as info_finding
 from coding.identifiers import InvalidIdentifier
 from coding.identifiers import ndc as ndc_id
 from coding.model import Administration, Encounter, Quantity, ServiceLine
+from coding.modifiers import dated_modifier
 from coding.pricing import line_charge, unit_price
 
 DATA = Path(__file__).resolve().parent.parent / "data"
@@ -88,6 +91,14 @@ NDC_UNIT_BASIS = {"ML": "mL", "ME": "mg", "GR": "g", "F2": "units"}
 
 _CTX = Context(prec=60)
 
+#: Rationale names of the bundled table's sources (``hcpcs_drugs.csv`` column ``source``).
+BUNDLED_HCPCS = "bundled HCPCS 2020"
+_BUNDLED_SOURCES = {
+    "hcpcs2020": BUNDLED_HCPCS,
+    "opps2026q2": "bundled OPPS 2026Q2 code list",
+    "infusion_drug_reference": "bundled drug reference 2026Q2",
+}
+
 
 @dataclass(frozen=True, slots=True)
 class DrugInfo:
@@ -105,6 +116,8 @@ class DrugInfo:
     opps_si: str | None
     opps_rate: Decimal | None
     parse_status: str = "ok"  # ok / per_item / noc / unparseable / no_descriptor
+    source: str = BUNDLED_HCPCS  # where the billing unit came from, named in the line's rationale
+    curated: bool = False  # the bundled unit is a curated reading of a descriptor the parser misreads
 
     @property
     def unit_label(self) -> str:
@@ -207,6 +220,8 @@ def _drug_table() -> dict[str, DrugInfo]:
             opps_si=si or None,
             opps_rate=rate,
             parse_status=r["parse_status"],
+            source=_BUNDLED_SOURCES.get(r["source"].strip(), BUNDLED_HCPCS),
+            curated=r["unit_text"].strip() == "override",
         )
     return out
 
@@ -240,6 +255,71 @@ def drug_info(code: str) -> DrugInfo | None:
     if not isinstance(code, str):
         return None
     return _drug_table().get(code.strip().upper())
+
+
+def new_drug_info(code: str) -> DrugInfo:
+    """Reference data for a drug code the bundled table lacks (a code newer than it): purpose and
+    container from the curated ranges of ``drug_purpose.csv``, OPPS status from the bundled
+    Addendum B, and no billing unit (a loaded set supplies it)."""
+    code = code.strip().upper()
+    pr = _purpose_row(code)
+    si, rate = _opps().get(code, (None, None))
+    return DrugInfo(
+        code=code,
+        billing_unit_value=None,
+        billing_unit=None,
+        up_to=False,
+        purpose=pr["purpose"] if pr else ("chemo" if code.startswith("J9") else "therapeutic"),
+        hormonal_antineoplastic=bool(pr and pr["hormonal_antineoplastic"] == "1"),
+        complex_biologic=bool(pr and pr["complex_biologic"] == "1"),
+        container=pr["container"] if pr else "single_dose",
+        is_fluid=bool(pr and pr["is_fluid"] == "1"),
+        opps_si=si or None,
+        opps_rate=rate,
+        parse_status="no_descriptor",
+        source="",
+    )
+
+
+def drug_info_on(code: str, on: date, codesets: CodeSets = NO_CODESETS) -> DrugInfo | None:
+    """A drug code's reference data with the billing unit in effect on ``on``.
+
+    Sources in order: the loaded ASP file's "HCPCS Code Dosage", the loaded HCPCS file's long
+    descriptor (skipped for the few codes whose bundled unit is a curated reading of a descriptor
+    the parser misreads), then the bundled table. ``source`` names the one that answered. A code
+    the bundled table lacks is known once a loaded set gives it a unit (or a NOC/per-item
+    descriptor); otherwise None.
+    """
+    base = drug_info(code)
+    if codesets is NO_CODESETS or not isinstance(code, str):
+        return base
+    code = code.strip().upper()
+    d = codesets.dosage(code, on)
+    if d is not None:
+        got = dosage_unit(d)
+        if got is not None:
+            value, unit, up_to = got
+            return replace(
+                base or new_drug_info(code),
+                billing_unit_value=value,
+                billing_unit=unit,
+                up_to=up_to,
+                parse_status="ok",
+                source=d.source.label,
+            )
+    cf = codesets.code(code, on)
+    if cf is not None and cf.description and not (base is not None and base.curated):
+        status, value, unit, up_to, _ = parse_unit(" ".join(cf.description.split()))
+        if status in ("ok", "per_item", "noc"):
+            return replace(
+                base or new_drug_info(code),
+                billing_unit_value=value,
+                billing_unit=unit,
+                up_to=up_to,
+                parse_status=status,
+                source=cf.source.label,
+            )
+    return base
 
 
 def known_drug_codes() -> frozenset[str]:
@@ -329,6 +409,16 @@ def ndc_quantity(
     return Decimal(max(billed_units, 1)), unit
 
 
+def _items(units: int, per_item: Decimal) -> Decimal:
+    """Items (vials) holding ``units`` HCPCS units at ``per_item`` units each, 3 decimals rounded up.
+
+    >>> _items(40, Decimal(40)), _items(12, Decimal(10)), _items(1, Decimal(3))
+    (Decimal('1'), Decimal('1.2'), Decimal('0.334'))
+    """
+    q = _CTX.divide(Decimal(units), per_item).quantize(Decimal("0.001"), rounding=ROUND_CEILING, context=_CTX)
+    return Decimal(_fmt(max(q, Decimal("0.001"))))
+
+
 def _split_containers(total: int, dose: Decimal, waste: Decimal) -> tuple[Decimal, Decimal]:
     """Share ``total`` containers between the administered and the JW line by amount (3 decimals,
     each share > 0, the two adding up to ``total``).
@@ -402,7 +492,14 @@ def _static(cfg: Config, payer: PayerProfile, code: str, claim_type: str) -> _St
     st = _STATIC.get(key)
     if st is not None and st.cfg is cfg and st.payer is payer:
         return st
-    info = drug_info(code)
+    st = _make_static(cfg, payer, code, claim_type, drug_info(code))
+    if len(_STATIC) > 50_000:
+        _STATIC.clear()
+    _STATIC[key] = st
+    return st
+
+
+def _make_static(cfg: Config, payer: PayerProfile, code: str, claim_type: str, info: DrugInfo | None) -> _Static:
     sep = is_separately_payable(info, claim_type) if info is not None else False
     program = cfg.facility.program_340b if claim_type == "837I" and sep else None
     rev: str | None = None
@@ -420,7 +517,7 @@ def _static(cfg: Config, payer: PayerProfile, code: str, claim_type: str) -> _St
         else f"packaged (OPPS SI {si or 'none'})"
     )
     price = unit_price(cfg, code)
-    st = _Static(
+    return _Static(
         cfg,
         payer,
         info,
@@ -433,10 +530,6 @@ def _static(cfg: Config, payer: PayerProfile, code: str, claim_type: str) -> _St
         bool(payer.get("ndc_required", False)),
         deleted_after(code),
     )
-    if len(_STATIC) > 50_000:
-        _STATIC.clear()
-    _STATIC[key] = st
-    return st
 
 
 @lru_cache(maxsize=4096)
@@ -447,15 +540,25 @@ def _ndc11(value: str) -> str | None:
         return None
 
 
-def drug_lines(enc: Encounter, cfg: Config, payer: PayerProfile) -> tuple[list[ServiceLine], list[Finding]]:
-    """Drug service lines for the encounter's administrations, plus findings (held drugs)."""
+def drug_lines(
+    enc: Encounter, cfg: Config, payer: PayerProfile, codesets: CodeSets = NO_CODESETS
+) -> tuple[list[ServiceLine], list[Finding]]:
+    """Drug service lines for the encounter's administrations, plus findings (held drugs).
+
+    ``codesets``: the loaded CMS sets; each line's billing unit, NDC quantity and modifiers come
+    from the sets in effect on its date of service (the bundled tables when none is loaded)."""
     lines: list[ServiceLine] = []
     findings: list[Finding] = []
     if not enc.administrations:
         return lines, findings
     claim_type = enc.claim_type
     for g in _groups(enc):
-        ls, fs = _drug_group_lines(enc, cfg, payer, g, _static(cfg, payer, g.code, claim_type))
+        st = _static(cfg, payer, g.code, claim_type)
+        if codesets is not NO_CODESETS:
+            info = drug_info_on(g.code, g.adms[0][1].start.date(), codesets)
+            if info is not st.info:
+                st = _make_static(cfg, payer, g.code, claim_type, info)
+        ls, fs = _drug_group_lines(enc, cfg, payer, g, st, codesets)
         if ls and esa.is_esa(g.code):
             ls, fs = _esa_modifier(enc, payer, g, ls, fs)
         lines.extend(ls)
@@ -533,7 +636,12 @@ def _ceil_div(a: Decimal, b: Decimal) -> int:
 
 
 def _drug_group_lines(
-    enc: Encounter, cfg: Config, payer: PayerProfile, g: _Group, st: _Static | None = None
+    enc: Encounter,
+    cfg: Config,
+    payer: PayerProfile,
+    g: _Group,
+    st: _Static | None = None,
+    codesets: CodeSets = NO_CODESETS,
 ) -> tuple[list[ServiceLine], list[Finding]]:
     code = g.code
     if st is None:
@@ -567,7 +675,14 @@ def _drug_group_lines(
         ]
     findings: list[Finding] = []
     sep = st.sep
+    service_date = first.start.date()
     program = program_340b_modifier(enc, st)
+    dated_notes: list[str] = []
+    if program:
+        dm = dated_modifier(program, service_date, codesets)
+        if dm.replaced is not None:
+            dated_notes.append(dm.note())
+            program = dm.modifier
     default_container = info.container
     single = [(i, a) for i, a in g.adms if (a.container or default_container) == "single_dose"]
     waste_jwjz = sep and not info.is_fluid and bool(single)
@@ -625,7 +740,7 @@ def _drug_group_lines(
             )
     if status == "noc":
         units = 1
-        calc = f"{code}: not otherwise classified drug, 1 unit (no dosage descriptor)"
+        calc = f"{code}: not otherwise classified drug, 1 unit (no dosage descriptor; {info.source})"
         findings.append(
             warning(
                 "noc-drug",
@@ -637,7 +752,7 @@ def _drug_group_lines(
         )
     elif bu == "each":
         units = len(g.adms)
-        calc = f"{code}: billed per vial/dose, {units} administration(s) = {units} unit(s)"
+        calc = f"{code}: billed per vial/dose ({info.source}), {units} administration(s) = {units} unit(s)"
     else:
         assert buv is not None
         dose_total, bad = _sum_in(g.adms, "dose", bu, enc)
@@ -658,7 +773,7 @@ def _drug_group_lines(
                 )
             ]
         calc = (
-            f"{code}: {_fmt(dose_total)} {bu} ÷ {_fmt(buv)} {bu} ({'up to' if info.up_to else 'per'} unit) "
+            f"{code}: {info.unit_label} per unit ({info.source}); {_fmt(dose_total)} {bu} ÷ {_fmt(buv)} {bu} "
             f"= {units} unit{'s' if units != 1 else ''} (rounded up)"
         )
         if len(g.adms) > 1:
@@ -693,8 +808,21 @@ def _drug_group_lines(
             mod_why = "multi-dose container → no JW/JZ"
         else:
             mod_why = "waste documented but not expressible in the billing unit → no JW/JZ"
+    if waste_jwjz and admin_mods[-1:] == ["JZ"]:
+        dz = dated_modifier("JZ", service_date, codesets)
+        if dz.replaced is not None:
+            admin_mods = base_mods
+            dated_notes.append(dz.note())
+    jw_mod: str | None = "JW"
+    if jw_units > 0:
+        dw = dated_modifier("JW", service_date, codesets)
+        if dw.replaced is not None:
+            dated_notes.append(dw.note())
+            jw_mod = dw.modifier
     if program:
         mod_why += f"; 340B ({program}) on a separately payable drug"
+    for note in dated_notes:
+        mod_why += f"; {note}"
 
     # --- NDC
     ndc11: str | None = None
@@ -741,7 +869,6 @@ def _drug_group_lines(
         _, f_price = line_charge(cfg, code, units, field=drug_field, **where())
         return [], findings + ([f_price] if f_price is not None else [])
     charge = st.price * units
-    service_date = first.start.date()
     ids = [a.id for _, a in g.adms]
     nq = nu = None
     cont_admin = cont_jw = None
@@ -753,6 +880,18 @@ def _drug_group_lines(
             cont_admin = Decimal(n_cont)
             if jw_units > 0 and dose_total is not None:
                 cont_admin, cont_jw = _split_containers(n_cont, dose_total, waste_total)
+        per_item = None
+        if cont_admin is None and codesets is not NO_CODESETS:
+            xw = codesets.ndc_units(ndc11, code, service_date)
+            if xw is not None and xw.units_per_item is not None and xw.units_per_item > 0:
+                per_item = xw.units_per_item
+                cont_admin = _items(units, per_item)
+                if jw_units > 0:
+                    cont_jw = _items(jw_units, per_item)
+                mod_why += (
+                    f"; NDC {ndc11}: {_fmt(per_item)} HCPCS unit{'s' if per_item != 1 else ''} per item "
+                    f"({xw.source.label})"
+                )
         nq, nu = ndc_quantity(st.ndc_pref, dose_total, bu if dose_total is not None else None, units, cont_admin)
     lines = [
         ServiceLine(
@@ -786,7 +925,7 @@ def _drug_group_lines(
                     f"unit{'s' if jw_units != 1 else ''} discarded from single-dose container(s)"
                     + (f"; 340B ({program})" if program else "")
                 ),
-                modifiers=base_mods + ["JW"],
+                modifiers=base_mods + ([jw_mod] if jw_mod else []),
                 administration_ids=jw_ids or ids,
                 revenue_code=st.rev,
                 ndc=ndc11,

@@ -354,6 +354,6 @@ def test_ex12_99211_dropped_with_warning():
 
 def test_340b_modifier_on_837i_only():
     coded = code_encounter(enc(ex1(), setting=I), CFG_340B)
-    assert ("0636", "J1745", ("JG", "JZ"), 40) in summary(coded)
+    assert ("0636", "J1745", ("TB", "JZ"), 40) in summary(coded)  # configured JG: TB since 2025-01-01
     office = code_encounter(enc(ex1(), setting=P), CFG_340B)
     assert (N, "J1745", ("JZ",), 40) in summary(office)

@@ -24,7 +24,7 @@ def _mods(cfg, setting, program):
     [
         (None, None, "hospital_outpatient", [("JZ",)]),
         (None, "TB", "hospital_outpatient", [("TB", "JZ")]),
-        ("JG", None, "hospital_outpatient", [("JG", "JZ")]),
+        ("JG", None, "hospital_outpatient", [("TB", "JZ")]),  # JG ended 2024-12-31: TB on a 2026 date
         ("JG", "none", "hospital_outpatient", [("JZ",)]),
         ("JG", "TB", "hospital_outpatient", [("TB", "JZ")]),
         ("JG", "JG", "office", [("JZ",)]),

@@ -157,15 +157,15 @@ NO340 = cfg_with(None)
         ("office", JG, adm("A1", "J9267", 315), [("J9267", [], 315)]),  # table: multi-dose
         ("office", JG, adm("A1", "J7030", 1000, "mL"), [("J7030", [], 1)]),  # IV solution
         ("infusion_center", TB, adm("A1", "J1745", 400), [("J1745", ["JZ"], 40)]),  # no 340B on 837P
-        # 837I: SI K separately payable -> JW/JZ + 340B
-        ("hospital_outpatient", JG, adm("A1", "J1745", 400), [("J1745", ["JG", "JZ"], 40)]),
+        # 837I: SI K separately payable -> JW/JZ + 340B (a JG facility bills TB on 2026 dates: JG ended 2024-12-31)
+        ("hospital_outpatient", JG, adm("A1", "J1745", 400), [("J1745", ["TB", "JZ"], 40)]),
         ("hospital_outpatient", TB, adm("A1", "J1745", 400), [("J1745", ["TB", "JZ"], 40)]),
         ("hospital_outpatient", NO340, adm("A1", "J1745", 400), [("J1745", ["JZ"], 40)]),
         (
             "hospital_outpatient",
             JG,
             adm("A1", "J1745", 350, wasted=(50, "mg")),
-            [("J1745", ["JG"], 35), ("J1745", ["JG", "JW"], 5)],
+            [("J1745", ["TB"], 35), ("J1745", ["TB", "JW"], 5)],
         ),
         (
             "hospital_outpatient",
@@ -173,8 +173,8 @@ NO340 = cfg_with(None)
             adm("A1", "J1745", 350, wasted=(50, "mg")),
             [("J1745", [], 35), ("J1745", ["JW"], 5)],
         ),
-        ("hospital_outpatient", JG, adm("A1", "J1745", 395, wasted=(5, "mg")), [("J1745", ["JG", "JZ"], 40)]),
-        ("hospital_outpatient", JG, adm("A1", "J2506", 6, route="on_body_injector"), [("J2506", ["JG", "JZ"], 12)]),
+        ("hospital_outpatient", JG, adm("A1", "J1745", 395, wasted=(5, "mg")), [("J1745", ["TB", "JZ"], 40)]),
+        ("hospital_outpatient", JG, adm("A1", "J2506", 6, route="on_body_injector"), [("J2506", ["TB", "JZ"], 12)]),
         # 837I: SI N packaged -> no JW/JZ, no 340B
         ("hospital_outpatient", JG, adm("A1", "J2405", 4), [("J2405", [], 4)]),
         ("hospital_outpatient", JG, adm("A1", "J2405", 4, wasted=(4, "mg")), [("J2405", [], 4)]),
@@ -254,7 +254,7 @@ def test_never_jw_and_jz_on_one_drug_and_units_cover_dose(setting, drug, doses, 
     if setting == "office" or program is None or not is_separately_payable(info, "837I"):
         assert not {"JG", "TB"} & set(mods)
     else:
-        assert all(ln.modifiers[0] == program for ln in lines)
+        assert all(ln.modifiers[0] == "TB" for ln in lines)  # 2026 dates: TB for every 340B drug
 
 
 # ------------------------------------------------------------------ NDC
@@ -404,7 +404,7 @@ def test_deleted_code_is_held_after_its_last_valid_date():
     lines, findings = code("office", adm("A1", "J2505", 6, start="2026-03-02T10:00"))
     assert lines == [] and findings[0].code == "deleted-code" and "J2506" in findings[0].message
     lines, _ = code("office", adm("A1", "J2505", 6, start="2021-06-01T10:00"))
-    assert summary(lines) == [("J2505", ["JZ"], 1)]  # 6 mg per unit while it was valid
+    assert summary(lines) == [("J2505", [], 1)]  # 6 mg per unit while it was valid; JZ exists from 2023
 
 
 @pytest.mark.parametrize(
@@ -418,8 +418,8 @@ def test_deleted_code_is_held_after_its_last_valid_date():
         ("hospital_outpatient", "J1956", 500, "mg", [("J1956", [], 2)]),  # ex. 10
         ("office", "J9045", 600, "mg", [("J9045", [], 12)]),  # ex. 5 carboplatin (multi-dose)
         ("office", "J2506", 6, "mg", [("J2506", ["JZ"], 12)]),  # ex. 5 pegfilgrastim OBI
-        ("hospital_outpatient", "J0897", 60, "mg", [("J0897", ["JG", "JZ"], 60)]),  # ex. 12 (SI K, 340B)
-        ("hospital_outpatient", "J1569", 35, "g", [("J1569", ["JG", "JZ"], 70)]),  # ex. 2
+        ("hospital_outpatient", "J0897", 60, "mg", [("J0897", ["TB", "JZ"], 60)]),  # ex. 12 (SI K, 340B; TB since 2025)
+        ("hospital_outpatient", "J1569", 35, "g", [("J1569", ["TB", "JZ"], 70)]),  # ex. 2
     ],
 )
 def test_worked_example_drug_lines(setting, drug, value, unit, expected):

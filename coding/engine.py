@@ -18,11 +18,13 @@ from datetime import date
 from itertools import islice
 
 from coding.admin.codes import admin_lines
+from coding.codesets import NO_CODESETS, CodeSets
 from coding.config import Config
 from coding.drugs.lines import drug_lines
 from coding.findings import Finding, error, warning
 from coding.home.lines import home_lines
 from coding.model import CodedEncounter, Encounter, ServiceLine
+from coding.modifiers import dated_modifier
 from coding.services import service_lines
 
 HitHistory = Callable[[str], list[date]]
@@ -30,8 +32,13 @@ HitHistory = Callable[[str], list[date]]
 _CODED_SETTINGS = frozenset(("office", "infusion_center", "hospital_outpatient"))
 
 
-def code_encounter(enc: Encounter, cfg: Config, *, hit_history: HitHistory | None = None) -> CodedEncounter:
-    """Code one encounter; an unknown payer or setting gives an ``error`` finding and no lines."""
+def code_encounter(
+    enc: Encounter, cfg: Config, *, hit_history: HitHistory | None = None, codesets: CodeSets = NO_CODESETS
+) -> CodedEncounter:
+    """Code one encounter; an unknown payer or setting gives an ``error`` finding and no lines.
+
+    ``codesets``: the loaded CMS sets (:mod:`coding.codesets`); each line uses those in effect on
+    its date of service, the bundled tables where none is loaded."""
     payer = cfg.payers.get(enc.payer)
     if payer is None:
         return CodedEncounter(
@@ -65,20 +72,24 @@ def code_encounter(enc: Encounter, cfg: Config, *, hit_history: HitHistory | Non
         lines.extend(sl)
         findings.extend(sf)
     if enc.administrations:
-        dl, df = drug_lines(enc, cfg, payer)
+        dl, df = drug_lines(enc, cfg, payer, codesets)
         lines.extend(dl)
         findings.extend(df)
+    if codesets is not NO_CODESETS:
+        findings.extend(_dated_modifiers(enc, lines, codesets))
     if not lines and not findings:
         findings.append(warning("no-lines", "encounter produced no billable lines", encounter_id=enc.id))
     return CodedEncounter(enc, lines, findings)
 
 
-def _code_one(enc: Encounter, cfg: Config, hit_history: HitHistory | None) -> CodedEncounter:
+def _code_one(
+    enc: Encounter, cfg: Config, hit_history: HitHistory | None, codesets: CodeSets = NO_CODESETS
+) -> CodedEncounter:
     """One encounter of a batch: values beyond what date and number arithmetic can hold (a date
     past year 9999, an integer too large for a timedelta) make that encounter an error finding
     with no lines, and the rest of the batch is coded."""
     try:
-        return code_encounter(enc, cfg, hit_history=hit_history)
+        return code_encounter(enc, cfg, hit_history=hit_history, codesets=codesets)
     except (ArithmeticError, ValueError, RecursionError):
         return CodedEncounter(
             enc,
@@ -93,8 +104,41 @@ def _code_one(enc: Encounter, cfg: Config, hit_history: HitHistory | None) -> Co
         )
 
 
+def _dated_modifiers(enc: Encounter, lines: list[ServiceLine], codesets: CodeSets) -> list[Finding]:
+    """Administration and service lines: a modifier the loaded HCPCS set ends before (or starts
+    after) the line's date is replaced by its successor or left off, with a warning. Drug lines
+    apply the same rule while they are coded."""
+    out: list[Finding] = []
+    for ln in lines:
+        if ln.kind == "drug" or not ln.modifiers:
+            continue
+        kept: list[str] = []
+        for m in ln.modifiers:
+            dm = dated_modifier(m, ln.service_date, codesets)
+            if dm.replaced is None:
+                kept.append(m)
+                continue
+            if dm.modifier is not None:
+                kept.append(dm.modifier)
+            ln.rationale += f"; {dm.note()}"
+            out.append(
+                warning(
+                    "modifier-not-effective",
+                    f"{ln.code}: modifier {dm.note()}",
+                    encounter_id=enc.id,
+                    field="modifiers",
+                )
+            )
+        ln.modifiers = kept
+    return out
+
+
 def code_encounters(
-    encs: Iterable[Encounter], cfg: Config, *, hit_history: HitHistory | None = None
+    encs: Iterable[Encounter],
+    cfg: Config,
+    *,
+    hit_history: HitHistory | None = None,
+    codesets: CodeSets = NO_CODESETS,
 ) -> list[CodedEncounter]:
     """Code many encounters (in input order).
 
@@ -106,7 +150,7 @@ def code_encounters(
     if was_enabled:
         gc.disable()
     try:
-        return [_code_one(e, cfg, hit_history) for e in encs]
+        return [_code_one(e, cfg, hit_history, codesets) for e in encs]
     finally:
         if was_enabled:
             gc.enable()
@@ -116,7 +160,12 @@ STREAM_CHUNK = 500  # encounters coded together (the collector is paused per chu
 
 
 def code_stream(
-    encs: Iterable[Encounter], cfg: Config, *, hit_history: HitHistory | None = None, chunk: int | None = None
+    encs: Iterable[Encounter],
+    cfg: Config,
+    *,
+    hit_history: HitHistory | None = None,
+    chunk: int | None = None,
+    codesets: CodeSets = NO_CODESETS,
 ) -> Iterator[CodedEncounter]:
     """Code encounters as they come, ``chunk`` at a time, in input order.
 
@@ -126,4 +175,4 @@ def code_stream(
     """
     it = iter(encs)
     while batch := list(islice(it, chunk or STREAM_CHUNK)):
-        yield from code_encounters(batch, cfg, hit_history=hit_history)
+        yield from code_encounters(batch, cfg, hit_history=hit_history, codesets=codesets)

@@ -23,6 +23,7 @@ import typer
 from rich.console import Console
 from rich.text import Text
 
+from coding.codesets import NO_CODESETS, CodeSets
 from coding.config import Config, ConfigError, load_config
 from coding.display import visible
 from coding.findings import Finding
@@ -300,6 +301,20 @@ def _write_all(fd: int, data: bytes) -> None:
     view = memoryview(data)
     while view:
         view = view[os.write(fd, view) :]
+
+
+def open_codesets(ledger: Path | None) -> CodeSets:
+    """The CMS code sets loaded into the ledger (``dripline codesets load``) that ``dripline code``,
+    ``claims build`` and ``validate`` code and scrub with; ``ledger`` is the ``--ledger`` option
+    (then ``$DRIPLINE_DB``, then ``./dripline.db``).
+
+    This is the single place where the CLI turns a ledger into a :class:`coding.codesets.CodeSets`.
+    The ledger's code-set store is not part of this build yet, so it answers
+    :data:`coding.codesets.NO_CODESETS` (the bundled tables serve, the scrubber finds nothing);
+    connecting the store's SQL-backed sets here is the whole of the wiring.
+    """
+    ledger_path(ledger)  # the same resolution the store will open
+    return NO_CODESETS
 
 
 def get_config(path: Path | None) -> Config:

@@ -50,6 +50,7 @@ UNPARSEABLE: dict[str, str] = {
     "J7620": "two components each 'up to' a dose (albuterol + ipratropium); no single billing unit",
 }
 
+
 def _norm_unit_text(s: str) -> tuple[Decimal | None, str | None]:
     """Units as written in infusion_drug_reference.csv ("10 mg", "1000 cc", "500 ml", "1 microgram")."""
     if not s:

@@ -27,8 +27,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from coding.codesets import NO_CODESETS, CodeSets
 from coding.config import Config, Limits
-from coding.drugs.lines import billing_units, convert, drug_info
+from coding.drugs.lines import billing_units, convert, drug_info, drug_info_on
 from coding.findings import Finding, error, info
 from coding.identifiers import hcpcs, icd10cm, ndc, npi
 from coding.model import (
@@ -142,6 +143,7 @@ class _Ctx:
     index: int = 0
     findings: list[Finding] = field(default_factory=list)
     limits: Limits = field(default_factory=Limits)
+    codesets: CodeSets = NO_CODESETS
 
     def err(self, code: str, fld: str, message: str, adm: str | None = None) -> None:
         if self.enc_id is None:  # no usable id: name the record's position instead
@@ -371,10 +373,28 @@ def _drug(ctx: _Ctx, obj: dict, path: str, adm: str | None) -> str | None:
     if problem == "invalid-hcpcs":
         ctx.err("invalid-hcpcs", path, f"{path} is not a HCPCS code (letter + 4 digits, e.g. J1745)", adm)
         return None
+    if problem == "unknown-drug" and ctx.codesets is not NO_CODESETS:
+        known = _loaded_drug(ctx, obj, raw, path, adm)
+        if known is not None:
+            return known
     if problem == "unknown-drug":
         ctx.err("unknown-drug", path, f"{path}: {hcpcs.compact(raw)} is not a drug code in the HCPCS J/Q tables", adm)
         return None
     return code
+
+
+def _loaded_drug(ctx: _Ctx, obj: dict, raw: str, path: str, adm: str | None) -> str | None:
+    """A drug code newer than the bundled table that a loaded set gives a billing unit for on the
+    administration's date (its ``start``; a bad start is reported by its own check)."""
+    try:
+        code = hcpcs.validate(raw)
+    except hcpcs.InvalidIdentifier:
+        return None
+    quiet = _Ctx(ctx.file, ctx.line, ctx.enc_id, ctx.index)
+    start = _datetime(quiet, obj, "start", path, required=True, adm=adm)
+    if start is None:
+        return None
+    return code if drug_info_on(code, start.date(), ctx.codesets) is not None else None
 
 
 def _patient(ctx: _Ctx, p: dict, path: str) -> Patient | None:
@@ -697,9 +717,18 @@ def nesting_depth(obj: Any, limit: int = MAX_DEPTH) -> int:
 
 
 def validate_encounter(
-    raw: Any, cfg: Config, *, file: str | None = None, line: int | None = None, index: int = 0
+    raw: Any,
+    cfg: Config,
+    *,
+    file: str | None = None,
+    line: int | None = None,
+    index: int = 0,
+    codesets: CodeSets = NO_CODESETS,
 ) -> tuple[Encounter | None, list[Finding]]:
-    """Validate one encounter object; ``(Encounter, [])`` or ``(None, findings)``."""
+    """Validate one encounter object; ``(Encounter, [])`` or ``(None, findings)``.
+
+    ``codesets``: loaded CMS sets; a drug code the bundled table lacks is accepted when a set in
+    effect on the administration's date gives it a billing unit."""
     if not isinstance(raw, dict):
         ctx = _Ctx(file, line, None, index)
         ctx.err("bad-value", f"encounters[{index}]", "an encounter must be a JSON object")
@@ -708,7 +737,7 @@ def validate_encounter(
         ctx = _Ctx(file, line, None, index)
         ctx.err("too-deep", f"encounters[{index}]", f"the encounter nests lists/objects more than {MAX_DEPTH} deep")
         return None, ctx.findings
-    ctx = _Ctx(file, line, None, index, limits=cfg.limits)
+    ctx = _Ctx(file, line, None, index, limits=cfg.limits, codesets=codesets)
     eid = _ident(ctx, raw, "id", "id", required=True, max_len=MAX_ID_LEN)
     ctx.enc_id = eid
     setting = _enum(ctx, raw, "setting", "setting", SETTINGS, required=True)
@@ -1110,9 +1139,10 @@ class EncounterStream:
     the encounters.
     """
 
-    def __init__(self, paths: Sequence[Path], cfg: Config) -> None:
+    def __init__(self, paths: Sequence[Path], cfg: Config, codesets: CodeSets = NO_CODESETS) -> None:
         self.paths = [Path(p) for p in paths]
         self.cfg = cfg
+        self.codesets = codesets
         self.findings: list[Finding] = []
         self.count = 0  # encounters yielded
         self.needs_hit_history = False  # a home encounter without first_hit_visit was seen
@@ -1168,7 +1198,7 @@ class EncounterStream:
     ) -> Encounter | None:
         obj, line, idx = rec
         try:
-            enc, efs = validate_encounter(obj, self.cfg, file=fname, line=line, index=idx)
+            enc, efs = validate_encounter(obj, self.cfg, file=fname, line=line, index=idx, codesets=self.codesets)
         except RecursionError:
             enc, efs = None, [error("bad-value", "encounter is nested too deeply", file=fname, line=line)]
         findings.extend(efs)
@@ -1196,13 +1226,17 @@ class EncounterStream:
         return enc
 
 
-def iter_encounters(paths: Sequence[Path], cfg: Config) -> EncounterStream:
-    """An :class:`EncounterStream` over ``paths`` (iterate it; read its ``findings`` after)."""
-    return EncounterStream(paths, cfg)
+def iter_encounters(paths: Sequence[Path], cfg: Config, codesets: CodeSets = NO_CODESETS) -> EncounterStream:
+    """An :class:`EncounterStream` over ``paths`` (iterate it; read its ``findings`` after);
+    ``codesets``: :func:`validate_encounter`."""
+    return EncounterStream(paths, cfg, codesets)
 
 
-def load_encounters(paths: Sequence[Path], cfg: Config) -> tuple[list[Encounter], list[Finding]]:
-    """Read and validate every encounter in ``paths``; see the module docstring."""
-    stream = EncounterStream(paths, cfg)
+def load_encounters(
+    paths: Sequence[Path], cfg: Config, codesets: CodeSets = NO_CODESETS
+) -> tuple[list[Encounter], list[Finding]]:
+    """Read and validate every encounter in ``paths``; see the module docstring (``codesets``:
+    :func:`validate_encounter`)."""
+    stream = EncounterStream(paths, cfg, codesets)
     pairs = [(stream.file, enc) for enc in stream]
     return [enc for fname, enc in pairs if fname not in stream.unreadable], stream.findings

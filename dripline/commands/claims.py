@@ -155,6 +155,7 @@ def build(
     billed or refused (an encounter held, refused as already sent or unusable, or a file refused
     for validation errors), 2 for unreadable input.
     """
+    from dripline import common
     from reconcile.claims.build import build_claims
 
     missing = [str(f) for f in files if not (f.is_file() or f.is_dir() or str(f) == "-")]
@@ -166,7 +167,16 @@ def build(
         fail([f"--out {out} exists and is not a directory"])
     update, finish = _progress_callback(not as_json)
     try:
-        result = build_claims(files, cfg, conn, out, allow_invalid=allow_invalid, jobs=jobs, progress=update)
+        result = build_claims(
+            files,
+            cfg,
+            conn,
+            out,
+            allow_invalid=allow_invalid,
+            jobs=jobs,
+            progress=update,
+            codesets=common.open_codesets(ledger),
+        )
     except OSError as exc:  # the output directory cannot be written
         finish()
         fail([f"cannot write to --out {out}: {exc.strerror or exc}"])

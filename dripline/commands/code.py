@@ -154,12 +154,17 @@ def register(app: typer.Typer) -> None:
         from coding.encounters.loader import iter_encounters
         from coding.engine import code_stream
         from coding.findings import has_errors
+        from coding.scrub import scrub_stream
+        from dripline import common
 
         cfg = get_config(config)
         # the input is read as it is coded and printed (JSON Lines never held whole); its
         # findings are complete once it is read, and follow the encounters
-        stream = iter_encounters(files, cfg)
-        coded = code_stream(stream, cfg, hit_history=hit_history_for(None, ledger))
+        codesets = common.open_codesets(ledger)
+        stream = iter_encounters(files, cfg, codesets)
+        coded = scrub_stream(
+            code_stream(stream, cfg, hit_history=hit_history_for(None, ledger), codesets=codesets), codesets
+        )
 
         def problems() -> list[Finding]:
             return [f for f in stream.findings if f.severity == "error"]

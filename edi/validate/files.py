@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from coding.codesets import NO_CODESETS, CodeSets
 from coding.findings import Finding
 from edi.validate.findings import CANNOT_VALIDATE
 from edi.x12.tokenizer import iter_segments
@@ -98,8 +99,11 @@ def _dedupe(findings: list[Finding]) -> list[Finding]:
     return out
 
 
-def validate_any(path: str | Path, jobs: int = 1, strict: bool = False) -> FileReport:
-    """Validate one file (raises OSError only when it cannot be read at all)."""
+def validate_any(path: str | Path, jobs: int = 1, strict: bool = False, codesets: CodeSets = NO_CODESETS) -> FileReport:
+    """Validate one file (raises OSError only when it cannot be read at all).
+
+    ``codesets``: loaded CMS sets; an 837's lines also go through the scrubber
+    (:mod:`edi.validate.scrub`: code validity, NCCI PTP and MUE edits)."""
     from edi.validate.pyx12 import validate_file
 
     p = Path(path)
@@ -114,6 +118,10 @@ def validate_any(path: str | Path, jobs: int = 1, strict: bool = False) -> FileR
         doc = read_837(p)
         findings += doc.findings
         findings += run_edits(doc.claims, str(p), strict=strict)
+        if codesets is not NO_CODESETS:
+            from edi.validate.scrub import scrub_claims
+
+            findings += scrub_claims(doc.claims, str(p), codesets)
     elif kind == "835":
         from edi.x835.reader import balance_findings_835
 

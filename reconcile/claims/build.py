@@ -35,6 +35,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from coding.codesets import NO_CODESETS, CodeSets
 from coding.config import Config
 from coding.findings import Finding, error, has_errors, info, warning
 from coding.model import CodedEncounter, Encounter
@@ -602,23 +603,29 @@ def build_claims(
     jobs: int = 1,
     now: datetime | None = None,
     progress: ProgressFn | None = None,
+    codesets: CodeSets = NO_CODESETS,
 ) -> BuildResult:
     """Code the encounters in ``paths`` and write, validate and record their 837 files.
 
     ``ledger`` is an open connection or a path. Bad input (any error while loading) builds
     nothing and sets ``input_error``. ``progress(stage, done, total)`` reports coding ("code",
     encounters) and writing/validating/recording ("write", claims) as they advance.
+
+    ``codesets``: the loaded CMS sets the encounters are coded with; the scrubber
+    (:mod:`coding.scrub`) then runs over each coded claim before anything is written. Its errors
+    hold the claim like a coding error, unless ``allow_invalid``: then they are reported and the
+    claim is written.
     """
     from coding.encounters.loader import iter_encounters
 
     files = [Path(p) for p in paths]
     # first pass: validate everything, hold nothing (bad input builds nothing)
-    checked = iter_encounters(files, cfg)
+    checked = iter_encounters(files, cfg, codesets)
     ids = [e.id for e in checked]
     if has_errors(checked.findings):  # nothing is built (the ledger is still opened, as always)
         return build_encounters([], checked.findings, cfg, ledger, out_dir, batch_ids=ids)
     # second pass: the same encounters again, coded, planned and written as they come
-    stream = iter_encounters(files, cfg)
+    stream = iter_encounters(files, cfg, codesets)
     result = build_encounters(
         stream,
         checked.findings,
@@ -630,6 +637,7 @@ def build_claims(
         now=now,
         progress=progress,
         batch_ids=ids,
+        codesets=codesets,
     )
     if has_errors(stream.findings) or stream.count != checked.count:  # the input changed meanwhile
         result.findings.append(error("input-changed", "the input changed while it was read; the build is incomplete"))
@@ -649,6 +657,7 @@ def build_encounters(
     progress: ProgressFn | None = None,
     only: Callable[[Any], bool] | None = None,
     batch_ids: Sequence[str] | None = None,
+    codesets: CodeSets = NO_CODESETS,
 ) -> BuildResult:
     """:func:`build_claims` for encounters already read (``load_findings``: what reading found).
 
@@ -657,9 +666,11 @@ def build_encounters(
     as it is full, so only the open interchanges and one chunk are held. Findings keep the order
     of a whole-batch run: coding, then screening, then planning, then the files.
     ``only(claim_plan)`` keeps just the claims it accepts (a correction sends the one part it
-    names); an encounter none of whose claims is kept counts as not billed.
+    names); an encounter none of whose claims is kept counts as not billed. ``codesets``: as
+    :func:`build_claims` (coding and the scrubber before writing).
     """
     from coding.engine import code_stream
+    from coding.scrub import scrub_encounter
     from edi.x837.plan import Planner
 
     if batch_ids is None:
@@ -679,14 +690,20 @@ def build_encounters(
         planner = Planner(cfg, LedgerPcns(conn), batch_ids)
         step = _Step(conn, cfg, out, allow_invalid, jobs, now, result, planner, only, progress, len(batch_ids))
         chunk: list[CodedEncounter] = []
-        for ce in code_stream(encounters, cfg, hit_history=history, chunk=CODE_CHUNK):
+        scrub_fs: list[Finding] = []  # reported, not holding the claim (allow_invalid)
+        for ce in code_stream(encounters, cfg, hit_history=history, chunk=CODE_CHUNK, codesets=codesets):
+            scrubbed = scrub_encounter(ce, codesets)
+            if scrubbed:
+                # the scrubber's errors hold the claim like coding errors (edi.x837.plan:
+                # claim-held), unless allow_invalid: then they are reported and it is written
+                (scrub_fs if allow_invalid else ce.findings).extend(scrubbed)
             chunk.append(ce)
             if len(chunk) >= CODE_CHUNK:
                 step.build(step.plan(chunk))
                 chunk = []
         step.build(step.plan(chunk))
         step.build(planner.finish())
-        result.findings += step.coded_fs + step.screened_fs + planner.findings + step.built_fs
+        result.findings += step.coded_fs + scrub_fs + step.screened_fs + planner.findings + step.built_fs
         if not step.selected:
             result.findings.append(info("nothing-to-build", "no claim could be built from the input"))
     billed = {c["encounter_id"] for c in result.claims if c["recorded"]}

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from coding.codesets import NO_CODESETS
 from coding.config import load_config
 from coding.drugs.esa import is_esa
 from coding.drugs.lines import (
@@ -51,9 +52,9 @@ def enc(setting, *adms, payer="medicare"):
     return Encounter("E1", setting, payer, PAT, ("K5090",), tuple(adms))
 
 
-def code(setting, *adms, cfg=CFG, payer="medicare"):
+def code(setting, *adms, cfg=CFG, payer="medicare", codesets=NO_CODESETS):
     e = enc(setting, *adms, payer=payer)
-    return drug_lines(e, cfg, cfg.payers[payer])
+    return drug_lines(e, cfg, cfg.payers[payer], codesets)
 
 
 def known(code: str) -> DrugInfo:

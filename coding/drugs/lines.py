@@ -15,7 +15,13 @@ Rules (fact base §3.3, §4; tables in ``coding/data``, see ``PROVENANCE.md``):
   JW/JZ only for single-dose containers of separately payable drugs (837P: every drug;
   837I: OPPS status indicator K/K1/G); never both on one drug and date.
 * **340B**: the facility's ``program_340b`` modifier (JG or TB) on separately payable drugs on
-  837I only, on the administered and on the JW line.
+  837I only, on the administered and on the JW line. Modifiers are dated
+  (:mod:`coding.modifiers`): JG ended 2024-12-31, so a JG configuration bills TB from 2025-01-01;
+  JZ is not added before 2023-01-01.
+* **Sources** (:func:`drug_info_on`): with loaded code sets the billing unit comes from the ASP
+  dosage, then the HCPCS descriptor in effect on the date of service, then the bundled table; the
+  rationale names the source ("J0174: 1 mg per unit (ASP 2026Q3)"). The NDC quantity uses the ASP
+  NDC-HCPCS crosswalk's billable units per item when it knows the NDC.
 * **ESA indication** (:mod:`coding.drugs.esa`): EA/EB/EC on the lines of an ESA (J0881, J0882,
   J0885, J0887, J0888, Q5105, Q5106) for payers that require it (Medicare by default), from the
   administration's ``esa_indication`` or the diagnoses; held with an ``error`` finding when it
@@ -60,7 +66,7 @@ from decimal import ROUND_CEILING, Context, Decimal
 from functools import lru_cache
 from pathlib import Path
 
-from coding.codesets import NO_CODESETS, CodeSets
+from coding.codesets import NO_CODESETS, CodeSets, DosageFact
 from coding.codesets.units import dosage_unit, parse_unit
 from coding.config import Config, PayerProfile
 from coding.drugs import esa
@@ -296,30 +302,40 @@ def drug_info_on(code: str, on: date, codesets: CodeSets = NO_CODESETS) -> DrugI
     code = code.strip().upper()
     d = codesets.dosage(code, on)
     if d is not None:
-        got = dosage_unit(d)
+        got = _dosage_unit(d)
         if got is not None:
-            value, unit, up_to = got
-            return replace(
-                base or new_drug_info(code),
-                billing_unit_value=value,
-                billing_unit=unit,
-                up_to=up_to,
-                parse_status="ok",
-                source=d.source.label,
-            )
+            return _with_unit(code, *got, "ok", d.source.label)
     cf = codesets.code(code, on)
     if cf is not None and cf.description and not (base is not None and base.curated):
-        status, value, unit, up_to, _ = parse_unit(" ".join(cf.description.split()))
+        status, value, unit, up_to = _descriptor_unit(cf.description)
         if status in ("ok", "per_item", "noc"):
-            return replace(
-                base or new_drug_info(code),
-                billing_unit_value=value,
-                billing_unit=unit,
-                up_to=up_to,
-                parse_status=status,
-                source=cf.source.label,
-            )
+            return _with_unit(code, value, unit, up_to, status, cf.source.label)
     return base
+
+
+@lru_cache(maxsize=8192)
+def _dosage_unit(d: DosageFact) -> tuple[Decimal, str, bool] | None:
+    return dosage_unit(d)
+
+
+@lru_cache(maxsize=8192)
+def _descriptor_unit(description: str) -> tuple[str, Decimal | None, str | None, bool]:
+    status, value, unit, up_to, _ = parse_unit(" ".join(description.split()))
+    return status, value, unit, up_to
+
+
+@lru_cache(maxsize=8192)
+def _with_unit(code: str, value: Decimal | None, unit: str | None, up_to: bool, status: str, source: str) -> DrugInfo:
+    """The code's reference data with a billing unit from a loaded set (one object per fact, so
+    the drug line's per-code facts are computed once)."""
+    return replace(
+        drug_info(code) or new_drug_info(code),
+        billing_unit_value=value,
+        billing_unit=unit,
+        up_to=up_to,
+        parse_status=status,
+        source=source,
+    )
 
 
 def known_drug_codes() -> frozenset[str]:
@@ -499,6 +515,23 @@ def _static(cfg: Config, payer: PayerProfile, code: str, claim_type: str) -> _St
     return st
 
 
+_STATIC_LOADED: dict[tuple[int, int, str, str, int], _Static] = {}
+
+
+def _static_for(cfg: Config, payer: PayerProfile, code: str, claim_type: str, info: DrugInfo | None) -> _Static:
+    """:func:`_static` for reference data from a loaded set (``info`` objects are shared per fact
+    by :func:`_with_unit`, so the identity keys the cache; the entry keeps them alive)."""
+    key = (id(cfg), id(payer), code, claim_type, id(info))
+    st = _STATIC_LOADED.get(key)
+    if st is not None and st.cfg is cfg and st.payer is payer and st.info is info:
+        return st
+    st = _make_static(cfg, payer, code, claim_type, info)
+    if len(_STATIC_LOADED) > 50_000:
+        _STATIC_LOADED.clear()
+    _STATIC_LOADED[key] = st
+    return st
+
+
 def _make_static(cfg: Config, payer: PayerProfile, code: str, claim_type: str, info: DrugInfo | None) -> _Static:
     sep = is_separately_payable(info, claim_type) if info is not None else False
     program = cfg.facility.program_340b if claim_type == "837I" and sep else None
@@ -557,7 +590,7 @@ def drug_lines(
         if codesets is not NO_CODESETS:
             info = drug_info_on(g.code, g.adms[0][1].start.date(), codesets)
             if info is not st.info:
-                st = _make_static(cfg, payer, g.code, claim_type, info)
+                st = _static_for(cfg, payer, g.code, claim_type, info)
         ls, fs = _drug_group_lines(enc, cfg, payer, g, st, codesets)
         if ls and esa.is_esa(g.code):
             ls, fs = _esa_modifier(enc, payer, g, ls, fs)

@@ -24,16 +24,48 @@ Nothing loaded (:data:`coding.codesets.NO_CODESETS`): no findings.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+import gc
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Protocol
 
-from coding.codesets import NO_CODESETS, CodeSets, PtpEdit, SetSource
+from coding.codesets import NO_CODESETS, CodeFact, CodeSets, MueFact, MueSetting, PtpEdit, PtpSetting, SetSource
 from coding.findings import Finding, error
-from coding.model import CodedEncounter, ServiceLine
+from coding.model import CodedEncounter
 from coding.modifiers import bypass_modifiers
 
-__all__ = ["ScrubLine", "is_level2", "scrub_coded", "scrub_encounter", "scrub_lines", "scrub_stream"]
+__all__ = [
+    "LineLike",
+    "ScrubLine",
+    "Scrubber",
+    "is_level2",
+    "scrub_coded",
+    "scrub_encounter",
+    "scrub_lines",
+    "scrub_stream",
+]
+
+_Add = Callable[[str, str, int], None]
+
+#: (PTP kind, MUE kind) of a claim: practitioner edits for 837P (True), hospital/facility for 837I.
+_KINDS = {True: ("ptp-practitioner", "mue-practitioner"), False: ("ptp-hospital", "mue-facility")}
+
+
+class LineLike(Protocol):
+    """What the edits read of a claim line: :class:`coding.model.ServiceLine` or :class:`ScrubLine`."""
+
+    @property
+    def code(self) -> str: ...
+
+    @property
+    def modifiers(self) -> Sequence[str]: ...
+
+    @property
+    def units(self) -> int: ...
+
+    @property
+    def service_date(self) -> date: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,102 +91,203 @@ def _where(src: SetSource) -> str:
     return f"{src.label}, {src.file}" if src.file else src.label
 
 
-def _claim_settings(claim_type: str) -> tuple[str, str]:
-    return ("practitioner", "practitioner") if claim_type == "837P" else ("hospital", "facility")
+class _Day:
+    """What the loaded sets answered for one claim type and date of service (filled as questions
+    come): per code the validity problem (None: none) and the MUE; per modifier a terminated or
+    future record; per code pair the PTP edit in force."""
+
+    __slots__ = ("codes", "hcpcs", "kinds", "mod", "mue", "pairs", "ptp")
+
+    def __init__(self, kinds: frozenset[str], ptp_kind: str, mue_kind: str) -> None:
+        self.kinds = kinds
+        self.hcpcs = "hcpcs" in kinds
+        self.mue = mue_kind in kinds
+        self.ptp = ptp_kind in kinds
+        self.codes: dict[str, tuple[str | None, MueFact | None]] = {}
+        self.mod: dict[str, CodeFact | None] = {}
+        self.pairs: dict[str, dict[str, PtpEdit | None]] = {}  # column 1 -> column 2 -> edit in force
+
+
+class Scrubber:
+    """The edits, with the loaded sets' answers remembered per date of service and setting: a batch
+    of claims asks the same few questions (the infusion codes, a few dates) over and over, and the
+    loaded sets may be a database."""
+
+    __slots__ = ("_bypass", "_days", "_level2", "codesets")
+
+    def __init__(self, codesets: CodeSets) -> None:
+        self.codesets = codesets
+        self._bypass = bypass_modifiers()
+        self._level2: dict[str, bool] = {}
+        self._days: dict[tuple[str, date], _Day] = {}  # (claim type, date)
+
+    def _day(self, claim_type: str, on: date) -> _Day:
+        key = (claim_type, on)
+        day = self._days.get(key)
+        if day is None:
+            if len(self._days) > 2_000:
+                self._days.clear()
+            ptp_kind, mue_kind = _KINDS[claim_type == "837P"]
+            day = self._days[key] = _Day(self.codesets.loaded_kinds(on), ptp_kind, mue_kind)
+        return day
+
+    def _code(self, code: str, on: date, day: _Day, mue_setting: MueSetting) -> tuple[str | None, MueFact | None]:
+        problem = None
+        if day.hcpcs and is_level2(code):
+            cf = self.codesets.code(code, on)
+            if cf is None:
+                problem = f"{code} is not in the HCPCS set in effect on {on.isoformat()}"
+            elif not cf.effective_on(on):
+                problem = _validity(code, "code", cf.added, cf.terminated, on, cf.source)
+        mue = self.codesets.mue(mue_setting, code, on) if day.mue else None
+        got = day.codes[code] = (problem, mue)
+        return got
+
+    def encounter(self, coded: CodedEncounter) -> list[Finding]:
+        """The edits over one coded encounter's lines (its claim type picks the edit settings)."""
+        if self.codesets is NO_CODESETS or not coded.lines:
+            return []
+        return self.lines(coded.lines, coded.claim_type, encounter_id=coded.id)
+
+    def lines(
+        self,
+        lines: Sequence[LineLike],
+        claim_type: str,
+        *,
+        encounter_id: str | None = None,
+        file: str | None = None,
+    ) -> list[Finding]:
+        """The edits over one claim's lines (``claim_type`` 837P or 837I); ``field`` names
+        ``lines[i]`` (0-based, in claim order). ``file`` is the claim file when scrubbing one read back."""
+        if self.codesets is NO_CODESETS or not lines:
+            return []
+        out: list[Finding] = []
+
+        def add(code: str, message: str, i: int) -> None:
+            out.append(error(code, message, encounter_id=encounter_id, field=f"lines[{i}]", file=file))
+
+        first = lines[0].service_date
+        one: dict[str, list[int]] = {}
+        by_date: dict[date, dict[str, list[int]]] = {first: one}
+        modified: list[int] = []  # lines with modifiers
+        for i, ln in enumerate(lines):
+            if ln.service_date != first:  # lines on several dates: group by date
+                by_date = {}
+                for j, lj in enumerate(lines):
+                    by_date.setdefault(lj.service_date, {}).setdefault(lj.code, []).append(j)
+                break
+            got = one.get(ln.code)
+            if got is None:
+                one[ln.code] = [i]
+            else:
+                got.append(i)
+            if ln.modifiers:
+                modified.append(i)
+        several = len(by_date) > 1
+        practitioner = claim_type == "837P"
+        ptp_setting: PtpSetting = "practitioner" if practitioner else "hospital"
+        mue_setting: MueSetting = "practitioner" if practitioner else "facility"
+        for on, by_code in by_date.items():
+            day = self._day(claim_type, on)
+            if not day.kinds:
+                continue
+            codes = day.codes
+            for code, members in by_code.items():
+                known = codes.get(code)
+                if known is None:
+                    known = self._code(code, on, day, mue_setting)
+                problem, mue = known
+                if problem is not None:
+                    for i in members:
+                        add("code-not-effective", problem, i)
+                if mue is not None:
+                    if mue.indicator == "1" or len(members) == 1:
+                        for i in members:
+                            if lines[i].units > mue.value:
+                                add("mue-exceeded", _mue_message(code, [lines[i].units], mue, mue_setting, on), i)
+                    else:
+                        units = [lines[i].units for i in members]
+                        if sum(units) > mue.value:
+                            add("mue-exceeded", _mue_message(code, units, mue, mue_setting, on), members[-1])
+            if day.hcpcs:
+                for i in (j for m in by_code.values() for j in m) if several else modified:
+                    ln = lines[i]
+                    if ln.modifiers:
+                        self._modifiers(ln.code, ln.modifiers, on, day, add, i)
+            if day.ptp and len(by_code) > 1:
+                self._pairs(lines, by_code, ptp_setting, on, day, add)
+        return out
+
+    def _modifiers(self, code: str, mods: Sequence[str], on: date, day: _Day, add: _Add, i: int) -> None:
+        known = day.mod
+        for m in mods:
+            try:
+                mf = known[m]
+            except KeyError:
+                mf = self.codesets.modifier(m, on)
+                mf = known[m] = mf if mf is not None and not mf.effective_on(on) else None
+            if mf is not None:
+                add(
+                    "code-not-effective",
+                    _validity(f"{code}-{m}", "modifier", mf.added, mf.terminated, on, mf.source),
+                    i,
+                )
+
+    def _pairs(
+        self,
+        lines: Sequence[LineLike],
+        by_code: dict[str, list[int]],
+        setting: PtpSetting,
+        on: date,
+        day: _Day,
+        add: _Add,
+    ) -> None:
+        known = day.pairs
+        ptp = self.codesets.ptp
+        bypass = self._bypass
+        for c1 in by_code:
+            row = known.get(c1)
+            if row is None:
+                row = known[c1] = {}
+            for c2 in by_code:
+                try:
+                    e = row[c2]
+                except KeyError:
+                    e = None if c1 == c2 else ptp(setting, c1, c2, on)
+                    row[c2] = e = e if e is not None and e.active_on(on) else None
+                if e is not None:
+                    for k in by_code[c2]:  # each column 2 line that some column 1 line bundles
+                        if e.modifier_indicator == "1":
+                            if bypass.intersection(lines[k].modifiers):
+                                continue
+                            if all(bypass.intersection(lines[i].modifiers) for i in by_code[c1]):
+                                continue
+                        add("ptp-conflict", _ptp_message(e, on), k)
+
+
+def _mue_message(code: str, units: list[int], mue: MueFact, setting: str, on: date) -> str:
+    if mue.indicator == "1":
+        return (
+            f"{code}: {units[0]} units on one line exceed the {setting} MUE of {mue.value} "
+            f"(line edit, indicator 1; {_where(mue.source)})"
+        )
+    kind = "policy" if mue.indicator == "2" else "clinical"
+    return (
+        f"{code}: {sum(units)} units on {on.isoformat()} across {len(units)} line(s) exceed the {setting} MUE "
+        f"of {mue.value} (date of service edit: {kind}, indicator {mue.indicator}; {_where(mue.source)})"
+    )
 
 
 def scrub_lines(
-    lines: Sequence[ScrubLine],
+    lines: Sequence[LineLike],
     claim_type: str,
     codesets: CodeSets,
     *,
     encounter_id: str | None = None,
     file: str | None = None,
 ) -> list[Finding]:
-    """The edits over one claim's lines (``claim_type`` 837P or 837I); ``field`` names ``lines[i]``
-    (0-based, in claim order). ``file`` is the claim file when scrubbing one read back."""
-    if codesets is NO_CODESETS or not lines:
-        return []
-    ptp_setting, mue_setting = _claim_settings(claim_type)
-    ptp_kind = "ptp-" + ptp_setting
-    mue_kind = "mue-" + mue_setting
-    out: list[Finding] = []
-
-    def add(code: str, message: str, i: int) -> None:
-        out.append(error(code, message, encounter_id=encounter_id, field=f"lines[{i}]", file=file))
-
-    by_date: dict[date, list[int]] = {}
-    for i, ln in enumerate(lines):
-        by_date.setdefault(ln.service_date, []).append(i)
-    bypass = bypass_modifiers()
-    for on, idx in by_date.items():
-        kinds = codesets.loaded_kinds(on)
-        if not kinds:
-            continue
-        day = on.isoformat()
-        if "hcpcs" in kinds:
-            for i in idx:
-                ln = lines[i]
-                if is_level2(ln.code):
-                    cf = codesets.code(ln.code, on)
-                    if cf is None:
-                        add("code-not-effective", f"{ln.code} is not in the HCPCS set in effect on {day}", i)
-                    elif not cf.effective_on(on):
-                        add("code-not-effective", _validity(ln.code, "code", cf.added, cf.terminated, on, cf.source), i)
-                for m in ln.modifiers:
-                    mf = codesets.modifier(m, on)
-                    if mf is not None and not mf.effective_on(on):
-                        add(
-                            "code-not-effective",
-                            _validity(f"{ln.code}-{m}", "modifier", mf.added, mf.terminated, on, mf.source),
-                            i,
-                        )
-        if ptp_kind in kinds and len(idx) > 1:
-            for a_pos, i in enumerate(idx):
-                a = lines[i]
-                for j in idx[a_pos + 1 :]:
-                    b = lines[j]
-                    if a.code == b.code:
-                        continue
-                    for c1, c2, k in ((a, b, j), (b, a, i)):
-                        e = codesets.ptp(ptp_setting, c1.code, c2.code, on)  # type: ignore[arg-type]
-                        if e is None or not e.active_on(on):
-                            continue
-                        if e.modifier_indicator == "1" and (
-                            bypass.intersection(c1.modifiers) or bypass.intersection(c2.modifiers)
-                        ):
-                            continue
-                        add("ptp-conflict", _ptp_message(e, on), k)
-        if mue_kind in kinds:
-            totals: dict[str, list[int]] = {}
-            for i in idx:
-                totals.setdefault(lines[i].code, []).append(i)
-            for code, members in totals.items():
-                mue = codesets.mue(mue_setting, code, on)  # type: ignore[arg-type]
-                if mue is None:
-                    continue
-                src = _where(mue.source)
-                if mue.indicator == "1":
-                    for i in members:
-                        if lines[i].units > mue.value:
-                            add(
-                                "mue-exceeded",
-                                f"{code}: {lines[i].units} units on one line exceed the {mue_setting} MUE of "
-                                f"{mue.value} (line edit, indicator 1; {src})",
-                                i,
-                            )
-                else:
-                    total = sum(lines[i].units for i in members)
-                    if total > mue.value:
-                        kind = "policy" if mue.indicator == "2" else "clinical"
-                        add(
-                            "mue-exceeded",
-                            f"{code}: {total} units on {day} across {len(members)} line(s) exceed the "
-                            f"{mue_setting} MUE of {mue.value} (date of service edit: {kind}, indicator "
-                            f"{mue.indicator}; {src})",
-                            members[-1],
-                        )
-    return out
+    """The edits over one claim's lines (see :meth:`Scrubber.lines`)."""
+    return Scrubber(codesets).lines(lines, claim_type, encounter_id=encounter_id, file=file)
 
 
 def _validity(what: str, noun: str, added: date | None, terminated: date | None, on: date, src: SetSource) -> str:
@@ -180,15 +313,9 @@ def _ptp_message(e: PtpEdit, on: date) -> str:
     )
 
 
-def _scrub_line(ln: ServiceLine) -> ScrubLine:
-    return ScrubLine(ln.code, tuple(ln.modifiers), int(ln.units), ln.service_date)
-
-
 def scrub_encounter(coded: CodedEncounter, codesets: CodeSets) -> list[Finding]:
-    """The edits over one coded encounter's lines (its claim type picks the edit settings)."""
-    if codesets is NO_CODESETS:
-        return []
-    return scrub_lines([_scrub_line(ln) for ln in coded.lines], coded.claim_type, codesets, encounter_id=coded.id)
+    """The edits over one coded encounter's lines (see :meth:`Scrubber.encounter`)."""
+    return Scrubber(codesets).encounter(coded)
 
 
 def scrub_stream(coded: Iterable[CodedEncounter], codesets: CodeSets) -> Iterator[CodedEncounter]:
@@ -196,21 +323,35 @@ def scrub_stream(coded: Iterable[CodedEncounter], codesets: CodeSets) -> Iterato
     if codesets is NO_CODESETS:
         yield from coded
         return
+    scrubber = Scrubber(codesets)
     for ce in coded:
-        fs = scrub_encounter(ce, codesets)
+        fs = scrubber.encounter(ce)
         if fs:
             ce.findings.extend(fs)
         yield ce
 
 
 def scrub_coded(coded: Iterable[CodedEncounter], codesets: CodeSets) -> int:
-    """Scrub each coded encounter and append its findings to it; returns the number of findings."""
+    """Scrub each coded encounter and append its findings to it; returns the number of findings.
+
+    The cyclic garbage collector is paused for the batch, as :func:`coding.engine.code_encounters`
+    does: the scrubber makes small objects but no cycles, and collections over the coded batch
+    would cost more than the edits themselves.
+    """
     if codesets is NO_CODESETS:
         return 0
+    scrubber = Scrubber(codesets)
     n = 0
-    for ce in coded:
-        fs = scrub_encounter(ce, codesets)
-        if fs:
-            ce.findings.extend(fs)
-            n += len(fs)
+    was_enabled = gc.isenabled()
+    if was_enabled:
+        gc.disable()
+    try:
+        for ce in coded:
+            fs = scrubber.encounter(ce)
+            if fs:
+                ce.findings.extend(fs)
+                n += len(fs)
+    finally:
+        if was_enabled:
+            gc.enable()
     return n

@@ -13,7 +13,7 @@ from decimal import ROUND_CEILING
 
 from coding.codesets import NO_CODESETS, CodeSets
 from coding.findings import Finding
-from coding.scrub import ScrubLine, scrub_lines
+from coding.scrub import Scrubber, ScrubLine
 from edi.x837.read import ReadClaim
 
 __all__ = ["scrub_claims"]
@@ -24,6 +24,7 @@ def scrub_claims(claims: list[ReadClaim], file: str, codesets: CodeSets) -> list
     if codesets is NO_CODESETS:
         return []
     out: list[Finding] = []
+    scrubber = Scrubber(codesets)
     for claim in claims:
         if claim.claim_type not in ("837P", "837I"):
             continue
@@ -37,7 +38,7 @@ def scrub_claims(claims: list[ReadClaim], file: str, codesets: CodeSets) -> list
             )
             for ln in dated
         ]
-        for f in scrub_lines(lines, claim.claim_type, codesets, encounter_id=claim.patient_control_number, file=file):
+        for f in scrubber.lines(lines, claim.claim_type, encounter_id=claim.patient_control_number, file=file):
             idx = int((f.field or "lines[0]")[6:-1])
             ln = dated[idx]
             out.append(

@@ -670,7 +670,7 @@ def build_encounters(
     :func:`build_claims` (coding and the scrubber before writing).
     """
     from coding.engine import code_stream
-    from coding.scrub import scrub_encounter
+    from coding.scrub import Scrubber
     from edi.x837.plan import Planner
 
     if batch_ids is None:
@@ -690,9 +690,10 @@ def build_encounters(
         planner = Planner(cfg, LedgerPcns(conn), batch_ids)
         step = _Step(conn, cfg, out, allow_invalid, jobs, now, result, planner, only, progress, len(batch_ids))
         chunk: list[CodedEncounter] = []
+        scrubber = Scrubber(codesets)
         scrub_fs: list[Finding] = []  # reported, not holding the claim (allow_invalid)
         for ce in code_stream(encounters, cfg, hit_history=history, chunk=CODE_CHUNK, codesets=codesets):
-            scrubbed = scrub_encounter(ce, codesets)
+            scrubbed = scrubber.encounter(ce)
             if scrubbed:
                 # the scrubber's errors hold the claim like coding errors (edi.x837.plan:
                 # claim-held), unless allow_invalid: then they are reported and it is written

@@ -10,6 +10,7 @@ import glob
 import json
 import os
 import secrets
+import sqlite3
 import sys
 import tempfile
 import time
@@ -308,13 +309,25 @@ def open_codesets(ledger: Path | None) -> CodeSets:
     ``claims build`` and ``validate`` code and scrub with; ``ledger`` is the ``--ledger`` option
     (then ``$DRIPLINE_DB``, then ``./dripline.db``).
 
-    This is the single place where the CLI turns a ledger into a :class:`coding.codesets.CodeSets`.
-    The ledger's code-set store is not part of this build yet, so it answers
-    :data:`coding.codesets.NO_CODESETS` (the bundled tables serve, the scrubber finds nothing);
-    connecting the store's SQL-backed sets here is the whole of the wiring.
+    The single place where the CLI turns a ledger into a :class:`coding.codesets.CodeSets`: the
+    ledger's :class:`reconcile.codesets.LedgerCodeSets`. A ledger that does not exist (it is not
+    created here) or holds no loaded set gives :data:`coding.codesets.NO_CODESETS`: the bundled
+    tables serve and the scrubber finds nothing. An unusable ledger exits 2 with a message.
     """
-    ledger_path(ledger)  # the same resolution the store will open
-    return NO_CODESETS
+    path = ledger_path(ledger)
+    if str(path) != ":memory:" and not path.is_file():
+        return NO_CODESETS
+    from reconcile.codesets import open_codesets as ledger_codesets
+    from reconcile.ledger.store import LedgerError, connect
+
+    try:
+        conn = connect(path)
+        if conn.execute("SELECT 1 FROM codesets WHERE effective_from != '' LIMIT 1").fetchone() is None:
+            conn.close()
+            return NO_CODESETS
+    except (LedgerError, sqlite3.DatabaseError) as exc:
+        fail([str(exc)])
+    return ledger_codesets(conn)
 
 
 def get_config(path: Path | None) -> Config:

@@ -1,5 +1,5 @@
-"""``dripline code`` codes with the ledger's code sets (``--ledger``) and scrubs the result; the
-seam :func:`dripline.common.open_codesets` answers no sets until the store is wired."""
+"""``dripline code`` codes with the ledger's code sets (``--ledger``) and scrubs the result;
+:func:`dripline.common.open_codesets` is the one place that opens them."""
 
 from __future__ import annotations
 
@@ -18,9 +18,20 @@ from tests.reconcile.claims.test_build import _office, _write
 runner = CliRunner()
 
 
-def test_open_codesets_answers_no_sets_until_the_store_is_wired(tmp_path: Path) -> None:
+def test_open_codesets_no_sets_without_a_ledger_or_without_loaded_sets(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("DRIPLINE_DB", raising=False)
     assert common.open_codesets(tmp_path / "none.db") is NO_CODESETS
-    assert common.open_codesets(None) is NO_CODESETS
+    assert common.open_codesets(None) is NO_CODESETS  # ./dripline.db absent
+    assert not (tmp_path / "none.db").exists() and not (tmp_path / "dripline.db").exists()
+    empty = tmp_path / "empty.db"
+    assert runner.invoke(app, ["claims", "list", "--ledger", str(empty), "--json"]).exit_code == 0
+    assert empty.exists() and common.open_codesets(empty) is NO_CODESETS
+    bad = tmp_path / "bad.db"
+    bad.write_bytes(b"not a database" * 100)
+    f = _write(tmp_path / "x.json", [_office("ENC-209")])
+    r = runner.invoke(app, ["code", str(f), "--ledger", str(bad), "--json"])
+    assert r.exit_code == 2 and "ledger" in r.output and "Traceback" not in r.output
 
 
 def test_code_json_carries_scrubber_findings_and_loaded_units(tmp_path: Path, monkeypatch) -> None:

@@ -13,9 +13,34 @@ from coding.codesets import NO_CODESETS
 from coding.codesets.memory import MemoryCodeSets
 from dripline import common
 from dripline.cli import app
-from tests.reconcile.claims.test_build import _office, _write
+from tests.dripline.test_codesets_end_to_end import patient
 
 runner = CliRunner()
+
+
+def office(eid: str) -> dict:
+    return {
+        "id": eid,
+        "setting": "office",
+        "payer": "medicare",
+        "patient": patient("P" + eid[-3:]),
+        "diagnoses": ["K50.90"],
+        "administrations": [
+            {
+                "id": "A1",
+                "drug": "J1745",
+                "route": "iv_infusion",
+                "start": "2026-03-02T09:00",
+                "end": "2026-03-02T11:10",
+                "dose": {"value": 350, "unit": "mg"},
+            },
+        ],
+    }
+
+
+def write(path: Path, encounters: list[dict]) -> Path:
+    path.write_text(json.dumps({"encounters": encounters}))
+    return path
 
 
 def test_open_codesets_no_sets_without_a_ledger_or_without_loaded_sets(tmp_path: Path, monkeypatch) -> None:
@@ -29,15 +54,15 @@ def test_open_codesets_no_sets_without_a_ledger_or_without_loaded_sets(tmp_path:
     assert empty.exists() and common.open_codesets(empty) is NO_CODESETS
     bad = tmp_path / "bad.db"
     bad.write_bytes(b"not a database" * 100)
-    f = _write(tmp_path / "x.json", [_office("ENC-209")])
+    f = write(tmp_path / "x.json", [office("ENC-209")])
     r = runner.invoke(app, ["code", str(f), "--ledger", str(bad), "--json"])
     assert r.exit_code == 2 and "ledger" in r.output and "Traceback" not in r.output
 
 
 def test_code_json_carries_scrubber_findings_and_loaded_units(tmp_path: Path, monkeypatch) -> None:
-    enc = _office("ENC-201")
+    enc = office("ENC-201")
     enc["administrations"][0]["drug"] = "J1999"  # newer than the bundled tables
-    f = _write(tmp_path / "e.json", [enc])
+    f = write(tmp_path / "e.json", [enc])
     r = runner.invoke(app, ["code", str(f), "--json"])
     assert r.exit_code == 2  # unknown drug without loaded sets
     ms = MemoryCodeSets()

@@ -10,10 +10,21 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from dripline.cli import app
-from tests.reconcile.claims.test_build import _patient
 from tests.reconcile.codesets.synth import write_samples
 
 runner = CliRunner()
+
+
+def patient(pid: str) -> dict:
+    return {
+        "id": pid,
+        "first": "JANE",
+        "last": "DOE",
+        "dob": "1960-05-17",
+        "sex": "F",
+        "member_id": f"M{pid}X",
+        "address": {"line1": "12 OAK ST", "city": "SPRINGFIELD", "state": "IL", "zip": "62704"},
+    }
 
 
 def _encounter(eid: str, start: str, drug: str = "J0174", dose: int = 7) -> dict:
@@ -21,7 +32,7 @@ def _encounter(eid: str, start: str, drug: str = "J0174", dose: int = 7) -> dict
         "id": eid,
         "setting": "office",
         "payer": "medicare",
-        "patient": _patient("P" + eid[-3:]),
+        "patient": patient("P" + eid[-3:]),
         "diagnoses": ["K50.90"],
         "administrations": [
             {

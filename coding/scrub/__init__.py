@@ -96,7 +96,7 @@ class _Day:
     come): per code the validity problem (None: none) and the MUE; per modifier a terminated or
     future record; per code pair the PTP edit in force."""
 
-    __slots__ = ("codes", "hcpcs", "kinds", "mod", "mue", "pairs", "ptp")
+    __slots__ = ("codes", "hcpcs", "kinds", "mod", "mue", "ok_mods", "pairs", "ptp")
 
     def __init__(self, kinds: frozenset[str], ptp_kind: str, mue_kind: str) -> None:
         self.kinds = kinds
@@ -105,6 +105,7 @@ class _Day:
         self.ptp = ptp_kind in kinds
         self.codes: dict[str, tuple[str | None, MueFact | None]] = {}
         self.mod: dict[str, CodeFact | None] = {}
+        self.ok_mods: set[str] = set()  # modifiers no loaded record ends or starts after the date
         self.pairs: dict[str, dict[str, PtpEdit | None]] = {}  # column 1 -> column 2 -> edit in force
 
 
@@ -210,10 +211,11 @@ class Scrubber:
                         if sum(units) > mue.value:
                             add("mue-exceeded", _mue_message(code, units, mue, mue_setting, on), members[-1])
             if day.hcpcs:
+                ok = day.ok_mods
                 for i in (j for m in by_code.values() for j in m) if several else modified:
-                    ln = lines[i]
-                    if ln.modifiers:
-                        self._modifiers(ln.code, ln.modifiers, on, day, add, i)
+                    mods = lines[i].modifiers
+                    if mods and not ok.issuperset(mods):
+                        self._modifiers(lines[i].code, mods, on, day, add, i)
             if day.ptp and len(by_code) > 1:
                 self._pairs(lines, by_code, ptp_setting, on, day, add)
         return out
@@ -226,6 +228,8 @@ class Scrubber:
             except KeyError:
                 mf = self.codesets.modifier(m, on)
                 mf = known[m] = mf if mf is not None and not mf.effective_on(on) else None
+                if mf is None:
+                    day.ok_mods.add(m)
             if mf is not None:
                 add(
                     "code-not-effective",

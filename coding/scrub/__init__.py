@@ -96,7 +96,7 @@ class _Day:
     come): per code the validity problem (None: none) and the MUE; per modifier a terminated or
     future record; per code pair the PTP edit in force."""
 
-    __slots__ = ("codes", "hcpcs", "kinds", "mod", "mue", "ok_mods", "pairs", "ptp")
+    __slots__ = ("asked", "codes", "hcpcs", "kinds", "mod", "mue", "ok_mods", "pairs", "ptp")
 
     def __init__(self, kinds: frozenset[str], ptp_kind: str, mue_kind: str) -> None:
         self.kinds = kinds
@@ -106,7 +106,8 @@ class _Day:
         self.codes: dict[str, tuple[str | None, MueFact | None]] = {}
         self.mod: dict[str, CodeFact | None] = {}
         self.ok_mods: set[str] = set()  # modifiers no loaded record ends or starts after the date
-        self.pairs: dict[str, dict[str, PtpEdit | None]] = {}  # column 1 -> column 2 -> edit in force
+        self.asked: dict[str, set[str]] = {}  # column 1 -> column 2 codes asked about
+        self.pairs: dict[str, dict[str, PtpEdit]] = {}  # column 1 -> column 2 -> edit in force
 
 
 class Scrubber:
@@ -246,27 +247,38 @@ class Scrubber:
         day: _Day,
         add: _Add,
     ) -> None:
-        known = day.pairs
-        ptp = self.codesets.ptp
+        asked_by = day.asked
+        edits_by = day.pairs
         bypass = self._bypass
+        codes = by_code.keys()
         for c1 in by_code:
-            row = known.get(c1)
-            if row is None:
-                row = known[c1] = {}
-            for c2 in by_code:
-                try:
-                    e = row[c2]
-                except KeyError:
-                    e = None if c1 == c2 else ptp(setting, c1, c2, on)
-                    row[c2] = e = e if e is not None and e.active_on(on) else None
-                if e is not None:
-                    for k in by_code[c2]:  # each column 2 line that some column 1 line bundles
-                        if e.modifier_indicator == "1":
-                            if bypass.intersection(lines[k].modifiers):
-                                continue
-                            if all(bypass.intersection(lines[i].modifiers) for i in by_code[c1]):
-                                continue
-                        add("ptp-conflict", _ptp_message(e, on), k)
+            asked = asked_by.get(c1)
+            if asked is None:
+                asked = asked_by[c1] = {c1}
+                edits_by[c1] = {}
+            if not asked.issuperset(codes):  # pairs not asked yet on this date
+                self._ask(setting, c1, codes - asked, on, edits_by[c1])
+                asked.update(codes)
+            edits = edits_by[c1]
+            if not edits:
+                continue
+            for c2 in by_code:  # claim order: findings come out the same every run
+                e = edits.get(c2)
+                if e is None:
+                    continue
+                for k in by_code[c2]:  # each column 2 line that some column 1 line bundles
+                    if e.modifier_indicator == "1":
+                        if bypass.intersection(lines[k].modifiers):
+                            continue
+                        if all(bypass.intersection(lines[i].modifiers) for i in by_code[c1]):
+                            continue
+                    add("ptp-conflict", _ptp_message(e, on), k)
+
+    def _ask(self, setting: PtpSetting, c1: str, column2: Iterable[str], on: date, edits: dict[str, PtpEdit]) -> None:
+        for c2 in column2:
+            e = self.codesets.ptp(setting, c1, c2, on)
+            if e is not None and e.active_on(on):
+                edits[c2] = e
 
 
 def _mue_message(code: str, units: list[int], mue: MueFact, setting: str, on: date) -> str:

@@ -49,7 +49,7 @@ def code_encounter(
     lines: list[ServiceLine] = []
     findings: list[Finding] = []
     if enc.setting == "home":
-        hl, hf = home_lines(enc, cfg, payer, hit_history)
+        hl, hf = home_lines(enc, cfg, payer, hit_history, codesets)
         lines.extend(hl)
         findings.extend(hf)
         return CodedEncounter(enc, lines, findings)

@@ -50,6 +50,7 @@ from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 
+from coding.codesets import NO_CODESETS, CodeSets
 from coding.config import Config, PayerProfile
 from coding.findings import Finding, error, info, warning
 from coding.identifiers import ndc as ndc_id
@@ -397,18 +398,20 @@ def _fmt(d: Decimal) -> str:
 
 
 def course_drug_line(
-    enc: Encounter, cfg: Config, payer: PayerProfile, t: Therapy
+    enc: Encounter, cfg: Config, payer: PayerProfile, t: Therapy, codesets: CodeSets = NO_CODESETS
 ) -> tuple[ServiceLine | None, list[Finding]]:
     """The drug of a therapy over the whole course, on one line dated the first day.
 
     Units = ceil(dose × doses per day × days ÷ billing unit) (:func:`coding.drugs.lines.billing_units`);
     a per-vial/dose code bills one unit per dose; an unclassified (NOC) code bills 1 unit with a
     warning. NDC quantity and unit follow the drug-line convention of :mod:`coding.drugs.lines`.
+    The billing unit is the one in effect on the course's first day (``codesets``: loaded sets,
+    :func:`coding.drugs.lines.drug_info_on`); the rationale names its source.
     """
     from coding.drugs import lines as drugs  # the HCPCS drug table (billing unit of each code)
 
     where = {"encounter_id": enc.id, "administration_id": t.id}
-    dinfo = drugs.drug_info(t.drug)
+    dinfo = drugs.drug_info_on(t.drug, t.start_date, codesets)
     if dinfo is None:
         return None, [
             error(
@@ -429,7 +432,7 @@ def course_drug_line(
     )
     if dinfo.parse_status == "noc":
         units = 1
-        calc = f"{t.drug}: not otherwise classified drug, 1 unit ({course})"
+        calc = f"{t.drug}: not otherwise classified drug, 1 unit ({dinfo.source}; {course})"
         findings.append(
             warning(
                 "noc-drug",
@@ -441,7 +444,9 @@ def course_drug_line(
         )
     elif dinfo.billing_unit == "each":
         units = per_day * days
-        calc = f"{t.drug}: billed per vial/dose: {per_day} dose(s)/day × {days} day(s) = {units} unit(s)"
+        calc = (
+            f"{t.drug}: billed per vial/dose ({dinfo.source}): {per_day} dose(s)/day × {days} day(s) = {units} unit(s)"
+        )
     else:
         got = drugs.billing_units(total, t.dose.unit, dinfo)
         if got is None:
@@ -465,7 +470,7 @@ def course_drug_line(
                 )
             ]
         units = max(got, 1)
-        calc = f"{t.drug}: {course} ÷ {dinfo.unit_label} per unit = {units} unit(s) (rounded up)"
+        calc = f"{t.drug}: {course} ÷ {dinfo.unit_label} per unit ({dinfo.source}) = {units} unit(s) (rounded up)"
     charge, f = line_charge(cfg, t.drug, units, field=_tf(enc, t, "drug"), **where)
     if f is not None:
         return None, findings + [f]
@@ -639,13 +644,15 @@ def nursing_lines(enc: Encounter, cfg: Config, payer: PayerProfile) -> tuple[lis
     return lines, findings
 
 
-def per_diem_model(enc: Encounter, cfg: Config, payer: PayerProfile) -> tuple[list[ServiceLine], list[Finding]]:
+def per_diem_model(
+    enc: Encounter, cfg: Config, payer: PayerProfile, codesets: CodeSets = NO_CODESETS
+) -> tuple[list[ServiceLine], list[Finding]]:
     lines, findings = per_diem_lines(enc, cfg, payer)
     n_lines, n_findings = nursing_lines(enc, cfg, payer)
     lines += n_lines
     findings += n_findings
     for t in therapy_order(enc.therapies):
-        ln, fs = course_drug_line(enc, cfg, payer, t)
+        ln, fs = course_drug_line(enc, cfg, payer, t, codesets)
         findings += fs
         if ln is not None:
             lines.append(ln)
@@ -825,9 +832,14 @@ def medicare_hit_model(
 
 
 def home_lines(
-    enc: Encounter, cfg: Config, payer: PayerProfile, hit_history: HitHistory | None = None
+    enc: Encounter,
+    cfg: Config,
+    payer: PayerProfile,
+    hit_history: HitHistory | None = None,
+    codesets: CodeSets = NO_CODESETS,
 ) -> tuple[list[ServiceLine], list[Finding]]:
-    """Claim lines and findings for a ``setting: home`` encounter (see the module doc)."""
+    """Claim lines and findings for a ``setting: home`` encounter (see the module doc); ``codesets``:
+    the loaded CMS sets the course drug's billing unit comes from."""
     model = str(payer.get("home_infusion_model", "per_diem"))
     if not enc.therapies:
         return [], [
@@ -855,7 +867,7 @@ def home_lines(
             )
         )
     if model == "per_diem":
-        lines, findings = per_diem_model(enc, cfg, payer)
+        lines, findings = per_diem_model(enc, cfg, payer, codesets)
         return lines, extra + findings
     if model == "medicare_hit":
         lines, findings = medicare_hit_model(enc, cfg, payer, hit_history)

@@ -166,3 +166,18 @@ def test_loader_accepts_a_new_code_only_when_a_set_in_effect_knows_it(tmp_path: 
         assert [(ln.code, ln.units) for ln in coded.lines if ln.kind == "drug"] == [(NEW, 3)]
     else:
         assert encs == [] and [x.code for x in findings] == ["unknown-drug"]
+
+
+def test_home_course_drug_units_come_from_the_sets_of_its_first_day():
+    from coding.home.lines import home_lines
+    from tests.coding.home.test_home_lines import COMMERCIAL, encounter, therapy
+
+    t = therapy(drug=NEW, dose=("12", "mg"), start=date(2026, 7, 6), days=3)
+    plain, findings = home_lines(encounter([t]), CFG, COMMERCIAL)
+    assert not [ln for ln in plain if ln.code == NEW] and "unknown-drug" in {f.code for f in findings}
+    lines, _ = home_lines(encounter([t]), CFG, COMMERCIAL, codesets=sets())
+    drug = [ln for ln in lines if ln.code == NEW]
+    assert [ln.units for ln in drug] == [8]  # 12 mg × 3 days = 36 mg ÷ 5 mg, rounded up
+    assert "5 mg per unit (HCPCS 2026 Jul)" in drug[0].rationale
+    bundled, _ = home_lines(encounter([therapy()]), CFG, COMMERCIAL)
+    assert "per unit (bundled HCPCS 2020)" in next(ln for ln in bundled if ln.code == "J0696").rationale

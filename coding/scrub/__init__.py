@@ -115,15 +115,19 @@ class Scrubber:
     of claims asks the same few questions (the infusion codes, a few dates) over and over, and the
     loaded sets may be a database."""
 
-    __slots__ = ("_bypass", "_days", "_level2", "codesets")
+    __slots__ = ("_bypass", "_days", "_last", "_level2", "codesets")
 
     def __init__(self, codesets: CodeSets) -> None:
         self.codesets = codesets
         self._bypass = bypass_modifiers()
         self._level2: dict[str, bool] = {}
         self._days: dict[tuple[str, date], _Day] = {}  # (claim type, date)
+        self._last: tuple[str, date, _Day] | None = None  # the last one asked: batches run by date
 
     def _day(self, claim_type: str, on: date) -> _Day:
+        last = self._last
+        if last is not None and last[1] == on and last[0] == claim_type:
+            return last[2]
         key = (claim_type, on)
         day = self._days.get(key)
         if day is None:
@@ -131,6 +135,7 @@ class Scrubber:
                 self._days.clear()
             ptp_kind, mue_kind = _KINDS[claim_type == "837P"]
             day = self._days[key] = _Day(self.codesets.loaded_kinds(on), ptp_kind, mue_kind)
+        self._last = (claim_type, on, day)
         return day
 
     def _code(self, code: str, on: date, day: _Day, mue_setting: MueSetting) -> tuple[str | None, MueFact | None]:
@@ -149,7 +154,8 @@ class Scrubber:
         """The edits over one coded encounter's lines (its claim type picks the edit settings)."""
         if self.codesets is NO_CODESETS or not coded.lines:
             return []
-        return self.lines(coded.lines, coded.claim_type, encounter_id=coded.id)
+        enc = coded.encounter
+        return self.lines(coded.lines, enc.claim_type, encounter_id=enc.id)
 
     def lines(
         self,

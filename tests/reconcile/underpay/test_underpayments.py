@@ -86,7 +86,7 @@ def test_expected_allowed_is_stored_with_its_basis_at_build(built):
     # Medicare 837I: OPPS B rate x units; 96366 is packaged (SI N): zero
     assert rows["ENC-004 96365 "][:3] == ("210.50", "opps", "OPPS B 2026Q1")
     assert rows["ENC-004 96366 "][:2] == ("0.00", "opps")
-    assert rows["ENC-004 J1745 JG"][:2] == ("637.53", "opps")
+    assert rows["ENC-004 J1745 TB"][:2] == ("637.53", "opps")
 
 
 def test_claims_list_carries_the_expected_total(built):
@@ -130,9 +130,9 @@ def posted(built):
                         line_control_number=lcn[("ENC-004", "96366", "")],
                         adjustments=[Adj("CO", "97", D("95.00"))],
                     ),
-                    _medicare_line("J1745", "2390.15", "637.53", lcn[("ENC-004", "J1745", "JG")], "35", ["JG"]),
+                    _medicare_line("J1745", "2390.15", "637.53", lcn[("ENC-004", "J1745", "TB")], "35", ["TB"]),
                     # 5 units billed, 4 paid
-                    _medicare_line("J1745", "341.45", "72.86", lcn[("ENC-004", "J1745", "JG:JW")], "4", ["JG", "JW"]),
+                    _medicare_line("J1745", "341.45", "72.86", lcn[("ENC-004", "J1745", "TB:JW")], "4", ["TB", "JW"]),
                 ],
             ),
         ],

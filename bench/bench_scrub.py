@@ -57,14 +57,16 @@ def make_sets(seed: int = 11) -> MemoryCodeSets:
     everything = used + filler
     start, end = date(2026, 1, 1), date(2026, 12, 31)
     ms = MemoryCodeSets()
-    hcpcs = [(f"J{n:04d}", date(2000, 1, 1), None, "Injection, example, 10 mg") for n in range(7000)]
+    hcpcs: list[tuple[str, date, date | None, str]] = [
+        (f"J{n:04d}", date(2000, 1, 1), None, "Injection, example, 10 mg") for n in range(7000)
+    ]
     hcpcs += [(c, date(2000, 1, 1), None, "Injection, example, 10 mg") for c in used if not c[0].isdigit()]
     for m in ("JW", "JZ", "TB", "JG", "59", "XE", "XS", "XU", "25"):
         hcpcs.append((m, date(2000, 1, 1), date(2024, 12, 31) if m == "JG" else None, ""))
     ms.add("hcpcs", start, end, "HCPCS 2026", hcpcs, "HCPC2026_ANWEB.txt")
     ms.add("asp", start, end, "ASP 2026", [(f"J{n:04d}", "10 MG", "1.0") for n in range(900)], "asp.csv")
     for setting in ("practitioner", "hospital"):
-        rows = []
+        rows: list[tuple[str, str, date, date | None, str]] = []
         # edits among the codes in use, as in the real files: most are deleted or not applicable
         # for a correctly coded claim; a few fire (a hydration line beside an infusion, ind. 1)
         for a in used:

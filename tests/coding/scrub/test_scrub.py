@@ -160,8 +160,9 @@ def test_code_valid_in_one_quarter_and_deleted_in_the_next():
     found = scrub_lines([L("J1999", on=date(2026, 10, 1))], "837P", ms)
     assert codes(found) == ["code-not-effective"]
     assert "deleted: last day 2026-09-30" in found[0].message and "HCPC2026_OCT_ANWEB.txt" in found[0].message
-    assert ms.code("J1999", date(2026, 9, 30)).effective_on(date(2026, 9, 30))
-    assert not ms.code("J1999", date(2026, 10, 1)).effective_on(date(2026, 10, 1))
+    before, after = ms.code("J1999", date(2026, 9, 30)), ms.code("J1999", date(2026, 10, 1))
+    assert before is not None and before.effective_on(date(2026, 9, 30))
+    assert after is not None and not after.effective_on(date(2026, 10, 1))
 
 
 def test_code_not_yet_effective_and_code_absent_from_the_loaded_set():

@@ -23,6 +23,8 @@ COMMAND_MODULES = (
     "dripline.commands.codesets",
     "dripline.commands.demo",
     "dripline.commands.exchange",
+    "dripline.commands.users",
+    "dripline.commands.serve",
 )
 
 _app: Any = None

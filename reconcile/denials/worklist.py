@@ -128,12 +128,18 @@ WORKLIST_FIELDS = (
 
 
 def denial_worklist(conn: sqlite3.Connection, as_of: date | None = None) -> list[dict[str, Any]]:
-    """Open denials, largest amount at risk first, then oldest first."""
+    """Open denials, largest amount at risk first, then oldest first.
+
+    Each carries its work state from ``denial_work`` (``state``, ``assignee``, ``last_note``;
+    ``open`` and nobody when no one has worked it yet) and its ``denial_id``.
+    """
     today = as_of or date.today()
     rows = conn.execute(
         "SELECT d.patient_control_number, d.line_control_number, d.code, d.group_code, d.carc, d.rarc, d.amount,"
-        " d.category, d.action, d.payer, d.denied_on, d.payer_claim_number, d.remarks, c.payer"
-        " FROM denials d LEFT JOIN claims c ON c.id = d.claim_id WHERE d.status = 'open'"
+        " d.category, d.action, d.payer, d.denied_on, d.payer_claim_number, d.remarks, c.payer,"
+        " d.id, w.state, w.assignee, w.last_note"
+        " FROM denials d LEFT JOIN claims c ON c.id = d.claim_id LEFT JOIN denial_work w ON w.denial_id = d.id"
+        " WHERE d.status = 'open'"
     ).fetchall()
     items = []
     for r in rows:
@@ -158,6 +164,10 @@ def denial_worklist(conn: sqlite3.Connection, as_of: date | None = None) -> list
                 "payer_claim_number": r[11],
                 "remarks": [x for x in (r[12] or "").split(",") if x],
                 "payer_key": r[13],
+                "denial_id": r[14],
+                "state": r[15] or "open",
+                "assignee": r[16],
+                "last_note": r[17],
             }
         )
     items.sort(

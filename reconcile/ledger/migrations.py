@@ -11,7 +11,8 @@ text is in :mod:`reconcile.ledger.posting_tables`), then the loaded CMS code set
 temporary file of an interchange being written, then the clearinghouse exchange tables and the
 point each partner's sending starts from, then coordination of benefits
 (:mod:`reconcile.ledger.cob_tables`), then the fee schedules
-(:mod:`reconcile.ledger.codeset_tables`) and expected payment (:mod:`reconcile.ledger.expected_tables`).
+(:mod:`reconcile.ledger.codeset_tables`) and expected payment (:mod:`reconcile.ledger.expected_tables`), then the denial work
+state, users and secrets of the worklist (:mod:`reconcile.ledger.work_tables`).
 
 Conventions: money is TEXT holding an exact decimal string (never REAL); timestamps are ISO 8601
 UTC text; control numbers are INTEGER.
@@ -28,6 +29,7 @@ from reconcile.ledger.cob_tables import COB_SCHEMA
 from reconcile.ledger.codeset_tables import CODESET_SCHEMA, FEE_SCHEDULE_SCHEMA
 from reconcile.ledger.expected_tables import EXPECTED_SCHEMA
 from reconcile.ledger.posting_tables import POSTING_SCHEMA, UNMATCHED_RELATED_CLAIM
+from reconcile.ledger.work_tables import WORK_SCHEMA
 
 MigrationBody = str | Callable[[sqlite3.Connection], None]
 
@@ -231,6 +233,7 @@ MIGRATIONS: list[tuple[str, MigrationBody]] = [
     ("0501_coordination_of_benefits", COB_SCHEMA),
     ("0601_fee_schedules", FEE_SCHEDULE_SCHEMA),
     ("0602_expected_payment", EXPECTED_SCHEMA),
+    ("0701_denial_work", WORK_SCHEMA),
 ]
 
 

@@ -82,6 +82,7 @@ def test_shipped_migrations_keep_their_names_and_order() -> None:
         "0501_coordination_of_benefits",
         "0601_fee_schedules",
         "0602_expected_payment",
+        "0701_denial_work",
     ]
 
 

@@ -1,0 +1,142 @@
+"""Worklist page benchmark: ``GET /denials`` with 100,000 open denials in the ledger.
+
+Fills a fresh ledger with N denials (default 100,000; one claim, one claim posting and one denial
+each, spread over 6 payers, every category and action, denied 0-200 days ago, a few hundred with
+work recorded), logs in through the real login form and times the worklist page through the
+whole application (session, CSRF-free GET, SQL, template) with Starlette's TestClient:
+- the first page unfiltered, a deep page (page 1,000), and filters (payer, category + age,
+  state, assignee) that need the work-state join;
+- each figure is the median and the worst of R requests (default 20).
+
+Target: every page answers in under 200 ms.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import statistics
+import sys
+import tempfile
+import time
+import warnings
+from datetime import date, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from reconcile.denials.worklist import ACTIONS, CATEGORIES  # noqa: E402
+from reconcile.ledger import store as L  # noqa: E402
+from reconcile.workqueue.users import add_user  # noqa: E402
+from reconcile.workqueue.work import assign, set_state  # noqa: E402
+
+N_DENIALS = 100_000
+REPEAT = 20
+PAYERS = ("ACME HEALTH PLAN", "MEDICARE PART B", "BLUE RIVER", "STATE MEDICAID", "NORTHWIND CARE", "UNITED WEST")
+PASSWORD = "bench-password-1"
+
+
+def fill(path: Path, n: int) -> None:
+    """A ledger with ``n`` open denials (direct inserts: the posting engine has its own bench)."""
+    rnd = random.Random(16)
+    conn = L.connect(path)
+    today = date.today()
+    now = L.utcnow()
+    cats, acts = list(CATEGORIES), list(ACTIONS)
+    with L.transaction(conn):
+        conn.execute(
+            "INSERT INTO interchanges (id, isa13, gs06, claim_type, created_at, status) VALUES (1, 1, 1, '837P', ?, 'recorded')",
+            (now,),
+        )
+        conn.execute("INSERT INTO transactions (id, interchange_id, st02, bht03, payer) VALUES (1, 1, 1, '1', 'x')")
+        conn.execute(
+            "INSERT INTO remit_files (id, path, sha256, posted_at) VALUES (1, 'bench.835', ?, ?)", ("0" * 64, now)
+        )
+        conn.execute("INSERT INTO payments (id, file_id, payer_id, trace, amount) VALUES (1, 1, 'P', 'T', '0')")
+        conn.executemany(
+            "INSERT INTO claims (id, patient_control_number, encounter_id, payer, payer_id, claim_type, frequency,"
+            " total_charge, status, transaction_id, created_at, updated_at)"
+            " VALUES (?, ?, ?, 'commercial', 'P', '837P', '1', ?, 'denied', 1, ?, ?)",
+            ((i, f"ENC{i:07d}", f"ENC{i:07d}", "100.00", now, now) for i in range(1, n + 1)),
+        )
+        conn.executemany(
+            "INSERT INTO claim_postings (id, payment_id, claim_id, patient_control_number, status_code, charge, paid,"
+            " patient_responsibility) VALUES (?, 1, ?, ?, '4', '100.00', '0', '0')",
+            ((i, i, f"ENC{i:07d}") for i in range(1, n + 1)),
+        )
+        conn.executemany(
+            "INSERT INTO denials (id, claim_posting_id, claim_id, patient_control_number, code, group_code, carc,"
+            " amount, category, action, payer, denied_on, status) VALUES (?, ?, ?, ?, 'J1745', 'CO', '16', ?, ?, ?, ?, ?, 'open')",
+            (
+                (
+                    i,
+                    i,
+                    i,
+                    f"ENC{i:07d}",
+                    f"{rnd.randint(5, 250_000) / 100:.2f}",
+                    rnd.choice(cats),
+                    rnd.choice(acts),
+                    rnd.choice(PAYERS),
+                    (today - timedelta(days=rnd.randint(0, 200))).isoformat(),
+                )
+                for i in range(1, n + 1)
+            ),
+        )
+    for name in ("alice", "bob"):
+        add_user(conn, name, PASSWORD)
+    for i in rnd.sample(range(1, n + 1), min(n, 300)):
+        assign(conn, i, rnd.choice(("alice", "bob")), user="alice")
+        set_state(conn, i, "in_progress", user="alice")
+    conn.execute("ANALYZE")
+    conn.close()
+
+
+def main() -> None:
+    n = int(sys.argv[1]) if len(sys.argv) > 1 else N_DENIALS
+    repeat = int(sys.argv[2]) if len(sys.argv) > 2 else REPEAT
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from starlette.testclient import TestClient
+
+    from dripline.web.app import create_app
+
+    with tempfile.TemporaryDirectory() as tmp:
+        db = Path(tmp) / "worklist.db"
+        t0 = time.perf_counter()
+        fill(db, n)
+        print(f"filled {n:,} denials in {time.perf_counter() - t0:.1f} s")
+        client = TestClient(create_app(db))
+        token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text)
+        assert token is not None
+        r = client.post("/login", data={"username": "alice", "password": PASSWORD, "csrf_token": token.group(1)})
+        assert r.status_code == 200, r.status_code
+        cases = {
+            "first page, no filter": "/denials",
+            "page 1,000": "/denials?page=1000",
+            "payer": "/denials?payer=BLUE+RIVER",
+            "category + age 61-90": "/denials?category=authorization&age=61-90",
+            "state in progress": "/denials?state=in_progress",
+            "state open": "/denials?state=open",
+            "assignee bob": "/denials?assignee=bob",
+            "assignee nobody, page 50": "/denials?assignee=-&page=50",
+        }
+        print(f"{'page':<28} {'rows':>8} {'median ms':>10} {'worst ms':>9}")
+        worst_all = 0.0
+        for label, url in cases.items():
+            times = []
+            body = ""
+            for _ in range(repeat):
+                t = time.perf_counter()
+                resp = client.get(url)
+                times.append((time.perf_counter() - t) * 1000)
+                assert resp.status_code == 200, (url, resp.status_code)
+                body = resp.text
+            m = re.search(r"\(([\d,]+) open\)", body)
+            worst_all = max(worst_all, max(times))
+            print(f"{label:<28} {m.group(1) if m else '?':>8} {statistics.median(times):>10.1f} {max(times):>9.1f}")
+        print(f"worst of all: {worst_all:.1f} ms (target < 200 ms): {'met' if worst_all < 200 else 'NOT met'}")
+
+
+if __name__ == "__main__":
+    main()

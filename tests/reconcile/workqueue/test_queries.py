@@ -1,0 +1,141 @@
+"""The worklist page (filters, paging, order), one denial, and a claim's page and timeline."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+
+from reconcile.denials.worklist import denial_worklist
+from reconcile.workqueue import queries as Q
+from reconcile.workqueue.work import add_note, assign, set_state
+from tests.reconcile.workqueue.support import HOSTILE_PAYER, denial_ids, denials_ledger
+
+AS_OF = date(2026, 4, 11)  # the remittances were paid on 2026-04-01: every denial is 10 days old
+
+
+@pytest.fixture
+def led(tmp_path):
+    conn = denials_ledger(tmp_path / "l.db")
+    return conn, denial_ids(conn)
+
+
+def pcns(items):
+    return [i["patient_control_number"] for i in items]
+
+
+def test_page_is_ordered_like_the_cli_worklist(led):
+    conn, _ = led
+    items, total = Q.worklist_page(conn, Q.WorklistFilter(), as_of=AS_OF)
+    assert total == 3
+    assert pcns(items) == pcns(denial_worklist(conn, as_of=AS_OF)) == ["ENC2", "ENC1", "ENC3"]
+    assert [i["amount"] for i in items] == ["1380.00", "1200.00", "45.00"]
+    assert items[0]["age_days"] == 10 and items[0]["state"] == "open"
+
+
+def test_paging_cuts_in_sql(led):
+    conn, _ = led
+    pages = [Q.worklist_page(conn, Q.WorklistFilter(), page=p, per_page=2, as_of=AS_OF) for p in (1, 2, 3)]
+    assert [pcns(i) for i, _ in pages] == [["ENC2", "ENC1"], ["ENC3"], []]
+    assert {t for _, t in pages} == {3}
+
+
+@pytest.mark.parametrize(
+    ("filt", "expected"),
+    [
+        (Q.WorklistFilter(payer=HOSTILE_PAYER), ["ENC3"]),
+        (Q.WorklistFilter(payer="ACME HEALTH PLAN"), ["ENC2", "ENC1"]),
+        (Q.WorklistFilter(category="missing_information"), ["ENC1"]),
+        (Q.WorklistFilter(action="corrected_claim", payer="ACME HEALTH PLAN"), ["ENC2", "ENC1"]),
+        (Q.WorklistFilter(age="0-30"), ["ENC2", "ENC1", "ENC3"]),
+        (Q.WorklistFilter(age="31-60"), []),
+        (Q.WorklistFilter(age="bogus"), ["ENC2", "ENC1", "ENC3"]),  # an unknown bucket filters nothing
+        (Q.WorklistFilter(state="open"), ["ENC2", "ENC3"]),
+        (Q.WorklistFilter(state="in_progress"), ["ENC1"]),
+        (Q.WorklistFilter(assignee="bob"), ["ENC1"]),
+        (Q.WorklistFilter(assignee=Q.NOBODY), ["ENC2", "ENC3"]),
+        (Q.WorklistFilter(assignee="bob", state="resolved"), []),
+    ],
+)
+def test_filters(led, filt, expected):
+    conn, ids = led
+    assign(conn, ids["ENC1"], "bob", user="alice")
+    set_state(conn, ids["ENC1"], "in_progress", user="bob")
+    items, total = Q.worklist_page(conn, filt, as_of=AS_OF)
+    assert pcns(items) == expected and total == len(expected)
+
+
+def test_age_buckets_bound_denied_on(led):
+    conn, _ = led
+    for bucket, (lo, hi) in Q.AGE_BUCKETS.items():
+        items, _ = Q.worklist_page(conn, Q.WorklistFilter(age=bucket), as_of=date(2026, 4, 1) + timedelta(days=lo))
+        assert len(items) == 3, bucket  # exactly lo days old: inside
+        if hi is not None:
+            items, _ = Q.worklist_page(
+                conn, Q.WorklistFilter(age=bucket), as_of=date(2026, 4, 1) + timedelta(days=hi + 1)
+            )
+            assert items == [], bucket  # one day past hi: outside
+
+
+def test_the_page_query_walks_the_ranking_index(led):
+    conn, _ = led
+    plan = " ".join(
+        r[3]
+        for r in conn.execute(
+            "EXPLAIN QUERY PLAN SELECT d.id FROM denials d WHERE d.status = 'open'"
+            " ORDER BY CAST(d.amount AS NUMERIC) DESC, d.denied_on, d.id LIMIT 50 OFFSET 0"
+        )
+    )
+    assert "denials_rank" in plan and "TEMP B-TREE" not in plan
+
+
+def test_payers_and_one_denial(led):
+    conn, ids = led
+    assert Q.open_denial_payers(conn) == sorted(["ACME HEALTH PLAN", HOSTILE_PAYER])
+    add_note(conn, ids["ENC3"], "write off: small balance", user="alice")
+    d = Q.denial(conn, ids["ENC3"], as_of=AS_OF)
+    assert d is not None and d["last_note"] == "write off: small balance" and d["claim_id"] is not None
+    assert Q.denial(conn, 999_999) is None
+
+
+def test_claim_page_timeline_lines_and_denials(led):
+    conn, ids = led
+    claim_id = conn.execute("SELECT id FROM claims WHERE patient_control_number = 'ENC1'").fetchone()[0]
+    page = Q.claim_page(conn, claim_id, as_of=AS_OF)
+    assert page is not None
+    assert page["claim"]["patient_control_number"] == "ENC1" and page["claim"]["total_charge"] == "1550.00"
+    assert [(ln["code"], ln["charge"], ln["paid"]) for ln in page["lines"]] == [
+        ("96365", "350.00", "350.00"),
+        ("J1745", "1200.00", "0.00"),
+    ]
+    assert [d["denial_id"] for d in page["denials"]] == [ids["ENC1"]]
+    whats = [(e["source"], e["what"]) for e in page["timeline"]]
+    assert whats[0] == ("build", "sent")
+    assert ("ACME HEALTH PLAN", "835 posting") in whats
+    assert Q.claim_page(conn, 999_999) is None
+
+
+def test_claim_timeline_shows_reversal_and_corrections(led):
+    conn, _ = led
+    from reconcile.posting.post import post_remittances
+    from tests.reconcile.posting.support import claim, remit
+
+    post_remittances(
+        conn,
+        [remit([claim("ENC3", "22", "-45", "0", adjs=[("CO", "ZZ9", "-45")])], "0", trace="T3")],
+        path="c.835",
+        sha256="c" * 64,
+    )
+    claim_id = conn.execute("SELECT id FROM claims WHERE patient_control_number = 'ENC3'").fetchone()[0]
+    page = Q.claim_page(conn, claim_id)
+    assert page is not None
+    assert "835 reversal" in [e["what"] for e in page["timeline"]]
+
+
+def test_underpayments_absent_is_none(led):
+    conn, _ = led
+    assert Q.underpayments(conn) is None
+    conn.execute("CREATE TABLE underpayments (id INTEGER PRIMARY KEY, claim_id INTEGER, expected TEXT, paid TEXT)")
+    conn.execute("INSERT INTO underpayments (claim_id, expected, paid) VALUES (1, '100.00', '80.00')")
+    found = Q.underpayments(conn)
+    assert found is not None and found[0] == ["id", "claim_id", "expected", "paid"] and found[1][0]["paid"] == "80.00"

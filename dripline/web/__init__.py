@@ -1,6 +1,6 @@
 """The denial worklist in the browser: a Starlette application with server-rendered Jinja2 pages.
 
-- :mod:`dripline.web.app`: ``create_app(ledger_path)``, the routes, login, sessions and CSRF checks.
+- :mod:`dripline.web.app`: ``create_app(ledger_path)``, the routes, login cookie and CSRF checks.
 - ``templates/``: the pages (autoescaped HTML, no JavaScript).
 """
 

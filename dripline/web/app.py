@@ -1,9 +1,9 @@
 """The worklist web application: login, the denial worklist, denial and claim pages, unmatched queue.
 
 Security: every page but the login page needs a logged-in user (a GET without one is sent to
-``/login``, anything else is refused with 403). The session lives in a signed cookie (HttpOnly,
+``/login``, anything else is refused with 403). The login lives in a signed cookie (HttpOnly,
 SameSite=Lax) whose key is made once per ledger and kept in it (``app_secrets``). Every POST
-carries the session's CSRF token in a form field and is refused with 403 without it. Pages are
+carries the login's CSRF token in a form field and is refused with 403 without it. Pages are
 rendered by Jinja2 with autoescaping on, so payer and patient text is always escaped; responses
 say ``Cache-Control: no-store`` and carry a Content-Security-Policy that allows no script at all.
 
@@ -62,7 +62,7 @@ SECURITY_HEADERS = (
 
 
 class LoginRequired:
-    """ASGI middleware (inside the session middleware): no page without a logged-in user, and the
+    """ASGI middleware (inside the signed-cookie middleware): no page without a logged-in user, and the
     security headers on every response."""
 
     def __init__(self, app: ASGIApp) -> None:
@@ -143,7 +143,7 @@ def create_app(ledger: str | Path) -> Starlette:
         return templates.TemplateResponse(request, name, context, status_code=status)
 
     async def checked_form(request: Request) -> FormData:
-        """The POSTed form, after checking its CSRF token against the session's (403 otherwise)."""
+        """The POSTed form, after checking its CSRF token against the login's (403 otherwise)."""
         form = await request.form()
         sent = form.get(CSRF_FIELD)
         expected = request.session.get("csrf")
@@ -152,7 +152,7 @@ def create_app(ledger: str | Path) -> Starlette:
         return form
 
     def logged_in_user(request: Request) -> str:
-        """The session's user, still active in the ledger (else the session ends: 403)."""
+        """The logged-in user, still active in the ledger (else the login ends: 403)."""
         name = str(request.session.get("user") or "")
         with ledger_conn() as conn:
             if not user_exists(conn, name):
@@ -176,7 +176,7 @@ def create_app(ledger: str | Path) -> Starlette:
 
         if not name or not await run_in_threadpool(check):
             return render(request, "login.html", status=401, next=target, error="Unknown user or wrong password.")
-        request.session.clear()  # a new session on login: no token from before it stays valid
+        request.session.clear()  # a fresh cookie on login: no token from before it stays valid
         request.session["user"] = name
         request.session["csrf"] = secrets.token_urlsafe(32)
         return RedirectResponse(target, status_code=303)

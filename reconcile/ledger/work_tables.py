@@ -5,7 +5,7 @@ most one ``denial_work`` row: its work state, assignee and last note; no row mea
 nobody assigned. Every change (assignment, state, note) is a ``denial_events`` row with the user
 and the time: the audit trail. ``users`` holds the people who may log in to the worklist (password
 stored as a KDF hash with its salt and parameters, never the password), ``app_secrets`` the
-ledger's own secrets (the key that signs session cookies).
+ledger's own secrets (the key that signs login cookies).
 
 Plain standard SQL (no engine-specific syntax), so the same text can create the tables on a server
 database; the ranking index is an expression index both SQLite and PostgreSQL accept.

@@ -2,7 +2,7 @@
 
 - :mod:`reconcile.workqueue.states`: the states and allowed transitions (data: ``data/denial_states.toml``).
 - :mod:`reconcile.workqueue.work`: ``assign``, ``set_state``, ``add_note``, ``history``.
-- :mod:`reconcile.workqueue.users`: users with KDF-hashed passwords, the ledger's session key.
+- :mod:`reconcile.workqueue.users`: users with KDF-hashed passwords, the key of the ledger's login cookies.
 - :mod:`reconcile.workqueue.queries`: the worklist page (filters, paging) and a claim's timeline.
 """
 

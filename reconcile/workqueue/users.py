@@ -1,4 +1,4 @@
-"""Users of the worklist: names with scrypt-hashed passwords, and the ledger's session key.
+"""Users of the worklist: names with scrypt-hashed passwords, and the key that signs the login cookies.
 
 A password is stored as ``scrypt$N$r$p$salt$hash`` (salt and hash base64): a fresh 16-byte salt
 per user and the KDF parameters kept with the hash, so stronger parameters later still verify the
@@ -146,7 +146,7 @@ def verify_login(conn: sqlite3.Connection, name: str, password: str) -> User | N
 
 
 def session_key(conn: sqlite3.Connection) -> str:
-    """The key that signs this ledger's session cookies, made (random, 32 bytes) on first use."""
+    """The key that signs this ledger's login cookies, made (random, 32 bytes) on first use."""
     row = conn.execute("SELECT value FROM app_secrets WHERE name = ?", (SESSION_KEY,)).fetchone()
     if row is not None:
         return str(row[0])

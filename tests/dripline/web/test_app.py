@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from urllib.parse import urlencode
 
 import pytest
 from typer.testing import CliRunner
@@ -131,7 +132,7 @@ def test_filters_and_paging(web):
 
     assert rows("/denials") == 3
     assert rows("/denials?payer=ACME+HEALTH+PLAN") == 2
-    assert rows("/denials?" + __import__("urllib.parse").parse.urlencode({"payer": HOSTILE_PAYER})) == 1
+    assert rows("/denials?" + urlencode({"payer": HOSTILE_PAYER})) == 1
     assert rows("/denials?category=missing_information") == 1
     assert rows("/denials?state=written_off") == 0
     assert rows("/denials?assignee=-") == 3

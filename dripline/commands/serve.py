@@ -6,10 +6,11 @@ from pathlib import Path
 
 import typer
 
-from dripline.common import JsonOption, LedgerOption, fail, ledger_path, print_json, say
+from dripline.common import JsonOption, LedgerOption, err_console, fail, ledger_path, print_json, say
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8350
+LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
 def register(app: typer.Typer) -> None:
@@ -41,6 +42,12 @@ def register(app: typer.Typer) -> None:
         except LedgerError as exc:
             fail([str(exc)])
         url = f"http://{host if ':' not in host else f'[{host}]'}:{port}/"
+        if host not in LOOPBACK:
+            say(
+                f"warning: listening on {host}: other machines can reach the login page over plain HTTP;"
+                " put a TLS proxy in front",
+                out=err_console,
+            )
         if as_json:
             print_json({"url": url, "ledger": str(path)})
         else:

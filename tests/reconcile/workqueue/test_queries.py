@@ -139,3 +139,22 @@ def test_underpayments_absent_is_none(led):
     conn.execute("INSERT INTO underpayments (claim_id, expected, paid) VALUES (1, '100.00', '80.00')")
     found = Q.underpayments(conn)
     assert found is not None and found[0] == ["id", "claim_id", "expected", "paid"] and found[1][0]["paid"] == "80.00"
+
+
+def test_claim_page_lists_secondary_claims_when_the_ledger_records_coverage_order(led):
+    conn, _ = led
+    primary = conn.execute("SELECT id FROM claims WHERE patient_control_number = 'ENC1'").fetchone()[0]
+    assert Q.claim_page(conn, primary)["related"] == []  # type: ignore[index]
+    conn.execute("ALTER TABLE claims ADD COLUMN coverage_order INTEGER NOT NULL DEFAULT 1")
+    conn.execute("ALTER TABLE claims ADD COLUMN prior_claim_id INTEGER REFERENCES claims(id)")
+    conn.execute(
+        "INSERT INTO claims (patient_control_number, encounter_id, payer, payer_id, claim_type, frequency,"
+        " total_charge, status, transaction_id, created_at, updated_at, coverage_order, prior_claim_id)"
+        " SELECT patient_control_number, encounter_id, 'medigap', 'GAP01', claim_type, '1', '1200.00', 'sent',"
+        " transaction_id, '2026-04-20T10:00:00+00:00', created_at, 2, id FROM claims WHERE id = ?",
+        (primary,),
+    )
+    page = Q.claim_page(conn, primary)
+    assert page is not None
+    assert [(r["kind"], r["payer"]) for r in page["related"]] == [("secondary", "medigap")]
+    assert ("build", "secondary claim ENC1") in [(e["source"], e["what"]) for e in page["timeline"]]

@@ -163,3 +163,34 @@ def test_any_sequence_of_moves_keeps_state_and_audit_in_step(tmp_path_factory, m
     if events:
         assert events[-1]["new"] == state
     conn.close()
+
+
+def test_two_people_taking_the_same_denial_at_once_one_wins(tmp_path):
+    import threading
+
+    from reconcile.ledger.store import connect
+
+    db = tmp_path / "l.db"
+    denials_ledger(db).close()
+    d = denial_ids(connect(db))["ENC1"]
+    barrier = threading.Barrier(4)
+    results: list[str] = []
+
+    def take(user: str) -> None:
+        conn = connect(db)
+        barrier.wait()
+        try:
+            set_state(conn, d, "in_progress", user=user)
+            results.append("ok")
+        except WorkError:
+            results.append("refused")
+        finally:
+            conn.close()
+
+    threads = [threading.Thread(target=take, args=(f"user{i}",)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(results) == ["ok", "refused", "refused", "refused"]
+    assert len(history(connect(db), d)) == 1

@@ -342,7 +342,8 @@ def claim_timeline(
         "SELECT status, source, detail, created_at FROM claim_status_history WHERE claim_id = ? ORDER BY id",
         (claim_id,),
     ):
-        events.append({"at": at, "source": source, "what": status, "detail": _detail(detail)})
+        rank = 0 if source == "build" else 2
+        events.append({"at": at, "rank": rank, "source": source, "what": status, "detail": _detail(detail)})
     for r in conn.execute(
         "SELECT cp.id, cp.status_code, cp.charge, cp.paid, cp.patient_responsibility, cp.reversal_of, cp.reversed_by,"
         " cp.payer_claim_number, p.payer_name, p.trace, p.payment_date, f.posted_at, f.path"
@@ -360,33 +361,41 @@ def claim_timeline(
             bits.append(f"paid on {r[10]}")
         if r[6] is not None:
             bits.append("reversed later")
-        events.append({"at": r[11], "source": r[8] or "835", "what": what, "detail": ", ".join(bits)})
+        events.append({"at": r[11], "rank": 1, "source": r[8] or "835", "what": what, "detail": ", ".join(bits)})
     for reason, amount, kind, at in conn.execute(
         "SELECT pa.reason, pa.amount, pa.kind, f.posted_at FROM provider_adjustments pa"
         " JOIN payments p ON p.id = pa.payment_id JOIN remit_files f ON f.id = p.file_id"
         " WHERE pa.claim_id = ? ORDER BY pa.id",
         (claim_id,),
     ):
-        events.append({"at": at, "source": "835 PLB", "what": kind, "detail": f"{reason} {_money(amount)}"})
+        events.append({"at": at, "rank": 3, "source": "835 PLB", "what": kind, "detail": f"{reason} {_money(amount)}"})
     for kind, amount, reason, at in conn.execute(
         "SELECT u.kind, u.amount, u.reason, f.posted_at FROM unmatched u JOIN payments p ON p.id = u.payment_id"
         " JOIN remit_files f ON f.id = p.file_id WHERE u.related_claim_id = ? ORDER BY u.id",
         (claim_id,),
     ):
         events.append(
-            {"at": at, "source": "835", "what": f"held unmatched ({kind})", "detail": f"{_money(amount)}: {reason}"}
+            {
+                "at": at,
+                "rank": 3,
+                "source": "835",
+                "what": f"held unmatched ({kind})",
+                "detail": f"{_money(amount)}: {reason}",
+            }
         )
     for rc in related or []:
         events.append(
             {
                 "at": rc["created_at"],
+                "rank": 4,
                 "source": "build",
                 "what": f"{rc['kind']} claim {rc['patient_control_number']}",
                 "detail": f"to {rc['payer']}, status {rc['status']}",
                 "claim_id": rc["id"],
             }
         )
-    events.sort(key=lambda e: str(e["at"] or ""))
+    # by time; at the same second: sent, then the payment posted, then the status it set
+    events.sort(key=lambda e: (str(e["at"] or ""), e["rank"]))
     return events
 
 

@@ -110,8 +110,8 @@ def test_claim_page_timeline_lines_and_denials(led):
     ]
     assert [d["denial_id"] for d in page["denials"]] == [ids["ENC1"]]
     whats = [(e["source"], e["what"]) for e in page["timeline"]]
-    assert whats[0] == ("build", "sent")
-    assert ("ACME HEALTH PLAN", "835 posting") in whats
+    # sent, then the payment posted, then the status that posting set (all in the same second here)
+    assert whats == [("build", "sent"), ("ACME HEALTH PLAN", "835 posting"), ("835", "partially_denied")]
     assert Q.claim_page(conn, 999_999) is None
 
 

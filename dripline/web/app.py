@@ -17,6 +17,9 @@ from __future__ import annotations
 import hmac
 import secrets
 import sqlite3
+import threading
+import time
+from collections import deque
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -49,6 +52,7 @@ SESSION_COOKIE = "dripline_session"
 SESSION_MAX_AGE = 12 * 60 * 60  # a working day; then log in again
 CSRF_FIELD = "csrf_token"
 PUBLIC_PATHS = frozenset({"/login"})
+MAX_THROTTLED_NAMES = 10_000
 SECURITY_HEADERS = (
     (
         b"content-security-policy",
@@ -92,6 +96,39 @@ class LoginRequired:
         await self.app(scope, receive, send_with_headers)
 
 
+class LoginThrottle:
+    """Failed logins per user name: after ``limit`` failures within ``window`` seconds, further
+    attempts for that name are refused (429) until the oldest failure leaves the window, so a
+    password cannot be guessed at the speed of the KDF. Kept in memory: a restart forgets it."""
+
+    def __init__(self, limit: int = 5, window: float = 300.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self.limit, self.window, self.clock = limit, window, clock
+        self.failures: dict[str, deque[float]] = {}
+        self.lock = threading.Lock()
+
+    def _recent(self, name: str) -> deque[float]:
+        q = self.failures.setdefault(name, deque())
+        cutoff = self.clock() - self.window
+        while q and q[0] < cutoff:
+            q.popleft()
+        return q
+
+    def blocked(self, name: str) -> bool:
+        with self.lock:
+            return len(self._recent(name)) >= self.limit
+
+    def failed(self, name: str) -> None:
+        with self.lock:
+            self._recent(name).append(self.clock())
+            if len(self.failures) > MAX_THROTTLED_NAMES:  # guessed names must not grow it without end
+                for other in [k for k in self.failures if not self._recent(k)]:
+                    del self.failures[other]
+
+    def succeeded(self, name: str) -> None:
+        with self.lock:
+            self.failures.pop(name, None)
+
+
 def _safe_next(target: str | None) -> str:
     """A redirect target after login: a path on this site only."""
     if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
@@ -119,6 +156,7 @@ def create_app(ledger: str | Path) -> Starlette:
     )
     templates = Jinja2Templates(env=env)
     states = load_states()
+    throttle = LoginThrottle()
     env.globals.update(CATEGORIES=CATEGORIES, ACTIONS=ACTIONS, STATES=states.labels, AGE_BUCKETS=Q.AGE_BUCKETS)
 
     @contextmanager
@@ -174,8 +212,14 @@ def create_app(ledger: str | Path) -> Starlette:
             with ledger_conn() as conn:
                 return verify_login(conn, name, password) is not None
 
+        if throttle.blocked(name):
+            return render(
+                request, "login.html", status=429, next=target, error="Too many failed logins: try again later."
+            )
         if not name or not await run_in_threadpool(check):
+            throttle.failed(name)
             return render(request, "login.html", status=401, next=target, error="Unknown user or wrong password.")
+        throttle.succeeded(name)
         request.session.clear()  # a fresh cookie on login: no token from before it stays valid
         request.session["user"] = name
         request.session["csrf"] = secrets.token_urlsafe(32)
@@ -339,4 +383,5 @@ def create_app(ledger: str | Path) -> Starlette:
     ]
     app = Starlette(routes=routes, middleware=middleware, exception_handlers={HTTPException: http_error})
     app.state.ledger = path
+    app.state.login_throttle = throttle
     return app

@@ -196,3 +196,24 @@ def test_a_removed_user_loses_the_session(web):
     conn.execute("UPDATE users SET active = 0 WHERE name = 'bob'")
     assert c.get("/denials", follow_redirects=False).status_code == 403
     assert c.get("/denials", follow_redirects=False).status_code == 303  # the session was ended
+
+
+def test_failed_logins_are_throttled_per_name(web):
+    _, _, _, app = web
+    clock = [1000.0]
+    throttle = app.state.login_throttle
+    throttle.clock = lambda: clock[0]
+    c = client(app)
+
+    def attempt(name, pw):
+        return c.post("/login", data={"username": name, "password": pw, "csrf_token": token(c.get("/login").text)})
+
+    for _ in range(throttle.limit):
+        assert attempt("alice", "wrong password").status_code == 401
+    # the right password is refused too while the name is throttled; other names are not
+    assert attempt("alice", PASSWORD).status_code == 429
+    assert c.get("/denials", follow_redirects=False).status_code == 303
+    assert attempt("bob", PASSWORD).status_code == 200
+    c.cookies.clear()
+    clock[0] += throttle.window + 1
+    assert attempt("alice", PASSWORD).status_code == 200

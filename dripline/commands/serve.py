@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import typer
@@ -50,6 +51,7 @@ def register(app: typer.Typer) -> None:
             )
         if as_json:
             print_json({"url": url, "ledger": str(path)})
+            sys.stdout.flush()  # a caller reading the pipe sees the address before the server starts
         else:
             say(f"dripline worklist on {url} (ledger {path}); Ctrl+C stops it")
             from reconcile.ledger.store import connect

@@ -11,8 +11,8 @@ text is in :mod:`reconcile.ledger.posting_tables`), then the loaded CMS code set
 temporary file of an interchange being written, then the clearinghouse exchange tables and the
 point each partner's sending starts from, then coordination of benefits
 (:mod:`reconcile.ledger.cob_tables`), then the fee schedules
-(:mod:`reconcile.ledger.codeset_tables`) and expected payment (:mod:`reconcile.ledger.expected_tables`), then the denial work
-state, users and secrets of the worklist (:mod:`reconcile.ledger.work_tables`).
+(:mod:`reconcile.ledger.codeset_tables`) and expected payment (:mod:`reconcile.ledger.expected_tables`),
+then the denial work state, users and secrets of the worklist (:mod:`reconcile.ledger.work_tables`).
 
 Conventions: money is TEXT holding an exact decimal string (never REAL); timestamps are ISO 8601
 UTC text; control numbers are INTEGER.

@@ -1,4 +1,4 @@
-"""Ledger tables for working denials as a team: the schema of the ``0501_denial_work`` migration.
+"""Ledger tables for working denials as a team: the schema of the ``0701_denial_work`` migration.
 
 A denial (a ``denials`` row, identified by its id, which posting never reuses or deletes) gets at
 most one ``denial_work`` row: its work state, assignee and last note; no row means state ``open``,

@@ -7,7 +7,17 @@ from pathlib import Path
 
 import typer
 
-from dripline.common import JsonOption, LedgerOption, err_console, fail, ledger_path, print_json, say
+from dripline.common import (
+    ConfigOption,
+    JsonOption,
+    LedgerOption,
+    err_console,
+    fail,
+    get_config,
+    ledger_path,
+    print_json,
+    say,
+)
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8350
@@ -20,6 +30,7 @@ def register(app: typer.Typer) -> None:
     @app.command("serve")
     def serve(
         ledger: Path | None = LedgerOption,
+        config: Path | None = ConfigOption,
         host: str = typer.Option(DEFAULT_HOST, "--host", help="Address to listen on (default: this machine only)."),
         port: int = typer.Option(DEFAULT_PORT, "--port", help="TCP port."),
         as_json: bool = JsonOption,
@@ -39,7 +50,7 @@ def register(app: typer.Typer) -> None:
             fail([f"--port: not a TCP port: {port}"])
         path = ledger_path(ledger)
         try:
-            web = create_app(path)
+            web = create_app(path, get_config(config))
         except LedgerError as exc:
             fail([str(exc)])
         url = f"http://{host if ':' not in host else f'[{host}]'}:{port}/"

@@ -40,6 +40,7 @@ from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from coding.config import Config
 from reconcile.denials.worklist import ACTIONS, CATEGORIES
 from reconcile.ledger.store import connect
 from reconcile.workqueue import queries as Q
@@ -143,8 +144,9 @@ def _int(text: str | None, default: int) -> int:
         return default
 
 
-def create_app(ledger: str | Path) -> Starlette:
-    """The application over the ledger at ``ledger`` (created and migrated when needed)."""
+def create_app(ledger: str | Path, config: Config | None = None) -> Starlette:
+    """The application over the ledger at ``ledger`` (created and migrated when needed); ``config``
+    gives the payers' underpayment tolerances."""
     path = Path(ledger)
     conn0 = connect(path)
     try:
@@ -177,7 +179,7 @@ def create_app(ledger: str | Path) -> Starlette:
         context.setdefault("user", request.session.get("user"))
         context["csrf"] = csrf_token(request)
         with ledger_conn() as conn:
-            context.setdefault("has_underpayments", Q.underpayments(conn, limit=0) is not None)
+            context.setdefault("has_underpayments", Q.has_underpayments(conn))
         return templates.TemplateResponse(request, name, context, status_code=status)
 
     async def checked_form(request: Request) -> FormData:
@@ -347,7 +349,7 @@ def create_app(ledger: str | Path) -> Starlette:
     def underpayments_view(request: Request) -> Response:
         logged_in_user(request)
         with ledger_conn() as conn:
-            found = Q.underpayments(conn)
+            found = Q.underpayments(conn, config)
         cols, rows = found if found is not None else ([], [])
         return render(request, "underpayments.html", present=found is not None, cols=cols, rows=rows)
 

@@ -15,6 +15,7 @@ from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from coding.config import Config
 from coding.money import money_str
 from reconcile.ledger.store import table_exists
 from reconcile.workqueue.states import load_states
@@ -406,8 +407,20 @@ def unmatched_items(conn: sqlite3.Connection) -> list[dict[str, Any]]:
     return unmatched_queue(conn)
 
 
-def underpayments(conn: sqlite3.Connection, limit: int = 500) -> tuple[list[str], list[dict[str, Any]]] | None:
-    """Columns and rows of the ledger's ``underpayments`` table, or None when it has none."""
+def has_underpayments(conn: sqlite3.Connection) -> bool:
+    """Whether the ledger records expected payment (so underpayments can be listed)."""
+    return table_exists(conn, "expected_allowed") or table_exists(conn, "underpayments")
+
+
+def underpayments(
+    conn: sqlite3.Connection, cfg: Config | None = None, limit: int = 500
+) -> tuple[list[str], list[dict[str, Any]]] | None:
+    """Columns and rows of the underpaid lines (largest variance first), or None when the ledger
+    records no expected payment. ``cfg`` gives the payers' tolerances and cost sharing."""
+    if table_exists(conn, "expected_allowed"):
+        from reconcile.underpay.worklist import UNDERPAYMENT_FIELDS, underpayment_worklist
+
+        return list(UNDERPAYMENT_FIELDS), underpayment_worklist(conn, cfg)[:limit]
     if not table_exists(conn, "underpayments"):
         return None
     cur = conn.execute("SELECT * FROM underpayments ORDER BY 1 LIMIT ?", (limit,))

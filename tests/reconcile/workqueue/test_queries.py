@@ -132,21 +132,23 @@ def test_claim_timeline_shows_reversal_and_corrections(led):
     assert "835 reversal" in [e["what"] for e in page["timeline"]]
 
 
-def test_underpayments_absent_is_none(led):
+def test_underpayments_come_from_the_expected_payment_worklist(led, monkeypatch):
     conn, _ = led
-    assert Q.underpayments(conn) is None
-    conn.execute("CREATE TABLE underpayments (id INTEGER PRIMARY KEY, claim_id INTEGER, expected TEXT, paid TEXT)")
-    conn.execute("INSERT INTO underpayments (claim_id, expected, paid) VALUES (1, '100.00', '80.00')")
+    assert Q.has_underpayments(conn)
     found = Q.underpayments(conn)
-    assert found is not None and found[0] == ["id", "claim_id", "expected", "paid"] and found[1][0]["paid"] == "80.00"
+    assert found is not None and found[0][:3] == ["patient_control_number", "line_control_number", "code"]
+    assert found[1] == []  # no expected amounts recorded for these lines
+    import reconcile.underpay.worklist as uw
+
+    item = dict.fromkeys(uw.UNDERPAYMENT_FIELDS, "x")
+    monkeypatch.setattr(uw, "underpayment_worklist", lambda conn, cfg=None: [item] * 3)
+    assert Q.underpayments(conn, limit=2) == (list(uw.UNDERPAYMENT_FIELDS), [item, item])
 
 
-def test_claim_page_lists_secondary_claims_when_the_ledger_records_coverage_order(led):
+def test_claim_page_lists_secondary_claims(led):
     conn, _ = led
     primary = conn.execute("SELECT id FROM claims WHERE patient_control_number = 'ENC1'").fetchone()[0]
     assert Q.claim_page(conn, primary)["related"] == []  # type: ignore[index]
-    conn.execute("ALTER TABLE claims ADD COLUMN coverage_order INTEGER NOT NULL DEFAULT 1")
-    conn.execute("ALTER TABLE claims ADD COLUMN prior_claim_id INTEGER REFERENCES claims(id)")
     conn.execute(
         "INSERT INTO claims (patient_control_number, encounter_id, payer, payer_id, claim_type, frequency,"
         " total_charge, status, transaction_id, created_at, updated_at, coverage_order, prior_claim_id)"

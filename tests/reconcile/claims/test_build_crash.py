@@ -1,6 +1,6 @@
 """A killed ``claims build`` leaves a claim file and its record together, or neither.
 
-The builds run in a subprocess through :mod:`tests.reconcile.claims.killpoint`, which SIGKILLs
+The builds run in a subprocess through :mod:`tests.killpoint`, which SIGKILLs
 the process at a chosen SQL statement or file-system call; production code has no hook for it.
 """
 
@@ -11,8 +11,6 @@ import os
 import random
 import sqlite3
 import stat
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -20,6 +18,7 @@ from typer.testing import CliRunner
 
 from dripline.cli import app
 from reconcile.ledger import store as L
+from tests.killpoint import run_killed
 from tests.reconcile.claims.test_build import _hospital, _office, _segments, _write
 
 REPO = Path(__file__).resolve().parents[3]
@@ -28,32 +27,10 @@ KILLED = -9
 
 def _run(work: Path, target: int = 0, prefix: str = "") -> tuple[int, int]:
     """Run ``claims build`` in ``work`` (killed at counted event ``target``); (exit code, events seen)."""
-    count = work / "events.txt"
-    count.unlink(missing_ok=True)
     env = {k: v for k, v in os.environ.items() if k != "DRIPLINE_DB"}
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "tests.reconcile.claims.killpoint",
-            str(count),
-            str(target),
-            prefix,
-            "claims",
-            "build",
-            str(work / "batch.json"),
-            "--out",
-            str(work / "out"),
-            "--ledger",
-            str(work / "l.db"),
-            "--json",
-        ],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        timeout=300,
-    )
-    seen = int(count.read_text()) if count.exists() else -1
+    args = ["claims", "build", str(work / "batch.json"), "--out", str(work / "out")]
+    args += ["--ledger", str(work / "l.db"), "--json"]
+    proc, seen = run_killed(args, work / "events.txt", target, prefix, env=env, timeout=300)
     return proc.returncode, seen
 
 

@@ -1,7 +1,7 @@
 """Fault injection: ``dripline remit post`` killed (SIGKILL) at random points.
 
-The command runs in a child process through :mod:`tests.reconcile.posting.killer`, which kills it
-at its Nth SQLite statement. A clean run counts the statements; 25 seeded points are drawn among
+The command runs in a child process through :mod:`tests.killpoint`, which kills it at its Nth
+SQLite statement. A clean run counts the statements; 25 seeded points are drawn among
 them. After each kill the ledger must pass ``PRAGMA integrity_check``, hold either nothing of the
 file or all of it (never half of it), and posting the file again must leave exactly what one clean
 run leaves (every posting table and the claims' posting state compared row by row); the re-run goes
@@ -15,14 +15,14 @@ import shutil
 import signal
 import sqlite3
 import subprocess
-import sys
 from pathlib import Path
 
 from typer.testing import CliRunner
 
 from dripline.cli import app
+from tests.killpoint import run_killed
 from tests.reconcile.posting.support import posting_contents
-from tests.reconcile.posting.two_payers import PAYERS, REPO, build
+from tests.reconcile.posting.two_payers import PAYERS, build
 
 KILLS = 25
 SEED = 20261205
@@ -37,10 +37,11 @@ def _config(tmp: Path) -> Path:
     return path
 
 
-def _post(kill_at: int, f: Path, db: Path, cfg: Path) -> subprocess.CompletedProcess:
-    cmd = [sys.executable, "-m", "tests.reconcile.posting.killer", str(kill_at)]
-    cmd += ["remit", "post", str(f), "--ledger", str(db), "--config", str(cfg), "--json"]
-    return subprocess.run(cmd, cwd=REPO, capture_output=True, text=True)
+def _post(kill_at: int, f: Path, db: Path, cfg: Path) -> tuple[subprocess.CompletedProcess[str], int]:
+    """The post killed at its ``kill_at``-th SQLite statement (0: never); the process and the
+    number of statements it ran (-1 when killed)."""
+    args = ["remit", "post", str(f), "--ledger", str(db), "--config", str(cfg), "--json"]
+    return run_killed(args, db.with_suffix(".count"), kill_at, prefix="sql:")
 
 
 def _integrity(db: Path) -> str:
@@ -61,9 +62,9 @@ def test_remit_post_killed_at_random_points_leaves_all_or_nothing(tmp_path):
 
     clean_db = tmp_path / "clean.db"
     shutil.copyfile(base, clean_db)
-    clean = _post(0, f, clean_db, cfg)
+    clean, statements = _post(0, f, clean_db, cfg)
     assert clean.returncode == 0, clean.stderr
-    statements = int(clean.stderr.rsplit("statements=", 1)[1].split()[0])
+    assert statements > 0
     once = posting_contents(clean_db)
     assert once["claim_postings"] and once["unmatched"] and once != empty
 
@@ -72,7 +73,7 @@ def test_remit_post_killed_at_random_points_leaves_all_or_nothing(tmp_path):
     for k in points:
         db = tmp_path / f"k{k}.db"
         shutil.copyfile(base, db)
-        killed = _post(k, f, db, cfg)
+        killed, _ = _post(k, f, db, cfg)
         assert killed.returncode == -signal.SIGKILL, (k, killed.returncode, killed.stderr[-500:])
         assert _integrity(db) == "ok", k
         after = posting_contents(db)

@@ -18,6 +18,7 @@ from reconcile.ledger import store as ledger
 from reconcile.posting.post import post_files
 from reconcile.posting.queries import claim_summaries
 from reconcile.posting.remit import read_remittances
+from tests.killpoint import run_killed
 from tests.reconcile.posting.support import D, claim, line, make_ledger, remit
 
 REPO = Path(__file__).resolve().parents[3]
@@ -56,15 +57,10 @@ def test_post_file_twice_and_same_payment_in_other_bytes(tmp_path):
     assert [(s["paid"], s["balance"]) for s in claim_summaries(conn)] == before
 
 
-def run_killed(kill_at: int, *args: str) -> subprocess.CompletedProcess:
+def _run_killed(kill_at: int, count: Path, *args: str) -> tuple[subprocess.CompletedProcess[str], int]:
     """``dripline ARGS`` in a child process killed (SIGKILL) at its ``kill_at``-th SQLite statement
-    (0: never), through the test-side wrapper :mod:`tests.reconcile.posting.killer`."""
-    cmd = [sys.executable, "-m", "tests.reconcile.posting.killer", str(kill_at), *args]
-    return subprocess.run(cmd, cwd=REPO, capture_output=True, text=True)
-
-
-def statements_of(proc: subprocess.CompletedProcess) -> int:
-    return int(proc.stderr.rsplit("statements=", 1)[1].split()[0])
+    (0: never), through the test-side wrapper :mod:`tests.killpoint`; with the statements it ran."""
+    return run_killed(args, count, kill_at, prefix="sql:")
 
 
 def test_kill_during_posting_leaves_nothing_partial(tmp_path):
@@ -76,11 +72,11 @@ def test_kill_during_posting_leaves_nothing_partial(tmp_path):
     conn.close()
     clean = tmp_path / "clean.db"
     shutil.copyfile(db, clean)
-    ran = run_killed(0, "remit", "post", str(f), "--ledger", str(clean), "--json")
+    ran, total = _run_killed(0, tmp_path / "count", "remit", "post", str(f), "--ledger", str(clean), "--json")
     assert ran.returncode == 0, ran.stderr
-    total = statements_of(ran)
+    assert total > 0
     # killed late in the file: after the first chunks were written inside the transaction
-    proc = run_killed(total * 3 // 4, "remit", "post", str(f), "--ledger", str(db), "--json")
+    proc, _ = _run_killed(total * 3 // 4, tmp_path / "count", "remit", "post", str(f), "--ledger", str(db), "--json")
     assert proc.returncode == -signal.SIGKILL
     conn = ledger.connect(db)
     for table in ("remit_files", "payments", "claim_postings", "line_postings", "adjustments", "denials"):

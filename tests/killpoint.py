@@ -1,14 +1,15 @@
 """Run the dripline CLI and SIGKILL it at the Nth observed event: fault injection from the test side.
 
-    python -m tests.reconcile.claims.killpoint COUNT_FILE N PREFIX ARGS...
+    python -m tests.killpoint COUNT_FILE N PREFIX ARGS...
 
 Events are every SQL statement the process runs (a ``sqlite3`` trace callback on each connection,
 called before the statement executes) and every call of ``os.open``, ``os.write``, ``os.fsync``,
 ``os.replace`` and ``os.unlink``, described as ``sql:<statement>`` or ``os.<name>``. Only events
-whose description starts with PREFIX count ("" counts all). At the Nth counted event the process
-kills itself with SIGKILL (no cleanup handlers run, as with ``kill -9`` or a power cut); with N 0
-it runs to the end and writes the number of counted events to COUNT_FILE. Production code knows
-nothing of this: the wrapping happens here, before ``dripline.cli.main()`` is imported.
+whose description starts with PREFIX count ("" counts all, "sql:" only SQL statements). At the Nth
+counted event the process kills itself with SIGKILL (no cleanup handlers run, as with ``kill -9``
+or a power cut); with N 0 it runs to the end and writes the number of counted events to
+COUNT_FILE. Production code knows nothing of this: the wrapping happens here, before
+``dripline.cli.main()`` is imported. :func:`run_killed` starts it from a test.
 """
 
 from __future__ import annotations
@@ -16,9 +17,36 @@ from __future__ import annotations
 import os
 import signal
 import sqlite3
+import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def run_killed(
+    args: Sequence[str],
+    count_file: Path,
+    target: int = 0,
+    prefix: str = "",
+    env: Mapping[str, str] | None = None,
+    timeout: float | None = None,
+) -> tuple[subprocess.CompletedProcess[str], int]:
+    """``dripline ARGS`` in a child process killed at its ``target``-th counted event (0: never);
+    the finished process and the number of events it counted (-1 when it was killed)."""
+    count_file.unlink(missing_ok=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "tests.killpoint", str(count_file), str(target), prefix, *args],
+        cwd=REPO,
+        env=None if env is None else dict(env),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    seen = int(count_file.read_text()) if count_file.exists() else -1
+    return proc, seen
 
 
 def main(argv: list[str]) -> None:

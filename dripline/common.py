@@ -304,6 +304,16 @@ def _write_all(fd: int, data: bytes) -> None:
         view = view[os.write(fd, view) :]
 
 
+def open_ledger(option: Path | None) -> sqlite3.Connection:
+    """Open the ledger named by --ledger / $DRIPLINE_DB / ./dripline.db, or exit 2 with a message."""
+    from reconcile.ledger.store import LedgerError, connect
+
+    try:
+        return connect(ledger_path(option))
+    except LedgerError as exc:
+        fail([str(exc)])
+
+
 def open_codesets(ledger: Path | None) -> CodeSets:
     """The CMS code sets loaded into the ledger (``dripline codesets load``) that ``dripline code``,
     ``claims build`` and ``validate`` code and scrub with; ``ledger`` is the ``--ledger`` option

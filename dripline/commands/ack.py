@@ -46,7 +46,7 @@ def register(app: typer.Typer) -> None:
         take the STC category status (acknowledged, accepted, rejected, pended, ...) and the payer
         claim number. Unknown references are reported. Exit 1 when a file is not an acknowledgment.
         """
-        from dripline.commands.claims import open_ledger
+        from dripline.common import open_ledger
         from reconcile.claims.acks import apply_ack_file
 
         missing = [str(f) for f in files if not f.is_file()]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import typer
 
@@ -19,28 +19,15 @@ from dripline.common import (
     err_console,
     fail,
     get_config,
-    ledger_path,
+    open_ledger,
     print_findings,
     print_json,
     print_table,
 )
 
-if TYPE_CHECKING:  # annotations only: the ledger is opened when a command runs
-    import sqlite3
-
 claims_app = typer.Typer(help="Build 837 claim files and list claims in the ledger.", no_args_is_help=True)
 
 AMOUNT_FIELDS = ("charge", "paid", "adjusted", "patient_responsibility", "balance", "expected")
-
-
-def open_ledger(option: Path | None) -> sqlite3.Connection:
-    """Open the ledger named by --ledger / $DRIPLINE_DB / ./dripline.db, or exit 2 with a message."""
-    from reconcile.ledger.store import LedgerError, connect
-
-    try:
-        return connect(ledger_path(option))
-    except LedgerError as exc:
-        fail([str(exc)])
 
 
 PROGRESS_MIN_ENCOUNTERS = 200  # smaller batches finish before a bar is worth drawing

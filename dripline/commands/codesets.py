@@ -109,7 +109,7 @@ def load(
     are findings with file and line; the rest loads. Exit 0 when every file loaded or was loaded
     before, 1 when a file had errors or was refused, 2 when an input cannot be read or on usage errors.
     """
-    from dripline.commands.claims import open_ledger
+    from dripline.common import open_ledger
     from reconcile.codesets import KINDS, UnreadableInput, load_path
 
     if kind is not None and kind not in KINDS:
@@ -153,7 +153,7 @@ def list_cmd(
     ``--as-of``); an ``incomplete`` warning names a PTP quarter missing some of its four parts; a
     file replaced by a corrected one of the same kind, period and part is marked.
     """
-    from dripline.commands.claims import open_ledger
+    from dripline.common import open_ledger
     from reconcile.codesets import incomplete_sets, list_sets, stale_kinds
 
     today = _date_option(as_of, "--as-of") or date.today()

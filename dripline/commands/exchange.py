@@ -132,7 +132,7 @@ def send(
     held back unless --include-earlier is given. Exit 0 when everything waiting was sent (or held
     back), 1 when a file was refused or could not be sent, 2 for configuration problems.
     """
-    from dripline.commands.claims import open_ledger
+    from dripline.common import open_ledger
     from reconcile.exchange.send import send_files
 
     _, xc, chosen = _setup(config, partner)
@@ -180,7 +180,7 @@ def receive(
     still fails is tried again next run. Exit 0 when every file was handled, 1 when one failed or
     could not be applied, 2 for configuration problems.
     """
-    from dripline.commands.claims import open_ledger
+    from dripline.common import open_ledger
     from reconcile.exchange.receive import describe, receive_files
 
     cfg, _, chosen = _setup(config, partner)
@@ -218,7 +218,7 @@ def status(
     as_json: bool = JsonOption,
 ) -> None:
     """Per clearinghouse: files sent, waiting, held back (built before the partner was set up), received and applied, and what failed and why."""
-    from dripline.commands.claims import open_ledger
+    from dripline.common import open_ledger
     from reconcile.exchange.status import exchange_status
 
     _, xc, _ = _setup(config, None) if _has_partners(config) else (None, _empty(config), [])

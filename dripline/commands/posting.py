@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from dripline.commands.claims import claims_app, open_ledger
+from dripline.commands.claims import claims_app
 from dripline.commands.remit import remit_app
 from dripline.common import (
     Col,
@@ -29,6 +29,7 @@ from dripline.common import (
     fail,
     get_config,
     ledger_path,
+    open_ledger,
     print_findings,
     print_json,
     print_table,

@@ -12,8 +12,7 @@ from pathlib import Path
 
 import typer
 
-from dripline.commands.claims import open_ledger
-from dripline.common import Col, JsonOption, LedgerOption, console, fail, print_json, print_table, say
+from dripline.common import Col, JsonOption, LedgerOption, console, fail, open_ledger, print_json, print_table, say
 
 users_app = typer.Typer(help="Users of the denial worklist (dripline serve).", no_args_is_help=True)
 

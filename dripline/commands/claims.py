@@ -1,4 +1,4 @@
-"""CLI commands: the ``claims`` group (build, list; ``correct`` is added by cmd_reconcile)."""
+"""CLI commands: the ``claims`` group (build, secondary, list; ``correct`` is added by dripline.commands.posting)."""
 
 from __future__ import annotations
 

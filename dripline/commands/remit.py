@@ -1,4 +1,4 @@
-"""CLI commands: the ``remit`` group (``remit show`` here; ``remit post`` is added by cmd_reconcile)."""
+"""CLI commands: the ``remit`` group (``remit show`` here; ``remit post`` is added by dripline.commands.posting)."""
 
 from __future__ import annotations
 

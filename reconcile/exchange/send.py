@@ -280,6 +280,21 @@ def _check_file(ic: sqlite3.Row, partner: Partner) -> tuple[bytes | None, Findin
     return data, None
 
 
+def _checked_entry(ic: sqlite3.Row, partner: Partner, status: str, result: SendResult) -> tuple[SentFile, bytes | None]:
+    """The file's entry in ``result`` (``status`` until it is sent) and its bytes, checked by
+    :func:`_check_file`; a refused file gets status ``refused``, its finding, and no bytes."""
+    entry = SentFile(ic["id"], ic["isa13"], ic["path"], partner.name, status)
+    result.files.append(entry)
+    data, problem = _check_file(ic, partner)
+    if problem is not None:
+        entry.status, entry.message = "refused", problem.message
+        result.findings.append(problem)
+        return entry, None
+    assert data is not None
+    entry.sha256, entry.size = hashlib.sha256(data).hexdigest(), len(data)
+    return entry, data
+
+
 def _now(now: datetime | None) -> datetime:
     return now or datetime.now(UTC).replace(microsecond=0)
 
@@ -349,15 +364,9 @@ def send_files(
 def _list_partner(conn: sqlite3.Connection, partner: Partner, ics: list[sqlite3.Row], result: SendResult) -> None:
     """A dry run: each file as the real run would treat it, checked locally, without connecting."""
     for ic in ics:
-        entry = SentFile(ic["id"], ic["isa13"], ic["path"], partner.name, "would-send")
-        result.files.append(entry)
-        data, problem = _check_file(ic, partner)
-        if problem is not None:
-            entry.status, entry.message = "refused", problem.message
-            result.findings.append(problem)
+        entry, data = _checked_entry(ic, partner, "would-send", result)
+        if data is None:
             continue
-        assert data is not None
-        entry.sha256, entry.size = hashlib.sha256(data).hexdigest(), len(data)
         row = _already_sent(conn, ic["id"])
         if row is not None:
             entry.remote_name = row["remote_name"]
@@ -376,26 +385,19 @@ def _send_partner(
 ) -> None:
     mailbox = Mailbox(partner, opener, retries)
     try:
-        for ic in ics:
-            entry = SentFile(ic["id"], ic["isa13"], ic["path"], partner.name, "failed")
-            result.files.append(entry)
-            data, problem = _check_file(ic, partner)
-            if problem is not None:
-                entry.status, entry.message = "refused", problem.message
-                result.findings.append(problem)
+        for i, ic in enumerate(ics):
+            entry, data = _checked_entry(ic, partner, "failed", result)
+            if data is None or entry.sha256 is None:
                 continue
-            assert data is not None
-            sha = hashlib.sha256(data).hexdigest()
-            entry.sha256, entry.size = sha, len(data)
             try:
-                _send_one(conn, mailbox, partner, ic, Path(ic["path"]), len(data), sha, entry, now, progress)
+                _send_one(conn, mailbox, partner, ic, Path(ic["path"]), len(data), entry.sha256, entry, now, progress)
             except TransportError as exc:
                 entry.message = str(exc)
                 result.findings.append(error("exchange-send-failed", f"{partner.name}: {exc}", file=ic["path"]))
                 if isinstance(exc, TransientError) or not mailbox.connected:
                     # no connection (host key, login, network gone after every retry): the other
                     # files would fail the same way; they wait for the next run
-                    for rest in ics[ics.index(ic) + 1 :]:
+                    for rest in ics[i + 1 :]:
                         result.files.append(
                             SentFile(
                                 rest["id"],

@@ -28,7 +28,7 @@ from datetime import UTC, datetime
 from reconcile.ledger.cob_tables import COB_SCHEMA
 from reconcile.ledger.codeset_tables import CODESET_SCHEMA, FEE_SCHEDULE_SCHEMA
 from reconcile.ledger.expected_tables import EXPECTED_SCHEMA
-from reconcile.ledger.posting_tables import POSTING_SCHEMA, UNMATCHED_RELATED_CLAIM
+from reconcile.ledger.posting_tables import POSTING_READ_INDEXES, POSTING_SCHEMA, UNMATCHED_RELATED_CLAIM
 from reconcile.ledger.work_tables import WORK_SCHEMA
 
 MigrationBody = str | Callable[[sqlite3.Connection], None]
@@ -234,6 +234,7 @@ MIGRATIONS: list[tuple[str, MigrationBody]] = [
     ("0601_fee_schedules", FEE_SCHEDULE_SCHEMA),
     ("0602_expected_payment", EXPECTED_SCHEMA),
     ("0701_denial_work", WORK_SCHEMA),
+    ("0702_posting_read_indexes", POSTING_READ_INDEXES),
 ]
 
 

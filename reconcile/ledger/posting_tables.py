@@ -151,3 +151,14 @@ UNMATCHED_RELATED_CLAIM = """
 ALTER TABLE unmatched ADD COLUMN related_claim_id INTEGER REFERENCES claims(id);
 CREATE INDEX unmatched_related_claim ON unmatched(related_claim_id);
 """
+
+# Adjustments are read per claim posting (its patient responsibility, the prior payer's claim-level
+# CAS of a secondary claim) and per line posting (underpayment causes, a secondary claim's line CAS);
+# the underpayment worklist finds each line's last payment and whether that payment was denied.
+# Without these indexes each of those reads scans the whole table.
+POSTING_READ_INDEXES = """
+CREATE INDEX adjustments_claim_posting ON adjustments(claim_posting_id);
+CREATE INDEX adjustments_line_posting ON adjustments(line_posting_id);
+CREATE INDEX line_postings_line ON line_postings(line_id);
+CREATE INDEX denials_line_posting ON denials(line_posting_id);
+"""

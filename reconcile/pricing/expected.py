@@ -207,9 +207,12 @@ def _packaged_flags(lines: Sequence[ServiceLine], fees: FeeSchedules) -> list[bo
     for ln in lines:
         r = fees.opps(ln.code, ln.service_date)
         sis.append(r.status_indicator if r else "")
+    by_day: dict[date, set[str]] = {}
+    for ln, si in zip(lines, sis, strict=True):
+        by_day.setdefault(ln.service_date, set()).add(si)
     out = []
     for ln, si in zip(lines, sis, strict=True):
-        same_day = {s for other, s in zip(lines, sis, strict=True) if other.service_date == ln.service_date}
+        same_day = by_day[ln.service_date]
         rule = opps_status_rules().get(si, "")
         out.append(
             (rule == "packaged-with-stvx" and bool(same_day & {"S", "T", "V", "X"}))

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
-from reconcile.codesets.formats.common import ParseContext, is_code, norm_space, parse_decimal
-from reconcile.codesets.formats.csvfile import csv_rows, find_header, header_key
+from reconcile.codesets.formats.common import ParseContext, norm_space, parse_decimal
+from reconcile.codesets.formats.csvfile import coded_rows, csv_rows, find_header, header_key
 from reconcile.codesets.formats.dosage import parse_dosage
 
 __all__ = ["AspRow", "is_header", "looks_like", "parse"]
@@ -45,16 +45,14 @@ def parse(lines: Iterable[str], ctx: ParseContext) -> Iterator[AspRow]:
     keys = [header_key(c) for c in header]
     i_code, i_dose, i_limit = keys.index("hcpcs code"), keys.index("hcpcs code dosage"), keys.index("payment limit")
     seen: set[str] = set()
-    for line, cells in rows:
-        if not any(c.strip() for c in cells):
-            continue
-        code = norm_space(cells[i_code]).upper() if i_code < len(cells) else ""
-        if not is_code(code):
-            if len(cells) <= i_limit or not "".join(cells[i_dose : i_limit + 1]).strip():
-                ctx.info("asp-note-row", "row without a code read as a note", line)
-            else:
-                ctx.error("asp-bad-code", f"'{code[:20]}' is not a 5-character HCPCS code", line)
-            continue
+    for line, cells, code in coded_rows(
+        rows,
+        ctx,
+        "asp",
+        lambda cells: len(cells) <= i_limit or not "".join(cells[i_dose : i_limit + 1]).strip(),
+        code_at=i_code,
+        what="HCPCS code",
+    ):
         if len(cells) <= max(i_dose, i_limit):
             ctx.error("asp-short-row", f"{code}: row has {len(cells)} columns, the header {len(header)}", line)
             continue

@@ -15,8 +15,8 @@ from collections.abc import Iterable, Iterator
 
 from coding.identifiers import InvalidIdentifier
 from coding.identifiers import ndc as ndc_id
-from reconcile.codesets.formats.common import ParseContext, is_code, norm_space, parse_decimal
-from reconcile.codesets.formats.csvfile import csv_rows, find_header, header_key
+from reconcile.codesets.formats.common import ParseContext, norm_space, parse_decimal
+from reconcile.codesets.formats.csvfile import coded_rows, csv_rows, find_header, header_key
 
 __all__ = ["NdcRow", "is_header", "looks_like", "parse"]
 
@@ -48,16 +48,9 @@ def parse(lines: Iterable[str], ctx: ParseContext) -> Iterator[NdcRow]:
     i_item = keys.index("billunits")
     i_pkg = keys.index("billunitspkg") if "billunitspkg" in keys else -1
     seen: set[tuple[str, str]] = set()
-    for line, cells in rows:
-        if not any(c.strip() for c in cells):
-            continue
-        code = norm_space(cells[0]).upper()
-        if not is_code(code):
-            if len(cells) <= i_item or not "".join(cells[1:]).strip():
-                ctx.info("asp-ndc-note-row", "row without a code read as a note", line)
-            else:
-                ctx.error("asp-ndc-bad-code", f"'{code[:20]}' is not a 5-character HCPCS code", line)
-            continue
+    for line, cells, code in coded_rows(
+        rows, ctx, "asp-ndc", lambda cells: len(cells) <= i_item or not "".join(cells[1:]).strip(), what="HCPCS code"
+    ):
         if len(cells) <= max(i_ndc, i_item, i_pkg):
             ctx.error("asp-ndc-short-row", f"{code}: row has {len(cells)} columns, the header {len(header)}", line)
             continue

@@ -7,7 +7,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from datetime import date, datetime
 
-from reconcile.codesets.formats.common import ParseContext, norm_space
+from reconcile.codesets.formats.common import ParseContext, is_code, norm_space
 
 __all__ = ["csv_rows", "find_header", "header_key", "parse_period"]
 
@@ -100,3 +100,30 @@ def find_header(
         if n >= max_preamble:
             break
     return None
+
+
+def coded_rows(
+    rows: Iterable[tuple[int, list[str]]],
+    ctx: ParseContext,
+    prefix: str,
+    is_note: Callable[[list[str]], bool],
+    code_at: int = 0,
+    what: str = "code",
+) -> Iterator[tuple[int, list[str], str]]:
+    """(line number, cells, code) of each data row whose column ``code_at`` holds a 5-character code.
+
+    Blank rows are skipped. A row without a valid code is a note (``PREFIX-note-row``, info) when
+    ``is_note(cells)`` says its data columns are empty, else an error (``PREFIX-bad-code``) that
+    names the cell as not a 5-character ``what``.
+    """
+    for line, cells in rows:
+        if not any(c.strip() for c in cells):
+            continue
+        code = norm_space(cells[code_at]).upper() if code_at < len(cells) else ""
+        if not is_code(code):
+            if is_note(cells):
+                ctx.info(f"{prefix}-note-row", "row without a code read as a note", line)
+            else:
+                ctx.error(f"{prefix}-bad-code", f"'{code[:20]}' is not a 5-character {what}", line)
+            continue
+        yield line, cells, code

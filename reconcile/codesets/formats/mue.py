@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
-from reconcile.codesets.formats.common import ParseContext, is_code, norm_space
-from reconcile.codesets.formats.csvfile import csv_rows, find_header, header_key
+from reconcile.codesets.formats.common import ParseContext, norm_space
+from reconcile.codesets.formats.csvfile import coded_rows, csv_rows, find_header, header_key
 
 __all__ = ["MueRow", "is_header", "looks_like", "parse", "setting_of"]
 
@@ -55,16 +55,9 @@ def parse(lines: Iterable[str], ctx: ParseContext) -> Iterator[MueRow]:
         return
     ctx.setting = setting_of(header[1]) or setting_of(header[2])
     seen: set[str] = set()
-    for line, cells in rows:
-        if not any(c.strip() for c in cells):
-            continue
-        code = norm_space(cells[0]).upper()
-        if not is_code(code):
-            if len(cells) < 3 or not "".join(cells[1:3]).strip():
-                ctx.info("mue-note-row", "row without a code read as a note", line)
-            else:
-                ctx.error("mue-bad-code", f"'{code[:20]}' is not a 5-character code", line)
-            continue
+    for line, cells, code in coded_rows(
+        rows, ctx, "mue", lambda cells: len(cells) < 3 or not "".join(cells[1:3]).strip()
+    ):
         if len(cells) < 3:
             ctx.error("mue-short-row", f"{code}: row has {len(cells)} columns, needs 3", line)
             continue

@@ -14,8 +14,8 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterable, Iterator
 
-from reconcile.codesets.formats.common import ParseContext, is_code, norm_space, parse_decimal
-from reconcile.codesets.formats.csvfile import csv_rows, find_header, header_key
+from reconcile.codesets.formats.common import ParseContext, norm_space, parse_decimal
+from reconcile.codesets.formats.csvfile import coded_rows, csv_rows, find_header, header_key
 
 __all__ = ["OppsRow", "is_header", "looks_like", "parse"]
 
@@ -55,16 +55,9 @@ def parse(lines: Iterable[str], ctx: ParseContext) -> Iterator[OppsRow]:
     i_apc = keys.index("apc") if "apc" in keys else None
     need = max(i_code, i_si, i_rate)
     seen: set[str] = set()
-    for line, cells in rows:
-        if not any(c.strip() for c in cells):
-            continue
-        code = norm_space(cells[i_code]).upper() if i_code < len(cells) else ""
-        if not is_code(code):
-            if len(cells) <= need or not norm_space(cells[i_si]):
-                ctx.info("opps-note-row", "row without a code read as a note", line)
-            else:
-                ctx.error("opps-bad-code", f"'{code[:20]}' is not a 5-character code", line)
-            continue
+    for line, cells, code in coded_rows(
+        rows, ctx, "opps", lambda cells: len(cells) <= need or not norm_space(cells[i_si]), code_at=i_code
+    ):
         if len(cells) <= need:
             ctx.error("opps-short-row", f"{code}: row has {len(cells)} columns, needs {need + 1}", line)
             continue

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
-from reconcile.codesets.formats.common import ParseContext, is_code, norm_space, parse_decimal
-from reconcile.codesets.formats.csvfile import csv_rows, header_key
+from reconcile.codesets.formats.common import ParseContext, norm_space, parse_decimal
+from reconcile.codesets.formats.csvfile import coded_rows, csv_rows, header_key
 
 __all__ = ["PfsRow", "is_header", "looks_like", "parse"]
 
@@ -82,16 +82,9 @@ def parse(lines: Iterable[str], ctx: ParseContext) -> Iterator[PfsRow]:
     idx = {k: _find(names, k) for k in _COLUMNS}
     need = max(idx.values())
     seen: set[tuple[str, str]] = set()
-    for line, cells in rows:
-        if not any(c.strip() for c in cells):
-            continue
-        code = norm_space(cells[0]).upper()
-        if not is_code(code):
-            if len(cells) <= need or not "".join(cells[3:need]).strip():
-                ctx.info("pfs-note-row", "row without a code read as a note", line)
-            else:
-                ctx.error("pfs-bad-code", f"'{code[:20]}' is not a 5-character code", line)
-            continue
+    for line, cells, code in coded_rows(
+        rows, ctx, "pfs", lambda cells: len(cells) <= need or not "".join(cells[3:need]).strip()
+    ):
         if len(cells) <= need:
             ctx.error("pfs-short-row", f"{code}: row has {len(cells)} columns, needs {need + 1}", line)
             continue

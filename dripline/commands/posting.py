@@ -137,6 +137,16 @@ def print_worklist(items: list[dict[str, Any]]) -> None:
     print_table(WORKLIST_COLUMNS, rows, f"Denial worklist ({len(items)})")
 
 
+def _write_html(html: Path, page: bytes, ledger: Path | None) -> None:
+    """Write the denials/underpayments report to ``--html``, or exit 2 with a message."""
+    try:
+        write_report(html, page, ledger=ledger_path(ledger))
+    except ReportPathError as exc:
+        fail([f"--html {exc}"])
+    except OSError as exc:
+        fail([f"--html {html}: cannot write: {exc.strerror}"])
+
+
 UNMATCHED_COLUMNS = (
     Col("kind", "keep"),
     Col("claim", "keep"),
@@ -286,12 +296,7 @@ def register(app: typer.Typer) -> None:
             from reconcile.underpay import underpayment_worklist
 
             under = underpayment_worklist(conn, get_config(config))
-            try:
-                write_report(html, denials_html(items, underpayments=under), ledger=ledger_path(ledger))
-            except ReportPathError as exc:
-                fail([f"--html {exc}"])
-            except OSError as exc:
-                fail([f"--html {html}: cannot write: {exc.strerror}"])
+            _write_html(html, denials_html(items, underpayments=under), ledger)
             if not as_json and not as_csv:
                 say(f"wrote {html} ({len(items)} denials)")
         if as_json:
@@ -320,12 +325,7 @@ def register(app: typer.Typer) -> None:
             from reconcile.denials.report import denials_html
             from reconcile.denials.worklist import denial_worklist
 
-            try:
-                write_report(html, denials_html(denial_worklist(conn), underpayments=items), ledger=ledger_path(ledger))
-            except ReportPathError as exc:
-                fail([f"--html {exc}"])
-            except OSError as exc:
-                fail([f"--html {html}: cannot write: {exc.strerror}"])
+            _write_html(html, denials_html(denial_worklist(conn), underpayments=items), ledger)
             if not as_json and not as_csv:
                 say(f"wrote {html} ({len(items)} underpayments)")
         if as_json:

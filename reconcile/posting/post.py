@@ -53,19 +53,6 @@ from reconcile.posting.writer import Insert, Writer, bulk_gc
 Progress = Callable[[str, int], None]  # (file path, claims posted so far in it)
 _DETAIL: dict[str, str] = {}
 
-# CLP02 claim status codes (paraphrased labels)
-CLAIM_STATUS: dict[str, str] = {
-    "1": "processed as primary",
-    "2": "processed as secondary",
-    "3": "processed as tertiary",
-    "4": "denied",
-    "19": "processed as primary, forwarded",
-    "20": "processed as secondary, forwarded",
-    "21": "processed as tertiary, forwarded",
-    "22": "reversal of previous payment",
-    "23": "not our claim, forwarded",
-    "25": "predetermination pricing only",
-}
 STATUS_FIXED = {"23": "forwarded", "25": "predetermination"}
 FORWARDED_STATUSES = frozenset({"19", "20", "21"})  # processed and forwarded to the next payer
 STATUS_SUFFIX = {

@@ -150,21 +150,7 @@ def answer_next_payer(conn: sqlite3.Connection, cfg: Config, pay_date: date) -> 
             paid = same.pop(next(iter(same)), Decimal(0)) if same else Decimal(0)
             lines.append(_rline(ln, paid, [Adj("OA", "23", ln.charge - paid)] if ln.charge != paid else []))
         by_payer.setdefault(payer, []).append(_rclaim(c, lines, f"27{pay_date:%j}{n:07d}", status="2"))
-    remits = []
-    for payer_key in sorted(by_payer):
-        prof = cfg.payers.get(payer_key)
-        rcs = by_payer[payer_key]
-        remits.append(
-            RRemit(
-                payer_id=prof.payer_id if prof else payer_key,
-                trace=f"DEMO{payer_key[:4].upper()}S001",
-                amount=sum((rc.paid for rc in rcs), Decimal(0)),
-                payer_name=prof.name if prof else payer_key,
-                method="ACH",
-                payment_date=pay_date.isoformat(),
-                claims=rcs,
-            )
-        )
+    remits = _remits(by_payer, cfg, pay_date, "S001")
     return remits
 
 
@@ -242,6 +228,26 @@ def _rline(ln: _Line, paid: Decimal, adjs: list[Adj], remarks: list[str] | None 
         adjustments=adjs,
         remarks=remarks or [],
     )
+
+
+def _remits(by_payer: dict[str, list[RClaim]], cfg: Config, pay_date: date, trace_suffix: str) -> list[RRemit]:
+    """One ACH remittance per payer (sorted by payer key) paying its claims on ``pay_date``."""
+    remits = []
+    for payer_key in sorted(by_payer):
+        prof = cfg.payers.get(payer_key)
+        rcs = by_payer[payer_key]
+        remits.append(
+            RRemit(
+                payer_id=prof.payer_id if prof else payer_key,
+                trace=f"DEMO{payer_key[:4].upper()}{trace_suffix}",
+                amount=sum((rc.paid for rc in rcs), Decimal(0)),
+                payer_name=prof.name if prof else payer_key,
+                method="ACH",
+                payment_date=pay_date.isoformat(),
+                claims=rcs,
+            )
+        )
+    return remits
 
 
 def _rclaim(c: _Claim, lines: list[RLine], icn: str, status: str = "1") -> RClaim:
@@ -360,21 +366,7 @@ def answer_claims(conn: sqlite3.Connection, cfg: Config) -> tuple[list[RRemit], 
                     ded, deductible_left = Decimal("50"), False  # one Part B deductible, on one line
                 lines.append(_paid_line(ln, c.payer, ded, allowed=asp_allowed.get(ln.lcn)))
         by_payer.setdefault(c.payer, []).append(_rclaim(c, lines, icn))
-    remits = []
-    for payer_key in sorted(by_payer):
-        prof = cfg.payers.get(payer_key)
-        rcs = by_payer[payer_key]
-        remits.append(
-            RRemit(
-                payer_id=prof.payer_id if prof else payer_key,
-                trace=f"DEMO{payer_key[:4].upper()}0001",
-                amount=sum((rc.paid for rc in rcs), Decimal(0)),
-                payer_name=prof.name if prof else payer_key,
-                method="ACH",
-                payment_date=pay_date.isoformat(),
-                claims=rcs,
-            )
-        )
+    remits = _remits(by_payer, cfg, pay_date, "0001")
     if rev_claim:  # a later payment: reversal + correction, a recoupment and interest
         prof = cfg.payers.get(rev_claim.payer)
         original = next(rc for r in remits for rc in r.claims if rc.patient_control_number == rev_claim.pcn)

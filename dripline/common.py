@@ -14,7 +14,7 @@ import sqlite3
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -384,6 +384,34 @@ def print_json_list(key: str, items: Iterable[Any], tail: Callable[[], dict[str,
     out.write(head + "[]" if first else "\n  ]")
     for k, v in (tail() if tail is not None else {}).items():
         out.write(",\n  " + json.dumps(k, ensure_ascii=False) + ": " + dumps(v).replace("\n", "\n  "))
+    out.write("\n}\n")
+
+
+def print_json_fields(fields: dict[str, Any]) -> None:
+    """``print_json`` of a dict whose iterator values are written as lists, item by item.
+
+    A value that is an :class:`~collections.abc.Iterator` (e.g. a generator) is consumed one item
+    at a time, so a long list is never held whole as objects or as text; every other value is
+    written as :func:`print_json` writes it. The text is the same as ``print_json`` gives for
+    the dict with those iterators turned into lists (same indentation rules as
+    :func:`print_json_list`).
+    """
+    if not fields:
+        print_json({})
+        return
+    out = sys.stdout
+    sep = "{\n  "
+    for key, value in fields.items():
+        out.write(sep + json.dumps(key, ensure_ascii=False) + ": ")
+        sep = ",\n  "
+        if isinstance(value, Iterator):
+            first = True
+            for item in value:
+                out.write(("[\n    " if first else ",\n    ") + dumps(item).replace("\n", "\n    "))
+                first = False
+            out.write("[]" if first else "\n  ]")
+        else:
+            out.write(dumps(value).replace("\n", "\n  "))
     out.write("\n}\n")
 
 

@@ -22,6 +22,7 @@ from dripline.common import (
     open_ledger,
     print_findings,
     print_json,
+    print_json_fields,
     print_table,
 )
 
@@ -169,7 +170,7 @@ def build(
         fail([f"cannot write to --out {out}: {exc.strerror or exc}"])
     finish()
     if as_json:
-        print_json(result.to_dict())
+        print_json_fields(result.json_fields())
     elif result.input_error:
         print_findings(result.findings, title="Input errors")
     else:

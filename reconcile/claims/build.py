@@ -110,6 +110,18 @@ class BuildResult:
             "not_billed": list(self.not_billed),
         }
 
+    def json_fields(self) -> dict[str, Any]:
+        """:meth:`to_dict` with the long lists (files, claims, findings) as iterators that
+        convert one item at a time, so printing them never holds a second copy of the result."""
+        return {
+            "files": (f.to_dict() for f in self.files),
+            "claims": iter(self.claims),
+            "findings": (f.to_dict() for f in self.findings),
+            "input_error": self.input_error,
+            "refused": self.refused_anything,
+            "not_billed": list(self.not_billed),
+        }
+
 
 def _source(coded: CodedEncounter) -> dict[str, Any]:
     raw = coded.encounter.raw

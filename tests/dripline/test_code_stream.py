@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+from decimal import Decimal
 from pathlib import Path
 
 from hypothesis import given, settings
@@ -18,7 +19,7 @@ from coding.config import load_config
 from coding.encounters.loader import load_encounters
 from coding.engine import code_encounters
 from dripline.cli import app
-from dripline.common import dumps, print_json, print_json_list
+from dripline.common import dumps, print_json, print_json_fields, print_json_list
 from tests.dripline.test_code_cli import enc
 
 
@@ -99,4 +100,41 @@ def test_print_json_list_writes_what_print_json_writes(items, tail) -> None:
         print_json({"encounters": items, **tail})
     with contextlib.redirect_stdout(got):
         print_json_list("encounters", iter(items), lambda: tail)
+    assert got.getvalue() == want.getvalue()
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    fields=st.dictionaries(st.text(max_size=6), st.tuples(st.booleans(), JSONISH | st.lists(JSONISH)), max_size=4),
+)
+def test_print_json_fields_writes_what_print_json_writes(fields) -> None:
+    """Iterator values come out exactly as the lists they yield would (empty ones too)."""
+    plain = {k: v for k, (_, v) in fields.items()}
+    streamed = {k: iter(v) if lazy and isinstance(v, list) else v for k, (lazy, v) in fields.items()}
+    want, got = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(want):
+        print_json(plain)
+    with contextlib.redirect_stdout(got):
+        print_json_fields(streamed)
+    assert got.getvalue() == want.getvalue()
+
+
+def test_build_result_json_fields_print_as_to_dict() -> None:
+    from coding.findings import error, info
+    from reconcile.claims.build import BuildResult, BuiltFile
+
+    result = BuildResult(
+        files=[
+            BuiltFile("out/837P-000000001.x12", "837P", 1, 1, "ab", 1, 2, "recorded"),
+            BuiltFile("b", "837I", 2, 2, "cd", 0, 0, "refused", 3),
+        ],
+        claims=[{"patient_control_number": "E1", "charge": Decimal("12.50"), "recorded": True}],
+        findings=[info("no-expected-amount", "line 1 J1234: no expected amount"), error("x", "é\nbad", file="f")],
+        not_billed=["E2"],
+    )
+    want, got = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(want):
+        print_json(result.to_dict())
+    with contextlib.redirect_stdout(got):
+        print_json_fields(result.json_fields())
     assert got.getvalue() == want.getvalue()

@@ -49,6 +49,13 @@ __all__ = [
 _Add = Callable[[str, str, int], None]
 
 #: (PTP kind, MUE kind) of a claim: practitioner edits for 837P (True), hospital/facility for 837I.
+#: Marks a code not asked about yet in a :class:`_Day`'s answers.
+_ASK: tuple[str | None, MueFact | None] = ("", None)
+
+#: The most codes per date and setting whose pairs are all asked up front (one look-up per pair):
+#: beyond, the pairs of each claim are asked as claims come.
+_SETTLED_MAX = 64
+
 _KINDS = {True: ("ptp-practitioner", "mue-practitioner"), False: ("ptp-hospital", "mue-facility")}
 
 
@@ -96,18 +103,23 @@ class _Day:
     come): per code the validity problem (None: none) and the MUE; per modifier a terminated or
     future record; per code pair the PTP edit in force."""
 
-    __slots__ = ("asked", "codes", "hcpcs", "kinds", "mod", "mue", "ok_mods", "pairs", "ptp")
+    __slots__ = ("asked", "bundled", "codes", "hcpcs", "kinds", "mod", "mue", "ok_mods", "pairs", "ptp", "settled")
 
     def __init__(self, kinds: frozenset[str], ptp_kind: str, mue_kind: str) -> None:
         self.kinds = kinds
         self.hcpcs = "hcpcs" in kinds
         self.mue = mue_kind in kinds
         self.ptp = ptp_kind in kinds
-        self.codes: dict[str, tuple[str | None, MueFact | None]] = {}
+        # per code: None when neither a validity problem nor an MUE can fire on the date
+        self.codes: dict[str, tuple[str | None, MueFact | None] | None] = {}
         self.mod: dict[str, CodeFact | None] = {}
         self.ok_mods: set[str] = set()  # modifiers no loaded record ends or starts after the date
         self.asked: dict[str, set[str]] = {}  # column 1 -> column 2 codes asked about
         self.pairs: dict[str, dict[str, PtpEdit]] = {}  # column 1 -> column 2 -> edit in force
+        # codes every pair of which (both orders) has been asked: a claim whose codes all lie in it
+        # and none of which is a column 2 code of an edit in force (``bundled``) has no PTP conflict
+        self.settled: set[str] = set()
+        self.bundled: set[str] = set()  # column 2 codes of the edits in force found so far
 
 
 class Scrubber:
@@ -138,7 +150,9 @@ class Scrubber:
         self._last = (claim_type, on, day)
         return day
 
-    def _code(self, code: str, on: date, day: _Day, mue_setting: MueSetting) -> tuple[str | None, MueFact | None]:
+    def _code(
+        self, code: str, on: date, day: _Day, mue_setting: MueSetting
+    ) -> tuple[str | None, MueFact | None] | None:
         problem = None
         if day.hcpcs and is_level2(code):
             cf = self.codesets.code(code, on)
@@ -147,7 +161,7 @@ class Scrubber:
             elif not cf.effective_on(on):
                 problem = _validity(code, "code", cf.added, cf.terminated, on, cf.source)
         mue = self.codesets.mue(mue_setting, code, on) if day.mue else None
-        got = day.codes[code] = (problem, mue)
+        got = day.codes[code] = (problem, mue) if problem is not None or mue is not None else None
         return got
 
     def encounter(self, coded: CodedEncounter) -> list[Finding]:
@@ -201,9 +215,13 @@ class Scrubber:
                 continue
             codes = day.codes
             for code, members in by_code.items():
-                known = codes.get(code)
-                if known is None:
+                known = codes.get(code, _ASK)
+                if known is None:  # nothing can fire for the code on this date
+                    continue
+                if known is _ASK:
                     known = self._code(code, on, day, mue_setting)
+                    if known is None:
+                        continue
                 problem, mue = known
                 if problem is not None:
                     for i in members:
@@ -224,7 +242,11 @@ class Scrubber:
                     if mods and not ok.issuperset(mods):
                         self._modifiers(lines[i].code, mods, on, day, add, i)
             if day.ptp and len(by_code) > 1:
-                self._pairs(lines, by_code, ptp_setting, on, day, add)
+                settled = day.settled
+                if not settled.issuperset(by_code):
+                    self._settle(by_code.keys(), ptp_setting, on, day)
+                if not settled.issuperset(by_code) or not day.bundled.isdisjoint(by_code):
+                    self._pairs(lines, by_code, ptp_setting, on, day, add)
         return out
 
     def _modifiers(self, code: str, mods: Sequence[str], on: date, day: _Day, add: _Add, i: int) -> None:
@@ -244,6 +266,33 @@ class Scrubber:
                     i,
                 )
 
+    def _settle(self, codes: Iterable[str], setting: PtpSetting, on: date, day: _Day) -> None:
+        """Ask every pair among the settled codes and ``codes`` not asked yet, and settle them,
+        while the settled codes stay few (beyond, pairs are asked claim by claim as they come)."""
+        settled = day.settled
+        new = [c for c in codes if c not in settled]
+        if len(settled) + len(new) > _SETTLED_MAX:
+            return
+        everything = list(settled) + new
+        for c1 in everything:
+            self._ask_missing(setting, c1, everything, on, day)
+        settled.update(new)
+
+    def _ask_missing(self, setting: PtpSetting, c1: str, codes: Iterable[str], on: date, day: _Day) -> None:
+        asked = day.asked.get(c1)
+        if asked is None:
+            asked = day.asked[c1] = {c1}
+            day.pairs[c1] = {}
+        if not asked.issuperset(codes):  # pairs not asked yet on this date
+            edits = day.pairs[c1]
+            for c2 in codes:
+                if c2 not in asked:
+                    e = self.codesets.ptp(setting, c1, c2, on)
+                    if e is not None and e.active_on(on):
+                        edits[c2] = e
+                        day.bundled.add(c2)
+            asked.update(codes)
+
     def _pairs(
         self,
         lines: Sequence[LineLike],
@@ -253,20 +302,13 @@ class Scrubber:
         day: _Day,
         add: _Add,
     ) -> None:
-        asked_by = day.asked
         edits_by = day.pairs
         bypass = self._bypass
         codes = by_code.keys()
         for c1 in by_code:
-            asked = asked_by.get(c1)
-            if asked is None:
-                asked = asked_by[c1] = {c1}
-                edits_by[c1] = {}
-            if not asked.issuperset(codes):  # pairs not asked yet on this date
-                self._ask(setting, c1, codes - asked, on, edits_by[c1])
-                asked.update(codes)
+            self._ask_missing(setting, c1, codes, on, day)
             edits = edits_by[c1]
-            if not edits:
+            if not edits or edits.keys().isdisjoint(codes):
                 continue
             for c2 in by_code:  # claim order: findings come out the same every run
                 e = edits.get(c2)
@@ -279,12 +321,6 @@ class Scrubber:
                         if all(bypass.intersection(lines[i].modifiers) for i in by_code[c1]):
                             continue
                     add("ptp-conflict", _ptp_message(e, on), k)
-
-    def _ask(self, setting: PtpSetting, c1: str, column2: Iterable[str], on: date, edits: dict[str, PtpEdit]) -> None:
-        for c2 in column2:
-            e = self.codesets.ptp(setting, c1, c2, on)
-            if e is not None and e.active_on(on):
-                edits[c2] = e
 
 
 def _mue_message(code: str, units: list[int], mue: MueFact, setting: str, on: date) -> str:

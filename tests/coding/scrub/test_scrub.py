@@ -218,3 +218,109 @@ def test_mue_property(units, indicator, value):
         assert len(found) == sum(1 for u in units if u > value)
     else:
         assert len(found) == (1 if sum(units) > value else 0)
+
+
+# ------------------------------------------------------------------ against a straightforward reference
+_CODES = ["96360", "96361", "96365", "J1745", "J0171", "G0463"]
+_MODS = ["59", "XU", "JZ", "JG", "25"]
+_DATES = [D1, D2]
+
+
+def _reference(lines, claim_type, sets) -> list[tuple[str, str, str]]:
+    """Every edit asked of the sets line by line and pair by pair, with no cache."""
+    from coding.modifiers import bypass_modifiers
+    from coding.scrub import _mue_message, _ptp_message, _validity, is_level2
+
+    bypass = bypass_modifiers()
+    ptp_kind, mue_kind = ("practitioner", "practitioner") if claim_type == "837P" else ("hospital", "facility")
+    out = []
+    for on in dict.fromkeys(ln.service_date for ln in lines):
+        kinds = sets.loaded_kinds(on)
+        idx = [i for i, ln in enumerate(lines) if ln.service_date == on]
+        by_code: dict[str, list[int]] = {}
+        for i in idx:
+            by_code.setdefault(lines[i].code, []).append(i)
+        for code, members in by_code.items():
+            if "hcpcs" in kinds and is_level2(code):
+                cf = sets.code(code, on)
+                if cf is None:
+                    msg = f"{code} is not in the HCPCS set in effect on {on.isoformat()}"
+                    out += [("code-not-effective", f"lines[{i}]", msg) for i in members]
+                elif not cf.effective_on(on):
+                    msg = _validity(code, "code", cf.added, cf.terminated, on, cf.source)
+                    out += [("code-not-effective", f"lines[{i}]", msg) for i in members]
+            mue = sets.mue(mue_kind, code, on) if f"mue-{mue_kind}" in kinds else None
+            if mue is None:
+                continue
+            if mue.indicator == "1" or len(members) == 1:
+                for i in members:
+                    if lines[i].units > mue.value:
+                        msg = _mue_message(code, [lines[i].units], mue, mue_kind, on)
+                        out.append(("mue-exceeded", f"lines[{i}]", msg))
+            elif sum(lines[i].units for i in members) > mue.value:
+                msg = _mue_message(code, [lines[i].units for i in members], mue, mue_kind, on)
+                out.append(("mue-exceeded", f"lines[{members[-1]}]", msg))
+        for i in idx:
+            for m in lines[i].modifiers if "hcpcs" in kinds else ():
+                mf = sets.modifier(m, on)
+                if mf is not None and not mf.effective_on(on):
+                    msg = _validity(f"{lines[i].code}-{m}", "modifier", mf.added, mf.terminated, on, mf.source)
+                    out.append(("code-not-effective", f"lines[{i}]", msg))
+        for c1 in by_code if f"ptp-{ptp_kind}" in kinds else ():
+            for c2 in by_code:
+                e = sets.ptp(ptp_kind, c1, c2, on) if c1 != c2 else None
+                if e is None or not e.active_on(on):
+                    continue
+                for k in by_code[c2]:
+                    free1 = any(not bypass.intersection(lines[i].modifiers) for i in by_code[c1])
+                    if e.modifier_indicator == "0" or (not bypass.intersection(lines[k].modifiers) and free1):
+                        out.append(("ptp-conflict", f"lines[{k}]", _ptp_message(e, on)))
+    return sorted(out)
+
+
+_day = st.sampled_from([date(2026, 7, 1), D1, D2, date(2026, 7, 17), date(2026, 9, 30)])
+_opt_day = st.one_of(st.none(), _day)
+_ptp_rows = st.lists(
+    st.tuples(st.sampled_from(_CODES), st.sampled_from(_CODES), _day, _opt_day, st.sampled_from("019")), max_size=12
+)
+_mue_rows = st.lists(st.tuples(st.sampled_from(_CODES), st.integers(1, 6), st.sampled_from("123")), max_size=6)
+_hcpcs_rows = st.lists(
+    st.tuples(st.sampled_from(["J1745", "J0171", "G0463", *_MODS]), _opt_day, _opt_day, st.just("")), max_size=8
+)
+_line = st.builds(
+    ScrubLine,
+    st.sampled_from(_CODES),
+    st.lists(st.sampled_from(_MODS), max_size=2, unique=True).map(tuple),
+    st.integers(1, 8),
+    st.sampled_from(_DATES),
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    ptp=_ptp_rows,
+    mue=_mue_rows,
+    hcpcs=_hcpcs_rows,
+    claims=st.lists(
+        st.tuples(st.lists(_line, min_size=1, max_size=7), st.sampled_from(["837P", "837I"])), min_size=1, max_size=8
+    ),
+    settled_max=st.sampled_from([0, 2, 64]),
+)
+def test_scrubber_finds_what_a_reference_asking_every_pair_finds(ptp, mue, hcpcs, claims, settled_max):
+    """One scrubber over a batch of random claims (its per-date answers shared between claims,
+    with few or many codes settled up front) finds, claim by claim, what the reference finds."""
+    from unittest import mock
+
+    import coding.scrub as scrub
+
+    ms = MemoryCodeSets()
+    for setting in ("practitioner", "hospital"):
+        ms.add(f"ptp-{setting}", *Q3, f"PTP {setting}", ptp, f"{setting}.txt")
+    ms.add("mue-practitioner", *Q3, "MUE practitioner", mue, "mue-p.csv")
+    ms.add("mue-facility", *Q3, "MUE facility", [(c, v + 1, i) for c, v, i in mue], "mue-f.csv")
+    ms.add("hcpcs", *Q3, "HCPCS 2026 Jul", hcpcs, "HCPC.txt")
+    with mock.patch.object(scrub, "_SETTLED_MAX", settled_max):
+        scrubber = scrub.Scrubber(ms)
+        for lines, claim_type in claims:
+            got = sorted((f.code, f.field, f.message) for f in scrubber.lines(lines, claim_type))
+            assert got == _reference(lines, claim_type, ms)

@@ -398,11 +398,11 @@ def scrub_coded(coded: Iterable[CodedEncounter], codesets: CodeSets) -> int:
     """
     if codesets is NO_CODESETS:
         return 0
-    scrubber = Scrubber(codesets)
-    n = 0
     was_enabled = gc.isenabled()
     if was_enabled:
         gc.disable()
+    scrubber = Scrubber(codesets)
+    n = 0
     try:
         for ce in coded:
             fs = scrubber.encounter(ce)

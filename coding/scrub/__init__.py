@@ -31,7 +31,7 @@ from datetime import date
 from typing import Protocol
 
 from coding.codesets import NO_CODESETS, CodeFact, CodeSets, MueFact, MueSetting, PtpEdit, PtpSetting, SetSource
-from coding.findings import Finding, error
+from coding.findings import Finding
 from coding.model import CodedEncounter
 from coding.modifiers import bypass_modifiers
 
@@ -49,6 +49,9 @@ __all__ = [
 _Add = Callable[[str, str, int], None]
 
 #: (PTP kind, MUE kind) of a claim: practitioner edits for 837P (True), hospital/facility for 837I.
+#: ``field`` of a finding on line i (0-based): built once for the usual claim sizes.
+_FIELDS = [f"lines[{i}]" for i in range(64)]
+
 #: Marks a code not asked about yet in a :class:`_Day`'s answers.
 _ASK: tuple[str | None, MueFact | None] = ("", None)
 
@@ -186,7 +189,11 @@ class Scrubber:
         out: list[Finding] = []
 
         def add(code: str, message: str, i: int) -> None:
-            out.append(error(code, message, encounter_id=encounter_id, field=f"lines[{i}]", file=file))
+            # Finding built positionally, as error() would: (severity, code, message, encounter_id,
+            # administration_id, field, file)
+            out.append(
+                Finding("error", code, message, encounter_id, None, _FIELDS[i] if i < 64 else f"lines[{i}]", file)
+            )
 
         first = lines[0].service_date
         one: dict[str, list[int]] = {}

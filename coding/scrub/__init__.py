@@ -103,7 +103,7 @@ def _where(src: SetSource) -> str:
 
 class _Day:
     """What the loaded sets answered for one claim type and date of service (filled as questions
-    come): per code the validity problem (None: none) and the MUE; per modifier a terminated or
+    come): per code the validity problem and the MUE (None: neither); per modifier a terminated or
     future record; per code pair the PTP edit in force."""
 
     __slots__ = ("asked", "bundled", "codes", "hcpcs", "kinds", "mod", "mue", "ok_mods", "pairs", "ptp", "settled")

@@ -8,8 +8,6 @@ from a browser download.
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -19,11 +17,11 @@ from pathlib import Path
 
 import pytest
 
+from tests import debian
 from tests.reconcile.workqueue.support import HOSTILE_PAYER, PASSWORD, denial_ids, denials_ledger
 
 pytestmark = pytest.mark.slow
 
-CANDIDATES = ("chromium", "chromium-browser")
 LAUNCH_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -36,29 +34,9 @@ LAUNCH_ARGS = [
 ]
 
 
-def _find_browser() -> str | None:
-    for name in CANDIDATES:
-        path = shutil.which(name)
-        if path:
-            return path
-    return None
-
-
 @pytest.fixture(scope="module")
 def chromium() -> str:
-    """Chromium from Debian's packages; installed here when missing and we may (root + apt-get)."""
-    found = _find_browser()
-    if found is None and hasattr(os, "geteuid") and os.geteuid() == 0 and shutil.which("apt-get"):
-        env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-        try:
-            subprocess.run(["apt-get", "update", "-q"], env=env, capture_output=True, timeout=600)
-            subprocess.run(["apt-get", "install", "-y", "-q", "chromium"], env=env, capture_output=True, timeout=1200)
-        except (OSError, subprocess.TimeoutExpired):
-            pass
-        found = _find_browser()
-    if found is None:
-        pytest.skip("Chromium is not installed and cannot be installed here")
-    return found
+    return debian.chromium()
 
 
 def _free_port() -> int:

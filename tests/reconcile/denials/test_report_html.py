@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 import struct
 import subprocess
 import zlib
@@ -14,33 +12,12 @@ import pytest
 from lxml import html as lhtml
 
 from reconcile.denials.report import PALETTE, chart_data, denials_html
-
-CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
-
-
-def _find_browser() -> str | None:
-    for name in CANDIDATES:
-        path = shutil.which(name)
-        if path:
-            return path
-    return None
+from tests import debian
 
 
 @pytest.fixture(scope="session")
 def chromium() -> str:
-    """Chromium from Debian's packages; installed here when missing and we may (root + apt-get)."""
-    found = _find_browser()
-    if found is None and hasattr(os, "geteuid") and os.geteuid() == 0 and shutil.which("apt-get"):
-        env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-        try:
-            subprocess.run(["apt-get", "update", "-q"], env=env, capture_output=True, timeout=600)
-            subprocess.run(["apt-get", "install", "-y", "-q", "chromium"], env=env, capture_output=True, timeout=1200)
-        except (OSError, subprocess.TimeoutExpired):
-            pass
-        found = _find_browser()
-    if found is None:
-        pytest.skip("Chromium is not installed and cannot be installed here")
-    return found
+    return debian.chromium()
 
 
 def _run(browser: str, tmp: Path, *args: str) -> subprocess.CompletedProcess:

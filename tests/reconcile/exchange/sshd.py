@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pytest
+from tests import debian
 
 SSHD = "/usr/sbin/sshd"
 
@@ -28,17 +28,7 @@ def _installed() -> bool:
 
 def ensure_openssh() -> None:
     """Install openssh-server when missing (root + apt-get); skip the test when that is impossible."""
-    if not _installed() and hasattr(os, "geteuid") and os.geteuid() == 0 and shutil.which("apt-get"):
-        env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-        try:
-            subprocess.run(["apt-get", "update", "-q"], env=env, capture_output=True, timeout=600)
-            subprocess.run(
-                ["apt-get", "install", "-y", "-q", "openssh-server"], env=env, capture_output=True, timeout=1200
-            )
-        except (OSError, subprocess.TimeoutExpired):
-            pass
-    if not _installed():
-        pytest.skip("OpenSSH server is not installed and cannot be installed here")
+    debian.require(lambda: SSHD if _installed() else None, "openssh-server", "OpenSSH server")
 
 
 def keygen(path: Path, kind: str = "ed25519") -> str:

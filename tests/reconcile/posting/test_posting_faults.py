@@ -17,12 +17,15 @@ import sqlite3
 import subprocess
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from dripline.cli import app
 from tests.killpoint import run_killed
 from tests.reconcile.posting.support import posting_contents
 from tests.reconcile.posting.two_payers import PAYERS, build
+
+pytestmark = pytest.mark.slow  # 25 killed subprocesses
 
 KILLS = 25
 SEED = 20261205

@@ -59,6 +59,10 @@ _ASK: tuple[str | None, MueFact | None] = ("", None)
 #: beyond, the pairs of each claim are asked as claims come.
 _SETTLED_MAX = 64
 
+#: A sets' optional bulk PTP query: the edits in force on the date of every pair of a first-column
+#: code and a different second-column code, keyed (column 1, column 2) by the codes as given.
+_PtpInForce = Callable[[PtpSetting, Iterable[str], Iterable[str], date], dict[tuple[str, str], PtpEdit]]
+
 _KINDS = {True: ("ptp-practitioner", "mue-practitioner"), False: ("ptp-hospital", "mue-facility")}
 
 
@@ -130,10 +134,12 @@ class Scrubber:
     of claims asks the same few questions (the infusion codes, a few dates) over and over, and the
     loaded sets may be a database."""
 
-    __slots__ = ("_bypass", "_days", "_last", "_level2", "codesets")
+    __slots__ = ("_bulk", "_bypass", "_days", "_last", "_level2", "codesets")
 
     def __init__(self, codesets: CodeSets) -> None:
         self.codesets = codesets
+        # optional bulk PTP query of the sets (the ledger's: one statement instead of one per pair)
+        self._bulk: _PtpInForce | None = getattr(codesets, "ptp_in_force", None)
         self._bypass = bypass_modifiers()
         self._level2: dict[str, bool] = {}
         self._days: dict[tuple[str, date], _Day] = {}  # (claim type, date)
@@ -230,9 +236,19 @@ class Scrubber:
                     if known is None:
                         continue
                 problem, mue = known
-                if problem is not None:
+                if problem is not None:  # most findings of a batch: built here, as add() would
                     for i in members:
-                        add("code-not-effective", problem, i)
+                        out.append(
+                            Finding(
+                                "error",
+                                "code-not-effective",
+                                problem,
+                                encounter_id,
+                                None,
+                                _FIELDS[i] if i < 64 else f"lines[{i}]",
+                                file,
+                            )
+                        )
                 if mue is not None:
                     if mue.indicator == "1" or len(members) == 1:
                         for i in members:
@@ -281,9 +297,42 @@ class Scrubber:
         if len(settled) + len(new) > _SETTLED_MAX:
             return
         everything = list(settled) + new
-        for c1 in everything:
-            self._ask_missing(setting, c1, everything, on, day)
+        bulk = self._bulk
+        if bulk is not None and new:
+            self._settle_bulk(bulk, setting, settled, new, everything, on, day)
+        else:
+            for c1 in everything:
+                self._ask_missing(setting, c1, everything, on, day)
         settled.update(new)
+
+    def _settle_bulk(
+        self,
+        bulk: _PtpInForce,
+        setting: PtpSetting,
+        settled: set[str],
+        new: list[str],
+        everything: list[str],
+        on: date,
+        day: _Day,
+    ) -> None:
+        """:meth:`_settle` with the pairs not asked yet answered by the sets' bulk query: those with
+        a new code in either column (the settled codes' pairs among themselves are all asked)."""
+        found = bulk(setting, new, everything, on)
+        if settled:
+            found.update(bulk(setting, settled, new, on))
+        for c1 in everything:
+            asked = day.asked.get(c1)
+            if asked is None:
+                asked = day.asked[c1] = {c1}
+                day.pairs[c1] = {}
+            edits = day.pairs[c1]
+            for c2 in everything:
+                if c2 not in asked:
+                    e = found.get((c1, c2))
+                    if e is not None:
+                        edits[c2] = e
+                        day.bundled.add(c2)
+            asked.update(everything)
 
     def _ask_missing(self, setting: PtpSetting, c1: str, codes: Iterable[str], on: date, day: _Day) -> None:
         asked = day.asked.get(c1)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import sqlite3
 from bisect import bisect_right
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -132,7 +132,7 @@ class LedgerCodeSets:
 
     # -- cached row queries (keyed by set ids, so every date in one period shares them) --------
 
-    def _in(self, ids: tuple[int, ...]) -> str:
+    def _in(self, ids: tuple[object, ...]) -> str:
         return ",".join("?" * len(ids))
 
     def _hcpcs_row_uncached(self, ids: tuple[int, ...], is_mod: int, code: str) -> tuple[Any, ...] | None:
@@ -245,6 +245,43 @@ class LedgerCodeSets:
             return in_force[-1]
         started = [e for e in edits if e.effective <= on]
         return started[-1] if started else None
+
+    def ptp_in_force(
+        self, setting: PtpSetting, column1: Iterable[str], column2: Iterable[str], on: date
+    ) -> dict[tuple[str, str], PtpEdit]:
+        """The edits in force on ``on`` (``active_on``) of every pair of a ``column1`` code and a
+        different ``column2`` code, in one query: per pair the one :meth:`ptp` answers when it is
+        in force; pairs with no edit in force are absent. Keys use the codes as given."""
+        ids = self.sets_in_effect(f"ptp-{setting}", on)
+        if not ids:
+            return {}
+        ones: dict[str, list[str]] = {}
+        twos: dict[str, list[str]] = {}
+        for c in column1:
+            ones.setdefault(c.strip().upper(), []).append(c)
+        for c in column2:
+            twos.setdefault(c.strip().upper(), []).append(c)
+        if not ones or not twos:
+            return {}
+        a, b = tuple(ones), tuple(twos)
+        rows = self._conn.execute(
+            "SELECT set_id, column1, column2, effective, deleted, indicator FROM codeset_ptp"
+            f" WHERE set_id IN ({self._in(ids)}) AND column1 IN ({self._in(a)}) AND column2 IN ({self._in(b)})"
+            " ORDER BY effective, line",
+            (*ids, *a, *b),
+        ).fetchall()
+        found: dict[tuple[str, str], PtpEdit] = {}
+        for r in rows:  # in the order ptp() reads them: the last one in force wins
+            e = PtpEdit(r[1], r[2], date.fromisoformat(r[3]), _d(r[4]), r[5], self._source[r[0]])
+            if e.active_on(on):
+                found[(r[1], r[2])] = e
+        out: dict[tuple[str, str], PtpEdit] = {}
+        for (n1, n2), e in found.items():
+            for c1 in ones[n1]:
+                for c2 in twos[n2]:
+                    if c1 != c2:
+                        out[(c1, c2)] = e
+        return out
 
     def mue(self, setting: MueSetting, code: str, on: date) -> MueFact | None:
         ids = self.sets_in_effect(f"mue-{setting}", on)

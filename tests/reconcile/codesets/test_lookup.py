@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 
 from coding.codesets import CodeSets
+from coding.scrub import Scrubber, ScrubLine
 from reconcile.codesets import LedgerCodeSets, load_path
 from reconcile.ledger.store import connect
 from tests.reconcile.codesets import synth
@@ -180,3 +181,60 @@ def test_refresh_sees_new_loads(conn, tmp_path):
     assert sets.code("J1000", date(2026, 2, 1)) is None
     sets.refresh()
     assert sets.code("J1000", date(2026, 2, 1)) is not None
+
+
+_BULK_ROWS = [
+    ("96413", "96365", "20100101", "20231231", "1"),
+    ("96413", "96365", "20240401", "*", "0"),  # the pair again, later
+    ("96365", "96360", "20100101", "*", "1"),
+    ("96360", "96365", "20100101", "20240630", "0"),  # the reverse pair, deleted mid-year
+    ("96374", "96375", "20260701", "20260701", "9"),  # indicator 9: never in force
+    ("J1745", "96413", "20250101", "*", "1"),  # takes effect later
+]
+
+
+@pytest.mark.parametrize(
+    "on", [date(2023, 12, 31), date(2024, 1, 1), date(2024, 4, 1), date(2024, 7, 1), date(2026, 7, 1)]
+)
+def test_ptp_in_force_answers_as_ptp_pair_by_pair(conn, tmp_path, on):
+    _load(conn, tmp_path, "ccipra-v322r0-f1.TXT", synth.ptp_file(_BULK_ROWS), effective=date(2020, 1, 1))
+    sets = LedgerCodeSets(conn)
+    codes = ["96413", "96365", "96360", "96374", "96375", "j1745", "99999"]  # lower case and unknown too
+    expected = {}
+    for c1 in codes:
+        for c2 in codes:
+            e = sets.ptp("practitioner", c1, c2, on) if c1 != c2 else None
+            if e is not None and e.active_on(on):
+                expected[(c1, c2)] = e
+    assert sets.ptp_in_force("practitioner", codes, codes, on) == expected
+    assert sets.ptp_in_force("hospital", codes, codes, on) == {}  # other setting: not loaded
+    first = codes[:2]
+    assert sets.ptp_in_force("practitioner", first, codes, on) == {k: v for k, v in expected.items() if k[0] in first}
+
+
+def test_scrubber_finds_the_same_with_and_without_the_bulk_query(conn, tmp_path):
+    _load(conn, tmp_path, "ccipra-v322r0-f1.TXT", synth.ptp_file(_BULK_ROWS), effective=date(2020, 1, 1))
+    sets = LedgerCodeSets(conn)
+
+    class PairByPair:  # the same sets without the optional bulk query
+        def __getattr__(self, name: str):
+            if name == "ptp_in_force":
+                raise AttributeError(name)
+            return getattr(sets, name)
+
+    claims = [
+        [("96413", ()), ("96365", ()), ("96360", ("59",))],
+        [("96365", ()), ("96360", ())],
+        [("J1745", ()), ("96413", ()), ("96374", ()), ("96375", ())],
+        [("96360", ()), ("96365", ()), ("96413", ())],
+    ]
+    with_bulk, without = Scrubber(sets), Scrubber(PairByPair())  # type: ignore[arg-type]
+    assert with_bulk._bulk is not None and without._bulk is None
+    found = set()
+    for on in (date(2023, 12, 31), date(2024, 4, 1), date(2025, 3, 1)):
+        for claim in claims:
+            lines = [ScrubLine(c, m, 1, on) for c, m in claim]
+            got = with_bulk.lines(lines, "837P")
+            assert got == without.lines(lines, "837P")
+            found.update(f.code for f in got)
+    assert found == {"ptp-conflict"}

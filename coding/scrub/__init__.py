@@ -24,6 +24,7 @@ Nothing loaded (:data:`coding.codesets.NO_CODESETS`): no findings.
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -31,7 +32,7 @@ from datetime import date
 from typing import Protocol
 
 from coding.codesets import NO_CODESETS, CodeFact, CodeSets, MueFact, MueSetting, PtpEdit, PtpSetting, SetSource
-from coding.findings import Finding
+from coding.findings import Finding, Severity
 from coding.model import CodedEncounter
 from coding.modifiers import bypass_modifiers
 
@@ -51,6 +52,53 @@ _Add = Callable[[str, str, int], None]
 #: (PTP kind, MUE kind) of a claim: practitioner edits for 837P (True), hospital/facility for 837I.
 #: ``field`` of a finding on line i (0-based): built once for the usual claim sizes.
 _FIELDS = [f"lines[{i}]" for i in range(64)]
+
+_Make = Callable[[Severity, str, str, str | None, None, str, str | None], Finding]
+
+_FIRST = ("severity", "code", "message", "encounter_id", "administration_id", "field", "file")
+
+
+def _finding_maker() -> _Make:
+    """``Finding(severity, code, message, encounter_id, None, field, file)``, the other fields None,
+    made by setting its slots directly: a frozen dataclass's ``__init__`` sets each of its twelve
+    fields through ``object.__setattr__`` and costs twice as much, and a batch can make tens of
+    thousands of findings. Falls back to the constructor if :class:`Finding` no longer has that shape."""
+    fields = dataclasses.fields(Finding)
+    names = tuple(f.name for f in fields)
+    plain = (
+        len(names) == 12
+        and names[:7] == _FIRST
+        and names == getattr(Finding, "__slots__", ())
+        and all(f.default is None for f in fields[3:])
+        and not hasattr(Finding, "__post_init__")
+    )
+    if not plain:
+        return Finding
+    s0, s1, s2, s3, s4, s5, s6, s7, s8, s9, s10, s11 = (getattr(Finding, n).__set__ for n in names)
+    new = object.__new__
+
+    def make(
+        severity: Severity, code: str, message: str, encounter_id: str | None, adm: None, field: str, file: str | None
+    ) -> Finding:
+        f: Finding = new(Finding)
+        s0(f, severity)
+        s1(f, code)
+        s2(f, message)
+        s3(f, encounter_id)
+        s4(f, adm)
+        s5(f, field)
+        s6(f, file)
+        s7(f, None)
+        s8(f, None)
+        s9(f, None)
+        s10(f, None)
+        s11(f, None)
+        return f
+
+    return make
+
+
+_finding = _finding_maker()
 
 #: Marks a code not asked about yet in a :class:`_Day`'s answers.
 _ASK: tuple[str | None, MueFact | None] = ("", None)
@@ -195,10 +243,10 @@ class Scrubber:
         out: list[Finding] = []
 
         def add(code: str, message: str, i: int) -> None:
-            # Finding built positionally, as error() would: (severity, code, message, encounter_id,
+            # Finding built positionally (see _finding_maker), as error() would: (severity, code, message, encounter_id,
             # administration_id, field, file)
             out.append(
-                Finding("error", code, message, encounter_id, None, _FIELDS[i] if i < 64 else f"lines[{i}]", file)
+                _finding("error", code, message, encounter_id, None, _FIELDS[i] if i < 64 else f"lines[{i}]", file)
             )
 
         first = lines[0].service_date
@@ -239,7 +287,7 @@ class Scrubber:
                 if problem is not None:  # most findings of a batch: built here, as add() would
                     for i in members:
                         out.append(
-                            Finding(
+                            _finding(
                                 "error",
                                 "code-not-effective",
                                 problem,

@@ -222,15 +222,15 @@ def test_scrubber_finds_the_same_with_and_without_the_bulk_query(conn, tmp_path)
                 raise AttributeError(name)
             return getattr(sets, name)
 
-    claims = [
+    claims: list[list[tuple[str, tuple[str, ...]]]] = [
         [("96413", ()), ("96365", ()), ("96360", ("59",))],
         [("96365", ()), ("96360", ())],
         [("J1745", ()), ("96413", ()), ("96374", ()), ("96375", ())],
         [("96360", ()), ("96365", ()), ("96413", ())],
     ]
-    with_bulk, without = Scrubber(sets), Scrubber(PairByPair())  # type: ignore[arg-type]
+    with_bulk, without = Scrubber(sets), Scrubber(PairByPair())
     assert with_bulk._bulk is not None and without._bulk is None
-    found = set()
+    found: set[str] = set()
     for on in (date(2023, 12, 31), date(2024, 4, 1), date(2025, 3, 1)):
         for claim in claims:
             lines = [ScrubLine(c, m, 1, on) for c, m in claim]

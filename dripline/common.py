@@ -10,7 +10,6 @@ import glob
 import json
 import os
 import secrets
-import sqlite3
 import sys
 import tempfile
 import time
@@ -28,6 +27,7 @@ from coding.codesets import NO_CODESETS, CodeSets
 from coding.config import Config, ConfigError, load_config
 from coding.display import visible
 from coding.findings import Finding
+from reconcile.ledger.db import Connection, DatabaseError, is_server_url, redact_url
 
 DEFAULT_LEDGER = "dripline.db"
 LEDGER_ENV = "DRIPLINE_DB"
@@ -37,17 +37,23 @@ err_console = Console(stderr=True)
 
 ConfigOption = typer.Option(None, "--config", help="TOML config (default: bundled fixtures/dripline.toml).")
 LedgerOption = typer.Option(
-    None, "--ledger", help=f"SQLite ledger path (default ./{DEFAULT_LEDGER}, or ${LEDGER_ENV})."
+    None,
+    "--ledger",
+    help=f"Ledger: a SQLite file (default ./{DEFAULT_LEDGER}) or a postgresql:// URL; else ${LEDGER_ENV}.",
 )
 JsonOption = typer.Option(False, "--json", help="Print machine-readable JSON instead of a table.")
 
 
-def ledger_path(option: Path | None) -> Path:
-    """--ledger wins, then $DRIPLINE_DB, then ./dripline.db."""
-    if option is not None:
-        return option
-    env = os.environ.get(LEDGER_ENV)
-    return Path(env) if env else Path(DEFAULT_LEDGER)
+def ledger_path(option: str | Path | None) -> Path | str:
+    """--ledger wins, then $DRIPLINE_DB, then ./dripline.db: a SQLite file's path, or a
+    ``postgresql://`` URL (kept as text: a path would fold its ``//``)."""
+    target = option if option is not None else os.environ.get(LEDGER_ENV) or DEFAULT_LEDGER
+    return str(target) if is_server_url(str(target)) else Path(target)
+
+
+def ledger_name(target: Path | str) -> str:
+    """How a ledger is named in messages (a server URL without its password)."""
+    return redact_url(target) if isinstance(target, str) else str(target)
 
 
 def fail(messages: Iterable[str], code: int = 2) -> NoReturn:
@@ -304,7 +310,7 @@ def _write_all(fd: int, data: bytes) -> None:
         view = view[os.write(fd, view) :]
 
 
-def open_ledger(option: Path | None) -> sqlite3.Connection:
+def open_ledger(option: str | Path | None) -> Connection:
     """Open the ledger named by --ledger / $DRIPLINE_DB / ./dripline.db, or exit 2 with a message."""
     from reconcile.ledger.store import LedgerError, connect
 
@@ -314,7 +320,7 @@ def open_ledger(option: Path | None) -> sqlite3.Connection:
         fail([str(exc)])
 
 
-def open_codesets(ledger: Path | None) -> CodeSets:
+def open_codesets(ledger: str | Path | None) -> CodeSets:
     """The CMS code sets loaded into the ledger (``dripline codesets load``) that ``dripline code``,
     ``claims build`` and ``validate`` code and scrub with; ``ledger`` is the ``--ledger`` option
     (then ``$DRIPLINE_DB``, then ``./dripline.db``).
@@ -325,7 +331,7 @@ def open_codesets(ledger: Path | None) -> CodeSets:
     tables serve and the scrubber finds nothing. An unusable ledger exits 2 with a message.
     """
     path = ledger_path(ledger)
-    if str(path) != ":memory:" and not path.is_file():
+    if isinstance(path, Path) and str(path) != ":memory:" and not path.is_file():
         return NO_CODESETS
     from reconcile.codesets import open_codesets as ledger_codesets
     from reconcile.ledger.store import LedgerError, connect
@@ -335,7 +341,9 @@ def open_codesets(ledger: Path | None) -> CodeSets:
         if conn.execute("SELECT 1 FROM codesets WHERE effective_from != '' LIMIT 1").fetchone() is None:
             conn.close()
             return NO_CODESETS
-    except (LedgerError, sqlite3.DatabaseError) as exc:
+    except LedgerError as exc:
+        fail([str(exc)])
+    except DatabaseError as exc:
         fail([str(exc)])
     return ledger_codesets(conn)
 

@@ -36,7 +36,7 @@ def register(app: typer.Typer) -> None:
     @app.command("ack")
     def ack(
         files: list[Path] = typer.Argument(..., help="999, 997, TA1 or 277CA files."),
-        ledger: Path | None = LedgerOption,
+        ledger: str | None = LedgerOption,
         as_json: bool = JsonOption,
     ) -> None:
         """Read 999/277CA acknowledgments and update claim status in the ledger.

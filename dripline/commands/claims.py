@@ -130,7 +130,7 @@ def build(
     files: list[Path] = typer.Argument(..., help="Encounter files (JSON or JSON Lines) or directories of them."),
     out: Path = typer.Option(..., "--out", help="Directory for the 837 files (created if needed)."),
     config: Path | None = ConfigOption,
-    ledger: Path | None = LedgerOption,
+    ledger: str | None = LedgerOption,
     allow_invalid: bool = typer.Option(
         False, "--allow-invalid", help="Record files even when validation finds errors."
     ),
@@ -187,7 +187,7 @@ def build(
 def secondary(
     out: Path = typer.Option(Path("."), "--out", help="Directory for the 837 files (created if needed)."),
     config: Path | None = ConfigOption,
-    ledger: Path | None = LedgerOption,
+    ledger: str | None = LedgerOption,
     jobs: int = typer.Option(1, "--jobs", min=1, help="Validate large files in N parallel processes."),
     as_json: bool = JsonOption,
 ) -> None:
@@ -234,7 +234,7 @@ def summaries_json(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 @claims_app.command("list")
 def list_claims(
-    ledger: Path | None = LedgerOption,
+    ledger: str | None = LedgerOption,
     as_json: bool = JsonOption,
 ) -> None:
     """List every claim in the ledger with charge, payments, adjustments, balance and status."""

@@ -40,7 +40,7 @@ if TYPE_CHECKING:  # annotations only: the CLI imports the coder when a command 
     from coding.model import CodedEncounter, Encounter
 
 
-def hit_history_for(encounters: Iterable[Encounter] | None, ledger: Path | None) -> HitHistory | None:
+def hit_history_for(encounters: Iterable[Encounter] | None, ledger: str | None) -> HitHistory | None:
     """Medicare home infusion 60-day rule: the ledger's HIT history (``--ledger``, ``$DRIPLINE_DB``
     or ``./dripline.db``) when a home encounter needs it and the ledger exists; else None.
 
@@ -52,7 +52,7 @@ def hit_history_for(encounters: Iterable[Encounter] | None, ledger: Path | None)
     if encounters is not None and not any(e.setting == "home" and e.first_hit_visit is None for e in encounters):
         return None
     path = ledger_path(ledger)
-    if not path.exists():
+    if isinstance(path, Path) and not path.exists():
         return None
     if encounters is not None:
         return _ledger_history(path)
@@ -66,7 +66,7 @@ def hit_history_for(encounters: Iterable[Encounter] | None, ledger: Path | None)
     return history
 
 
-def _ledger_history(path: Path) -> HitHistory:
+def _ledger_history(path: Path | str) -> HitHistory:
     from dripline.common import fail
     from reconcile.ledger.history import hit_history_from_ledger
     from reconcile.ledger.store import LedgerError
@@ -148,7 +148,7 @@ def register(app: typer.Typer) -> None:
         files: list[Path] = typer.Argument(..., help="Encounter files (JSON, JSON Lines) or directories of them."),
         config: Path = ConfigOption,
         as_json: bool = JsonOption,
-        ledger: Path = LedgerOption,
+        ledger: str | None = LedgerOption,
     ) -> None:
         """Code infusion encounters into claim lines (a table per encounter, or --json)."""
         from coding.encounters.loader import iter_encounters

@@ -99,7 +99,7 @@ def load(
     effective: str | None = typer.Option(
         None, "--effective", help="First day the set is in effect (YYYY-MM-DD); default: from content or file name."
     ),
-    ledger: Path | None = LedgerOption,
+    ledger: str | None = LedgerOption,
     as_json: bool = JsonOption,
 ) -> None:
     """Load CMS code-set files into the ledger, each recorded with its sha256, kind and period.
@@ -142,7 +142,7 @@ def load(
 
 @codesets_app.command("list")
 def list_cmd(
-    ledger: Path | None = LedgerOption,
+    ledger: str | None = LedgerOption,
     as_json: bool = JsonOption,
     as_of: str | None = typer.Option(None, "--as-of", help="Date the stale check uses (YYYY-MM-DD; default today)."),
 ) -> None:

@@ -8,7 +8,8 @@ from typing import Any
 
 import typer
 
-from dripline.common import ConfigOption, JsonOption, console, fail, get_config, print_json
+from dripline.common import ConfigOption, JsonOption, console, fail, get_config, ledger_path, print_json
+from reconcile.ledger.db import is_server_url
 
 DEFAULT_WORKSPACE = Path("demo-workspace")
 
@@ -94,6 +95,11 @@ def register(app: typer.Typer) -> None:
             DEFAULT_WORKSPACE, "--workspace", help="Directory for the demo ledger, 837 files and report."
         ),
         config: Path | None = ConfigOption,
+        ledger: str | None = typer.Option(
+            None,
+            "--ledger",
+            help="Ledger to run the demo in: a SQLite file or a postgresql:// URL (default: the workspace's).",
+        ),
         as_json: bool = JsonOption,
     ) -> None:
         """Run the whole loop on the bundled fixtures: code, write and validate 837s, record them,
@@ -112,12 +118,16 @@ def register(app: typer.Typer) -> None:
             fail([f"--workspace {workspace} exists and is not a directory"])
         cfg = get_config(config)
         try:
-            res = run_demo(workspace, cfg)
+            res = run_demo(workspace, cfg, ledger=None if ledger is None else ledger_path(ledger))
         except LedgerError as exc:
             fail([str(exc)])
         report = workspace / "denials.html"
         try:
-            write_report(report, denials_html(res.denials, underpayments=res.underpayments), ledger=Path(res.ledger))
+            write_report(
+                report,
+                denials_html(res.denials, underpayments=res.underpayments),
+                ledger=None if is_server_url(res.ledger) else Path(res.ledger),
+            )
         except (ReportPathError, OSError) as exc:
             fail([f"report {report}: {exc}"])
         if as_json:

@@ -111,7 +111,7 @@ def register(app: typer.Typer) -> None:
 def send(
     partner: str | None = PartnerArgument,
     config: Path | None = ConfigOption,
-    ledger: Path | None = LedgerOption,
+    ledger: str | None = LedgerOption,
     include_earlier: bool = typer.Option(
         False,
         "--include-earlier",
@@ -167,7 +167,7 @@ def receive(
         None, "--inbox", help="Folder for downloaded files (default ./inbox/PARTNER/; several partners: DIR/PARTNER/)."
     ),
     config: Path | None = ConfigOption,
-    ledger: Path | None = LedgerOption,
+    ledger: str | None = LedgerOption,
     as_json: bool = JsonOption,
 ) -> None:
     """Download new answers (TA1, 999/997, 277CA, 835), apply them, and record each file's outcome.
@@ -214,7 +214,7 @@ def receive(
 @exchange_app.command("status")
 def status(
     config: Path | None = ConfigOption,
-    ledger: Path | None = LedgerOption,
+    ledger: str | None = LedgerOption,
     as_json: bool = JsonOption,
 ) -> None:
     """Per clearinghouse: files sent, waiting, held back (built before the partner was set up), received and applied, and what failed and why."""

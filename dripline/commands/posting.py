@@ -137,10 +137,11 @@ def print_worklist(items: list[dict[str, Any]]) -> None:
     print_table(WORKLIST_COLUMNS, rows, f"Denial worklist ({len(items)})")
 
 
-def _write_html(html: Path, page: bytes, ledger: Path | None) -> None:
+def _write_html(html: Path, page: bytes, ledger: str | None) -> None:
     """Write the denials/underpayments report to ``--html``, or exit 2 with a message."""
+    target = ledger_path(ledger)
     try:
-        write_report(html, page, ledger=ledger_path(ledger))
+        write_report(html, page, ledger=target if isinstance(target, Path) else None)
     except ReportPathError as exc:
         fail([f"--html {exc}"])
     except OSError as exc:
@@ -203,7 +204,7 @@ def register(app: typer.Typer) -> None:
     def post(
         files: list[Path] = typer.Argument(..., help="835 files to post."),
         config: Path | None = ConfigOption,
-        ledger: Path | None = LedgerOption,
+        ledger: str | None = LedgerOption,
         as_json: bool = JsonOption,
     ) -> None:
         """Post 835 remittances to the ledger, one transaction per file.
@@ -242,7 +243,7 @@ def register(app: typer.Typer) -> None:
 
     @app.command("unmatched")
     def unmatched(
-        ledger: Path | None = LedgerOption,
+        ledger: str | None = LedgerOption,
         as_json: bool = JsonOption,
         all_: bool = typer.Option(False, "--all", help="Include entries already resolved."),
     ) -> None:
@@ -273,7 +274,7 @@ def register(app: typer.Typer) -> None:
 
     @app.command("denials")
     def denials(
-        ledger: Path | None = LedgerOption,
+        ledger: str | None = LedgerOption,
         as_json: bool = JsonOption,
         as_csv: bool = typer.Option(False, "--csv", help="Print CSV (one row per denial)."),
         html: Path | None = typer.Option(None, "--html", help="Write the HTML report (table + chart) here."),
@@ -308,7 +309,7 @@ def register(app: typer.Typer) -> None:
 
     @app.command("underpayments")
     def underpayments(
-        ledger: Path | None = LedgerOption,
+        ledger: str | None = LedgerOption,
         as_json: bool = JsonOption,
         as_csv: bool = typer.Option(False, "--csv", help="Print CSV (one row per underpaid line)."),
         html: Path | None = typer.Option(
@@ -341,7 +342,7 @@ def register(app: typer.Typer) -> None:
         void: bool = typer.Option(False, "--void", help="Void the claim (frequency 8) instead of replacing it (7)."),
         out: Path = typer.Option(Path("."), "--out", help="Directory for the 837 file."),
         config: Path | None = ConfigOption,
-        ledger: Path | None = LedgerOption,
+        ledger: str | None = LedgerOption,
         as_json: bool = JsonOption,
     ) -> None:
         """Rebuild a claim from its stored encounter as a replacement (7) or void (8) with REF*F8."""

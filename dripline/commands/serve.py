@@ -14,6 +14,7 @@ from dripline.common import (
     err_console,
     fail,
     get_config,
+    ledger_name,
     ledger_path,
     print_json,
     say,
@@ -29,7 +30,7 @@ def register(app: typer.Typer) -> None:
 
     @app.command("serve")
     def serve(
-        ledger: Path | None = LedgerOption,
+        ledger: str | None = LedgerOption,
         config: Path | None = ConfigOption,
         host: str = typer.Option(DEFAULT_HOST, "--host", help="Address to listen on (default: this machine only)."),
         port: int = typer.Option(DEFAULT_PORT, "--port", help="TCP port."),
@@ -61,10 +62,10 @@ def register(app: typer.Typer) -> None:
                 out=err_console,
             )
         if as_json:
-            print_json({"url": url, "ledger": str(path)})
+            print_json({"url": url, "ledger": ledger_name(path)})
             sys.stdout.flush()  # a caller reading the pipe sees the address before the server starts
         else:
-            say(f"dripline worklist on {url} (ledger {path}); Ctrl+C stops it")
+            say(f"dripline worklist on {url} (ledger {ledger_name(path)}); Ctrl+C stops it")
             from reconcile.ledger.store import connect
 
             conn = connect(path)

@@ -8,7 +8,6 @@ with ``--password-stdin``.
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 import typer
 
@@ -31,7 +30,7 @@ def register(app: typer.Typer) -> None:
     @users_app.command("add")
     def add(
         name: str = typer.Argument(..., help="User name (letters, digits, '.', '_', '@', '-')."),
-        ledger: Path | None = LedgerOption,
+        ledger: str | None = LedgerOption,
         password_stdin: bool = typer.Option(
             False, "--password-stdin", help="Read the password as one line from standard input."
         ),
@@ -57,7 +56,7 @@ def register(app: typer.Typer) -> None:
             say(f"added user {user.name}")
 
     @users_app.command("list")
-    def list_(ledger: Path | None = LedgerOption, as_json: bool = JsonOption) -> None:
+    def list_(ledger: str | None = LedgerOption, as_json: bool = JsonOption) -> None:
         """The users of this ledger (names and when they were added; never their passwords)."""
         from reconcile.workqueue.users import list_users
 

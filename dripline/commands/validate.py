@@ -23,7 +23,7 @@ def validate(
     json_out: bool = JsonOption,
     jobs: int = typer.Option(1, "--jobs", "-j", min=1, help="Validate large files in N parallel processes."),
     strict: bool = typer.Option(False, "--strict", help="Treat a failed NPI check digit as an error."),
-    ledger: Path | None = typer.Option(
+    ledger: str | None = typer.Option(
         None,
         "--ledger",
         help="Ledger whose loaded CMS code sets scrub 837 lines (default ./dripline.db, or $DRIPLINE_DB).",

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hmac
 import secrets
-import sqlite3
 import threading
 import time
 from collections import deque
@@ -42,6 +41,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from coding.config import Config
 from reconcile.denials.worklist import ACTIONS, CATEGORIES
+from reconcile.ledger.db import Connection, is_server_url
 from reconcile.ledger.store import connect
 from reconcile.workqueue import queries as Q
 from reconcile.workqueue.states import load_states
@@ -147,7 +147,7 @@ def _int(text: str | None, default: int) -> int:
 def create_app(ledger: str | Path, config: Config | None = None) -> Starlette:
     """The application over the ledger at ``ledger`` (created and migrated when needed); ``config``
     gives the payers' underpayment tolerances."""
-    path = Path(ledger)
+    path = ledger if is_server_url(ledger) else Path(ledger)
     conn0 = connect(path)
     try:
         key = session_key(conn0)
@@ -162,7 +162,7 @@ def create_app(ledger: str | Path, config: Config | None = None) -> Starlette:
     env.globals.update(CATEGORIES=CATEGORIES, ACTIONS=ACTIONS, STATES=states.labels, AGE_BUCKETS=Q.AGE_BUCKETS)
 
     @contextmanager
-    def ledger_conn() -> Iterator[sqlite3.Connection]:
+    def ledger_conn() -> Iterator[Connection]:
         conn = connect(path)
         try:
             yield conn
@@ -298,7 +298,7 @@ def create_app(ledger: str | Path, config: Config | None = None) -> Starlette:
         return denial_view(request, int(request.path_params["denial_id"]))
 
     def work_action(
-        do: Callable[[sqlite3.Connection, int, FormData, str], object],
+        do: Callable[[Connection, int, FormData, str], object],
     ) -> Callable[[Request], Awaitable[Response]]:
         """A POST endpoint that changes a denial's work (CSRF checked, user recorded), then shows it again."""
 
@@ -322,14 +322,14 @@ def create_app(ledger: str | Path, config: Config | None = None) -> Starlette:
 
         return endpoint
 
-    def do_assign(conn: sqlite3.Connection, denial_id: int, form: FormData, user: str) -> object:
+    def do_assign(conn: Connection, denial_id: int, form: FormData, user: str) -> object:
         who = str(form.get("assignee") or "")
         return assign(conn, denial_id, who or None, user=user)
 
-    def do_state(conn: sqlite3.Connection, denial_id: int, form: FormData, user: str) -> object:
+    def do_state(conn: Connection, denial_id: int, form: FormData, user: str) -> object:
         return set_state(conn, denial_id, str(form.get("state") or ""), user=user)
 
-    def do_note(conn: sqlite3.Connection, denial_id: int, form: FormData, user: str) -> object:
+    def do_note(conn: Connection, denial_id: int, form: FormData, user: str) -> object:
         return add_note(conn, denial_id, str(form.get("note") or ""), user=user)
 
     def claim_view(request: Request) -> Response:

@@ -22,7 +22,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
-import sqlite3
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -33,6 +32,7 @@ from typing import Any
 from coding.findings import Finding
 from edi.ack.read import AckDocument, ClaimStatus, GroupAck, SetAck, code_meaning, read_ack
 from reconcile.ledger import store as L
+from reconcile.ledger.db import Connection, Row
 
 DATA = Path(__file__).resolve().parent / "data"
 
@@ -89,13 +89,13 @@ def claim_status_for(categories: list[str]) -> Category | None:
     return max(known, key=lambda c: c.priority) if known else None
 
 
-def _has_postings(conn: sqlite3.Connection, claim_id: int) -> bool:
+def _has_postings(conn: Connection, claim_id: int) -> bool:
     if not L.table_exists(conn, "claim_postings"):
         return False
     return conn.execute("SELECT 1 FROM claim_postings WHERE claim_id = ? LIMIT 1", (claim_id,)).fetchone() is not None
 
 
-def _has_status_from(conn: sqlite3.Connection, claim_id: int, source: str) -> bool:
+def _has_status_from(conn: Connection, claim_id: int, source: str) -> bool:
     return (
         conn.execute(
             "SELECT 1 FROM claim_status_history WHERE claim_id = ? AND source = ? LIMIT 1", (claim_id, source)
@@ -105,9 +105,9 @@ def _has_status_from(conn: sqlite3.Connection, claim_id: int, source: str) -> bo
 
 
 def _update(
-    conn: sqlite3.Connection,
+    conn: Connection,
     res: AckResult,
-    claim: sqlite3.Row,
+    claim: Row,
     status: str,
     source: str,
     detail: dict[str, Any],
@@ -159,11 +159,11 @@ def _set_detail(kind: str, group: GroupAck, s: SetAck | None) -> dict[str, Any]:
 
 
 def _apply_set(
-    conn: sqlite3.Connection,
+    conn: Connection,
     res: AckResult,
     kind: str,
     group: GroupAck,
-    tx: sqlite3.Row,
+    tx: Row,
     s: SetAck | None,
     accepted: bool | None,
     now: datetime | None,
@@ -190,7 +190,7 @@ def _apply_set(
 CLAIM_GROUP_ID = "HC"  # GS01/AK101 of health care claims (837)
 
 
-def _apply_group(conn: sqlite3.Connection, res: AckResult, group: GroupAck, now: datetime | None) -> None:
+def _apply_group(conn: Connection, res: AckResult, group: GroupAck, now: datetime | None) -> None:
     if group.functional_id.upper() != CLAIM_GROUP_ID:
         res.unknown.append({"group_control_number": group.group_control_number, "functional_id": group.functional_id})
         res.findings.append(
@@ -314,7 +314,7 @@ def _control_int(text: str | None) -> int | None:
 # --- TA1 --------------------------------------------------------------------------------------
 
 
-def _apply_interchange_ack(conn: sqlite3.Connection, res: AckResult, ta1: Any, now: datetime | None) -> None:
+def _apply_interchange_ack(conn: Connection, res: AckResult, ta1: Any, now: datetime | None) -> None:
     """A rejected interchange (TA104 R) rejects every claim in it; an accepted one changes nothing."""
     isa13 = _control_int(ta1.control_number)
     ic = (
@@ -350,13 +350,13 @@ def _apply_interchange_ack(conn: sqlite3.Connection, res: AckResult, ta1: Any, n
 # --- 277CA ------------------------------------------------------------------------------------
 
 
-def _find_claim(conn: sqlite3.Connection, cs: ClaimStatus) -> sqlite3.Row | None:
+def _find_claim(conn: Connection, cs: ClaimStatus) -> Row | None:
     """Our claim for a 277CA claim: by TRN02 (else REF*EJ / REF*D9), exact then case-insensitive.
 
     Of several claims with that number (an original and its replacement) the one whose total
     charge equals STC04 wins, else the most recent.
     """
-    rows: list[sqlite3.Row] = []
+    rows: list[Row] = []
     for number in cs.reference_numbers:
         for collate in ("BINARY", "NOCASE"):
             rows = conn.execute(
@@ -375,7 +375,7 @@ def _find_claim(conn: sqlite3.Connection, cs: ClaimStatus) -> sqlite3.Row | None
     return rows[0]
 
 
-def _apply_claim_status(conn: sqlite3.Connection, res: AckResult, cs: ClaimStatus, now: datetime | None) -> None:
+def _apply_claim_status(conn: Connection, res: AckResult, cs: ClaimStatus, now: datetime | None) -> None:
     claim = _find_claim(conn, cs)
     if claim is None:
         res.unknown.append({"patient_control_number": cs.patient_control_number, "categories": cs.categories})
@@ -456,7 +456,7 @@ def is_acknowledgment(doc: AckDocument) -> bool:
     return bool(doc.interchange_acks) or any(k in ACK_SETS for k in doc.kinds)
 
 
-def apply_document(conn: sqlite3.Connection, doc: AckDocument, sha256: str, now: datetime | None = None) -> AckResult:
+def apply_document(conn: Connection, doc: AckDocument, sha256: str, now: datetime | None = None) -> AckResult:
     """Apply a read acknowledgment to the ledger in one transaction (no-op if already applied).
 
     A file that holds no acknowledgment (an 835, an 837, anything else) is an ``ack-empty`` error
@@ -500,7 +500,7 @@ def apply_document(conn: sqlite3.Connection, doc: AckDocument, sha256: str, now:
     return res
 
 
-def apply_ack_file(conn: sqlite3.Connection, path: str | Path, now: datetime | None = None) -> AckResult:
+def apply_ack_file(conn: Connection, path: str | Path, now: datetime | None = None) -> AckResult:
     """Read a 999/997/277CA file and apply it to the ledger."""
     data = Path(path).read_bytes()
     doc = read_ack(data, filename=str(path))

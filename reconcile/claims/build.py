@@ -26,7 +26,6 @@ import fcntl
 import hashlib
 import os
 import secrets
-import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -40,6 +39,7 @@ from coding.config import Config
 from coding.findings import Finding, error, has_errors, info, warning
 from coding.model import CodedEncounter, Encounter
 from reconcile.ledger import store as L
+from reconcile.ledger.db import Connection, Row
 from reconcile.ledger.history import hit_history_from_conn
 from reconcile.pricing.record import record_expected
 
@@ -129,7 +129,7 @@ def _source(coded: CodedEncounter) -> dict[str, Any]:
 
 
 def screen_already_sent(
-    conn: sqlite3.Connection, coded: Sequence[CodedEncounter], seen: set[str] | None = None
+    conn: Connection, coded: Sequence[CodedEncounter], seen: set[str] | None = None
 ) -> tuple[list[CodedEncounter], list[Finding]]:
     """Drop (with an error finding) originals already sent and corrections lacking a reference.
 
@@ -190,7 +190,7 @@ def screen_already_sent(
     return kept, findings
 
 
-def _ledger_payer_claim_number(active: list[sqlite3.Row]) -> str | None:
+def _ledger_payer_claim_number(active: list[Row]) -> str | None:
     for row in reversed(active):
         if row["payer_claim_number"]:
             return str(row["payer_claim_number"])
@@ -253,7 +253,7 @@ def _assign_line_numbers(plan: Any, numbers: list[str]) -> None:
         cp.lines = [replace(ln, line_control_number=next(it)) for ln in cp.lines]
 
 
-def _fill_payer_claim_numbers(conn: sqlite3.Connection, plan: Any) -> None:
+def _fill_payer_claim_numbers(conn: Connection, plan: Any) -> None:
     """REF*F8 of each replacement/void: the part's own payer claim number for a split claim.
 
     One payer claim number cannot stand for several parts, so a part the ledger knows gets the
@@ -325,7 +325,7 @@ def _named(found: list[Finding], temp: Path, path: Path) -> list[Finding]:
 
 
 def _build_one(
-    conn: sqlite3.Connection,
+    conn: Connection,
     plan: Any,
     cfg: Config,
     out_dir: Path,
@@ -348,7 +348,7 @@ def _build_one(
 
 
 def _build_reserved(
-    conn: sqlite3.Connection,
+    conn: Connection,
     plan: Any,
     cfg: Config,
     out_dir: Path,
@@ -428,7 +428,7 @@ def _build_reserved(
     result.claims.extend(_claim_rows(txs, built))
 
 
-def _abandon_if_unrecorded(conn: sqlite3.Connection, res: L.Reservation, temp: Path) -> None:
+def _abandon_if_unrecorded(conn: Connection, res: L.Reservation, temp: Path) -> None:
     """After a failed recording: remove the temporary file unless the ledger did record it."""
     row = conn.execute("SELECT status FROM interchanges WHERE id = ?", (res.interchange_id,)).fetchone()
     if row is not None and row[0] == "reserved":
@@ -437,7 +437,7 @@ def _abandon_if_unrecorded(conn: sqlite3.Connection, res: L.Reservation, temp: P
 
 
 def _refuse(
-    conn: sqlite3.Connection,
+    conn: Connection,
     res: L.Reservation,
     temp: Path,
     path: Path,
@@ -482,7 +482,7 @@ def _file_sha(path: Path) -> str:
     return h.hexdigest()
 
 
-def _recover_row(conn: sqlite3.Connection, row: sqlite3.Row) -> list[Finding]:
+def _recover_row(conn: Connection, row: Row) -> list[Finding]:
     """Complete or remove the temporary file of one interrupted interchange; say what was done."""
     temp = Path(row["temp_path"])
     final = temp.parent / f"{row['claim_type']}-{int(row['isa13']):09d}.x12"
@@ -535,7 +535,7 @@ def _recover_row(conn: sqlite3.Connection, row: sqlite3.Row) -> list[Finding]:
     return out
 
 
-def recover_leftovers(conn: sqlite3.Connection, out_dir: Path, sweep: bool) -> list[Finding]:
+def recover_leftovers(conn: Connection, out_dir: Path, sweep: bool) -> list[Finding]:
     """Finish what killed builds left: every interchange with a temporary file, then stray files.
 
     Rows whose temporary file a running build still holds are left alone. With ``sweep`` (no
@@ -566,7 +566,7 @@ def recover_leftovers(conn: sqlite3.Connection, out_dir: Path, sweep: bool) -> l
 
 
 @contextmanager
-def _output_folder(conn: sqlite3.Connection, out_dir: Path, result: BuildResult) -> Iterator[None]:
+def _output_folder(conn: Connection, out_dir: Path, result: BuildResult) -> Iterator[None]:
     """Hold a shared lock on ``out_dir`` for the build, after cleaning up what killed builds left.
 
     Stray temporary files are swept only under an exclusive lock (no other build in the folder).
@@ -591,7 +591,7 @@ def _output_folder(conn: sqlite3.Connection, out_dir: Path, result: BuildResult)
 class LedgerPcns:
     """The ledger as the planner's :class:`edi.x837.plan.PcnRegistry`."""
 
-    def __init__(self, conn: sqlite3.Connection):
+    def __init__(self, conn: Connection):
         self.conn = conn
 
     def owner(self, pcn: str) -> tuple[str, int] | None:
@@ -608,7 +608,7 @@ class LedgerPcns:
 def build_claims(
     paths: Sequence[str | Path],
     cfg: Config,
-    ledger: sqlite3.Connection | str | Path,
+    ledger: Connection | str | Path,
     out_dir: str | Path,
     *,
     allow_invalid: bool = False,
@@ -660,7 +660,7 @@ def build_encounters(
     encounters: Iterable[Encounter],
     load_findings: Sequence[Finding],
     cfg: Config,
-    ledger: sqlite3.Connection | str | Path,
+    ledger: Connection | str | Path,
     out_dir: str | Path,
     *,
     allow_invalid: bool = False,
@@ -688,7 +688,7 @@ def build_encounters(
     if batch_ids is None:
         encounters = list(encounters)
         batch_ids = [e.id for e in encounters]
-    conn = ledger if isinstance(ledger, sqlite3.Connection) else L.connect(ledger)
+    conn = L.connect(ledger) if isinstance(ledger, (str, Path)) else ledger
     now = now or datetime.now(UTC).replace(microsecond=0)
     result = BuildResult()
     result.findings.extend(load_findings)
@@ -729,7 +729,7 @@ class _Step:
 
     def __init__(
         self,
-        conn: sqlite3.Connection,
+        conn: Connection,
         cfg: Config,
         out: Path,
         allow_invalid: bool,

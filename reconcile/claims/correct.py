@@ -11,19 +11,19 @@ memory: no file with patient data is written besides the 837 itself.
 from __future__ import annotations
 
 import json
-import sqlite3
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from coding.config import Config
+from reconcile.ledger.db import Connection, Row
 
 
 class CorrectionError(Exception):
     """The claim cannot be corrected (unknown, no stored encounter, no payer claim number)."""
 
 
-def _claim_rows(conn: sqlite3.Connection, pcn: str) -> list[sqlite3.Row]:
+def _claim_rows(conn: Connection, pcn: str) -> list[Row]:
     return conn.execute(
         "SELECT c.encounter_id, c.part, c.payer_claim_number, e.source FROM claims c"
         " LEFT JOIN encounters e ON e.id = c.encounter_row WHERE c.patient_control_number = ?"
@@ -32,7 +32,7 @@ def _claim_rows(conn: sqlite3.Connection, pcn: str) -> list[sqlite3.Row]:
     ).fetchall()
 
 
-def correction_source(conn: sqlite3.Connection, pcn: str, void: bool = False) -> dict[str, Any]:
+def correction_source(conn: Connection, pcn: str, void: bool = False) -> dict[str, Any]:
     """The stored encounter of claim ``pcn`` turned into a replacement (7) or void (8)."""
     rows = _claim_rows(conn, pcn)
     if not rows:
@@ -57,7 +57,7 @@ def correction_source(conn: sqlite3.Connection, pcn: str, void: bool = False) ->
 
 
 def correct_claim(
-    conn: sqlite3.Connection,
+    conn: Connection,
     pcn: str,
     cfg: Config,
     out_dir: str | Path,

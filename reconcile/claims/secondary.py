@@ -19,7 +19,6 @@ adapter, our edits including the COB balancing edit) and refused like ``claims b
 from __future__ import annotations
 
 import json
-import sqlite3
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -40,6 +39,7 @@ from edi.x837.model import (
 )
 from reconcile.claims.build import BuildResult
 from reconcile.ledger import store as L
+from reconcile.ledger.db import Connection, Row
 
 READY = "ready_for_secondary"
 SENT = "secondary_sent"
@@ -51,11 +51,11 @@ ZERO = Decimal(0)
 class _Adjudication:
     """One earlier payer's last live posting of a claim of the chain."""
 
-    claim: sqlite3.Row
-    posting: sqlite3.Row
+    claim: Row
+    posting: Row
     payment_date: date | None
     claim_cas: list[Cas]
-    lines: dict[int, tuple[sqlite3.Row, list[Cas]]]  # ledger line id -> (line posting, its CAS)
+    lines: dict[int, tuple[Row, list[Cas]]]  # ledger line id -> (line posting, its CAS)
 
 
 def _iso(text: str | None) -> date | None:
@@ -65,7 +65,7 @@ def _iso(text: str | None) -> date | None:
         return None
 
 
-def _cas(rows: list[sqlite3.Row]) -> list[Cas]:
+def _cas(rows: list[Row]) -> list[Cas]:
     return [
         Cas(
             r["group_code"],
@@ -77,7 +77,7 @@ def _cas(rows: list[sqlite3.Row]) -> list[Cas]:
     ]
 
 
-def _adjudication(conn: sqlite3.Connection, claim: sqlite3.Row) -> _Adjudication | None:
+def _adjudication(conn: Connection, claim: Row) -> _Adjudication | None:
     """The claim's last live posting (not a reversal, not reversed) with its CAS and lines."""
     cp = conn.execute(
         "SELECT cp.*, p.payment_date FROM claim_postings cp JOIN payments p ON p.id = cp.payment_id"
@@ -91,7 +91,7 @@ def _adjudication(conn: sqlite3.Connection, claim: sqlite3.Row) -> _Adjudication
             "SELECT * FROM adjustments WHERE claim_posting_id = ? AND line_posting_id IS NULL ORDER BY id", (cp["id"],)
         ).fetchall()
     )
-    lines: dict[int, tuple[sqlite3.Row, list[Cas]]] = {}
+    lines: dict[int, tuple[Row, list[Cas]]] = {}
     for lp in conn.execute(
         "SELECT * FROM line_postings WHERE claim_posting_id = ? AND line_id IS NOT NULL ORDER BY id", (cp["id"],)
     ).fetchall():
@@ -100,7 +100,7 @@ def _adjudication(conn: sqlite3.Connection, claim: sqlite3.Row) -> _Adjudication
     return _Adjudication(claim, cp, _iso(cp["payment_date"]), claim_cas, lines)
 
 
-def _chain(conn: sqlite3.Connection, claim: sqlite3.Row) -> list[sqlite3.Row]:
+def _chain(conn: Connection, claim: Row) -> list[Row]:
     """The claims from the primary to ``claim`` (each linked to the one before by prior_claim_id)."""
     out = [claim]
     seen = {claim["id"]}
@@ -113,11 +113,11 @@ def _chain(conn: sqlite3.Connection, claim: sqlite3.Row) -> list[sqlite3.Row]:
     return out
 
 
-def _key(row: sqlite3.Row) -> tuple:
+def _key(row: Row) -> tuple:
     return (row["service_date"], row["code"], row["modifiers"], row["units"], Decimal(row["charge"]), row["ndc"])
 
 
-def _line_map(conn: sqlite3.Connection, chain: list[sqlite3.Row]) -> dict[int, list[int]]:
+def _line_map(conn: Connection, chain: list[Row]) -> dict[int, list[int]]:
     """Line id of the last claim -> the same line's id in each claim of the chain (claims to a later
     payer copy the lines they forward, so a line is found again by date, code, modifiers, units,
     charge and NDC, in order)."""
@@ -150,7 +150,7 @@ def _insured(enc: Encounter, cov: Coverage) -> tuple[Patient, str]:
     return cov.subscriber, relationship_code(cov.relationship)
 
 
-def _service_line(row: sqlite3.Row) -> ServiceLine:
+def _service_line(row: Row) -> ServiceLine:
     return ServiceLine(
         code=row["code"],
         units=int(Decimal(row["units"])),
@@ -165,9 +165,7 @@ def _service_line(row: sqlite3.Row) -> ServiceLine:
     )
 
 
-def _line_adjudication(
-    adj: _Adjudication, payer_id: str, line_row: sqlite3.Row, line_id: int
-) -> LineAdjudication | None:
+def _line_adjudication(adj: _Adjudication, payer_id: str, line_row: Row, line_id: int) -> LineAdjudication | None:
     got = adj.lines.get(line_id)
     if got is None:
         return None
@@ -184,7 +182,7 @@ def _line_adjudication(
 
 
 def coordination_for(
-    conn: sqlite3.Connection, claim: sqlite3.Row, enc: Encounter, cfg: Config
+    conn: Connection, claim: Row, enc: Encounter, cfg: Config
 ) -> tuple[ClaimPlan | None, list[Finding]]:
     """The claim plan for the payer after ``claim``'s, from the chain's postings; or findings why not."""
     pcn = claim["patient_control_number"]
@@ -206,7 +204,7 @@ def coordination_for(
     line_ids = _line_map(conn, chain)
     last_rows = conn.execute("SELECT * FROM lines WHERE claim_id = ? ORDER BY line_number", (claim["id"],)).fetchall()
     findings: list[Finding] = []
-    kept: list[sqlite3.Row] = []
+    kept: list[Row] = []
     last = adjs[-1]
     with_lines = any(a.lines for a in adjs)
     for row in last_rows:
@@ -297,9 +295,9 @@ def _encounter(source: str | None, cfg: Config) -> tuple[Encounter | None, list[
 
 
 def _bill(
-    conn: sqlite3.Connection,
+    conn: Connection,
     plan: InterchangePlan,
-    prior: dict[int, sqlite3.Row],
+    prior: dict[int, Row],
     cfg: Config,
     out_dir: Path,
     jobs: int,
@@ -320,14 +318,14 @@ def _bill(
 
 def build_secondary(
     cfg: Config,
-    ledger: sqlite3.Connection | str | Path,
+    ledger: Connection | str | Path,
     out_dir: str | Path,
     *,
     jobs: int = 1,
     now: datetime | None = None,
 ) -> BuildResult:
     """Write, validate and record the claims to the next payer of every ``ready_for_secondary`` claim."""
-    conn = ledger if isinstance(ledger, sqlite3.Connection) else L.connect(ledger)
+    conn = L.connect(ledger) if isinstance(ledger, (str, Path)) else ledger
     now = now or datetime.now(UTC).replace(microsecond=0)
     result = BuildResult()
     rows = conn.execute(
@@ -337,7 +335,7 @@ def build_secondary(
     ).fetchall()
     plans: dict[str, InterchangePlan] = {}
     sets: dict[tuple[str, str], TransactionPlan] = {}
-    prior: dict[int, sqlite3.Row] = {}
+    prior: dict[int, Row] = {}
     for row in rows:
         sent = conn.execute(
             "SELECT 1 FROM claims WHERE prior_claim_id = ? AND status != 'rejected'", (row["id"],)

@@ -13,7 +13,6 @@ questions cost one query per distinct code or pair.
 
 from __future__ import annotations
 
-import sqlite3
 from bisect import bisect_right
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -35,6 +34,7 @@ from coding.codesets import (
 from coding.identifiers import InvalidIdentifier
 from coding.identifiers import ndc as ndc_id
 from reconcile.codesets.formats.dosage import parse_descriptor_unit
+from reconcile.ledger.db import Connection
 
 __all__ = ["LedgerCodeSets", "open_codesets"]
 
@@ -57,7 +57,7 @@ def _d(s: str | None) -> date | None:
 class LedgerCodeSets:
     """:class:`coding.codesets.CodeSets` over the code sets loaded into a ledger connection."""
 
-    def __init__(self, conn: sqlite3.Connection, cache_size: int = CACHE_SIZE) -> None:
+    def __init__(self, conn: Connection, cache_size: int = CACHE_SIZE) -> None:
         self._conn = conn
         self._cache_size = cache_size
         self.refresh()
@@ -294,6 +294,6 @@ class LedgerCodeSets:
         return MueFact(c, int(r[1]), r[2], self._source[r[0]])
 
 
-def open_codesets(conn: sqlite3.Connection) -> LedgerCodeSets:
+def open_codesets(conn: Connection) -> LedgerCodeSets:
     """The loaded sets of a ledger connection as a :class:`coding.codesets.CodeSets`."""
     return LedgerCodeSets(conn)

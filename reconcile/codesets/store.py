@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import itertools
 import re
-import sqlite3
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -30,6 +29,7 @@ from reconcile.codesets.formats import PARSERS, mue, ptp
 from reconcile.codesets.formats.common import ParseContext
 from reconcile.codesets.formats.detect import KINDS, detect_kind, quarter_from_name
 from reconcile.codesets.sources import Member, UnreadableInput, head_lines, iter_lines, members, sha256_of
+from reconcile.ledger.db import Connection, IntegrityError
 from reconcile.ledger.store import inserted_id, transaction
 
 __all__ = [
@@ -170,7 +170,7 @@ def _candidates(path: Path, kind: str | None) -> list[tuple[Member, str | None, 
 
 
 def load_path(
-    conn: sqlite3.Connection,
+    conn: Connection,
     path: Path,
     kind: str | None = None,
     effective: date | None = None,
@@ -245,7 +245,7 @@ def load_path(
 
 
 def _load_member(
-    conn: sqlite3.Connection,
+    conn: Connection,
     m: Member,
     kind: str,
     utf8: bool,
@@ -338,7 +338,7 @@ def _load_member(
     except _Refuse:
         res.status = "refused"
         res.rows = 0
-    except sqlite3.IntegrityError:  # another process loaded the same bytes meanwhile
+    except IntegrityError:  # another process loaded the same bytes meanwhile
         res.status = "already-loaded"
         res.findings.append(
             Finding("info", "codeset-already-loaded", "loaded meanwhile by another process", file=m.name)
@@ -390,7 +390,7 @@ class SetInfo:
         }
 
 
-def list_sets(conn: sqlite3.Connection) -> list[SetInfo]:
+def list_sets(conn: Connection) -> list[SetInfo]:
     """Every loaded file, by kind and start date, with its period end resolved."""
     rows = conn.execute(
         "SELECT id, kind, label, source_file, part, effective_from, effective_to, row_count, errors, warnings,"

@@ -20,7 +20,6 @@ underpayment.
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -30,6 +29,7 @@ from typing import Any
 from coding.config import Config
 from coding.findings import Finding
 from reconcile.ledger import store as L
+from reconcile.ledger.db import Connection, redact_url
 from reconcile.posting.records import Adj, RClaim, RLine, RPlb, RRemit
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
@@ -64,7 +64,7 @@ class DemoResult:
     findings: list[Finding] = field(default_factory=list)
 
 
-def load_demo_fee_schedules(conn: sqlite3.Connection) -> None:
+def load_demo_fee_schedules(conn: Connection) -> None:
     """Load the synthetic demo fee schedules into ``conn`` (again: nothing changes)."""
     from reconcile.codesets import load_path
 
@@ -73,10 +73,17 @@ def load_demo_fee_schedules(conn: sqlite3.Connection) -> None:
 
 
 def run_demo(
-    workspace: str | Path, cfg: Config, remit: Path = DEMO_835, secondary_remit: Path = DEMO_SECONDARY_835
+    workspace: str | Path,
+    cfg: Config,
+    remit: Path = DEMO_835,
+    secondary_remit: Path = DEMO_SECONDARY_835,
+    ledger: str | Path | None = None,
 ) -> DemoResult:
     """Build (first run only), post the bundled 835 (duplicate on later runs), bill the next payer
-    of the claims ready for it and post its 835 (duplicate on later runs), report."""
+    of the claims ready for it and post its 835 (duplicate on later runs), report.
+
+    ``ledger``: the ledger to use (a SQLite path or a PostgreSQL URL); default the workspace's
+    ``dripline.db``."""
     from reconcile.claims.build import build_claims
     from reconcile.denials.worklist import denial_worklist
     from reconcile.posting.matching import PayerDirectory
@@ -86,9 +93,9 @@ def run_demo(
 
     ws = Path(workspace)
     ws.mkdir(parents=True, exist_ok=True, mode=0o700)
-    db = ws / "dripline.db"
+    db = ws / "dripline.db" if ledger is None else ledger
     conn = L.connect(db)
-    res = DemoResult(str(ws), str(db))
+    res = DemoResult(str(ws), redact_url(db) if isinstance(db, str) else str(db))
     recorded = conn.execute("SELECT COUNT(*) FROM claims").fetchone()[0]
     load_demo_fee_schedules(conn)
     if recorded:
@@ -106,7 +113,7 @@ def run_demo(
     return res
 
 
-def _bill_next_payer(conn: sqlite3.Connection, cfg: Config, ws: Path, remit: Path) -> tuple[Any, Any]:
+def _bill_next_payer(conn: Connection, cfg: Config, ws: Path, remit: Path) -> tuple[Any, Any]:
     """Claims to the next payer for every claim ready for one, then that payer's bundled 835."""
     from reconcile.claims.secondary import READY, build_secondary
     from reconcile.posting.matching import PayerDirectory
@@ -120,7 +127,7 @@ def _bill_next_payer(conn: sqlite3.Connection, cfg: Config, ws: Path, remit: Pat
     return built, post_files(conn, [remit], payers=PayerDirectory.from_config(cfg))
 
 
-def answer_next_payer(conn: sqlite3.Connection, cfg: Config, pay_date: date) -> list[RRemit]:
+def answer_next_payer(conn: Connection, cfg: Config, pay_date: date) -> list[RRemit]:
     """The secondary payers' remittances: each pays, per line, what the payer before it left to the
     patient (its PR adjustments), the rest being the prior payer's adjudication (OA-23), CLP02 2."""
     claims = {c.pcn + "|" + c.payer: c for c in _ledger_claims(conn)}
@@ -185,7 +192,7 @@ class _Claim:
         return sum((ln.charge for ln in self.lines), Decimal(0))
 
 
-def _ledger_claims(conn: sqlite3.Connection) -> list[_Claim]:
+def _ledger_claims(conn: Connection) -> list[_Claim]:
     claims: dict[int, _Claim] = {}
     for r in conn.execute("SELECT id, patient_control_number, payer, payer_id, claim_type FROM claims ORDER BY id"):
         claims[r[0]] = _Claim(r[1], r[2], r[3], r[4], [])
@@ -292,7 +299,7 @@ def _negate(rc: RClaim, icn: str) -> RClaim:
 
 
 def _medicare_drug_rates(
-    conn: sqlite3.Connection, claims: list[_Claim], used: set[str]
+    conn: Connection, claims: list[_Claim], used: set[str]
 ) -> tuple[dict[str, Decimal], str | None]:
     """Allowed amounts of the Medicare drug lines the loaded ASP files price (limit × units),
     one of them (the first on an 837P claim without another role) at the previous quarter's limit."""
@@ -318,7 +325,7 @@ def _medicare_drug_rates(
     return out, old
 
 
-def answer_claims(conn: sqlite3.Connection, cfg: Config) -> tuple[list[RRemit], date]:
+def answer_claims(conn: Connection, cfg: Config) -> tuple[list[RRemit], date]:
     """The demo payers' remittances for every claim in the ledger (see the module docstring)."""
     claims = _ledger_claims(conn)
     last = max((ln.service_date for c in claims for ln in c.lines), default="2026-01-01")

@@ -9,7 +9,6 @@ appear in the worklist with category ``other``.
 from __future__ import annotations
 
 import csv
-import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -20,6 +19,7 @@ from typing import Any
 
 from coding.display import csv_row
 from coding.money import money_str
+from reconcile.ledger.db import Connection
 
 REWORK_TABLE = Path(__file__).resolve().parent / "data" / "carc_rarc_rework.csv"
 
@@ -127,7 +127,7 @@ WORKLIST_FIELDS = (
 )
 
 
-def denial_worklist(conn: sqlite3.Connection, as_of: date | None = None) -> list[dict[str, Any]]:
+def denial_worklist(conn: Connection, as_of: date | None = None) -> list[dict[str, Any]]:
     """Open denials, largest amount at risk first, then oldest first.
 
     Each carries its work state from ``denial_work`` (``state``, ``assignee``, ``last_note``;

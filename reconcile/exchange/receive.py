@@ -20,7 +20,6 @@ import hashlib
 import json
 import os
 import re
-import sqlite3
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -34,6 +33,7 @@ from reconcile.exchange.config import Partner
 from reconcile.exchange.mailbox import RETRIES, Mailbox, Opener
 from reconcile.exchange.transport import RemoteFile, TransientError, TransportError, is_temp_name, open_transport
 from reconcile.ledger import store as L
+from reconcile.ledger.db import Connection, Row
 
 DONE = ("applied", "duplicate", "kept", "error")  # outcomes that are final: never fetched again
 RETRY = ("failed", "downloaded")
@@ -109,8 +109,8 @@ def local_name(remote: str) -> str:
     return name[:200]
 
 
-def _completed(conn: sqlite3.Connection, partner: str, rf: RemoteFile) -> sqlite3.Row | None:
-    row: sqlite3.Row | None = conn.execute(
+def _completed(conn: Connection, partner: str, rf: RemoteFile) -> Row | None:
+    row: Row | None = conn.execute(
         "SELECT * FROM exchange_received WHERE partner = ? AND remote_name = ? AND size = ? AND remote_mtime IS ? "
         f"AND outcome IN ({','.join('?' * len(DONE))}) ORDER BY id DESC LIMIT 1",
         (partner, rf.name, rf.size, rf.mtime, *DONE),
@@ -118,8 +118,8 @@ def _completed(conn: sqlite3.Connection, partner: str, rf: RemoteFile) -> sqlite
     return row
 
 
-def _completed_sha(conn: sqlite3.Connection, partner: str, rf: RemoteFile, sha: str) -> sqlite3.Row | None:
-    row: sqlite3.Row | None = conn.execute(
+def _completed_sha(conn: Connection, partner: str, rf: RemoteFile, sha: str) -> Row | None:
+    row: Row | None = conn.execute(
         "SELECT * FROM exchange_received WHERE partner = ? AND remote_name = ? AND size = ? AND sha256 = ? "
         f"AND outcome IN ({','.join('?' * len(DONE))}) ORDER BY id DESC LIMIT 1",
         (partner, rf.name, rf.size, sha, *DONE),
@@ -127,8 +127,8 @@ def _completed_sha(conn: sqlite3.Connection, partner: str, rf: RemoteFile, sha: 
     return row
 
 
-def _retry_row(conn: sqlite3.Connection, partner: str, rf: RemoteFile) -> sqlite3.Row | None:
-    row: sqlite3.Row | None = conn.execute(
+def _retry_row(conn: Connection, partner: str, rf: RemoteFile) -> Row | None:
+    row: Row | None = conn.execute(
         "SELECT * FROM exchange_received WHERE partner = ? AND remote_name = ? AND size = ? "
         f"AND outcome IN ({','.join('?' * len(RETRY))}) ORDER BY id DESC LIMIT 1",
         (partner, rf.name, rf.size, *RETRY),
@@ -136,7 +136,7 @@ def _retry_row(conn: sqlite3.Connection, partner: str, rf: RemoteFile) -> sqlite
     return row
 
 
-def _record_attempt(conn: sqlite3.Connection, partner: str, rf: RemoteFile, entry: ReceivedFile) -> None:
+def _record_attempt(conn: Connection, partner: str, rf: RemoteFile, entry: ReceivedFile) -> None:
     """Insert or update the file's row with the entry's download outcome (one more attempt)."""
     now = _iso()
     with L.transaction(conn):
@@ -168,7 +168,7 @@ def _record_attempt(conn: sqlite3.Connection, partner: str, rf: RemoteFile, entr
             entry.row_id, entry.attempts = row["id"], row["attempts"] + 1
 
 
-def _record_outcome(conn: sqlite3.Connection, entry: ReceivedFile) -> None:
+def _record_outcome(conn: Connection, entry: ReceivedFile) -> None:
     with L.transaction(conn):
         conn.execute(
             "UPDATE exchange_received SET kind = ?, outcome = ?, error = ?, summary = ?, updated_at = ? WHERE id = ?",
@@ -183,7 +183,7 @@ def _record_outcome(conn: sqlite3.Connection, entry: ReceivedFile) -> None:
         )
 
 
-def _mark_deleted(conn: sqlite3.Connection, row_id: int) -> None:
+def _mark_deleted(conn: Connection, row_id: int) -> None:
     with L.transaction(conn):
         conn.execute("UPDATE exchange_received SET deleted_at = ? WHERE id = ?", (_iso(), row_id))
 
@@ -255,7 +255,7 @@ def _download(
     return result
 
 
-def _apply(conn: sqlite3.Connection, cfg: Config, entry: ReceivedFile, result: ReceiveResult) -> None:
+def _apply(conn: Connection, cfg: Config, entry: ReceivedFile, result: ReceiveResult) -> None:
     """Classify and apply one downloaded file; set its kind, outcome and summary."""
     from reconcile.claims.acks import apply_ack_file
     from reconcile.posting.matching import PayerDirectory
@@ -305,7 +305,7 @@ def _error_text(exc: BaseException) -> str:
 
 
 def receive_files(
-    conn: sqlite3.Connection,
+    conn: Connection,
     cfg: Config,
     partners: list[Partner],
     inbox: Path | None = None,
@@ -330,7 +330,7 @@ def receive_files(
 
 
 def _receive_partner(
-    conn: sqlite3.Connection,
+    conn: Connection,
     cfg: Config,
     partner: Partner,
     folder: Path,
@@ -418,7 +418,7 @@ def _apply_rank(entry: ReceivedFile) -> int:
 
 
 def _delete(
-    conn: sqlite3.Connection, mailbox: Mailbox, partner: Partner, name: str, row_id: int, result: ReceiveResult
+    conn: Connection, mailbox: Mailbox, partner: Partner, name: str, row_id: int, result: ReceiveResult
 ) -> bool:
     try:
         mailbox.run(lambda t: t.remove(partner.receive_dir, name))

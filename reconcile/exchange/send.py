@@ -30,7 +30,6 @@ files, connects to nothing and records nothing (not even the cut-off).
 from __future__ import annotations
 
 import hashlib
-import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -49,6 +48,7 @@ from reconcile.exchange.transport import (
     open_transport,
 )
 from reconcile.ledger import store as L
+from reconcile.ledger.db import Connection, IntegrityError, Row
 
 SENDABLE = "recorded"
 ANSWERED = frozenset({"accepted", "rejected", "partial"})
@@ -106,18 +106,18 @@ class SendResult:
         }
 
 
-def partner_cutoff(conn: sqlite3.Connection, partner: str) -> int | None:
+def partner_cutoff(conn: Connection, partner: str) -> int | None:
     """The last interchange built before ``partner`` was set up (its first send), or None before that."""
     row = conn.execute("SELECT cutoff_interchange FROM exchange_partners WHERE partner = ?", (partner,)).fetchone()
     return None if row is None else int(row[0])
 
 
-def last_interchange(conn: sqlite3.Connection) -> int:
+def last_interchange(conn: Connection) -> int:
     """The highest interchange id recorded so far (0 for none); ids only grow, rows are never deleted."""
     return int(conn.execute("SELECT COALESCE(MAX(id), 0) FROM interchanges").fetchone()[0])
 
 
-def cutoffs_now(conn: sqlite3.Connection, names: list[str]) -> dict[str, int]:
+def cutoffs_now(conn: Connection, names: list[str]) -> dict[str, int]:
     """Each partner's cut-off, or for one never sent through, what its first send would record now."""
     latest = last_interchange(conn)
     out: dict[str, int] = {}
@@ -127,12 +127,13 @@ def cutoffs_now(conn: sqlite3.Connection, names: list[str]) -> dict[str, int]:
     return out
 
 
-def record_first_send(conn: sqlite3.Connection, partner: str, now: datetime) -> int:
+def record_first_send(conn: Connection, partner: str, now: datetime) -> int:
     """The partner's cut-off, recorded now when this is its first send (two runs at once agree)."""
     with L.transaction(conn):
         conn.execute(
-            "INSERT OR IGNORE INTO exchange_partners (partner, first_send_at, cutoff_interchange, origin) "
-            "SELECT ?, ?, COALESCE(MAX(id), 0), 'first-send' FROM interchanges",
+            "INSERT INTO exchange_partners (partner, first_send_at, cutoff_interchange, origin) "
+            "SELECT ?, ?, COALESCE(MAX(id), 0), 'first-send' FROM interchanges WHERE TRUE"
+            " ON CONFLICT (partner) DO NOTHING",
             (partner, now.isoformat()),
         )
     cutoff = partner_cutoff(conn, partner)
@@ -140,7 +141,7 @@ def record_first_send(conn: sqlite3.Connection, partner: str, now: datetime) -> 
     return cutoff
 
 
-def built_before_setup(conn: sqlite3.Connection, ic: sqlite3.Row, cutoff: int | None) -> bool:
+def built_before_setup(conn: Connection, ic: Row, cutoff: int | None) -> bool:
     """Whether ``ic`` was recorded before its partner's cut-off and no upload of it ever started."""
     return cutoff is not None and ic["id"] <= cutoff and _already_sent(conn, ic["id"]) is None
 
@@ -165,21 +166,19 @@ def read_isa15(data: bytes) -> str | None:
     return elements[15].decode("ascii", "replace").strip() if len(elements) > 15 else None
 
 
-def _payers(conn: sqlite3.Connection, interchange_id: int) -> list[str]:
+def _payers(conn: Connection, interchange_id: int) -> list[str]:
     rows = conn.execute(
         "SELECT DISTINCT payer FROM transactions WHERE interchange_id = ? ORDER BY payer", (interchange_id,)
     )
     return [r[0] or "" for r in rows]
 
 
-def _already_sent(conn: sqlite3.Connection, interchange_id: int) -> sqlite3.Row | None:
-    row: sqlite3.Row | None = conn.execute(
-        "SELECT * FROM exchange_sent WHERE interchange_id = ?", (interchange_id,)
-    ).fetchone()
+def _already_sent(conn: Connection, interchange_id: int) -> Row | None:
+    row: Row | None = conn.execute("SELECT * FROM exchange_sent WHERE interchange_id = ?", (interchange_id,)).fetchone()
     return row
 
 
-def _answered(conn: sqlite3.Connection, interchange_id: int) -> bool:
+def _answered(conn: Connection, interchange_id: int) -> bool:
     """Whether an acknowledgment or remittance already answered a claim of the interchange."""
     return (
         conn.execute(
@@ -192,12 +191,10 @@ def _answered(conn: sqlite3.Connection, interchange_id: int) -> bool:
     )
 
 
-def pending_interchanges(
-    conn: sqlite3.Connection, xc: ExchangeConfig
-) -> list[tuple[sqlite3.Row, str | None, list[Finding]]]:
+def pending_interchanges(conn: Connection, xc: ExchangeConfig) -> list[tuple[Row, str | None, list[Finding]]]:
     """Recorded 837 interchanges not yet sent, each with its partner (None when it has none) and
     findings that keep it from being sent."""
-    out: list[tuple[sqlite3.Row, str | None, list[Finding]]] = []
+    out: list[tuple[Row, str | None, list[Finding]]] = []
     rows = conn.execute(
         "SELECT * FROM interchanges WHERE path IS NOT NULL AND claim_type LIKE '837%' "
         "AND status NOT IN ('reserved', 'refused', 'failed') "
@@ -253,7 +250,7 @@ def pending_interchanges(
     return out
 
 
-def _check_file(ic: sqlite3.Row, partner: Partner) -> tuple[bytes | None, Finding | None]:
+def _check_file(ic: Row, partner: Partner) -> tuple[bytes | None, Finding | None]:
     path = Path(ic["path"])
     if path.name.endswith(".refused"):
         return None, error("exchange-refused-file", "a file refused by validation is never sent", file=str(path))
@@ -280,7 +277,7 @@ def _check_file(ic: sqlite3.Row, partner: Partner) -> tuple[bytes | None, Findin
     return data, None
 
 
-def _checked_entry(ic: sqlite3.Row, partner: Partner, status: str, result: SendResult) -> tuple[SentFile, bytes | None]:
+def _checked_entry(ic: Row, partner: Partner, status: str, result: SendResult) -> tuple[SentFile, bytes | None]:
     """The file's entry in ``result`` (``status`` until it is sent) and its bytes, checked by
     :func:`_check_file`; a refused file gets status ``refused``, its finding, and no bytes."""
     entry = SentFile(ic["id"], ic["isa13"], ic["path"], partner.name, status)
@@ -300,7 +297,7 @@ def _now(now: datetime | None) -> datetime:
 
 
 def send_files(
-    conn: sqlite3.Connection,
+    conn: Connection,
     xc: ExchangeConfig,
     partners: list[Partner],
     *,
@@ -322,7 +319,7 @@ def send_files(
         cutoffs = cutoffs_now(conn, list(wanted))
     else:
         cutoffs = {name: record_first_send(conn, name, _now(now)) for name in wanted}
-    todo: dict[str, list[sqlite3.Row]] = {}
+    todo: dict[str, list[Row]] = {}
     held: dict[str, list[str]] = {}
     every_partner = set(wanted) == set(xc.partners)
     for ic, partner_name, found in pending_interchanges(conn, xc):
@@ -361,7 +358,7 @@ def send_files(
     return result
 
 
-def _list_partner(conn: sqlite3.Connection, partner: Partner, ics: list[sqlite3.Row], result: SendResult) -> None:
+def _list_partner(conn: Connection, partner: Partner, ics: list[Row], result: SendResult) -> None:
     """A dry run: each file as the real run would treat it, checked locally, without connecting."""
     for ic in ics:
         entry, data = _checked_entry(ic, partner, "would-send", result)
@@ -374,9 +371,9 @@ def _list_partner(conn: sqlite3.Connection, partner: Partner, ics: list[sqlite3.
 
 
 def _send_partner(
-    conn: sqlite3.Connection,
+    conn: Connection,
     partner: Partner,
-    ics: list[sqlite3.Row],
+    ics: list[Row],
     result: SendResult,
     now: datetime,
     opener: Opener,
@@ -421,10 +418,10 @@ def _remove_our_partial_uploads(t: Transport, folder: str, remote: str) -> None:
 
 
 def _send_one(
-    conn: sqlite3.Connection,
+    conn: Connection,
     mailbox: Mailbox,
     partner: Partner,
-    ic: sqlite3.Row,
+    ic: Row,
     path: Path,
     size: int,
     sha: str,
@@ -442,7 +439,7 @@ def _send_one(
                     "VALUES (?, ?, ?, 'uploading', ?, ?, ?)",
                     (ic["id"], partner.name, remote, sha, size, now.isoformat()),
                 )
-        except sqlite3.IntegrityError:  # another run started sending it a moment ago
+        except IntegrityError:  # another run started sending it a moment ago
             entry.status, entry.message = "skipped", "being sent by another run"
             return
         there: int | None = None

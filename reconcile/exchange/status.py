@@ -7,14 +7,14 @@ them back unless asked to include them.
 
 from __future__ import annotations
 
-import sqlite3
 from typing import Any
 
 from reconcile.exchange.config import ExchangeConfig
 from reconcile.exchange.send import built_before_setup, cutoffs_now, pending_interchanges
+from reconcile.ledger.db import Connection
 
 
-def exchange_status(conn: sqlite3.Connection, xc: ExchangeConfig) -> dict[str, Any]:
+def exchange_status(conn: Connection, xc: ExchangeConfig) -> dict[str, Any]:
     """Counts and problems per partner (every partner in the config or in the ledger)."""
     names = set(xc.partners)
     names |= {r[0] for r in conn.execute("SELECT DISTINCT partner FROM exchange_sent")}

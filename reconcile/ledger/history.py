@@ -16,12 +16,12 @@ of one patient built together see only the ledger's history, not each other.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
 from coding.home.lines import hit_categories
+from reconcile.ledger.db import Connection, dialect, is_server_url
 
 HitHistory = Callable[[str], list[date]]
 
@@ -34,12 +34,20 @@ def hit_codes() -> tuple[str, ...]:
     return tuple(sorted({c.initial_code for c in cats} | {c.subsequent_code for c in cats}))
 
 
-def _query(patient_filter: bool) -> str:
+# The encounter's patient id inside its stored JSON, in each database's words.
+PATIENT_ID = {
+    "sqlite": "json_extract(e.source, '$.patient.id')",
+    "postgresql": "(e.source::jsonb #>> '{patient,id}')",
+}
+
+
+def _query(patient_filter: bool, db: str = "sqlite") -> str:
     codes = hit_codes()
+    pid = PATIENT_ID[db]
     marks = ",".join("?" for _ in codes)
     st = ",".join("?" for _ in EXCLUDED_STATUSES)
     sql = (
-        "SELECT DISTINCT json_extract(e.source, '$.patient.id') AS patient_id, l.service_date"
+        f"SELECT DISTINCT {pid} AS patient_id, l.service_date"
         " FROM lines l JOIN claims c ON c.id = l.claim_id"
         " JOIN encounters e ON e.id = c.encounter_row"
         f" WHERE l.code IN ({marks}) AND c.status NOT IN ({st}) AND c.frequency != '8'"
@@ -47,7 +55,7 @@ def _query(patient_filter: bool) -> str:
         f"   WHERE v.frequency = '8' AND v.status NOT IN ({st}))"
     )
     if patient_filter:
-        sql += " AND json_extract(e.source, '$.patient.id') = ?"
+        sql += f" AND {pid} = ?"
     return sql + " ORDER BY l.service_date"
 
 
@@ -65,23 +73,23 @@ def _date(text: str) -> date | None:
         return None
 
 
-def hit_service_dates(conn: sqlite3.Connection, patient_id: str) -> list[date]:
+def hit_service_dates(conn: Connection, patient_id: str) -> list[date]:
     """Sorted, distinct service dates of this patient's HIT G-code lines in the ledger."""
-    rows = conn.execute(_query(True), _params(patient_id)).fetchall()
+    rows = conn.execute(_query(True, dialect(conn)), _params(patient_id)).fetchall()
     return sorted({d for d in (_date(r[1]) for r in rows) if d is not None})
 
 
-def all_hit_service_dates(conn: sqlite3.Connection) -> dict[str, list[date]]:
+def all_hit_service_dates(conn: Connection) -> dict[str, list[date]]:
     """Every patient's HIT service dates in one pass (patient id -> sorted dates)."""
     out: dict[str, set[date]] = {}
-    for pid, text in conn.execute(_query(False), _params()):
+    for pid, text in conn.execute(_query(False, dialect(conn)), _params()):
         d = _date(text)
         if pid is not None and d is not None:
             out.setdefault(str(pid), set()).add(d)
     return {k: sorted(v) for k, v in out.items()}
 
 
-def hit_history_from_conn(conn: sqlite3.Connection) -> HitHistory:
+def hit_history_from_conn(conn: Connection) -> HitHistory:
     """A ``hit_history`` callable over an open ledger; the ledger is read once, on first use."""
     cache: dict[str, list[date]] | None = None
 
@@ -94,19 +102,18 @@ def hit_history_from_conn(conn: sqlite3.Connection) -> HitHistory:
     return history
 
 
-def hit_history_from_ledger(path: str | Path | sqlite3.Connection) -> HitHistory:
+def hit_history_from_ledger(path: str | Path | Connection) -> HitHistory:
     """A ``hit_history`` callable for the ledger at ``path`` (or an open connection).
 
     A ledger file that does not exist yet has no history (it is not created here).
     """
-    if isinstance(path, sqlite3.Connection):
+    if not isinstance(path, (str, Path)):
         return hit_history_from_conn(path)
-    p = Path(path)
-    if not p.exists():
+    if not is_server_url(path) and not Path(path).exists():
         return lambda patient_id: []
     from reconcile.ledger.store import connect
 
-    conn = connect(p)
+    conn = connect(path)
     try:
         dates = all_hit_service_dates(conn)
     finally:

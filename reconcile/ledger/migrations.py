@@ -27,11 +27,12 @@ from datetime import UTC, datetime
 
 from reconcile.ledger.cob_tables import COB_SCHEMA
 from reconcile.ledger.codeset_tables import CODESET_SCHEMA, FEE_SCHEDULE_SCHEMA
+from reconcile.ledger.db import Connection, dialect, pg_ddl, table_exists
 from reconcile.ledger.expected_tables import EXPECTED_SCHEMA
 from reconcile.ledger.posting_tables import POSTING_READ_INDEXES, POSTING_SCHEMA, UNMATCHED_RELATED_CLAIM
 from reconcile.ledger.work_tables import WORK_SCHEMA
 
-MigrationBody = str | Callable[[sqlite3.Connection], None]
+MigrationBody = str | Callable[[Connection], None]
 
 CORE_SCHEMA = """
 CREATE TABLE control_counters (
@@ -143,8 +144,35 @@ BEGIN
 END
 """
 
+# The same rule for PostgreSQL: a trigger function (SQLSTATE 23000, an integrity violation, as
+# SQLite's RAISE(ABORT) inside a trigger is).
+CLAIM_IDENTITY_TRIGGER_PG = (
+    """
+CREATE FUNCTION claims_pcn_names_one_claim() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF EXISTS (
+        SELECT 1 FROM claims
+        WHERE patient_control_number = NEW.patient_control_number
+          AND (encounter_id <> NEW.encounter_id OR part <> NEW.part)
+    ) THEN
+        RAISE EXCEPTION 'patient control number already names another claim (encounter or part)'
+            USING ERRCODE = '23000';
+    END IF;
+    RETURN NEW;
+END
+$$
+""",
+    "CREATE TRIGGER claims_pcn_names_one_claim BEFORE INSERT ON claims"
+    " FOR EACH ROW EXECUTE FUNCTION claims_pcn_names_one_claim()",
+)
 
-def _claim_identity(conn: sqlite3.Connection) -> None:
+
+def _ddl(conn: Connection, stmt: str) -> str:
+    """``stmt`` in the words of ``conn``'s database (the schema is written for SQLite)."""
+    return pg_ddl(stmt) if dialect(conn) == "postgresql" else stmt
+
+
+def _claim_identity(conn: Connection) -> None:
     """``claims.part`` (0 unsplit, else 1..n) and a trigger: one CLM01 names one encounter and part.
 
     Rows recorded before the column existed get their part from the ``<id>-<n>`` form the
@@ -152,7 +180,7 @@ def _claim_identity(conn: sqlite3.Connection) -> None:
     ``-<digits>``). A replacement, void or resend keeps the CLM01 of the claim it stands for, so
     the rule is an identity (encounter, part) per CLM01 rather than a UNIQUE column.
     """
-    conn.execute("ALTER TABLE claims ADD COLUMN part INTEGER NOT NULL DEFAULT 0")
+    conn.execute(_ddl(conn, "ALTER TABLE claims ADD COLUMN part INTEGER NOT NULL DEFAULT 0"))
     rows = conn.execute(
         "SELECT id, patient_control_number FROM claims WHERE patient_control_number <> encounter_id"
     ).fetchall()
@@ -161,7 +189,11 @@ def _claim_identity(conn: sqlite3.Connection) -> None:
         if m:
             conn.execute("UPDATE claims SET part = ? WHERE id = ?", (int(m.group(1)), cid))
     conn.execute("CREATE INDEX claims_encounter_part ON claims(encounter_id, part)")
-    conn.execute(CLAIM_IDENTITY_TRIGGER)
+    if dialect(conn) == "postgresql":
+        for stmt in CLAIM_IDENTITY_TRIGGER_PG:
+            conn.execute(stmt)
+    else:
+        conn.execute(CLAIM_IDENTITY_TRIGGER)
 
 
 # An 837 is written under a temporary name and renamed to its final name only after its claims
@@ -253,13 +285,28 @@ def split_statements(sql: str) -> list[str]:
     return out
 
 
-def applied_migrations(conn: sqlite3.Connection) -> list[str]:
+def applied_migrations(conn: Connection) -> list[str]:
     """Names of the migrations recorded in this ledger, in the order they were applied."""
+    if dialect(conn) == "postgresql":
+        # PostgreSQL has no rowid: the order is an identity column. Created under the writer
+        # lock, since two connections running CREATE TABLE IF NOT EXISTS at once can collide.
+        if not table_exists(conn, "migrations"):
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                conn.execute(
+                    "CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL,"
+                    " seq BIGINT GENERATED ALWAYS AS IDENTITY)"
+                )
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+        return [r[0] for r in conn.execute("SELECT name FROM migrations ORDER BY seq")]
     conn.execute("CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
     return [r[0] for r in conn.execute("SELECT name FROM migrations ORDER BY rowid")]
 
 
-def apply_migrations(conn: sqlite3.Connection, migrations: list[tuple[str, MigrationBody]] | None = None) -> list[str]:
+def apply_migrations(conn: Connection, migrations: list[tuple[str, MigrationBody]] | None = None) -> list[str]:
     """Apply the pending migrations in order; return the names applied now (idempotent).
 
     ``conn`` must be in autocommit mode (``isolation_level=None``): each migration runs in its
@@ -279,7 +326,7 @@ def apply_migrations(conn: sqlite3.Connection, migrations: list[tuple[str, Migra
                     body(conn)
                 else:
                     for stmt in split_statements(body):
-                        conn.execute(stmt)
+                        conn.execute(_ddl(conn, stmt))
                 conn.execute(
                     "INSERT INTO migrations (name, applied_at) VALUES (?, ?)",
                     (name, datetime.now(UTC).isoformat(timespec="seconds")),

@@ -24,6 +24,18 @@ from pathlib import Path
 from typing import Any
 
 from coding.model import ServiceLine
+from reconcile.ledger.db import (
+    Connection,
+    Cursor,
+    DatabaseError,
+    PgConnection,
+    Row,
+    is_server_url,
+    redact_url,
+)
+from reconcile.ledger.db import (
+    table_exists as table_exists,
+)
 from reconcile.ledger.migrations import apply_migrations
 
 COUNTERS = ("isa13", "gs06", "st02", "bht03", "line")
@@ -39,7 +51,7 @@ class LedgerError(Exception):
     """The ledger cannot be opened or used (I/O, not a SQLite database, exhausted counter)."""
 
 
-def inserted_id(cur: sqlite3.Cursor) -> int:
+def inserted_id(cur: Cursor) -> int:
     """The row id the ``INSERT`` just run on ``cur`` gave its row."""
     rowid = cur.lastrowid
     if rowid is None:  # sqlite3 sets it after every INSERT of one row
@@ -121,8 +133,14 @@ def iso_time(now: datetime | None) -> str:
     return now.isoformat(timespec="seconds") if now is not None else utcnow()
 
 
-def connect(path: str | Path) -> sqlite3.Connection:
-    """Open (creating with mode 0600) the ledger at ``path`` and bring its schema up to date."""
+def connect(path: str | Path) -> Connection:
+    """Open the ledger at ``path`` and bring its schema up to date.
+
+    ``path`` is a SQLite file (created with mode 0600) or a PostgreSQL URL (``postgresql://…``,
+    see :mod:`reconcile.ledger.db`): the database must exist; its tables are created here.
+    """
+    if is_server_url(path):
+        return _connect_server(str(path))
     p = Path(path)
     if str(p) != ":memory:":
         if not p.parent.is_dir():
@@ -143,8 +161,26 @@ def connect(path: str | Path) -> sqlite3.Connection:
     return conn
 
 
+def _connect_server(url: str) -> Connection:
+    try:
+        conn = PgConnection.open(url)
+    except DatabaseError as exc:
+        raise LedgerError(f"cannot open ledger {redact_url(url)}: {_first_line(exc)}") from None
+    try:
+        apply_migrations(conn)
+    except DatabaseError as exc:
+        conn.close()
+        raise LedgerError(f"cannot use ledger {redact_url(url)}: {_first_line(exc)}") from None
+    return conn
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
 @contextmanager
-def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+def transaction(conn: Connection) -> Iterator[Connection]:
     """``BEGIN IMMEDIATE`` … ``COMMIT`` (``ROLLBACK`` on any exception, which is re-raised)."""
     conn.execute("BEGIN IMMEDIATE")
     try:
@@ -155,7 +191,7 @@ def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     conn.execute("COMMIT")
 
 
-def _take(conn: sqlite3.Connection, name: str, count: int) -> list[int]:
+def _take(conn: Connection, name: str, count: int) -> list[int]:
     """Advance counter ``name`` by ``count`` inside the caller's transaction; return the numbers."""
     row = conn.execute("SELECT value FROM control_counters WHERE name = ?", (name,)).fetchone()
     start = int(row[0]) + 1
@@ -166,7 +202,7 @@ def _take(conn: sqlite3.Connection, name: str, count: int) -> list[int]:
     return list(range(start, end + 1))
 
 
-def allocate(conn: sqlite3.Connection, name: str, count: int = 1) -> list[int]:
+def allocate(conn: Connection, name: str, count: int = 1) -> list[int]:
     """Hand out ``count`` fresh numbers of counter ``name`` in their own committed transaction."""
     if name not in COUNTERS:
         raise ValueError(f"unknown control counter {name!r}")
@@ -175,7 +211,7 @@ def allocate(conn: sqlite3.Connection, name: str, count: int = 1) -> list[int]:
 
 
 def reserve_numbers(
-    conn: sqlite3.Connection,
+    conn: Connection,
     claim_type: str,
     n_sets: int,
     n_lines: int,
@@ -205,7 +241,7 @@ def reserve_numbers(
 
 
 def mark_interchange(
-    conn: sqlite3.Connection,
+    conn: Connection,
     interchange_id: int,
     status: str,
     path: str | None,
@@ -224,13 +260,13 @@ def mark_interchange(
         )
 
 
-def file_in_place(conn: sqlite3.Connection, interchange_id: int) -> None:
+def file_in_place(conn: Connection, interchange_id: int) -> None:
     """The interchange's file is under its final name (or gone): forget its temporary name."""
     with transaction(conn):
         conn.execute("UPDATE interchanges SET temp_path = NULL WHERE id = ?", (interchange_id,))
 
 
-def pending_files(conn: sqlite3.Connection) -> list[sqlite3.Row]:
+def pending_files(conn: Connection) -> list[Row]:
     """Interchanges whose temporary file may still exist (a build was killed or is running)."""
     return conn.execute(
         "SELECT id, isa13, claim_type, status, path, sha256, temp_path FROM interchanges"
@@ -238,7 +274,7 @@ def pending_files(conn: sqlite3.Connection) -> list[sqlite3.Row]:
     ).fetchall()
 
 
-def pcn_owner(conn: sqlite3.Connection, pcn: str) -> tuple[str, int] | None:
+def pcn_owner(conn: Connection, pcn: str) -> tuple[str, int] | None:
     """The claim identity (encounter id, part) that CLM01 ``pcn`` names in the ledger, if any."""
     row = conn.execute(
         "SELECT encounter_id, part FROM claims WHERE patient_control_number = ? ORDER BY id LIMIT 1", (pcn,)
@@ -246,12 +282,12 @@ def pcn_owner(conn: sqlite3.Connection, pcn: str) -> tuple[str, int] | None:
     return None if row is None else (str(row[0]), int(row[1]))
 
 
-def encounter_known(conn: sqlite3.Connection, encounter_id: str) -> bool:
+def encounter_known(conn: Connection, encounter_id: str) -> bool:
     """True when the ledger holds a claim of this encounter (its id is its own CLM01 when unsplit)."""
     return conn.execute("SELECT 1 FROM claims WHERE encounter_id = ? LIMIT 1", (encounter_id,)).fetchone() is not None
 
 
-def recorded_pcn(conn: sqlite3.Connection, encounter_id: str, part: int) -> str | None:
+def recorded_pcn(conn: Connection, encounter_id: str, part: int) -> str | None:
     """The CLM01 the ledger already gave to part ``part`` of ``encounter_id`` (latest claim), if any."""
     row = conn.execute(
         "SELECT patient_control_number FROM claims WHERE encounter_id = ? AND part = ? ORDER BY id DESC LIMIT 1",
@@ -260,7 +296,7 @@ def recorded_pcn(conn: sqlite3.Connection, encounter_id: str, part: int) -> str 
     return None if row is None else str(row[0])
 
 
-def payer_claim_number_for_pcn(conn: sqlite3.Connection, pcn: str) -> str | None:
+def payer_claim_number_for_pcn(conn: Connection, pcn: str) -> str | None:
     """The latest payer claim number (REF*F8 / ICN) the ledger knows for the claim ``pcn`` names."""
     row = conn.execute(
         "SELECT payer_claim_number FROM claims WHERE patient_control_number = ?"
@@ -270,7 +306,7 @@ def payer_claim_number_for_pcn(conn: sqlite3.Connection, pcn: str) -> str | None
     return None if row is None else str(row[0])
 
 
-def active_claims_for_encounter(conn: sqlite3.Connection, encounter_id: str) -> list[sqlite3.Row]:
+def active_claims_for_encounter(conn: Connection, encounter_id: str) -> list[Row]:
     """Claims sent for this encounter that the payer may still hold (not rejected at the door)."""
     marks = ",".join("?" for _ in RESENDABLE_STATUSES)
     return conn.execute(
@@ -279,7 +315,7 @@ def active_claims_for_encounter(conn: sqlite3.Connection, encounter_id: str) -> 
     ).fetchall()
 
 
-def encounter_sent(conn: sqlite3.Connection, encounter_id: str) -> bool:
+def encounter_sent(conn: Connection, encounter_id: str) -> bool:
     """True when an original claim for this encounter was already sent and not rejected."""
     return bool(active_claims_for_encounter(conn, encounter_id))
 
@@ -309,7 +345,7 @@ def source_json(obj: Any) -> str:
     return text
 
 
-def _insert_claim(conn: sqlite3.Connection, tx_id: int, claim: ClaimRecord, ts: str) -> int:
+def _insert_claim(conn: Connection, tx_id: int, claim: ClaimRecord, ts: str) -> int:
     enc_row = None
     if claim.source is not None:
         enc_row = conn.execute(
@@ -379,7 +415,7 @@ def _insert_claim(conn: sqlite3.Connection, tx_id: int, claim: ClaimRecord, ts: 
 PCN_CHUNK = 500  # CLM01s looked up per query (below SQLite's bound-parameter limit)
 
 
-def _pcn_conflicts(conn: sqlite3.Connection, claims: list[ClaimRecord]) -> list[str]:
+def _pcn_conflicts(conn: Connection, claims: list[ClaimRecord]) -> list[str]:
     """CLM01s of ``claims`` that already name another (encounter, part), in the ledger or among them."""
     taken: dict[str, tuple[str, int]] = {}
     pcns = sorted({c.patient_control_number for c in claims})
@@ -401,7 +437,7 @@ def _pcn_conflicts(conn: sqlite3.Connection, claims: list[ClaimRecord]) -> list[
 
 
 def record_interchange(
-    conn: sqlite3.Connection,
+    conn: Connection,
     reservation: Reservation,
     path: str,
     sha256: str,
@@ -454,7 +490,7 @@ def record_interchange(
 
 
 def set_claim_status(
-    conn: sqlite3.Connection,
+    conn: Connection,
     claim_id: int,
     status: str,
     source: str,
@@ -471,12 +507,4 @@ def set_claim_status(
     conn.execute(
         "INSERT INTO claim_status_history (claim_id, status, source, detail, created_at) VALUES (?, ?, ?, ?, ?)",
         (claim_id, status, source, text, ts),
-    )
-
-
-def table_exists(conn: sqlite3.Connection, name: str) -> bool:
-    """Whether the ledger has a table or view called ``name``."""
-    return (
-        conn.execute("SELECT 1 FROM sqlite_master WHERE type IN ('table','view') AND name = ?", (name,)).fetchone()
-        is not None
     )

@@ -20,12 +20,12 @@ file answered:
 from __future__ import annotations
 
 import csv
-import sqlite3
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 
 from coding.findings import Finding, info, warning
+from reconcile.ledger.db import Connection, column_exists
 from reconcile.ledger.store import set_claim_status
 
 DATA = Path(__file__).resolve().parent.parent / "claims" / "data"
@@ -44,7 +44,7 @@ def crossover_remarks() -> frozenset[str]:
         return frozenset(r["code"].strip().upper() for r in rows if r.get("code"))
 
 
-def patient_responsibility(conn: sqlite3.Connection, claim_posting_id: int) -> Decimal:
+def patient_responsibility(conn: Connection, claim_posting_id: int) -> Decimal:
     """PR adjustments of one claim posting (claim- and line-level)."""
     return sum(
         (
@@ -57,7 +57,7 @@ def patient_responsibility(conn: sqlite3.Connection, claim_posting_id: int) -> D
     )
 
 
-def after_posting(conn: sqlite3.Connection, file_id: int) -> list[Finding]:
+def after_posting(conn: Connection, file_id: int) -> list[Finding]:
     """Move the claims this file answered to their coordination-of-benefits status; findings say why."""
     rows = conn.execute(
         "SELECT cp.id, cp.claim_id, cp.status_code, c.next_payer, c.patient_control_number,"
@@ -116,12 +116,12 @@ def after_posting(conn: sqlite3.Connection, file_id: int) -> list[Finding]:
 
 
 def coordination_totals(
-    conn: sqlite3.Connection, totals: dict[int, dict[str, Decimal]]
+    conn: Connection, totals: dict[int, dict[str, Decimal]]
 ) -> dict[int, tuple[dict[str, Decimal], Decimal]]:
     """Per claim id: paid by each payer of its chain (the primary's claim and the claims to later
     payers linked to it, keyed by payer profile) and the patient balance (the patient responsibility
     the last payer that adjudicated the chain left). ``totals`` is :func:`posting_totals`."""
-    has_cob = conn.execute("SELECT 1 FROM pragma_table_info('claims') WHERE name = 'prior_claim_id'").fetchone()
+    has_cob = column_exists(conn, "claims", "prior_claim_id")
     cols = "id, payer, coverage_order, prior_claim_id" if has_cob else "id, payer, 1, NULL"
     claims = conn.execute(f"SELECT {cols} FROM claims ORDER BY id").fetchall()
     prior = {r[0]: r[3] for r in claims}

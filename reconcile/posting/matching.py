@@ -13,13 +13,13 @@ The ledger is read in chunks (one query for many claims), never one SELECT per c
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from operator import itemgetter
 from typing import Any, NamedTuple
 
+from reconcile.ledger.db import Connection, Cursor
 from reconcile.posting.records import RClaim, RLine
 from reconcile.posting.remit import iso
 
@@ -138,7 +138,7 @@ class PayerDirectory:
         return PayerScope(pid, ids, keys)
 
 
-def _tuples(conn: sqlite3.Connection) -> sqlite3.Cursor:
+def _tuples(conn: Connection) -> Cursor:
     """A cursor returning plain tuples (whatever the connection's row factory)."""
     cur = conn.cursor()
     cur.row_factory = None
@@ -146,7 +146,7 @@ def _tuples(conn: sqlite3.Connection) -> sqlite3.Cursor:
 
 
 def prefetch_claims(
-    conn: sqlite3.Connection, pcns: Iterable[str], icns: dict[str, str] | None = None, scope: PayerScope | None = None
+    conn: Connection, pcns: Iterable[str], icns: dict[str, str] | None = None, scope: PayerScope | None = None
 ) -> dict[str, list[LedgerClaim]]:
     """Claims (with their lines) for many patient control numbers, two queries per chunk.
 
@@ -189,7 +189,7 @@ def prefetch_claims(
     return out
 
 
-def sent_elsewhere(conn: sqlite3.Connection, pcns: Iterable[str]) -> set[str]:
+def sent_elsewhere(conn: Connection, pcns: Iterable[str]) -> set[str]:
     """Those of ``pcns`` that some claim in the ledger carries (whatever its payer)."""
     wanted = sorted(set(pcns))
     found: set[str] = set()
@@ -201,7 +201,7 @@ def sent_elsewhere(conn: sqlite3.Connection, pcns: Iterable[str]) -> set[str]:
     return found
 
 
-def sent_lines(conn: sqlite3.Connection, claim: LedgerClaim) -> list[LedgerLine]:
+def sent_lines(conn: Connection, claim: LedgerClaim) -> list[LedgerLine]:
     """Every field of the claim's sent lines (read once, when a fallback compares them)."""
     if claim.detail is None:
         claim.detail = [_line_of(r) for r in _tuples(conn).execute(_DETAIL, (claim.id,))]
@@ -281,7 +281,7 @@ def _relaxed(rl: RLine, claim_date: str | None) -> Iterator[tuple[str, LinePredi
 
 
 def match_lines(
-    claim: LedgerClaim, rlines: Sequence[RLine], rclaim: Any = None, conn: sqlite3.Connection | None = None
+    claim: LedgerClaim, rlines: Sequence[RLine], rclaim: Any = None, conn: Connection | None = None
 ) -> list[LineMatch]:
     """Pair every remittance line with at most one sent line of ``claim`` (each sent line once).
 

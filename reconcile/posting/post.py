@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sqlite3
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -31,6 +30,7 @@ from typing import Any
 from coding.findings import Finding, info, warning
 from coding.money import money_str
 from reconcile.denials import worklist as dn
+from reconcile.ledger.db import Connection
 from reconcile.ledger.store import inserted_id
 from reconcile.posting.matching import (
     CHUNK,
@@ -130,7 +130,7 @@ class _Poster:
 
     def __init__(
         self,
-        conn: sqlite3.Connection,
+        conn: Connection,
         file_id: int,
         res: FileResult,
         progress: Progress | None,
@@ -176,7 +176,7 @@ class _Poster:
         self._reset()
 
     @property
-    def conn(self) -> sqlite3.Connection:
+    def conn(self) -> Connection:
         """The connection, once every submitted batch is written."""
         return self.writer.sync()
 
@@ -936,7 +936,7 @@ _INS_FND = Insert(
 
 
 def post_remittances(
-    conn: sqlite3.Connection,
+    conn: Connection,
     remittances: Iterable[RRemit],
     *,
     path: str,
@@ -957,7 +957,7 @@ def post_remittances(
 
 
 def post_835(
-    conn: sqlite3.Connection,
+    conn: Connection,
     path: Path,
     *,
     sha256: str,
@@ -993,7 +993,7 @@ def post_835(
 
 
 def _post_file(
-    conn: sqlite3.Connection,
+    conn: Connection,
     feed: Callable[[_Poster], None],
     *,
     path: str,
@@ -1059,7 +1059,7 @@ def _post_file(
 
 
 def post_files(
-    conn: sqlite3.Connection,
+    conn: Connection,
     paths: Sequence[str | Path],
     progress: Progress | None = None,
     reader: Callable[[Path, list[Finding]], Iterable[RRemit]] | None = None,
@@ -1076,7 +1076,7 @@ def post_files(
 
 
 def _post_path(
-    conn: sqlite3.Connection,
+    conn: Connection,
     path: Path,
     reader: Callable | None,
     progress: Progress | None,

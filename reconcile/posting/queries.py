@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import sqlite3
 from decimal import Decimal
 from typing import Any
 
 from coding.money import money_str
+from reconcile.ledger.db import Connection
 from reconcile.ledger.store import table_exists
 
 ZERO = Decimal("0")
 
 
-def posting_totals(conn: sqlite3.Connection) -> dict[int, dict[str, Decimal]]:
+def posting_totals(conn: Connection) -> dict[int, dict[str, Decimal]]:
     """Per claim id: paid (net of reversals), adjusted (every CAS), patient responsibility (PR CAS),
     provider-level adjustments linked to it."""
     totals: dict[int, dict[str, Decimal]] = {}
@@ -37,7 +37,7 @@ def posting_totals(conn: sqlite3.Connection) -> dict[int, dict[str, Decimal]]:
     return totals
 
 
-def _expected_totals(conn: sqlite3.Connection) -> dict[int, Decimal]:
+def _expected_totals(conn: Connection) -> dict[int, Decimal]:
     """Sum of the expected allowed amounts of each claim's lines that have one."""
     out: dict[int, Decimal] = {}
     for claim_id, amount in conn.execute(
@@ -47,7 +47,7 @@ def _expected_totals(conn: sqlite3.Connection) -> dict[int, Decimal]:
     return out
 
 
-def claim_summaries(conn: sqlite3.Connection) -> list[dict[str, Any]]:
+def claim_summaries(conn: Connection) -> list[dict[str, Any]]:
     """Every claim in the ledger joined with its posted totals: charge, paid, adjusted, patient
     responsibility, balance, expected allowed (sum over the lines that have one; None: none has)
     and status.
@@ -101,7 +101,7 @@ def claim_summaries(conn: sqlite3.Connection) -> list[dict[str, Any]]:
     return out
 
 
-def unmatched_queue(conn: sqlite3.Connection, include_closed: bool = False) -> list[dict[str, Any]]:
+def unmatched_queue(conn: Connection, include_closed: bool = False) -> list[dict[str, Any]]:
     """Remittance claims and lines that matched nothing we sent, with the reason and the payment."""
     where = "" if include_closed else "WHERE u.status = 'open'"
     rows = conn.execute(

@@ -18,10 +18,11 @@ stored rows are the same.
 from __future__ import annotations
 
 import gc
-import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from itertools import chain
+
+from reconcile.ledger.db import Connection, max_params
 
 MAX_GROUP = 64  # rows per multi-row INSERT (and fewer when the row is wide: see _group)
 
@@ -47,13 +48,9 @@ class Insert:
 class Writer:
     """Runs the poster's batches in order on the poster's connection."""
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self.conn = conn
-        try:
-            limit = conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
-        except (AttributeError, sqlite3.Error):  # pragma: no cover - the smallest default of old SQLite
-            limit = 999
-        self.max_params = max(limit, 1)
+        self.max_params = max_params(conn)
 
     def _group(self, width: int) -> int:
         k = MAX_GROUP
@@ -92,7 +89,7 @@ class Writer:
                 pos += k * w
                 rest -= k
 
-    def sync(self) -> sqlite3.Connection:
+    def sync(self) -> Connection:
         """The connection, every submitted batch written (kept as the poster's single way in)."""
         return self.conn
 

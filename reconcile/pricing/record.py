@@ -10,7 +10,6 @@ or tertiary payer (the plan's ``cob``) pay what the prior payer left: both are s
 from __future__ import annotations
 
 import json
-import sqlite3
 from datetime import UTC, datetime
 from typing import Any
 
@@ -18,6 +17,7 @@ from coding.config import Config
 from coding.findings import Finding
 from reconcile.codesets.fees import FeeSchedules
 from reconcile.codesets.lookup import LedgerCodeSets
+from reconcile.ledger.db import Connection
 from reconcile.ledger.store import transaction
 from reconcile.pricing.expected import ClaimContext, Expected, expected_for_claim
 from reconcile.pricing.terms import Contract, contract_of
@@ -30,7 +30,7 @@ DEFAULT_POS = {"home": "12"}  # as the 837P writer: otherwise 11
 class Pricer:
     """Fee schedules of one ledger and the contract terms of every payer, read once per build."""
 
-    def __init__(self, conn: sqlite3.Connection, cfg: Config) -> None:
+    def __init__(self, conn: Connection, cfg: Config) -> None:
         self.cfg = cfg
         self.fees = FeeSchedules(LedgerCodeSets(conn))
         self._contracts: dict[str, Contract] = {}
@@ -50,7 +50,7 @@ class Pricer:
         return expected_for_claim(cp.lines, ctx, self.cfg, self.fees, enc.id)
 
 
-def record_expected(conn: sqlite3.Connection, plan: Any, cfg: Config, now: datetime | None = None) -> list[Finding]:
+def record_expected(conn: Connection, plan: Any, cfg: Config, now: datetime | None = None) -> list[Finding]:
     """Price and store every line of ``plan`` (already recorded); the findings of pricing."""
     pricer = Pricer(conn, cfg)
     stamp = (now or datetime.now(UTC)).isoformat(timespec="seconds")
@@ -80,9 +80,13 @@ def record_expected(conn: sqlite3.Connection, plan: Any, cfg: Config, now: datet
                 )
     with transaction(conn):
         conn.executemany(
-            "INSERT OR REPLACE INTO expected_allowed (line_id, amount, basis, schedule, formula, prior_amount,"
+            "INSERT INTO expected_allowed (line_id, amount, basis, schedule, formula, prior_amount,"
             " prior_schedule, alternates, computed_at)"
-            " SELECT id, ?, ?, ?, ?, ?, ?, ?, ? FROM lines WHERE line_control_number = ?",
+            " SELECT id, ?, ?, ?, ?, ?, ?, ?, ? FROM lines WHERE line_control_number = ?"
+            " ON CONFLICT (line_id) DO UPDATE SET amount = excluded.amount, basis = excluded.basis,"
+            " schedule = excluded.schedule, formula = excluded.formula, prior_amount = excluded.prior_amount,"
+            " prior_schedule = excluded.prior_schedule, alternates = excluded.alternates,"
+            " computed_at = excluded.computed_at",
             [(*r[1:], r[0]) for r in rows],
         )
     return pricer.findings + found

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import csv
 import json
-import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -36,6 +35,7 @@ from typing import Any
 from coding.config import MEDICARE_FILING, Config
 from coding.display import csv_row
 from coding.money import money_str
+from reconcile.ledger.db import Connection
 
 __all__ = [
     "UNDERPAYMENT_FIELDS",
@@ -195,7 +195,7 @@ WHERE e.amount IS NOT NULL
 """
 
 
-def _adjustments(conn: sqlite3.Connection, lp_ids: list[int]) -> dict[int, list[tuple[str, str, Decimal]]]:
+def _adjustments(conn: Connection, lp_ids: list[int]) -> dict[int, list[tuple[str, str, Decimal]]]:
     out: dict[int, list[tuple[str, str, Decimal]]] = {}
     for start in range(0, len(lp_ids), 500):
         chunk = lp_ids[start : start + 500]
@@ -208,7 +208,7 @@ def _adjustments(conn: sqlite3.Connection, lp_ids: list[int]) -> dict[int, list[
     return out
 
 
-def underpayment_worklist(conn: sqlite3.Connection, cfg: Config | None = None) -> list[dict[str, Any]]:
+def underpayment_worklist(conn: Connection, cfg: Config | None = None) -> list[dict[str, Any]]:
     """Underpaid lines, largest variance first (amounts as two-decimal strings)."""
     rows = conn.execute(_QUERY).fetchall()
     adjs = _adjustments(conn, [r[12] for r in rows])

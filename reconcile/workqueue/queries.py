@@ -9,7 +9,6 @@ and portable.
 from __future__ import annotations
 
 import json
-import sqlite3
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
@@ -17,6 +16,7 @@ from typing import Any
 
 from coding.config import Config
 from coding.money import money_str
+from reconcile.ledger.db import Connection, Row
 from reconcile.ledger.store import table_exists
 from reconcile.workqueue.states import load_states
 
@@ -122,7 +122,7 @@ DENIAL_COLUMNS = (
 )
 
 
-def _denial_item(r: sqlite3.Row | tuple[Any, ...], today: date) -> dict[str, Any]:
+def _denial_item(r: Row | tuple[Any, ...], today: date) -> dict[str, Any]:
     return {
         "denial_id": r[0],
         "claim_id": r[1],
@@ -150,7 +150,7 @@ def _denial_item(r: sqlite3.Row | tuple[Any, ...], today: date) -> dict[str, Any
 
 
 def worklist_page(
-    conn: sqlite3.Connection,
+    conn: Connection,
     f: WorklistFilter,
     page: int = 1,
     per_page: int = PAGE_SIZE,
@@ -186,7 +186,7 @@ def worklist_page(
     return [_denial_item(r, today) for r in rows], total
 
 
-def open_denial_payers(conn: sqlite3.Connection) -> list[str]:
+def open_denial_payers(conn: Connection) -> list[str]:
     """Payer names of the open denials, for the payer filter."""
     return [
         str(r[0])
@@ -196,7 +196,7 @@ def open_denial_payers(conn: sqlite3.Connection) -> list[str]:
     ]
 
 
-def denial(conn: sqlite3.Connection, denial_id: int, as_of: date | None = None) -> dict[str, Any] | None:
+def denial(conn: Connection, denial_id: int, as_of: date | None = None) -> dict[str, Any] | None:
     """One denial with its work state, or None."""
     row = conn.execute(
         f"SELECT {DENIAL_COLUMNS} FROM denials d LEFT JOIN denial_work w ON w.denial_id = d.id WHERE d.id = ?",
@@ -205,7 +205,7 @@ def denial(conn: sqlite3.Connection, denial_id: int, as_of: date | None = None) 
     return None if row is None else _denial_item(row, as_of or date.today())
 
 
-def _columns(conn: sqlite3.Connection, table: str) -> set[str]:
+def _columns(conn: Connection, table: str) -> set[str]:
     """Column names of a ledger table (read from an empty result, which every engine describes)."""
     cur = conn.execute(f"SELECT * FROM {table} WHERE 1 = 0")
     return {d[0] for d in cur.description or ()}
@@ -240,7 +240,7 @@ CLAIM_KEYS = (
 )
 
 
-def claim_page(conn: sqlite3.Connection, claim_id: int, as_of: date | None = None) -> dict[str, Any] | None:
+def claim_page(conn: Connection, claim_id: int, as_of: date | None = None) -> dict[str, Any] | None:
     """A claim with its lines, denials, related claims (corrections, secondary) and timeline."""
     row = conn.execute(
         "SELECT c.id, c.patient_control_number, c.encounter_id, c.payer, c.payer_id, c.claim_type, c.frequency,"
@@ -299,7 +299,7 @@ def claim_page(conn: sqlite3.Connection, claim_id: int, as_of: date | None = Non
     }
 
 
-def _related_claims(conn: sqlite3.Connection, claim_id: int, encounter_id: str) -> list[dict[str, Any]]:
+def _related_claims(conn: Connection, claim_id: int, encounter_id: str) -> list[dict[str, Any]]:
     """Other claims of the same encounter (replacements, voids) and, where the ledger records
     coverage order, the claims billed after this one to a later payer (secondary claims)."""
     cols = _columns(conn, "claims")
@@ -333,7 +333,7 @@ def _related_claims(conn: sqlite3.Connection, claim_id: int, encounter_id: str) 
 
 
 def claim_timeline(
-    conn: sqlite3.Connection, claim_id: int, related: list[dict[str, Any]] | None = None
+    conn: Connection, claim_id: int, related: list[dict[str, Any]] | None = None
 ) -> list[dict[str, Any]]:
     """What happened to the claim, oldest first: built and sent, every status change (999, 277CA,
     835), each 835 posting (reversals marked), provider adjustments naming it, remittances held
@@ -400,20 +400,20 @@ def claim_timeline(
     return events
 
 
-def unmatched_items(conn: sqlite3.Connection) -> list[dict[str, Any]]:
+def unmatched_items(conn: Connection) -> list[dict[str, Any]]:
     """The open unmatched queue (as ``dripline unmatched`` lists it)."""
     from reconcile.posting.queries import unmatched_queue
 
     return unmatched_queue(conn)
 
 
-def has_underpayments(conn: sqlite3.Connection) -> bool:
+def has_underpayments(conn: Connection) -> bool:
     """Whether the ledger records expected payment (so underpayments can be listed)."""
     return table_exists(conn, "expected_allowed") or table_exists(conn, "underpayments")
 
 
 def underpayments(
-    conn: sqlite3.Connection, cfg: Config | None = None, limit: int = 500
+    conn: Connection, cfg: Config | None = None, limit: int = 500
 ) -> tuple[list[str], list[dict[str, Any]]] | None:
     """Columns and rows of the underpaid lines (largest variance first), or None when the ledger
     records no expected payment. ``cfg`` gives the payers' tolerances and cost sharing."""

@@ -13,10 +13,10 @@ import hashlib
 import hmac
 import re
 import secrets
-import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
+from reconcile.ledger.db import Connection
 from reconcile.ledger.store import transaction, utcnow
 
 SCRYPT_N = 2**15
@@ -103,7 +103,7 @@ def check_password(password: str) -> str | None:
     return None
 
 
-def add_user(conn: sqlite3.Connection, name: str, password: str) -> User:
+def add_user(conn: Connection, name: str, password: str) -> User:
     """Add a user; raises :class:`UserError` for a bad name, a weak password or a name taken."""
     problem = check_name(name) or check_password(password)
     if problem:
@@ -120,19 +120,19 @@ def add_user(conn: sqlite3.Connection, name: str, password: str) -> User:
     return User(int(row[0]), name, now, True)
 
 
-def list_users(conn: sqlite3.Connection) -> list[User]:
+def list_users(conn: Connection) -> list[User]:
     return [
         User(int(r[0]), str(r[1]), str(r[2]), bool(r[3]))
         for r in conn.execute("SELECT id, name, created_at, active FROM users ORDER BY name")
     ]
 
 
-def user_exists(conn: sqlite3.Connection, name: str) -> bool:
+def user_exists(conn: Connection, name: str) -> bool:
     """Whether ``name`` is an active user."""
     return conn.execute("SELECT 1 FROM users WHERE name = ? AND active = 1", (name,)).fetchone() is not None
 
 
-def verify_login(conn: sqlite3.Connection, name: str, password: str) -> User | None:
+def verify_login(conn: Connection, name: str, password: str) -> User | None:
     """The active user when name and password match, else None (same work either way)."""
     row = conn.execute(
         "SELECT id, name, created_at, active, password_hash FROM users WHERE name = ?", (name,)
@@ -145,7 +145,7 @@ def verify_login(conn: sqlite3.Connection, name: str, password: str) -> User | N
     return User(int(row[0]), str(row[1]), str(row[2]), True)
 
 
-def session_key(conn: sqlite3.Connection) -> str:
+def session_key(conn: Connection) -> str:
     """The key that signs this ledger's login cookies, made (random, 32 bytes) on first use."""
     row = conn.execute("SELECT value FROM app_secrets WHERE name = ?", (SESSION_KEY,)).fetchone()
     if row is not None:

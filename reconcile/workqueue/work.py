@@ -8,11 +8,11 @@ reads as state ``open``, nobody assigned. Denials are identified by ``denials.id
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from reconcile.ledger.db import Connection
 from reconcile.ledger.store import iso_time, transaction
 from reconcile.workqueue.states import load_states
 from reconcile.workqueue.users import user_exists
@@ -44,7 +44,7 @@ class WorkState:
         }
 
 
-def work_state(conn: sqlite3.Connection, denial_id: int) -> WorkState:
+def work_state(conn: Connection, denial_id: int) -> WorkState:
     """The denial's work state (the initial state, nobody assigned, when nothing was recorded)."""
     if conn.execute("SELECT 1 FROM denials WHERE id = ?", (denial_id,)).fetchone() is None:
         raise WorkError(f"no denial {denial_id}")
@@ -58,7 +58,7 @@ def work_state(conn: sqlite3.Connection, denial_id: int) -> WorkState:
 
 
 def _write(
-    conn: sqlite3.Connection,
+    conn: Connection,
     before: WorkState,
     after: WorkState,
     kind: str,
@@ -92,7 +92,7 @@ def _actor(user: str) -> str:
 
 
 def assign(
-    conn: sqlite3.Connection, denial_id: int, assignee: str | None, *, user: str, now: datetime | None = None
+    conn: Connection, denial_id: int, assignee: str | None, *, user: str, now: datetime | None = None
 ) -> WorkState:
     """Give the denial to ``assignee`` (an active user), or to nobody with None."""
     actor = _actor(user)
@@ -107,9 +107,7 @@ def assign(
     return after
 
 
-def set_state(
-    conn: sqlite3.Connection, denial_id: int, state: str, *, user: str, now: datetime | None = None
-) -> WorkState:
+def set_state(conn: Connection, denial_id: int, state: str, *, user: str, now: datetime | None = None) -> WorkState:
     """Move the denial to ``state`` when the state table allows it from its current state."""
     actor = _actor(user)
     table = load_states()
@@ -124,9 +122,7 @@ def set_state(
     return after
 
 
-def add_note(
-    conn: sqlite3.Connection, denial_id: int, text: str, *, user: str, now: datetime | None = None
-) -> WorkState:
+def add_note(conn: Connection, denial_id: int, text: str, *, user: str, now: datetime | None = None) -> WorkState:
     """Add a note (kept whole in the history; the latest one also on the work row)."""
     actor = _actor(user)
     note = text.strip()
@@ -141,7 +137,7 @@ def add_note(
     return after
 
 
-def history(conn: sqlite3.Connection, denial_id: int) -> list[dict[str, Any]]:
+def history(conn: Connection, denial_id: int) -> list[dict[str, Any]]:
     """Every recorded change of the denial, oldest first."""
     rows = conn.execute(
         "SELECT id, kind, old_value, new_value, user_name, created_at FROM denial_events"

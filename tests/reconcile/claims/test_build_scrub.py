@@ -59,7 +59,7 @@ def test_allow_invalid_writes_a_claim_with_scrubber_errors(tmp_path: Path) -> No
 def test_cli_build_uses_the_ledger_code_sets(tmp_path: Path, monkeypatch) -> None:
     seen: list[object] = []
 
-    def fake_open(ledger: Path | None) -> MemoryCodeSets:
+    def fake_open(ledger: str | None) -> MemoryCodeSets:
         seen.append(ledger)
         return _mue(10)
 
@@ -69,5 +69,5 @@ def test_cli_build_uses_the_ledger_code_sets(tmp_path: Path, monkeypatch) -> Non
     r = CliRunner().invoke(
         app, ["claims", "build", str(batch), "--out", str(tmp_path / "o"), "--ledger", str(db), "--json"]
     )
-    assert seen == [db]
+    assert seen == [str(db)]
     assert '"mue-exceeded"' in r.stdout and '"claim-held"' in r.stdout

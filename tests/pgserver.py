@@ -23,6 +23,7 @@ import os
 import pwd
 import shutil
 import subprocess
+import sys
 import tempfile
 import threading
 import uuid
@@ -58,6 +59,26 @@ SETTINGS: Mapping[str, str] = {
     "log_min_messages": "warning",
     "log_line_prefix": "'%m [%p] '",
 }
+
+
+# Run by a watcher process beside each server: it blocks reading its stdin, a pipe only the test
+# process writes to, so it reads end-of-file when that process exits however it exits (SIGTERM and
+# SIGKILL included, where atexit handlers never run), and then stops the server and removes its
+# directory. A clean stop() does both itself and ends the watcher.
+_WATCHER = """
+import os, shutil, subprocess, sys
+pg_ctl, base, uid, gid = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+sys.stdin.buffer.read()
+data = os.path.join(base, "data")
+if os.path.exists(os.path.join(data, "postmaster.pid")):
+    other = uid != os.geteuid()
+    subprocess.run(
+        [pg_ctl, "-D", data, "-m", "immediate", "-w", "-t", "60", "stop"],
+        cwd=base, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        user=uid if other else None, group=gid if other else None, extra_groups=[] if other else None,
+    )
+shutil.rmtree(base, ignore_errors=True)
+"""
 
 
 class PgServerError(RuntimeError):
@@ -107,8 +128,9 @@ class PgServer:
     """One throw-away PostgreSQL cluster: ``start()``, hand out database URLs, ``stop()``.
 
     ``bindir`` is the directory holding ``initdb``, ``pg_ctl`` and ``postgres``. ``stop()`` is
-    idempotent and also registered with :mod:`atexit` while the server runs, so an interrupted test
-    run does not leave a server or its directory behind.
+    idempotent and also registered with :mod:`atexit` while the server runs, and a watcher process
+    stops the server and removes its directory should this process end without either (SIGTERM,
+    SIGKILL), so an interrupted test run does not leave a server or its directory behind.
     """
 
     def __init__(self, bindir: str | os.PathLike[str], *, base_parent: str | None = None) -> None:
@@ -119,6 +141,7 @@ class PgServer:
         self._admin: psycopg.Connection[tuple[object, ...]] | None = None
         self._lock = threading.Lock()
         self._running = False
+        self._watcher: subprocess.Popen[bytes] | None = None
 
     # Directories, valid once start() has created them.
 
@@ -154,6 +177,22 @@ class PgServer:
         atexit.register(self.stop)
         try:
             base.chmod(0o755)
+            self._watcher = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-c",
+                    _WATCHER,
+                    str(self.bindir / "pg_ctl"),
+                    str(base),
+                    str(self.user.uid),
+                    str(self.user.gid),
+                ],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                cwd=base,
+                start_new_session=True,  # a Ctrl-C to the test run's process group leaves it to do its work
+            )
             for directory in (self.data_dir, self.socket_dir):
                 directory.mkdir(mode=0o700)
                 if not self.user.is_self:
@@ -205,6 +244,20 @@ class PgServer:
         finally:
             self._running = False
             shutil.rmtree(base, ignore_errors=True)
+            self._end_watcher()
+
+    def _end_watcher(self) -> None:
+        watcher, self._watcher = self._watcher, None
+        if watcher is None:
+            return
+        watcher.terminate()
+        try:
+            watcher.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            watcher.kill()
+            watcher.wait()
+        if watcher.stdin is not None:
+            watcher.stdin.close()
 
     def __enter__(self) -> PgServer:
         return self.start()

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import stat
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -12,7 +15,7 @@ pytest.importorskip("psycopg", reason="psycopg 3 is not installed (pip install -
 import psycopg
 
 from tests import debian
-from tests.pgserver import PgServer, PgServerError, database_name
+from tests.pgserver import PgServer, PgServerError, database_name, server_user
 
 
 def _tables(url: str) -> set[str]:
@@ -169,3 +172,44 @@ def test_a_server_that_cannot_start_raises_and_leaves_nothing(tmp_path: Path) ->
         server.start()
     assert not server.running and server.base is None
     assert list(tmp_path.glob("dripline-pg-*")) == []
+
+
+def test_missing_programs_skip_when_they_cannot_be_installed(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(debian, "find_postgresql", lambda: None)
+    monkeypatch.setattr(debian, "_may_install", lambda: False)
+    with pytest.raises(pytest.skip.Exception, match="PostgreSQL"):
+        debian.postgresql()
+
+
+_STARTER = """
+import sys, time
+from tests import debian
+from tests.pgserver import PgServer
+server = PgServer(debian.find_postgresql()).start()
+print(server.data_dir.parent, flush=True)
+time.sleep(60)
+"""
+
+
+def test_a_killed_test_process_leaves_no_server_behind(repo_dir: Path) -> None:
+    """SIGKILL runs no atexit handler: the watcher process stops the server and removes its directory."""
+    debian.postgresql()
+    starter = subprocess.Popen(
+        [sys.executable, "-c", _STARTER], cwd=repo_dir, stdout=subprocess.PIPE, text=True, start_new_session=True
+    )
+    try:
+        assert starter.stdout is not None
+        base = Path(starter.stdout.readline().strip())
+        assert (base / "data" / "postmaster.pid").is_file()
+        url = f"postgresql://{server_user().name}@/postgres?host={base / 'socket'}&port=5432"
+        with psycopg.connect(url) as conn:
+            assert conn.execute("SELECT 1").fetchone() == (1,)
+    finally:
+        starter.kill()
+        starter.wait()
+    deadline = time.monotonic() + 30
+    while base.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not base.exists()
+    with pytest.raises(psycopg.OperationalError):
+        psycopg.connect(url, connect_timeout=2)

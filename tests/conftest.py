@@ -1,11 +1,16 @@
-"""Shared pytest fixtures: repository paths and the public corpus (skipped when absent)."""
+"""Shared pytest fixtures: repository paths, the public corpus (skipped when absent), a real PostgreSQL server."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from tests.pgserver import PgServer
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = REPO / "fixtures"
@@ -28,6 +33,33 @@ def corpus_dir() -> Path:
     if not CORPUS.is_dir():
         pytest.skip("public corpus not present (../shared/corpus)")
     return CORPUS
+
+
+@pytest.fixture(scope="session")
+def pg_server(request: pytest.FixtureRequest) -> PgServer:
+    """A throw-away PostgreSQL server for the whole session, started when a test first asks for it.
+
+    Installs Debian's ``postgresql`` when the programs are missing and this process may; skips when
+    they cannot be had or psycopg is not installed. Stopped and removed at session end (and at exit,
+    should the session be interrupted). Under pytest-xdist each worker starts its own.
+    """
+    pytest.importorskip("psycopg", reason="psycopg 3 is not installed (pip install -e '.[test]')")
+    from tests import debian
+    from tests.pgserver import PgServer
+
+    server = PgServer(debian.postgresql())
+    request.addfinalizer(server.stop)
+    return server.start()
+
+
+@pytest.fixture
+def pg_url(pg_server: PgServer) -> Iterator[str]:
+    """libpq URL of a fresh, empty database for one test; dropped afterwards (sessions still open are ended)."""
+    from tests.pgserver import database_name
+
+    url = pg_server.create_database()
+    yield url
+    pg_server.drop_database(database_name(url))
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -51,3 +51,48 @@ def find_chromium() -> str | None:
 def chromium() -> str:
     """Path of a headless-capable Chromium (Debian's ``chromium`` package)."""
     return require(find_chromium, "chromium", "Chromium")
+
+
+POSTGRESQL_PROGRAMS = ("initdb", "pg_ctl", "postgres")
+
+
+def _has_postgresql_programs(bindir: str) -> bool:
+    return all(os.access(os.path.join(bindir, name), os.X_OK) for name in POSTGRESQL_PROGRAMS)
+
+
+def _version_key(name: str) -> tuple[int, ...] | None:
+    try:
+        return tuple(int(part) for part in name.split("."))
+    except ValueError:
+        return None
+
+
+def find_postgresql(versions_root: str = "/usr/lib/postgresql") -> str | None:
+    """Directory holding ``initdb``, ``pg_ctl`` and ``postgres``: PATH's first, else Debian's highest version.
+
+    Debian puts the server programs in ``/usr/lib/postgresql/<version>/bin``, off PATH; a directory on
+    PATH (or the one its ``initdb`` links to) wins so that a chosen installation is used as is.
+    """
+    initdb = shutil.which("initdb")
+    if initdb is not None:
+        for bindir in (os.path.dirname(initdb), os.path.dirname(os.path.realpath(initdb))):
+            if _has_postgresql_programs(bindir):
+                return bindir
+    try:
+        names = os.listdir(versions_root)
+    except OSError:
+        return None
+    versions = sorted(
+        ((key, name) for name in names if (key := _version_key(name)) is not None),
+        reverse=True,
+    )
+    for _, name in versions:
+        bindir = os.path.join(versions_root, name, "bin")
+        if _has_postgresql_programs(bindir):
+            return bindir
+    return None
+
+
+def postgresql() -> str:
+    """Directory of the PostgreSQL server programs (Debian's ``postgresql`` package)."""
+    return require(find_postgresql, "postgresql", "PostgreSQL server (initdb, pg_ctl, postgres)")

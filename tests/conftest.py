@@ -62,6 +62,45 @@ def pg_url(pg_server: PgServer) -> Iterator[str]:
     pg_server.drop_database(database_name(url))
 
 
+@pytest.fixture(scope="session")
+def pg_ledger_template(pg_server: PgServer) -> str:
+    """Name of a database holding an empty, fully migrated ledger: fresh ledgers are cloned from it."""
+    from reconcile.ledger.store import connect
+    from tests.pgserver import database_name
+
+    url = pg_server.create_database()
+    connect(url).close()
+    return database_name(url)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def ledger_target(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """Where a test's ledger lives, once per backend: a SQLite file path, then a PostgreSQL URL.
+
+    What ``--ledger`` and :func:`reconcile.ledger.store.connect` take. The PostgreSQL ledger is a
+    fresh database cloned from a migrated template (it is dropped after the test).
+    """
+    if request.param == "sqlite":
+        yield str(tmp_path / "ledger.db")
+        return
+    from tests.pgserver import database_name
+
+    server: PgServer = request.getfixturevalue("pg_server")
+    url = server.create_database(template=request.getfixturevalue("pg_ledger_template"))
+    yield url
+    server.drop_database(database_name(url))
+
+
+@pytest.fixture
+def pg_ledger(pg_server: PgServer, pg_ledger_template: str) -> Iterator[str]:
+    """URL of a fresh, migrated PostgreSQL ledger for one test (PostgreSQL-only tests)."""
+    from tests.pgserver import database_name
+
+    url = pg_server.create_database(template=pg_ledger_template)
+    yield url
+    pg_server.drop_database(database_name(url))
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Every test that reads the public corpus is ``slow`` (``make test-fast`` leaves them out)."""
     for item in items:

@@ -25,6 +25,7 @@ COMMAND_MODULES = (
     "dripline.commands.exchange",
     "dripline.commands.users",
     "dripline.commands.serve",
+    "dripline.commands.work",
 )
 
 _app: Any = None

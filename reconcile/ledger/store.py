@@ -10,6 +10,7 @@ stored as exact decimal TEXT.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import re
@@ -145,8 +146,15 @@ def connect(path: str | Path) -> Connection:
     if str(p) != ":memory:":
         if not p.parent.is_dir():
             raise LedgerError(f"ledger directory does not exist: {p.parent}")
+        # A missing ledger is created here, readable by its owner only. An existing one is not
+        # opened here: SQLite's locks are POSIX locks of the process, and closing any descriptor of
+        # the file drops those it holds for another connection of this process to the ledger (then
+        # another process may take itself for the last user of a WAL ledger and remove its log).
         try:
-            os.close(os.open(p, os.O_CREAT | os.O_RDWR, 0o600))
+            os.close(os.open(p, os.O_CREAT | os.O_EXCL | os.O_RDWR, 0o600))
+        except FileExistsError:
+            if not os.access(p, os.R_OK | os.W_OK):
+                raise LedgerError(f"cannot open ledger {p}: {os.strerror(errno.EACCES)}") from None
         except OSError as exc:
             raise LedgerError(f"cannot open ledger {p}: {exc.strerror}") from None
     try:

@@ -358,10 +358,9 @@ def _find_claim(conn: Connection, cs: ClaimStatus) -> Row | None:
     """
     rows: list[Row] = []
     for number in cs.reference_numbers:
-        for collate in ("BINARY", "NOCASE"):
-            rows = conn.execute(
-                f"SELECT * FROM claims WHERE patient_control_number = ? COLLATE {collate} ORDER BY id DESC", (number,)
-            ).fetchall()
+        # UPPER() on both sides: the case-insensitive match both ledger databases speak
+        for where in ("patient_control_number = ?", "UPPER(patient_control_number) = UPPER(?)"):
+            rows = conn.execute(f"SELECT * FROM claims WHERE {where} ORDER BY id DESC", (number,)).fetchall()
             if rows:
                 break
         if rows:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from reconcile.claims.acks import apply_ack_file
 from reconcile.ledger import store as L
@@ -10,7 +11,7 @@ from tests.reconcile.claims.test_ack_apply import _277, _sent, _status
 
 
 def test_277ca_claim_found_exactly_then_ignoring_case(ledger_target: str, tmp_path: Path) -> None:
-    conn = L.connect(ledger_target)
+    conn: Any = L.connect(ledger_target)  # the helpers name sqlite3's connection type
     try:
         _sent(conn, [[("ENC-Q1", "10"), ("enc-q2", "20"), ("ENC-Q2", "30")]])
         f = tmp_path / "q.277"

@@ -78,6 +78,7 @@ class Day:
     jobs: list[Job]
     new_encounters: dict[str, list[str]]  # builder -> encounter ids it is given
     remit_files: list[str]  # distinct 835 files handed out (relative to ws)
+    same_payments: list[str]  # other files whose payments are those of the first remit file's
     answered: list[str] = field(default_factory=list)  # patient control numbers the 835s answer
 
 
@@ -88,6 +89,7 @@ class Outcome:
     code: dict[str, int]
     out: dict[str, Any]
     err: dict[str, str]
+    spans: dict[str, tuple[float, float]]  # when each job's work started and ended (wall clock)
 
 
 # ---------------------------------------------------------------------- the morning (sequential)
@@ -250,11 +252,13 @@ def _pcns(res: Any) -> list[str]:
     return [c["patient_control_number"] for c in res.claims if c.get("recorded")]
 
 
-def prepare(ws: Path, ledger: str, overlap: bool = False) -> Day:
+def prepare(ws: Path, ledger: str, races: bool = False) -> Day:
     """The morning's ledger at ``ledger`` and the day's inputs in ``ws`` (see the module docstring).
 
-    ``overlap``: the second builder is also given one of the first builder's encounters (two
-    people billing the same visit at once); then which builder bills it depends on timing.
+    ``races``: the day also holds work whose winner depends on timing: the second builder is
+    given one of the first builder's encounters too (two people billing the same visit at once),
+    and a poster gets another file carrying a payment of a file another poster posts (the
+    payer sent it twice).
     """
     from coding.config import load_config
     from reconcile.ledger import store as L
@@ -339,8 +343,11 @@ def prepare(ws: Path, ledger: str, overlap: bool = False) -> Day:
 
     n1 = bundled("N1", 10, skip=10)
     n2 = bundled("N2", 10, skip=20)
-    if overlap:
+    twice = "remits/day2-again.835"
+    if races:
         n2.append(n1[0])
+        text = (ws / remit_files[1]).read_text()
+        (ws / twice).write_text(text.replace("000000003", "000000033"))
     write_encounters(ws / "in" / "n1.json", n1)
     write_encounters(ws / "in" / "n2.json", n2)
     post = ["dripline", "remit", "post", "--json", "--ledger", ledger]
@@ -350,7 +357,7 @@ def prepare(ws: Path, ledger: str, overlap: bool = False) -> Day:
         # the same file handed to two posters: day1 (1, 2), day3 and day4 (3, 4)
         Job("post1", [*post, remit_files[0], remit_files[1]]),
         Job("post2", [*post, remit_files[0], remit_files[4]]),
-        Job("post3", [*post, remit_files[2], remit_files[3]]),
+        Job("post3", [*post, remit_files[2], remit_files[3], *([twice] if races else [])]),
         Job("post4", [*post, remit_files[3], remit_files[2]]),
         Job(
             "ack",
@@ -372,6 +379,7 @@ def prepare(ws: Path, ledger: str, overlap: bool = False) -> Day:
         jobs,
         {"build1": [e["id"] for e in n1], "build2": [e["id"] for e in n2]},
         remit_files,
+        [remit_files[1], twice] if races else [],
         [c["pcn"] for c in s3],
     )
 
@@ -380,27 +388,32 @@ def prepare(ws: Path, ledger: str, overlap: bool = False) -> Day:
 
 
 def run_day(day: Day, together: bool, timeout: float = 600) -> Outcome:
-    """Run the day's jobs as processes, all released at once (``together``) or one by one."""
+    """Run the day's jobs as processes, all released at once (``together``) or one by one.
+
+    Each job's output goes to files (``<name>.out``, ``<name>.err`` in the workspace), never to a
+    pipe a job could block on while it holds the ledger's writer lock.
+    """
     env = dict(os.environ, PYTHONPATH=str(REPO))
     go = day.ws / ("go" if together else "go-now")
     if not together:
         go.touch()
-    results: dict[str, tuple[int, str, str]] = {}
-    procs: list[tuple[Job, subprocess.Popen[str]]] = []
+    procs: list[tuple[Job, subprocess.Popen[bytes]]] = []
+
+    def start(job: Job) -> subprocess.Popen[bytes]:
+        with open(day.ws / f"{job.name}.out", "wb") as out, open(day.ws / f"{job.name}.err", "wb") as err:
+            return subprocess.Popen(
+                [sys.executable, "-m", "tests.reconcile.team", str(go), *job.argv],
+                cwd=day.ws,
+                env=env,
+                stdout=out,
+                stderr=err,
+            )
+
     for job in day.jobs:
-        p = subprocess.Popen(
-            [sys.executable, "-m", "tests.reconcile.team", str(go), *job.argv],
-            cwd=day.ws,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        if together:
-            procs.append((job, p))
-        else:
-            out, err = p.communicate(timeout=timeout)
-            results[job.name] = (p.returncode, out, err)
+        p = start(job)
+        procs.append((job, p))
+        if not together:
+            p.wait(timeout=timeout)
     if together:
         ready = [day.ws / f"ready-{p.pid}" for _, p in procs]
         deadline = time.monotonic() + timeout
@@ -409,17 +422,21 @@ def run_day(day: Day, together: bool, timeout: float = 600) -> Outcome:
                 break  # one failed before the start: release the others so they end too
             time.sleep(0.02)
         go.touch()
-        for job, p in procs:
-            out, err = p.communicate(timeout=timeout)
-            results[job.name] = (p.returncode, out, err)
-    outcome = Outcome({}, {}, {})
-    for name, (code, out, err) in results.items():
-        outcome.code[name] = code
-        outcome.err[name] = err
+        for _, p in procs:
+            p.wait(timeout=timeout)
+    outcome = Outcome({}, {}, {}, {})
+    for job, p in procs:
+        out = (day.ws / f"{job.name}.out").read_text()
+        outcome.code[job.name] = p.returncode
+        outcome.err[job.name] = (day.ws / f"{job.name}.err").read_text()
         try:
-            outcome.out[name] = json.loads(out)
+            outcome.out[job.name] = json.loads(out)
         except ValueError:
-            outcome.out[name] = out
+            outcome.out[job.name] = out
+        span = day.ws / f"span-{p.pid}"
+        if span.exists():
+            first, last = span.read_text().split()
+            outcome.spans[job.name] = (float(first), float(last))
     return outcome
 
 
@@ -461,14 +478,19 @@ def _main(argv: list[str]) -> int:
     Path(go).with_name(f"ready-{os.getpid()}").touch()
     while not os.path.exists(go):
         time.sleep(0.002)
-    if what == "dripline":
+    began = time.time()
+    try:
+        if what != "dripline":
+            return _work(*rest)
         sys.argv = ["dripline", *rest]
         try:
             cli.main()
         except SystemExit as exc:
             return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
         return 0
-    return _work(*rest)
+    finally:
+        sys.stdout.flush()
+        Path(go).with_name(f"span-{os.getpid()}").write_text(f"{began} {time.time()}")
 
 
 if __name__ == "__main__":

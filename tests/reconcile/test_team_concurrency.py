@@ -15,6 +15,7 @@ import os
 import subprocess
 import sys
 from collections import Counter, defaultdict
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -49,12 +50,17 @@ def _failed(outcome: Outcome) -> str:
     return json.dumps({k: v[-3000:] for k, v in outcome.err.items() if v}, indent=1)
 
 
-def _check_day(day: Day, outcome: Outcome, overlap: bool) -> None:
-    """The guarantees a day run at once must keep (any backend)."""
+def _check_day(day: Day, outcome: Outcome, together: bool, races: bool = False) -> None:
+    """The guarantees a day must keep (any backend, run at once or job after job)."""
     for name, out in outcome.out.items():
         assert isinstance(out, dict), (name, out[-2000:], outcome.err[name][-3000:])
+    spans = [outcome.spans[job.name] for job in day.jobs]
+    if together:  # every job's work began before any job's work ended
+        assert max(first for first, _ in spans) < min(last for _, last in spans), spans
+    else:
+        assert all(a[1] <= b[0] for a, b in pairwise(spans)), spans
     assert outcome.code["build1"] == 1, _failed(outcome)  # the held encounter is not billed
-    assert outcome.code["build2"] in ((0, 1) if overlap else (0,)), _failed(outcome)
+    assert outcome.code["build2"] in ((0, 1) if races else (0,)), _failed(outcome)
     for name in ("post1", "post2", "post3", "post4", "ack", "alice", "bob"):
         assert outcome.code[name] == 0, (name, _failed(outcome))
 
@@ -62,17 +68,24 @@ def _check_day(day: Day, outcome: Outcome, overlap: bool) -> None:
     try:
         assert check_consistent(conn, day.ws) == []
 
-        # every 835 posted exactly once; a file given to two posters is a duplicate for one of them
+        # every 835 posted exactly once; a file given to two posters is a duplicate for one of
+        # them, and so is one of two files carrying the same payment
         status: dict[str, list[str]] = defaultdict(list)
         for name in ("post1", "post2", "post3", "post4"):
             for f in outcome.out[name]["files"]:
                 status[f["path"]].append(f["status"])
-        assert sorted(status) == sorted(day.remit_files)
-        for path, seen in status.items():
+        assert sorted(status) == sorted({*day.remit_files, *day.same_payments})
+        once = {p: seen for p, seen in status.items() if p not in day.same_payments}
+        for path, seen in once.items():
             assert sorted(seen) == (["posted"] if len(seen) == 1 else ["duplicate", "posted"]), (path, seen)
-        assert sorted(len(seen) for seen in status.values()) == [1, 1, 2, 2, 2]
+        assert sorted(len(seen) for seen in once.values()) == ([1, 2, 2, 2] if races else [1, 1, 2, 2, 2])
         posted = Counter(r[0] for r in conn.execute("SELECT path FROM remit_files"))
-        assert posted == Counter(["remits/morning.835", *day.remit_files])
+        if races:
+            assert sorted(s for p in day.same_payments for s in status[p]) == ["duplicate", "posted"]
+            winner = next(p for p in day.same_payments if status[p] == ["posted"])
+            assert posted == Counter(["remits/morning.835", *once, winner])
+        else:
+            assert posted == Counter(["remits/morning.835", *day.remit_files])
         answered = {
             r[0]
             for r in conn.execute(
@@ -104,7 +117,7 @@ def _check_day(day: Day, outcome: Outcome, overlap: bool) -> None:
         everyone = {e for ids in day.new_encounters.values() for e in ids}
         held = {e for e in everyone if e.endswith(HELD[-3:])}
         assert not held & set(claims)
-        if overlap:  # billed once; the other build held it, or its file was refused (then reported)
+        if races:  # billed once; the other build held it, or its file was refused (then reported)
             shared = set(day.new_encounters["build1"]) & set(day.new_encounters["build2"])
             assert shared and all(claims[e] == 1 for e in shared)
         else:
@@ -119,10 +132,11 @@ def _check_day(day: Day, outcome: Outcome, overlap: bool) -> None:
 
 
 def test_team_at_once_keeps_every_guarantee(ledger_target: str, tmp_path: Path) -> None:
-    """Four posters, two builders (given one encounter both), acks and two workers at once."""
-    day = prepare(tmp_path, ledger_target, overlap=True)
+    """Four posters (two of them given the same files, two the same payment in two files), two
+    builders (given one encounter both), acknowledgments and two denial workers, all at once."""
+    day = prepare(tmp_path, ledger_target, races=True)
     outcome = run_day(day, together=True)
-    _check_day(day, outcome, overlap=True)
+    _check_day(day, outcome, together=True, races=True)
     # what a build did not bill is billed by running it again; nothing is billed twice
     for k in (1, 2):
         again = _cli(day.ledger, day.ws, "claims", "build", f"in/n{k}.json", "--out", f"again{k}", codes=(1,))
@@ -185,9 +199,9 @@ def test_team_at_once_on_postgresql_ends_as_one_by_one_on_sqlite(pg_ledger: str,
     at_once = prepare(tmp_path / "pg", pg_ledger)
     by_one = prepare(tmp_path / "sqlite", str(tmp_path / "sqlite" / "ledger.db"))
     outcome = run_day(at_once, together=True)
-    _check_day(at_once, outcome, overlap=False)
+    _check_day(at_once, outcome, together=True)
     sequential = run_day(by_one, together=False)
-    _check_day(by_one, sequential, overlap=False)
+    _check_day(by_one, sequential, together=False)
 
     pg, sq = L.connect(at_once.ledger), L.connect(by_one.ledger)
     try:

@@ -22,8 +22,9 @@ from typing import Any
 import pytest
 
 from reconcile.ledger import store as L
+from reconcile.ledger.migrations import MIGRATIONS
 from tests.reconcile.ledger_dump import check_consistent, dump
-from tests.reconcile.team import HELD, REPO, Day, Outcome, prepare, run_day
+from tests.reconcile.team import HELD, REPO, Day, Job, Outcome, prepare, run_day
 
 pytestmark = pytest.mark.slow
 
@@ -214,3 +215,26 @@ def test_team_at_once_on_postgresql_ends_as_one_by_one_on_sqlite(pg_ledger: str,
     assert _views(at_once.ledger, at_once.ws) == _views(by_one.ledger, by_one.ws)
     # what the acknowledgments and the workers reported does not depend on the order either
     assert outcome.out["alice"] == sequential.out["alice"] and outcome.out["bob"] == sequential.out["bob"]
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def fresh_target(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A ledger nobody opened yet: a SQLite file that does not exist, an empty PostgreSQL database."""
+    if request.param == "sqlite":
+        return str(tmp_path / "ledger.db")
+    return str(request.getfixturevalue("pg_url"))
+
+
+def test_team_opens_a_fresh_ledger_at_once(fresh_target: str, tmp_path: Path) -> None:
+    """The first morning: six people open a ledger nobody created yet at the same moment; it is
+    created once, every migration applied once, and each of them sees it."""
+    jobs = [Job(f"list{i}", ["dripline", "claims", "list", "--json", "--ledger", fresh_target]) for i in range(6)]
+    outcome = run_day(Day(tmp_path, fresh_target, jobs, {}, [], []), together=True)
+    assert outcome.code == {job.name: 0 for job in jobs}, _failed(outcome)
+    assert all(out == {"claims": []} for out in outcome.out.values()), outcome.out
+    conn = L.connect(fresh_target)
+    try:
+        names = [r[0] for r in conn.execute("SELECT name FROM migrations")]
+    finally:
+        conn.close()
+    assert sorted(names) == sorted(name for name, _ in MIGRATIONS)

@@ -10,9 +10,10 @@ answering other morning claims, and each worker's denial work.
 :func:`run_day` then runs the day's jobs (:class:`Job`: ``dripline`` commands, and workers calling
 :mod:`reconcile.workqueue`) as real processes: ``together`` starts them all, each waits on a go
 file once its imports are done and they are released at the same moment; otherwise they run one
-after another in the listed order. No job's outcome depends on another's order (the 835 files,
-the acknowledgments and the denial work each concern their own claims), so both ways must end in
-the same ledger, but for the order in which concurrent builds took their control numbers.
+after another in the listed order. Unless the day is prepared with ``races``, no job's outcome
+depends on another's order (the builders bill their own encounters; the 835 files, the
+acknowledgments and the denial work each concern their own claims), so both ways must end in the
+same ledger, but for the order in which concurrent builds took their control numbers.
 
 Run as a module, this file is the process wrapper: ``python -m tests.reconcile.team GO dripline
 ARGS...`` imports the CLI, waits for the file ``GO`` and runs the command;

@@ -124,10 +124,20 @@ def dump(conn: Connection) -> dict[str, Any]:
     def ref(keys: dict[int, Key], value: Any) -> Any:
         return None if value is None else keys[value]
 
-    ids_in_json = {"claim_posting_id": cp_key, "claim_id": claim_key, "line_id": line_key, "denial_id": den_key}
+    ids_in_json = {
+        "claim_posting_id": cp_key,
+        "claim_id": claim_key,
+        "line_id": line_key,
+        "denial_id": den_key,
+        # control numbers a detail names stand for their interchange or set
+        "isa13": {r["isa13"]: ix_key[r["id"]] for r in t["interchanges"]},
+        "gs06": {r["gs06"]: ix_key[r["id"]] for r in t["interchanges"]},
+        "st02": {r["st02"]: tx_key[r["id"]] for r in t["transactions"]},
+    }
 
     def detail(text: str | None) -> Any:
-        """A JSON detail with the row ids it names (a claim posting, a claim) as natural keys."""
+        """A JSON detail with the rows it names (a claim posting, a claim, an interchange by its
+        ISA13) by their natural keys."""
         if text is None:
             return None
         obj = json.loads(text)
@@ -135,7 +145,7 @@ def dump(conn: Connection) -> dict[str, Any]:
         def walk(o: Any) -> Any:
             if isinstance(o, dict):
                 return {
-                    k: (ref(ids_in_json[k], v) if k in ids_in_json and isinstance(v, int) else walk(v))
+                    k: (ids_in_json[k].get(v, v) if k in ids_in_json and isinstance(v, int) else walk(v))
                     for k, v in o.items()
                 }
             if isinstance(o, list):
@@ -346,7 +356,8 @@ def check_consistent(conn: Connection, base: Path) -> list[str]:
 
     Every claim has its lines, its charge is their sum, it belongs to a set of a recorded
     interchange whose file is in place with the recorded sha256 and carries each of its line
-    control numbers; no CLM01 names two claims; no control number is handed out twice or beyond
+    control numbers; no claim (CLM01, payer, coverage order) is recorded twice but as a
+    replacement or void; no control number is handed out twice or beyond
     its counter; every posting belongs to a payment of a posted file and every denial to a posting.
     """
     problems: list[str] = []
@@ -368,9 +379,12 @@ def check_consistent(conn: Connection, base: Path) -> list[str]:
             problems.append(f"{table}.{column} handed out twice: {dup[:10]}")
         if values and max(values) > counters[counter]:
             problems.append(f"{table}.{column} {max(values)} beyond its counter {counters[counter]}")
-    for pcn, n in q("SELECT patient_control_number, COUNT(*) FROM claims GROUP BY patient_control_number"):
+    for pcn, payer, order, n in q(
+        "SELECT patient_control_number, payer, coverage_order, COUNT(*) FROM claims"
+        " WHERE frequency NOT IN ('7', '8') GROUP BY patient_control_number, payer, coverage_order"
+    ):
         if n > 1:
-            problems.append(f"claim {pcn} recorded {n} times")
+            problems.append(f"claim {pcn} to {payer} (coverage order {order}) recorded {n} times")
     for pcn, _total, lines in q(
         "SELECT c.patient_control_number, c.total_charge, COUNT(l.id) FROM claims c"
         " LEFT JOIN lines l ON l.claim_id = c.id GROUP BY c.id, c.patient_control_number, c.total_charge"

@@ -3,7 +3,7 @@
 :func:`prepare` lays out a workspace and brings the ledger to the morning's state, one step after
 another through the library (the same on every backend, so the same control numbers): claims
 built from the bundled encounters under new ids, a remittance posted that leaves denials to work,
-the team's users. It writes the day's inputs: new encounters for two builders, 835 files answering
+the team's users. It writes the day's inputs: new encounters for two builders, the claims ready for their next payer for a third one, 835 files answering
 claims built in the morning (by line control number, as a payer answers), a 999 and a 277CA
 answering other morning claims, and each worker's denial work.
 
@@ -113,7 +113,7 @@ def _ledger_claims(conn: Any, pcns: Sequence[str]) -> list[dict[str, Any]]:
     out = []
     for pcn in pcns:
         c = conn.execute(
-            "SELECT id, patient_control_number, payer, payer_id, total_charge FROM claims"
+            "SELECT id, patient_control_number, payer, payer_id, total_charge, next_payer FROM claims"
             " WHERE patient_control_number = ?",
             (pcn,),
         ).fetchone()
@@ -122,19 +122,28 @@ def _ledger_claims(conn: Any, pcns: Sequence[str]) -> list[dict[str, Any]]:
             " WHERE claim_id = ? ORDER BY line_number",
             (c["id"],),
         ).fetchall()
-        out.append({"pcn": pcn, "payer": c["payer"], "payer_id": c["payer_id"], "lines": [dict(r) for r in lines]})
+        out.append(
+            {
+                "pcn": pcn,
+                "payer": c["payer"],
+                "payer_id": c["payer_id"],
+                "next_payer": c["next_payer"],
+                "lines": [dict(r) for r in lines],
+            }
+        )
     return out
 
 
 def _answer(claims: list[dict[str, Any]], n: int) -> list[Any]:
     """A payer's remittances for ``claims`` (one per payer id): by claim position, paid at 80 %
     with a CO-45, a drug line denied CO-16/M119, the whole claim denied (CLP02 4, CO-50), or paid
-    with a PR-2 coinsurance; plus a claim the ledger never sent (unmatched)."""
+    with a PR-2 coinsurance (always, for a claim with a next payer: then it is ready for that
+    payer); plus a claim the ledger never sent (unmatched)."""
     from reconcile.posting.records import Adj, RClaim, RLine, RRemit
 
     by_payer: dict[str, list[Any]] = {}
     for i, c in enumerate(claims):
-        kind = (i + n) % 4
+        kind = 3 if c["next_payer"] else (i + n) % 4
         rlines: list[RLine] = []
         for ln in c["lines"]:
             charge = Decimal(ln["charge"])
@@ -263,6 +272,7 @@ def prepare(ws: Path, ledger: str, races: bool = False) -> Day:
     """
     from coding.config import load_config
     from reconcile.ledger import store as L
+    from reconcile.posting.cob import READY
     from reconcile.posting.post import post_files
     from reconcile.workqueue.users import add_user
 
@@ -286,6 +296,8 @@ def prepare(ws: Path, ledger: str, races: bool = False) -> Day:
             post_files(conn, [Path("remits/morning.835")])
         finally:
             os.chdir(cwd)
+        ready = [r[0] for r in conn.execute("SELECT patient_control_number FROM claims WHERE status = ?", (READY,))]
+        assert ready, "the morning leaves a claim ready for the next payer"
         for name in USERS:
             add_user(conn, name, PASSWORD)
 
@@ -355,6 +367,7 @@ def prepare(ws: Path, ledger: str, races: bool = False) -> Day:
     jobs = [
         Job("build1", ["dripline", "claims", "build", "in/n1.json", "--out", "out1", "--json", "--ledger", ledger]),
         Job("build2", ["dripline", "claims", "build", "in/n2.json", "--out", "out2", "--json", "--ledger", ledger]),
+        Job("secondary", ["dripline", "claims", "secondary", "--out", "out3", "--json", "--ledger", ledger]),
         # the same file handed to two posters: day1 (1, 2), day3 and day4 (3, 4)
         Job("post1", [*post, remit_files[0], remit_files[1]]),
         Job("post2", [*post, remit_files[0], remit_files[4]]),

@@ -62,7 +62,7 @@ def _check_day(day: Day, outcome: Outcome, together: bool, races: bool = False) 
         assert all(a[1] <= b[0] for a, b in pairwise(spans)), spans
     assert outcome.code["build1"] == 1, _failed(outcome)  # the held encounter is not billed
     assert outcome.code["build2"] in ((0, 1) if races else (0,)), _failed(outcome)
-    for name in ("post1", "post2", "post3", "post4", "ack", "alice", "bob"):
+    for name in ("secondary", "post1", "post2", "post3", "post4", "ack", "alice", "bob"):
         assert outcome.code[name] == 0, (name, _failed(outcome))
 
     conn = L.connect(day.ledger)
@@ -100,7 +100,7 @@ def _check_day(day: Day, outcome: Outcome, together: bool, races: bool = False) 
         assert all(n == 1 for _, n in per_claim)
 
         # no control number handed out twice: in the ledger (above) and in the files written
-        files = sorted(p for d in ("morning", "out1", "out2") for p in (day.ws / d).glob("837*"))
+        files = sorted(p for d in ("morning", "out1", "out2", "out3") for p in (day.ws / d).glob("837*"))
         numbers = _control_numbers(files)
         for name, values in numbers.items():
             assert len(values) == len(set(values)), f"{name} reused in the files: {sorted(values)}"
@@ -108,8 +108,15 @@ def _check_day(day: Day, outcome: Outcome, together: bool, races: bool = False) 
         assert set(numbers["6R"]) >= recorded
 
         # no claim recorded twice; every encounter given to a builder billed once or reported
-        claims = Counter(r[0] for r in conn.execute("SELECT encounter_id FROM claims"))
+        claims = Counter(r[0] for r in conn.execute("SELECT encounter_id FROM claims WHERE coverage_order = 1"))
         assert all(n == 1 for n in claims.values()), claims
+        # the claim ready for its next payer was billed to it, once
+        next_claims = [c["patient_control_number"] for c in outcome.out["secondary"]["claims"]]
+        assert (
+            next_claims
+            and [r[0] for r in conn.execute("SELECT patient_control_number FROM claims WHERE coverage_order = 2")]
+            == next_claims
+        )
         for builder, encounters in day.new_encounters.items():
             billed = {c["encounter_id"] for c in outcome.out[builder]["claims"] if c["recorded"]}
             not_billed = set(outcome.out[builder]["not_billed"])
@@ -147,7 +154,7 @@ def test_team_at_once_keeps_every_guarantee(ledger_target: str, tmp_path: Path) 
     conn = L.connect(day.ledger)
     try:
         assert check_consistent(conn, day.ws) == []
-        claims = Counter(r[0] for r in conn.execute("SELECT encounter_id FROM claims"))
+        claims = Counter(r[0] for r in conn.execute("SELECT encounter_id FROM claims WHERE coverage_order = 1"))
     finally:
         conn.close()
     everyone = {e for ids in day.new_encounters.values() for e in ids}

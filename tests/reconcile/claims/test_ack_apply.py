@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -15,11 +14,12 @@ from coding.model import ServiceLine
 from dripline.cli import app
 from reconcile.claims.acks import apply_ack_file, claim_status_for
 from reconcile.ledger import store as L
+from reconcile.ledger.db import Connection
 
 ISA = "ISA*00*          *00*          *ZZ*CLEARHOUSE01   *ZZ*DRIPLINE01     *260301*1200*^*00501*{n:09d}*0*T*:~"
 
 
-def _sent(conn: sqlite3.Connection, sets: list[list[tuple[str, str]]]) -> L.Reservation:
+def _sent(conn: Connection, sets: list[list[tuple[str, str]]]) -> L.Reservation:
     """Record one interchange whose sets hold claims given as (pcn, charge)."""
     n_lines = sum(len(s) for s in sets)
     res = L.reserve_numbers(conn, "837P", len(sets), n_lines)
@@ -44,7 +44,7 @@ def _sent(conn: sqlite3.Connection, sets: list[list[tuple[str, str]]]) -> L.Rese
     return res
 
 
-def _status(conn: sqlite3.Connection, pcn: str) -> str:
+def _status(conn: Connection, pcn: str) -> str:
     return conn.execute(
         "SELECT status FROM claims WHERE patient_control_number = ? ORDER BY id DESC", (pcn,)
     ).fetchone()[0]
@@ -83,11 +83,11 @@ def _277(claims: list[tuple[str, str, str | None, str]], n: int = 5) -> str:
 
 
 @pytest.fixture()
-def conn(tmp_path: Path) -> sqlite3.Connection:
-    return L.connect(tmp_path / "ledger.db")
+def conn(ledger_target: str) -> Connection:
+    return L.connect(ledger_target)
 
 
-def test_999_accepts_and_rejects_sets_by_gs06_and_st02(conn: sqlite3.Connection, tmp_path: Path) -> None:
+def test_999_accepts_and_rejects_sets_by_gs06_and_st02(conn: Connection, tmp_path: Path) -> None:
     res = _sent(conn, [[("ENC-A", "100")], [("ENC-B", "200"), ("ENC-C", "50")]])
     errors = "IK3*CLM*22*2300*8~CTX*CLM01:ENC-B~IK4*2*782*1~"
     f = tmp_path / "a.999"
@@ -106,7 +106,7 @@ def test_999_accepts_and_rejects_sets_by_gs06_and_st02(conn: sqlite3.Connection,
     assert not L.encounter_sent(conn, "ENC-B") and L.encounter_sent(conn, "ENC-A")
 
 
-def test_999_group_verdict_applies_to_unlisted_sets(conn: sqlite3.Connection, tmp_path: Path) -> None:
+def test_999_group_verdict_applies_to_unlisted_sets(conn: Connection, tmp_path: Path) -> None:
     res = _sent(conn, [[("ENC-D", "10")], [("ENC-E", "20")]])
     f = tmp_path / "g.999"
     f.write_text(_999(res.gs06, [], "R"))
@@ -114,7 +114,7 @@ def test_999_group_verdict_applies_to_unlisted_sets(conn: sqlite3.Connection, tm
     assert _status(conn, "ENC-D") == _status(conn, "ENC-E") == "rejected"
 
 
-def test_999_unknown_group_and_set_are_reported(conn: sqlite3.Connection, tmp_path: Path) -> None:
+def test_999_unknown_group_and_set_are_reported(conn: Connection, tmp_path: Path) -> None:
     res = _sent(conn, [[("ENC-F", "10")]])
     f = tmp_path / "u.999"
     f.write_text(_999(res.gs06 + 500, [(1, "A")], "A", n=2))
@@ -129,7 +129,7 @@ def test_999_unknown_group_and_set_are_reported(conn: sqlite3.Connection, tmp_pa
     assert _status(conn, "ENC-F") == "accepted"
 
 
-def test_277ca_updates_status_and_payer_claim_number(conn: sqlite3.Connection, tmp_path: Path) -> None:
+def test_277ca_updates_status_and_payer_claim_number(conn: Connection, tmp_path: Path) -> None:
     _sent(conn, [[("ENC-G", "300"), ("ENC-H", "75.5"), ("ENC-I", "10")]])
     f = tmp_path / "a.277"
     f.write_text(
@@ -151,7 +151,7 @@ def test_277ca_updates_status_and_payer_claim_number(conn: sqlite3.Connection, t
     assert any(x.code == "ack-unknown-claim" and x.loop == "2200D" for x in out.findings)
 
 
-def test_999_does_not_undo_a_277ca_status(conn: sqlite3.Connection, tmp_path: Path) -> None:
+def test_999_does_not_undo_a_277ca_status(conn: Connection, tmp_path: Path) -> None:
     res = _sent(conn, [[("ENC-J", "40")]])
     f277 = tmp_path / "j.277"
     f277.write_text(_277([("ENC-J", "A2:20", "ICN-J", "40")]))
@@ -164,7 +164,7 @@ def test_999_does_not_undo_a_277ca_status(conn: sqlite3.Connection, tmp_path: Pa
     assert hist == ["build", "277CA", "999"]  # the late 999 is still on record
 
 
-def test_applying_same_file_twice_is_a_no_op(conn: sqlite3.Connection, tmp_path: Path) -> None:
+def test_applying_same_file_twice_is_a_no_op(conn: Connection, tmp_path: Path) -> None:
     res = _sent(conn, [[("ENC-K", "40")]])
     f = tmp_path / "k.999"
     f.write_text(_999(res.gs06, [(res.st02[0], "R")], "R"))
@@ -181,8 +181,8 @@ def test_status_category_priorities() -> None:
     assert claim_status_for(["E0"]) is None and claim_status_for(["ZZ"]) is None
 
 
-def test_cli_ack_json_and_exit_codes(tmp_path: Path) -> None:
-    db = tmp_path / "cli.db"
+def test_cli_ack_json_and_exit_codes(tmp_path: Path, ledger_target: str) -> None:
+    db = ledger_target
     conn = L.connect(db)
     _sent(conn, [[("ENC-L", "40")]])
     conn.close()
@@ -207,7 +207,7 @@ def test_cli_ack_json_and_exit_codes(tmp_path: Path) -> None:
     assert claim["status"] == "rejected"
 
 
-def test_corpus_acks_apply_to_an_empty_ledger_as_unknown(conn: sqlite3.Connection, corpus_dir: Path) -> None:
+def test_corpus_acks_apply_to_an_empty_ledger_as_unknown(conn: Connection, corpus_dir: Path) -> None:
     for f in sorted((corpus_dir / "999").glob("*")) + sorted((corpus_dir / "277CA").glob("*")):
         out = apply_ack_file(conn, f)
         assert not out.updates
@@ -215,7 +215,7 @@ def test_corpus_acks_apply_to_an_empty_ledger_as_unknown(conn: sqlite3.Connectio
         assert all("patient_control_number" in u or "group_control_number" in u for u in read_refs)
 
 
-def test_round_trip_build_999_277ca_and_rebuild_rejected(tmp_path: Path) -> None:
+def test_round_trip_build_999_277ca_and_rebuild_rejected(tmp_path: Path, ledger_target: str) -> None:
     from datetime import datetime
 
     from coding.config import load_config
@@ -223,7 +223,7 @@ def test_round_trip_build_999_277ca_and_rebuild_rejected(tmp_path: Path) -> None
     from tests.reconcile.claims.test_build import _office, _write
 
     cfg = load_config()
-    db = tmp_path / "rt.db"
+    db = ledger_target
     src = _write(tmp_path / "enc.json", [_office("RT-001"), _office("RT-002"), _office("RT-003", "commercial")])
     built = billing.build_claims([src], cfg, db, tmp_path / "out", now=datetime(2026, 3, 3, 9, 30))
     [f837] = [Path(f.path) for f in built.files]
@@ -260,7 +260,7 @@ def test_round_trip_build_999_277ca_and_rebuild_rejected(tmp_path: Path) -> None
     assert any(f.code == "already-sent" and f.encounter_id == "RT-001" for f in again.findings)
 
 
-def test_999_for_other_transaction_types_is_not_applied(conn: sqlite3.Connection, tmp_path: Path) -> None:
+def test_999_for_other_transaction_types_is_not_applied(conn: Connection, tmp_path: Path) -> None:
     res = _sent(conn, [[("ENC-M", "10")]])
     f = tmp_path / "be.999"
     f.write_text(_999(res.gs06, [(res.st02[0], "R")], "R").replace("AK1*HC*", "AK1*BE*"))
@@ -273,7 +273,7 @@ def test_999_for_other_transaction_types_is_not_applied(conn: sqlite3.Connection
     assert _status(conn, "ENC-M") == "sent" and any(x.code == "ack-unknown-set" for x in out.findings)
 
 
-def test_277ca_pcn_matched_case_insensitively(conn: sqlite3.Connection, tmp_path: Path) -> None:
+def test_277ca_pcn_matched_case_insensitively(conn: Connection, tmp_path: Path) -> None:
     _sent(conn, [[("ENC-N1", "10")]])
     f = tmp_path / "n.277"
     f.write_text(_277([("enc-n1", "A2:20", "ICN-N", "10")]))
@@ -281,7 +281,7 @@ def test_277ca_pcn_matched_case_insensitively(conn: sqlite3.Connection, tmp_path
     assert _status(conn, "ENC-N1") == "accepted" and not out.unknown
 
 
-def test_277ca_falls_back_to_ref_ej_and_d9(conn: sqlite3.Connection, tmp_path: Path) -> None:
+def test_277ca_falls_back_to_ref_ej_and_d9(conn: Connection, tmp_path: Path) -> None:
     _sent(conn, [[("ENC-O1", "10"), ("ENC-O2", "20")]])
     text = _277([("UNKNOWN-TRACE", "A2:20", None, "10"), ("OTHER-TRACE", "A3:21", None, "20")])
     text = text.replace("TRN*2*UNKNOWN-TRACE~", "TRN*2*UNKNOWN-TRACE~REF*EJ*ENC-O1~")
@@ -292,7 +292,7 @@ def test_277ca_falls_back_to_ref_ej_and_d9(conn: sqlite3.Connection, tmp_path: P
     assert _status(conn, "ENC-O1") == "accepted" and _status(conn, "ENC-O2") == "rejected" and not out.unknown
 
 
-def test_ta1_rejecting_an_interchange_rejects_its_claims(conn: sqlite3.Connection, tmp_path: Path) -> None:
+def test_ta1_rejecting_an_interchange_rejects_its_claims(conn: Connection, tmp_path: Path) -> None:
     res = _sent(conn, [[("ENC-P1", "10")], [("ENC-P2", "20")]])
     other = _sent(conn, [[("ENC-P3", "30")]])
     ta1 = (
@@ -307,7 +307,7 @@ def test_ta1_rejecting_an_interchange_rejects_its_claims(conn: sqlite3.Connectio
     assert out.unknown == [{"interchange_control_number": "000000999"}]
 
 
-def test_999_listing_only_errored_sets(conn: sqlite3.Connection, tmp_path: Path) -> None:
+def test_999_listing_only_errored_sets(conn: Connection, tmp_path: Path) -> None:
     res = _sent(conn, [[("ENC-Q1", "10")], [("ENC-Q2", "20")], [("ENC-Q3", "30")]])
     text = _999(res.gs06, [(res.st02[1], "R")], "P").replace("AK9*P*1*1*1~", "AK9*P*3*3*2~")
     f = tmp_path / "p.999"
@@ -323,8 +323,8 @@ def test_999_listing_only_errored_sets(conn: sqlite3.Connection, tmp_path: Path)
     assert any(x.code == "ack-set-status-unknown" for x in out.findings)
 
 
-def test_a_file_that_is_not_an_acknowledgment_exits_1_and_is_not_recorded(tmp_path: Path) -> None:
-    db = tmp_path / "cli.db"
+def test_a_file_that_is_not_an_acknowledgment_exits_1_and_is_not_recorded(tmp_path: Path, ledger_target: str) -> None:
+    db = ledger_target
     L.connect(db).close()
     remit = Path(__file__).resolve().parents[3] / "fixtures" / "demo.835"
     junk = tmp_path / "junk.txt"

@@ -137,10 +137,12 @@ def batch(tmp_path: Path) -> Path:
     )
 
 
-def test_build_writes_valid_private_files_and_records_them(tmp_path: Path, batch: Path, cfg) -> None:
+def test_build_writes_valid_private_files_and_records_them(
+    tmp_path: Path, batch: Path, cfg, ledger_target: str
+) -> None:
     from edi.validate.pyx12 import validate_path
 
-    conn = L.connect(tmp_path / "l.db")
+    conn = L.connect(ledger_target)
     res = billing.build_claims([batch], cfg, conn, tmp_path / "out", now=NOW)
     assert not res.input_error and not res.refused
     assert sorted(f.claim_type for f in res.files) == ["837I", "837P"]
@@ -181,8 +183,8 @@ def test_build_writes_valid_private_files_and_records_them(tmp_path: Path, batch
     assert json.loads(src)["setting"] == "hospital_outpatient"
 
 
-def test_building_twice_never_reuses_a_control_number(tmp_path: Path, batch: Path, cfg) -> None:
-    db = tmp_path / "l.db"
+def test_building_twice_never_reuses_a_control_number(tmp_path: Path, batch: Path, cfg, ledger_target: str) -> None:
+    db = ledger_target
     first = billing.build_claims([batch], cfg, db, tmp_path / "out", now=NOW)
     second_in = _write(
         tmp_path / "batch2.json", [_office("ENC-011"), _hospital("ENC-013"), _office("ENC-014", "commercial")]
@@ -196,8 +198,8 @@ def test_building_twice_never_reuses_a_control_number(tmp_path: Path, batch: Pat
     assert len(numbers["6R"]) == L.connect(db).execute("SELECT COUNT(*) FROM lines").fetchone()[0]
 
 
-def test_duplicate_encounter_refused_and_replacement_accepted(tmp_path: Path, cfg) -> None:
-    db = tmp_path / "l.db"
+def test_duplicate_encounter_refused_and_replacement_accepted(tmp_path: Path, cfg, ledger_target: str) -> None:
+    db = ledger_target
     billing.build_claims([_write(tmp_path / "a.json", [_office("ENC-020")])], cfg, db, tmp_path / "out", now=NOW)
     again = billing.build_claims(
         [_write(tmp_path / "b.json", [_office("ENC-020")])], cfg, db, tmp_path / "out", now=NOW
@@ -229,10 +231,10 @@ def test_duplicate_encounter_refused_and_replacement_accepted(tmp_path: Path, cf
     assert [tuple(r) for r in rows] == [("1", None), ("7", "ICN20260301")]
 
 
-def test_screen_takes_payer_claim_number_from_ledger(tmp_path: Path, cfg) -> None:
+def test_screen_takes_payer_claim_number_from_ledger(tmp_path: Path, cfg, ledger_target: str) -> None:
     from dataclasses import replace as dc_replace
 
-    db = tmp_path / "l.db"
+    db = ledger_target
     first = billing.build_claims(
         [_write(tmp_path / "a.json", [_office("ENC-021")])], cfg, db, tmp_path / "out", now=NOW
     )
@@ -251,12 +253,14 @@ def test_screen_takes_payer_claim_number_from_ledger(tmp_path: Path, cfg) -> Non
     assert first.files
 
 
-def test_refused_invalid_file_is_not_recorded(tmp_path: Path, batch: Path, cfg, monkeypatch) -> None:
+def test_refused_invalid_file_is_not_recorded(
+    tmp_path: Path, batch: Path, cfg, monkeypatch, ledger_target: str
+) -> None:
     def failing(path: Path, jobs: int = 1) -> list[Finding]:
         return [Finding("error", "test-error", "injected validation error", file=str(path), segment="CLM")]
 
     monkeypatch.setattr(billing, "validate_written", failing)
-    conn = L.connect(tmp_path / "l.db")
+    conn = L.connect(ledger_target)
     res = billing.build_claims([batch], cfg, conn, tmp_path / "out", now=NOW)
     assert res.refused and all(f.status == "refused" for f in res.files)
     assert all(f.path.endswith(".refused") and Path(f.path).exists() for f in res.files)
@@ -280,7 +284,7 @@ def test_refused_invalid_file_is_not_recorded(tmp_path: Path, batch: Path, cfg, 
     assert conn.execute("SELECT COUNT(*) FROM claims WHERE encounter_id = 'ENC-099'").fetchone()[0] == 1
 
 
-def test_claim_over_50_lines_is_split_with_part_pcns(tmp_path: Path, cfg, monkeypatch) -> None:
+def test_claim_over_50_lines_is_split_with_part_pcns(tmp_path: Path, cfg, monkeypatch, ledger_target: str) -> None:
     import dataclasses
     from datetime import timedelta
 
@@ -303,11 +307,11 @@ def test_claim_over_50_lines_is_split_with_part_pcns(tmp_path: Path, cfg, monkey
 
     monkeypatch.setattr(coding.engine, "code_encounters", many_lines)
     res = billing.build_claims(
-        [_write(tmp_path / "a.json", [_office("ENC-030")])], cfg, tmp_path / "l.db", tmp_path / "out", now=NOW
+        [_write(tmp_path / "a.json", [_office("ENC-030")])], cfg, ledger_target, tmp_path / "out", now=NOW
     )
     assert [f.status for f in res.files] == ["recorded"]
     assert [f for f in validate_path(Path(res.files[0].path)) if f.severity == "error"] == []
-    conn = L.connect(tmp_path / "l.db")
+    conn = L.connect(ledger_target)
     rows = conn.execute(
         "SELECT c.patient_control_number, c.encounter_id, COUNT(l.id) FROM claims c"
         " JOIN lines l ON l.claim_id = c.id GROUP BY c.id ORDER BY c.id"
@@ -318,19 +322,19 @@ def test_claim_over_50_lines_is_split_with_part_pcns(tmp_path: Path, cfg, monkey
     assert L.encounter_sent(conn, "ENC-030")
 
 
-def test_bad_input_builds_nothing(tmp_path: Path, cfg) -> None:
+def test_bad_input_builds_nothing(tmp_path: Path, cfg, ledger_target: str) -> None:
     bad = _office("ENC-040")
     del bad["diagnoses"]
     res = billing.build_claims(
-        [_write(tmp_path / "a.json", [bad, _office("ENC-041")])], cfg, tmp_path / "l.db", tmp_path / "out", now=NOW
+        [_write(tmp_path / "a.json", [bad, _office("ENC-041")])], cfg, ledger_target, tmp_path / "out", now=NOW
     )
     assert res.input_error and res.files == []
     assert any(f.encounter_id == "ENC-040" and f.severity == "error" for f in res.findings)
 
 
-def test_cli_build_json_exit_codes_and_list(tmp_path: Path, batch: Path) -> None:
+def test_cli_build_json_exit_codes_and_list(tmp_path: Path, batch: Path, ledger_target: str) -> None:
     runner = CliRunner()
-    db = tmp_path / "cli.db"
+    db = ledger_target
     r = runner.invoke(
         app, ["claims", "build", str(batch), "--out", str(tmp_path / "out"), "--ledger", str(db), "--json"]
     )
@@ -367,16 +371,16 @@ def test_cli_build_json_exit_codes_and_list(tmp_path: Path, batch: Path) -> None
     assert r.exit_code == 2 and "Traceback" not in r.output
 
 
-def test_ledger_env_variable_is_honoured(tmp_path: Path, batch: Path, monkeypatch) -> None:
-    db = tmp_path / "env.db"
+def test_ledger_env_variable_is_honoured(tmp_path: Path, batch: Path, monkeypatch, ledger_target: str) -> None:
+    db = ledger_target
     monkeypatch.setenv("DRIPLINE_DB", str(db))
     r = CliRunner().invoke(app, ["claims", "build", str(batch), "--out", str(tmp_path / "out")])
     assert r.exit_code == 0, r.output
     assert L.connect(db).execute("SELECT COUNT(*) FROM claims").fetchone()[0] == 4
 
 
-def test_concurrent_builds_never_share_control_numbers(tmp_path: Path) -> None:
-    db = tmp_path / "l.db"
+def test_concurrent_builds_never_share_control_numbers(tmp_path: Path, ledger_target: str) -> None:
+    db = ledger_target
     inputs = [
         _write(
             tmp_path / f"in{k}.json",
@@ -420,14 +424,16 @@ def test_concurrent_builds_never_share_control_numbers(tmp_path: Path) -> None:
     assert conn.execute("SELECT COUNT(DISTINCT line_control_number) FROM lines").fetchone()[0] == len(numbers["6R"])
 
 
-def test_writer_failure_leaves_no_claims_and_spent_numbers(tmp_path: Path, batch: Path, cfg, monkeypatch) -> None:
+def test_writer_failure_leaves_no_claims_and_spent_numbers(
+    tmp_path: Path, batch: Path, cfg, monkeypatch, ledger_target: str
+) -> None:
     import edi.x837.model
 
     def broken(*a, **kw):
         raise RuntimeError("writer bug")
 
     monkeypatch.setattr(edi.x837.model, "write_interchange", broken)
-    conn = L.connect(tmp_path / "l.db")
+    conn = L.connect(ledger_target)
     with pytest.raises(RuntimeError):
         billing.build_claims([batch], cfg, conn, tmp_path / "out", now=NOW)
     assert [r[0] for r in conn.execute("SELECT status FROM interchanges")] == ["failed"]
@@ -437,11 +443,11 @@ def test_writer_failure_leaves_no_claims_and_spent_numbers(tmp_path: Path, batch
     assert min(f.isa13 for f in ok.files) == 2  # ISA13 1 stays spent
 
 
-def test_existing_output_file_is_never_overwritten(tmp_path: Path, batch: Path, cfg) -> None:
+def test_existing_output_file_is_never_overwritten(tmp_path: Path, batch: Path, cfg, ledger_target: str) -> None:
     out = tmp_path / "out"
     out.mkdir()
     (out / "837P-000000001.x12").write_text("someone else's file")
-    res = billing.build_claims([batch], cfg, tmp_path / "fresh.db", out, now=NOW)
+    res = billing.build_claims([batch], cfg, ledger_target, out, now=NOW)
     assert (out / "837P-000000001.x12").read_text() == "someone else's file"
     assert any(f.code == "output-exists" for f in res.findings)
 
@@ -452,8 +458,8 @@ def test_commands_have_help(argv: list[str]) -> None:
     assert r.exit_code == 0 and "--ledger" in r.output and "--json" in r.output
 
 
-def test_concurrent_builds_of_the_same_encounters_record_each_once(tmp_path: Path) -> None:
-    db = tmp_path / "l.db"
+def test_concurrent_builds_of_the_same_encounters_record_each_once(tmp_path: Path, ledger_target: str) -> None:
+    db = ledger_target
     L.connect(db).close()
     src = _write(tmp_path / "same.json", [_office(f"ENC-7{i:02d}") for i in range(8)])
     env = dict(os.environ, PYTHONPATH=str(REPO))
@@ -490,12 +496,14 @@ def test_concurrent_builds_of_the_same_encounters_record_each_once(tmp_path: Pat
     assert len(recorded) == 1
 
 
-def test_encounter_recorded_by_another_build_meanwhile_refuses_the_file(tmp_path: Path, cfg, monkeypatch) -> None:
+def test_encounter_recorded_by_another_build_meanwhile_refuses_the_file(
+    tmp_path: Path, cfg, monkeypatch, ledger_target: str
+) -> None:
     from datetime import date as _date
 
     from coding.model import ServiceLine
 
-    db = tmp_path / "l.db"
+    db = ledger_target
     real_validate = billing.validate_written
 
     def validate_while_another_build_records(path: Path, jobs: int = 1) -> list[Finding]:
@@ -519,13 +527,15 @@ def test_encounter_recorded_by_another_build_meanwhile_refuses_the_file(tmp_path
     assert [r[0] for r in conn.execute("SELECT encounter_id FROM claims")] == ["ENC-800"]  # only the other build's
 
 
-def test_bundled_fixtures_build_clean_and_nothing_is_dropped(tmp_path: Path, fixtures_dir: Path, cfg) -> None:
+def test_bundled_fixtures_build_clean_and_nothing_is_dropped(
+    tmp_path: Path, fixtures_dir: Path, cfg, ledger_target: str
+) -> None:
     from edi.validate.pyx12 import validate_path
 
     inputs = sorted(fixtures_dir.glob("*encounters*.json"))
     if not inputs:
         pytest.skip("no encounter fixtures bundled")
-    res = billing.build_claims(inputs, cfg, tmp_path / "l.db", tmp_path / "out", now=NOW)
+    res = billing.build_claims(inputs, cfg, ledger_target, tmp_path / "out", now=NOW)
     assert not res.input_error and not res.refused
     for bf in res.files:
         assert [f for f in validate_path(Path(bf.path)) if f.severity == "error"] == [], bf.path

@@ -2,6 +2,8 @@
 
 The builds run in a subprocess through :mod:`tests.killpoint`, which SIGKILLs
 the process at a chosen SQL statement or file-system call; production code has no hook for it.
+The kill-point tests are SQLite only (their SQL events come from a SQLite trace callback and
+they read the ledger file with integrity_check); the last two run on both backends.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typer.testing import CliRunner
 
 from dripline.cli import app
 from reconcile.ledger import store as L
+from reconcile.ledger.db import is_server_url
 from tests.killpoint import run_killed
 from tests.reconcile.claims.test_build import _hospital, _office, _segments, _write
 
@@ -53,10 +56,11 @@ def _rerun(work: Path) -> int:
     return res.exit_code
 
 
-def _workspace(root: Path) -> Path:
-    """A folder with an encounter batch and a ledger that exists already (its schema applied)."""
+def _workspace(root: Path, ledger: str | None = None) -> Path:
+    """A folder with an encounter batch and a ledger that exists already (its schema applied):
+    ``ledger``, else the SQLite file ``l.db`` in the folder."""
     root.mkdir()
-    L.connect(root / "l.db").close()
+    L.connect(ledger or root / "l.db").close()
     _write(
         root / "batch.json",
         [_office("ENC-001"), _office("ENC-002", "commercial"), _hospital("ENC-003"), _hospital("ENC-004", "medicare")],
@@ -207,7 +211,7 @@ def test_killed_at_random_points_build_leaves_file_and_record_together(tmp_path:
         assert _state(work) == state, f"kill at event {target} of {events}"
 
 
-def test_a_running_builds_temporary_file_is_not_taken_for_a_leftover(tmp_path: Path) -> None:
+def test_a_running_builds_temporary_file_is_not_taken_for_a_leftover(tmp_path: Path, ledger_target: str) -> None:
     """Leftover cleanup skips a temporary file whose build still holds its lock, and sweeps it once free."""
     import fcntl
 
@@ -215,7 +219,7 @@ def test_a_running_builds_temporary_file_is_not_taken_for_a_leftover(tmp_path: P
 
     out = tmp_path / "out"
     out.mkdir()
-    conn = L.connect(tmp_path / "l.db")
+    conn = L.connect(ledger_target)
     live = out / ".dripline-0123456789abcdef.tmp"
     fd = os.open(live, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
     fcntl.flock(fd, fcntl.LOCK_EX)  # as a build in another process holds it
@@ -234,18 +238,24 @@ def test_a_running_builds_temporary_file_is_not_taken_for_a_leftover(tmp_path: P
     assert L.pending_files(conn) == []
 
 
-def test_a_recording_that_fails_leaves_no_file_behind(tmp_path: Path, monkeypatch) -> None:
+def test_a_recording_that_fails_leaves_no_file_behind(tmp_path: Path, monkeypatch, ledger_target: str) -> None:
     """The ledger refuses the write (locked, full disk): the temporary file goes, the numbers stay spent."""
     from coding.config import load_config
     from reconcile.claims import build as billing
 
-    def locked(*a: object, **kw: object) -> list[int]:
-        raise sqlite3.OperationalError("database is locked")
+    refused: type[Exception] = sqlite3.OperationalError
+    if is_server_url(ledger_target):
+        import psycopg.errors
 
-    work = _workspace(tmp_path / "w")
+        refused = psycopg.errors.LockNotAvailable
+
+    def locked(*a: object, **kw: object) -> list[int]:
+        raise refused("database is locked")
+
+    work = _workspace(tmp_path / "w", ledger_target)
     monkeypatch.setattr(L, "record_interchange", locked)
-    conn = L.connect(work / "l.db")
-    with pytest.raises(sqlite3.OperationalError):
+    conn = L.connect(ledger_target)
+    with pytest.raises(refused):
         billing.build_claims([work / "batch.json"], load_config(), conn, work / "out")
     assert list((work / "out").iterdir()) == []
     assert [tuple(r) for r in conn.execute("SELECT status, temp_path FROM interchanges")] == [("failed", None)]

@@ -10,13 +10,13 @@ from reconcile.ledger import store as L
 from tests.reconcile.claims.test_build import NOW, _control_numbers, _hospital, _office, _segments, _write
 
 
-def test_small_limits_give_many_sets_and_files_with_unique_numbers(tmp_path: Path) -> None:
+def test_small_limits_give_many_sets_and_files_with_unique_numbers(tmp_path: Path, ledger_target: str) -> None:
     from coding.config import load_config
 
     cfg = dataclasses.replace(load_config(), max_claims_per_transaction=2, max_file_bytes=6000)
     encs = [_office(f"ENC-{i:03d}", "medicare" if i % 3 else "commercial") for i in range(14)]
     encs += [_hospital(f"ENC-1{i:02d}") for i in range(5)]
-    db = tmp_path / "l.db"
+    db = ledger_target
     res = billing.build_claims([_write(tmp_path / "b.json", encs)], cfg, db, tmp_path / "out", now=NOW)
     assert not res.refused_anything, [f.to_dict() for f in res.findings if f.is_error]
     files = [Path(f.path) for f in res.files]
@@ -48,7 +48,7 @@ def _sets(segs: list[list[str]]) -> list[list[list[str]]]:
     return out
 
 
-def test_build_streams_the_input_and_writes_files_as_they_fill(tmp_path: Path, monkeypatch) -> None:
+def test_build_streams_the_input_and_writes_files_as_they_fill(tmp_path: Path, monkeypatch, ledger_target: str) -> None:
     """A long batch is coded, planned and written chunk by chunk: the first file is recorded
     before the second pass has read the whole input, and the input is never loaded whole."""
     import json
@@ -76,7 +76,7 @@ def test_build_streams_the_input_and_writes_files_as_they_fill(tmp_path: Path, m
     monkeypatch.setattr(loader, "load_encounters", lambda *a, **k: (_ for _ in ()).throw(AssertionError("whole")))
     monkeypatch.setattr(billing, "_build_one", build_one)
     monkeypatch.setattr(billing, "CODE_CHUNK", 2)
-    res = billing.build_claims([batch], cfg, tmp_path / "l.db", tmp_path / "out", now=NOW)
+    res = billing.build_claims([batch], cfg, ledger_target, tmp_path / "out", now=NOW)
     assert not res.refused_anything and len(res.files) >= 3
     first_pass = n + 1
     assert parsed_at_build[0] < first_pass + n  # the first file went out mid-way through the input

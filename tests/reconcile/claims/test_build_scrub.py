@@ -25,9 +25,9 @@ def _mue(value: int) -> MemoryCodeSets:
     return ms
 
 
-def test_scrubber_error_holds_the_claim(tmp_path: Path) -> None:
+def test_scrubber_error_holds_the_claim(tmp_path: Path, ledger_target: str) -> None:
     batch = _write(tmp_path / "b.json", [_office("ENC-101"), _office("ENC-102", "commercial")])
-    conn = L.connect(tmp_path / "l.db")
+    conn = L.connect(ledger_target)
     res = billing.build_claims([batch], load_config(), conn, tmp_path / "out", now=NOW, codesets=_mue(10))
     mue = [f for f in res.findings if f.code == "mue-exceeded"]
     assert [f.encounter_id for f in mue] == ["ENC-101", "ENC-102"]
@@ -37,17 +37,17 @@ def test_scrubber_error_holds_the_claim(tmp_path: Path) -> None:
     assert res.files == [] and conn.execute("SELECT COUNT(*) FROM claims").fetchone()[0] == 0
 
 
-def test_within_the_edit_the_claim_is_written(tmp_path: Path) -> None:
+def test_within_the_edit_the_claim_is_written(tmp_path: Path, ledger_target: str) -> None:
     batch = _write(tmp_path / "b.json", [_office("ENC-103")])
-    conn = L.connect(tmp_path / "l.db")
+    conn = L.connect(ledger_target)
     res = billing.build_claims([batch], load_config(), conn, tmp_path / "out", now=NOW, codesets=_mue(35))
     assert not [f for f in res.findings if f.code in ("mue-exceeded", "claim-held")]
     assert [f.status for f in res.files] == ["recorded"]
 
 
-def test_allow_invalid_writes_a_claim_with_scrubber_errors(tmp_path: Path) -> None:
+def test_allow_invalid_writes_a_claim_with_scrubber_errors(tmp_path: Path, ledger_target: str) -> None:
     batch = _write(tmp_path / "b.json", [_office("ENC-104")])
-    conn = L.connect(tmp_path / "l.db")
+    conn = L.connect(ledger_target)
     res = billing.build_claims(
         [batch], load_config(), conn, tmp_path / "out", now=NOW, codesets=_mue(10), allow_invalid=True
     )
@@ -56,7 +56,7 @@ def test_allow_invalid_writes_a_claim_with_scrubber_errors(tmp_path: Path) -> No
     assert conn.execute("SELECT COUNT(*) FROM claims").fetchone()[0] == 1
 
 
-def test_cli_build_uses_the_ledger_code_sets(tmp_path: Path, monkeypatch) -> None:
+def test_cli_build_uses_the_ledger_code_sets(tmp_path: Path, monkeypatch, ledger_target: str) -> None:
     seen: list[object] = []
 
     def fake_open(ledger: str | None) -> MemoryCodeSets:
@@ -65,7 +65,7 @@ def test_cli_build_uses_the_ledger_code_sets(tmp_path: Path, monkeypatch) -> Non
 
     monkeypatch.setattr(common, "open_codesets", fake_open)
     batch = _write(tmp_path / "b.json", [_office("ENC-105")])
-    db = tmp_path / "l.db"
+    db = ledger_target
     r = CliRunner().invoke(
         app, ["claims", "build", str(batch), "--out", str(tmp_path / "o"), "--ledger", str(db), "--json"]
     )

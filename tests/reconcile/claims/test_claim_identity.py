@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import sqlite3
 from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -15,6 +14,7 @@ from coding.config import load_config
 from reconcile.claims import build as billing
 from reconcile.claims.correct import correct_claim
 from reconcile.ledger import store as L
+from reconcile.ledger.db import IntegrityError
 from tests.reconcile.claims.test_build import _office, _segments, _write
 
 NOW = datetime(2026, 3, 3, 9, 30)
@@ -60,11 +60,13 @@ def _assert_pcns_name_one_identity(conn) -> None:
         assert owner.setdefault(pcn, (enc, part)) == (enc, part), f"{pcn} names two claims"
 
 
-def test_part_of_a_split_claim_never_takes_another_encounters_id_in_one_run(tmp_path: Path, cfg, long_claims) -> None:
+def test_part_of_a_split_claim_never_takes_another_encounters_id_in_one_run(
+    tmp_path: Path, cfg, long_claims, ledger_target: str
+) -> None:
     long_claims.add("ENC-050")
     batch = _write(tmp_path / "a.json", [_office("ENC-050"), _office("ENC-050-1")])
-    res = billing.build_claims([batch], cfg, tmp_path / "l.db", tmp_path / "out", now=NOW)
-    conn = L.connect(tmp_path / "l.db")
+    res = billing.build_claims([batch], cfg, ledger_target, tmp_path / "out", now=NOW)
+    conn = L.connect(ledger_target)
     _assert_pcns_name_one_identity(conn)
     assert ("ENC-050-1", "ENC-050-1") in _claims(conn)  # a real encounter keeps its id as CLM01
     assert {e for _, e in _claims(conn)} == {"ENC-050", "ENC-050-1"}
@@ -73,21 +75,25 @@ def test_part_of_a_split_claim_never_takes_another_encounters_id_in_one_run(tmp_
     assert len(clm01) == len(set(clm01)) == 3
 
 
-def test_truncated_part_ids_of_two_long_encounters_do_not_collide(tmp_path: Path, cfg, long_claims) -> None:
+def test_truncated_part_ids_of_two_long_encounters_do_not_collide(
+    tmp_path: Path, cfg, long_claims, ledger_target: str
+) -> None:
     a, b = "X" * 19 + "A", "X" * 19 + "B"
     long_claims.update({a, b})
     res = billing.build_claims(
-        [_write(tmp_path / "a.json", [_office(a), _office(b)])], cfg, tmp_path / "l.db", tmp_path / "out", now=NOW
+        [_write(tmp_path / "a.json", [_office(a), _office(b)])], cfg, ledger_target, tmp_path / "out", now=NOW
     )
-    conn = L.connect(tmp_path / "l.db")
+    conn = L.connect(ledger_target)
     _assert_pcns_name_one_identity(conn)
     assert len(_claims(conn)) == 4 and len({p for p, _ in _claims(conn)}) == 4
     assert all(len(p) <= 20 for p, _ in _claims(conn))
     assert not res.refused_anything
 
 
-def test_part_id_already_in_the_ledger_for_another_encounter_is_renumbered(tmp_path: Path, cfg, long_claims) -> None:
-    db = tmp_path / "l.db"
+def test_part_id_already_in_the_ledger_for_another_encounter_is_renumbered(
+    tmp_path: Path, cfg, long_claims, ledger_target: str
+) -> None:
+    db = ledger_target
     billing.build_claims([_write(tmp_path / "a.json", [_office("ENC-060-2")])], cfg, db, tmp_path / "out", now=NOW)
     long_claims.add("ENC-060")
     res = billing.build_claims([_write(tmp_path / "b.json", [_office("ENC-060")])], cfg, db, tmp_path / "out", now=NOW)
@@ -96,9 +102,11 @@ def test_part_id_already_in_the_ledger_for_another_encounter_is_renumbered(tmp_p
     assert [c for c in _claims(conn) if c[1] == "ENC-060"] and not res.refused_anything
 
 
-def test_part_id_that_is_a_split_encounters_id_in_the_ledger_is_renumbered(tmp_path: Path, cfg, long_claims) -> None:
+def test_part_id_that_is_a_split_encounters_id_in_the_ledger_is_renumbered(
+    tmp_path: Path, cfg, long_claims, ledger_target: str
+) -> None:
     """ENC-065-1 was sent split (as ENC-065-1-1, -2): its id stays reserved for it, not for part 1 of ENC-065."""
-    db = tmp_path / "l.db"
+    db = ledger_target
     long_claims.update({"ENC-065-1", "ENC-065"})
     billing.build_claims([_write(tmp_path / "a.json", [_office("ENC-065-1")])], cfg, db, tmp_path / "out", now=NOW)
     res = billing.build_claims([_write(tmp_path / "b.json", [_office("ENC-065")])], cfg, db, tmp_path / "out", now=NOW)
@@ -108,8 +116,10 @@ def test_part_id_that_is_a_split_encounters_id_in_the_ledger_is_renumbered(tmp_p
     assert any(f.code == "pcn-renumbered" for f in res.findings) and not res.refused_anything
 
 
-def test_encounter_whose_id_is_an_earlier_part_is_held_with_a_finding(tmp_path: Path, cfg, long_claims) -> None:
-    db = tmp_path / "l.db"
+def test_encounter_whose_id_is_an_earlier_part_is_held_with_a_finding(
+    tmp_path: Path, cfg, long_claims, ledger_target: str
+) -> None:
+    db = ledger_target
     long_claims.add("ENC-070")
     billing.build_claims([_write(tmp_path / "a.json", [_office("ENC-070")])], cfg, db, tmp_path / "out", now=NOW)
     res = billing.build_claims(
@@ -123,8 +133,8 @@ def test_encounter_whose_id_is_an_earlier_part_is_held_with_a_finding(tmp_path: 
     assert res.refused_anything
 
 
-def test_ledger_refuses_a_pcn_owned_by_another_claim(tmp_path: Path, cfg) -> None:
-    db = tmp_path / "l.db"
+def test_ledger_refuses_a_pcn_owned_by_another_claim(tmp_path: Path, cfg, ledger_target: str) -> None:
+    db = ledger_target
     billing.build_claims([_write(tmp_path / "a.json", [_office("ENC-080")])], cfg, db, tmp_path / "out", now=NOW)
     conn = L.connect(db)
     res = L.reserve_numbers(conn, "837P", 1, 1, NOW)
@@ -139,7 +149,7 @@ def test_ledger_refuses_a_pcn_owned_by_another_claim(tmp_path: Path, cfg) -> Non
     status = conn.execute("SELECT status FROM interchanges WHERE id = ?", (res.interchange_id,)).fetchone()[0]
     assert status == "reserved"
     # the schema itself refuses it too, whatever writes the row
-    with pytest.raises(sqlite3.IntegrityError, match="patient control number"):
+    with pytest.raises(IntegrityError, match="patient control number"):
         conn.execute(
             "INSERT INTO claims (patient_control_number, encounter_id, payer, payer_id, claim_type, frequency,"
             " total_charge, status, transaction_id, created_at, updated_at, part) SELECT patient_control_number,"
@@ -149,9 +159,9 @@ def test_ledger_refuses_a_pcn_owned_by_another_claim(tmp_path: Path, cfg) -> Non
 
 
 def test_correcting_one_part_sends_only_that_part_with_its_own_payer_claim_number(
-    tmp_path: Path, cfg, long_claims
+    tmp_path: Path, cfg, long_claims, ledger_target: str
 ) -> None:
-    db = tmp_path / "l.db"
+    db = ledger_target
     long_claims.add("ENC-090")
     billing.build_claims([_write(tmp_path / "a.json", [_office("ENC-090")])], cfg, db, tmp_path / "out", now=NOW)
     conn = L.connect(db)

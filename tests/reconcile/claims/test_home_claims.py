@@ -17,12 +17,19 @@ from reconcile.ledger.history import hit_history_from_ledger
 CFG = load_config()
 
 
-@pytest.fixture(scope="module")
-def built(tmp_path_factory, fixtures_dir):
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def built(request, tmp_path_factory, fixtures_dir):
+    """One build of the home fixtures per backend, shared by this module's tests."""
     from reconcile.claims.build import build_claims
 
     out = tmp_path_factory.mktemp("home837")
-    db = out / "ledger.db"
+    db = str(out / "ledger.db")
+    if request.param == "postgresql":
+        from tests.pgserver import database_name
+
+        server = request.getfixturevalue("pg_server")
+        db = server.create_database(template=request.getfixturevalue("pg_ledger_template"))
+        request.addfinalizer(lambda: server.drop_database(database_name(db)))
     result = build_claims([fixtures_dir / "home_encounters.json"], CFG, db, out, now=datetime(2026, 4, 1, 12, 0))
     return result, out, db
 

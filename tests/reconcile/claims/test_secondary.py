@@ -37,10 +37,10 @@ def cfg() -> Any:
     return load_config(ROOT / "fixtures" / "dripline.toml")
 
 
-def _build(tmp_path: Path, cfg: Any, encounters: list[dict[str, Any]]) -> Any:
+def _build(tmp_path: Path, ledger: str, cfg: Any, encounters: list[dict[str, Any]]) -> Any:
     src = tmp_path / "enc.json"
     src.write_text(json.dumps({"encounters": encounters}))
-    conn = L.connect(tmp_path / "ledger.db")
+    conn = L.connect(ledger)
     res = build_claims([src], cfg, conn, tmp_path / "out")
     assert not res.refused_anything, [f.to_dict() for f in res.findings if f.is_error]
     return conn
@@ -139,9 +139,9 @@ def _primary(conn: Any, pcn: str, kinds: list[str]) -> RClaim:
 
 @pytest.mark.parametrize(("eid", "claim_type"), [("ENC-001", "837P"), ("ENC-004", "837I")])
 def test_secondary_claim_carries_the_primary_adjudication_to_the_cent(
-    tmp_path: Path, cfg: Any, eid: str, claim_type: str
+    tmp_path: Path, cfg: Any, ledger_target: str, eid: str, claim_type: str
 ) -> None:
-    conn = _build(tmp_path, cfg, [_with_secondary(eid, "COB-1")])
+    conn = _build(tmp_path, ledger_target, cfg, [_with_secondary(eid, "COB-1")])
     lines = _lines(conn, "COB-1", "medicare")
     assert len(lines) >= 3
     primary = _primary(conn, "COB-1", ["deductible", "denied", "coinsurance"])
@@ -217,8 +217,8 @@ def test_secondary_claim_carries_the_primary_adjudication_to_the_cent(
     assert summary[("COB-1", "commercial")]["status"] == "paid_secondary"
 
 
-def test_crossover_moves_to_crossed_over_and_builds_nothing(tmp_path: Path, cfg: Any) -> None:
-    conn = _build(tmp_path, cfg, [_with_secondary("ENC-001", "COB-X")])
+def test_crossover_moves_to_crossed_over_and_builds_nothing(tmp_path: Path, cfg: Any, ledger_target: str) -> None:
+    conn = _build(tmp_path, ledger_target, cfg, [_with_secondary("ENC-001", "COB-X")])
     primary = _primary(conn, "COB-X", ["coinsurance"])
     primary.status = "19"
     primary.remarks = ["MA18"]
@@ -229,8 +229,8 @@ def test_crossover_moves_to_crossed_over_and_builds_nothing(tmp_path: Path, cfg:
     assert built.files == [] and any(f.code == "nothing-to-build" for f in built.findings)
 
 
-def test_crossover_by_nm1_tt(tmp_path: Path, cfg: Any) -> None:
-    conn = _build(tmp_path, cfg, [_with_secondary("ENC-001", "COB-T")])
+def test_crossover_by_nm1_tt(tmp_path: Path, cfg: Any, ledger_target: str) -> None:
+    conn = _build(tmp_path, ledger_target, cfg, [_with_secondary("ENC-001", "COB-T")])
     primary = _primary(conn, "COB-T", ["coinsurance"])
     rm = RRemit("00952", "TRTT", primary.paid, "MEDICARE PART B", "CHK", "2026-04-01", [primary])
     text = write_835([rm]).replace(
@@ -244,10 +244,12 @@ def test_crossover_by_nm1_tt(tmp_path: Path, cfg: Any) -> None:
     assert _status(conn, "COB-T", "medicare") == "crossed_over"
 
 
-def test_no_patient_responsibility_or_no_next_payer_stays_as_posted(tmp_path: Path, cfg: Any) -> None:
+def test_no_patient_responsibility_or_no_next_payer_stays_as_posted(
+    tmp_path: Path, cfg: Any, ledger_target: str
+) -> None:
     enc = _fixture("ENC-001")
     enc["id"] = "NOCOB"
-    conn = _build(tmp_path, cfg, [enc, _with_secondary("ENC-003", "DENIED")])
+    conn = _build(tmp_path, ledger_target, cfg, [enc, _with_secondary("ENC-003", "DENIED")])
     _post(
         conn,
         cfg,
@@ -261,14 +263,14 @@ def test_no_patient_responsibility_or_no_next_payer_stays_as_posted(tmp_path: Pa
     assert _status(conn, "DENIED", "medicare") == "denied"
 
 
-def test_tertiary_claim_carries_both_earlier_payers(tmp_path: Path, cfg: Any) -> None:
+def test_tertiary_claim_carries_both_earlier_payers(tmp_path: Path, cfg: Any, ledger_target: str) -> None:
     from dataclasses import replace as dc_replace
 
     third = dc_replace(cfg.payers["commercial"], name="STATE MEDICAID", payer_id="MCD01", filing_indicator="MC")
     cfg.payers["medicaid"] = third
     enc = _with_secondary("ENC-001", "COB-3")
     enc["tertiary"] = {"payer": "medicaid", "member_id": "MCD5551212"}
-    conn = _build(tmp_path, cfg, [enc])
+    conn = _build(tmp_path, ledger_target, cfg, [enc])
     primary = _primary(conn, "COB-3", ["deductible", "coinsurance"])
     _post(conn, cfg, tmp_path, "mcr", "00952", "MEDICARE PART B", [primary])
     assert build_secondary(cfg, conn, tmp_path / "sec").files[0].status == "recorded"
@@ -300,8 +302,8 @@ def test_tertiary_claim_carries_both_earlier_payers(tmp_path: Path, cfg: Any) ->
     assert {s[1] for s in segs if s[0] == "SVD"} == {"00952", "ACME01"}
 
 
-def test_primary_reversal_after_secondary_sent_is_flagged(tmp_path: Path, cfg: Any) -> None:
-    conn = _build(tmp_path, cfg, [_with_secondary("ENC-001", "COB-R")])
+def test_primary_reversal_after_secondary_sent_is_flagged(tmp_path: Path, cfg: Any, ledger_target: str) -> None:
+    conn = _build(tmp_path, ledger_target, cfg, [_with_secondary("ENC-001", "COB-R")])
     primary = _primary(conn, "COB-R", ["coinsurance"])
     _post(conn, cfg, tmp_path, "mcr", "00952", "MEDICARE PART B", [primary])
     build_secondary(cfg, conn, tmp_path / "sec")
@@ -332,8 +334,8 @@ def test_primary_reversal_after_secondary_sent_is_flagged(tmp_path: Path, cfg: A
     assert any(f.code == "primary-changed-after-secondary" for f in res.files[0].findings)
 
 
-def test_claim_level_only_remittance_gives_a_claim_level_2320(tmp_path: Path, cfg: Any) -> None:
-    conn = _build(tmp_path, cfg, [_with_secondary("ENC-001", "COB-C")])
+def test_claim_level_only_remittance_gives_a_claim_level_2320(tmp_path: Path, cfg: Any, ledger_target: str) -> None:
+    conn = _build(tmp_path, ledger_target, cfg, [_with_secondary("ENC-001", "COB-C")])
     charge = sum((D(ln["charge"]) for ln in _lines(conn, "COB-C", "medicare")), D(0))
     co = (charge * D("0.4")).quantize(CENT)
     pr = ((charge - co) * D("0.2")).quantize(CENT)
@@ -358,16 +360,16 @@ def test_claim_level_only_remittance_gives_a_claim_level_2320(tmp_path: Path, cf
     assert D(next(s for s in segs if s[0] == "AMT" and s[1] == "D")[2]) == charge - co - pr
 
 
-def test_cli_claims_secondary_and_list_json(tmp_path: Path, cfg: Any) -> None:
+def test_cli_claims_secondary_and_list_json(tmp_path: Path, cfg: Any, ledger_target: str) -> None:
     from typer.testing import CliRunner
 
     from dripline.cli import app
 
-    conn = _build(tmp_path, cfg, [_with_secondary("ENC-001", "COB-J")])
+    conn = _build(tmp_path, ledger_target, cfg, [_with_secondary("ENC-001", "COB-J")])
     primary = _primary(conn, "COB-J", ["deductible"])
     _post(conn, cfg, tmp_path, "mcr", "00952", "MEDICARE PART B", [primary])
     conn.close()
-    db = str(tmp_path / "ledger.db")
+    db = ledger_target
     runner = CliRunner()
     out = runner.invoke(app, ["claims", "secondary", "--out", str(tmp_path / "sec"), "--ledger", db, "--json"])
     assert out.exit_code == 0, out.output
@@ -384,10 +386,12 @@ def test_cli_claims_secondary_and_list_json(tmp_path: Path, cfg: Any) -> None:
     assert "paid by payer" in table and "medicare" in table
 
 
-def test_correction_of_the_primary_uses_the_primary_payer_claim_number(tmp_path: Path, cfg: Any) -> None:
+def test_correction_of_the_primary_uses_the_primary_payer_claim_number(
+    tmp_path: Path, cfg: Any, ledger_target: str
+) -> None:
     from reconcile.claims.correct import correction_source
 
-    conn = _build(tmp_path, cfg, [_with_secondary("ENC-001", "COB-F")])
+    conn = _build(tmp_path, ledger_target, cfg, [_with_secondary("ENC-001", "COB-F")])
     primary = _primary(conn, "COB-F", ["coinsurance"])
     _post(conn, cfg, tmp_path, "mcr", "00952", "MEDICARE PART B", [primary])
     build_secondary(cfg, conn, tmp_path / "sec")
@@ -399,8 +403,10 @@ def test_correction_of_the_primary_uses_the_primary_payer_claim_number(tmp_path:
     assert [tuple(r) for r in flags] == [("medicare", 1, "commercial"), ("commercial", 2, None)]
 
 
-def test_forwarded_status_without_a_crossover_remark_is_billed_with_a_warning(tmp_path: Path, cfg: Any) -> None:
-    conn = _build(tmp_path, cfg, [_with_secondary("ENC-001", "COB-W")])
+def test_forwarded_status_without_a_crossover_remark_is_billed_with_a_warning(
+    tmp_path: Path, cfg: Any, ledger_target: str
+) -> None:
+    conn = _build(tmp_path, ledger_target, cfg, [_with_secondary("ENC-001", "COB-W")])
     primary = _primary(conn, "COB-W", ["coinsurance"])
     primary.status = "19"
     primary.remarks = ["N130"]  # a remark, but not one saying the claim was forwarded

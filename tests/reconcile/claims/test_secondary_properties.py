@@ -23,6 +23,7 @@ from tests.reconcile.claims.test_secondary import (
     _status,
     _with_secondary,
 )
+from tests.reconcile.ledger.targets import another_ledger
 
 D = Decimal
 CENT = D("0.01")
@@ -101,11 +102,16 @@ def _cas_of(segs: list[list[str]], at: int) -> list[Adj]:
     status=st.sampled_from(["1", "19"]),
 )
 def test_any_primary_adjudication_gives_a_valid_exact_secondary(
-    tmp_path_factory: pytest.TempPathFactory, eid: str, policies: list[tuple], status: str
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    ledger_target: str,
+    eid: str,
+    policies: list[tuple],
+    status: str,
 ) -> None:
     tmp = tmp_path_factory.mktemp("prop")
     cfg = CFG
-    conn = _build(tmp, cfg, [_with_secondary(eid, "PROP-1")])
+    conn = _build(tmp, another_ledger(request, ledger_target), cfg, [_with_secondary(eid, "PROP-1")])
     lines = _lines(conn, "PROP-1", "medicare")
     rls = [_adjudicate(ln, policies[i % len(policies)]) for i, ln in enumerate(lines)]
     _post(conn, cfg, tmp, "mcr", "00952", "MEDICARE PART B", [_claim("PROP-1", status, rls)])

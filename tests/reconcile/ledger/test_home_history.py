@@ -1,4 +1,4 @@
-"""The 60-day HIT rule with a real SQLite ledger holding an earlier HIT claim (reconcile.ledger.history)."""
+"""The 60-day HIT rule with a real ledger (SQLite and PostgreSQL) holding an earlier HIT claim (reconcile.ledger.history)."""
 
 from __future__ import annotations
 
@@ -77,8 +77,8 @@ def _encounter(first_day):
     )
 
 
-def test_60_day_rule_with_ledger_history(tmp_path):
-    db = tmp_path / "ledger.db"
+def test_60_day_rule_with_ledger_history(ledger_target):
+    db = ledger_target
     conn = L.connect(db)
     # an earlier HIT claim for this patient: last G-code on 2026-02-10
     _record(
@@ -118,14 +118,15 @@ def test_60_day_rule_with_ledger_history(tmp_path):
 
 
 def test_missing_ledger_has_no_history(tmp_path):
+    """SQLite only: an absent ledger file is not created by asking for history."""
     history = hit_history_from_ledger(tmp_path / "absent.db")
     assert history("PAT-HIST") == []
     assert not (tmp_path / "absent.db").exists()
 
 
-def test_replacement_claim_does_not_see_itself_as_history(tmp_path):
+def test_replacement_claim_does_not_see_itself_as_history(ledger_target):
     """Re-coding an encounter whose claim is already in the ledger: its own days are not earlier."""
-    conn = L.connect(tmp_path / "l.db")
+    conn = L.connect(ledger_target)
     first = date(2026, 5, 4)
     _record(
         conn,

@@ -1,9 +1,8 @@
-"""The SQLite ledger: migrations, file safety, control numbers, recording claims atomically."""
+"""The ledger on SQLite and PostgreSQL: migrations, file safety, control numbers, recording claims atomically."""
 
 from __future__ import annotations
 
 import os
-import sqlite3
 import stat
 import subprocess
 import sys
@@ -18,6 +17,7 @@ from hypothesis import strategies as st
 
 from coding.model import ServiceLine
 from reconcile.ledger import store as L
+from reconcile.ledger.db import Connection, DatabaseError, dialect, is_server_url, table_exists
 from reconcile.ledger.migrations import MIGRATIONS, applied_migrations, apply_migrations, split_statements
 from reconcile.posting.queries import claim_summaries
 
@@ -37,7 +37,7 @@ def _line(code: str = "96365", charge: str = "350.00", lcn: str | None = None, *
 
 
 def _record(
-    conn: sqlite3.Connection,
+    conn: Connection,
     enc_id: str,
     lines: list[ServiceLine],
     frequency: str = "1",
@@ -63,8 +63,8 @@ def _record(
 
 
 @pytest.fixture()
-def conn(tmp_path: Path) -> sqlite3.Connection:
-    return L.connect(tmp_path / "ledger.db")
+def conn(ledger_target: str) -> Connection:
+    return L.connect(ledger_target)
 
 
 def test_shipped_migrations_keep_their_names_and_order() -> None:
@@ -87,8 +87,8 @@ def test_shipped_migrations_keep_their_names_and_order() -> None:
     ]
 
 
-def test_migrations_are_named_recorded_and_idempotent(tmp_path: Path) -> None:
-    path = tmp_path / "l.db"
+def test_migrations_are_named_recorded_and_idempotent(ledger_target: str) -> None:
+    path = ledger_target
     c1 = L.connect(path)
     names = [n for n, _ in MIGRATIONS]
     assert applied_migrations(c1) == names
@@ -96,8 +96,7 @@ def test_migrations_are_named_recorded_and_idempotent(tmp_path: Path) -> None:
     c2 = L.connect(path)
     assert apply_migrations(c2) == []  # nothing pending on reopen
     assert applied_migrations(c2) == names
-    tables = {r[0] for r in c2.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-    assert {
+    for table in (
         "migrations",
         "interchanges",
         "transactions",
@@ -107,23 +106,24 @@ def test_migrations_are_named_recorded_and_idempotent(tmp_path: Path) -> None:
         "control_counters",
         "claim_status_history",
         "acknowledgments",
-    } <= tables
+    ):
+        assert table_exists(c2, table), table
 
 
-def test_appended_migration_applies_once(conn: sqlite3.Connection) -> None:
+def test_appended_migration_applies_once(conn: Connection) -> None:
     extra = MIGRATIONS + [("9999_test_extra", "CREATE TABLE extra (x TEXT); CREATE INDEX extra_x ON extra(x);")]
     assert apply_migrations(conn, extra) == ["9999_test_extra"]
     assert apply_migrations(conn, extra) == []
     assert applied_migrations(conn)[-1] == "9999_test_extra"
 
 
-def test_failed_migration_is_not_recorded(conn: sqlite3.Connection) -> None:
+def test_failed_migration_is_not_recorded(conn: Connection) -> None:
     bad = MIGRATIONS + [("9998_bad", "CREATE TABLE ok_part (x TEXT); CREATE TABLE claims (y TEXT);")]
-    with pytest.raises(sqlite3.OperationalError):
+    with pytest.raises(DatabaseError):
         apply_migrations(conn, bad)
+    assert not conn.in_transaction
     assert "9998_bad" not in applied_migrations(conn)
-    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-    assert "ok_part" not in tables  # rolled back as a whole
+    assert table_exists(conn, "claims") and not table_exists(conn, "ok_part")  # rolled back as a whole
 
 
 def test_split_statements_keeps_trigger_bodies_whole() -> None:
@@ -136,6 +136,7 @@ def test_split_statements_keeps_trigger_bodies_whole() -> None:
 
 
 def test_ledger_file_is_private_wal_with_foreign_keys(tmp_path: Path) -> None:
+    """SQLite only: file mode, journal and pragmas of the ledger file."""
     path = tmp_path / "l.db"
     old = os.umask(0o022)
     try:
@@ -148,6 +149,7 @@ def test_ledger_file_is_private_wal_with_foreign_keys(tmp_path: Path) -> None:
 
 
 def test_not_a_database_is_a_clean_error(tmp_path: Path) -> None:
+    """SQLite only: a file that is not a database (PostgreSQL's failures: test_connection_errors)."""
     path = tmp_path / "junk.db"
     path.write_bytes(b"this is not sqlite at all" * 100)
     with pytest.raises(L.LedgerError):
@@ -156,8 +158,8 @@ def test_not_a_database_is_a_clean_error(tmp_path: Path) -> None:
         L.connect(tmp_path / "missing-dir" / "l.db")
 
 
-def test_control_numbers_never_reused_across_reopen(tmp_path: Path) -> None:
-    path = tmp_path / "l.db"
+def test_control_numbers_never_reused_across_reopen(ledger_target: str) -> None:
+    path = ledger_target
     seen: dict[str, list] = {"isa13": [], "gs06": [], "st02": [], "bht03": [], "line": []}
     for _ in range(3):
         conn = L.connect(path)
@@ -193,10 +195,10 @@ _WORKER = textwrap.dedent("""
 """)
 
 
-def test_control_numbers_unique_across_concurrent_processes(tmp_path: Path) -> None:
+def test_control_numbers_unique_across_concurrent_processes(tmp_path: Path, ledger_target: str) -> None:
     import time
 
-    path = tmp_path / "l.db"
+    path = ledger_target
     L.connect(path).close()
     script = tmp_path / "worker.py"
     script.write_text(_WORKER.format(repo=str(REPO)))
@@ -237,7 +239,7 @@ def test_control_numbers_unique_across_concurrent_processes(tmp_path: Path) -> N
     assert conn.execute("SELECT value FROM control_counters WHERE name='line'").fetchone()[0] == 6 * n
 
 
-def test_record_interchange_stores_exact_money_and_lines(conn: sqlite3.Connection) -> None:
+def test_record_interchange_stores_exact_money_and_lines(conn: Connection) -> None:
     lines = [
         _line("96365", "350.00"),
         _line(
@@ -257,14 +259,15 @@ def test_record_interchange_stores_exact_money_and_lines(conn: sqlite3.Connectio
     assert [r["code"] for r in lrows] == ["96365", "J9035"]
     assert lrows[1]["charge"] == "1234.565" and lrows[1]["modifiers"] == "JZ:59"
     assert lrows[1]["ndc"] == "50242006001" and lrows[1]["ndc_quantity"] == "16"
-    assert conn.execute("SELECT typeof(charge) FROM lines LIMIT 1").fetchone()[0] == "text"
+    typeof = "pg_typeof(charge)::text" if dialect(conn) == "postgresql" else "typeof(charge)"
+    assert conn.execute(f"SELECT {typeof} FROM lines LIMIT 1").fetchone()[0] == "text"
     enc = conn.execute("SELECT source FROM encounters WHERE id = ?", (row["encounter_row"],)).fetchone()
     assert '"ENC-1"' in enc["source"]
     status = conn.execute("SELECT status FROM interchanges").fetchone()[0]
     assert status == "recorded"
 
 
-def test_duplicate_original_refused_correction_accepted(conn: sqlite3.Connection) -> None:
+def test_duplicate_original_refused_correction_accepted(conn: Connection) -> None:
     _record(conn, "ENC-2", [_line()])
     with pytest.raises(L.DuplicateEncounterError) as info:
         _record(conn, "ENC-2", [_line()])
@@ -275,7 +278,7 @@ def test_duplicate_original_refused_correction_accepted(conn: sqlite3.Connection
     assert [tuple(r) for r in rows] == [("1", None), ("7", "PCN998877")]
 
 
-def test_rejected_claim_may_be_sent_again(conn: sqlite3.Connection) -> None:
+def test_rejected_claim_may_be_sent_again(conn: Connection) -> None:
     [cid] = _record(conn, "ENC-3", [_line()])
     assert L.encounter_sent(conn, "ENC-3")
     with L.transaction(conn):
@@ -288,7 +291,7 @@ def test_rejected_claim_may_be_sent_again(conn: sqlite3.Connection) -> None:
     assert [tuple(r) for r in hist] == [("sent", "build"), ("rejected", "999")]
 
 
-def test_failed_recording_leaves_nothing_half_recorded(conn: sqlite3.Connection) -> None:
+def test_failed_recording_leaves_nothing_half_recorded(conn: Connection) -> None:
     res = L.reserve_numbers(conn, "837P", 1, 2)
     good, bad = _line(lcn=res.line_control_numbers[0]), _line(lcn=None)  # second line unnumbered
     claim = L.ClaimRecord("ENC-4", "ENC-4", "medicare", "00952", "837P", "1", [good, bad])
@@ -303,7 +306,7 @@ def test_failed_recording_leaves_nothing_half_recorded(conn: sqlite3.Connection)
     assert L.reserve_numbers(conn, "837P", 1, 1).isa13 == res.isa13 + 1
 
 
-def test_claim_summaries_fields(conn: sqlite3.Connection) -> None:
+def test_claim_summaries_fields(conn: Connection) -> None:
     _record(conn, "ENC-5", [_line(charge="100.10"), _line(charge="0.05")], payer="commercial")
     [s] = claim_summaries(conn)
     assert s["patient_control_number"] == "ENC-5" and s["payer"] == "commercial"
@@ -319,8 +322,16 @@ def test_claim_summaries_fields(conn: sqlite3.Connection) -> None:
     cents=st.integers(min_value=0, max_value=10**12),
     exp=st.integers(min_value=0, max_value=4),
 )
-def test_any_text_and_amount_round_trips_exactly(tmp_path: Path, enc_id: str, code: str, cents: int, exp: int) -> None:
-    conn = L.connect(tmp_path / "prop.db")
+def test_any_text_and_amount_round_trips_exactly(
+    ledger_target: str, enc_id: str, code: str, cents: int, exp: int
+) -> None:
+    """Every example records into the same ledger (one per backend)."""
+    if is_server_url(ledger_target):
+        # PostgreSQL text cannot hold NUL: such a value is refused (see test_nul_text_is_refused_cleanly)
+        enc_id, code = enc_id.replace("\x00", ""), code.replace("\x00", "")
+        if not enc_id or not code:
+            return
+    conn = L.connect(ledger_target)
     charge = Decimal(cents).scaleb(-exp)
     ln = _line(code=code, charge=str(charge))
     try:
@@ -330,10 +341,25 @@ def test_any_text_and_amount_round_trips_exactly(tmp_path: Path, enc_id: str, co
     row = conn.execute("SELECT patient_control_number, total_charge FROM claims WHERE id = ?", (cid,)).fetchone()
     assert row[0] == enc_id and Decimal(row[1]) == charge
     assert conn.execute("SELECT code FROM lines WHERE claim_id = ?", (cid,)).fetchone()[0] == code
-    assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    if dialect(conn) == "sqlite":
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    conn.close()
 
 
-def test_source_encounter_keeps_decimal_numbers_exact(conn: sqlite3.Connection) -> None:
+def test_nul_text_is_refused_cleanly(pg_ledger: str) -> None:
+    """PostgreSQL only: text cannot hold NUL (the encounter loader refuses control characters before
+    this); recording such a claim fails as a database error and leaves nothing half recorded."""
+    conn = L.connect(pg_ledger)
+    with pytest.raises(DatabaseError):
+        _record(conn, "ENC\x00NUL", [_line()])
+    assert not conn.in_transaction
+    assert conn.execute("SELECT COUNT(*) FROM claims").fetchone()[0] == 0
+    assert conn.execute("SELECT status FROM interchanges").fetchone()[0] == "reserved"
+    _record(conn, "ENC-OK", [_line()])  # the connection is usable afterwards
+    conn.close()
+
+
+def test_source_encounter_keeps_decimal_numbers_exact(conn: Connection) -> None:
     import json
 
     src = {
@@ -355,8 +381,10 @@ def test_source_encounter_keeps_decimal_numbers_exact(conn: sqlite3.Connection) 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(st.tuples(st.integers(0, 5), st.integers(0, 40), st.booleans()), min_size=1, max_size=12))
-def test_reservations_never_overlap_whatever_the_sequence(tmp_path_factory, plan) -> None:
-    path = tmp_path_factory.mktemp("prop") / "l.db"
+def test_reservations_never_overlap_whatever_the_sequence(
+    ledger_target: str, plan: list[tuple[int, int, bool]]
+) -> None:
+    path = ledger_target  # one ledger for every example: its counters carry on from example to example
     conn = L.connect(path)
     seen: dict[str, set] = {k: set() for k in ("isa13", "gs06", "st02", "bht03", "line")}
     for n_sets, n_lines, reopen in plan:

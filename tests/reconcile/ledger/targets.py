@@ -1,0 +1,24 @@
+"""More ledgers on the backend a test runs on (for tests that need a fresh one per example)."""
+
+from __future__ import annotations
+
+import pytest
+
+from reconcile.ledger.db import is_server_url
+
+
+def another_ledger(request: pytest.FixtureRequest, like: str) -> str:
+    """A fresh ledger on the same backend as ``like`` (a SQLite path or a PostgreSQL URL).
+
+    The SQLite ledger is a path in a new temporary folder; the PostgreSQL ledger a database
+    cloned from the migrated template, dropped when the test ends.
+    """
+    if not is_server_url(like):
+        factory: pytest.TempPathFactory = request.getfixturevalue("tmp_path_factory")
+        return str(factory.mktemp("ledger") / "ledger.db")
+    from tests.pgserver import PgServer, database_name
+
+    server: PgServer = request.getfixturevalue("pg_server")
+    url = server.create_database(template=request.getfixturevalue("pg_ledger_template"))
+    request.addfinalizer(lambda: server.drop_database(database_name(url)))
+    return url

@@ -111,9 +111,17 @@ def redact_url(url: str) -> str:
     'postgresql://billing:***@db.example:5432/ledger'
     >>> redact_url("postgresql:///ledger?host=/tmp")
     'postgresql:///ledger?host=/tmp'
+
+    A password that was not percent-encoded (holding ``/`` or ``@``) is left out whole:
+
+    >>> redact_url("postgresql://billing:pa/ss@wd@db.example/ledger?password=x&port=5432")
+    'postgresql://billing:***@db.example/ledger?password=***&port=5432'
     """
-    url = re.sub(r"(://[^/@:]*):[^/@]*@", r"\1:***@", url)
-    return re.sub(r"(password=)[^&]*", r"\1***", url)
+    head, sep, query = url.partition("?")
+    m = re.match(r"([A-Za-z][\w+.-]*://)([^:/@]*):.*@", head)  # greedy: up to the last @
+    if m:
+        head = f"{m.group(1)}{m.group(2)}:***@{head[m.end() :]}"
+    return head + sep + re.sub(r"(password=)[^&]*", r"\1***", query)
 
 
 def dialect(conn: object) -> str:

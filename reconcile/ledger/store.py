@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 from coding.model import ServiceLine
 from reconcile.ledger.db import (
@@ -170,21 +171,37 @@ def connect(path: str | Path) -> Connection:
 
 
 def _connect_server(url: str) -> Connection:
+    """Open a PostgreSQL ledger; any failure is a :class:`LedgerError` whose message never holds the
+    URL's password (the driver's messages may quote a malformed URL, or a part of it, verbatim)."""
     try:
         conn = PgConnection.open(url)
     except DatabaseError as exc:
-        raise LedgerError(f"cannot open ledger {redact_url(url)}: {_first_line(exc)}") from None
+        raise LedgerError(_without_password(f"cannot open ledger {redact_url(url)}: {_first_line(exc)}", url)) from None
     try:
         apply_migrations(conn)
     except DatabaseError as exc:
         conn.close()
-        raise LedgerError(f"cannot use ledger {redact_url(url)}: {_first_line(exc)}") from None
+        raise LedgerError(_without_password(f"cannot use ledger {redact_url(url)}: {_first_line(exc)}", url)) from None
     return conn
 
 
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
+
+
+_URL_IN_TEXT = re.compile(r"postgres(?:ql)?://[^\s\"']*")
+
+
+def _without_password(message: str, url: str) -> str:
+    """``message`` with every URL in it redacted and every spelling of ``url``'s password left out."""
+    message = _URL_IN_TEXT.sub(lambda m: redact_url(m.group(0)), message)
+    head, _, query = url.partition("?")
+    found = re.match(r"[A-Za-z][\w+.-]*://[^:/@]*:(.*)@", head)
+    secrets = ([found.group(1)] if found else []) + re.findall(r"password=([^&]*)", query)
+    for secret in sorted({v for s in secrets for v in (s, unquote(s))} - {""}, key=len, reverse=True):
+        message = message.replace(secret, "***")
+    return message
 
 
 @contextmanager

@@ -34,10 +34,14 @@ def hit_codes() -> tuple[str, ...]:
     return tuple(sorted({c.initial_code for c in cats} | {c.subsequent_code for c in cats}))
 
 
-# The encounter's patient id inside its stored JSON, in each database's words.
+# The encounter's patient id inside its stored JSON, in each database's words. PostgreSQL refuses
+# to read a JSON document holding the escape of NUL (``\u0000``) anywhere, and a stored encounter
+# keeps fields the loader does not read as received: each such escape is read as U+FFFD first (the
+# same length, a backslash, ``u`` and four hex digits, so the text stays valid JSON whatever
+# precedes it; the patient id itself never holds a control character).
 PATIENT_ID = {
     "sqlite": "json_extract(e.source, '$.patient.id')",
-    "postgresql": "(e.source::jsonb #>> '{patient,id}')",
+    "postgresql": "(replace(e.source, '\\u0000', '\\ufffd')::json #>> '{patient,id}')",
 }
 
 

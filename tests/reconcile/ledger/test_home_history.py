@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
@@ -24,7 +25,7 @@ PAT = Patient(
 )
 
 
-def _record(conn, enc_id, patient_id, lines, frequency="1", status=None):
+def _record(conn, enc_id, patient_id, lines, frequency="1", status=None, **extra):
     res = L.reserve_numbers(conn, "837P", 1, len(lines))
     for ln, lcn in zip(lines, res.line_control_numbers):
         ln.line_control_number = lcn
@@ -37,7 +38,7 @@ def _record(conn, enc_id, patient_id, lines, frequency="1", status=None):
         frequency=frequency,
         lines=lines,
         payer_claim_number="PCN1" if frequency in ("7", "8") else None,
-        source={"id": enc_id, "setting": "home", "patient": {"id": patient_id}},
+        source={"id": enc_id, "setting": "home", "patient": {"id": patient_id}, **extra},
     )
     tx = L.TransactionRecord(st02=res.st02[0], bht03=res.bht03[0], payer="medicare", claims=[claim])
     ids = L.record_interchange(conn, res, f"/tmp/{enc_id}.x12", "0" * 64, [tx])
@@ -136,3 +137,17 @@ def test_replacement_claim_does_not_see_itself_as_history(ledger_target):
     )
     lines, _ = home_lines(_encounter(first), CFG, MEDICARE, hit_history=hit_history_from_ledger(conn))
     assert [ln.code for ln in lines] == ["G0088", "G0068", "G0068"]
+
+
+def test_an_unvalidated_field_holding_nul_does_not_break_the_history(ledger_target):
+    """A stored encounter keeps fields the loader does not read, as received; a NUL in one (JSON
+    ``\\u0000``, which PostgreSQL's JSON functions refuse) leaves every patient's history readable."""
+    conn = L.connect(ledger_target)
+    _record(conn, "HOME-NUL", "PAT-NUL", [_g("G0088", date(2026, 2, 3))], note="scanned\x00form", tags=["\\u0000"])
+    _record(conn, "HOME-OK", "PAT-HIST", [_g("G0088", date(2026, 2, 4))])
+    assert hit_service_dates(conn, "PAT-NUL") == [date(2026, 2, 3)]
+    assert hit_service_dates(conn, "PAT-HIST") == [date(2026, 2, 4)]
+    assert hit_history_from_ledger(conn)("PAT-NUL") == [date(2026, 2, 3)]
+    source = conn.execute("SELECT source FROM encounters WHERE encounter_id = 'HOME-NUL'").fetchone()[0]
+    assert json.loads(source)["note"] == "scanned\x00form"  # stored as received
+    conn.close()

@@ -2,8 +2,10 @@
 
 The builds run in a subprocess through :mod:`tests.killpoint`, which SIGKILLs
 the process at a chosen SQL statement or file-system call; production code has no hook for it.
-The kill-point tests are SQLite only (their SQL events come from a SQLite trace callback and
-they read the ledger file with integrity_check); the last two run on both backends.
+The kill-point tests at random events are SQLite only (their SQL events come from a SQLite trace
+callback, and the ledger file is checked with integrity_check). On PostgreSQL the build is killed
+at its file-system calls (the temporary file written but not recorded, recorded but not renamed),
+where the server rolls back whatever the killed connection had not committed.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import random
 import sqlite3
 import stat
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -28,11 +31,17 @@ REPO = Path(__file__).resolve().parents[3]
 KILLED = -9
 
 
+def _ledger(work: Path) -> str:
+    """The ledger of a workspace: the URL in ``ledger.url`` (PostgreSQL), else the file ``l.db``."""
+    url = work / "ledger.url"
+    return url.read_text() if url.exists() else str(work / "l.db")
+
+
 def _run(work: Path, target: int = 0, prefix: str = "") -> tuple[int, int]:
     """Run ``claims build`` in ``work`` (killed at counted event ``target``); (exit code, events seen)."""
     env = {k: v for k, v in os.environ.items() if k != "DRIPLINE_DB"}
     args = ["claims", "build", str(work / "batch.json"), "--out", str(work / "out")]
-    args += ["--ledger", str(work / "l.db"), "--json"]
+    args += ["--ledger", _ledger(work), "--json"]
     proc, seen = run_killed(args, work / "events.txt", target, prefix, env=env, timeout=300)
     return proc.returncode, seen
 
@@ -48,7 +57,7 @@ def _rerun(work: Path) -> int:
             "--out",
             str(work / "out"),
             "--ledger",
-            str(work / "l.db"),
+            _ledger(work),
             "--json",
         ],
     )
@@ -58,8 +67,10 @@ def _rerun(work: Path) -> int:
 
 def _workspace(root: Path, ledger: str | None = None) -> Path:
     """A folder with an encounter batch and a ledger that exists already (its schema applied):
-    ``ledger``, else the SQLite file ``l.db`` in the folder."""
+    ``ledger`` (a PostgreSQL URL is kept in ``ledger.url``), else the SQLite file ``l.db`` in the folder."""
     root.mkdir()
+    if ledger is not None and is_server_url(ledger):
+        (root / "ledger.url").write_text(ledger)
     L.connect(ledger or root / "l.db").close()
     _write(
         root / "batch.json",
@@ -68,13 +79,23 @@ def _workspace(root: Path, ledger: str | None = None) -> Path:
     return root
 
 
+def _open(work: Path) -> Any:
+    """A plain connection to the workspace's ledger: a raw ``sqlite3`` one for a file (so that
+    reading it applies no migration), the ledger's own for PostgreSQL."""
+    ledger = _ledger(work)
+    return L.connect(ledger) if is_server_url(ledger) else sqlite3.connect(ledger)
+
+
 def _check_consistent(work: Path, after_restart: bool) -> None:
     """integrity_check ok; every claim file has its record (and, after a restart, every record its file)."""
     out = work / "out"
-    conn = sqlite3.connect(work / "l.db")
+    conn = _open(work)
     try:
-        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-        columns = {r[1] for r in conn.execute("PRAGMA table_info(interchanges)")}
+        if is_server_url(_ledger(work)):
+            columns = {"temp_path"}  # the workspace's ledger was migrated before the build
+        else:
+            assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+            columns = {r[1] for r in conn.execute("PRAGMA table_info(interchanges)")}
         if not columns:  # killed before the ledger had its schema: no build began
             assert not (out.exists() and any(out.iterdir()))
             return
@@ -110,7 +131,7 @@ def _check_consistent(work: Path, after_restart: bool) -> None:
 
 def _state(work: Path) -> dict:
     """What a build leaves, without the control numbers and clock that differ between runs."""
-    conn = sqlite3.connect(work / "l.db")
+    conn = _open(work)
     try:
         claims = sorted(
             tuple(r)
@@ -259,3 +280,33 @@ def test_a_recording_that_fails_leaves_no_file_behind(tmp_path: Path, monkeypatc
         billing.build_claims([work / "batch.json"], load_config(), conn, work / "out")
     assert list((work / "out").iterdir()) == []
     assert [tuple(r) for r in conn.execute("SELECT status, temp_path FROM interchanges")] == [("failed", None)]
+
+
+@pytest.mark.slow
+def test_killed_between_file_and_record_on_postgresql(tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    """PostgreSQL: killed with the temporary file written but not recorded, then with the file recorded
+    but not yet renamed; each time the ledger and the folder agree, and a re-run ends as one clean run."""
+    from tests.reconcile.ledger.targets import fresh_ledger
+
+    def workspace(name: str) -> Path:
+        return _workspace(tmp_path / name, fresh_ledger(request, "postgresql"))
+
+    clean = workspace("clean")
+    assert _run(clean)[0] == 0
+    _check_consistent(clean, after_restart=True)
+    state = _state(clean)
+    assert len(state["claims"]) == 4 and state["files"]
+
+    work = workspace("w1")
+    assert _run(work, 1, "os.fsync")[0] == KILLED  # the temporary file written, not yet recorded
+    _check_consistent(work, after_restart=False)
+    assert not list((work / "out").glob("*.x12"))
+    conn = L.connect(_ledger(work))
+    assert conn.execute("SELECT COUNT(*) FROM claims").fetchone()[0] == 0
+    conn.close()
+    assert _run(work, 1, "os.replace")[0] == KILLED  # the first file recorded, not yet renamed
+    _check_consistent(work, after_restart=False)
+    assert [p for p in (work / "out").iterdir() if p.name.startswith(".dripline-")]
+    assert _rerun(work) in (0, 1)
+    _check_consistent(work, after_restart=True)
+    assert _state(work) == state

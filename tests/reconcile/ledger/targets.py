@@ -7,13 +7,10 @@ import pytest
 from reconcile.ledger.db import is_server_url
 
 
-def another_ledger(request: pytest.FixtureRequest, like: str) -> str:
-    """A fresh ledger on the same backend as ``like`` (a SQLite path or a PostgreSQL URL).
-
-    The SQLite ledger is a path in a new temporary folder; the PostgreSQL ledger a database
-    cloned from the migrated template, dropped when the test ends.
-    """
-    if not is_server_url(like):
+def fresh_ledger(request: pytest.FixtureRequest, backend: str) -> str:
+    """A fresh ledger: ``"sqlite"`` a path in a new temporary folder, ``"postgresql"`` the URL of a
+    database cloned from the migrated template (dropped when the test ends)."""
+    if backend == "sqlite":
         factory: pytest.TempPathFactory = request.getfixturevalue("tmp_path_factory")
         return str(factory.mktemp("ledger") / "ledger.db")
     from tests.pgserver import PgServer, database_name
@@ -22,3 +19,8 @@ def another_ledger(request: pytest.FixtureRequest, like: str) -> str:
     url = server.create_database(template=request.getfixturevalue("pg_ledger_template"))
     request.addfinalizer(lambda: server.drop_database(database_name(url)))
     return url
+
+
+def another_ledger(request: pytest.FixtureRequest, like: str) -> str:
+    """A fresh ledger on the same backend as ``like`` (a SQLite path or a PostgreSQL URL)."""
+    return fresh_ledger(request, "postgresql" if is_server_url(like) else "sqlite")

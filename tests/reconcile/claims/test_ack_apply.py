@@ -342,3 +342,32 @@ def test_a_file_that_is_not_an_acknowledgment_exits_1_and_is_not_recorded(tmp_pa
     again = apply_ack_file(conn, remit)
     assert not again.duplicate and any(x.code == "ack-empty" for x in again.findings)
     assert conn.execute("SELECT COUNT(*) FROM acknowledgments").fetchone()[0] == 0
+
+
+def test_the_same_file_applied_by_two_connections_at_once_is_applied_once(ledger_target: str, tmp_path: Path) -> None:
+    """Two processes applying one 999 at the same time: the writers queue, the second sees it applied."""
+    import threading
+
+    conn = L.connect(ledger_target)
+    res = _sent(conn, [[("ENC-R1", "10")], [("ENC-R2", "20")]])
+    f = tmp_path / "r.999"
+    f.write_text(_999(res.gs06, [(res.st02[0], "A"), (res.st02[1], "R")], "P"))
+    start = threading.Barrier(2)
+    results = []
+
+    def apply() -> None:
+        own = L.connect(ledger_target)  # a SQLite connection belongs to its thread
+        start.wait()
+        results.append(apply_ack_file(own, f))
+        own.close()
+
+    threads = [threading.Thread(target=apply) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert sorted(r.duplicate for r in results) == [False, True]
+    assert [_status(conn, p) for p in ("ENC-R1", "ENC-R2")] == ["accepted", "rejected"]
+    assert conn.execute("SELECT COUNT(*) FROM acknowledgments").fetchone()[0] == 1
+    assert conn.execute("SELECT COUNT(*) FROM claim_status_history").fetchone()[0] == 4
+    conn.close()

@@ -32,6 +32,7 @@ from reconcile.ledger.db import (
     DatabaseError,
     PgConnection,
     Row,
+    dialect,
     is_server_url,
     redact_url,
 )
@@ -370,43 +371,55 @@ def source_json(obj: Any) -> str:
     return text
 
 
+def _insert_row(conn: Connection, sql: str, params: tuple[Any, ...]) -> int:
+    """Run a one-row ``INSERT`` and return the id it gave its row.
+
+    On PostgreSQL the id comes back with the row (``RETURNING id``): one round trip to the server
+    instead of two (the ``INSERT``, then ``lastval()`` for ``lastrowid``).
+    """
+    if dialect(conn) == "postgresql":
+        row = conn.execute(f"{sql} RETURNING id", params).fetchone()
+        if row is None:  # pragma: no cover - an INSERT ... VALUES always returns its row
+            raise LedgerError("an INSERT reported no row id")
+        return int(row[0])
+    return inserted_id(conn.execute(sql, params))
+
+
 def _insert_claim(conn: Connection, tx_id: int, claim: ClaimRecord, ts: str) -> int:
     enc_row = None
     if claim.source is not None:
-        enc_row = conn.execute(
+        enc_row = _insert_row(
+            conn,
             "INSERT INTO encounters (encounter_id, source, recorded_at) VALUES (?, ?, ?)",
             (claim.encounter_id, source_json(claim.source), ts),
-        ).lastrowid
-    cid = inserted_id(
-        conn.execute(
-            "INSERT INTO claims (patient_control_number, encounter_id, encounter_row, payer, payer_id,"
-            " claim_type, frequency, payer_claim_number, total_charge, status, transaction_id,"
-            " created_at, updated_at, part) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            (
-                claim.patient_control_number,
-                claim.encounter_id,
-                enc_row,
-                claim.payer,
-                claim.payer_id,
-                claim.claim_type,
-                claim.frequency,
-                claim.payer_claim_number,
-                str(claim.total_charge),
-                "sent",
-                tx_id,
-                ts,
-                ts,
-                claim.part,
-            ),
         )
+    cid = _insert_row(
+        conn,
+        "INSERT INTO claims (patient_control_number, encounter_id, encounter_row, payer, payer_id,"
+        " claim_type, frequency, payer_claim_number, total_charge, status, transaction_id,"
+        " created_at, updated_at, part) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        (
+            claim.patient_control_number,
+            claim.encounter_id,
+            enc_row,
+            claim.payer,
+            claim.payer_id,
+            claim.claim_type,
+            claim.frequency,
+            claim.payer_claim_number,
+            str(claim.total_charge),
+            "sent",
+            tx_id,
+            ts,
+            ts,
+            claim.part,
+        ),
     )
+    rows: list[tuple[Any, ...]] = []
     for number, ln in enumerate(claim.lines, start=1):
         if not ln.line_control_number:
             raise ValueError("every line must carry its line control number before recording")
-        conn.execute(
-            "INSERT INTO lines (claim_id, line_control_number, line_number, code, modifiers, units,"
-            " charge, ndc, ndc_quantity, ndc_unit, revenue_code, service_date)"
-            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+        rows.append(
             (
                 cid,
                 ln.line_control_number,
@@ -420,8 +433,15 @@ def _insert_claim(conn: Connection, tx_id: int, claim: ClaimRecord, ts: str) -> 
                 ln.ndc_unit,
                 ln.revenue_code,
                 ln.service_date.isoformat(),
-            ),
+            )
         )
+    # one batch (PostgreSQL: one pipelined round trip for all the claim's lines)
+    conn.executemany(
+        "INSERT INTO lines (claim_id, line_control_number, line_number, code, modifiers, units,"
+        " charge, ndc, ndc_quantity, ndc_unit, revenue_code, service_date)"
+        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+        rows,
+    )
     conn.execute(
         "INSERT INTO claim_status_history (claim_id, status, source, detail, created_at)"
         " VALUES (?, 'sent', 'build', NULL, ?)",
@@ -438,6 +458,27 @@ def _insert_claim(conn: Connection, tx_id: int, claim: ClaimRecord, ts: str) -> 
 
 
 PCN_CHUNK = 500  # CLM01s looked up per query (below SQLite's bound-parameter limit)
+
+
+def _with_active_claims(conn: Connection, encounter_ids: set[str]) -> set[str]:
+    """Those of ``encounter_ids`` with a claim the payer may still hold (as :func:`encounter_sent`),
+    asked in chunks rather than one query per encounter."""
+    found: set[str] = set()
+    ids = sorted(encounter_ids)
+    statuses = sorted(RESENDABLE_STATUSES)
+    st_marks = ",".join("?" for _ in statuses)
+    for start in range(0, len(ids), PCN_CHUNK):
+        chunk = ids[start : start + PCN_CHUNK]
+        marks = ",".join("?" for _ in chunk)
+        found.update(
+            str(r[0])
+            for r in conn.execute(
+                f"SELECT DISTINCT encounter_id FROM claims WHERE encounter_id IN ({marks})"
+                f" AND status NOT IN ({st_marks})",
+                (*chunk, *statuses),
+            )
+        )
+    return found
 
 
 def _pcn_conflicts(conn: Connection, claims: list[ClaimRecord]) -> list[str]:
@@ -487,16 +528,14 @@ def record_interchange(
         if conflicts:
             raise PcnConflictError(conflicts)
         if refuse_duplicates:
-            dups = sorted(
-                {
-                    c.encounter_id
-                    for tx in transactions
-                    for c in tx.claims
-                    if c.frequency not in ("7", "8")
-                    and c.coverage_order == 1  # a claim to a later payer follows an active one by design
-                    and active_claims_for_encounter(conn, c.encounter_id)
-                }
-            )
+            originals = {
+                c.encounter_id
+                for tx in transactions
+                for c in tx.claims
+                if c.frequency not in ("7", "8")
+                and c.coverage_order == 1  # a claim to a later payer follows an active one by design
+            }
+            dups = sorted(_with_active_claims(conn, originals))
             if dups:
                 raise DuplicateEncounterError(dups)
         conn.execute(
@@ -504,11 +543,10 @@ def record_interchange(
             (status, path, sha256, reservation.interchange_id),
         )
         for tx in transactions:
-            tx_id = inserted_id(
-                conn.execute(
-                    "INSERT INTO transactions (interchange_id, st02, bht03, payer) VALUES (?,?,?,?)",
-                    (reservation.interchange_id, tx.st02, tx.bht03, tx.payer),
-                )
+            tx_id = _insert_row(
+                conn,
+                "INSERT INTO transactions (interchange_id, st02, bht03, payer) VALUES (?,?,?,?)",
+                (reservation.interchange_id, tx.st02, tx.bht03, tx.payer),
             )
             claim_ids.extend(_insert_claim(conn, tx_id, c, ts) for c in tx.claims)
     return claim_ids

@@ -92,6 +92,34 @@ def ledger_target(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[st
 
 
 @pytest.fixture
+def another_ledger_target(request: pytest.FixtureRequest, ledger_target: str, tmp_path: Path) -> Iterator[str]:
+    """A second, separate ledger on the same backend as ``ledger_target``."""
+    if not ledger_target.startswith("postgresql"):
+        yield str(tmp_path / "another.db")
+        return
+    from tests.pgserver import database_name
+
+    server: PgServer = request.getfixturevalue("pg_server")
+    url = server.create_database(template=request.getfixturevalue("pg_ledger_template"))
+    yield url
+    server.drop_database(database_name(url))
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def module_ledger_target(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """``ledger_target`` shared by the tests of one module (a ledger built once, then only read)."""
+    if request.param == "sqlite":
+        yield str(tmp_path_factory.mktemp("ledger") / "ledger.db")
+        return
+    from tests.pgserver import database_name
+
+    server: PgServer = request.getfixturevalue("pg_server")
+    url = server.create_database(template=request.getfixturevalue("pg_ledger_template"))
+    yield url
+    server.drop_database(database_name(url))
+
+
+@pytest.fixture
 def pg_ledger(pg_server: PgServer, pg_ledger_template: str) -> Iterator[str]:
     """URL of a fresh, migrated PostgreSQL ledger for one test (PostgreSQL-only tests)."""
     from tests.pgserver import database_name

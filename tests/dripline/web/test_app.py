@@ -17,10 +17,11 @@ PAGES = ["/", "/denials", "/denials?payer=x", "/denials/1", "/claims/1", "/unmat
 
 
 @pytest.fixture
-def web(tmp_path):
-    db = tmp_path / "l.db"
+def web(ledger_target):
+    db = ledger_target
     conn = denials_ledger(db)
-    return db, conn, denial_ids(conn), create_app(db)
+    yield db, conn, denial_ids(conn), create_app(db)
+    conn.close()
 
 
 @pytest.mark.parametrize("path", PAGES)

@@ -13,7 +13,6 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -52,15 +51,16 @@ def _dripline(*args: str) -> subprocess.CompletedProcess:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory) -> Iterator[tuple[str, Path, dict[str, int]]]:
-    """`dripline serve` on a free loopback port; yields (base URL, ledger, denial ids)."""
-    db = tmp_path_factory.mktemp("web") / "ledger.db"
+def server(module_ledger_target: str) -> Iterator[tuple[str, str, dict[str, int]]]:
+    """`dripline serve` on a free loopback port, over a SQLite file then a PostgreSQL database;
+    yields (base URL, ledger, denial ids)."""
+    db = module_ledger_target
     conn = denials_ledger(db)
     ids = denial_ids(conn)
     conn.close()
     port = _free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "dripline", "serve", "--ledger", str(db), "--port", str(port), "--json"],
+        [sys.executable, "-m", "dripline", "serve", "--ledger", db, "--port", str(port), "--json"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -150,7 +150,7 @@ def test_work_a_denial_in_the_browser(server, browser):
     assert page.locator("#history tbody tr").count() == 2
 
     # ... and the command line sees it
-    out = _dripline("denials", "--json", "--ledger", str(db))
+    out = _dripline("denials", "--json", "--ledger", db)
     assert out.returncode == 0, out.stderr
     item = next(i for i in json.loads(out.stdout)["denials"] if i["denial_id"] == ids["ENC1"])
     assert (item["state"], item["last_note"]) == ("in_progress", "Resubmit with the NDC <N4> segment")

@@ -15,8 +15,8 @@ def run(*args: str, stdin: str | None = None):
     return CliRunner().invoke(app, list(args), input=stdin)
 
 
-def test_add_from_stdin_and_list(tmp_path):
-    db = str(tmp_path / "l.db")
+def test_add_from_stdin_and_list(ledger_target):
+    db = ledger_target
     r = run("users", "add", "alice", "--ledger", db, "--password-stdin", "--json", stdin="long password\n")
     assert r.exit_code == 0, r.output
     assert json.loads(r.output)["user"]["name"] == "alice"
@@ -26,8 +26,8 @@ def test_add_from_stdin_and_list(tmp_path):
     assert "alice" in run("users", "list", "--ledger", db).output
 
 
-def test_add_from_the_prompt_asks_twice(tmp_path):
-    db = str(tmp_path / "l.db")
+def test_add_from_the_prompt_asks_twice(ledger_target):
+    db = ledger_target
     r = run("users", "add", "bob", "--ledger", db, stdin="pass-word-1\npass-word-1\n")
     assert r.exit_code == 0, r.output
     assert verify_login(connect(db), "bob", "pass-word-1") is not None
@@ -35,8 +35,8 @@ def test_add_from_the_prompt_asks_twice(tmp_path):
     assert r.exit_code == 0 and verify_login(connect(db), "carol", "pass-word-2") is not None
 
 
-def test_refusals_exit_2(tmp_path):
-    db = str(tmp_path / "l.db")
+def test_refusals_exit_2(ledger_target):
+    db = ledger_target
     assert run("users", "add", "alice", "--ledger", db, "--password-stdin", stdin="short\n").exit_code == 2
     assert run("users", "add", "bad name", "--ledger", db, "--password-stdin", stdin="long password\n").exit_code == 2
     assert run("users", "add", "alice", "--ledger", db, "--password-stdin", stdin="long password\n").exit_code == 0

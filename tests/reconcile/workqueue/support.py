@@ -12,8 +12,8 @@ HOSTILE_PAYER = "<script>alert(1)</script> & PLAN"
 PASSWORD = "correct horse battery"
 
 
-def denials_ledger(path: Path, users: tuple[str, ...] = ("alice", "bob")):
-    """Ledger at ``path``: ENC1 line J1745 denied 1200 (CO-16 M119), ENC2 denied whole (CO-4, 1380),
+def denials_ledger(path: str | Path, users: tuple[str, ...] = ("alice", "bob")):
+    """Ledger at ``path`` (a SQLite file or a PostgreSQL URL): ENC1 line J1745 denied 1200 (CO-16 M119), ENC2 denied whole (CO-4, 1380),
     ENC3 denied 45 (CO-ZZ9) paid by a payer whose name is HTML; returns the open connection."""
     conn, l = make_ledger(
         path,

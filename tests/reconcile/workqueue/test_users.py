@@ -12,8 +12,10 @@ from reconcile.workqueue import users as U
 
 
 @pytest.fixture
-def conn(tmp_path):
-    return connect(tmp_path / "l.db")
+def conn(ledger_target):
+    c = connect(ledger_target)
+    yield c
+    c.close()
 
 
 def test_hash_keeps_kdf_parameters_and_a_fresh_salt():
@@ -109,9 +111,9 @@ def test_a_name_is_added_once(conn):
     assert U.verify_login(conn, "alice", "correct horse") is not None
 
 
-def test_session_key_is_made_once_per_ledger(tmp_path):
-    a = connect(tmp_path / "a.db")
+def test_session_key_is_made_once_per_ledger(ledger_target, another_ledger_target):
+    a = connect(ledger_target)
     key = U.session_key(a)
     assert len(key) == 64 and U.session_key(a) == key
-    assert U.session_key(connect(tmp_path / "a.db")) == key
-    assert U.session_key(connect(tmp_path / "b.db")) != key
+    assert U.session_key(connect(ledger_target)) == key
+    assert U.session_key(connect(another_ledger_target)) != key

@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from reconcile.denials.worklist import denial_worklist
+from reconcile.ledger.store import transaction
 from reconcile.workqueue.states import load_states
 from reconcile.workqueue.work import WorkError, add_note, assign, history, set_state, work_state
 from tests.reconcile.workqueue.support import denial_ids, denials_ledger
@@ -20,9 +21,10 @@ T0 = datetime(2026, 12, 5, 9, 30, tzinfo=UTC)
 
 
 @pytest.fixture
-def led(tmp_path):
-    conn = denials_ledger(tmp_path / "l.db")
-    return conn, denial_ids(conn)
+def led(ledger_target):
+    conn = denials_ledger(ledger_target)
+    yield conn, denial_ids(conn)
+    conn.close()
 
 
 def _path_to(target: str) -> list[str]:
@@ -143,11 +145,21 @@ def test_assign_to_unknown_user_and_empty_note_are_refused(led):
     assert history(conn, ids["ENC1"]) == []
 
 
+@pytest.fixture
+def hyp_ledger(ledger_target):
+    """One ledger for every example of a property test (a database per example costs too much)."""
+    conn = denials_ledger(ledger_target, users=())
+    yield conn, denial_ids(conn)["ENC3"]
+    conn.close()
+
+
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(moves=st.lists(st.sampled_from(sorted(TABLE.labels)), max_size=12))
-def test_any_sequence_of_moves_keeps_state_and_audit_in_step(tmp_path_factory, moves):
-    conn = denials_ledger(tmp_path_factory.mktemp("p") / "l.db", users=())
-    d = denial_ids(conn)["ENC3"]
+def test_any_sequence_of_moves_keeps_state_and_audit_in_step(hyp_ledger, moves):
+    conn, d = hyp_ledger
+    with transaction(conn):  # every example starts from the denial as posted: no work, no events
+        conn.execute("DELETE FROM denial_events WHERE denial_id = ?", (d,))
+        conn.execute("DELETE FROM denial_work WHERE denial_id = ?", (d,))
     state, accepted = TABLE.initial, 0
     for m in moves:
         if TABLE.allowed(state, m):
@@ -162,15 +174,14 @@ def test_any_sequence_of_moves_keeps_state_and_audit_in_step(tmp_path_factory, m
     assert all(e["old"] != e["new"] for e in events)
     if events:
         assert events[-1]["new"] == state
-    conn.close()
 
 
-def test_two_people_taking_the_same_denial_at_once_one_wins(tmp_path):
+def test_two_people_taking_the_same_denial_at_once_one_wins(ledger_target):
     import threading
 
     from reconcile.ledger.store import connect
 
-    db = tmp_path / "l.db"
+    db = ledger_target
     denials_ledger(db).close()
     d = denial_ids(connect(db))["ENC1"]
     barrier = threading.Barrier(4)

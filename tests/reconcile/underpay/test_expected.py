@@ -22,9 +22,9 @@ DOS = date(2026, 2, 10)
 
 
 @pytest.fixture(scope="module")
-def fees(tmp_path_factory):
+def fees(tmp_path_factory, module_ledger_target):
     tmp = tmp_path_factory.mktemp("fees")
-    conn = connect(tmp / "ledger.db")
+    conn = connect(module_ledger_target)
     load_fee_schedules(conn, tmp / "cms")
     yield FeeSchedules(LedgerCodeSets(conn))
     conn.close()

@@ -7,7 +7,6 @@ import csv
 import io
 import json
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -26,9 +25,9 @@ D = Decimal
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory):
+def built(tmp_path_factory, module_ledger_target):
     tmp = tmp_path_factory.mktemp("under")
-    conn = connect(tmp / "ledger.db")
+    conn = connect(module_ledger_target)
     load_fee_schedules(conn, tmp / "cms")
     cfg = load_config(write_config(tmp))
     res = build_claims([encounters(tmp, ["ENC-001", "ENC-002", "ENC-004"])], cfg, conn, tmp / "out")
@@ -40,7 +39,8 @@ def built(tmp_path_factory):
             " FROM lines l JOIN claims c ON c.id = l.claim_id JOIN expected_allowed e ON e.line_id = l.id"
         )
     }
-    return conn, cfg, lines
+    yield conn, cfg, lines
+    conn.close()
 
 
 def _medicare_line(code: str, charge: str, allowed: str, lcn: str, units: str, mods=()) -> RLine:
@@ -223,10 +223,9 @@ def test_a_payer_short_on_some_lines_gives_exactly_those_lines(posted):
     assert conn.execute("SELECT count(*) FROM denials WHERE code = '96366'").fetchone()[0] == 1
 
 
-def test_underpayments_command_json_csv_and_html(posted, tmp_path):
-    conn, _cfg = posted
-    db = conn.execute("PRAGMA database_list").fetchone()[2]
-    cfg_path = next(Path(db).parent.glob("dripline.toml"))
+def test_underpayments_command_json_csv_and_html(posted, module_ledger_target, tmp_path):
+    db = module_ledger_target
+    cfg_path = write_config(tmp_path)  # the configuration the claims were built with
     runner = CliRunner()
     res = runner.invoke(app, ["underpayments", "--json", "--ledger", db, "--config", str(cfg_path)])
     assert res.exit_code == 0, res.output

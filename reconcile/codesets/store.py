@@ -1,9 +1,10 @@
 """Load CMS code-set files into the ledger and list what is loaded.
 
 :func:`load_path` reads a file or zip, picks each data member by content, skips a member whose
-sha256 is already loaded, and streams the parser's rows into the kind's table with
-``executemany`` over fixed-size chunks in one ``BEGIN IMMEDIATE`` transaction (a million-row PTP
-file loads with flat memory; a failure leaves nothing behind). Rows the parser rejects are
+sha256 is already loaded, and streams the parser's rows into the kind's table over fixed-size
+chunks in one ``BEGIN IMMEDIATE`` transaction (a million-row PTP file loads with flat memory; a
+failure leaves nothing behind): ``executemany`` on SQLite, ``COPY … FROM STDIN`` on PostgreSQL
+(where a statement per row costs a round trip: ``COPY`` loads several times faster). Rows the parser rejects are
 findings with file and line; the other rows load. A member that yields no row, or whose effective
 date cannot be told (not given, not in the content nor the name), is not stored.
 
@@ -29,7 +30,7 @@ from reconcile.codesets.formats import PARSERS, mue, ptp
 from reconcile.codesets.formats.common import ParseContext
 from reconcile.codesets.formats.detect import KINDS, detect_kind, quarter_from_name
 from reconcile.codesets.sources import Member, UnreadableInput, head_lines, iter_lines, members, sha256_of
-from reconcile.ledger.db import Connection, IntegrityError
+from reconcile.ledger.db import Connection, IntegrityError, PgConnection
 from reconcile.ledger.store import inserted_id, transaction
 
 __all__ = [
@@ -80,6 +81,17 @@ _LABELS = {
     "gpci": "GPCI",
     "opps-b": "OPPS B",
 }
+
+
+def _write_rows(conn: Connection, columns: str, sql: str, rows: list[tuple[Any, ...]]) -> None:
+    """Insert ``rows`` into ``columns`` (``table (col, …)``): one ``COPY`` on PostgreSQL (values
+    dumped by the connection's adapters, as its statements dump them), ``executemany(sql)`` else."""
+    if isinstance(conn, PgConnection):
+        with conn.raw.cursor() as cur, cur.copy(f"COPY {columns} FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        return
+    conn.executemany(sql, rows)
 
 
 def table_of(kind: str) -> str:
@@ -301,7 +313,7 @@ def _load_member(
                 chunk = list(itertools.islice(it, CHUNK_ROWS))
                 if not chunk:
                     break
-                conn.executemany(sql, chunk)
+                _write_rows(conn, columns, sql, chunk)
                 if progress is not None:
                     progress(m.name, counter[0], m.size)
             ctx.close()

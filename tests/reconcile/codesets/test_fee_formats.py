@@ -17,8 +17,8 @@ from tests.reconcile.codesets.synth_fees import Rvu, gpci_file, opps_b_file, pfs
 
 
 @pytest.fixture
-def conn(tmp_path):
-    c = connect(tmp_path / "ledger.db")
+def conn(ledger_target):
+    c = connect(ledger_target)
     yield c
     c.close()
 

@@ -196,7 +196,7 @@ def test_descriptor_unit():
     assert parse_descriptor_unit("Injection, x, per vial") is None
 
 
-def test_windows_1252_bytes_and_undefined_bytes_decode(tmp_path):
+def test_windows_1252_bytes_and_undefined_bytes_decode(tmp_path, ledger_target):
     from reconcile.codesets import load_path
     from reconcile.ledger.store import connect
 
@@ -204,7 +204,7 @@ def test_windows_1252_bytes_and_undefined_bytes_decode(tmp_path):
     data = synth.hcpcs_file([synth.Hcpcs("J1000", desc)])
     assert b"\xae" in data and b"\x92" in data and b"\xa0" in data
     data = data.replace(b"brand", b"bra\x81d")  # a byte Windows-1252 leaves undefined (same width)
-    conn = connect(tmp_path / "l.db")
+    conn = connect(ledger_target)
     (res,) = load_path(conn, synth.write(tmp_path / "HCPC2026_JAN_ANWEB.txt", data))
     assert res.status == "loaded" and not res.findings
     stored = conn.execute("SELECT description FROM codeset_hcpcs").fetchone()[0]

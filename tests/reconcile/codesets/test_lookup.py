@@ -15,8 +15,8 @@ from tests.reconcile.codesets import synth
 
 
 @pytest.fixture
-def conn(tmp_path):
-    c = connect(tmp_path / "ledger.db")
+def conn(ledger_target):
+    c = connect(ledger_target)
     yield c
     c.close()
 

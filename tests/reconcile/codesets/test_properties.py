@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from reconcile.codesets import LedgerCodeSets, load_path
 from reconcile.codesets.formats import parse_text
-from reconcile.ledger.store import connect
+from reconcile.ledger.store import connect, transaction
 from tests.reconcile.codesets import synth
 
 CODES = ["96365", "96366", "96413", "J9035", "0001T", "96372"]
@@ -45,15 +45,18 @@ def _model(rows, c1: str, c2: str, on: date):
     return started[-1] if started else None
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     rows=st.lists(ptp_row, min_size=1, max_size=25),
     probes=st.lists(st.tuples(st.sampled_from(CODES), st.sampled_from(CODES), days), min_size=1, max_size=15),
 )
-def test_ptp_lookup_matches_the_file(tmp_path_factory, rows, probes):
+def test_ptp_lookup_matches_the_file(tmp_path_factory, ledger_target, rows, probes):
     tmp = tmp_path_factory.mktemp("ptp")
     data = synth.ptp_file([(a, b, _ymd(e), "*" if d is None else _ymd(d), i) for a, b, e, d, i in rows])
-    conn = connect(tmp / "l.db")
+    conn = connect(ledger_target)  # one ledger for the test (a database per example costs too much)
+    with transaction(conn):  # every example loads into a ledger holding no set
+        conn.execute("DELETE FROM codeset_ptp")
+        conn.execute("DELETE FROM codesets")
     (res,) = load_path(conn, synth.write(tmp / "ccipra-v322r0-f1.TXT", data), effective=DAY0)
     assert res.status == "loaded" and res.rows == len(rows)
     sets = LedgerCodeSets(conn)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
 
 import pytest
 
@@ -13,8 +12,8 @@ from tests.reconcile.codesets import synth
 
 
 @pytest.fixture
-def conn(tmp_path):
-    c = connect(tmp_path / "ledger.db")
+def conn(ledger_target):
+    c = connect(ledger_target)
     yield c
     c.close()
 
@@ -179,8 +178,8 @@ def test_full_loop_of_kinds_in_one_zip(conn, tmp_path):
     ]
 
 
-def test_ledger_schema_migration_is_named(tmp_path: Path):
-    c = connect(tmp_path / "l.db")
+def test_ledger_schema_migration_is_named(conn):
+    c = conn
     assert "0201_codesets" in [r[0] for r in c.execute("SELECT name FROM migrations")]
 
 

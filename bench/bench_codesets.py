@@ -11,7 +11,11 @@ Figures printed:
 - lookup: ``LedgerCodeSets.ptp`` for random pairs on one date of service, cold (distinct pairs)
   and warm (the same 2,000 pairs again, as a claim mix repeats its codes).
 
-Usage: ``python bench/bench_codesets.py [ROWS]`` (default 1,500,000).
+With ``--postgresql`` the loads run a second time into a PostgreSQL ledger (a fresh database on
+the tests' throw-away server, ``tests/pgserver.py``; ``COPY`` instead of ``executemany``); the
+child's CPU time is then the client's only, the server's is not in it.
+
+Usage: ``python bench/bench_codesets.py [ROWS] [--postgresql]`` (default 1,500,000 rows).
 """
 
 from __future__ import annotations
@@ -38,7 +42,7 @@ sys.path.insert(0, sys.argv[1])
 from reconcile.codesets import LedgerCodeSets, load_path
 from reconcile.ledger.store import connect
 
-src, db, lookups = Path(sys.argv[2]), Path(sys.argv[3]), int(sys.argv[4])
+src, db, lookups = Path(sys.argv[2]), sys.argv[3], int(sys.argv[4])
 conn = connect(db)
 t0 = time.perf_counter()
 (res,) = load_path(conn, src)
@@ -69,11 +73,15 @@ if lookups:
         for a, b in common:
             sets.ptp("practitioner", a, b, on)
     out["lookup_warm_per_s"] = 10 * len(common) / (time.perf_counter() - t0)
+if db.startswith("postgresql"):
+    out["db_mib"] = conn.execute("SELECT pg_database_size(current_database())").fetchone()[0] / 2**20
+else:
+    out["db_mib"] = Path(db).stat().st_size / 2**20
 print(json.dumps(out))
 """
 
 
-def _child(src: Path, db: Path, lookups: int) -> dict[str, float]:
+def _child(src: Path, db: Path | str, lookups: int) -> dict[str, float]:
     proc = subprocess.run(
         [sys.executable, "-c", CHILD, str(ROOT), str(src), str(db), str(lookups)],
         capture_output=True,
@@ -84,8 +92,46 @@ def _child(src: Path, db: Path, lookups: int) -> dict[str, float]:
     return result
 
 
+def _report(backend: str, r: dict[str, float], s: dict[str, float]) -> None:
+    print(
+        f"load ({backend}): {r['rows']:,.0f} rows in {r['load_s']:.1f} s wall = {r['rows'] / r['load_s']:,.0f} rows/s "
+        f"(child CPU {r['cpu_s']:.1f} s incl. start-up = {r['rows'] / r['cpu_s']:,.0f} rows/s); "
+        f"peak RSS {r['peak_rss_mib']:.0f} MiB (status {r['status']}, {r['errors']:.0f} errors); "
+        f"ledger {r['db_mib']:.0f} MiB"
+    )
+    print(
+        f"load ({backend}, a fifth): {s['rows']:,.0f} rows in {s['load_s']:.1f} s; peak RSS {s['peak_rss_mib']:.0f} MiB "
+        f"(memory flat: {r['peak_rss_mib'] - s['peak_rss_mib']:+.0f} MiB for 5x the rows)"
+    )
+    print(f"reload ({backend}): {r['reload_status']} in {r['reload_s']:.2f} s (sha256 only)")
+    print(
+        f"lookup ({backend}): {r['lookup_per_s']:,.0f} ptp look-ups/s cold (random pairs; "
+        f"{r['lookup_hits']:,.0f} found), {r['lookup_warm_per_s']:,.0f} /s warm (cached pairs)"
+    )
+
+
+def _postgresql(small: Path, big: Path) -> None:
+    try:
+        import psycopg  # noqa: F401
+    except ImportError:
+        print("postgresql: skipped, psycopg 3 is not installed")
+        return
+    from tests.debian import find_postgresql
+    from tests.pgserver import PgServer
+
+    bindir = find_postgresql()
+    if bindir is None:
+        print("postgresql: skipped, the PostgreSQL server programs are not installed")
+        return
+    with PgServer(bindir) as server:
+        s = _child(small, server.create_database(), 0)
+        r = _child(big, server.create_database(), 50_000)
+    _report("postgresql", r, s)
+
+
 def main() -> None:
-    n = int(sys.argv[1]) if len(sys.argv) > 1 else N_ROWS
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    n = int(args[0]) if args else N_ROWS
     with tempfile.TemporaryDirectory() as tmp:
         d = Path(tmp)
         small, big = d / "small" / "ccipra-v322r0-f1.TXT", d / "big" / "ccipra-v322r0-f1.TXT"
@@ -100,21 +146,9 @@ def main() -> None:
         print(f"generate: {n:,} PTP rows, {big.stat().st_size / 2**20:.1f} MiB in {gen_s:.1f} s")
         s = _child(small, d / "small.db", 0)
         r = _child(big, d / "big.db", 50_000)
-        db_mib = (d / "big.db").stat().st_size / 2**20
-        print(
-            f"load: {r['rows']:,.0f} rows in {r['load_s']:.1f} s wall = {r['rows'] / r['load_s']:,.0f} rows/s "
-            f"(child CPU {r['cpu_s']:.1f} s incl. start-up = {r['rows'] / r['cpu_s']:,.0f} rows/s); "
-            f"peak RSS {r['peak_rss_mib']:.0f} MiB (status {r['status']}, {r['errors']:.0f} errors); ledger {db_mib:.0f} MiB"
-        )
-        print(
-            f"load (a fifth): {s['rows']:,.0f} rows in {s['load_s']:.1f} s; peak RSS {s['peak_rss_mib']:.0f} MiB "
-            f"(memory flat: {r['peak_rss_mib'] - s['peak_rss_mib']:+.0f} MiB for 5x the rows)"
-        )
-        print(f"reload: {r['reload_status']} in {r['reload_s']:.2f} s (sha256 only)")
-        print(
-            f"lookup: {r['lookup_per_s']:,.0f} ptp look-ups/s cold (random pairs; {r['lookup_hits']:,.0f} found), "
-            f"{r['lookup_warm_per_s']:,.0f} /s warm (cached pairs)"
-        )
+        _report("sqlite", r, s)
+        if "--postgresql" in sys.argv[1:]:
+            _postgresql(small, big)
 
 
 if __name__ == "__main__":

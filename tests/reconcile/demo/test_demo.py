@@ -26,14 +26,28 @@ def _segments(path: Path) -> list[list[str]]:
     return [s.strip().split("*") for s in path.read_text().split("~") if s.strip()]
 
 
+def _on_server(target: str) -> bool:
+    return target.startswith("postgresql")
+
+
 @pytest.fixture(scope="module")
-def demo_runs(tmp_path_factory):
+def demo_runs(tmp_path_factory, module_ledger_target):
+    """The demo run twice: in the workspace's own SQLite ledger, then with ``--ledger`` naming a
+    PostgreSQL database."""
     ws = tmp_path_factory.mktemp("demo") / "ws"
-    first = invoke("demo", "--workspace", str(ws), "--json")
+    ledger = ["--ledger", module_ledger_target] if _on_server(module_ledger_target) else []
+    first = invoke("demo", "--workspace", str(ws), *ledger, "--json")
     assert first.exit_code == 0, first.output
-    second = invoke("demo", "--workspace", str(ws), "--json")
+    second = invoke("demo", "--workspace", str(ws), *ledger, "--json")
     assert second.exit_code == 0, second.output
     return ws, json.loads(first.stdout), json.loads(second.stdout)
+
+
+@pytest.fixture(scope="module")
+def demo_db(demo_runs, module_ledger_target) -> str:
+    """The demo's ledger, as ``--ledger`` names it."""
+    ws = demo_runs[0]
+    return module_ledger_target if _on_server(module_ledger_target) else str(ws / "dripline.db")
 
 
 def test_first_run_builds_posts_and_balances(demo_runs):
@@ -154,11 +168,10 @@ def test_reversal_nets_to_corrected_payment(demo_runs):
     assert claim["payer_claim_number"] != rev[7]  # the correction's new payer claim number
 
 
-def test_plb_recoupment_linked_to_its_claim(demo_runs):
-    ws, _first, _ = demo_runs
-    import sqlite3
+def test_plb_recoupment_linked_to_its_claim(demo_db):
+    from reconcile.ledger.store import connect
 
-    conn = sqlite3.connect(ws / "dripline.db")
+    conn = connect(demo_db)
     rows = conn.execute("SELECT reason, kind, claim_id, reference FROM provider_adjustments ORDER BY id").fetchall()
     wo = next(r for r in rows if r[0] == "WO")
     assert wo[1] == "recoupment" and wo[2] is not None
@@ -176,9 +189,9 @@ def test_second_run_posts_nothing_and_keeps_totals(demo_runs):
     assert second["denials"] == first["denials"]
 
 
-def test_claims_list_and_reports_on_the_demo_ledger(demo_runs, tmp_path):
-    ws, first, _ = demo_runs
-    db = str(ws / "dripline.db")
+def test_claims_list_and_reports_on_the_demo_ledger(demo_runs, demo_db, tmp_path):
+    _ws, first, _ = demo_runs
+    db = demo_db
     listed = json.loads(invoke("claims", "list", "--ledger", db, "--json").stdout)["claims"]
     assert {c["patient_control_number"] for c in listed} == {c["patient_control_number"] for c in first["claims"]}
     for c in listed:
@@ -201,13 +214,13 @@ def test_claims_list_and_reports_on_the_demo_ledger(demo_runs, tmp_path):
     assert json.loads(invoke("unmatched", "--ledger", db, "--json").stdout) == {"unmatched": []}
 
 
-def test_claims_correct_builds_a_replacement_with_ref_f8(demo_runs, tmp_path):
-    ws, first, _ = demo_runs
+def test_claims_correct_builds_a_replacement_with_ref_f8(demo_runs, demo_db, tmp_path):
+    _ws, first, _ = demo_runs
     denial = next(d for d in first["denials"] if d["carc"] == "16")
     pcn = denial["patient_control_number"]
     icn = next(c["payer_claim_number"] for c in first["claims"] if c["patient_control_number"] == pcn)
     out = tmp_path / "corr"
-    res = invoke("claims", "correct", pcn, "--ledger", str(ws / "dripline.db"), "--out", str(out), "--json")
+    res = invoke("claims", "correct", pcn, "--ledger", demo_db, "--out", str(out), "--json")
     assert res.exit_code == 0, res.output
     built = json.loads(res.stdout)
     assert built["files"][0]["status"] == "recorded" and built["files"][0]["errors"] == 0
@@ -215,19 +228,19 @@ def test_claims_correct_builds_a_replacement_with_ref_f8(demo_runs, tmp_path):
     assert f"REF*F8*{icn}~" in text.replace("\n", "")
     clm = next(s for s in text.replace("\n", "").split("~") if s.startswith(f"CLM*{pcn}*"))
     assert clm.split("*")[5].endswith(":7")
-    void = invoke("claims", "correct", pcn, "--void", "--ledger", str(ws / "dripline.db"), "--out", str(out), "--json")
+    void = invoke("claims", "correct", pcn, "--void", "--ledger", demo_db, "--out", str(out), "--json")
     assert void.exit_code == 0, void.output
     vtext = Path(json.loads(void.stdout)["files"][0]["path"]).read_text().replace("\n", "")
     assert next(s for s in vtext.split("~") if s.startswith(f"CLM*{pcn}*")).split("*")[5].endswith(":8")
 
 
-def test_correct_unknown_claim_is_a_clean_user_error(tmp_path):
-    res = invoke("claims", "correct", "NOPE", "--ledger", str(tmp_path / "l.db"), "--out", str(tmp_path))
+def test_correct_unknown_claim_is_a_clean_user_error(tmp_path, ledger_target):
+    res = invoke("claims", "correct", "NOPE", "--ledger", ledger_target, "--out", str(tmp_path))
     assert res.exit_code == 2 and "NOPE" in res.output and "Traceback" not in res.output
 
 
-def test_remit_post_cli_json_and_missing_file(tmp_path):
-    db = str(tmp_path / "l.db")
+def test_remit_post_cli_json_and_missing_file(tmp_path, ledger_target):
+    db = ledger_target
     res = invoke("remit", "post", str(DEMO_835), "--ledger", db, "--json")
     assert res.exit_code == 0, res.output
     data = json.loads(res.stdout)
@@ -259,13 +272,13 @@ def test_bundled_835_validates_with_pyx12_and_balances():
     assert findings == []
 
 
-def test_correct_without_a_payer_claim_number_names_the_field(tmp_path):
+def test_correct_without_a_payer_claim_number_names_the_field(tmp_path, ledger_target):
     ws = tmp_path / "ws"
     from coding.config import load_config
     from reconcile.demo.run import run_demo
 
-    run_demo(ws, load_config(), remit=tmp_path / "none.835")  # claims built, nothing posted
-    res = invoke("claims", "correct", "ENC-001", "--ledger", str(ws / "dripline.db"), "--out", str(tmp_path))
+    run_demo(ws, load_config(), remit=tmp_path / "none.835", ledger=ledger_target)  # claims built, nothing posted
+    res = invoke("claims", "correct", "ENC-001", "--ledger", ledger_target, "--out", str(tmp_path))
     assert res.exit_code == 2 and "payer_claim_number" in res.output and "Traceback" not in res.output
-    empty = json.loads(invoke("denials", "--ledger", str(ws / "dripline.db"), "--json").stdout)
+    empty = json.loads(invoke("denials", "--ledger", ledger_target, "--json").stdout)
     assert empty == {"denials": []}

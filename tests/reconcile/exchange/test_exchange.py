@@ -13,6 +13,7 @@ import os
 import shutil
 import sqlite3
 import stat
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -30,6 +31,7 @@ from reconcile.exchange.receive import receive_files
 from reconcile.exchange.send import record_first_send
 from reconcile.ledger import store as L
 from reconcile.posting.records import RClaim, RLine, RRemit
+from tests.pgserver import database_name
 from tests.reconcile.exchange.clearinghouse import Answered, answer_inbox
 from tests.reconcile.exchange.sshd import Sshd, make_sshd
 
@@ -56,23 +58,43 @@ def built(tmp_path_factory) -> Path:
     return root
 
 
-@pytest.fixture()
-def ledger(built: Path, tmp_path: Path) -> Path:
-    db = tmp_path / "ledger.db"
-    shutil.copyfile(built / "ledger.db", db)
-    return db
+@pytest.fixture(scope="module")
+def built_pg(tmp_path_factory, pg_server, pg_ledger_template) -> Iterator[str]:
+    """``built`` in a PostgreSQL database (the name of a template each test's ledger is cloned from)."""
+    root = tmp_path_factory.mktemp("built_pg")
+    url = pg_server.create_database(template=pg_ledger_template)
+    conn = L.connect(url)
+    for name in PARTNERS:
+        assert record_first_send(conn, name, datetime(2026, 1, 2, tzinfo=UTC)) == 0
+    result = build_claims(demo_encounter_files(), load_config(), conn, root / "claims")
+    assert [f.status for f in result.files] == ["recorded", "recorded"]
+    conn.close()
+    yield database_name(url)
+    pg_server.drop_database(database_name(url))
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def ledger(request: pytest.FixtureRequest, built: Path, tmp_path: Path) -> Iterator[str]:
+    """A copy of ``built``: a SQLite file, then a PostgreSQL database."""
+    if request.param == "sqlite":
+        db = tmp_path / "ledger.db"
+        shutil.copyfile(built / "ledger.db", db)
+        yield str(db)
+        return
+    server = request.getfixturevalue("pg_server")
+    url = server.create_database(template=request.getfixturevalue("built_pg"))
+    yield url
+    server.drop_database(database_name(url))
 
 
 @pytest.fixture()
-def earlier(built: Path, tmp_path: Path) -> Path:
+def earlier(ledger: str) -> str:
     """The same ledger where no partner was set up yet: its two files were built before any send."""
-    db = tmp_path / "ledger.db"
-    shutil.copyfile(built / "ledger.db", db)
-    conn = sqlite3.connect(db)
-    with conn:
+    conn = L.connect(ledger)
+    with L.transaction(conn):
         conn.execute("DELETE FROM exchange_partners")
     conn.close()
-    return db
+    return ledger
 
 
 @pytest.fixture(scope="module")
@@ -116,8 +138,8 @@ def _run(*args: str) -> tuple[int, dict]:
         return res.exit_code, {"output": res.output}
 
 
-def _rows(db: Path, sql: str, *params) -> list[tuple]:
-    conn = sqlite3.connect(db)
+def _rows(db: str | Path, sql: str, *params) -> list[tuple]:
+    conn = L.connect(db)
     try:
         return [tuple(r) for r in conn.execute(sql, params)]
     finally:
@@ -128,7 +150,7 @@ def _visible(folder: Path) -> list[str]:
     return sorted(p.name for p in folder.iterdir())
 
 
-def _check_ledger_matches(db: Path, answered: Answered) -> None:
+def _check_ledger_matches(db: str | Path, answered: Answered) -> None:
     """Every claim accepted by the 277CA, and posted exactly as the 835 paid it."""
     claims = _rows(db, "SELECT id, patient_control_number, status, payer_claim_number, total_charge FROM claims")
     assert len(claims) == len(answered.paid) > 0
@@ -152,7 +174,7 @@ def _check_ledger_matches(db: Path, answered: Answered) -> None:
     assert _rows(db, "SELECT COUNT(*) FROM line_postings WHERE line_id IS NULL") == [(0,)]
 
 
-def _ledger_counts(db: Path) -> tuple:
+def _ledger_counts(db: str | Path) -> tuple:
     return tuple(
         _rows(db, f"SELECT COUNT(*) FROM {t}")[0][0]
         for t in ("claim_postings", "claim_status_history", "acknowledgments", "remit_files", "exchange_sent")
@@ -314,7 +336,7 @@ def test_a_dropped_connection_mid_download_applies_nothing_partial_and_the_next_
     _check_ledger_matches_paid_only(ledger, answered)
 
 
-def _check_ledger_matches_paid_only(db: Path, answered: Answered) -> None:
+def _check_ledger_matches_paid_only(db: str | Path, answered: Answered) -> None:
     for pcn, paid in answered.paid.items():
         rows = _rows(
             db,
@@ -441,11 +463,11 @@ def test_an_interrupted_upload_is_recorded_not_sent_again(ledger, tmp_path):
 # ----------------------------------------------------------------------------------- where sending starts
 
 
-def _paths(db: Path) -> list[str]:
+def _paths(db: str | Path) -> list[str]:
     return [r[0] for r in _rows(db, "SELECT path FROM interchanges ORDER BY id")]
 
 
-def _build_one_more(db: Path, tmp_path: Path) -> str:
+def _build_one_more(db: str | Path, tmp_path: Path) -> str:
     """Record one more 837 (a new encounter) in the ledger; its path."""
     encounters = json.loads(Path(demo_encounter_files()[0]).read_text())["encounters"]
     one = tmp_path / "more.json"
@@ -533,7 +555,7 @@ def test_dry_run_sends_nothing_records_nothing_and_connects_to_nothing(earlier, 
     tables = ("exchange_sent", "exchange_partners", "exchange_received", "interchanges", "claim_status_history")
 
     def snapshot() -> list:
-        return [_rows(earlier, f"SELECT * FROM {t} ORDER BY rowid") for t in tables]
+        return [sorted(_rows(earlier, f"SELECT * FROM {t}"), key=repr) for t in tables]
 
     before = snapshot()
     code, out = _run("send", "--dry-run", "--config", str(cfg), "--ledger", str(earlier))
@@ -571,8 +593,8 @@ def test_a_file_built_after_the_cut_off_is_sent_normally(earlier, tmp_path):
     assert _visible(send_dir) == [Path(later).name]
 
 
-def test_a_practice_that_sets_the_partner_up_first_sends_everything_built_afterwards(tmp_path):
-    db = tmp_path / "fresh.db"
+def test_a_practice_that_sets_the_partner_up_first_sends_everything_built_afterwards(tmp_path, ledger_target):
+    db = ledger_target
     send_dir, receive_dir = _mailbox(tmp_path)
     cfg = _config(tmp_path, _folder(send_dir, receive_dir))
     code, out = _run("send", "--config", str(cfg), "--ledger", str(db))

@@ -59,6 +59,17 @@ def test_open_codesets_no_sets_without_a_ledger_or_without_loaded_sets(tmp_path:
     assert r.exit_code == 2 and "ledger" in r.output and "Traceback" not in r.output
 
 
+def test_open_codesets_on_a_server_ledger(tmp_path: Path, pg_ledger: str) -> None:
+    """A PostgreSQL ledger without loaded sets gives no sets; one that cannot be opened exits 2
+    with a message that names no password."""
+    assert common.open_codesets(pg_ledger) is NO_CODESETS
+    gone = pg_ledger.replace("postgresql://postgres@/", "postgresql://postgres:s3cret@/no_such_")
+    f = write(tmp_path / "x.json", [office("ENC-210")])
+    r = runner.invoke(app, ["code", str(f), "--ledger", gone, "--json"])
+    assert r.exit_code == 2 and "ledger" in r.output and "Traceback" not in r.output
+    assert "s3cret" not in r.output
+
+
 def test_code_json_carries_scrubber_findings_and_loaded_units(tmp_path: Path, monkeypatch) -> None:
     enc = office("ENC-201")
     enc["administrations"][0]["drug"] = "J1999"  # newer than the bundled tables

@@ -29,9 +29,9 @@ def _files(tmp_path):
     return hcpcs, asp
 
 
-def test_load_json_then_again_is_a_no_op(tmp_path):
+def test_load_json_then_again_is_a_no_op(tmp_path, ledger_target):
     hcpcs, asp = _files(tmp_path)
-    db = str(tmp_path / "l.db")
+    db = ledger_target
     r = _run("codesets", "load", str(hcpcs), str(asp), "--ledger", db, "--json")
     assert r.exit_code == 0, r.output
     out = json.loads(r.stdout)
@@ -44,9 +44,9 @@ def test_load_json_then_again_is_a_no_op(tmp_path):
     assert r2.exit_code == 0 and json.loads(r2.stdout)["files"][0]["status"] == "already-loaded"
 
 
-def test_list_json_and_stale_warning(tmp_path):
+def test_list_json_and_stale_warning(tmp_path, ledger_target):
     hcpcs, asp = _files(tmp_path)
-    db = str(tmp_path / "l.db")
+    db = ledger_target
     assert _run("codesets", "load", str(hcpcs), str(asp), "--ledger", db).exit_code == 0
     r = _run("codesets", "list", "--ledger", db, "--json", "--as-of", "2026-11-15")
     out = json.loads(r.stdout)
@@ -61,20 +61,20 @@ def test_list_json_and_stale_warning(tmp_path):
     assert "stale:" in readable.output and "HCPCS 2026Q4" in readable.output
 
 
-def test_file_with_errors_exits_1_with_line_numbers(tmp_path):
+def test_file_with_errors_exits_1_with_line_numbers(tmp_path, ledger_target):
     text = (
         synth.ptp_file([("96365", "96360", "20100101", "*", "1")]).decode("cp1252")
         + "96365\t96372\t\t2026\t*\t1\tx\r\n"
     )
     f = synth.write(tmp_path / "ccipra-v322r0-f1.TXT", text.encode("cp1252"))
-    r = _run("codesets", "load", str(f), "--ledger", str(tmp_path / "l.db"), "--json")
+    r = _run("codesets", "load", str(f), "--ledger", ledger_target, "--json")
     assert r.exit_code == 1
     (res,) = json.loads(r.stdout)["files"]
     assert res["status"] == "loaded" and res["findings"][0]["line"] == 8
 
 
-def test_unreadable_and_usage_errors_exit_2(tmp_path):
-    db = str(tmp_path / "l.db")
+def test_unreadable_and_usage_errors_exit_2(tmp_path, ledger_target):
+    db = ledger_target
     assert _run("codesets", "load", str(tmp_path / "missing.zip"), "--ledger", db).exit_code == 2
     broken = synth.write(tmp_path / "x.zip", b"PK\x03\x04broken")
     r = _run("codesets", "load", str(broken), "--ledger", db, "--json")
@@ -84,14 +84,14 @@ def test_unreadable_and_usage_errors_exit_2(tmp_path):
     assert _run("codesets", "load", str(hcpcs), "--effective", "July", "--ledger", db).exit_code == 2
 
 
-def test_unknown_content_is_refused_exit_1(tmp_path):
+def test_unknown_content_is_refused_exit_1(tmp_path, ledger_target):
     f = synth.write(tmp_path / "notes.txt", b"hello\r\n")
-    r = _run("codesets", "load", str(f), "--ledger", str(tmp_path / "l.db"))
+    r = _run("codesets", "load", str(f), "--ledger", ledger_target)
     assert r.exit_code == 1 and "codeset-unknown-kind" in r.output
 
 
-def test_list_warns_when_a_ptp_quarter_misses_parts(tmp_path):
-    db = str(tmp_path / "l.db")
+def test_list_warns_when_a_ptp_quarter_misses_parts(tmp_path, ledger_target):
+    db = ledger_target
     for part in ("f1", "f3"):
         f = synth.write(
             tmp_path / f"ccipra-v322r0-{part}.TXT", synth.ptp_file([(f"9636{part[1]}", "96360", "20100101", "*", "1")])

@@ -54,16 +54,16 @@ def _encounter(eid: str, start: str, drug: str = "J0174", dose: int = 7) -> dict
     }
 
 
-def _ledger(tmp_path: Path) -> Path:
-    db = tmp_path / "l.db"
+def _ledger(tmp_path: Path, target: str) -> str:
+    db = target
     files = write_samples(tmp_path / "cms")
     r = runner.invoke(app, ["codesets", "load", *map(str, files), "--ledger", str(db), "--json"])
     assert r.exit_code == 0, r.stdout
     return db
 
 
-def test_code_uses_the_loaded_sets_by_date_of_service(tmp_path: Path) -> None:
-    db = _ledger(tmp_path)
+def test_code_uses_the_loaded_sets_by_date_of_service(tmp_path: Path, ledger_target: str) -> None:
+    db = _ledger(tmp_path, ledger_target)
     f = tmp_path / "e.json"
     f.write_text(json.dumps({"encounters": [_encounter("E-001", "2026-07-15"), _encounter("E-002", "2026-06-15")]}))
     r = runner.invoke(app, ["code", str(f), "--ledger", str(db), "--json"])
@@ -93,8 +93,8 @@ def test_code_without_a_ledger_is_unchanged(tmp_path: Path) -> None:
     assert "(bundled HCPCS 2020)" in next(ln for ln in lines if ln["code"] == "J1745")["rationale"]
 
 
-def test_claims_build_holds_and_validate_scrubs(tmp_path: Path) -> None:
-    db = _ledger(tmp_path)
+def test_claims_build_holds_and_validate_scrubs(tmp_path: Path, ledger_target: str) -> None:
+    db = _ledger(tmp_path, ledger_target)
     f = tmp_path / "e.json"
     f.write_text(json.dumps({"encounters": [_encounter("E-004", "2026-07-15")]}))
     out = tmp_path / "out"

@@ -81,12 +81,12 @@ def test_code_json_home_input_error_names_encounter_and_field(tmp_path, fixtures
     assert "Traceback" not in text
 
 
-def test_code_uses_the_ledger_history_for_the_60_day_rule(tmp_path, fixtures_dir, monkeypatch):
+def test_code_uses_the_ledger_history_for_the_60_day_rule(tmp_path, fixtures_dir, monkeypatch, ledger_target):
     """claims build records HOME-005's HIT days (last 2026-03-16); a later course of the same
     patient coded with --ledger is subsequent within 60 days and initial after."""
     monkeypatch.chdir(tmp_path)  # no ./dripline.db from elsewhere
     monkeypatch.delenv("DRIPLINE_DB", raising=False)
-    db = tmp_path / "ledger.db"
+    db = ledger_target
     res = runner.invoke(
         app,
         [

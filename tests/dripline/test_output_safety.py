@@ -11,7 +11,6 @@ import io
 import json
 import os
 import shutil
-import sqlite3
 import subprocess
 import sys
 import time
@@ -28,6 +27,8 @@ from coding.display import csv_cell, visible
 from dripline.cli import app
 from dripline.common import REPORT_MARKER, ReportPathError, write_report
 from reconcile.demo.run import DEMO_835
+from reconcile.ledger import store as L
+from reconcile.ledger.db import is_server_url
 
 runner = CliRunner()
 HOSTILE_PAYER = (
@@ -37,19 +38,25 @@ HOSTILE_PAYER = (
 
 
 @pytest.fixture(scope="module")
-def ledger(tmp_path_factory) -> Path:
-    """The demo ledger with one denial carrying hostile payer text."""
+def ledger(tmp_path_factory, module_ledger_target: str) -> Path | str:
+    """The demo ledger with one denial carrying hostile payer text: the workspace's SQLite file,
+    then a PostgreSQL database."""
     ws = tmp_path_factory.mktemp("safety") / "ws"
-    res = runner.invoke(app, ["demo", "--workspace", str(ws), "--json"])
+    server = is_server_url(module_ledger_target)
+    res = runner.invoke(
+        app, ["demo", "--workspace", str(ws), *(["--ledger", module_ledger_target] if server else []), "--json"]
+    )
     assert res.exit_code == 0, res.output
-    db = ws / "dripline.db"
-    with sqlite3.connect(db) as conn:
+    db = module_ledger_target if server else ws / "dripline.db"
+    conn = L.connect(db)
+    with L.transaction(conn):
         (first,) = conn.execute("SELECT min(id) FROM denials WHERE status = 'open'").fetchone()
         conn.execute("UPDATE denials SET payer = ?, rarc = ? WHERE id = ?", (HOSTILE_PAYER, "@SUM(1)", first))
+    conn.close()
     return db
 
 
-def _denials(db: Path, *args: str, env: dict[str, str] | None = None):
+def _denials(db: Path | str, *args: str, env: dict[str, str] | None = None):
     return runner.invoke(app, ["denials", "--ledger", str(db), *args], env=env)
 
 
@@ -143,6 +150,8 @@ def test_html_refuses_to_overwrite_a_file_that_is_not_a_report(ledger, tmp_path)
 
 
 def test_html_never_overwrites_the_ledger(ledger, tmp_path):
+    if is_server_url(ledger):
+        pytest.skip("a PostgreSQL ledger is no file that --html could name")
     copy = tmp_path / "ledger.db"
     shutil.copy(ledger, copy)
     before = copy.read_bytes()
@@ -248,7 +257,7 @@ def test_remit_show_table_shows_payer_markup_as_text(tmp_path):
 # ---------------------------------------------------------------- narrow terminals and pipes
 
 
-def _money_and_ids(db: Path) -> set[str]:
+def _money_and_ids(db: Path | str) -> set[str]:
     items = json.loads(_denials(db, "--json").stdout)["denials"]
     values = set()
     for d in items:

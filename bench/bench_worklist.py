@@ -8,6 +8,12 @@ whole application (session, CSRF-free GET, SQL, template) with Starlette's TestC
   state, assignee) that need the work-state join;
 - each figure is the median and the worst of R requests (default 20).
 
+With ``--postgresql`` the ledger is a PostgreSQL database on the tests' throw-away server
+(``tests/pgserver.py``) instead of a SQLite file: ``dripline serve --ledger postgresql://…``, one
+connection per request, as a team would run it.
+
+Usage: ``python bench/bench_worklist.py [N] [REPEAT] [--postgresql]``.
+
 Target: every page answers in under 200 ms.
 """
 
@@ -42,7 +48,7 @@ PAYERS = ("ACME HEALTH PLAN", "MEDICARE PART B", "BLUE RIVER", "STATE MEDICAID",
 PASSWORD = "bench-password-1"
 
 
-def fill(path: Path, n: int) -> None:
+def fill(path: Path | str, n: int) -> None:
     """A ledger with ``n`` open denials (direct inserts: the posting engine has its own bench)."""
     rnd = random.Random(16)
     conn = L.connect(path)
@@ -127,7 +133,7 @@ def report(get: Callable[[str], tuple[int, str]], repeat: int) -> float:
     return worst_all
 
 
-def real_server(db: Path, repeat: int) -> float:
+def real_server(db: Path | str, repeat: int) -> float:
     """``dripline serve`` (uvicorn) on a free loopback port, driven with http.client (one keep-alive
     connection, as a browser tab would use)."""
     with socket.socket() as s:
@@ -177,29 +183,47 @@ def real_server(db: Path, repeat: int) -> float:
 
 
 def main() -> None:
-    n = int(sys.argv[1]) if len(sys.argv) > 1 else N_DENIALS
-    repeat = int(sys.argv[2]) if len(sys.argv) > 2 else REPEAT
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    n = int(args[0]) if args else N_DENIALS
+    repeat = int(args[1]) if len(args) > 1 else REPEAT
+    if "--postgresql" in sys.argv[1:]:
+        from tests.debian import find_postgresql
+        from tests.pgserver import PgServer
+
+        bindir = find_postgresql()
+        if bindir is None:
+            print("skipped: the PostgreSQL server programs are not installed")
+            return
+        with PgServer(bindir) as server:
+            run(server.create_database(), n, repeat)
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        run(Path(tmp) / "worklist.db", n, repeat)
+
+
+def run(db: Path | str, n: int, repeat: int) -> None:
+    """Fill the ledger at ``db`` and time the pages in process and through ``dripline serve``."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         from starlette.testclient import TestClient
 
     from dripline.web.app import create_app
 
-    with tempfile.TemporaryDirectory() as tmp:
-        db = Path(tmp) / "worklist.db"
-        t0 = time.perf_counter()
-        fill(db, n)
-        print(f"filled {n:,} denials in {time.perf_counter() - t0:.1f} s")
-        client = TestClient(create_app(db))
-        token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text)
-        assert token is not None
-        r = client.post("/login", data={"username": "alice", "password": PASSWORD, "csrf_token": token.group(1)})
-        assert r.status_code == 200, r.status_code
-        print("Starlette TestClient (in process):")
-        worst_all = report(lambda url: (lambda r: (r.status_code, r.text))(client.get(url)), repeat)
-        print("dripline serve (uvicorn) over loopback, http.client:")
-        worst_all = max(worst_all, real_server(db, repeat))
-        print(f"worst of all: {worst_all:.1f} ms (target < 200 ms): {'met' if worst_all < 200 else 'NOT met'}")
+    t0 = time.perf_counter()
+    fill(db, n)
+    print(
+        f"filled {n:,} denials in {time.perf_counter() - t0:.1f} s ({'PostgreSQL' if isinstance(db, str) else 'SQLite'})"
+    )
+    client = TestClient(create_app(db))
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text)
+    assert token is not None
+    r = client.post("/login", data={"username": "alice", "password": PASSWORD, "csrf_token": token.group(1)})
+    assert r.status_code == 200, r.status_code
+    print("Starlette TestClient (in process):")
+    worst_all = report(lambda url: (lambda r: (r.status_code, r.text))(client.get(url)), repeat)
+    print("dripline serve (uvicorn) over loopback, http.client:")
+    worst_all = max(worst_all, real_server(db, repeat))
+    print(f"worst of all: {worst_all:.1f} ms (target < 200 ms): {'met' if worst_all < 200 else 'NOT met'}")
 
 
 if __name__ == "__main__":

@@ -167,10 +167,9 @@ def read_isa15(data: bytes) -> str | None:
 
 
 def _payers(conn: Connection, interchange_id: int) -> list[str]:
-    rows = conn.execute(
-        "SELECT DISTINCT payer FROM transactions WHERE interchange_id = ? ORDER BY payer", (interchange_id,)
-    )
-    return [r[0] or "" for r in rows]
+    """The payers of an interchange in code-point order (sorted here: not by the database's collation)."""
+    rows = conn.execute("SELECT DISTINCT payer FROM transactions WHERE interchange_id = ?", (interchange_id,))
+    return sorted(r[0] or "" for r in rows)
 
 
 def _already_sent(conn: Connection, interchange_id: int) -> Row | None:

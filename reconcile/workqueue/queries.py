@@ -187,13 +187,12 @@ def worklist_page(
 
 
 def open_denial_payers(conn: Connection) -> list[str]:
-    """Payer names of the open denials, for the payer filter."""
-    return [
+    """Payer names of the open denials, for the payer filter, in code-point order (sorted here,
+    not by the database's collation, which on PostgreSQL may follow a language's rules)."""
+    return sorted(
         str(r[0])
-        for r in conn.execute(
-            "SELECT DISTINCT payer FROM denials WHERE status = 'open' AND payer IS NOT NULL ORDER BY payer"
-        )
-    ]
+        for r in conn.execute("SELECT DISTINCT payer FROM denials WHERE status = 'open' AND payer IS NOT NULL")
+    )
 
 
 def denial(conn: Connection, denial_id: int, as_of: date | None = None) -> dict[str, Any] | None:

@@ -121,10 +121,13 @@ def add_user(conn: Connection, name: str, password: str) -> User:
 
 
 def list_users(conn: Connection) -> list[User]:
-    return [
+    """Every user, by name in code-point order (sorted here: a PostgreSQL server's collation may
+    order text by a language's rules, SQLite's by code point)."""
+    users = [
         User(int(r[0]), str(r[1]), str(r[2]), bool(r[3]))
-        for r in conn.execute("SELECT id, name, created_at, active FROM users ORDER BY name")
+        for r in conn.execute("SELECT id, name, created_at, active FROM users")
     ]
+    return sorted(users, key=lambda u: u.name)
 
 
 def user_exists(conn: Connection, name: str) -> bool:

@@ -58,6 +58,21 @@ def denials_ledger(path: str | Path, users: tuple[str, ...] = ("alice", "bob")):
     return conn
 
 
+def language_collation(conn, table: str, column: str) -> None:
+    """On PostgreSQL, give ``table.column`` a language's collation (ICU English: case and
+    punctuation weigh less than letters), as on a server initialized with such a locale; SQLite
+    compares text by code point whatever the locale. Skips where the server has no ICU."""
+    from reconcile.ledger.db import dialect
+
+    if dialect(conn) != "postgresql":
+        return
+    if conn.execute("SELECT 1 FROM pg_collation WHERE collname = 'en-US-x-icu'").fetchone() is None:
+        import pytest
+
+        pytest.skip("this PostgreSQL has no ICU collations")
+    conn.execute(f'ALTER TABLE {table} ALTER COLUMN {column} TYPE TEXT COLLATE "en-US-x-icu"')
+
+
 def denial_ids(conn) -> dict[str, int]:
     """Open denial ids by patient control number."""
     return {r[0]: r[1] for r in conn.execute("SELECT patient_control_number, id FROM denials WHERE status = 'open'")}

@@ -10,7 +10,7 @@ from reconcile.denials.worklist import denial_worklist
 from reconcile.ledger.db import dialect
 from reconcile.workqueue import queries as Q
 from reconcile.workqueue.work import add_note, assign, set_state
-from tests.reconcile.workqueue.support import HOSTILE_PAYER, denial_ids, denials_ledger
+from tests.reconcile.workqueue.support import HOSTILE_PAYER, denial_ids, denials_ledger, language_collation
 
 AS_OF = date(2026, 4, 11)  # the remittances were paid on 2026-04-01: every denial is 10 days old
 
@@ -106,6 +106,14 @@ def test_payers_and_one_denial(led):
     d = Q.denial(conn, ids["ENC3"], as_of=AS_OF)
     assert d is not None and d["last_note"] == "write off: small balance" and d["claim_id"] is not None
     assert Q.denial(conn, 999_999) is None
+
+
+def test_payers_are_listed_in_code_point_order_whatever_the_server_collation(led):
+    conn, ids = led
+    language_collation(conn, "denials", "payer")
+    conn.execute("UPDATE denials SET payer = 'aetna' WHERE id = ?", (ids["ENC3"],))
+    conn.execute("UPDATE denials SET payer = 'BLUE RIVER' WHERE id = ?", (ids["ENC2"],))
+    assert Q.open_denial_payers(conn) == ["ACME HEALTH PLAN", "BLUE RIVER", "aetna"]  # as SQLite orders them
 
 
 def test_claim_page_timeline_lines_and_denials(led):

@@ -9,6 +9,7 @@ import pytest
 
 from reconcile.ledger.store import connect
 from reconcile.workqueue import users as U
+from tests.reconcile.workqueue.support import language_collation
 
 
 @pytest.fixture
@@ -109,6 +110,13 @@ def test_a_name_is_added_once(conn):
     with pytest.raises(U.UserError, match="already exists"):
         U.add_user(conn, "alice", "another horse")
     assert U.verify_login(conn, "alice", "correct horse") is not None
+
+
+def test_users_are_listed_in_code_point_order_whatever_the_server_collation(conn):
+    language_collation(conn, "users", "name")
+    for name in ("bob", "Carol", "alice", "Bob"):
+        U.add_user(conn, name, "correct horse")
+    assert [u.name for u in U.list_users(conn)] == ["Bob", "Carol", "alice", "bob"]  # as SQLite orders them
 
 
 def test_session_key_is_made_once_per_ledger(ledger_target, another_ledger_target):

@@ -188,11 +188,23 @@ def worklist_page(
 
 def open_denial_payers(conn: Connection) -> list[str]:
     """Payer names of the open denials, for the payer filter, in code-point order (sorted here,
-    not by the database's collation, which on PostgreSQL may follow a language's rules)."""
-    return sorted(
-        str(r[0])
-        for r in conn.execute("SELECT DISTINCT payer FROM denials WHERE status = 'open' AND payer IS NOT NULL")
-    )
+    not by the database's collation, which on PostgreSQL may follow a language's rules).
+
+    Read by skipping through the ``(status, payer)`` index one payer at a time (a recursive
+    query: one index probe per payer), not by reading every open denial as ``DISTINCT`` does on
+    PostgreSQL (it has no skip scan); the list is on every worklist page."""
+    return sorted(str(r[0]) for r in conn.execute(_OPEN_PAYERS) if r[0] is not None)
+
+
+_OPEN_PAYERS = """
+WITH RECURSIVE p(payer) AS (
+    SELECT MIN(payer) FROM denials WHERE status = 'open'
+    UNION ALL
+    SELECT (SELECT MIN(d.payer) FROM denials d WHERE d.status = 'open' AND d.payer > p.payer)
+    FROM p WHERE p.payer IS NOT NULL
+)
+SELECT payer FROM p
+"""
 
 
 def denial(conn: Connection, denial_id: int, as_of: date | None = None) -> dict[str, Any] | None:

@@ -116,6 +116,14 @@ def test_payers_are_listed_in_code_point_order_whatever_the_server_collation(led
     assert Q.open_denial_payers(conn) == ["ACME HEALTH PLAN", "BLUE RIVER", "aetna"]  # as SQLite orders them
 
 
+def test_no_open_denial_no_payer(another_ledger_target):
+    from reconcile.ledger.store import connect
+
+    conn = connect(another_ledger_target)
+    assert Q.open_denial_payers(conn) == []
+    conn.close()
+
+
 def test_claim_page_timeline_lines_and_denials(led):
     conn, ids = led
     claim_id = conn.execute("SELECT id FROM claims WHERE patient_control_number = 'ENC1'").fetchone()[0]

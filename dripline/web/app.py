@@ -7,13 +7,15 @@ carries the login's CSRF token in a form field and is refused with 403 without i
 rendered by Jinja2 with autoescaping on, so payer and patient text is always escaped; responses
 say ``Cache-Control: no-store`` and carry a Content-Security-Policy that allows no script at all.
 
-Each request opens its own ledger connection (SQLite connections belong to one thread, and
-Starlette runs the endpoints in a thread pool); the ledger work itself is in
-:mod:`reconcile.workqueue`.
+Each page request opens one ledger connection of its own, used by everything the page reads
+and closed when it is rendered (SQLite connections belong to one thread, and Starlette runs the
+endpoints in a thread pool; on PostgreSQL opening a connection costs a few milliseconds, so a
+page does it once); the ledger work itself is in :mod:`reconcile.workqueue`.
 """
 
 from __future__ import annotations
 
+import functools
 import hmac
 import secrets
 import threading
@@ -161,13 +163,32 @@ def create_app(ledger: str | Path, config: Config | None = None) -> Starlette:
     throttle = LoginThrottle()
     env.globals.update(CATEGORIES=CATEGORIES, ACTIONS=ACTIONS, STATES=states.labels, AGE_BUCKETS=Q.AGE_BUCKETS)
 
+    opened = threading.local()  # the connection of the request this thread is serving, if any
+
     @contextmanager
     def ledger_conn() -> Iterator[Connection]:
-        conn = connect(path)
+        """The request's connection: opened here, or the one an enclosing ``ledger_conn`` opened
+        in this thread (:func:`one_connection`)."""
+        conn = getattr(opened, "conn", None)
+        if conn is not None:
+            yield conn
+            return
+        conn = opened.conn = connect(path)
         try:
             yield conn
         finally:
+            opened.conn = None
             conn.close()
+
+    def one_connection(view: Callable[[Request], Response]) -> Callable[[Request], Response]:
+        """A page endpoint whose reads (login check, page, layout) share one connection."""
+
+        @functools.wraps(view)
+        def wrapped(request: Request) -> Response:
+            with ledger_conn():
+                return view(request)
+
+        return wrapped
 
     def csrf_token(request: Request) -> str:
         token = request.session.get("csrf")
@@ -363,14 +384,14 @@ def create_app(ledger: str | Path, config: Config | None = None) -> Starlette:
         Route("/login", login_page, methods=["GET"]),
         Route("/login", login, methods=["POST"]),
         Route("/logout", logout, methods=["POST"]),
-        Route("/denials", worklist),
-        Route("/denials/{denial_id:int}", denial_page),
+        Route("/denials", one_connection(worklist)),
+        Route("/denials/{denial_id:int}", one_connection(denial_page)),
         Route("/denials/{denial_id:int}/assign", work_action(do_assign), methods=["POST"]),
         Route("/denials/{denial_id:int}/state", work_action(do_state), methods=["POST"]),
         Route("/denials/{denial_id:int}/note", work_action(do_note), methods=["POST"]),
-        Route("/claims/{claim_id:int}", claim_view),
-        Route("/unmatched", unmatched_view),
-        Route("/underpayments", underpayments_view),
+        Route("/claims/{claim_id:int}", one_connection(claim_view)),
+        Route("/unmatched", one_connection(unmatched_view)),
+        Route("/underpayments", one_connection(underpayments_view)),
     ]
     middleware = [
         Middleware(

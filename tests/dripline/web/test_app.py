@@ -181,6 +181,25 @@ def test_claim_unmatched_and_underpayment_pages(web):
     assert 'href="/underpayments"' in c.get("/denials").text
 
 
+@pytest.mark.parametrize("path", ["/denials", "/denials/1", "/claims/1", "/unmatched", "/underpayments"])
+def test_a_page_opens_one_ledger_connection(web, path, monkeypatch):
+    import dripline.web.app as web_app
+
+    _, _, _, app = web
+    c = client(app)
+    login(c)
+    opened = []
+    real = web_app.connect
+
+    def counting(target):
+        opened.append(target)
+        return real(target)
+
+    monkeypatch.setattr(web_app, "connect", counting)
+    assert c.get(path).status_code == 200
+    assert len(opened) == 1
+
+
 def test_logout_ends_the_session(web):
     _, _, _, app = web
     c = client(app)

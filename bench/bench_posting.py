@@ -7,6 +7,18 @@ numbers, codes, units, charges) are inserted directly from the same generator. E
 runs in a fresh child process (timing and peak RSS of that process alone).
 
 Usage: ``python bench/bench_posting.py [CLAIMS ...]`` (default 10000 100000).
+
+PostgreSQL mode (target: posting into PostgreSQL <= 2x posting into SQLite, same file, same claims
+already in each ledger): ``python bench/bench_posting.py --pg [CLAIMS ...] [--per-set N]``
+(default 100000 claims, sets of 1,000) starts throw-away servers with ``tests.pgserver.PgServer``:
+one with PostgreSQL's own defaults (fsync, synchronous_commit and full_page_writes on, 128 MB of
+shared buffers, autovacuum: what a team's server runs; only the socket and logging are set), then
+one with the test harness's fast settings (fsync, synchronous_commit, full_page_writes off).
+``--ledger-url URL`` uses an existing server instead (URL of a database there, e.g. ``postgres``;
+its role must be allowed to create databases: the bench creates and drops ``dripline_bench_*``).
+Each post (SQLite and PostgreSQL alternately) runs on a fresh copy of its ledger (a file copy, a
+``CREATE DATABASE ... TEMPLATE``); the ledger's tables are ANALYZEd, as autovacuum would have
+done on a team's server after the claims were built.
 """
 
 from __future__ import annotations
@@ -19,6 +31,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager as ContextManager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -39,7 +54,7 @@ def make_file(n: int, per_set: int) -> Path:
     return path
 
 
-def make_ledger(n: int, per_set: int, db: Path) -> None:
+def make_ledger(n: int, per_set: int, db: Path | str) -> None:
     """A ledger holding the generator's claims (first occurrence of each PCN), inserted in bulk."""
     import gen835
 
@@ -106,6 +121,8 @@ def make_ledger(n: int, per_set: int, db: Path) -> None:
         lines,
     )
     conn.execute("COMMIT")
+    if isinstance(db, str):  # PostgreSQL: the planner's statistics a server's autovacuum keeps
+        conn.execute("ANALYZE")
     conn.close()
 
 
@@ -164,7 +181,7 @@ def child(mode: str, path: str, db: str) -> None:
     print(json.dumps({"seconds": elapsed, "cpu": cpu, "peak_mib": rss, **extra}))
 
 
-def run_child(mode: str, path: Path, db: Path) -> dict:
+def run_child(mode: str, path: Path, db: Path | str) -> dict:
     out = subprocess.run(
         [sys.executable, __file__, "--child", mode, str(path), str(db)],
         cwd=REPO,
@@ -207,8 +224,181 @@ def measure(n: int, per_set: int) -> dict:
     }
 
 
+# --- PostgreSQL mode ------------------------------------------------------------------------
+
+# PgServer's settings for a server with PostgreSQL's defaults: only the socket and the log are set.
+DEFAULT_SETTINGS = {
+    "listen_addresses": "''",
+    "unix_socket_permissions": "0700",
+    "log_min_messages": "warning",
+    "log_line_prefix": "'%m [%p] '",
+}
+
+
+class UrlServer:
+    """An existing PostgreSQL server reached through ``url``: databases are created and dropped there."""
+
+    def __init__(self, url: str) -> None:
+        self._url = url
+
+    def url(self, name: str) -> str:
+        from urllib.parse import quote, urlsplit, urlunsplit
+
+        return urlunsplit(urlsplit(self._url)._replace(path="/" + quote(name, safe="")))
+
+    def _admin(self, statement: object) -> None:
+        import psycopg
+
+        with psycopg.connect(self._url, autocommit=True) as conn:
+            conn.execute(statement)  # type: ignore[arg-type]
+
+    def create_database(self, name: str | None = None, template: str | None = None) -> str:
+        import uuid
+
+        from psycopg import sql
+
+        name = name or f"dripline_bench_{uuid.uuid4().hex[:12]}"
+        statement = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
+        if template is not None:
+            statement = sql.SQL("{} TEMPLATE {}").format(statement, sql.Identifier(template))
+        self._admin(statement)
+        return self.url(name)
+
+    def drop_database(self, name: str) -> None:
+        from psycopg import sql
+
+        self._admin(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+    def settings(self) -> str:
+        import psycopg
+
+        with psycopg.connect(self._url, autocommit=True) as conn:
+            rows = conn.execute(
+                "SELECT name, setting FROM pg_settings WHERE name IN ('fsync', 'synchronous_commit',"
+                " 'full_page_writes', 'shared_buffers', 'wal_level', 'autovacuum', 'server_version')"
+                " ORDER BY name"
+            ).fetchall()
+        return ", ".join(f"{k}={v}" for k, v in rows)
+
+
+@contextmanager
+def throwaway_server(settings: dict[str, str] | None) -> Iterator[UrlServer]:
+    """A ``tests.pgserver.PgServer`` with ``settings`` (None: the test harness's own)."""
+    import tests.pgserver as pgserver
+    from tests.debian import find_postgresql
+
+    bindir = find_postgresql()
+    if bindir is None:
+        raise SystemExit("the PostgreSQL server programs (initdb, pg_ctl, postgres) are not installed")
+    saved = pgserver.SETTINGS
+    if settings is not None:
+        pgserver.SETTINGS = {**settings, "port": str(pgserver.PORT)}
+    try:
+        server = pgserver.PgServer(bindir).start()
+    finally:
+        pgserver.SETTINGS = saved
+    try:
+        yield UrlServer(server.url("postgres"))
+    finally:
+        server.stop()
+
+
+def _dbname(url: str) -> str:
+    from urllib.parse import unquote, urlsplit
+
+    return unquote(urlsplit(url).path.lstrip("/"))
+
+
+def post_sqlite(path: Path, db: Path, tmp: Path, i: int) -> dict:
+    copy = tmp / f"post{i}.db"
+    shutil.copyfile(db, copy)
+    try:
+        return run_child("post", path, copy)
+    finally:
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{copy}{suffix}").unlink(missing_ok=True)
+
+
+def post_pg(path: Path, server: UrlServer, template: str) -> dict:
+    url = server.create_database(template=template)
+    try:
+        return run_child("post", path, url)
+    finally:
+        server.drop_database(_dbname(url))
+
+
+def _secs(runs: list[dict]) -> str:
+    return ", ".join(f"{r['seconds']:.2f}" for r in runs)
+
+
+def measure_pg(n: int, per_set: int, servers: list[tuple[str, Callable[[], ContextManager[UrlServer]]]]) -> None:
+    path = make_file(n, per_set)
+    print(f"{n:,} claims, sets of {per_set:,} ({path.stat().st_size / 1e6:.1f} MB), best of {REPEAT}", flush=True)
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        db = tmp / "bench.db"
+        t0 = time.perf_counter()
+        make_ledger(n, per_set, db)
+        print(f"  SQLite ledger built in {time.perf_counter() - t0:.1f} s", flush=True)
+        sqlite_runs: list[dict] = []
+        for label, open_server in servers:
+            with open_server() as server:
+                print(f"  PostgreSQL {label}: {server.settings()}", flush=True)
+                t0 = time.perf_counter()
+                url = server.create_database()
+                make_ledger(n, per_set, url)
+                template = _dbname(url)
+                print(f"  PostgreSQL ledger built in {time.perf_counter() - t0:.1f} s", flush=True)
+                pg_runs = []
+                for i in range(REPEAT):  # alternately, so both see the same load on the shared machine
+                    sqlite_runs.append(post_sqlite(path, db, tmp, i))
+                    pg_runs.append(post_pg(path, server, template))
+                s = min(sqlite_runs, key=lambda r: r["seconds"])
+                p = min(pg_runs, key=lambda r: r["seconds"])
+                same = all(s[k] == p[k] for k in ("claims", "lines", "status", "unmatched", "denials", "reversals"))
+                print(
+                    f"  post into SQLite {s['seconds']:.2f} s (cpu {s['cpu']:.2f} s) | into PostgreSQL"
+                    f" [{label}] {p['seconds']:.2f} s (cpu {p['cpu']:.2f} s, {p['peak_mib']:.0f} MiB)"
+                    f" | PostgreSQL / SQLite = {p['seconds'] / s['seconds']:.2f}x (target <= 2x:"
+                    f" {'met' if p['seconds'] <= 2 * s['seconds'] else 'NOT met'}) | all runs SQLite "
+                    f"{_secs(sqlite_runs)} s, PostgreSQL "
+                    f"{_secs(pg_runs)} s"
+                    f" | same counts: {same} ({p['claims']} claims, {p['lines']} lines,"
+                    f" {p['unmatched']} unmatched, {p['denials']} denials)",
+                    flush=True,
+                )
+
+
+def main_pg(argv: list[str]) -> None:
+    sizes: list[int] = []
+    per_set = 1000
+    url = None
+    args = iter(argv)
+    for a in args:
+        if a == "--per-set":
+            per_set = int(next(args))
+        elif a == "--ledger-url":
+            url = next(args)
+        elif a.isdigit():
+            sizes.append(int(a))
+    sizes = sizes or [100_000]
+    servers: list[tuple[str, Callable[[], ContextManager[UrlServer]]]]
+    if url is not None:
+        servers = [("at --ledger-url", lambda: nullcontext(UrlServer(url)))]
+    else:
+        servers = [
+            ("defaults (durable)", lambda: throwaway_server(DEFAULT_SETTINGS)),
+            ("test harness's fast settings", lambda: throwaway_server(None)),
+        ]
+    for n in sizes:
+        measure_pg(n, per_set, servers)
+
+
 def main(argv: list[str] | None = None) -> None:
     argv = sys.argv[1:] if argv is None else argv
+    if "--pg" in argv or "--ledger-url" in argv:
+        main_pg(argv)
+        return
     sizes = [int(a) for a in argv if a.isdigit()] or [10_000, 100_000]
     results = []
     for per_set in (1000, 100_000):

@@ -362,6 +362,27 @@ class PgConnection:
     def executescript(self, script: str) -> PgCursor:
         return PgCursor(self).executescript(script)
 
+    def copy_rows(self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+        """Insert ``rows`` into ``table`` (``columns``, in that order) with ``COPY … FROM STDIN``.
+
+        Each value is sent as text (None as NULL) and read by its column type's input function, as
+        a ``?`` parameter of an INSERT would be; ``table`` and ``columns`` are quoted identifiers.
+        Integers and decimals are written by psycopg's own (compiled) text dumpers: in ``COPY`` no
+        parameter type is declared, and their text is the same as the ledger's dumper writes.
+        """
+        from psycopg import sql
+
+        statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
+            sql.Identifier(table), sql.SQL(", ").join(sql.Identifier(c) for c in columns)
+        )
+        with self.raw.cursor() as cur:
+            for cls in (int, Decimal):
+                cur.adapters.register_dumper(cls, psycopg.adapters.get_dumper(cls, psycopg.adapt.PyFormat.TEXT))
+            with cur.copy(statement) as copy:
+                write = copy.write_row
+                for row in rows:
+                    write(row)
+
     def commit(self) -> None:
         if self.in_transaction:
             self.raw.execute("COMMIT")

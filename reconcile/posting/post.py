@@ -668,12 +668,17 @@ class _Poster:
         if not ids:
             return
         paid_by, params = self.scope.payment_where("p")
+        if not params:  # an 835 without a payer id answers no claim
+            return
         for i in range(0, len(ids), CHUNK):
             part = ids[i : i + CHUNK]
+            # the payer test is a subquery per posting found, not a join: PostgreSQL would plan the
+            # join from the payments (their payer test looks selective) and scan the postings once
+            # per payment, a cost that grows with the ledger; the subquery keeps it to the claims'
             for pid, cid, paid in self.conn.execute(
-                "SELECT cp.id, cp.claim_id, cp.paid FROM claim_postings cp JOIN payments p ON p.id = cp.payment_id"
+                "SELECT cp.id, cp.claim_id, cp.paid FROM claim_postings cp"
                 f" WHERE cp.claim_id IN ({','.join('?' * len(part))}) AND cp.status_code != '22'"
-                f" AND cp.reversed_by IS NULL AND {paid_by}",
+                f" AND cp.reversed_by IS NULL AND (SELECT {paid_by} FROM payments p WHERE p.id = cp.payment_id)",
                 [*part, *params],
             ):
                 if Decimal(paid) > ZERO:

@@ -84,6 +84,7 @@ def test_shipped_migrations_keep_their_names_and_order() -> None:
         "0602_expected_payment",
         "0701_denial_work",
         "0702_posting_read_indexes",
+        "0703_denials_rank_covering",
     ]
 
 

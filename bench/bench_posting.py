@@ -176,10 +176,14 @@ def child(mode: str, path: str, db: str) -> None:
         conn = ledger.connect(db)
         backend = getattr(getattr(conn, "raw", None), "info", None)
         s0 = server_cpu(backend.backend_pid) if backend else None
+        wal = "SELECT pg_current_wal_lsn()::text"
+        w0 = conn.execute(wal).fetchone()[0] if backend else None
         t0 = time.perf_counter()
         c0 = time.process_time()
         res = post_files(conn, [path]).files[0]
         s1 = server_cpu(backend.backend_pid) if backend else None
+        if w0 is not None:  # WAL the post wrote (what a durable server writes and flushes)
+            w = conn.execute(f"SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '{w0}')").fetchone()[0]
         extra = {
             "claims": res.claims,
             "lines": res.lines,
@@ -190,6 +194,8 @@ def child(mode: str, path: str, db: str) -> None:
         }
         if s0 is not None and s1 is not None:
             extra["server_cpu"] = s1 - s0
+        if w0 is not None:
+            extra["wal_mib"] = float(w) / 2**20
     elapsed = time.perf_counter() - t0
     cpu = time.process_time() - c0
     rss = peak_mib()
@@ -374,6 +380,7 @@ def measure_pg(n: int, per_set: int, servers: list[tuple[str, Callable[[], Conte
                 print(
                     f"  post into SQLite {s['seconds']:.2f} s (cpu {s['cpu']:.2f} s) | into PostgreSQL"
                     f" [{label}] {p['seconds']:.2f} s (cpu {p['cpu']:.2f} s + server {p.get('server_cpu', 0):.2f} s,"
+                    f" WAL {p.get('wal_mib', 0):.0f} MiB,"
                     f" {p['peak_mib']:.0f} MiB)"
                     f" | PostgreSQL / SQLite = {p['seconds'] / s['seconds']:.2f}x (target <= 2x:"
                     f" {'met' if p['seconds'] <= 2 * s['seconds'] else 'NOT met'}) | all runs SQLite "

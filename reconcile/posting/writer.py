@@ -18,8 +18,8 @@ On a PostgreSQL ledger the same bulk inserts are streamed with ``COPY … FROM S
 (:meth:`reconcile.ledger.db.PgConnection.copy_rows`): no statement is parsed or planned per group
 and the rows travel in one stream, where multi-row INSERTs cost the server most of the posting's
 time. Each value goes through its column type's input function exactly as a parameter of the
-INSERT would, the ``NULLIF(?, 0)`` sentinels become NULL before they are sent (an integer 0 only,
-as in SQL) and a literal of the row template is sent as its value, so the stored rows are the same.
+INSERT would, the ``NULLIF(?, 0)`` sentinels become NULL before they are sent (a number 0 only,
+as in SQL: the text ``'0'`` stays) and a literal of the row template is sent as its value, so the stored rows are the same.
 Plain ``INSERT INTO t (cols) VALUES (?, …)`` statements given to :meth:`Writer.submit` are copied
 the same way.
 """
@@ -93,7 +93,7 @@ class CopyPlan:
         return cls(m.group(1), columns, template)
 
     def rows(self, rows: Sequence[Sequence[Any]]) -> Sequence[Sequence[Any]]:
-        """The rows as ``COPY`` takes them (a ``NULLIF(?, 0)`` value that is the integer 0 is NULL)."""
+        """The rows as ``COPY`` takes them (a ``NULLIF(?, 0)`` value that is the number 0 is NULL)."""
         if self.plain:
             return rows
         if self._convert is None:
@@ -103,14 +103,14 @@ class CopyPlan:
     def _converter(self) -> Callable[[Sequence[Sequence[Any]]], list[tuple[Any, ...]]]:
         """One list comprehension over the rows, built from the template (the per-row loop of a
         general converter costs as much as the rest of the copy)."""
-        names: dict[str, Any] = {"_ints": (int, bool)}
+        names: dict[str, Any] = {"_numbers": (int, bool, float)}  # what SQL's NULLIF(?, 0) turns to NULL
         exprs = []
         for k, (kind, v) in enumerate(self.template):
             if kind == "const":
                 names[f"_c{k}"] = v
                 exprs.append(f"_c{k}")
             elif kind == "nullif":
-                exprs.append(f"(None if r[{v:d}] == 0 and r[{v:d}].__class__ in _ints else r[{v:d}])")
+                exprs.append(f"(None if r[{v:d}] == 0 and r[{v:d}].__class__ in _numbers else r[{v:d}])")
             else:
                 exprs.append(f"r[{v:d}]")
         code = f"lambda rows: [({', '.join(exprs)},) for r in rows]"

@@ -5,23 +5,31 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
 
 from coding.model import ServiceLine
 from reconcile.ledger import store as ledger
+from reconcile.ledger.db import Connection, PgConnection, is_server_url
 from reconcile.ledger.store import ClaimRecord, TransactionRecord
 from reconcile.posting.records import Adj, RClaim, RLine, RRemit
+
+if TYPE_CHECKING:
+    from tests.pgserver import PgServer
 
 D = Decimal
 
 
 def make_ledger(
-    path: Path,
+    path: str | Path,
     claims: list[tuple[str, list[tuple[str, tuple[str, ...], int, str, str | None]]]],
     payer: str = "commercial",
     payer_id: str = "ACME01",
     another_payer: bool = False,
 ):
-    """claims: [(pcn, [(code, modifiers, units, charge, ndc)])] sent to ``payer`` (profile key, 2010BB
+    """A ledger at ``path`` (a SQLite file or a PostgreSQL URL: what ``--ledger`` takes) holding
+    ``claims``: [(pcn, [(code, modifiers, units, charge, ndc)])] sent to ``payer`` (profile key, 2010BB
     ``payer_id``), each for encounter ``pcn``; returns (conn, {pcn: [lcn, ...]}).
 
     ``another_payer``: the encounters were already billed to another payer and are billed to this
@@ -148,12 +156,56 @@ POSTING_CONTENTS = {
 }
 
 
-def posting_contents(db: Path) -> dict[str, list[tuple]]:
-    """The ledger's posting state, read with a plain connection (no migration, no write)."""
-    import sqlite3
-
-    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+def posting_contents(target: str | Path) -> dict[str, list[tuple]]:
+    """The ledger's posting state, read through a read-only connection (no migration, no write):
+    a SQLite file opened read-only, or a PostgreSQL session whose transactions are read-only."""
+    conn = read_only(target)
     try:
         return {t: [tuple(r) for r in conn.execute(q + " ORDER BY 1")] for t, q in POSTING_CONTENTS.items()}
     finally:
         conn.close()
+
+
+def read_only(target: str | Path) -> Connection:
+    """A connection to the ledger at ``target`` that can read it and never write it."""
+    if is_server_url(target):
+        conn = PgConnection.open(str(target))
+        conn.execute("SET default_transaction_read_only = on")
+        return conn
+    import sqlite3
+
+    return sqlite3.connect(f"file:{target}?mode=ro", uri=True)
+
+
+class Ledgers:
+    """Makes new, empty ledgers on one backend: SQLite files under a fresh directory each, or
+    PostgreSQL databases cloned from the migrated template (~0.1 s each). For tests that need more
+    than one ledger, and property tests (one ledger per example, dropped when the example ends)."""
+
+    def __init__(self, tmp: pytest.TempPathFactory, server: PgServer | None, template: str | None) -> None:
+        self._tmp, self._server, self._template = tmp, server, template
+        self._made: list[str] = []
+
+    @property
+    def backend(self) -> str:
+        return "sqlite" if self._server is None else "postgresql"
+
+    def new(self) -> str:
+        """The target (a path or a URL) of a new empty ledger."""
+        if self._server is None:
+            return str(self._tmp.mktemp("ledger") / "ledger.db")
+        url = self._server.create_database(template=self._template)
+        self._made.append(url)
+        return url
+
+    def drop(self, target: str) -> None:
+        """Throw a ledger away now (its open sessions are ended); a SQLite file is left to tmp_path."""
+        if self._server is not None and target in self._made:
+            from tests.pgserver import database_name
+
+            self._made.remove(target)
+            self._server.drop_database(database_name(target))
+
+    def close(self) -> None:
+        for target in list(self._made):
+            self.drop(target)

@@ -1,0 +1,58 @@
+"""Posting stores the same rows in a PostgreSQL ledger as in a SQLite ledger.
+
+The same 835s are posted into a SQLite file and into a PostgreSQL database; every posting table and
+the claims' posting state must then hold the same rows, value for value (ids, amounts as the payer
+sent them, NULLs), and the ledger's counters must carry on from them alike.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from reconcile.ledger import store as ledger
+from reconcile.posting.post import post_files, post_remittances
+from reconcile.posting.records import Adj, RPlb
+from tests.reconcile.posting.support import D, claim, line, make_ledger, posting_contents, remit
+from tests.reconcile.posting.two_payers import build
+
+
+def test_a_random_file_posts_the_same_rows_on_both(tmp_path, pg_ledger):
+    """Reversals, corrections, denials, PLBs, unmatched claims and lines, a payment posted twice."""
+    targets = [str(tmp_path / "l.db"), pg_ledger]
+    for target in targets:
+        case = build(target, seed=11, n=30, per_set=12)
+        f = tmp_path / "r.835"
+        f.write_text(case.text)
+        conn = ledger.connect(target)
+        assert post_files(conn, [f]).files[0].status == "posted"
+        assert post_files(conn, [f]).files[0].status == "duplicate"
+        conn.close()
+    on_sqlite, on_postgresql = (posting_contents(t) for t in targets)
+    assert on_sqlite["claim_postings"] and on_sqlite["unmatched"] and on_sqlite["denials"]
+    assert on_postgresql == on_sqlite
+
+
+def test_adjustment_quantities_and_sentinel_columns_are_stored_alike(tmp_path, pg_ledger):
+    """CAS quantities (a decimal, a zero, none), a claim with no line matched, a reversal: the
+    columns the poster fills through its ``NULLIF(?, 0)`` sentinels hold the same values."""
+    targets = [str(tmp_path / "l.db"), pg_ledger]
+    for target in targets:
+        conn, lcns = make_ledger(
+            target, [("ENC1", [("96365", (), 1, "350.00", None), ("J1745", ("JZ",), 40, "1200.00", None)])]
+        )
+        first = line("96365", "350", "280", lcns["ENC1"][0], adjs=[("CO", "45", "70")])
+        first.adjustments = [Adj("CO", "45", D("70"), D("1.5")), Adj("PR", "2", D("0"), D("0"))]
+        second = line("J1745", "1200", "960", lcns["ENC1"][1], mods=["JZ"], units="40")
+        second.adjustments = [Adj("CO", "45", D("240"), D("2.0")), Adj("OA", "23", D("0"), None)]
+        stray = line("99999", "10", "10", "NOT-OURS")
+        paid = claim("ENC1", "1", "1560", "1250", icn="Q1", lines=[first, second, stray])
+        paid.adjustments = [Adj("CO", "45", D("0.00"), Decimal("-3"))]
+        rm = remit([paid, claim("NOBODY", "1", "5", "5")], "1245", plbs=[RPlb("WO", D("10"), "Q1")])
+        assert post_remittances(conn, [rm], path="a.835", sha256="a" * 64).status == "posted"
+        back = remit([claim("ENC1", "22", "-1560", "-1250", icn="Q1")], "-1250", trace="T2")
+        assert post_remittances(conn, [back], path="b.835", sha256="b" * 64).status == "posted"
+        conn.close()
+    on_sqlite, on_postgresql = (posting_contents(t) for t in targets)
+    quantities = [r[-1] for r in on_sqlite["adjustments"]]
+    assert quantities[:5] == ["-3", "1.5", "0", "2.0", None]
+    assert on_postgresql == on_sqlite

@@ -19,7 +19,7 @@ from reconcile.posting.post import post_files
 from reconcile.posting.queries import claim_summaries
 from reconcile.posting.remit import read_remittances
 from tests.killpoint import run_killed
-from tests.reconcile.posting.support import D, claim, line, make_ledger, remit
+from tests.reconcile.posting.support import D, Ledgers, claim, line, make_ledger, remit
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -39,8 +39,8 @@ def _answer_all(lcns: dict[str, list[str]], charges: dict[str, list[str]], paid_
     return remit(claims, str(total), trace=trace)
 
 
-def test_post_file_twice_and_same_payment_in_other_bytes(tmp_path):
-    conn, lcns = make_ledger(tmp_path / "l.db", [(f"E{i}", [("96372", (), 1, "45.00", None)]) for i in range(3)])
+def test_post_file_twice_and_same_payment_in_other_bytes(tmp_path, ledger_target):
+    conn, lcns = make_ledger(ledger_target, [(f"E{i}", [("96372", (), 1, "45.00", None)]) for i in range(3)])
     rm = _answer_all(lcns, {p: ["45.00"] for p in lcns})
     f1 = tmp_path / "a.835"
     f1.write_text(write_835([rm]))
@@ -87,9 +87,9 @@ def test_kill_during_posting_leaves_nothing_partial(tmp_path):
     assert sum((s["paid"] for s in claim_summaries(conn)), D(0)) == D("36.00") * n
 
 
-def test_every_corpus_835_posts_and_reposts_as_duplicate(corpus_dir, tmp_path):
+def test_every_corpus_835_posts_and_reposts_as_duplicate(corpus_dir, ledger_target):
     files = sorted(p for p in (corpus_dir / "835").iterdir() if p.is_file())
-    conn = ledger.connect(tmp_path / "l.db")
+    conn = ledger.connect(ledger_target)
     first = post_files(conn, files)
     for fr in first.files:
         assert fr.status in ("posted", "duplicate"), fr.path
@@ -142,10 +142,17 @@ def scenario(draw):
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(scenario())
-def test_balance_is_charge_minus_payments_minus_adjustments(tmp_path_factory, spec):
-    tmp = tmp_path_factory.mktemp("prop")
+def test_balance_is_charge_minus_payments_minus_adjustments(tmp_path_factory, ledgers: Ledgers, spec):
+    target = ledgers.new()  # one ledger per example (PostgreSQL: a database, dropped at the end)
+    try:
+        _balance_is_charge_minus_payments_minus_adjustments(tmp_path_factory.mktemp("prop"), target, spec)
+    finally:
+        ledgers.drop(target)
+
+
+def _balance_is_charge_minus_payments_minus_adjustments(tmp: Path, target: str, spec) -> None:
     conn, lcns = make_ledger(
-        tmp / "l.db", [(pcn, [("96372", (), 1, ch, None) for ch, _p, _a in lines]) for pcn, _s, lines in spec]
+        target, [(pcn, [("96372", (), 1, ch, None) for ch, _p, _a in lines]) for pcn, _s, lines in spec]
     )
     rclaims = []
     for pcn, status, lines in spec:
@@ -236,8 +243,8 @@ def test_streaming_reader_hands_over_every_claim_once(corpus_dir, tmp_path):
     assert batches >= 2  # the big file was really streamed in batches
 
 
-def test_not_an_835_posts_nothing_and_says_so(tmp_path):
-    conn = ledger.connect(tmp_path / "l.db")
+def test_not_an_835_posts_nothing_and_says_so(tmp_path, ledger_target):
+    conn = ledger.connect(ledger_target)
     junk = tmp_path / "junk.835"
     junk.write_text("hello, not X12")
     res = post_files(conn, [junk]).files[0]
@@ -246,8 +253,8 @@ def test_not_an_835_posts_nothing_and_says_so(tmp_path):
     assert post_files(conn, [tmp_path / "missing.835"]).files[0].status == "error"
 
 
-def test_balancing_findings_are_kept_with_the_posting(tmp_path):
-    conn, lcns = make_ledger(tmp_path / "l.db", [("E1", [("96372", (), 1, "45.00", None)])])
+def test_balancing_findings_are_kept_with_the_posting(tmp_path, ledger_target):
+    conn, lcns = make_ledger(ledger_target, [("E1", [("96372", (), 1, "45.00", None)])])
     bad = remit([claim("E1", "1", "45", "40", lines=[line("96372", "45", "40", lcns["E1"][0])])], "40")
     f = tmp_path / "b.835"
     f.write_text(write_835([bad]))  # 45 - 0 adjustments != 40: out of balance, still posted
@@ -257,8 +264,8 @@ def test_balancing_findings_are_kept_with_the_posting(tmp_path):
     assert "claim-out-of-balance" in codes and "service-line-out-of-balance" in codes
 
 
-def test_two_processes_posting_the_same_file_post_it_once(tmp_path):
-    db = tmp_path / "l.db"
+def test_two_processes_posting_the_same_file_post_it_once(tmp_path, ledger_target):
+    db = ledger_target
     conn, lcns = make_ledger(db, [(f"C{i}", [("96372", (), 1, "45.00", None)]) for i in range(300)])
     f = tmp_path / "c.835"
     f.write_text(write_835([_answer_all(lcns, {p: ["45.00"] for p in lcns})]))
@@ -268,7 +275,7 @@ def test_two_processes_posting_the_same_file_post_it_once(tmp_path):
         "print(post_files(ledger.connect(sys.argv[1]), [sys.argv[2]]).files[0].status)"
     )
     procs = [
-        subprocess.Popen([sys.executable, "-c", code, str(db), str(f)], cwd=REPO, stdout=subprocess.PIPE, text=True)
+        subprocess.Popen([sys.executable, "-c", code, db, str(f)], cwd=REPO, stdout=subprocess.PIPE, text=True)
         for _ in range(2)
     ]
     statuses = sorted(p.communicate(timeout=120)[0].strip() for p in procs)
@@ -277,12 +284,13 @@ def test_two_processes_posting_the_same_file_post_it_once(tmp_path):
     assert conn.execute("SELECT COUNT(*) FROM claim_postings").fetchone()[0] == 300
 
 
-def test_remit_post_exits_1_when_a_posted_file_has_error_findings(tmp_path):
+def test_remit_post_exits_1_when_a_posted_file_has_error_findings(tmp_path, ledgers: Ledgers):
     from typer.testing import CliRunner
 
     from dripline.cli import app
 
-    conn, lcns = make_ledger(tmp_path / "l.db", [(f"E{i}", [("96372", (), 1, "45.00", None)]) for i in range(2)])
+    db, other = ledgers.new(), ledgers.new()
+    conn, lcns = make_ledger(db, [(f"E{i}", [("96372", (), 1, "45.00", None)]) for i in range(2)])
     conn.close()
     text = write_835([_answer_all(lcns, {p: ["45.00"] for p in lcns})])
     good, bad = tmp_path / "good.835", tmp_path / "bad.835"
@@ -290,9 +298,9 @@ def test_remit_post_exits_1_when_a_posted_file_has_error_findings(tmp_path):
     se = next(s for s in text.split("~\n") if s.startswith("SE*"))
     bad.write_text(text.replace(se + "~", se[: se.rindex("*")] + "*9999~").replace("T1", "T2"))  # SE02 != ST02
     runner = CliRunner()
-    ok = runner.invoke(app, ["remit", "post", str(good), "--ledger", str(tmp_path / "l.db"), "--json"])
+    ok = runner.invoke(app, ["remit", "post", str(good), "--ledger", db, "--json"])
     assert ok.exit_code == 0, ok.output
-    res = runner.invoke(app, ["remit", "post", str(bad), "--ledger", str(tmp_path / "l2.db"), "--json"])
+    res = runner.invoke(app, ["remit", "post", str(bad), "--ledger", other, "--json"])
     [f] = json.loads(res.stdout)["files"]
     assert f["status"] == "posted" and any(x["severity"] == "error" for x in f["findings"])
     assert res.exit_code == 1

@@ -21,9 +21,9 @@ MEDICARE = {"payer_id": "00952", "payer_name": "MEDICARE PART B"}
 
 
 @pytest.fixture
-def two_payers(tmp_path):
+def two_payers(ledger_target):
     """ENC1 sent to Medicare, then ENC1 (same number, same charge) sent to the commercial payer."""
-    db = tmp_path / "l.db"
+    db = ledger_target
     conn, med = make_ledger(db, [("ENC1", [("96372", (), 1, "45.00", None)])], payer="medicare", payer_id="00952")
     conn.close()
     conn, com = make_ledger(
@@ -57,8 +57,8 @@ def test_remittance_of_a_payer_we_never_billed_goes_to_the_unmatched_queue(two_p
     assert res.unmatched == 1
 
 
-def test_claim_sent_only_to_another_payer_is_unmatched(tmp_path):
-    conn, _ = make_ledger(tmp_path / "l.db", [("ENC9", [("96372", (), 1, "45.00", None)])])
+def test_claim_sent_only_to_another_payer_is_unmatched(ledger_target):
+    conn, _ = make_ledger(ledger_target, [("ENC9", [("96372", (), 1, "45.00", None)])])
     rm = remit([claim("ENC9", "1", "45", "45")], "45", **MEDICARE)
     post_remittances(conn, [rm], path="m.835", sha256="m" * 64)
     assert [s["paid"] for s in claim_summaries(conn)] == [D("0")]
@@ -93,8 +93,8 @@ def test_reversal_by_the_same_payer_still_reverses(two_payers):
     assert unmatched_queue(conn) == []
 
 
-def test_second_payment_of_a_paid_claim_by_the_same_payer_is_a_duplicate(tmp_path):
-    conn, lcns = make_ledger(tmp_path / "l.db", [("ENC3", [("96372", (), 1, "45.00", None)])])
+def test_second_payment_of_a_paid_claim_by_the_same_payer_is_a_duplicate(ledger_target):
+    conn, lcns = make_ledger(ledger_target, [("ENC3", [("96372", (), 1, "45.00", None)])])
     first = remit([claim("ENC3", "1", "45", "45", icn="Q1", lines=[line("96372", "45", "45", lcns["ENC3"][0])])], "45")
     post_remittances(conn, [first], path="a.835", sha256="a" * 64)
     again = remit(
@@ -112,8 +112,8 @@ def test_second_payment_of_a_paid_claim_by_the_same_payer_is_a_duplicate(tmp_pat
     assert related == conn.execute("SELECT id FROM claims").fetchone()[0]
 
 
-def test_second_payment_in_the_same_remittance_is_a_duplicate(tmp_path):
-    conn, lcns = make_ledger(tmp_path / "l.db", [("ENC3", [("96372", (), 1, "45.00", None)])])
+def test_second_payment_in_the_same_remittance_is_a_duplicate(ledger_target):
+    conn, lcns = make_ledger(ledger_target, [("ENC3", [("96372", (), 1, "45.00", None)])])
     one = claim("ENC3", "1", "45", "45", icn="Q1", lines=[line("96372", "45", "45", lcns["ENC3"][0])])
     res = post_remittances(conn, [remit([one, one], "90")], path="a.835", sha256="a" * 64)
     assert [s["paid"] for s in claim_summaries(conn)] == [D("45")]
@@ -121,8 +121,8 @@ def test_second_payment_in_the_same_remittance_is_a_duplicate(tmp_path):
     assert [u["amount"] for u in unmatched_queue(conn)] == ["45.00"]
 
 
-def test_correction_before_its_reversal_in_one_remittance_is_not_a_duplicate(tmp_path):
-    conn, _ = make_ledger(tmp_path / "l.db", [("ENC3", [("96372", (), 1, "45.00", None)])])
+def test_correction_before_its_reversal_in_one_remittance_is_not_a_duplicate(ledger_target):
+    conn, _ = make_ledger(ledger_target, [("ENC3", [("96372", (), 1, "45.00", None)])])
     post_remittances(conn, [remit([claim("ENC3", "1", "45", "40", icn="Q1")], "40")], path="a.835", sha256="a" * 64)
     pair = remit(
         [claim("ENC3", "1", "45", "42", icn="Q2"), claim("ENC3", "22", "-45", "-40", icn="Q1")], "2", trace="T2"
@@ -133,8 +133,8 @@ def test_correction_before_its_reversal_in_one_remittance_is_not_a_duplicate(tmp
     assert unmatched_queue(conn) == []
 
 
-def test_denied_then_paid_is_not_a_duplicate(tmp_path):
-    conn, _ = make_ledger(tmp_path / "l.db", [("ENC3", [("96372", (), 1, "45.00", None)])])
+def test_denied_then_paid_is_not_a_duplicate(ledger_target):
+    conn, _ = make_ledger(ledger_target, [("ENC3", [("96372", (), 1, "45.00", None)])])
     den = remit([claim("ENC3", "4", "45", "0", adjs=[("CO", "16", "45")])], "0")
     post_remittances(conn, [den], path="a.835", sha256="a" * 64)
     paid = remit([claim("ENC3", "1", "45", "45", icn="Q2")], "45", trace="T2")

@@ -16,29 +16,35 @@ from coding.config import parse_config
 from reconcile.ledger import store as ledger
 from reconcile.posting.matching import PayerDirectory
 from reconcile.posting.post import post_files
+from tests.reconcile.posting.support import Ledgers
 from tests.reconcile.posting.two_payers import PAYERS, build, check_money
 
 
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(seed=st.integers(0, 10_000), n=st.integers(1, 40), per_set=st.integers(1, 15))
-def test_no_payment_crosses_payers_and_every_dollar_is_accounted_for(tmp_path_factory, seed, n, per_set):
+def test_no_payment_crosses_payers_and_every_dollar_is_accounted_for(
+    tmp_path_factory, ledgers: Ledgers, seed, n, per_set
+):
     tmp = tmp_path_factory.mktemp("two")
-    db = tmp / "l.db"
-    case = build(db, seed, n, per_set)
-    f = tmp / "r.835"
-    f.write_text(case.text)
-    conn = ledger.connect(db)
-    res = post_files(conn, [f]).files[0]
-    assert res.status == "posted", [x.code for x in res.findings if x.severity == "error"]
-    check_money(conn, case)
-    assert post_files(conn, [f]).files[0].status == "duplicate"
-    check_money(conn, case)
-    conn.close()
+    db = ledgers.new()  # one ledger per example (PostgreSQL: a database, dropped at the end)
+    try:
+        case = build(db, seed, n, per_set)
+        f = tmp / "r.835"
+        f.write_text(case.text)
+        conn = ledger.connect(db)
+        res = post_files(conn, [f]).files[0]
+        assert res.status == "posted", [x.code for x in res.findings if x.severity == "error"]
+        check_money(conn, case)
+        assert post_files(conn, [f]).files[0].status == "duplicate"
+        check_money(conn, case)
+        conn.close()
+    finally:
+        ledgers.drop(db)
 
 
-def test_with_payer_profiles_the_aliases_change_nothing_here(tmp_path):
+def test_with_payer_profiles_the_aliases_change_nothing_here(tmp_path, ledger_target):
     """The same checks when posting goes through the configured payer profiles (as the CLI does)."""
-    case = build(tmp_path / "l.db", seed=7, n=60, per_set=20)
+    case = build(ledger_target, seed=7, n=60, per_set=20)
     f = tmp_path / "r.835"
     f.write_text(case.text)
     cfg = parse_config(
@@ -55,7 +61,7 @@ def test_with_payer_profiles_the_aliases_change_nothing_here(tmp_path):
             "payers": {k: {"name": name, "payer_id": pid} for k, (name, pid) in PAYERS.items()},
         }
     )
-    conn = ledger.connect(tmp_path / "l.db")
+    conn = ledger.connect(ledger_target)
     post_files(conn, [f], payers=PayerDirectory.from_config(cfg))
     check_money(conn, case)
     unmatched = conn.execute("SELECT reason FROM unmatched WHERE kind = 'claim'").fetchall()

@@ -17,9 +17,9 @@ from tests.reconcile.posting.support import make_ledger
 HUGE = "9" * (2 * tokenizer._MAX_SEGMENT)
 
 
-def _ledger(tmp_path):
+def _ledger(target):
     conn, lcns = make_ledger(
-        tmp_path / "l.db",
+        target,
         [
             ("ENC1", [("96413", (), 1, "100.00", None)]),
             ("ENC2", [("96415", (), 1, "200.00", None), ("96372", (), 1, "100.00", None)]),
@@ -56,13 +56,13 @@ def _claims(lcns, lost: str) -> list[str]:
 
 
 @pytest.mark.parametrize("lost", ["CLP", "SVC"])
-def test_lost_segment_sends_its_claim_to_the_unmatched_queue(tmp_path, lost):
-    lcns = _ledger(tmp_path)
+def test_lost_segment_sends_its_claim_to_the_unmatched_queue(tmp_path, ledger_target, lost):
+    lcns = _ledger(ledger_target)
     f = tmp_path / "r.835"
     f.write_text(text(interchange([st_set(_claims(lcns, lost), "380", payer_id="ACME01")])))
-    res = CliRunner().invoke(app, ["remit", "post", str(f), "--ledger", str(tmp_path / "l.db"), "--json"])
+    res = CliRunner().invoke(app, ["remit", "post", str(f), "--ledger", ledger_target, "--json"])
 
-    conn = ledger.connect(tmp_path / "l.db")
+    conn = ledger.connect(ledger_target)
     # ENC1 keeps exactly its own line and its own money (today the ENC2 lines landed on it)
     rows = conn.execute(
         "SELECT c.claim_id, lp.paid FROM line_postings lp JOIN claim_postings c ON c.id = lp.claim_posting_id"

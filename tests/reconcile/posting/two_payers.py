@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import importlib.util
 import random
-import sqlite3
 import sys
 from dataclasses import dataclass, replace
 from decimal import Decimal
@@ -21,6 +20,7 @@ from pathlib import Path
 from types import ModuleType
 
 from reconcile.ledger import store as ledger
+from reconcile.ledger.db import Connection
 
 REPO = Path(__file__).resolve().parents[3]
 D = Decimal
@@ -61,8 +61,8 @@ def _payer_sets(g: ModuleType, key: str, n: int, seed: int, per_set: int, prefix
     return out
 
 
-def build(db: Path, seed: int, n: int, per_set: int, missing: float = 0.1) -> Case:
-    """Write the ledger at ``db`` and return the 835 that answers (and misses) its claims."""
+def build(db: str | Path, seed: int, n: int, per_set: int, missing: float = 0.1) -> Case:
+    """Write the ledger at ``db`` (a SQLite file or a PostgreSQL URL) and return the 835 that answers (and misses) its claims."""
     g = gen835()
     rng = random.Random(seed)
     by_payer = {
@@ -125,7 +125,7 @@ def build(db: Path, seed: int, n: int, per_set: int, missing: float = 0.1) -> Ca
     return Case(text, sets, claims)
 
 
-def check_money(conn: sqlite3.Connection, case: Case) -> None:
+def check_money(conn: Connection, case: Case) -> None:
     """No payment on another payer's claim; every CLP04 and SVC03 on a claim of its payer or in the
     unmatched queue; no claim paid twice by one payer."""
     # postings of a payment are only ever on claims of that payment's payer
@@ -161,7 +161,7 @@ def check_money(conn: sqlite3.Connection, case: Case) -> None:
             assert r[5] == 0, (payer_id, pcn)
             lines = conn.execute(
                 "SELECT lp.paid, lp.line_id, (SELECT u.amount FROM unmatched u WHERE u.line_posting_id = lp.id)"
-                " FROM line_postings lp WHERE lp.claim_posting_id = ? AND lp.matched_by IS NOT 'reversal-mirror'"
+                " FROM line_postings lp WHERE lp.claim_posting_id = ? AND COALESCE(lp.matched_by, '') != 'reversal-mirror'"
                 " ORDER BY lp.id",
                 (r[0],),
             ).fetchall()

@@ -30,7 +30,7 @@ from typing import Any
 from coding.findings import Finding, info, warning
 from coding.money import money_str
 from reconcile.denials import worklist as dn
-from reconcile.ledger.db import Connection
+from reconcile.ledger.db import Connection, dialect
 from reconcile.ledger.store import inserted_id
 from reconcile.posting.matching import (
     CHUNK,
@@ -140,10 +140,7 @@ class _Poster:
         self._conn, self.file_id, self.res, self.progress = conn, file_id, res, progress
         self.payers = payers if payers is not None else PayerDirectory()
         self.scope = PayerScope("", frozenset())
-        self.ids = {
-            t: int(conn.execute(f"SELECT COALESCE(MAX(id), 0) FROM {t}").fetchone()[0])
-            for t in ("claim_postings", "line_postings", "adjustments")
-        }
+        self.ids = {t: int(conn.execute(f"SELECT COALESCE(MAX(id), 0) FROM {t}").fetchone()[0]) for t in _NUMBERED}
         self.done = 0
         self.payment_id: int | None = None
         self.active = False
@@ -904,6 +901,9 @@ class _Poster:
         self._reset()
 
 
+# the tables whose ids the poster hands out itself (from MAX(id), inside its write transaction)
+_NUMBERED = ("claim_postings", "line_postings", "adjustments")
+
 # the poster's bulk inserts (rows bound in groups: see reconcile.posting.writer)
 _INS_CP = Insert(
     "INSERT INTO claim_postings (id, payment_id, claim_id, patient_control_number, payer_claim_number,"
@@ -1054,6 +1054,8 @@ def _post_file(
         poster.payment_id = None
         poster._findings([*(file_findings or []), *after_posting(conn, file_id)])
         poster.flush()  # the writer is closed: written at once
+        if dialect(conn) == "postgresql":
+            _advance_identities(conn)
         summary = res.to_dict(findings=False)
         conn.execute("UPDATE remit_files SET summary = ? WHERE id = ?", (json.dumps(summary), file_id))
     except BaseException:
@@ -1061,6 +1063,15 @@ def _post_file(
         raise
     conn.execute("COMMIT")
     return res
+
+
+def _advance_identities(conn: Connection) -> None:
+    """PostgreSQL: move the identity of the tables the poster numbers itself past its rows, so a row
+    inserted later without an id is numbered after them (as SQLite numbers it after the largest)."""
+    for table in _NUMBERED:
+        conn.execute(
+            f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), MAX(id)) FROM {table} HAVING COUNT(*) > 0"
+        )
 
 
 def post_files(

@@ -52,6 +52,23 @@ def test_adjustment_quantities_and_sentinel_columns_are_stored_alike(tmp_path, p
         back = remit([claim("ENC1", "22", "-1560", "-1250", icn="Q1")], "-1250", trace="T2")
         assert post_remittances(conn, [back], path="b.835", sha256="b" * 64).status == "posted"
         conn.close()
+    ids = []
+    for target in targets:  # rows added later without an id are numbered after the poster's
+        conn = ledger.connect(target)
+        with ledger.transaction(conn):
+            ids.append(
+                [
+                    ledger.inserted_id(conn.execute(sql, (1,)))
+                    for sql in (
+                        "INSERT INTO claim_postings (payment_id, patient_control_number, status_code, charge, paid,"
+                        " patient_responsibility) VALUES (?, 'X', '1', '0', '0', '0')",
+                        "INSERT INTO line_postings (claim_posting_id, charge, paid) VALUES (?, '0', '0')",
+                        "INSERT INTO adjustments (claim_posting_id, group_code, reason, amount) VALUES (?, 'CO', '45', '0')",
+                    )
+                ]
+            )
+        conn.close()
+    assert ids[0] == ids[1] == [4, 7, 11]  # 3 claim postings, 3 lines and 5 adjustments mirrored
     on_sqlite, on_postgresql = (posting_contents(t) for t in targets)
     quantities = [r[-1] for r in on_sqlite["adjustments"]]
     assert quantities[:5] == ["-3", "1.5", "0", "2.0", None]

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from tests.pgserver import PgServer
 
 D = Decimal
+PG_EXAMPLES = 8  # property-test examples on PostgreSQL (see Ledgers.examples)
 
 
 def make_ledger(
@@ -189,6 +190,11 @@ class Ledgers:
     @property
     def backend(self) -> str:
         return "sqlite" if self._server is None else "postgresql"
+
+    def examples(self, on_sqlite: int) -> int:
+        """How many examples a property test draws on this backend: fewer on PostgreSQL, where each
+        costs a database clone and a round trip per statement."""
+        return on_sqlite if self._server is None else min(on_sqlite, PG_EXAMPLES)
 
     def new(self) -> str:
         """The target (a path or a URL) of a new empty ledger."""

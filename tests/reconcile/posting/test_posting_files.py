@@ -10,7 +10,7 @@ import sys
 from decimal import Decimal
 from pathlib import Path
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reconcile.demo.simulate import Envelope, write_835
@@ -140,14 +140,17 @@ def scenario(draw):
     return claims
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(scenario())
-def test_balance_is_charge_minus_payments_minus_adjustments(tmp_path_factory, ledgers: Ledgers, spec):
-    target = ledgers.new()  # one ledger per example (PostgreSQL: a database, dropped at the end)
-    try:
-        _balance_is_charge_minus_payments_minus_adjustments(tmp_path_factory.mktemp("prop"), target, spec)
-    finally:
-        ledgers.drop(target)
+def test_balance_is_charge_minus_payments_minus_adjustments(tmp_path_factory, ledgers: Ledgers):
+    @settings(max_examples=ledgers.examples(25), deadline=None)
+    @given(scenario())
+    def example(spec) -> None:
+        target = ledgers.new()  # one ledger per example (PostgreSQL: a database, dropped at the end)
+        try:
+            _balance_is_charge_minus_payments_minus_adjustments(tmp_path_factory.mktemp("prop"), target, spec)
+        finally:
+            ledgers.drop(target)
+
+    example()
 
 
 def _balance_is_charge_minus_payments_minus_adjustments(tmp: Path, target: str, spec) -> None:

@@ -9,7 +9,7 @@ payer or in the unmatched queue.
 
 from __future__ import annotations
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from coding.config import parse_config
@@ -20,26 +20,27 @@ from tests.reconcile.posting.support import Ledgers
 from tests.reconcile.posting.two_payers import PAYERS, build, check_money
 
 
-@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(seed=st.integers(0, 10_000), n=st.integers(1, 40), per_set=st.integers(1, 15))
-def test_no_payment_crosses_payers_and_every_dollar_is_accounted_for(
-    tmp_path_factory, ledgers: Ledgers, seed, n, per_set
-):
-    tmp = tmp_path_factory.mktemp("two")
-    db = ledgers.new()  # one ledger per example (PostgreSQL: a database, dropped at the end)
-    try:
-        case = build(db, seed, n, per_set)
-        f = tmp / "r.835"
-        f.write_text(case.text)
-        conn = ledger.connect(db)
-        res = post_files(conn, [f]).files[0]
-        assert res.status == "posted", [x.code for x in res.findings if x.severity == "error"]
-        check_money(conn, case)
-        assert post_files(conn, [f]).files[0].status == "duplicate"
-        check_money(conn, case)
-        conn.close()
-    finally:
-        ledgers.drop(db)
+def test_no_payment_crosses_payers_and_every_dollar_is_accounted_for(tmp_path_factory, ledgers: Ledgers):
+    @settings(max_examples=ledgers.examples(20), deadline=None)
+    @given(seed=st.integers(0, 10_000), n=st.integers(1, 40), per_set=st.integers(1, 15))
+    def example(seed: int, n: int, per_set: int) -> None:
+        tmp = tmp_path_factory.mktemp("two")
+        db = ledgers.new()  # one ledger per example (PostgreSQL: a database, dropped at the end)
+        try:
+            case = build(db, seed, n, per_set)
+            f = tmp / "r.835"
+            f.write_text(case.text)
+            conn = ledger.connect(db)
+            res = post_files(conn, [f]).files[0]
+            assert res.status == "posted", [x.code for x in res.findings if x.severity == "error"]
+            check_money(conn, case)
+            assert post_files(conn, [f]).files[0].status == "duplicate"
+            check_money(conn, case)
+            conn.close()
+        finally:
+            ledgers.drop(db)
+
+    example()
 
 
 def test_with_payer_profiles_the_aliases_change_nothing_here(tmp_path, ledger_target):

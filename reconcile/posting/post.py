@@ -903,6 +903,16 @@ class _Poster:
 
 # the tables whose ids the poster hands out itself (from MAX(id), inside its write transaction)
 _NUMBERED = ("claim_postings", "line_postings", "adjustments")
+# the other tables it adds rows to, numbered by the database
+_DRAWN = (
+    "remit_files",
+    "payments",
+    "denials",
+    "unmatched",
+    "provider_adjustments",
+    "posting_findings",
+    "claim_status_history",
+)
 
 # the poster's bulk inserts (rows bound in groups: see reconcile.posting.writer)
 _INS_CP = Insert(
@@ -1026,6 +1036,8 @@ def _post_file(
                 info("duplicate-file", "this file (same sha256) was already posted: nothing posted", file=path)
             )
             return res
+        if dialect(conn) == "postgresql":
+            _dense_identities(conn, _DRAWN)
         file_id = inserted_id(
             conn.execute("INSERT INTO remit_files (path, sha256, posted_at) VALUES (?,?,?)", (path, sha256, _now()))
         )
@@ -1055,7 +1067,7 @@ def _post_file(
         poster._findings([*(file_findings or []), *after_posting(conn, file_id)])
         poster.flush()  # the writer is closed: written at once
         if dialect(conn) == "postgresql":
-            _advance_identities(conn)
+            _dense_identities(conn, _NUMBERED)
         summary = res.to_dict(findings=False)
         conn.execute("UPDATE remit_files SET summary = ? WHERE id = ?", (json.dumps(summary), file_id))
     except BaseException:
@@ -1065,13 +1077,19 @@ def _post_file(
     return res
 
 
-def _advance_identities(conn: Connection) -> None:
-    """PostgreSQL: move the identity of the tables the poster numbers itself past its rows, so a row
-    inserted later without an id is numbered after them (as SQLite numbers it after the largest)."""
-    for table in _NUMBERED:
-        conn.execute(
-            f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), MAX(id)) FROM {table} HAVING COUNT(*) > 0"
+def _dense_identities(conn: Connection, tables: Sequence[str]) -> None:
+    """PostgreSQL, inside the write transaction: the next id of each table is its largest id + 1,
+    as SQLite numbers a new row. An identity sequence is not rolled back with a transaction, so the
+    ids a posting drew before it was rolled back (a crash, a killed process, a file with nothing to
+    post) would otherwise be skipped; and the tables the poster numbers itself move past its rows,
+    so a row inserted later without an id comes after them."""
+    conn.execute(
+        "SELECT "
+        + ", ".join(
+            f"setval(pg_get_serial_sequence('{t}', 'id'), COALESCE((SELECT MAX(id) FROM {t}), 0) + 1, false)"
+            for t in tables
         )
+    )
 
 
 def post_files(

@@ -23,12 +23,17 @@ def test_a_random_file_posts_the_same_rows_on_both(tmp_path, pg_ledger):
         case = build(target, seed=11, n=30, per_set=12)
         f = tmp_path / "r.835"
         f.write_text(case.text)
+        junk = tmp_path / "junk.835"
+        junk.write_text("ISA*not an 835~")
         conn = ledger.connect(target)
+        # a file with nothing to post is rolled back: the ids it drew are given again
+        assert post_files(conn, [junk]).files[0].status == "error"
         assert post_files(conn, [f]).files[0].status == "posted"
         assert post_files(conn, [f]).files[0].status == "duplicate"
         conn.close()
     on_sqlite, on_postgresql = (posting_contents(t) for t in targets)
     assert on_sqlite["claim_postings"] and on_sqlite["unmatched"] and on_sqlite["denials"]
+    assert [r[0] for r in on_sqlite["remit_files"]] == [1]
     assert on_postgresql == on_sqlite
 
 

@@ -3,7 +3,8 @@
     python -m tests.killpoint COUNT_FILE N PREFIX ARGS...
 
 Events are every SQL statement the process runs (a ``sqlite3`` trace callback on each connection,
-called before the statement executes) and every call of ``os.open``, ``os.write``, ``os.fsync``,
+called before the statement executes; on a PostgreSQL ledger, each psycopg ``execute``,
+``executemany`` and ``copy`` before it is sent) and every call of ``os.open``, ``os.write``, ``os.fsync``,
 ``os.replace`` and ``os.unlink``, described as ``sql:<statement>`` or ``os.<name>``. Only events
 whose description starts with PREFIX count ("" counts all, "sql:" only SQL statements). At the Nth
 counted event the process kills itself with SIGKILL (no cleanup handlers run, as with ``kill -9``
@@ -80,6 +81,7 @@ def main(argv: list[str]) -> None:
         return conn
 
     sqlite3.connect = connect  # type: ignore[assignment]
+    _wrap_psycopg(event)
     sys.argv = ["dripline", *args]
     from dripline.cli import main as cli_main
 
@@ -91,6 +93,22 @@ def main(argv: list[str]) -> None:
     with open(count_file, "w", encoding="utf-8") as fh:
         fh.write(str(seen))
     sys.exit(code)
+
+
+def _wrap_psycopg(event: Callable[[str], None]) -> None:
+    """Count the statements psycopg sends (when it is installed): a PostgreSQL ledger's kill points."""
+    try:
+        import psycopg
+    except ImportError:  # pragma: no cover - the SQLite-only install
+        return
+    for name in ("execute", "executemany", "copy"):
+        real: Callable[..., Any] = getattr(psycopg.Cursor, name)
+
+        def wrapped(self: Any, query: Any, *a: Any, _real: Callable[..., Any] = real, **kw: Any) -> Any:
+            event("sql:" + str(query).strip())
+            return _real(self, query, *a, **kw)
+
+        setattr(psycopg.Cursor, name, wrapped)
 
 
 if __name__ == "__main__":

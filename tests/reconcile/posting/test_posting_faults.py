@@ -1,8 +1,8 @@
 """Fault injection: ``dripline remit post`` killed (SIGKILL) at random points.
 
 The command runs in a child process through :mod:`tests.killpoint`, which kills it at its Nth
-SQLite statement. A clean run counts the statements; 25 seeded points are drawn among
-them. After each kill the ledger must pass ``PRAGMA integrity_check``, hold either nothing of the
+SQL statement. A clean run counts the statements; 25 seeded points are drawn among them (8 on
+PostgreSQL, where the ledger is a database and the kill drops the session mid-transaction). After each kill the ledger must pass ``PRAGMA integrity_check``, hold either nothing of the
 file or all of it (never half of it), and posting the file again must leave exactly what one clean
 run leaves (every posting table and the claims' posting state compared row by row); the re-run goes
 through the same command in this process.
@@ -40,11 +40,13 @@ def _config(tmp: Path) -> Path:
     return path
 
 
-def _post(kill_at: int, f: Path, db: Path, cfg: Path) -> tuple[subprocess.CompletedProcess[str], int]:
-    """The post killed at its ``kill_at``-th SQLite statement (0: never); the process and the
+def _post(
+    kill_at: int, f: Path, db: Path | str, cfg: Path, count: Path | None = None
+) -> tuple[subprocess.CompletedProcess[str], int]:
+    """The post killed at its ``kill_at``-th SQL statement (0: never); the process and the
     number of statements it ran (-1 when killed)."""
     args = ["remit", "post", str(f), "--ledger", str(db), "--config", str(cfg), "--json"]
-    return run_killed(args, db.with_suffix(".count"), kill_at, prefix="sql:")
+    return run_killed(args, count or Path(db).with_suffix(".count"), kill_at, prefix="sql:")
 
 
 def _integrity(db: Path) -> str:
@@ -88,3 +90,51 @@ def test_remit_post_killed_at_random_points_leaves_all_or_nothing(tmp_path):
         for p in tmp_path.glob(f"k{k}.db*"):
             p.unlink()
     assert outcomes["nothing"] > 0  # most kill points fall inside the file's transaction
+
+
+PG_KILLS = 8
+
+
+def test_remit_post_killed_at_random_points_on_postgresql(tmp_path, pg_server, pg_ledger_template):
+    """The same on a PostgreSQL ledger: a client killed inside its write transaction leaves nothing
+    of the file (the server rolls the session back), and posting the file again leaves exactly
+    what one clean run leaves."""
+    from tests.pgserver import database_name
+
+    base = pg_server.create_database(template=pg_ledger_template)
+    made = [base]
+    try:
+        case = build(base, seed=3, n=500, per_set=250)
+        f = tmp_path / "r.835"
+        f.write_text(case.text)
+        cfg = _config(tmp_path)
+        count = tmp_path / "count"
+        empty = posting_contents(base)
+
+        def copy() -> str:
+            made.append(pg_server.create_database(template=database_name(base)))
+            return made[-1]
+
+        clean, statements = _post(0, f, copy(), cfg, count)
+        assert clean.returncode == 0, clean.stderr
+        assert statements > 0
+        once = posting_contents(made[-1])
+        assert once["claim_postings"] and once["unmatched"] and once != empty
+
+        points = sorted(random.Random(SEED).sample(range(1, statements + 1), PG_KILLS))
+        outcomes = {"nothing": 0, "all": 0}
+        for k in points:
+            db = copy()
+            killed, _ = _post(k, f, db, cfg, count)
+            assert killed.returncode == -signal.SIGKILL, (k, killed.returncode, killed.stderr[-500:])
+            after = posting_contents(db)
+            assert after in (empty, once), f"killed at statement {k}/{statements}: the file is half-posted"
+            outcomes["nothing" if after == empty else "all"] += 1
+            again = CliRunner().invoke(app, ["remit", "post", str(f), "--ledger", db, "--config", str(cfg), "--json"])
+            assert again.exit_code == 0, (k, again.output[-500:])
+            assert posting_contents(db) == once, f"killed at statement {k}/{statements}: re-run differs"
+            pg_server.drop_database(database_name(made.pop()))
+        assert outcomes["nothing"] > 0
+    finally:
+        for url in made:
+            pg_server.drop_database(database_name(url))

@@ -39,7 +39,8 @@ def test_a_random_file_posts_the_same_rows_on_both(tmp_path, pg_ledger):
 
 def test_adjustment_quantities_and_sentinel_columns_are_stored_alike(tmp_path, pg_ledger):
     """CAS quantities (a decimal, a zero, none), a claim with no line matched, a reversal: the
-    columns the poster fills through its ``NULLIF(?, 0)`` sentinels hold the same values."""
+    columns the poster fills through its ``NULLIF(?, 0)`` sentinels hold the same values; text
+    with a backslash, a tab and line ends is kept as it came."""
     targets = [str(tmp_path / "l.db"), pg_ledger]
     for target in targets:
         conn, lcns = make_ledger(
@@ -52,7 +53,7 @@ def test_adjustment_quantities_and_sentinel_columns_are_stored_alike(tmp_path, p
         stray = line("99999", "10", "10", "NOT-OURS")
         paid = claim("ENC1", "1", "1560", "1250", icn="Q1", lines=[first, second, stray])
         paid.adjustments = [Adj("CO", "45", D("0.00"), Decimal("-3"))]
-        rm = remit([paid, claim("NOBODY", "1", "5", "5")], "1245", plbs=[RPlb("WO", D("10"), "Q1")])
+        rm = remit([paid, claim("NO\\BO\tDY\r\n", "1", "5", "5")], "1245", plbs=[RPlb("WO", D("10"), "Q1")])
         assert post_remittances(conn, [rm], path="a.835", sha256="a" * 64).status == "posted"
         back = remit([claim("ENC1", "22", "-1560", "-1250", icn="Q1")], "-1250", trace="T2")
         assert post_remittances(conn, [back], path="b.835", sha256="b" * 64).status == "posted"
@@ -75,6 +76,7 @@ def test_adjustment_quantities_and_sentinel_columns_are_stored_alike(tmp_path, p
         conn.close()
     assert ids[0] == ids[1] == [4, 7, 11]  # 3 claim postings, 3 lines and 5 adjustments mirrored
     on_sqlite, on_postgresql = (posting_contents(t) for t in targets)
+    assert "NO\\BO\tDY\r\n" in [r[3] for r in on_postgresql["claim_postings"]]
     quantities = [r[-1] for r in on_sqlite["adjustments"]]
     assert quantities[:5] == ["-3", "1.5", "0", "2.0", None]
     assert on_postgresql == on_sqlite

@@ -903,6 +903,8 @@ class _Poster:
 
 # the tables whose ids the poster hands out itself (from MAX(id), inside its write transaction)
 _NUMBERED = ("claim_postings", "line_postings", "adjustments")
+# the tables it reads by lists of keys (see _analyze_unknown)
+_LOOKED_UP = ("claims", "lines", "claim_postings", "payments")
 # the other tables it adds rows to, numbered by the database
 _DRAWN = (
     "remit_files",
@@ -1038,6 +1040,7 @@ def _post_file(
             return res
         if dialect(conn) == "postgresql":
             _dense_identities(conn, _DRAWN)
+            _analyze_unknown(conn, _LOOKED_UP)
         file_id = inserted_id(
             conn.execute("INSERT INTO remit_files (path, sha256, posted_at) VALUES (?,?,?)", (path, sha256, _now()))
         )
@@ -1090,6 +1093,23 @@ def _dense_identities(conn: Connection, tables: Sequence[str]) -> None:
             for t in tables
         )
     )
+
+
+def _analyze_unknown(conn: Connection, tables: Sequence[str]) -> None:
+    """PostgreSQL: gather planner statistics for those of ``tables`` never analyzed (claims just
+    loaded in bulk, before autovacuum came by). The poster reads them by lists of hundreds of keys;
+    without statistics PostgreSQL guesses each key matches 0.5% of the rows and scans the whole
+    table for every list instead of using the index (SQLite's planner assumes an index is selective)."""
+    unknown = [
+        r[0]
+        for r in conn.execute(
+            f"SELECT relname FROM pg_class WHERE relname IN ({','.join('?' * len(tables))})"
+            " AND relnamespace = current_schema()::regnamespace AND reltuples < 0",
+            list(tables),
+        )
+    ]
+    for table in unknown:
+        conn.execute(f"ANALYZE {table}")
 
 
 def post_files(

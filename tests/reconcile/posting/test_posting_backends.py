@@ -80,3 +80,16 @@ def test_adjustment_quantities_and_sentinel_columns_are_stored_alike(tmp_path, p
     quantities = [r[-1] for r in on_sqlite["adjustments"]]
     assert quantities[:5] == ["-3", "1.5", "0", "2.0", None]
     assert on_postgresql == on_sqlite
+
+
+def test_postgresql_plans_the_lookups_with_statistics_of_a_ledger_never_analyzed(pg_ledger):
+    """Claims loaded in bulk and never analyzed: the poster gathers their planner statistics, so
+    its lookups by lists of hundreds of keys use the indexes instead of scanning every claim (the
+    plans differ only on a ledger of many claims: a benchmark figure, not a test)."""
+    conn, lcns = make_ledger(pg_ledger, [(f"E{i}", [("96372", (), 1, "45.00", None)]) for i in range(3)])
+    unknown = "SELECT relname FROM pg_class WHERE relname IN ('claims', 'lines') AND reltuples < 0 ORDER BY 1"
+    assert [r[0] for r in conn.execute(unknown)] == ["claims", "lines"]
+    rm = remit([claim("E1", "1", "45", "45", lines=[line("96372", "45", "45", lcns["E1"][0])])], "45")
+    assert post_remittances(conn, [rm], path="a.835", sha256="a" * 64).status == "posted"
+    assert [r[0] for r in conn.execute(unknown)] == []
+    conn.close()

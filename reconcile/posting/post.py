@@ -14,6 +14,11 @@ the unmatched queue, never on the claim a second time. PLB entries are provider-
 Rows are collected per chunk of claims and written with multi-row inserts
 (:mod:`reconcile.posting.writer`), and the ledger is read with two queries per chunk (the claims,
 then their lines), so posting 100,000 claims costs a small multiple of reading the file.
+
+On a PostgreSQL ledger the same transaction holds the ledger's writer lock (two processes posting
+the same file post it once), the bulk rows go through COPY, the ids of every table the poster
+writes follow on from its largest id as on SQLite (an identity sequence is not rolled back with a
+failed posting), and tables read by lists of keys get planner statistics when they have none.
 """
 
 from __future__ import annotations
@@ -141,6 +146,9 @@ class _Poster:
         self.payers = payers if payers is not None else PayerDirectory()
         self.scope = PayerScope("", frozenset())
         self.ids = {t: int(conn.execute(f"SELECT COALESCE(MAX(id), 0) FROM {t}").fetchone()[0]) for t in _NUMBERED}
+        # PostgreSQL: claim postings (read back by lists of claim ids) are analyzed again each time
+        # this file has doubled them, so the planner keeps using their index as they grow
+        self.reanalyze_at = max(2 * self.ids["claim_postings"], REANALYZE_MIN) if dialect(conn) == "postgresql" else 0
         self.done = 0
         self.payment_id: int | None = None
         self.active = False
@@ -263,6 +271,9 @@ class _Poster:
             for rc, lc in zip(chunk, chosen):
                 self.claim(rc, lc)
             self.flush()
+            if self.reanalyze_at and self.ids["claim_postings"] >= self.reanalyze_at:
+                _analyze(self.conn, _GROWING)
+                self.reanalyze_at = 2 * self.ids["claim_postings"]
             self.done += len(chunk)
             if self.progress:
                 self.progress(self.res.path, self.done)
@@ -893,9 +904,7 @@ class _Poster:
         if self.fnd:
             jobs.append((_INS_FND, self.fnd))
         if self.fwd:
-            jobs.append(
-                ("INSERT INTO claim_posting_forwards (claim_posting_id, crossover, remarks) VALUES (?,?,?)", self.fwd)
-            )
+            jobs.append((_INS_FWD, self.fwd))
         if jobs:
             self.writer.submit(jobs)
         self._reset()
@@ -903,8 +912,10 @@ class _Poster:
 
 # the tables whose ids the poster hands out itself (from MAX(id), inside its write transaction)
 _NUMBERED = ("claim_postings", "line_postings", "adjustments")
-# the tables it reads by lists of keys (see _analyze_unknown)
+# the tables it reads by lists of keys (see _analyze_unknown), and those of them it adds to
 _LOOKED_UP = ("claims", "lines", "claim_postings", "payments")
+_GROWING = ("claim_postings", "payments")
+REANALYZE_MIN = 2_000  # claim postings before the first analysis while posting (PostgreSQL)
 # the other tables it adds rows to, numbered by the database
 _DRAWN = (
     "remit_files",
@@ -944,6 +955,7 @@ _INS_UNM = Insert(
     "(?,?,?,?,?,?,?,?,?,?,NULLIF(?,0))",
 )
 _INS_HIST = Insert("INSERT INTO claim_status_history (claim_id, status, source, detail, created_at)", "(?,?,'835',?,?)")
+_INS_FWD = Insert("INSERT INTO claim_posting_forwards (claim_posting_id, crossover, remarks)", "(?,?,?)")
 _INS_FND = Insert(
     "INSERT INTO posting_findings (file_id, payment_id, severity, code, message, position)", "(?,?,?,?,?,?)"
 )
@@ -1096,19 +1108,25 @@ def _dense_identities(conn: Connection, tables: Sequence[str]) -> None:
 
 
 def _analyze_unknown(conn: Connection, tables: Sequence[str]) -> None:
-    """PostgreSQL: gather planner statistics for those of ``tables`` never analyzed (claims just
-    loaded in bulk, before autovacuum came by). The poster reads them by lists of hundreds of keys;
-    without statistics PostgreSQL guesses each key matches 0.5% of the rows and scans the whole
-    table for every list instead of using the index (SQLite's planner assumes an index is selective)."""
-    unknown = [
+    """PostgreSQL: gather planner statistics of those of ``tables`` that hold rows but were never
+    analyzed, or analyzed while empty (claims just loaded in bulk, before autovacuum came by). The
+    poster reads them by lists of hundreds of keys; without statistics PostgreSQL guesses each key
+    matches 0.5% of the rows and scans the whole table for every list instead of using the index
+    (SQLite's planner assumes an index is selective)."""
+    stale = [
         r[0]
         for r in conn.execute(
             f"SELECT relname FROM pg_class WHERE relname IN ({','.join('?' * len(tables))})"
-            " AND relnamespace = current_schema()::regnamespace AND reltuples < 0",
+            " AND relnamespace = current_schema()::regnamespace AND reltuples <= 0",
             list(tables),
         )
     ]
-    for table in unknown:
+    _analyze(conn, [t for t in stale if conn.execute(f"SELECT 1 FROM {t} LIMIT 1").fetchone() is not None])
+
+
+def _analyze(conn: Connection, tables: Sequence[str]) -> None:
+    """PostgreSQL: ``ANALYZE`` the tables (inside the posting's transaction, its own rows included)."""
+    for table in tables:
         conn.execute(f"ANALYZE {table}")
 
 

@@ -24,6 +24,9 @@ from reconcile.posting.records import RClaim, RLine
 from reconcile.posting.remit import iso
 
 CHUNK = 500  # claims per prefetch query (well under SQLite's bound-parameter limit)
+# SQL conditions that hold for no row / every row, in both databases' words (PostgreSQL takes no
+# integer where a condition goes)
+NONE, ALL = "1 = 0", "1 = 1"
 
 
 class LedgerLine(NamedTuple):
@@ -105,13 +108,13 @@ class PayerScope:
             parts.append(f"upper(trim({t}payer_id)) IN ({','.join('?' * len(ids))})")
         if keys:
             parts.append(f"{t}payer IN ({','.join('?' * len(keys))})")
-        return ("(" + " OR ".join(parts) + ")" if parts else "0"), [*ids, *keys]
+        return ("(" + " OR ".join(parts) + ")" if parts else NONE), [*ids, *keys]
 
     def payment_where(self, table: str) -> tuple[str, list[str]]:
         """SQL condition on a ``payments`` row: the payment came from this payer (or an alias)."""
         ids = sorted(self.ids)
         if not ids:
-            return "0", []
+            return NONE, []
         return f"upper(trim({table}.payer_id)) IN ({','.join('?' * len(ids))})", ids
 
 
@@ -161,7 +164,7 @@ def prefetch_claims(
     by_id: dict[int, LedgerClaim] = {}
     sent: dict[str, SentLine] = {}
     cur = _tuples(conn)
-    payer_sql, payer_params = scope.where() if scope is not None else ("1", [])
+    payer_sql, payer_params = scope.where() if scope is not None else (ALL, [])
 
     def load(where: str, params: list[str], key_of: Callable[[Any], str]) -> None:
         for i in range(0, len(params), CHUNK):

@@ -716,7 +716,12 @@ class _Poster:
     def _mirror(self, orig_id: int, cp_id: int, rc: Any) -> None:
         """A reversal without its own detail undoes the original's lines and adjustments exactly."""
         if orig_id in self.chunk_ids:
-            self.flush()  # the original's rows may not be written yet
+            # the original's rows may not be written yet; this reversal's own unmatched entry waits
+            # for its claim posting (written once the reversal is complete), in the same order
+            own = [r for r in self.unm if r[1] == cp_id]
+            self.unm = [r for r in self.unm if r[1] != cp_id]
+            self.flush()
+            self.unm.extend(own)
         c = self.conn
         lp_map: dict[int, int] = {}
         for r in c.execute(

@@ -535,3 +535,44 @@ def test_claim_status_follows_clp02(led, clp02, paid, adjs, status):
     rm = remit([claim("ENC3", clp02, "45", paid, lines=[line("96372", "45", paid, l["ENC3"][0], adjs=adjs)])], paid)
     post_remittances(conn, [rm], path="x", sha256="x" * 64)
     assert totals_by_pcn(conn)["ENC3"]["status"] == status
+
+
+def test_reversal_of_an_unmatched_payment_in_the_same_remittance(led):
+    """A payment of a claim we never sent and its reversal (no detail of its own) in one remittance:
+    both stay in the unmatched queue, the reversal pointing at the payment it undoes."""
+    conn, _l = led
+    rm = remit(
+        [
+            claim("NOT-OURS", "1", "10", "10", icn="Z1", lines=[line("99213", "10", "10", "77")]),
+            claim("NOT-OURS", "22", "-10", "-10", icn="Z1"),
+        ],
+        "0",
+    )
+    res = post_remittances(conn, [rm], path="r", sha256="r" * 64)
+    assert res.status == "posted" and res.reversals == 1
+    assert [(u["kind"], u["amount"]) for u in unmatched_queue(conn)] == [
+        ("claim", "10.00"),
+        ("claim", "-10.00"),
+    ]
+    assert "unmatched queue" in unmatched_queue(conn)[1]["reason"]
+    rows = conn.execute("SELECT claim_id, reversal_of, reversed_by FROM claim_postings ORDER BY id").fetchall()
+    assert [tuple(r) for r in rows] == [(None, None, 2), (None, 1, None)]
+
+
+def test_remittance_naming_no_payer_id_matches_no_claim(led):
+    """An 835 without N1*PR N104 or REF*2U answers no claim (its money waits in the unmatched queue)."""
+    conn, l = led
+    rm = remit(
+        [
+            claim("ENC3", "1", "45", "45", icn="Q1", lines=[line("96372", "45", "45", l["ENC3"][0])]),
+            claim("ENC3", "22", "-45", "-45", icn="Q1"),
+        ],
+        "0",
+        payer_id="",
+    )
+    res = post_remittances(conn, [rm], path="n", sha256="n" * 64)
+    assert res.status == "posted"
+    queue = unmatched_queue(conn)
+    assert [(u["kind"], u["amount"]) for u in queue] == [("claim", "45.00"), ("claim", "-45.00")]
+    assert "names no payer id" in queue[0]["reason"]
+    assert totals_by_pcn(conn)["ENC3"]["paid"] == 0

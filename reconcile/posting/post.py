@@ -177,6 +177,7 @@ class _Poster:
         # posting ids; claims a reversal of this chunk answers (a correction next to it is no duplicate)
         self.paid_live: dict[int, set[int]] = {}
         self.reversing: set[int] = set()
+        self.payer_payments: set[int] = set()  # ids of the current payer's payments
         self.elsewhere: set[str] = set()  # patient control numbers of the chunk sent to another payer only
         self._reset()
 
@@ -243,6 +244,10 @@ class _Poster:
         self.remit = rm
         self.payer = rm.payer_name or rm.payer_id
         self.scope = self.payers.scope(rm.payer_id)
+        # the payments of this payer (this one included): the postings of this payer are theirs (a
+        # set rather than a join, which PostgreSQL may plan as one scan of the postings per payment)
+        paid_by, params = self.scope.payment_where("p")
+        self.payer_payments = {r[0] for r in c.execute(f"SELECT p.id FROM payments p WHERE {paid_by}", params)}
         self.active = True
         return True
 
@@ -648,11 +653,10 @@ class _Poster:
         if not revs:
             return
         conn = self.conn
-        paid_by, paid_params = self.scope.payment_where("p")
+        ours = self.payer_payments
         base = (
-            "SELECT cp.id, cp.claim_id, cp.payer_claim_number, cp.reversed_by FROM claim_postings cp"
-            " JOIN payments p ON p.id = cp.payment_id"
-            f" WHERE cp.status_code != '22' AND {paid_by} AND cp.{{}} IN ({{}}) ORDER BY cp.id"
+            "SELECT cp.id, cp.claim_id, cp.payer_claim_number, cp.reversed_by, cp.payment_id FROM claim_postings cp"
+            " WHERE cp.status_code != '22' AND cp.{} IN ({}) ORDER BY cp.id"
         )
         icns = sorted({rc.payer_claim_number for rc in revs if rc.payer_claim_number})  # "" = none
         cids = sorted({c.id for rc in revs for c in (pref.get(rc.patient_control_number) or ())})
@@ -662,7 +666,9 @@ class _Poster:
         ):
             for i in range(0, len(keys), CHUNK):
                 part = keys[i : i + CHUNK]
-                for r in conn.execute(base.format(col, ",".join("?" * len(part))), [*paid_params, *part]):
+                for r in conn.execute(base.format(col, ",".join("?" * len(part))), part):
+                    if r[4] not in ours:
+                        continue
                     if r[3] is not None:
                         self.reversed_ids.add(r[0])  # reversed before: never reversed twice
                     into.setdefault(r[k], []).append((r[0], r[1]))

@@ -93,3 +93,21 @@ def test_postgresql_plans_the_lookups_with_statistics_of_a_ledger_never_analyzed
     assert post_remittances(conn, [rm], path="a.835", sha256="a" * 64).status == "posted"
     assert [r[0] for r in conn.execute(unknown)] == []
     conn.close()
+
+
+def test_copy_stores_every_value_as_the_same_parameter_would(pg_ledger):
+    """The writer's COPY text of a Decimal, a bool, a date, a float is the text the connection sends
+    for that value as a parameter: COPY and INSERT store the same row."""
+    from datetime import date
+
+    from reconcile.posting.writer import Insert, Writer
+
+    conn = ledger.connect(pg_ledger)
+    conn.execute("CREATE TEMP TABLE t (k BIGINT, a TEXT, b BIGINT, c TEXT, d TEXT, e TEXT)")
+    row = (Decimal("-1.50"), True, date(2026, 1, 2), 2.5, "a\\b\tc")
+    with ledger.transaction(conn):
+        Writer(conn).insert(Insert("INSERT INTO t (k, a, b, c, d, e)", "(?, ?, ?, ?, ?, ?)"), [(1, *row)])
+        conn.execute("INSERT INTO t (k, a, b, c, d, e) VALUES (?, ?, ?, ?, ?, ?)", (2, *row))
+    copied, inserted = (tuple(r)[1:] for r in conn.execute("SELECT * FROM t ORDER BY k"))
+    assert copied == inserted == ("-1.50", 1, "2026-01-02", "2.5", "a\\b\tc")
+    conn.close()

@@ -271,7 +271,7 @@ class UrlServer:
         import psycopg
 
         with psycopg.connect(self._url, autocommit=True) as conn:
-            conn.execute(statement)  # type: ignore[arg-type]
+            conn.execute(statement)  # type: ignore[call-overload]
 
     def create_database(self, name: str | None = None, template: str | None = None) -> str:
         import uuid

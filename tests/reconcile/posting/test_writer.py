@@ -166,7 +166,7 @@ def test_templates_copy_cannot_send_keep_their_insert() -> None:
 
 
 def _post(target: str, tmp: Path, copy: bool, monkeypatch: pytest.MonkeyPatch) -> dict[str, list[tuple]]:
-    case = build(target, seed=11, n=120, per_set=40)  # type: ignore[arg-type]
+    case = build(target, seed=11, n=120, per_set=40)
     f = tmp / "r.835"
     f.write_text(case.text)
     if not copy:

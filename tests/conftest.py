@@ -74,59 +74,41 @@ def pg_ledger_template(pg_server: PgServer) -> str:
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def ledger_target(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+def ledger_target(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """Where a test's ledger lives, once per backend: a SQLite file path, then a PostgreSQL URL.
 
     What ``--ledger`` and :func:`reconcile.ledger.store.connect` take. The PostgreSQL ledger is a
     fresh database cloned from a migrated template (it is dropped after the test).
     """
     if request.param == "sqlite":
-        yield str(tmp_path / "ledger.db")
-        return
-    from tests.pgserver import database_name
+        return str(tmp_path / "ledger.db")
+    from tests.reconcile.ledger.targets import fresh_ledger
 
-    server: PgServer = request.getfixturevalue("pg_server")
-    url = server.create_database(template=request.getfixturevalue("pg_ledger_template"))
-    yield url
-    server.drop_database(database_name(url))
+    return fresh_ledger(request, "postgresql")
 
 
 @pytest.fixture
-def another_ledger_target(request: pytest.FixtureRequest, ledger_target: str, tmp_path: Path) -> Iterator[str]:
+def another_ledger_target(request: pytest.FixtureRequest, ledger_target: str) -> str:
     """A second, separate ledger on the same backend as ``ledger_target``."""
-    if not ledger_target.startswith("postgresql"):
-        yield str(tmp_path / "another.db")
-        return
-    from tests.pgserver import database_name
+    from tests.reconcile.ledger.targets import another_ledger
 
-    server: PgServer = request.getfixturevalue("pg_server")
-    url = server.create_database(template=request.getfixturevalue("pg_ledger_template"))
-    yield url
-    server.drop_database(database_name(url))
+    return another_ledger(request, ledger_target)
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
-def module_ledger_target(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def module_ledger_target(request: pytest.FixtureRequest) -> str:
     """``ledger_target`` shared by the tests of one module (a ledger built once, then only read)."""
-    if request.param == "sqlite":
-        yield str(tmp_path_factory.mktemp("ledger") / "ledger.db")
-        return
-    from tests.pgserver import database_name
+    from tests.reconcile.ledger.targets import fresh_ledger
 
-    server: PgServer = request.getfixturevalue("pg_server")
-    url = server.create_database(template=request.getfixturevalue("pg_ledger_template"))
-    yield url
-    server.drop_database(database_name(url))
+    return fresh_ledger(request, request.param)
 
 
 @pytest.fixture
-def pg_ledger(pg_server: PgServer, pg_ledger_template: str) -> Iterator[str]:
+def pg_ledger(request: pytest.FixtureRequest) -> str:
     """URL of a fresh, migrated PostgreSQL ledger for one test (PostgreSQL-only tests)."""
-    from tests.pgserver import database_name
+    from tests.reconcile.ledger.targets import fresh_ledger
 
-    url = pg_server.create_database(template=pg_ledger_template)
-    yield url
-    pg_server.drop_database(database_name(url))
+    return fresh_ledger(request, "postgresql")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

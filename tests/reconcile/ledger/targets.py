@@ -1,4 +1,5 @@
-"""More ledgers on the backend a test runs on (for tests that need a fresh one per example)."""
+"""Fresh ledgers on either backend: the one place that makes them for the fixtures of tests/conftest.py
+and for tests that need another one (per property example, a second ledger beside the first)."""
 
 from __future__ import annotations
 

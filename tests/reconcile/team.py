@@ -35,6 +35,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from tests.reconcile.acks_x12 import write_277ca
+
 REPO = Path(__file__).resolve().parents[2]
 ENCOUNTERS = REPO / "fixtures" / "encounters.json"
 NOW = datetime(2026, 3, 3, 9, 30)
@@ -226,7 +228,7 @@ def _groups(files: Sequence[Path]) -> list[tuple[int, list[int]]]:
 
 
 def _999(gs06: int, sets: list[tuple[int, str]], n: int) -> str:
-    from tests.reconcile.exchange.clearinghouse import ISA
+    from tests.reconcile.acks_x12 import ISA
 
     body = "".join(f"AK2*837*{st02:04d}*005010X222A1~IK5*{code}~" for st02, code in sets)
     ak9 = "A" if all(c == "A" for _, c in sets) else "R" if all(c == "R" for _, c in sets) else "P"
@@ -236,25 +238,6 @@ def _999(gs06: int, sets: list[tuple[int, str]], n: int) -> str:
         ISA.format(n=n) + f"GS*FA*CLEARHOUSE01*DRIPLINE01*20260301*1200*{n}*X*005010X231A1~"
         f"ST*999*0001*005010X231A1~AK1*HC*{gs06}*005010X222A1~{body}AK9*{ak9}*{len(sets)}*{len(sets)}*{accepted}~"
         f"SE*{segs}*0001~GE*1*{n}~IEA*1*{n:09d}~"
-    )
-
-
-def _277ca(claims: list[tuple[str, str, str | None, str]], n: int) -> str:
-    from tests.reconcile.exchange.clearinghouse import ISA
-
-    body = ""
-    for hl, (pcn, stc, icn, charge) in enumerate(claims, start=4):
-        body += f"HL*{hl}*3*PT~NM1*QC*1*X*Y****MI*Z~TRN*2*{pcn}~STC*{stc}*20260305*WQ*{charge}~"
-        body += (f"REF*1K*{icn}~" if icn else "") + "DTP*472*D8*20260302~"
-    head = (
-        "BHT*0085*08*1*20260305*1200*TH~HL*1**20*1~NM1*PR*2*PAYER*****PI*1~TRN*1*1~"
-        "DTP*050*D8*20260305~DTP*009*D8*20260305~HL*2*1*21*1~NM1*41*2*SUB*****46*S~TRN*2*B1~"
-        "STC*A1:19:PR*20260305*WQ*1~HL*3*2*19*1~NM1*85*2*PROV*****XX*1234567893~TRN*1*0~"
-    )
-    segs = 1 + (head + body).count("~") + 1
-    return (
-        ISA.format(n=n) + f"GS*HN*P*R*20260305*1200*{n}*X*005010X214~ST*277*0001*005010X214~"
-        f"{head}{body}SE*{segs}*0001~GE*1*{n}~IEA*1*{n:09d}~"
     )
 
 
@@ -323,7 +306,7 @@ def prepare(ws: Path, ledger: str, races: bool = False) -> Day:
             stc = ("A2:20:PR", f"ICNS2{i:03d}") if i % 3 else ("A7:562:85", None)
             statuses.append((c["pcn"], stc[0], stc[1], charge))
         statuses.append(("ZZ-NEVER-SENT", "A2:20:PR", "ICNZZ", "10"))
-        (ws / "acks" / "s2.277").write_text(_277ca(statuses, 50))
+        (ws / "acks" / "s2.277").write_text(write_277ca(statuses, 50))
 
         # the denial work: alice and bob each work their own denials
         denials = conn.execute(

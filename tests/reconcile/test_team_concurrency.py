@@ -23,28 +23,11 @@ import pytest
 
 from reconcile.ledger import store as L
 from reconcile.ledger.migrations import MIGRATIONS
+from tests.reconcile.claims.files import control_numbers
 from tests.reconcile.ledger_dump import check_consistent, dump
 from tests.reconcile.team import HELD, REPO, Day, Job, Outcome, prepare, run_day
 
 pytestmark = pytest.mark.slow
-
-
-def _control_numbers(files: list[Path]) -> dict[str, list[str]]:
-    """ISA13, GS06, ST02, BHT03 and REF*6R of every 837 file."""
-    out: dict[str, list[str]] = {"isa13": [], "gs06": [], "st02": [], "bht03": [], "6R": []}
-    for f in files:
-        for s in (s.strip().split("*") for s in f.read_text().split("~") if s.strip()):
-            if s[0] == "ISA":
-                out["isa13"].append(s[13])
-            elif s[0] == "GS":
-                out["gs06"].append(s[6])
-            elif s[0] == "ST":
-                out["st02"].append(s[2])
-            elif s[0] == "BHT":
-                out["bht03"].append(s[3])
-            elif s[0] == "REF" and s[1] == "6R":
-                out["6R"].append(s[2])
-    return out
 
 
 def _failed(outcome: Outcome) -> str:
@@ -102,7 +85,7 @@ def _check_day(day: Day, outcome: Outcome, together: bool, races: bool = False) 
 
         # no control number handed out twice: in the ledger (above) and in the files written
         files = sorted(p for d in ("morning", "out1", "out2", "out3") for p in (day.ws / d).glob("837*"))
-        numbers = _control_numbers(files)
+        numbers = control_numbers(files)
         for name, values in numbers.items():
             assert len(values) == len(set(values)), f"{name} reused in the files: {sorted(values)}"
         recorded = {str(r[0]) for r in conn.execute("SELECT line_control_number FROM lines")}

@@ -15,8 +15,7 @@ from dripline.cli import app
 from reconcile.claims.acks import apply_ack_file, claim_status_for
 from reconcile.ledger import store as L
 from reconcile.ledger.db import Connection
-
-ISA = "ISA*00*          *00*          *ZZ*CLEARHOUSE01   *ZZ*DRIPLINE01     *260301*1200*^*00501*{n:09d}*0*T*:~"
+from tests.reconcile.acks_x12 import ISA, write_277ca
 
 
 def _sent(conn: Connection, sets: list[list[tuple[str, str]]]) -> L.Reservation:
@@ -59,26 +58,6 @@ def _999(gs06: int, sets: list[tuple[int, str]], ak9: str, errors: str = "", n: 
         ISA.format(n=n) + f"GS*FA*CLEARHOUSE01*DRIPLINE01*20260301*1200*{n}*X*005010X231A1~"
         f"ST*999*0001*005010X231A1~AK1*HC*{gs06}*005010X222A1~{body}AK9*{ak9}*{len(sets)}*{len(sets)}*1~"
         f"SE*{segs}*0001~GE*1*{n}~IEA*1*{n:09d}~"
-    )
-
-
-def _277(claims: list[tuple[str, str, str | None, str]], n: int = 5) -> str:
-    body = ""
-    hl = 3
-    for pcn, stc, icn, charge in claims:
-        hl += 1
-        body += f"HL*{hl}*3*PT~NM1*QC*1*X*Y****MI*Z~TRN*2*{pcn}~STC*{stc}*20260305*WQ*{charge}~"
-        body += f"REF*1K*{icn}~" if icn else ""
-        body += "DTP*472*D8*20260302~"
-    head = (
-        "BHT*0085*08*1*20260305*1200*TH~HL*1**20*1~NM1*PR*2*PAYER*****PI*1~TRN*1*1~"
-        "DTP*050*D8*20260305~DTP*009*D8*20260305~HL*2*1*21*1~NM1*41*2*SUB*****46*S~TRN*2*B1~"
-        "STC*A1:19:PR*20260305*WQ*1~HL*3*2*19*1~NM1*85*2*PROV*****XX*1234567893~TRN*1*0~"
-    )
-    segs = 1 + (head + body).count("~") + 1
-    return (
-        ISA.format(n=n) + f"GS*HN*P*R*20260305*1200*{n}*X*005010X214~ST*277*0001*005010X214~"
-        f"{head}{body}SE*{segs}*0001~GE*1*{n}~IEA*1*{n:09d}~"
     )
 
 
@@ -133,7 +112,7 @@ def test_277ca_updates_status_and_payer_claim_number(conn: Connection, tmp_path:
     _sent(conn, [[("ENC-G", "300"), ("ENC-H", "75.5"), ("ENC-I", "10")]])
     f = tmp_path / "a.277"
     f.write_text(
-        _277(
+        write_277ca(
             [
                 ("ENC-G", "A2:20:PR", "ICN-123", "300"),
                 ("ENC-H", "A7:562:85", None, "75.5"),
@@ -154,7 +133,7 @@ def test_277ca_updates_status_and_payer_claim_number(conn: Connection, tmp_path:
 def test_999_does_not_undo_a_277ca_status(conn: Connection, tmp_path: Path) -> None:
     res = _sent(conn, [[("ENC-J", "40")]])
     f277 = tmp_path / "j.277"
-    f277.write_text(_277([("ENC-J", "A2:20", "ICN-J", "40")]))
+    f277.write_text(write_277ca([("ENC-J", "A2:20", "ICN-J", "40")]))
     apply_ack_file(conn, f277)
     f999 = tmp_path / "j.999"
     f999.write_text(_999(res.gs06, [(res.st02[0], "A")], "A"))
@@ -187,7 +166,7 @@ def test_cli_ack_json_and_exit_codes(tmp_path: Path, ledger_target: str) -> None
     _sent(conn, [[("ENC-L", "40")]])
     conn.close()
     f = tmp_path / "l.277"
-    f.write_text(_277([("ENC-L", "A6:21:PR", None, "40"), ("ENC-ZZ", "A2:20", None, "1")]))
+    f.write_text(write_277ca([("ENC-L", "A6:21:PR", None, "40"), ("ENC-ZZ", "A2:20", None, "1")]))
     runner = CliRunner()
     r = runner.invoke(app, ["ack", str(f), "--ledger", str(db), "--json"])
     assert r.exit_code == 0, r.output
@@ -238,7 +217,9 @@ def test_round_trip_build_999_277ca_and_rebuild_rejected(tmp_path: Path, ledger_
     charges = {c["patient_control_number"]: str(c["charge"]) for c in built.claims}
     ack277 = tmp_path / "rt.277"
     ack277.write_text(
-        _277([("RT-001", "A2:20:PR", "ICN-RT-1", charges["RT-001"]), ("RT-002", "A7:562:85", None, charges["RT-002"])])
+        write_277ca(
+            [("RT-001", "A2:20:PR", "ICN-RT-1", charges["RT-001"]), ("RT-002", "A7:562:85", None, charges["RT-002"])]
+        )
     )
     apply_ack_file(L.connect(db), ack277)
     r = CliRunner().invoke(app, ["claims", "list", "--ledger", str(db), "--json"])
@@ -276,14 +257,14 @@ def test_999_for_other_transaction_types_is_not_applied(conn: Connection, tmp_pa
 def test_277ca_pcn_matched_case_insensitively(conn: Connection, tmp_path: Path) -> None:
     _sent(conn, [[("ENC-N1", "10")]])
     f = tmp_path / "n.277"
-    f.write_text(_277([("enc-n1", "A2:20", "ICN-N", "10")]))
+    f.write_text(write_277ca([("enc-n1", "A2:20", "ICN-N", "10")]))
     out = apply_ack_file(conn, f)
     assert _status(conn, "ENC-N1") == "accepted" and not out.unknown
 
 
 def test_277ca_falls_back_to_ref_ej_and_d9(conn: Connection, tmp_path: Path) -> None:
     _sent(conn, [[("ENC-O1", "10"), ("ENC-O2", "20")]])
-    text = _277([("UNKNOWN-TRACE", "A2:20", None, "10"), ("OTHER-TRACE", "A3:21", None, "20")])
+    text = write_277ca([("UNKNOWN-TRACE", "A2:20", None, "10"), ("OTHER-TRACE", "A3:21", None, "20")])
     text = text.replace("TRN*2*UNKNOWN-TRACE~", "TRN*2*UNKNOWN-TRACE~REF*EJ*ENC-O1~")
     text = text.replace("TRN*2*OTHER-TRACE~", "TRN*2*OTHER-TRACE~REF*D9*ENC-O2~")
     f = tmp_path / "o.277"

@@ -7,7 +7,8 @@ from typing import Any
 
 from reconcile.claims.acks import apply_ack_file
 from reconcile.ledger import store as L
-from tests.reconcile.claims.test_ack_apply import _277, _sent, _status
+from tests.reconcile.acks_x12 import write_277ca
+from tests.reconcile.claims.test_ack_apply import _sent, _status
 
 
 def test_277ca_claim_found_exactly_then_ignoring_case(ledger_target: str, tmp_path: Path) -> None:
@@ -16,7 +17,7 @@ def test_277ca_claim_found_exactly_then_ignoring_case(ledger_target: str, tmp_pa
         _sent(conn, [[("ENC-Q1", "10"), ("enc-q2", "20"), ("ENC-Q2", "30")]])
         f = tmp_path / "q.277"
         f.write_text(
-            _277(
+            write_277ca(
                 [
                     ("enc-q1", "A2:20", "ICN-Q1", "10"),  # only in another case
                     ("ENC-Q2", "A7:562", None, "30"),  # exact, though enc-q2 matches ignoring case

@@ -19,8 +19,10 @@ from reconcile.claims.acks import apply_ack_file
 from reconcile.claims.correct import correct_claim
 from reconcile.ledger import store as L
 from reconcile.ledger.db import Connection
-from tests.reconcile.claims.test_ack_apply import _277, _999
-from tests.reconcile.claims.test_build import _hospital, _office, _segments, _write
+from tests.reconcile.acks_x12 import write_277ca
+from tests.reconcile.claims.files import segments
+from tests.reconcile.claims.test_ack_apply import _999
+from tests.reconcile.claims.test_build import _hospital, _office, _write
 
 NOW = datetime(2026, 3, 3, 9, 30)
 
@@ -74,14 +76,14 @@ def _run(ledger: str, work: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, 
     built = billing.build_claims([batch], cfg, ledger, work / "out", now=NOW)
     conn = L.connect(ledger)
     [p837] = [Path(f.path) for f in built.files if f.claim_type == "837P"]
-    segs = _segments(p837)
+    segs = segments(p837)
     gs06 = int(next(s[6] for s in segs if s[0] == "GS"))
     st02 = [int(s[2]) for s in segs if s[0] == "ST"]
     (work / "a.999").write_text(_999(gs06, [(st02[0], "A"), (st02[1], "R")], "P"))
     ack999 = apply_ack_file(conn, work / "a.999", now=NOW)
     charges = {c["patient_control_number"]: str(c["charge"]) for c in built.claims}
     (work / "a.277").write_text(
-        _277([("enc-001", "A2:20:PR", "ICN-1", charges["ENC-001"]), ("ENC-030-2", "A2:20", "ICN-30-2", "1")])
+        write_277ca([("enc-001", "A2:20:PR", "ICN-1", charges["ENC-001"]), ("ENC-030-2", "A2:20", "ICN-30-2", "1")])
     )
     ack277 = apply_ack_file(conn, work / "a.277", now=NOW)
     corrected = correct_claim(conn, "ENC-030-2", cfg, work / "corr", now=NOW)

@@ -21,6 +21,7 @@ from coding.findings import Finding
 from dripline.cli import app
 from reconcile.claims import build as billing
 from reconcile.ledger import store as L
+from tests.reconcile.claims.files import control_numbers, segments
 
 REPO = Path(__file__).resolve().parents[3]
 NOW = datetime(2026, 3, 3, 9, 30)
@@ -102,28 +103,6 @@ def _write(path: Path, encounters: list[dict]) -> Path:
     return path
 
 
-def _segments(path: Path) -> list[list[str]]:
-    text = path.read_text()
-    return [s.strip().split("*") for s in text.split("~") if s.strip()]
-
-
-def _control_numbers(files: list[Path]) -> dict[str, list[str]]:
-    out: dict[str, list[str]] = {"isa13": [], "gs06": [], "st02": [], "bht03": [], "6R": []}
-    for f in files:
-        for s in _segments(f):
-            if s[0] == "ISA":
-                out["isa13"].append(s[13])
-            elif s[0] == "GS":
-                out["gs06"].append(s[6])
-            elif s[0] == "ST":
-                out["st02"].append(s[2])
-            elif s[0] == "BHT":
-                out["bht03"].append(s[3])
-            elif s[0] == "REF" and s[1] == "6R":
-                out["6R"].append(s[2])
-    return out
-
-
 @pytest.fixture()
 def cfg():
     return load_config()
@@ -154,7 +133,7 @@ def test_build_writes_valid_private_files_and_records_them(
         row = conn.execute("SELECT * FROM interchanges WHERE isa13 = ?", (bf.isa13,)).fetchone()
         assert row["sha256"] == hashlib.sha256(p.read_bytes()).hexdigest() == bf.sha256
         assert row["status"] == "recorded" and row["gs06"] == bf.gs06
-        segs = _segments(p)
+        segs = segments(p)
         assert int(segs[0][13]) == bf.isa13
         # two payers -> two ST sets per file
         assert sum(1 for s in segs if s[0] == "ST") == 2
@@ -192,7 +171,7 @@ def test_building_twice_never_reuses_a_control_number(tmp_path: Path, batch: Pat
     second = billing.build_claims([second_in], cfg, L.connect(db), tmp_path / "out", now=NOW)
     files = [Path(f.path) for f in first.files + second.files]
     assert len(files) == 4 and len({f.name for f in files}) == 4
-    numbers = _control_numbers(files)
+    numbers = control_numbers(files)
     for name, values in numbers.items():
         assert len(values) == len(set(values)), f"{name} reused: {values}"
     assert len(numbers["6R"]) == L.connect(db).execute("SELECT COUNT(*) FROM lines").fetchone()[0]
@@ -220,7 +199,7 @@ def test_duplicate_encounter_refused_and_replacement_accepted(tmp_path: Path, cf
         now=NOW,
     )
     assert [f.status for f in repl.files] == ["recorded"]
-    segs = _segments(Path(repl.files[0].path))
+    segs = segments(Path(repl.files[0].path))
     clm = next(s for s in segs if s[0] == "CLM")
     assert clm[5].split(":")[2] == "7"
     assert ["REF", "F8", "ICN20260301"] in segs
@@ -379,7 +358,7 @@ def test_ledger_env_variable_is_honoured(tmp_path: Path, batch: Path, monkeypatc
     assert L.connect(db).execute("SELECT COUNT(*) FROM claims").fetchone()[0] == 4
 
 
-def test_concurrent_builds_never_share_control_numbers(tmp_path: Path, ledger_target: str) -> None:
+def test_concurrent_builds_never_sharecontrol_numbers(tmp_path: Path, ledger_target: str) -> None:
     db = ledger_target
     inputs = [
         _write(
@@ -416,7 +395,7 @@ def test_concurrent_builds_never_share_control_numbers(tmp_path: Path, ledger_ta
     assert [p.returncode for p in procs] == [0, 0], [o[1][-2000:] for o in outs]
     files = sorted(tmp_path.glob("out*/*.x12"))
     assert len(files) == 4
-    numbers = _control_numbers(files)
+    numbers = control_numbers(files)
     for name, values in numbers.items():
         assert len(values) == len(set(values)), f"{name} reused across concurrent builds"
     conn = L.connect(db)

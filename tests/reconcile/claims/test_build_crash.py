@@ -25,7 +25,8 @@ from dripline.cli import app
 from reconcile.ledger import store as L
 from reconcile.ledger.db import is_server_url
 from tests.killpoint import run_killed
-from tests.reconcile.claims.test_build import _hospital, _office, _segments, _write
+from tests.reconcile.claims.files import segments
+from tests.reconcile.claims.test_build import _hospital, _office, _write
 
 REPO = Path(__file__).resolve().parents[3]
 KILLED = -9
@@ -147,7 +148,7 @@ def _state(work: Path) -> dict:
     finally:
         conn.close()
     files = sorted(
-        (f.name.split("-")[0], tuple(sorted(s[1] for s in _segments(f) if s[0] == "CLM")))
+        (f.name.split("-")[0], tuple(sorted(s[1] for s in segments(f) if s[0] == "CLM")))
         for f in (work / "out").glob("*.x12")
     )
     return {

@@ -7,7 +7,8 @@ from pathlib import Path
 
 from reconcile.claims import build as billing
 from reconcile.ledger import store as L
-from tests.reconcile.claims.test_build import NOW, _control_numbers, _hospital, _office, _segments, _write
+from tests.reconcile.claims.files import control_numbers, segments
+from tests.reconcile.claims.test_build import NOW, _hospital, _office, _write
 
 
 def test_small_limits_give_many_sets_and_files_with_unique_numbers(tmp_path: Path, ledger_target: str) -> None:
@@ -24,10 +25,10 @@ def test_small_limits_give_many_sets_and_files_with_unique_numbers(tmp_path: Pat
     assert all(f.status == "recorded" for f in res.files)
     for path in files:
         assert path.stat().st_size <= 6000
-        segs = _segments(path)
+        segs = segments(path)
         per_set = [sum(1 for s in body if s[0] == "CLM") for body in _sets(segs)]
         assert per_set and all(1 <= n <= 2 for n in per_set), per_set
-    numbers = _control_numbers(files)
+    numbers = control_numbers(files)
     for name, values in numbers.items():
         assert len(values) == len(set(values)), f"{name} reused: {values}"
     conn = L.connect(db)

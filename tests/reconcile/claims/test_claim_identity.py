@@ -15,7 +15,8 @@ from reconcile.claims import build as billing
 from reconcile.claims.correct import correct_claim
 from reconcile.ledger import store as L
 from reconcile.ledger.db import IntegrityError
-from tests.reconcile.claims.test_build import _office, _segments, _write
+from tests.reconcile.claims.files import segments
+from tests.reconcile.claims.test_build import _office, _write
 
 NOW = datetime(2026, 3, 3, 9, 30)
 
@@ -71,7 +72,7 @@ def test_part_of_a_split_claim_never_takes_another_encounters_id_in_one_run(
     assert ("ENC-050-1", "ENC-050-1") in _claims(conn)  # a real encounter keeps its id as CLM01
     assert {e for _, e in _claims(conn)} == {"ENC-050", "ENC-050-1"}
     assert any(f.code == "pcn-renumbered" and f.encounter_id == "ENC-050" for f in res.findings)
-    clm01 = [s[1] for f in res.files for s in _segments(Path(f.path)) if s[0] == "CLM"]
+    clm01 = [s[1] for f in res.files for s in segments(Path(f.path)) if s[0] == "CLM"]
     assert len(clm01) == len(set(clm01)) == 3
 
 
@@ -169,7 +170,7 @@ def test_correcting_one_part_sends_only_that_part_with_its_own_payer_claim_numbe
     conn.execute("UPDATE claims SET payer_claim_number = 'ICN-P2' WHERE patient_control_number = 'ENC-090-2'")
     res = correct_claim(conn, "ENC-090-2", cfg, tmp_path / "corr", now=NOW)
     assert [f.status for f in res.files] == ["recorded"], res.findings
-    segs = _segments(Path(res.files[0].path))
+    segs = segments(Path(res.files[0].path))
     clms = [s for s in segs if s[0] == "CLM"]
     assert [c[1] for c in clms] == ["ENC-090-2"] and clms[0][5].endswith(":7")
     assert [s[2] for s in segs if s[0] == "REF" and s[1] == "F8"] == ["ICN-P2"]

@@ -17,9 +17,10 @@ from edi.x12.tokenizer import iter_segments
 from edi.x837.read import read_837
 from reconcile.demo.simulate import Envelope, write_835
 from reconcile.posting.records import Adj, RClaim, RLine, RRemit
+from tests.reconcile import acks_x12
+from tests.reconcile.acks_x12 import ISA
 
 CENT = Decimal("0.01")
-ISA = "ISA*00*          *00*          *ZZ*CLEARHOUSE01   *ZZ*DRIPLINE01     *260301*1200*^*00501*{n:09d}*0*T*:~"
 
 
 def write_999(gs06: int, st02s: list[int], n: int) -> str:
@@ -35,20 +36,7 @@ def write_999(gs06: int, st02s: list[int], n: int) -> str:
 
 def write_277ca(claims: list[tuple[str, str, str]], n: int) -> str:
     """A 277CA accepting each claim (patient control number, payer claim number, charge): STC A2:20."""
-    body = ""
-    for hl, (pcn, icn, charge) in enumerate(claims, start=4):
-        body += f"HL*{hl}*3*PT~NM1*QC*1*X*Y****MI*Z~TRN*2*{pcn}~STC*A2:20:PR*20260305*WQ*{charge}~"
-        body += f"REF*1K*{icn}~DTP*472*D8*20260302~"
-    head = (
-        "BHT*0085*08*1*20260305*1200*TH~HL*1**20*1~NM1*PR*2*PAYER*****PI*1~TRN*1*1~"
-        "DTP*050*D8*20260305~DTP*009*D8*20260305~HL*2*1*21*1~NM1*41*2*SUB*****46*S~TRN*2*B1~"
-        "STC*A1:19:PR*20260305*WQ*1~HL*3*2*19*1~NM1*85*2*PROV*****XX*1234567893~TRN*1*0~"
-    )
-    segs = 1 + (head + body).count("~") + 1
-    return (
-        ISA.format(n=n) + f"GS*HN*P*R*20260305*1200*{n}*X*005010X214~ST*277*0001*005010X214~"
-        f"{head}{body}SE*{segs}*0001~GE*1*{n}~IEA*1*{n:09d}~"
-    )
+    return acks_x12.write_277ca([(pcn, "A2:20:PR", icn, charge) for pcn, icn, charge in claims], n)
 
 
 @dataclass

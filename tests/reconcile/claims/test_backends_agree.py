@@ -3,16 +3,11 @@ ledger content: build (one claim split in parts), a 999 and a 277CA, a correctio
 
 from __future__ import annotations
 
-import dataclasses
 import json
-from datetime import datetime, timedelta
-from decimal import Decimal
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import pytest
-
-import coding.engine
 from coding.config import load_config
 from reconcile.claims import build as billing
 from reconcile.claims.acks import apply_ack_file
@@ -49,22 +44,8 @@ def _dump(conn: Connection) -> dict[str, list[tuple[Any, ...]]]:
     }
 
 
-def _run(ledger: str, work: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+def _run(ledger: str, work: Path) -> dict[str, Any]:
     """Build, acknowledge and correct in ``ledger``; everything it produced, paths made relative."""
-    real = coding.engine.code_encounters
-
-    def long_enc_030(encs: Any, cfg: Any, **kw: Any) -> Any:
-        out = real(encs, cfg, **kw)
-        for ce in out:
-            if ce.encounter.id == "ENC-030":
-                base = ce.lines[0]
-                ce.lines = [
-                    dataclasses.replace(
-                        base, service_date=base.service_date + timedelta(days=i % 28), charge=Decimal("10.00") + i
-                    )
-                    for i in range(55)
-                ]
-        return out
 
     cfg = load_config()
     work.mkdir()
@@ -72,7 +53,6 @@ def _run(ledger: str, work: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, 
         work / "batch.json",
         [_office("ENC-001"), _office("ENC-002", "commercial"), _hospital("ENC-003"), _office("ENC-030")],
     )
-    monkeypatch.setattr(coding.engine, "code_encounters", long_enc_030)  # the correction re-codes it too
     built = billing.build_claims([batch], cfg, ledger, work / "out", now=NOW)
     conn = L.connect(ledger)
     [p837] = [Path(f.path) for f in built.files if f.claim_type == "837P"]
@@ -87,7 +67,6 @@ def _run(ledger: str, work: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, 
     )
     ack277 = apply_ack_file(conn, work / "a.277", now=NOW)
     corrected = correct_claim(conn, "ENC-030-2", cfg, work / "corr", now=NOW)
-    monkeypatch.undo()
     files = {
         str(p.relative_to(work)): p.read_bytes() for p in sorted(work.rglob("*")) if p.suffix in (".x12", ".refused")
     }
@@ -107,10 +86,11 @@ def _run(ledger: str, work: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, 
 
 
 def test_build_acknowledge_and_correct_agree_on_both_backends(
-    tmp_path: Path, pg_ledger: str, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, pg_ledger: str, long_claims: set[str]
 ) -> None:
-    on_sqlite = _run(str(tmp_path / "ledger.db"), tmp_path / "sqlite", monkeypatch)
-    on_pg = _run(pg_ledger, tmp_path / "postgresql", monkeypatch)
+    long_claims.add("ENC-030")  # split in two parts (coded with 55 lines, the correction too)
+    on_sqlite = _run(str(tmp_path / "ledger.db"), tmp_path / "sqlite")
+    on_pg = _run(pg_ledger, tmp_path / "postgresql")
     assert len(on_sqlite["files"]) == 3  # 837P, 837I and the correction
     assert any(r[10] == "rejected" for r in on_sqlite["ledger"]["claims"])  # the 999 rejected a set
     assert any(r[8] == "ICN-1" for r in on_sqlite["ledger"]["claims"])  # the 277CA matched "enc-001"

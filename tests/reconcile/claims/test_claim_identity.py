@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import dataclasses
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
-import coding.engine
 from coding.config import load_config
 from reconcile.claims import build as billing
 from reconcile.claims.correct import correct_claim
@@ -24,30 +22,6 @@ NOW = datetime(2026, 3, 3, 9, 30)
 @pytest.fixture()
 def cfg():
     return load_config()
-
-
-@pytest.fixture()
-def long_claims(monkeypatch):
-    """Encounters whose id is listed in the returned set are coded with 55 lines (split in two parts)."""
-    real = coding.engine.code_encounters
-    split_ids: set[str] = set()
-
-    def many_lines(encs, cfg, **kw):
-        out = real(encs, cfg, **kw)
-        for ce in out:
-            if ce.encounter.id not in split_ids:
-                continue
-            base = ce.lines[0]
-            ce.lines = [
-                dataclasses.replace(
-                    base, service_date=base.service_date + timedelta(days=i % 28), charge=Decimal("10.00") + i
-                )
-                for i in range(55)
-            ]
-        return out
-
-    monkeypatch.setattr(coding.engine, "code_encounters", many_lines)
-    return split_ids
 
 
 def _claims(conn) -> list[tuple[str, str]]:

@@ -253,6 +253,19 @@ def _row_factory(cursor: Any) -> Callable[[Sequence[Any]], Any]:
     return _row_class(tuple(d.name for d in desc))
 
 
+@lru_cache(maxsize=4096)
+def _statement_kind(sql: str) -> str:
+    """``"begin-write"`` (SQLite's writing BEGIN), ``"insert"`` or ``"other"``: read once per statement text.
+
+    >>> _statement_kind(" begin immediate; "), _statement_kind("INSERT INTO t VALUES (?)"), _statement_kind("SELECT 1")
+    ('begin-write', 'insert', 'other')
+    """
+    head = sql.strip().rstrip(";").strip().upper()
+    if head in ("BEGIN IMMEDIATE", "BEGIN EXCLUSIVE"):
+        return "begin-write"
+    return "insert" if head.startswith("INSERT") else "other"
+
+
 class PgCursor:
     """A psycopg cursor with sqlite3's cursor surface (``?`` parameters, ``lastrowid``)."""
 
@@ -282,20 +295,20 @@ class PgCursor:
         return psycopg.rows.tuple_row if self.row_factory is None else self.row_factory
 
     def execute(self, sql: str, parameters: Any = (), /) -> PgCursor:
-        stripped = sql.strip().rstrip(";").strip().upper()
-        if stripped in ("BEGIN IMMEDIATE", "BEGIN EXCLUSIVE"):
+        kind = _statement_kind(sql)
+        if kind == "begin-write":
             self._conn.begin_write()
             return self
         self._cur.row_factory = self._factory()
         params = tuple(parameters) if parameters else None
         self._cur.execute(to_pg(sql, params is not None), params)
-        self._inserted = stripped.startswith("INSERT")
+        self._inserted = kind == "insert"
         return self
 
     def executemany(self, sql: str, parameters: Iterable[Any], /) -> PgCursor:
         self._cur.row_factory = self._factory()
-        self._cur.executemany(to_pg(sql, True), [tuple(p) for p in parameters])
-        self._inserted = sql.lstrip().upper().startswith("INSERT")
+        self._cur.executemany(to_pg(sql, True), parameters)
+        self._inserted = _statement_kind(sql) == "insert"
         return self
 
     def executescript(self, script: str) -> PgCursor:
